@@ -1,0 +1,127 @@
+import { _electron, test as base, expect, type Browser, type ElectronApplication, type Page } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { electronBinary } from './electron-app.ts';
+import { startHarness, type Harness } from './harness/server.ts';
+
+// One fixture, two targets. In the `chromium` project the real renderer bundle runs in
+// Chromium against the real services through the harness; in the `electron` project
+// the same specs drive the packaged app's window.
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export type Target = 'chromium' | 'electron';
+
+export interface AppUnderTest {
+  readonly target: Target;
+  readonly page: Page;
+  readonly dataDir: string;
+  /** Node version of the process running the services, when the test can know it. */
+  readonly serviceNodeVersion: string | null;
+  /** Console errors and uncaught exceptions seen so far. */
+  readonly errors: string[];
+  /** Errors matching this are expected by the test and not reported at teardown. */
+  allowErrors(pattern: RegExp): void;
+  reload(): Promise<void>;
+}
+
+interface WorkerFixtures {
+  target: Target;
+  chromium: Browser | null;
+}
+
+interface TestFixtures {
+  app: AppUnderTest;
+}
+
+function watchErrors(page: Page, errors: string[]): void {
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+}
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  target: [
+    async ({}, use, workerInfo) => {
+      await use(workerInfo.project.metadata.target === 'electron' ? 'electron' : 'chromium');
+    },
+    { scope: 'worker' },
+  ],
+
+  chromium: [
+    async ({ playwright, target }, use, workerInfo) => {
+      if (target !== 'chromium') {
+        await use(null);
+        return;
+      }
+      const browser = await playwright.chromium.launch(workerInfo.project.use.launchOptions);
+      await use(browser);
+      await browser.close();
+    },
+    { scope: 'worker' },
+  ],
+
+  app: async ({ target, chromium }, use, testInfo) => {
+    const errors: string[] = [];
+    const allowed: RegExp[] = [];
+    let page: Page;
+    let dataDir: string;
+    let harness: Harness | null = null;
+    let electronApp: ElectronApplication | null = null;
+
+    if (target === 'chromium') {
+      harness = await startHarness();
+      dataDir = harness.dataDir;
+      const context = await chromium!.newContext({ viewport: { width: 1280, height: 800 } });
+      await context.addInitScript({ content: harness.initScript });
+      page = await context.newPage();
+      watchErrors(page, errors);
+      await page.goto(harness.url);
+    } else {
+      const binary = electronBinary();
+      testInfo.skip(binary === null, 'Electron binary not installed (npm ci ran with ELECTRON_SKIP_BINARY_DOWNLOAD=1)');
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'soberana-electron-e2e-'));
+      electronApp = await _electron.launch({
+        executablePath: binary!,
+        args: [path.join(root, 'out/main/index.js')],
+        env: { ...process.env, SOBERANA_DATA_DIR: dataDir },
+      });
+      page = await electronApp.firstWindow();
+      watchErrors(page, errors);
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    await expect(page.getByRole('navigation')).toBeVisible();
+
+    await use({
+      target,
+      page,
+      dataDir,
+      serviceNodeVersion: target === 'chromium' ? process.versions.node : null,
+      errors,
+      allowErrors: (pattern) => void allowed.push(pattern),
+      async reload() {
+        await page.reload();
+        await expect(page.getByRole('navigation')).toBeVisible();
+      },
+    });
+
+    const unexpected = errors.filter((error) => !allowed.some((pattern) => pattern.test(error)));
+    await page.context().close().catch(() => undefined);
+    await electronApp?.close();
+    await harness?.close();
+    if (electronApp !== null) await rm(dataDir, { recursive: true, force: true });
+    expect(unexpected, 'console errors or uncaught exceptions in the page').toEqual([]);
+  },
+});
+
+export { expect };
+
+/** Saves a screenshot under the test output, named for what it shows. */
+export async function saveScreenshot(app: AppUnderTest, name: string): Promise<void> {
+  const file = path.join(test.info().project.outputDir, 'screenshots', app.target, `${name}.png`);
+  await app.page.screenshot({ path: file });
+  await test.info().attach(name, { path: file, contentType: 'image/png' });
+}

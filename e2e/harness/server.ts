@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { contract } from '../../electron/common/contract/index.ts';
+import { createRouter } from '../../electron/main/ipc/router.ts';
+import { serve } from '../../electron/main/ipc/transport.ts';
+import { contentSecurityPolicy } from '../../electron/main/security/policy.ts';
+import { readRendererFile, RENDERER_HEADERS } from '../../electron/main/security/renderer-files.ts';
+import { BUILT_IN_GUARDS } from '../../electron/main/services/app-info.ts';
+import { createCore, type Core } from '../../electron/main/services/core.ts';
+import { WS_PATH } from './protocol.ts';
+import { createWsTransport } from './ws-transport.ts';
+
+// The e2e harness: the real services and router in Node, the real renderer bundle
+// over loopback HTTP, and `window.api` over a token-guarded loopback WebSocket.
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const RENDERER_ROOT = path.resolve(here, '../../out/renderer');
+
+export interface Harness {
+  readonly url: string;
+  readonly token: string;
+  readonly dataDir: string;
+  readonly core: Core;
+  /** Script to run in the page before the app; gives it `window.api`. */
+  readonly initScript: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly rendererRoot?: string;
+  /** A fresh temporary directory when omitted; removed on close. */
+  readonly dataDir?: string;
+}
+
+export async function bundleBrowserBridge(socketUrl: string): Promise<string> {
+  const result = await build({
+    entryPoints: [path.join(here, 'browser-bridge.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    define: { __HARNESS_SOCKET_URL__: JSON.stringify(socketUrl) },
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+function listen(server: Server): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo));
+  });
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const rendererRoot = options.rendererRoot ?? RENDERER_ROOT;
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'soberana-e2e-')));
+  const token = randomBytes(24).toString('base64url');
+  const csp = contentSecurityPolicy();
+
+  const core = await createCore({
+    dataDir,
+    host: {
+      kind: 'test-harness',
+      electronVersion: null,
+      chromeVersion: null,
+      networkGuards: [...BUILT_IN_GUARDS, 'Content Security Policy allows only the app itself', 'Test transport bound to 127.0.0.1 with a per-run token'],
+    },
+  });
+
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405).end();
+      return;
+    }
+    const pathname = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+    void readRendererFile(rendererRoot, pathname).then((file) => {
+      if (file.status !== 200) {
+        response.writeHead(file.status).end();
+        return;
+      }
+      response.writeHead(200, { ...RENDERER_HEADERS, 'Content-Type': file.contentType, 'Content-Security-Policy': csp, 'Cache-Control': 'no-store' });
+      response.end(request.method === 'HEAD' ? undefined : file.body);
+    });
+  });
+
+  const address = await listen(server);
+  const origin = `http://127.0.0.1:${address.port}`;
+  const router = createRouter(contract, core.handlers, {
+    trustedOrigins: [origin],
+    validateOutputs: true,
+    onInternalError: (endpoint, error) => console.error(`[harness ${endpoint}]`, error),
+  });
+  const stop = serve(router, core.bus, createWsTransport(server, token));
+  const initScript = await bundleBrowserBridge(`ws://127.0.0.1:${address.port}${WS_PATH}?token=${token}`);
+
+  return {
+    url: `${origin}/`,
+    token,
+    dataDir,
+    core,
+    initScript,
+    async close() {
+      stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

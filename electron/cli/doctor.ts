@@ -1,0 +1,60 @@
+import type { AppInfo, DiagnosticEvent } from '../common/contract/index.ts';
+import { BUILT_IN_GUARDS, describeApp } from '../main/services/app-info.ts';
+import { runDiagnostics } from '../main/services/diagnostics.ts';
+import { EXIT } from './exit-codes.ts';
+import type { Output } from './output.ts';
+
+export const DOCTOR_HELP = `Usage: soberana doctor [--data-dir DIR] [--json]
+
+Shows what the app's Diagnostics view shows: version, data directory, platform,
+runtime versions, the network guards in force, and a run of health checks.
+
+Exit codes: 0 all checks passed or warned, 1 a check failed, 2 bad usage, 3 internal error.`;
+
+const CLI_GUARDS = [...BUILT_IN_GUARDS, 'The command line opens no sockets'];
+
+type Check = Extract<DiagnosticEvent, { type: 'check' }>;
+
+export interface DoctorReport {
+  readonly app: AppInfo;
+  readonly checks: readonly Omit<Check, 'type' | 'index'>[];
+  readonly summary: { readonly passed: number; readonly warned: number; readonly failed: number };
+}
+
+export async function doctorReport(dataDir: string): Promise<DoctorReport> {
+  const app = describeApp(dataDir, { kind: 'cli', electronVersion: null, chromeVersion: null, networkGuards: CLI_GUARDS });
+  const checks: DoctorReport['checks'][number][] = [];
+  let summary = { passed: 0, warned: 0, failed: 0 };
+  for await (const event of runDiagnostics(dataDir)) {
+    if (event.type === 'check') checks.push({ id: event.id, status: event.status, detail: event.detail });
+    if (event.type === 'done') summary = { passed: event.passed, warned: event.warned, failed: event.failed };
+  }
+  return { app, checks, summary };
+}
+
+const MARK = { pass: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
+
+export function formatDoctor(report: DoctorReport): string {
+  const { app } = report;
+  const lines = [
+    `${app.name} ${app.version}`,
+    `  data directory  ${app.dataDir}`,
+    `  platform        ${app.platform} ${app.arch}`,
+    `  node            ${app.versions.node}`,
+    `  electron        ${app.versions.electron ?? 'not running in Electron'}`,
+    `  network         offline: no outbound connections`,
+    ...app.network.guards.map((guard) => `                  - ${guard}`),
+    '',
+    'Checks',
+    ...report.checks.map((check) => `  [${MARK[check.status]}] ${check.id.padEnd(17)} ${check.detail}`),
+    '',
+    `${report.summary.passed} passed, ${report.summary.warned} warned, ${report.summary.failed} failed`,
+  ];
+  return lines.join('\n');
+}
+
+export async function doctor(dataDir: string, output: Output): Promise<number> {
+  const report = await doctorReport(dataDir);
+  output.out(output.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+  return report.summary.failed > 0 ? EXIT.problem : EXIT.ok;
+}

@@ -1,0 +1,14 @@
+import type { EndpointKind } from './define.ts';
+
+// Every endpoint's name and kind, and nothing else. The preload builds `window.api`
+// from this table alone; `contract.ts` is checked against it at compile time, so the
+// two can never drift apart.
+export const endpointKinds = {
+  'app.info': 'rpc',
+  'settings.get': 'rpc',
+  'settings.update': 'rpc',
+  'diagnostics.run': 'stream',
+  'settings.changed': 'event',
+} as const satisfies Record<string, EndpointKind>;
+
+export type EndpointName = keyof typeof endpointKinds;

@@ -1,0 +1,82 @@
+import { app, BrowserWindow } from 'electron';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contract } from '../common/contract/index.ts';
+import { createElectronTransport } from './ipc/electron-transport.ts';
+import { createRouter } from './ipc/router.ts';
+import { serve } from './ipc/transport.ts';
+import { APP_ORIGIN, originOf } from './security/policy.ts';
+import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, serveRenderer } from './security/lockdown.ts';
+import { BUILT_IN_GUARDS } from './services/app-info.ts';
+import { createCore } from './services/core.ts';
+import { DATA_DIR_ENV } from './services/data-dir.ts';
+import { createMainWindow } from './window.ts';
+
+// The Electron shell: lifecycle, lockdown and wiring. All behaviour lives in services.
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const devServerUrl = app.isPackaged ? undefined : process.env.VITE_DEV_SERVER_URL;
+const devServerOrigin = devServerUrl === undefined ? undefined : (originOf(devServerUrl) ?? undefined);
+const policy = { devServerOrigin };
+
+// Chromium features that call home or fetch things on their own.
+app.commandLine.appendSwitch('disable-background-networking');
+app.commandLine.appendSwitch('disable-component-update');
+app.commandLine.appendSwitch('disable-domain-reliability');
+app.commandLine.appendSwitch('disable-sync');
+app.commandLine.appendSwitch('no-pings');
+
+const dataDirOverride = process.env[DATA_DIR_ENV];
+if (dataDirOverride !== undefined && dataDirOverride !== '') app.setPath('userData', path.resolve(dataDirOverride));
+
+registerAppScheme();
+lockDownContents();
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+app.on('second-instance', () => {
+  const [window] = BrowserWindow.getAllWindows();
+  if (window === undefined) return;
+  if (window.isMinimized()) window.restore();
+  window.focus();
+});
+
+app.on('window-all-closed', () => app.quit());
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const session = defaultSession();
+  lockDownSession(session, policy);
+  serveRenderer(session, path.join(here, '../renderer'), policy);
+
+  const core = await createCore({
+    dataDir: app.getPath('userData'),
+    host: {
+      kind: 'electron',
+      electronVersion: process.versions.electron ?? null,
+      chromeVersion: process.versions.chrome ?? null,
+      networkGuards: [
+        ...BUILT_IN_GUARDS,
+        'Every request that is not app: is cancelled by the session',
+        'Content Security Policy allows only the app itself',
+        'Permissions, navigation, new windows and webviews are denied',
+        'Spellchecker dictionary downloads are off',
+      ],
+    },
+    onListenerError: (error) => console.error('[bus]', error),
+  });
+  const trustedOrigins = devServerOrigin === undefined ? [APP_ORIGIN] : [APP_ORIGIN, devServerOrigin];
+  const router = createRouter(contract, core.handlers, {
+    trustedOrigins,
+    validateOutputs: !app.isPackaged,
+    onInternalError: (endpoint, error) => console.error(`[${endpoint}]`, error),
+  });
+  serve(router, core.bus, createElectronTransport(trustedOrigins));
+
+  createMainWindow({ preloadPath: path.join(here, '../preload/index.cjs'), url: devServerUrl });
+}
+
+start().catch((error: unknown) => {
+  console.error('Soberana could not start:', error);
+  app.exit(1);
+});

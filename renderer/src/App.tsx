@@ -1,0 +1,90 @@
+import * as Tooltip from '@radix-ui/react-tooltip';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ResizeHandle } from './components/ResizeHandle.tsx';
+import { NAV_ITEMS, Sidebar } from './components/Sidebar.tsx';
+import { StatusBar } from './components/StatusBar.tsx';
+import { AboutSection } from './sections/AboutSection.tsx';
+import { ChatSection, DocumentsSection, ModelsSection } from './sections/Placeholders.tsx';
+import { SettingsSection } from './sections/SettingsSection.tsx';
+import { useNavigation, type Section } from './stores/navigation.ts';
+import { followSettingsChanges, useSettings } from './stores/settings.ts';
+import { useTheme } from './theme.ts';
+
+const SECTION_VIEWS: Readonly<Record<Section, () => React.JSX.Element>> = {
+  chat: ChatSection,
+  documents: DocumentsSection,
+  models: ModelsSection,
+  settings: SettingsSection,
+  about: AboutSection,
+};
+
+const SIDEBAR_MIN = 160;
+const SIDEBAR_MAX = 480;
+const SIDEBAR_DEFAULT = 232;
+
+/** Ctrl/Cmd+1…5 open the sections, wherever the focus is. */
+function useSectionShortcuts(open: (section: Section) => void): void {
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+      const item = NAV_ITEMS.find((candidate) => candidate.shortcut === event.key);
+      if (item === undefined) return;
+      event.preventDefault();
+      open(item.section);
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [open]);
+}
+
+export function App() {
+  const { i18n } = useTranslation();
+  const section = useNavigation((state) => state.section);
+  const open = useNavigation((state) => state.open);
+  const settings = useSettings((state) => state.settings);
+  const load = useSettings((state) => state.load);
+  const update = useSettings((state) => state.update);
+  const [previewWidth, setPreviewWidth] = useState<number | null>(null);
+
+  useEffect(() => {
+    void load();
+    return followSettingsChanges();
+  }, [load]);
+
+  useTheme(settings?.theme ?? 'system');
+  useSectionShortcuts(open);
+
+  const language = settings?.language ?? 'en';
+  useEffect(() => {
+    void i18n.changeLanguage(language);
+    document.documentElement.lang = language;
+  }, [i18n, language]);
+
+  const width = previewWidth ?? settings?.sidebarWidth ?? SIDEBAR_DEFAULT;
+  const View = SECTION_VIEWS[section];
+
+  return (
+    <Tooltip.Provider delayDuration={300}>
+      <div className="shell">
+        <div className="shell__main">
+          <Sidebar width={width} />
+          <ResizeHandle
+            value={width}
+            min={SIDEBAR_MIN}
+            max={SIDEBAR_MAX}
+            onPreview={setPreviewWidth}
+            onCommit={(next) => {
+              setPreviewWidth(null);
+              void update({ sidebarWidth: next });
+            }}
+          />
+          <main className="shell__content" data-section={section}>
+            <View />
+          </main>
+        </div>
+        <StatusBar />
+      </div>
+    </Tooltip.Provider>
+  );
+}

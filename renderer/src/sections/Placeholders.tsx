@@ -1,0 +1,60 @@
+import { Boxes, FileText, MessageSquare, Upload } from 'lucide-react';
+import { useTranslation } from 'react-i18next';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { useNavigation } from '../stores/navigation.ts';
+
+function SectionHeader({ title }: { readonly title: string }) {
+  return (
+    <header className="section__header">
+      <h1 className="section__title">{title}</h1>
+    </header>
+  );
+}
+
+export function ChatSection() {
+  const { t } = useTranslation();
+  const open = useNavigation((state) => state.open);
+  return (
+    <section className="section" aria-labelledby="section-title">
+      <SectionHeader title={t('chat.title')} />
+      <EmptyState icon={MessageSquare} title={t('chat.emptyTitle')} body={t('chat.emptyBody')}>
+        <button type="button" className="button button--primary" onClick={() => open('models')}>
+          {t('chat.emptyAction')}
+        </button>
+      </EmptyState>
+    </section>
+  );
+}
+
+export function DocumentsSection() {
+  const { t } = useTranslation();
+  const open = useNavigation((state) => state.open);
+  return (
+    <section className="section">
+      <SectionHeader title={t('documents.title')} />
+      <EmptyState icon={FileText} title={t('documents.emptyTitle')} body={t('documents.emptyBody')}>
+        <button type="button" className="button button--primary" onClick={() => open('models')}>
+          {t('documents.emptyAction')}
+        </button>
+      </EmptyState>
+    </section>
+  );
+}
+
+export function ModelsSection() {
+  const { t } = useTranslation();
+  return (
+    <section className="section">
+      <SectionHeader title={t('models.title')} />
+      <EmptyState icon={Boxes} title={t('models.emptyTitle')} body={t('models.emptyBody')}>
+        <button type="button" className="button button--primary" disabled aria-describedby="models-import-note">
+          <Upload size={16} aria-hidden="true" />
+          {t('models.emptyAction')}
+        </button>
+        <p id="models-import-note" className="empty-state__note">
+          {t('models.emptyActionNote')}
+        </p>
+      </EmptyState>
+    </section>
+  );
+}

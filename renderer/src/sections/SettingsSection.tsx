@@ -1,0 +1,81 @@
+import { Info, Monitor, Moon, Sun } from 'lucide-react';
+import { useId } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Language, ThemePreference } from '../../../electron/common/contract/schemas.ts';
+import { useNavigation } from '../stores/navigation.ts';
+import { useSettings } from '../stores/settings.ts';
+
+const THEME_ICONS = { system: Monitor, light: Sun, dark: Moon } as const;
+
+export function SettingsSection() {
+  const { t } = useTranslation();
+  const settings = useSettings((state) => state.settings);
+  const error = useSettings((state) => state.error);
+  const update = useSettings((state) => state.update);
+  const open = useNavigation((state) => state.open);
+  const languageId = useId();
+
+  return (
+    <section className="section">
+      <header className="section__header">
+        <h1 className="section__title">{t('settings.title')}</h1>
+      </header>
+      <div className="section__body">
+        {error === null ? null : (
+          <p className="notice notice--danger" role="alert">
+            {t('settings.saveFailed')} {error.message}
+          </p>
+        )}
+        <div className="card">
+          <h2 className="card__title">{t('settings.appearance')}</h2>
+          <fieldset className="field">
+            <legend className="field__label">{t('settings.theme')}</legend>
+            <div className="segmented" role="radiogroup" aria-label={t('settings.theme')}>
+              {ThemePreference.options.map((theme) => {
+                const Icon = THEME_ICONS[theme];
+                return (
+                  <label key={theme} className="segmented__option">
+                    <input
+                      type="radio"
+                      name="theme"
+                      value={theme}
+                      checked={settings?.theme === theme}
+                      disabled={settings === null}
+                      onChange={() => void update({ theme })}
+                    />
+                    <Icon size={14} aria-hidden="true" />
+                    <span>{t(`settings.themes.${theme}`)}</span>
+                  </label>
+                );
+              })}
+            </div>
+            <p className="field__hint">{t('settings.themeHint')}</p>
+          </fieldset>
+          <div className="field">
+            <label className="field__label" htmlFor={languageId}>
+              {t('settings.language')}
+            </label>
+            <select
+              id={languageId}
+              className="select"
+              value={settings?.language ?? 'en'}
+              disabled={settings === null}
+              onChange={(event) => void update({ language: Language.parse(event.target.value) })}
+            >
+              {Language.options.map((language) => (
+                <option key={language} value={language}>
+                  {t(`settings.languages.${language}`)}
+                </option>
+              ))}
+            </select>
+            <p className="field__hint">{t('settings.languageHint')}</p>
+          </div>
+        </div>
+        <button type="button" className="button button--ghost" onClick={() => open('about')}>
+          <Info size={16} aria-hidden="true" />
+          {t('settings.aboutLink')}
+        </button>
+      </div>
+    </section>
+  );
+}

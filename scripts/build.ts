@@ -1,0 +1,72 @@
+import { build, type BuildOptions } from 'esbuild';
+import { chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build as viteBuild } from 'vite';
+
+// Builds the three Electron parts and the CLI. esbuild bundles the Node-side code
+// (fast, and one file each); Vite builds the renderer. `--only main|preload|cli|renderer`
+// limits the run; `--watch` is used by `npm start`.
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = (...parts: string[]) => path.join(root, 'out', ...parts);
+
+const common: BuildOptions = {
+  bundle: true,
+  sourcemap: true,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  define: { 'process.env.NODE_ENV': JSON.stringify(process.env.NODE_ENV ?? 'production') },
+};
+
+export const targets: Record<string, BuildOptions> = {
+  main: {
+    ...common,
+    entryPoints: ['electron/main/index.ts'],
+    outfile: out('main/index.js'),
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: ['electron'],
+    // Bundled CommonJS dependencies may call require(); give ESM output one.
+    banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
+  },
+  preload: {
+    ...common,
+    entryPoints: ['electron/preload/index.ts'],
+    outfile: out('preload/index.cjs'),
+    // A sandboxed preload is one CommonJS file that may require only 'electron'.
+    platform: 'browser',
+    format: 'cjs',
+    target: 'chrome140',
+    external: ['electron'],
+  },
+  cli: {
+    ...common,
+    entryPoints: ['electron/cli/soberana.ts'],
+    outfile: out('cli/soberana.js'),
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+};
+
+async function buildTarget(name: string): Promise<void> {
+  if (name === 'renderer') {
+    await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
+    return;
+  }
+  const options = targets[name];
+  if (options === undefined) throw new Error(`Unknown build target "${name}"`);
+  await build(options);
+  if (name === 'cli') await chmod(out('cli/soberana.js'), 0o755);
+}
+
+if (import.meta.main) {
+  const onlyIndex = process.argv.indexOf('--only');
+  const names = onlyIndex === -1 ? ['main', 'preload', 'cli', 'renderer'] : (process.argv[onlyIndex + 1] ?? '').split(',');
+  const started = performance.now();
+  await Promise.all(names.map(buildTarget));
+  console.log(`built ${names.join(', ')} in ${Math.round(performance.now() - started)} ms`);
+}
