@@ -1,4 +1,4 @@
-import { defineConfig } from '@playwright/test';
+import { defineConfig, type Project } from '@playwright/test';
 import { findChromium, QUIET_CHROMIUM_ARGS } from './e2e/browser.ts';
 
 const executablePath = findChromium() ?? undefined;
@@ -22,20 +22,22 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
-  projects: [
-    {
-      // The real renderer bundle in a real Chromium, against the real services over the harness transport.
-      name: 'chromium',
-      use: {
-        browserName: 'chromium',
-        launchOptions: { ...(executablePath === undefined ? {} : { executablePath }), args: QUIET_CHROMIUM_ARGS },
+  projects: (
+    [
+      {
+        // The real renderer bundle in a real Chromium, against the real services over the harness transport.
+        name: 'chromium',
+        use: {
+          browserName: 'chromium' as const,
+          launchOptions: { ...(executablePath === undefined ? {} : { executablePath }), args: QUIET_CHROMIUM_ARGS },
+        },
+        metadata: { target: 'chromium' },
       },
-      metadata: { target: 'chromium' },
-    },
-    {
-      // The same specs against the Electron app; skipped where its binary is not installed.
-      name: 'electron',
-      metadata: { target: 'electron' },
-    },
-  ].filter((project) => only === undefined || only === '' || project.name === only),
+      {
+        // The same specs against the Electron app; skipped where its binary is not installed.
+        name: 'electron',
+        metadata: { target: 'electron' },
+      },
+    ] satisfies Project[]
+  ).filter((project) => only === undefined || only === '' || project.name === only),
 });

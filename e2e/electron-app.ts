@@ -1,16 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * The Electron binary's path, or null where it is not installed (as on build machines
- * that install with ELECTRON_SKIP_BINARY_DOWNLOAD=1). The electron package's main
- * export is that path, and it throws when the binary was never downloaded.
+ * that install with ELECTRON_SKIP_BINARY_DOWNLOAD=1).
+ *
+ * This reads the package's path.txt instead of calling require('electron'): since
+ * Electron 4x, requiring the package when its binary is missing starts a download,
+ * which must never happen here.
  */
-export function electronBinary(): string | null {
+export function electronBinary(env: NodeJS.ProcessEnv = process.env): string | null {
+  let packageDir: string;
   try {
-    const binary = createRequire(import.meta.url)('electron') as unknown;
-    return typeof binary === 'string' && existsSync(binary) ? binary : null;
+    packageDir = path.dirname(createRequire(import.meta.url).resolve('electron/package.json'));
   } catch {
     return null;
   }
+  const pathFile = path.join(packageDir, 'path.txt');
+  if (!existsSync(pathFile)) return null;
+  const relative = readFileSync(pathFile, 'utf8').trim();
+  const distDir = env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(packageDir, 'dist');
+  const binary = path.join(distDir, relative);
+  return existsSync(binary) ? binary : null;
 }

@@ -45,6 +45,8 @@ function watchErrors(page: Page, errors: string[]): void {
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   target: [
+    // Playwright reads a fixture's dependencies from its destructuring pattern; this one has none.
+    // eslint-disable-next-line no-empty-pattern
     async ({}, use, workerInfo) => {
       await use(workerInfo.project.metadata.target === 'electron' ? 'electron' : 'chromium');
     },

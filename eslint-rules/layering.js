@@ -89,6 +89,8 @@ export const layeringRule = {
     const root = context.cwd;
     const file = path.relative(root, context.filename).split(path.sep).join('/');
     const layer = layerOf(file);
+    // Tests follow their layer's rules, plus the test runner.
+    const isTest = /\.test\.tsx?$/.test(file);
     const inElectron = file.split('/')[0] === 'electron';
     const networkAllowed = NETWORK_ALLOWLIST.includes(file);
     if (layer === null && !inElectron) return {};
@@ -121,6 +123,7 @@ export const layeringRule = {
         if (!rules.electron) deny('electron');
         return;
       }
+      if (isTest && packageName(specifier) === 'vitest') return;
       if (rules.packages !== true && !rules.packages.includes(packageName(specifier))) deny(`the package ${packageName(specifier)}`);
     }
 

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests under plain Node: real files, real SQLite, real sockets on loopback.
+export default defineConfig({
+  test: {
+    include: ['electron/**/*.test.ts', 'renderer/**/*.test.ts', 'e2e/harness/**/*.test.ts', 'eslint-rules/**/*.test.ts', 'scripts/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 20_000,
+    reporters: process.env.VITEST_JSON_OUTPUT === undefined ? ['default'] : ['default', ['json', { outputFile: process.env.VITEST_JSON_OUTPUT }]],
+  },
+});
