@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerMessage } from './protocol.ts';
@@ -119,11 +122,16 @@ describe('the harness WebSocket transport', () => {
   });
 
   it('serves the renderer with the CSP and refuses traversal', async () => {
-    harness = await startHarness();
+    // Its own tiny bundle: unit tests run before the real one is built.
+    const rendererRoot = await mkdtemp(path.join(os.tmpdir(), 'soberana-renderer-'));
+    await writeFile(path.join(rendererRoot, 'index.html'), '<!doctype html><title>t</title>');
+    harness = await startHarness({ rendererRoot });
     const page = await fetch(harness.url);
     expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>t</title>');
     expect(page.headers.get('content-security-policy')).toContain("connect-src 'self';");
     const traversal = await fetch(`${harness.url}..%2f..%2fpackage.json`);
     expect([403, 404]).toContain(traversal.status);
+    await rm(rendererRoot, { recursive: true, force: true });
   });
 });

@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = path.join('electron', 'cli', 'soberana.ts');
+const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(...args: string[]): Run {
+  const env = { ...process.env };
+  delete env.SOBERANA_DATA_DIR;
+  const result = spawnSync(process.execPath, [ENTRY, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  if (result.error !== undefined) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface DoctorJson {
+  app: { dataDir: string; host: string; version: string; network: { outboundAllowed: boolean } };
+  checks: { id: string; status: string; detail: string }[];
+  summary: { passed: number; warned: number; failed: number };
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('soberana doctor', () => {
+  it('prints a JSON report with --json', () => {
+    const run = cli('doctor', '--json', '--data-dir', dir);
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as DoctorJson;
+    expect(report.app.dataDir).toBe(dir);
+    expect(report.app.host).toBe('cli');
+    expect(report.app.version).toBe(VERSION);
+    expect(report.app.network.outboundAllowed).toBe(false);
+    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'networkIsolation']);
+    expect(report.summary.failed).toBe(0);
+    expect(report.summary.passed + report.summary.warned).toBe(4);
+  });
+
+  it('prints a human report without --json', () => {
+    const run = cli('doctor', '--data-dir', dir);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Checks');
+    expect(run.stdout).toContain(`data directory  ${dir}`);
+    expect(run.stdout).toContain(`Soberana ${VERSION}`);
+    expect(() => JSON.parse(run.stdout) as unknown).toThrow();
+  });
+
+  it('resolves a relative --data-dir against the working directory', () => {
+    const relative = path.relative(ROOT, dir);
+    const run = cli('doctor', '--json', '--data-dir', relative);
+    expect(run.status, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as DoctorJson).app.dataDir).toBe(path.resolve(ROOT, relative));
+  });
+
+  it('exits 1 when a check fails', async () => {
+    const file = path.join(dir, 'plain-file');
+    await writeFile(file, 'not a directory');
+    const run = cli('doctor', '--json', '--data-dir', path.join(file, 'data'));
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout) as DoctorJson;
+    expect(report.checks[0]).toMatchObject({ id: 'dataDir', status: 'fail' });
+    expect(report.summary.failed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('prints its help with --help and exits 0', () => {
+    const run = cli('doctor', '--help');
+    expect(run.status).toBe(0);
+    expect(run.stdout.startsWith('Usage: soberana doctor')).toBe(true);
+  });
+
+  it('exits 2 on an unexpected argument', () => {
+    const run = cli('doctor', 'extra');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Unexpected argument "extra"');
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('soberana', () => {
+  it('prints the global help with --help and exits 0', () => {
+    const run = cli('--help');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Usage: soberana <command>');
+    expect(run.stdout).toContain('doctor');
+  });
+
+  it('exits 2 with usage on stderr when given no arguments', () => {
+    const run = cli();
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Usage: soberana <command>');
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 2 on an unknown command', () => {
+    const run = cli('frobnicate');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Unknown command "frobnicate"');
+  });
+
+  it('exits 2 on an inherited property name used as a command', () => {
+    const run = cli('toString');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Unknown command "toString"');
+  });
+
+  it('exits 2 on an unknown option', () => {
+    const run = cli('doctor', '--bogus');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--bogus');
+  });
+
+  it('prints the version from package.json', () => {
+    const run = cli('--version');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe(VERSION);
+  });
+
+  it('prints the version as JSON with --json', () => {
+    const run = cli('--version', '--json');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ version: VERSION });
+  });
+});
