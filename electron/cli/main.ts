@@ -77,6 +77,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     output.err(`Unexpected argument "${rest[0]}".\n\n${command.help}`);
     return EXIT.usage;
   }
+  if (values['data-dir'] === '') {
+    output.err('--data-dir needs a folder.');
+    return EXIT.usage;
+  }
   const dataDir = values['data-dir'] !== undefined ? path.resolve(values['data-dir']) : defaultDataDir(process.platform, env);
   try {
     return await command.run(dataDir, output);

@@ -26,7 +26,8 @@ export async function checkDataDir(dataDir: string): Promise<CheckOutcome> {
 }
 
 export function classifyFreeSpace(freeBytes: number): CheckOutcome {
-  const shown = freeBytes >= GiB ? `${(freeBytes / GiB).toFixed(1)} GiB` : `${Math.floor(freeBytes / MiB)} MiB`;
+  // Rounded down, so that "4.0 GiB" never labels an amount below the 4 GiB threshold.
+  const shown = freeBytes >= GiB ? `${(Math.floor((freeBytes / GiB) * 10) / 10).toFixed(1)} GiB` : `${Math.floor(freeBytes / MiB)} MiB`;
   if (freeBytes < 200 * MiB) return { status: 'fail', detail: `${shown} free: too little to store a model` };
   if (freeBytes < 4 * GiB) return { status: 'warn', detail: `${shown} free: small models only` };
   return { status: 'pass', detail: `${shown} free` };

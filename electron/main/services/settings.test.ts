@@ -51,7 +51,7 @@ describe('openSettings', () => {
     await store.update({ theme: 'light' });
     const before = await readFile(settingsPath(), 'utf8');
 
-    await expect(store.update({ sidebarWidth: 5 })).rejects.toThrow(/sidebarWidth/);
+    await expect(store.update({ sidebarWidth: 5 })).rejects.toMatchObject({ code: 'bad_request', details: expect.stringMatching(/sidebarWidth/) });
 
     expect(await readFile(settingsPath(), 'utf8')).toBe(before);
     expect(store.get()).toEqual({ theme: 'light', language: 'en', sidebarWidth: 232 });

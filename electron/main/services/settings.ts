@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { Settings, type SettingsPatch } from '../../common/contract/index.ts';
@@ -27,7 +28,9 @@ export async function openSettings(dataDir: string, onChange: (settings: Setting
     get: () => current,
     update(patch) {
       const run = async () => {
-        const next = Settings.parse({ ...current, ...patch });
+        const parsed = Settings.safeParse({ ...current, ...patch });
+        if (!parsed.success) throw new AppError('bad_request', 'That setting is not valid.', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+        const next = parsed.data;
         try {
           await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
         } catch (error) {
@@ -55,7 +58,7 @@ async function load(file: string): Promise<Settings> {
   try {
     raw = JSON.parse(text);
   } catch {
-    await rename(file, `${file}.unreadable-${Date.now()}`).catch(() => undefined);
+    await rename(file, `${file}.unreadable-${Date.now()}-${randomBytes(3).toString('hex')}`).catch(() => undefined);
     return DEFAULT_SETTINGS;
   }
   return mergeValid(raw);
