@@ -114,6 +114,7 @@ describe('isAllowedRequest', () => {
     expect(isAllowedRequest('http://localhost:5173/x', DEV)).toBe(true);
     expect(isAllowedRequest('ws://localhost:5173/', DEV)).toBe(true);
     expect(isAllowedRequest('app://soberana/', DEV)).toBe(true);
+    expect(isAllowedRequest('devtools://devtools/bundled/inspector.html', DEV)).toBe(true);
   });
 
   it('refuses anything but the exact dev server host, port and scheme', () => {

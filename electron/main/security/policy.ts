@@ -48,6 +48,8 @@ export function isAllowedRequest(raw: string, policy: RequestPolicy = {}): boole
   if (url.protocol === `${APP_SCHEME}:`) return url.host === APP_HOST;
   const dev = policy.devServerOrigin === undefined ? null : parseUrl(policy.devServerOrigin);
   if (dev === null) return false;
+  // Developer tools load their own front end; they only exist in development.
+  if (url.protocol === 'devtools:') return true;
   // The dev server also carries Vite's hot-reload socket on the same host and port.
   const sameHostPort = url.hostname === dev.hostname && url.port === dev.port;
   if (url.protocol === dev.protocol) return sameHostPort;
