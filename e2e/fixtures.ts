@@ -25,6 +25,10 @@ export interface AppUnderTest {
   /** Errors matching this are expected by the test and not reported at teardown. */
   allowErrors(pattern: RegExp): void;
   reload(): Promise<void>;
+  /** Makes the next "choose a file" return this path, as if the user had picked it. */
+  choosePickedFile(filePath: string | null): Promise<void>;
+  /** SIGKILLs the real inference process. */
+  killRuntime(): Promise<void>;
 }
 
 interface WorkerFixtures {
@@ -107,6 +111,23 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       async reload() {
         await page.reload();
         await expect(page.getByRole('navigation')).toBeVisible();
+      },
+      async choosePickedFile(filePath) {
+        if (harness !== null) {
+          harness.setNextPick(filePath);
+          return;
+        }
+        await electronApp!.evaluate(({ dialog }, chosen) => {
+          dialog.showOpenDialog = (async () => ({ canceled: chosen === null, filePaths: chosen === null ? [] : [chosen] })) as typeof dialog.showOpenDialog;
+        }, filePath);
+      },
+      async killRuntime() {
+        const pid =
+          harness !== null
+            ? harness.core.runtime.pid()
+            : await electronApp!.evaluate(({ app: electron }) => electron.getAppMetrics().find((metric) => metric.type === 'Utility' && metric.serviceName === 'Soberana inference')?.pid ?? null);
+        if (pid === null || pid === undefined) throw new Error('The inference process is not running.');
+        process.kill(pid, 'SIGKILL');
       },
     });
 

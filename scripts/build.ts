@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { build as viteBuild } from 'vite';
 
 // Builds the three Electron parts and the CLI. esbuild bundles the Node-side code
-// (fast, and one file each); Vite builds the renderer. `--only main|preload|cli|renderer`
+// (fast, and one file each); Vite builds the renderer. `--only main|preload|runtime|cli|renderer`
 // limits the run; `--watch` is used by `npm start`.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,7 +27,7 @@ export const targets: Record<string, BuildOptions> = {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    external: ['electron'],
+    external: ['electron', 'node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*'],
     // Bundled CommonJS dependencies may call require(); give ESM output one.
     banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
   },
@@ -41,6 +41,17 @@ export const targets: Record<string, BuildOptions> = {
     target: 'chrome140',
     external: ['electron'],
   },
+  runtime: {
+    ...common,
+    entryPoints: ['electron/runtime/index.ts'],
+    outfile: out('runtime/index.js'),
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    // Native bindings load their prebuilt binaries from node_modules at run time.
+    external: ['node-llama-cpp', '@node-llama-cpp/*'],
+    banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
+  },
   cli: {
     ...common,
     entryPoints: ['electron/cli/soberana.ts'],
@@ -48,6 +59,7 @@ export const targets: Record<string, BuildOptions> = {
     platform: 'node',
     format: 'esm',
     target: 'node24',
+    external: ['node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*'],
     banner: { js: '#!/usr/bin/env node' },
   },
 };
@@ -65,7 +77,7 @@ async function buildTarget(name: string): Promise<void> {
 
 if (import.meta.main) {
   const onlyIndex = process.argv.indexOf('--only');
-  const names = onlyIndex === -1 ? ['main', 'preload', 'cli', 'renderer'] : (process.argv[onlyIndex + 1] ?? '').split(',');
+  const names = onlyIndex === -1 ? ['main', 'preload', 'runtime', 'cli', 'renderer'] : (process.argv[onlyIndex + 1] ?? '').split(',');
   const started = performance.now();
   await Promise.all(names.map(buildTarget));
   console.log(`built ${names.join(', ')} in ${Math.round(performance.now() - started)} ms`);

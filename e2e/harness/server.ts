@@ -24,6 +24,8 @@ export const RENDERER_ROOT = path.resolve(here, '../../out/renderer');
 
 export interface Harness {
   readonly url: string;
+  /** The path the next "choose a file" returns, as if the user picked it; null cancels. */
+  setNextPick(filePath: string | null): void;
   readonly token: string;
   readonly dataDir: string;
   readonly core: Core;
@@ -36,6 +38,8 @@ export interface HarnessOptions {
   readonly rendererRoot?: string;
   /** A fresh temporary directory when omitted; removed on close. */
   readonly dataDir?: string;
+  /** Start the inference process (default true). */
+  readonly runtime?: boolean;
 }
 
 export async function bundleBrowserBridge(socketUrl: string): Promise<string> {
@@ -66,8 +70,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const token = randomBytes(24).toString('base64url');
   const csp = contentSecurityPolicy();
 
+  let nextPick: string | null = null;
   const core = await createCore({
     dataDir,
+    // The harness's file picker port: the spec chooses the path the "dialog" returns.
+    filePicker: { pickModelFile: async () => nextPick },
+    log: (level, message) => {
+      if (level === 'error') console.error(`[runtime] ${message}`);
+    },
     host: {
       kind: 'test-harness',
       electronVersion: null,
@@ -100,6 +110,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     onInternalError: (endpoint, error) => console.error(`[harness ${endpoint}]`, error),
   });
   const stop = serve(router, core.bus, createWsTransport(server, token));
+  if (options.runtime !== false) {
+    // One thread: tests run on shared 2-core machines, where more threads make tiny models crawl.
+    const ctx = { caller: { origin: 'harness', isMainFrame: true }, signal: new AbortController().signal };
+    const current = await core.handlers['settings.get']({}, ctx);
+    if (current.ok) await core.handlers['settings.update']({ runtime: { ...current.value.runtime, threads: 1 } }, ctx);
+    // Not awaited: the app shows the runtime starting, as it does in Electron.
+    core.runtime.start().catch((error: unknown) => console.error('[harness] runtime failed to start', error));
+  }
   const initScript = await bundleBrowserBridge(`ws://127.0.0.1:${address.port}${WS_PATH}?token=${token}`);
 
   return {
@@ -108,8 +126,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dataDir,
     core,
     initScript,
+    setNextPick(filePath) {
+      nextPick = filePath;
+    },
     async close() {
       stop();
+      await core.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });

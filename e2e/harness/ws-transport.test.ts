@@ -67,14 +67,14 @@ describe('checkUpgrade', () => {
 
 describe('the harness WebSocket transport', () => {
   it('refuses a connection without the token', async () => {
-    harness = await startHarness({ rendererRoot: '/nonexistent' });
+    harness = await startHarness({ rendererRoot: '/nonexistent', runtime: false });
     const origin = harness.url.replace(/\/$/, '');
     expect((await tryConnect(socketUrl(harness, null), origin)).status).toBe(401);
     expect((await tryConnect(socketUrl(harness, 'guess'), origin)).status).toBe(401);
   });
 
   it('serves the contract to the page’s origin with the token', async () => {
-    harness = await startHarness({ rendererRoot: '/nonexistent' });
+    harness = await startHarness({ rendererRoot: '/nonexistent', runtime: false });
     const { status, socket } = await tryConnect(socketUrl(harness, harness.token), harness.url.replace(/\/$/, ''));
     expect(status).toBe(101);
     const reply = await request(socket!, { t: 'call', id: 1, name: 'app.info', input: {} });
@@ -83,7 +83,7 @@ describe('the harness WebSocket transport', () => {
   });
 
   it('admits a foreign origin’s socket but the router refuses its calls', async () => {
-    harness = await startHarness({ rendererRoot: '/nonexistent' });
+    harness = await startHarness({ rendererRoot: '/nonexistent', runtime: false });
     const { socket } = await tryConnect(socketUrl(harness, harness.token), 'https://evil.example');
     const reply = await request(socket!, { t: 'call', id: 7, name: 'app.info', input: {} });
     expect(reply).toMatchObject({ t: 'result', id: 7, result: { ok: false, error: { code: 'forbidden' } } });
@@ -91,7 +91,7 @@ describe('the harness WebSocket transport', () => {
   });
 
   it('rejects a malformed payload', async () => {
-    harness = await startHarness({ rendererRoot: '/nonexistent' });
+    harness = await startHarness({ rendererRoot: '/nonexistent', runtime: false });
     const { socket } = await tryConnect(socketUrl(harness, harness.token), harness.url.replace(/\/$/, ''));
     const reply = await request(socket!, { t: 'call', id: 2, name: 'settings.update', input: { theme: 'purple' } });
     expect(reply).toMatchObject({ t: 'result', id: 2, result: { ok: false, error: { code: 'bad_request' } } });
@@ -99,7 +99,7 @@ describe('the harness WebSocket transport', () => {
   });
 
   it('streams over the socket and broadcasts events', async () => {
-    harness = await startHarness({ rendererRoot: '/nonexistent' });
+    harness = await startHarness({ rendererRoot: '/nonexistent', runtime: false });
     const { socket } = await tryConnect(socketUrl(harness, harness.token), harness.url.replace(/\/$/, ''));
     const messages: ServerMessage[] = [];
     const ended = new Promise<void>((resolve) =>
@@ -125,7 +125,7 @@ describe('the harness WebSocket transport', () => {
     // Its own tiny bundle: unit tests run before the real one is built.
     const rendererRoot = await mkdtemp(path.join(os.tmpdir(), 'soberana-renderer-'));
     await writeFile(path.join(rendererRoot, 'index.html'), '<!doctype html><title>t</title>');
-    harness = await startHarness({ rendererRoot });
+    harness = await startHarness({ rendererRoot, runtime: false });
     const page = await fetch(harness.url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>t</title>');

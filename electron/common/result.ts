@@ -9,6 +9,15 @@ export const errorCodes = [
   'cancelled',
   'unavailable',
   'io_error',
+  /** A file that is not an acceptable model (failed the GGUF check). */
+  'rejected_file',
+  /** A model that crashed the loader repeatedly and will not be loaded again. */
+  'quarantined',
+  /** The inference process stopped while serving the request; it restarts by itself. */
+  'runtime_crashed',
+  'busy',
+  'no_model',
+  'out_of_memory',
   'internal',
 ] as const;
 

@@ -10,6 +10,7 @@ import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, s
 import { BUILT_IN_GUARDS } from './services/app-info.ts';
 import { createCore } from './services/core.ts';
 import { DATA_DIR_ENV } from './services/data-dir.ts';
+import { dialogPicker, utilityLauncher } from './platform.ts';
 import { createMainWindow } from './window.ts';
 
 // The Electron shell: lifecycle, lockdown and wiring. All behaviour lives in services.
@@ -64,7 +65,11 @@ async function start(): Promise<void> {
       ],
     },
     onListenerError: (error) => console.error('[bus]', error),
+    runtimeLauncher: utilityLauncher(path.join(here, '../runtime/index.js')),
+    filePicker: dialogPicker(() => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null),
+    log: (level, message) => (level === 'error' ? console.error : console.log)(`[runtime] ${message}`),
   });
+  app.on('before-quit', () => void core.close());
   const trustedOrigins = devServerOrigin === undefined ? [APP_ORIGIN] : [APP_ORIGIN, devServerOrigin];
   const router = createRouter(contract, core.handlers, {
     trustedOrigins,
@@ -74,6 +79,7 @@ async function start(): Promise<void> {
   serve(router, core.bus, createElectronTransport(trustedOrigins));
 
   createMainWindow({ preloadPath: path.join(here, '../preload/index.cjs'), url: devServerUrl });
+  core.runtime.start().catch((error: unknown) => console.error('The inference process could not start:', error));
 }
 
 start().catch((error: unknown) => {

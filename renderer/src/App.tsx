@@ -8,6 +8,7 @@ import { AboutSection } from './sections/AboutSection.tsx';
 import { ChatSection, DocumentsSection, ModelsSection } from './sections/Placeholders.tsx';
 import { SettingsSection } from './sections/SettingsSection.tsx';
 import { useNavigation, type Section } from './stores/navigation.ts';
+import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
 import { useTheme } from './theme.ts';
 
@@ -51,6 +52,12 @@ export function App() {
     void load();
     return followSettingsChanges();
   }, [load]);
+
+  useEffect(() => {
+    const unfollow = followRuntimeChanges();
+    void useRuntime.getState().refresh();
+    return unfollow;
+  }, []);
 
   useTheme(settings?.theme ?? 'system');
   useSectionShortcuts(open);

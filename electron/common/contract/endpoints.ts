@@ -8,7 +8,13 @@ export const endpointKinds = {
   'settings.get': 'rpc',
   'settings.update': 'rpc',
   'diagnostics.run': 'stream',
+  'files.pickModel': 'rpc',
+  'runtime.state': 'rpc',
+  'runtime.load': 'stream',
+  'runtime.unload': 'rpc',
+  'runtime.generate': 'stream',
   'settings.changed': 'event',
+  'runtime.stateChanged': 'event',
 } as const satisfies Record<string, EndpointKind>;
 
 export type EndpointName = keyof typeof endpointKinds;

@@ -1,6 +1,18 @@
 import { event, rpc, stream, type DefOfKind } from './define.ts';
 import type { endpointKinds } from './endpoints.ts';
-import { AppInfo, DiagnosticEvent, Empty, Settings, SettingsPatch } from './schemas.ts';
+import {
+  AppInfo,
+  DiagnosticEvent,
+  Empty,
+  GenerateEvent,
+  GenerateRequest,
+  LoadEvent,
+  LoadRequest,
+  PickResult,
+  RuntimeState,
+  Settings,
+  SettingsPatch,
+} from './schemas.ts';
 
 type ContractShape = { readonly [K in keyof typeof endpointKinds]: DefOfKind<(typeof endpointKinds)[K]> };
 
@@ -13,7 +25,13 @@ export const contract = {
   'settings.get': rpc({ input: Empty, output: Settings }),
   'settings.update': rpc({ input: SettingsPatch, output: Settings }),
   'diagnostics.run': stream({ input: Empty, event: DiagnosticEvent }),
+  'files.pickModel': rpc({ input: Empty, output: PickResult }),
+  'runtime.state': rpc({ input: Empty, output: RuntimeState }),
+  'runtime.load': stream({ input: LoadRequest, event: LoadEvent }),
+  'runtime.unload': rpc({ input: Empty, output: RuntimeState }),
+  'runtime.generate': stream({ input: GenerateRequest, event: GenerateEvent }),
   'settings.changed': event({ payload: Settings }),
+  'runtime.stateChanged': event({ payload: RuntimeState }),
 } as const satisfies ContractShape;
 
 export type Contract = typeof contract;

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { GenerateStats, Hardware } from '../runtime/protocol.ts';
+
+export { GenerateStats, Hardware };
 
 export const Empty = z.object({}).strict();
 
@@ -34,10 +37,31 @@ export type ThemePreference = z.infer<typeof ThemePreference>;
 export const Language = z.enum(['en', 'es']);
 export type Language = z.infer<typeof Language>;
 
+/** `auto` lets the runtime decide (node-llama-cpp's fit estimation, physical cores). */
+const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
+
+export const SamplingSettings = z.object({
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  topK: z.number().int().min(0).max(1000),
+  repeatPenalty: z.number().min(1).max(2),
+  maxTokens: z.number().int().min(1).max(32_768),
+});
+export type SamplingSettings = z.infer<typeof SamplingSettings>;
+
+export const RuntimeSettings = z.object({
+  gpuLayers: autoOr(z.number().int().min(0).max(1000)),
+  contextSize: autoOr(z.number().int().min(256).max(1_048_576)),
+  threads: autoOr(z.number().int().min(1).max(256)),
+  sampling: SamplingSettings,
+});
+export type RuntimeSettings = z.infer<typeof RuntimeSettings>;
+
 export const Settings = z.object({
   theme: ThemePreference,
   language: Language,
   sidebarWidth: z.number().int().min(160).max(480),
+  runtime: RuntimeSettings,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -67,3 +91,75 @@ export const DiagnosticEvent = z.discriminatedUnion('type', [
   }),
 ]);
 export type DiagnosticEvent = z.infer<typeof DiagnosticEvent>;
+
+export const RuntimeStatus = z.enum(['starting', 'idle', 'loading', 'ready', 'generating', 'crashed', 'restarting', 'stopped']);
+export type RuntimeStatus = z.infer<typeof RuntimeStatus>;
+
+export const RuntimeModel = z.object({
+  name: z.string(),
+  path: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  contextSize: z.number().int().positive(),
+  gpuLayers: z.number().int().nonnegative(),
+  threads: z.number().int().positive(),
+});
+export type RuntimeModel = z.infer<typeof RuntimeModel>;
+
+export const RuntimeState = z.object({
+  status: RuntimeStatus,
+  hardware: Hardware.nullable(),
+  model: RuntimeModel.nullable(),
+  loadProgress: z.number().min(0).max(1).nullable(),
+  /** Resident memory of the inference process, in bytes. */
+  memoryBytes: z.number().nonnegative().nullable(),
+  lastCrash: z
+    .object({ at: z.string(), reason: z.string(), during: z.enum(['idle', 'load', 'generate']) })
+    .nullable(),
+  restarts: z.number().int().nonnegative(),
+});
+export type RuntimeState = z.infer<typeof RuntimeState>;
+
+/**
+ * A file the user chose in the main process's own dialog. The renderer only ever holds
+ * the token: it cannot make the main process open a path it made up.
+ */
+export const PickedFile = z.object({
+  token: z.string().min(16).max(64),
+  name: z.string(),
+  sizeBytes: z.number().nonnegative(),
+});
+export type PickedFile = z.infer<typeof PickedFile>;
+
+export const PickResult = z.discriminatedUnion('canceled', [
+  z.object({ canceled: z.literal(true) }),
+  z.object({ canceled: z.literal(false), file: PickedFile }),
+]);
+export type PickResult = z.infer<typeof PickResult>;
+
+export const LoadRequest = z
+  .object({
+    fileToken: z.string().min(16).max(64),
+    /** One-off overrides of the runtime settings. */
+    gpuLayers: RuntimeSettings.shape.gpuLayers.optional(),
+    contextSize: RuntimeSettings.shape.contextSize.optional(),
+  })
+  .strict();
+
+export const LoadEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), progress: z.number().min(0).max(1) }),
+  z.object({ type: z.literal('loaded'), model: RuntimeModel }),
+]);
+export type LoadEvent = z.infer<typeof LoadEvent>;
+
+export const GenerateRequest = z
+  .object({
+    prompt: z.string().trim().min(1).max(100_000),
+    sampling: SamplingSettings.partial().optional(),
+  })
+  .strict();
+
+export const GenerateEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('delta'), text: z.string(), tokens: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('done'), stats: GenerateStats }),
+]);
+export type GenerateEvent = z.infer<typeof GenerateEvent>;

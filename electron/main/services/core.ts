@@ -6,7 +6,13 @@ import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
 import { createBus, type Bus } from './bus.ts';
 import { runDiagnostics } from './diagnostics.ts';
+import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
+import { createEngine, type QuarantineStore, type RuntimeEngine } from './runtime/engine.ts';
+import { createRuntimeHandlers } from './runtime/handlers.ts';
+import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
+import { checkModelFile } from './runtime/model-check.ts';
 import { openSettings } from './settings.ts';
+import { openDatabase, type Database } from './storage/sqlite.ts';
 
 /** Payloads of the contract's broadcast events, keyed by name. */
 export type AppEvents = {
@@ -19,12 +25,21 @@ export interface Core {
   readonly dataDir: string;
   readonly bus: Bus<AppEvents>;
   readonly handlers: Handlers<Contract>;
+  readonly storage: Database;
+  readonly runtime: RuntimeEngine;
+  /** Stops the inference process and closes the database. Idempotent. */
+  close(): Promise<void>;
 }
 
 export interface CoreOptions {
   readonly dataDir: string;
   readonly host: HostInfo;
   readonly onListenerError?: (error: unknown) => void;
+  /** How to start the inference process: utilityProcess in Electron, fork elsewhere. */
+  readonly runtimeLauncher?: RuntimeLauncher;
+  /** The open-file dialog, or the e2e harness's stand-in. */
+  readonly filePicker?: FilePicker;
+  readonly log?: (level: string, message: string) => void;
 }
 
 /** Builds every service over one data directory. Electron, the e2e harness and the CLI all start here. */
@@ -32,14 +47,38 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { dataDir, host } = options;
   await mkdir(dataDir, { recursive: true });
   const bus = createBus<AppEvents>(options.onListenerError);
-  const settings = await openSettings(dataDir, (next) => bus.emit('settings.changed', next));
+  const storage = openDatabase(dataDir);
+  const closeStorage = () => (storage.isOpen ? storage.close() : undefined);
+  const settings = await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', next)).catch((error: unknown) => {
+    closeStorage();
+    throw error;
+  });
+
+  const quarantined = new Map<string, string>();
+  const quarantine: QuarantineStore = {
+    reasonFor: (identity) => quarantined.get(identity) ?? null,
+    add: (identity, _filePath, reason) => void quarantined.set(identity, reason),
+  };
+  const runtime = createEngine({
+    launcher: options.runtimeLauncher ?? forkLauncher(),
+    validate: checkModelFile,
+    quarantine,
+    onState: (state) => bus.emit('runtime.stateChanged', state),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  const files = createFileTokens();
 
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
     'settings.get': () => ok(settings.get()),
     'settings.update': async (patch) => ok(await settings.update(patch)),
     'diagnostics.run': (_input, { signal }) => runDiagnostics(dataDir, signal),
+    ...createRuntimeHandlers({ engine: runtime, files, picker: options.filePicker ?? NO_PICKER, settings: () => settings.get().runtime }),
   };
 
-  return { dataDir, bus, handlers };
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= runtime.stop().finally(closeStorage));
+
+  return { dataDir, bus, handlers, storage, runtime, close };
 }

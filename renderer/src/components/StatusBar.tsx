@@ -1,15 +1,13 @@
 import * as Tooltip from '@radix-ui/react-tooltip';
-import { Cpu, ListChecks, ShieldCheck } from 'lucide-react';
+import { ListChecks, ShieldCheck } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
+import { RuntimeIndicator } from './RuntimeIndicator.tsx';
 
 export function StatusBar() {
   const { t } = useTranslation();
   return (
     <footer className="status-bar" aria-label="Status">
-      <span className="status-bar__item" data-testid="status-runtime">
-        <Cpu size={14} aria-hidden="true" />
-        {t('status.runtime')}
-      </span>
+      <RuntimeIndicator />
       <span className="status-bar__item" data-testid="status-jobs">
         <ListChecks size={14} aria-hidden="true" />
         {t('status.jobs')}

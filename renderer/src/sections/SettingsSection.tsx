@@ -4,6 +4,9 @@ import { useTranslation } from 'react-i18next';
 import { Language, ThemePreference } from '../../../electron/common/contract/schemas.ts';
 import { useNavigation } from '../stores/navigation.ts';
 import { useSettings } from '../stores/settings.ts';
+import { HardwareFacts } from './settings/HardwareFacts.tsx';
+import { RuntimeOptions } from './settings/RuntimeOptions.tsx';
+import { RuntimeTest } from './settings/RuntimeTest.tsx';
 
 const THEME_ICONS = { system: Monitor, light: Sun, dark: Moon } as const;
 
@@ -70,6 +73,18 @@ export function SettingsSection() {
             </select>
             <p className="field__hint">{t('settings.languageHint')}</p>
           </div>
+        </div>
+        <div className="card" data-testid="runtime-settings">
+          <h2 className="card__title">{t('runtime.title')}</h2>
+          <p className="field__hint">{t('runtime.hint')}</p>
+          <h3 className="card__subtitle">{t('runtime.hardware')}</h3>
+          <HardwareFacts />
+          <RuntimeOptions />
+        </div>
+        <div className="card">
+          <h2 className="card__title">{t('runtime.test')}</h2>
+          <p className="field__hint">{t('runtime.testHint')}</p>
+          <RuntimeTest />
         </div>
         <button type="button" className="button button--ghost" onClick={() => open('about')}>
           <Info size={16} aria-hidden="true" />

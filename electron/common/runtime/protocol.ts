@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+// Messages between the main process and the inference process. Both sides parse
+// what they receive: the inference process runs native code over untrusted files,
+// so the main process treats it as a peer that can misbehave, not as part of itself.
+
+export const GpuBackend = z.enum(['cpu', 'cuda', 'vulkan', 'metal']);
+export type GpuBackend = z.infer<typeof GpuBackend>;
+
+export const Hardware = z.object({
+  backend: GpuBackend,
+  gpuNames: z.array(z.string()),
+  vramTotal: z.number().nonnegative(),
+  vramFree: z.number().nonnegative(),
+  ramTotal: z.number().nonnegative(),
+  ramFree: z.number().nonnegative(),
+  /** CPU cores useful for math: the default thread count. */
+  cpuCores: z.number().int().positive(),
+  llamaCppRelease: z.string(),
+});
+export type Hardware = z.infer<typeof Hardware>;
+
+const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
+
+export const LoadOptions = z.object({
+  gpuLayers: autoOr(z.number().int().min(0)),
+  contextSize: autoOr(z.number().int().min(64)),
+  threads: z.number().int().min(1).max(256),
+});
+export type LoadOptions = z.infer<typeof LoadOptions>;
+
+export const LoadedModelInfo = z.object({
+  path: z.string(),
+  gpuLayers: z.number().int().nonnegative(),
+  contextSize: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  trainContextSize: z.number().int().nonnegative(),
+  embeddingSize: z.number().int().nonnegative(),
+  sizeBytes: z.number().nonnegative(),
+  loadMs: z.number().nonnegative(),
+});
+export type LoadedModelInfo = z.infer<typeof LoadedModelInfo>;
+
+export const GenerateParams = z.object({
+  prompt: z.string().min(1).max(1_000_000),
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  topK: z.number().int().min(0),
+  repeatPenalty: z.number().min(1).max(2),
+  maxTokens: z.number().int().min(1),
+  seed: z.number().int().optional(),
+});
+export type GenerateParams = z.infer<typeof GenerateParams>;
+
+export const GenerateStats = z.object({
+  tokens: z.number().int().nonnegative(),
+  promptTokens: z.number().int().nonnegative(),
+  ms: z.number().nonnegative(),
+  firstTokenMs: z.number().nonnegative().nullable(),
+  tokensPerSecond: z.number().nonnegative(),
+  stopReason: z.enum(['eos', 'maxTokens', 'aborted', 'other']),
+});
+export type GenerateStats = z.infer<typeof GenerateStats>;
+
+export const RuntimeRequest = z.discriminatedUnion('op', [
+  z.object({ id: z.number().int(), op: z.literal('info') }),
+  z.object({ id: z.number().int(), op: z.literal('load'), path: z.string().min(1), options: LoadOptions }),
+  z.object({ id: z.number().int(), op: z.literal('unload') }),
+  z.object({ id: z.number().int(), op: z.literal('generate'), params: GenerateParams }),
+  z.object({ id: z.number().int(), op: z.literal('embed'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(4096), threads: z.number().int().min(1) }),
+  z.object({ id: z.number().int(), op: z.literal('abort'), target: z.number().int() }),
+  z.object({ id: z.number().int(), op: z.literal('memory') }),
+]);
+export type RuntimeRequest = z.infer<typeof RuntimeRequest>;
+export type RuntimeOp = RuntimeRequest['op'];
+
+export const RuntimeFailure = z.object({
+  code: z.enum(['bad_request', 'no_model', 'busy', 'load_failed', 'out_of_memory', 'aborted', 'internal']),
+  message: z.string(),
+  details: z.string().optional(),
+});
+export type RuntimeFailure = z.infer<typeof RuntimeFailure>;
+
+export const RuntimeMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), pid: z.number().int() }),
+  z.object({ type: z.literal('progress'), id: z.number().int(), progress: z.number().min(0).max(1) }),
+  z.object({ type: z.literal('delta'), id: z.number().int(), text: z.string(), tokens: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('result'),
+    id: z.number().int(),
+    result: z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: RuntimeFailure })]),
+  }),
+  z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+]);
+export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
+
+/** What each request resolves to, for typing the engine's calls. */
+export interface RuntimeResults {
+  info: Hardware;
+  load: LoadedModelInfo;
+  unload: { unloaded: boolean };
+  generate: GenerateStats;
+  embed: { vectors: number[][]; dimensions: number };
+  abort: { aborted: boolean };
+  memory: { rss: number };
+}
+
+export const RuntimeResultSchemas = {
+  info: Hardware,
+  load: LoadedModelInfo,
+  unload: z.object({ unloaded: z.boolean() }),
+  generate: GenerateStats,
+  embed: z.object({ vectors: z.array(z.array(z.number())), dimensions: z.number().int().nonnegative() }),
+  abort: z.object({ aborted: z.boolean() }),
+  memory: z.object({ rss: z.number().nonnegative() }),
+} satisfies { [K in RuntimeOp]: z.ZodType<RuntimeResults[K]> };

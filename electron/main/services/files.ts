@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { PickResult } from '../../common/contract/schemas.ts';
+
+/**
+ * A platform port: Electron shows its open dialog in the main process; the e2e harness
+ * returns the path the spec chose. Either way the path never comes from the renderer.
+ */
+export interface FilePicker {
+  pickModelFile(): Promise<string | null>;
+}
+
+/** Maps opaque tokens to paths the user picked in this process's lifetime. */
+export interface FileTokens {
+  pick(picker: FilePicker): Promise<PickResult>;
+  resolve(token: string): string | null;
+}
+
+export function createFileTokens(): FileTokens {
+  const paths = new Map<string, string>();
+  return {
+    async pick(picker) {
+      const chosen = await picker.pickModelFile();
+      if (chosen === null) return { canceled: true };
+      const info = await stat(chosen);
+      const token = randomBytes(18).toString('base64url');
+      paths.set(token, chosen);
+      return { canceled: false, file: { token, name: path.basename(chosen), sizeBytes: info.size } };
+    },
+    resolve: (token) => paths.get(token) ?? null,
+  };
+}
+
+/** For hosts without a dialog (the CLI): picking always cancels. */
+export const NO_PICKER: FilePicker = { pickModelFile: async () => null };

@@ -1,0 +1,273 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '../../../common/result.ts';
+import { appendEvent, listEvents } from './events.ts';
+import { assertMigrationList, LATEST_VERSION, MIGRATIONS, type Migration } from './migrations.ts';
+import { BUSY_TIMEOUT_MS, DATABASE_FILE, openDatabase, schemaVersion, transaction, type Database } from './sqlite.ts';
+
+let dir: string;
+const open: Database[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-sqlite-'));
+});
+
+afterEach(async () => {
+  for (const db of open.splice(0)) if (db.isOpen) db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function openTracked(migrations?: readonly Migration[]): Database {
+  const db = openDatabase(dir, migrations === undefined ? {} : { migrations });
+  open.push(db);
+  return db;
+}
+
+/** A raw connection that runs no migrations, to inspect or tamper with the file. */
+function raw(): DatabaseSync {
+  const db = new DatabaseSync(path.join(dir, DATABASE_FILE));
+  open.push(db);
+  return db;
+}
+
+const columns = (db: Database, table: string) =>
+  (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string; type: string; notnull: number; pk: number }[]).map(({ name, type, notnull, pk }) => ({ name, type, notnull, pk }));
+
+const tables = (db: Database) =>
+  (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+
+const pragma = (db: Database, name: string): unknown => Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
+
+/** What each migration leaves behind; a new migration adds an entry here. */
+const expectedSchema: Record<number, (db: Database) => void> = {
+  1: (db) => {
+    expect(columns(db, 'settings')).toEqual([
+      { name: 'key', type: 'TEXT', notnull: 0, pk: 1 },
+      { name: 'value', type: 'TEXT', notnull: 1, pk: 0 },
+      { name: 'updated_at', type: 'TEXT', notnull: 1, pk: 0 },
+    ]);
+    expect(columns(db, 'app_events')).toEqual([
+      { name: 'id', type: 'INTEGER', notnull: 0, pk: 1 },
+      { name: 'at', type: 'TEXT', notnull: 1, pk: 0 },
+      { name: 'type', type: 'TEXT', notnull: 1, pk: 0 },
+      { name: 'data', type: 'TEXT', notnull: 1, pk: 0 },
+    ]);
+    const index = (db.prepare('PRAGMA index_info(app_events_type_at)').all() as { name: string }[]).map((row) => row.name);
+    expect(index).toEqual(['type', 'at']);
+  },
+};
+
+const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
+
+describe('migrations', () => {
+  it('form a gapless list starting at 1, each with a schema check', () => {
+    expect(() => assertMigrationList(MIGRATIONS)).not.toThrow();
+    expect(LATEST_VERSION).toBe(MIGRATIONS.length);
+    expect(Object.keys(expectedSchema).map(Number)).toEqual(MIGRATIONS.map((migration) => migration.version));
+  });
+
+  it('bring a fresh database to the latest version with the expected tables and columns', () => {
+    const db = openTracked();
+    expect(existsSync(path.join(dir, DATABASE_FILE))).toBe(true);
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(tables(db)).toEqual(['app_events', 'settings']);
+    for (const check of Object.values(expectedSchema)) check(db);
+  });
+
+  it('are idempotent: reopening changes nothing', () => {
+    const first = openTracked();
+    appendEvent(first, 'test', { n: 1 });
+    const schema = first.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all();
+    first.close();
+
+    const again = openTracked();
+    expect(schemaVersion(again)).toBe(LATEST_VERSION);
+    expect(again.prepare('SELECT type, name, sql FROM sqlite_schema ORDER BY name').all()).toEqual(schema);
+    expect(listEvents(again)).toHaveLength(1);
+  });
+
+  it.each(MIGRATIONS.map((migration) => migration.version - 1))('migrate a database at version %i up to the latest', (from) => {
+    const old = openTracked(MIGRATIONS.slice(0, from));
+    expect(schemaVersion(old)).toBe(from);
+    old.close();
+
+    const db = openTracked();
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    for (const check of Object.values(expectedSchema)) check(db);
+  });
+
+  it('apply only the steps a database is missing, keeping its data', () => {
+    const v1 = openTracked(MIGRATIONS);
+    appendEvent(v1, 'kept', { before: 'upgrade' });
+    v1.close();
+
+    let runs = 0;
+    const next = [...MIGRATIONS, extra(MIGRATIONS.length + 1, 'CREATE TABLE later (x INTEGER NOT NULL); INSERT INTO later VALUES (7);'), extra(MIGRATIONS.length + 2, (db) => {
+      runs += 1;
+      db.exec('ALTER TABLE app_events ADD COLUMN actor TEXT');
+    })];
+    const db = openTracked(next);
+    expect(schemaVersion(db)).toBe(MIGRATIONS.length + 2);
+    expect(db.prepare('SELECT x FROM later').all()).toEqual([{ x: 7 }]);
+    expect(columns(db, 'app_events').map((column) => column.name)).toContain('actor');
+    expect(listEvents(db)).toMatchObject([{ type: 'kept', data: { before: 'upgrade' } }]);
+    db.close();
+
+    openTracked(next);
+    expect(runs).toBe(1);
+  });
+
+  it('refuse a database written by a newer version, without touching it', () => {
+    openTracked().close();
+    const tamper = raw();
+    tamper.exec(`PRAGMA user_version = ${LATEST_VERSION + 1}`);
+    tamper.close();
+
+    let thrown: unknown;
+    try {
+      openTracked();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect(thrown).toMatchObject({ code: 'io_error', message: expect.stringMatching(/newer version of Soberana/), details: expect.stringContaining(`schema version ${LATEST_VERSION + 1}`) });
+    expect(schemaVersion(raw())).toBe(LATEST_VERSION + 1);
+  });
+
+  it('roll back a failing step completely and leave user_version where it was', () => {
+    openTracked().close();
+    const broken = [...MIGRATIONS, extra(MIGRATIONS.length + 1, 'CREATE TABLE half (x); INSERT INTO half VALUES (1); INSERT INTO missing VALUES (1);', 'broken step')];
+
+    expect(() => openTracked(broken)).toThrow(expect.objectContaining({ code: 'io_error', details: expect.stringMatching(/migration 2 \(broken step\) failed.*version 1.*no such table: missing/) }));
+
+    const db = raw();
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(tables(db)).not.toContain('half');
+    // Still usable by the current code after the failed upgrade.
+    expect(schemaVersion(openTracked())).toBe(LATEST_VERSION);
+  });
+
+  it('roll back a step that throws from a function', () => {
+    const broken = [...MIGRATIONS, extra(MIGRATIONS.length + 1, (db) => {
+      db.exec('CREATE TABLE half (x)');
+      throw new Error('boom');
+    })];
+    expect(() => openTracked(broken)).toThrow(expect.objectContaining({ code: 'io_error', details: expect.stringContaining('boom') }));
+    const db = raw();
+    expect(schemaVersion(db)).toBe(LATEST_VERSION);
+    expect(tables(db)).not.toContain('half');
+  });
+
+  it('reject a list with a gap', () => {
+    expect(() => openTracked([extra(1, 'SELECT 1'), extra(3, 'SELECT 1')])).toThrow(/expected 2/);
+  });
+});
+
+describe('openDatabase', () => {
+  it('sets WAL, synchronous=FULL, foreign keys and a busy timeout', () => {
+    const db = openTracked();
+    expect(pragma(db, 'journal_mode')).toBe('wal');
+    expect(pragma(db, 'synchronous')).toBe(2);
+    expect(pragma(db, 'foreign_keys')).toBe(1);
+    expect(pragma(db, 'busy_timeout')).toBe(BUSY_TIMEOUT_MS);
+  });
+
+  it('creates a missing data directory', () => {
+    dir = path.join(dir, 'nested', 'data');
+    openTracked();
+    expect(existsSync(path.join(dir, DATABASE_FILE))).toBe(true);
+  });
+
+  it('reports a file that is not a database as an io_error', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(dir, DATABASE_FILE), 'definitely not sqlite '.repeat(100));
+    expect(() => openTracked()).toThrow(expect.objectContaining({ code: 'io_error', message: 'The database could not be opened.' }));
+  });
+});
+
+describe('transaction', () => {
+  it('commits on return and rolls back on throw', () => {
+    const db = openTracked();
+    expect(transaction(db, () => appendEvent(db, 'kept', 1))).toBe(1);
+    expect(() =>
+      transaction(db, () => {
+        appendEvent(db, 'lost', 2);
+        throw new Error('no');
+      }),
+    ).toThrow('no');
+    expect(listEvents(db).map((event) => event.type)).toEqual(['kept']);
+  });
+
+  it('turns an inner transaction into a savepoint', () => {
+    const db = openTracked();
+    transaction(db, () => {
+      appendEvent(db, 'outer', 1);
+      expect(() =>
+        transaction(db, () => {
+          appendEvent(db, 'inner', 2);
+          throw new Error('inner fails');
+        }),
+      ).toThrow('inner fails');
+      transaction(db, () => appendEvent(db, 'inner-ok', 3));
+    });
+    expect(listEvents(db).map((event) => event.type)).toEqual(['inner-ok', 'outer']);
+  });
+
+  it('refuses an async function and rolls back what it did synchronously', () => {
+    const db = openTracked();
+    expect(() =>
+      transaction(db, async () => {
+        appendEvent(db, 'sync-part', 1);
+      }),
+    ).toThrow(/synchronous/);
+    expect(listEvents(db)).toEqual([]);
+  });
+});
+
+describe('app events', () => {
+  it('appends with increasing ids and lists newest first, by type and with a limit', () => {
+    const db = openTracked();
+    const at = new Date('2025-01-02T03:04:05.678Z');
+    const a = appendEvent(db, 'model.loaded', { name: 'a', layers: [1, 2] }, at);
+    const b = appendEvent(db, 'settings.changed', { theme: 'dark' });
+    const c = appendEvent(db, 'model.loaded', { name: 'c' });
+    expect([a, b, c]).toEqual([1, 2, 3]);
+
+    expect(listEvents(db).map((event) => event.id)).toEqual([3, 2, 1]);
+    expect(listEvents(db, { type: 'model.loaded' })).toEqual([
+      { id: 3, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), type: 'model.loaded', data: { name: 'c' } },
+      { id: 1, at: '2025-01-02T03:04:05.678Z', type: 'model.loaded', data: { name: 'a', layers: [1, 2] } },
+    ]);
+    expect(listEvents(db, { limit: 1 }).map((event) => event.id)).toEqual([3]);
+    expect(listEvents(db, { type: 'nothing' })).toEqual([]);
+  });
+
+  it('stores null, strings and numbers as JSON, and rejects what JSON cannot hold', () => {
+    const db = openTracked();
+    appendEvent(db, 'x', null);
+    appendEvent(db, 'x', 'text');
+    appendEvent(db, 'x', 0);
+    expect(listEvents(db).map((event) => event.data)).toEqual([0, 'text', null]);
+    expect(() => appendEvent(db, 'x', undefined)).toThrow(expect.objectContaining({ code: 'bad_request' }));
+    expect(() => appendEvent(db, '', {})).toThrow(expect.objectContaining({ code: 'bad_request' }));
+    expect(() => listEvents(db, { limit: 0 })).toThrow(expect.objectContaining({ code: 'bad_request' }));
+  });
+
+  it('never reuses an id after rows are deleted', () => {
+    const db = openTracked();
+    appendEvent(db, 'x', 1);
+    const last = appendEvent(db, 'x', 2);
+    db.exec('DELETE FROM app_events');
+    expect(appendEvent(db, 'x', 3)).toBe(last + 1);
+  });
+
+  it('refuses text that is not JSON at the column level', () => {
+    const db = openTracked();
+    expect(() => db.prepare("INSERT INTO app_events (at, type, data) VALUES ('t', 'x', 'not json')").run()).toThrow(/CHECK constraint/);
+    expect(() => db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('k', '{bad', 't')").run()).toThrow(/CHECK constraint/);
+  });
+});
