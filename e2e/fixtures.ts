@@ -1,9 +1,10 @@
 import { _electron, test as base, expect, type Browser, type ElectronApplication, type Page } from '@playwright/test';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { electronBinary } from './electron-app.ts';
+import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
 import { startHarness, type Harness } from './harness/server.ts';
 
 // One fixture, two targets. In the `chromium` project the real renderer bundle runs in
@@ -34,6 +35,8 @@ export interface AppUnderTest {
 interface WorkerFixtures {
   target: Target;
   chromium: Browser | null;
+  /** Models written by the project's GGUF writer, once per worker. */
+  models: { readonly tiny: string; readonly notGguf: string };
 }
 
 interface TestFixtures {
@@ -53,6 +56,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     // eslint-disable-next-line no-empty-pattern
     async ({}, use, workerInfo) => {
       await use(workerInfo.project.metadata.target === 'electron' ? 'electron' : 'chromium');
+    },
+    { scope: 'worker' },
+  ],
+
+  models: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-e2e-models-'));
+      const tiny = path.join(dir, 'soberana-tiny.gguf');
+      await writeGguf(tiny, presetSpec('tiny', 'Q8_0', 11));
+      const notGguf = path.join(dir, 'download.gguf');
+      await writeFile(notGguf, '<!doctype html><title>Sign in</title>');
+      await use({ tiny, notGguf });
+      await rm(dir, { recursive: true, force: true });
     },
     { scope: 'worker' },
   ],

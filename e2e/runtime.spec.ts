@@ -1,10 +1,5 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODEL = path.join(root, '../shared/fixtures/gguf/llama-2-tiny-random.gguf');
 
 async function openSettings(app: AppUnderTest) {
   await app.page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
@@ -51,15 +46,25 @@ test('runtime options are validated, explained and saved', async ({ app }) => {
   await expect(page.getByRole('form', { name: 'Runtime' }).locator('[data-field="temperature"]').getByRole('spinbutton')).toHaveValue('0.3');
 });
 
-test.describe('with a model', () => {
-  test.skip(!existsSync(MODEL), 'the third-party GGUF in ../shared/fixtures is absent');
-
-  test('loads a model with progress and streams tokens with a live rate', async ({ app }) => {
+test.describe('with a model the tests wrote', () => {
+  test('a file that is not a GGUF model is refused with the reason, before llama.cpp sees it', async ({ app, models }) => {
     const { page } = app;
     await openSettings(app);
-    await loadModel(app, MODEL);
+    await app.choosePickedFile(models.notGguf);
+    const panel = page.getByTestId('runtime-test');
+    await panel.getByRole('button', { name: 'Choose a model file…' }).click();
+    await panel.getByRole('button', { name: 'Load', exact: true }).click();
+    await expect(panel.getByRole('alert')).toContainText('This file is not a GGUF model: its first bytes are 3C 21 64 6F');
+    await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'idle');
+    await saveScreenshot(app, 'settings-runtime-refused');
+  });
+
+  test('loads a model with progress and streams tokens with a live rate', async ({ app, models }) => {
+    const { page } = app;
+    await openSettings(app);
+    await loadModel(app, models.tiny);
     await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'ready');
-    await expect(page.getByTestId('status-model')).toHaveText(/llama|tiny/i);
+    await expect(page.getByTestId('status-model')).toHaveText('soberana-tiny-q8_0');
     const panel = page.getByTestId('runtime-test');
     await panel.getByLabel('Prompt').fill('Tell me a story');
     await panel.getByRole('button', { name: 'Generate' }).click();
@@ -68,7 +73,7 @@ test.describe('with a model', () => {
     await saveScreenshot(app, 'settings-runtime-test');
   });
 
-  test('kill -9 during streaming: an error, then the next generation works', async ({ app }) => {
+  test('kill -9 during streaming: an error, then the next generation works', async ({ app, models }) => {
     const { page } = app;
     app.allowErrors(/./); // none expected in the page, but the crash is logged by the harness
     await openSettings(app);
@@ -76,7 +81,7 @@ test.describe('with a model', () => {
     await form.locator('[data-field="maxTokens"]').getByRole('spinbutton').fill('32768');
     await form.getByRole('button', { name: 'Save' }).click();
     await expect(form.getByRole('status')).toHaveText('Saved');
-    await loadModel(app, MODEL);
+    await loadModel(app, models.tiny);
     const panel = page.getByTestId('runtime-test');
     await panel.getByLabel('Prompt').fill('Go on forever');
     await panel.getByRole('button', { name: 'Generate' }).click();

@@ -1,6 +1,7 @@
 import type { AppInfo, DiagnosticEvent } from '../common/contract/index.ts';
 import { BUILT_IN_GUARDS, describeApp } from '../main/services/app-info.ts';
 import { runDiagnostics } from '../main/services/diagnostics.ts';
+import type { Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
@@ -58,3 +59,9 @@ export async function doctor(dataDir: string, output: Output): Promise<number> {
   output.out(output.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
   return report.summary.failed > 0 ? EXIT.problem : EXIT.ok;
 }
+
+export const doctorCommand: Command = {
+  summary: 'Show versions, the data directory and health checks',
+  help: DOCTOR_HELP,
+  run: ({ dataDir, output }) => doctor(dataDir, output),
+};

@@ -2,19 +2,26 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../main/services/data-dir.ts';
 import { product } from '../main/services/product.ts';
-import { doctor, DOCTOR_HELP } from './doctor.ts';
+import { UsageError, type Command, type CommandValues, type OptionSpec } from './command.ts';
+import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
-import { consoleOutput, type Output } from './output.ts';
+import { ggufCheck } from './gguf-check.ts';
+import { consoleOutput } from './output.ts';
+import { generate, runtimeInfo } from './runtime-commands.ts';
 
-interface Command {
-  readonly summary: string;
-  readonly help: string;
-  run(dataDir: string, output: Output): Promise<number>;
-}
-
-// Each later feature adds its commands here.
+// Each later feature adds its commands here. A name may have two words ("runtime info").
 const COMMANDS: Readonly<Record<string, Command>> = {
-  doctor: { summary: 'Show versions, the data directory and health checks', help: DOCTOR_HELP, run: doctor },
+  doctor: doctorCommand,
+  'runtime info': runtimeInfo,
+  'gguf check': ggufCheck,
+  generate,
+};
+
+const GLOBAL_OPTIONS: OptionSpec = {
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
 };
 
 const GLOBAL_HELP = `Usage: soberana <command> [--data-dir DIR] [--json]
@@ -24,7 +31,7 @@ network connection.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(14)} ${command.summary}`)
   .join('\n')}
 
 Options (every command):
@@ -35,57 +42,78 @@ Options (every command):
 
 Exit codes: 0 ok, 1 the command found a problem, 2 bad usage, 3 internal error.`;
 
+/** The command named by the leading words of argv, and the arguments after them. */
+function findCommand(argv: readonly string[]): { name: string; command: Command; rest: string[] } | null {
+  const [first, second] = argv;
+  if (first === undefined || first[0] === '-') return null;
+  const two = second === undefined ? '' : `${first} ${second}`;
+  if (two !== '' && Object.hasOwn(COMMANDS, two)) return { name: two, command: COMMANDS[two]!, rest: argv.slice(2) };
+  if (Object.hasOwn(COMMANDS, first)) return { name: first, command: COMMANDS[first]!, rest: argv.slice(1) };
+  return null;
+}
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const found = findCommand(argv);
+  if (found === null) {
+    let values;
+    try {
+      values = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, allowPositionals: true, strict: true }).values;
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${GLOBAL_HELP}\n`);
+      return EXIT.usage;
+    }
+    const output = consoleOutput(values.json === true);
+    if (values.version === true) {
+      output.out(values.json === true ? JSON.stringify({ version: product.version }) : product.version);
+      return EXIT.ok;
+    }
+    const [name] = argv.filter((arg) => arg[0] !== '-');
+    if (name !== undefined) {
+      output.err(`Unknown command "${name}". Run "soberana --help" for the list.`);
+      return EXIT.usage;
+    }
+    (values.help === true ? output.out : output.err)(GLOBAL_HELP);
+    return values.help === true ? EXIT.ok : EXIT.usage;
+  }
+
+  const { name, command, rest } = found;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', default: false },
-      },
-    });
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${GLOBAL_HELP}\n`);
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${command.help}\n`);
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
-  const output = consoleOutput(values.json);
-  if (values.version) {
-    output.out(values.json ? JSON.stringify({ version: product.version }) : product.version);
-    return EXIT.ok;
-  }
-  const [name, ...rest] = positionals;
-  if (name === undefined) {
-    (values.help ? output.out : output.err)(GLOBAL_HELP);
-    return values.help ? EXIT.ok : EXIT.usage;
-  }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (command === undefined) {
-    output.err(`Unknown command "${name}". Run "soberana --help" for the list.`);
-    return EXIT.usage;
-  }
-  if (values.help) {
+  const output = consoleOutput(values.json === true);
+  if (values.help === true) {
     output.out(command.help);
     return EXIT.ok;
   }
-  if (rest.length > 0) {
-    output.err(`Unexpected argument "${rest[0]}".\n\n${command.help}`);
+  const allowed = command.positionals ?? { min: 0, max: 0 };
+  if (positionals.length < allowed.min || positionals.length > allowed.max) {
+    output.err(`${positionals.length > allowed.max ? `Unexpected argument "${positionals[allowed.max]}".` : 'Missing argument.'}\n\n${command.help}`);
     return EXIT.usage;
   }
-  if (values['data-dir'] === '') {
+  const dataDirValue = values['data-dir'];
+  if (dataDirValue === '') {
     output.err('--data-dir needs a folder.');
     return EXIT.usage;
   }
-  const dataDir = values['data-dir'] !== undefined ? path.resolve(values['data-dir']) : defaultDataDir(process.platform, env);
+  const dataDir = typeof dataDirValue === 'string' ? path.resolve(dataDirValue) : defaultDataDir(process.platform, env);
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
   try {
-    return await command.run(dataDir, output);
+    return await command.run({ dataDir, output, values: values as CommandValues, positionals, signal: controller.signal });
   } catch (error) {
+    if (error instanceof UsageError) {
+      output.err(`${error.message}\n\n${command.help}`);
+      return EXIT.usage;
+    }
     output.err(`soberana ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
     return EXIT.internal;
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
 }

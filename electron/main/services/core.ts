@@ -7,10 +7,12 @@ import { describeApp, type HostInfo } from './app-info.ts';
 import { createBus, type Bus } from './bus.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
-import { createEngine, type QuarantineStore, type RuntimeEngine } from './runtime/engine.ts';
+import { createEngine, type RuntimeEngine } from './runtime/engine.ts';
 import { createRuntimeHandlers } from './runtime/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
 import { checkModelFile } from './runtime/model-check.ts';
+import { sqliteQuarantine } from './runtime/quarantine.ts';
+import { appendEvent } from './storage/events.ts';
 import { openSettings } from './settings.ts';
 import { openDatabase, type Database } from './storage/sqlite.ts';
 
@@ -54,11 +56,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     throw error;
   });
 
-  const quarantined = new Map<string, string>();
-  const quarantine: QuarantineStore = {
-    reasonFor: (identity) => quarantined.get(identity) ?? null,
-    add: (identity, _filePath, reason) => void quarantined.set(identity, reason),
-  };
+  const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
   const runtime = createEngine({
     launcher: options.runtimeLauncher ?? forkLauncher(),
     validate: checkModelFile,

@@ -118,7 +118,7 @@ export const en = {
     loading: 'Loading… {{percent}}%',
     cancel: 'Cancel',
     unload: 'Unload',
-    loaded: 'Loaded: {{name}} · context {{contextSize}} · {{layers}} GPU layers · {{threads}} threads',
+    loaded: 'Loaded: {{name}} · context {{contextSize}} · GPU layers {{layers}} · threads {{threads}}',
     prompt: 'Prompt',
     promptPlaceholder: 'Ask something…',
     generate: 'Generate',

@@ -120,7 +120,7 @@ export const es: Messages = {
     loading: 'Cargando… {{percent}} %',
     cancel: 'Cancelar',
     unload: 'Descargar',
-    loaded: 'Cargado: {{name}} · contexto {{contextSize}} · {{layers}} capas en GPU · {{threads}} hilos',
+    loaded: 'Cargado: {{name}} · contexto {{contextSize}} · capas en GPU {{layers}} · hilos {{threads}}',
     prompt: 'Instrucción',
     promptPlaceholder: 'Pregunta algo…',
     generate: 'Generar',

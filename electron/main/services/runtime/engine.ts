@@ -28,7 +28,9 @@ export interface QuarantineStore {
   add(identity: string, filePath: string, reason: string): void;
 }
 
-export type ModelCheck = { readonly ok: true; readonly name: string } | { readonly ok: false; readonly message: string };
+export type ModelCheck =
+  | { readonly ok: true; readonly name: string; readonly kind: 'chat' | 'embedding' | 'reranking' }
+  | { readonly ok: false; readonly message: string };
 
 export interface EngineOptions {
   readonly launcher: RuntimeLauncher;
@@ -339,13 +341,13 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     }
   }
 
-  async function admit(filePath: string): Promise<{ real: string; identity: string; name: string }> {
+  async function admit(filePath: string): Promise<{ real: string; identity: string; name: string; kind: string }> {
     const { real, identity } = await fileIdentity(filePath);
     const quarantined = options.quarantine.reasonFor(identity);
     if (quarantined !== null) throw new AppError('quarantined', quarantined);
     const check = await options.validate(real);
     if (!check.ok) throw new AppError('rejected_file', check.message);
-    return { real, identity, name: check.name || path.basename(real) };
+    return { real, identity, name: check.name || path.basename(real), kind: check.kind };
   }
 
   return {
@@ -367,6 +369,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     load(filePath, loadOptions, onProgress = () => undefined, signal) {
       return serialised(async () => {
         const admitted = await admit(filePath);
+        if (admitted.kind !== 'chat') throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a reranking'} model: it finds and ranks text but cannot chat.`);
         if (signal?.aborted) throw new AppError('cancelled', 'Cancelled.');
         await settled();
         return loadNow({ filePath: admitted.real, identity: admitted.identity, name: admitted.name, options: loadOptions }, onProgress);

@@ -38,6 +38,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX app_events_type_at ON app_events (type, at);
     `,
   },
+  {
+    version: 2,
+    name: 'quarantined model files',
+    // A file is identified by real path, size and modification time: a new download to
+    // the same path is a different file and gets a fresh chance.
+    up: `
+      CREATE TABLE quarantined_models (
+        identity TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

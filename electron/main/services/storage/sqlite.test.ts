@@ -59,6 +59,14 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     const index = (db.prepare('PRAGMA index_info(app_events_type_at)').all() as { name: string }[]).map((row) => row.name);
     expect(index).toEqual(['type', 'at']);
   },
+  2: (db) => {
+    expect(columns(db, 'quarantined_models')).toEqual([
+      { name: 'identity', type: 'TEXT', notnull: 0, pk: 1 },
+      { name: 'path', type: 'TEXT', notnull: 1, pk: 0 },
+      { name: 'reason', type: 'TEXT', notnull: 1, pk: 0 },
+      { name: 'at', type: 'TEXT', notnull: 1, pk: 0 },
+    ]);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -74,7 +82,7 @@ describe('migrations', () => {
     const db = openTracked();
     expect(existsSync(path.join(dir, DATABASE_FILE))).toBe(true);
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
-    expect(tables(db)).toEqual(['app_events', 'settings']);
+    expect(tables(db)).toEqual(['app_events', 'quarantined_models', 'settings']);
     for (const check of Object.values(expectedSchema)) check(db);
   });
 
@@ -142,7 +150,7 @@ describe('migrations', () => {
     openTracked().close();
     const broken = [...MIGRATIONS, extra(MIGRATIONS.length + 1, 'CREATE TABLE half (x); INSERT INTO half VALUES (1); INSERT INTO missing VALUES (1);', 'broken step')];
 
-    expect(() => openTracked(broken)).toThrow(expect.objectContaining({ code: 'io_error', details: expect.stringMatching(/migration 2 \(broken step\) failed.*version 1.*no such table: missing/) }));
+    expect(() => openTracked(broken)).toThrow(expect.objectContaining({ code: 'io_error', details: expect.stringMatching(new RegExp(`migration ${LATEST_VERSION + 1} \\(broken step\\) failed.*version ${LATEST_VERSION}.*no such table: missing`)) }));
 
     const db = raw();
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
