@@ -25,7 +25,8 @@ test('health checks stream their results with progress', async ({ app }) => {
   await page.keyboard.press('Control+5');
   await page.getByRole('button', { name: 'Run checks' }).click();
   const rows = page.getByTestId('checks').getByRole('row');
-  await expect(rows).toHaveCount(4);
+  await expect(rows).toHaveCount(5);
+  await expect(page.locator('[data-check="vectorStore"]')).toHaveAttribute('data-status', 'pass');
   await expect(page.getByTestId('checks-summary')).toHaveText(/^\d passed, \d warned, 0 failed$/);
   await expect(page.locator('[data-check="dataDir"]')).toHaveAttribute('data-status', 'pass');
   await expect(page.locator('[data-check="sqlite"]')).toHaveAttribute('data-status', 'pass');

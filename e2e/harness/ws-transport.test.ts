@@ -112,7 +112,7 @@ describe('the harness WebSocket transport', () => {
     socket!.send(JSON.stringify({ t: 'stream', id: 3, name: 'diagnostics.run', input: {} }));
     await ended;
     const frames = messages.flatMap((message) => (message.t === 'frame' ? [message.frame] : []));
-    expect(frames[0]).toEqual({ type: 'event', event: { type: 'started', total: 4 } });
+    expect(frames[0]).toEqual({ type: 'event', event: { type: 'started', total: 5 } });
     expect(frames.at(-1)).toEqual({ type: 'end' });
 
     const broadcast = new Promise<ServerMessage>((resolve) => socket!.on('message', (data) => resolve(JSON.parse(data.toString()) as ServerMessage)));

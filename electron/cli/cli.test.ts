@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = path.join('electron', 'cli', 'soberana.ts');
@@ -49,9 +50,9 @@ describe('soberana doctor', () => {
     expect(report.app.host).toBe('cli');
     expect(report.app.version).toBe(VERSION);
     expect(report.app.network.outboundAllowed).toBe(false);
-    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'networkIsolation']);
+    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation']);
     expect(report.summary.failed).toBe(0);
-    expect(report.summary.passed + report.summary.warned).toBe(4);
+    expect(report.summary.passed + report.summary.warned).toBe(5);
   });
 
   it('prints a human report without --json', () => {
@@ -137,5 +138,64 @@ describe('soberana', () => {
     const run = cli('--version', '--json');
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ version: VERSION });
+  });
+});
+
+describe('soberana gguf check', () => {
+  it('reports the facts of a model the writer made and exits 0', async () => {
+    const file = path.join(dir, 'tiny.gguf');
+    await writeGguf(file, presetSpec('tiny', 'F16', 2));
+    const run = cli('gguf', 'check', file, '--json');
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; facts: { architecture: string; embeddingLength: number; kind: string; hasChatTemplate: boolean } };
+    expect(report).toMatchObject({ ok: true, facts: { architecture: 'llama', embeddingLength: 64, kind: 'chat', hasChatTemplate: true } });
+  });
+
+  it('refuses a file that is not GGUF with the reason and exits 1', async () => {
+    const file = path.join(dir, 'page.gguf');
+    await writeFile(file, '<html>not a model</html>');
+    const run = cli('gguf', 'check', file);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('not_gguf: This file is not a GGUF model: its first bytes are 3C 68 74 6D');
+  });
+
+  it('needs exactly one file', () => {
+    expect(cli('gguf', 'check').status).toBe(2);
+    expect(cli('gguf', 'check', 'a', 'b').status).toBe(2);
+  });
+});
+
+describe('soberana runtime info and generate', () => {
+  it('runtime info reports what the inference process detected', () => {
+    const run = cli('runtime', 'info', '--json', '--data-dir', dir);
+    expect(run.status).toBe(0);
+    const info = JSON.parse(run.stdout) as { backend: string; cpuCores: number; ramTotal: number; threads: number };
+    expect(info.backend).toMatch(/^(cpu|cuda|vulkan|metal)$/);
+    expect(info.cpuCores).toBeGreaterThan(0);
+    expect(info.ramTotal).toBeGreaterThan(0);
+    expect(info.threads).toBe(info.cpuCores);
+  });
+
+  it('generate streams a reply to stdout and timing to stderr', async () => {
+    const file = path.join(dir, 'tiny.gguf');
+    await writeGguf(file, presetSpec('tiny', 'Q8_0', 5));
+    const run = cli('generate', '--model', file, '--max-tokens', '12', '--threads', '1', '--seed', '1', '--data-dir', dir, 'Hello');
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().length).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/load_ms=\d+ first_token_ms=\d+ tokens=\d+ tokens_per_s=[\d.]+ stop=maxTokens/);
+  });
+
+  it('generate refuses a model that fails the check, with exit 1', async () => {
+    const file = path.join(dir, 'broken.gguf');
+    await writeFile(file, 'GGUF but nothing else');
+    const run = cli('generate', '--model', file, '--data-dir', dir, 'Hello');
+    expect(run.status).toBe(1);
+    expect(run.stderr.length).toBeGreaterThan(0);
+  });
+
+  it('generate checks its options', () => {
+    expect(cli('generate', '--data-dir', dir, 'Hello').status).toBe(2);
+    expect(cli('generate', '--model', 'x.gguf', '--max-tokens', 'lots', '--data-dir', dir, 'Hello').status).toBe(2);
+    expect(cli('generate', '--model', 'x.gguf', '--data-dir', dir).status).toBe(2);
   });
 });

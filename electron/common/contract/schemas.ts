@@ -71,7 +71,7 @@ export type SettingsPatch = z.infer<typeof SettingsPatch>;
 export const CheckStatus = z.enum(['pass', 'warn', 'fail']);
 export type CheckStatus = z.infer<typeof CheckStatus>;
 
-export const DiagnosticCheckId = z.enum(['dataDir', 'diskSpace', 'sqlite', 'networkIsolation']);
+export const DiagnosticCheckId = z.enum(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation']);
 export type DiagnosticCheckId = z.infer<typeof DiagnosticCheckId>;
 
 export const DiagnosticEvent = z.discriminatedUnion('type', [

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DiagnosticEvent } from '../../common/contract/index.ts';
-import { checkDataDir, checkSqlite, classifyFreeSpace, classifyInterfaces, runDiagnostics } from './diagnostics.ts';
+import { checkDataDir, checkSqlite, checkVectorStore, classifyFreeSpace, classifyInterfaces, runDiagnostics } from './diagnostics.ts';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -106,31 +106,46 @@ describe('checkDataDir', () => {
 });
 
 describe('checkSqlite', () => {
-  it('passes and reports the SQLite version', async () => {
-    const outcome = await checkSqlite();
+  it('opens the real database, migrates it and reports it intact', async () => {
+    const outcome = await checkSqlite(dir);
     expect(outcome.status).toBe('pass');
-    expect(outcome.detail).toMatch(/^SQLite 3\.\d+\.\d+/);
+    expect(outcome.detail).toMatch(/^SQLite 3\.\d+\.\d+, schema \d+, soberana\.db intact$/);
+  });
+
+  it('fails on a file that is not a database', async () => {
+    await writeFile(path.join(dir, 'soberana.db'), 'this is not SQLite, it only has the name');
+    const outcome = await checkSqlite(dir);
+    expect(outcome.status).toBe('fail');
+    expect(outcome.detail).toMatch(/cannot be used/);
+  });
+});
+
+describe('checkVectorStore', () => {
+  it('round-trips a vector search through LanceDB', async () => {
+    const outcome = await checkVectorStore(dir);
+    expect(outcome).toMatchObject({ status: 'pass', detail: expect.stringMatching(/LanceDB answered a vector search in \d+ ms/) });
   });
 });
 
 describe('runDiagnostics', () => {
   it('reports started, each check in order, then done', async () => {
     const events = await collect(runDiagnostics(dir));
-    expect(events).toHaveLength(6);
-    expect(events[0]).toEqual({ type: 'started', total: 4 });
+    expect(events).toHaveLength(7);
+    expect(events[0]).toEqual({ type: 'started', total: 5 });
 
-    const checks = events.slice(1, 5);
-    expect(checks.map((event) => event.type)).toEqual(['check', 'check', 'check', 'check']);
+    const checks = events.slice(1, 6);
+    expect(checks.map((event) => event.type)).toEqual(['check', 'check', 'check', 'check', 'check']);
     const details = checks.flatMap((event) => (event.type === 'check' ? [event] : []));
-    expect(details.map((event) => event.index)).toEqual([0, 1, 2, 3]);
-    expect(details.map((event) => event.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'networkIsolation']);
+    expect(details.map((event) => event.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(details.map((event) => event.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation']);
     expect(details[0]?.status).toBe('pass');
     expect(details[2]?.status).toBe('pass');
+    expect(details[3]?.status).toBe('pass');
 
-    const done = events[5];
+    const done = events[6];
     expect(done?.type).toBe('done');
     if (done?.type !== 'done') return;
-    expect(done.passed + done.warned + done.failed).toBe(4);
+    expect(done.passed + done.warned + done.failed).toBe(5);
     expect(done.passed).toBe(details.filter((event) => event.status === 'pass').length);
     expect(done.warned).toBe(details.filter((event) => event.status === 'warn').length);
     expect(done.failed).toBe(details.filter((event) => event.status === 'fail').length);
@@ -141,7 +156,7 @@ describe('runDiagnostics', () => {
     controller.abort();
     const target = path.join(dir, 'never-created');
     const events = await collect(runDiagnostics(target, controller.signal));
-    expect(events).toEqual([{ type: 'started', total: 4 }]);
+    expect(events).toEqual([{ type: 'started', total: 5 }]);
     // No check ran, so the data directory check did not create the folder.
     await expect(access(target)).rejects.toThrow();
   });

@@ -3,7 +3,10 @@ import { mkdir, rm, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { CheckStatus, DiagnosticCheckId, DiagnosticEvent } from '../../common/contract/index.ts';
+import { AppError } from '../../common/result.ts';
 import { writeFileAtomic } from './atomic-file.ts';
+import { openVectorStore, type VectorStore } from './storage/lance.ts';
+import { DATABASE_FILE, openDatabase, schemaVersion, type Database } from './storage/sqlite.ts';
 
 export interface CheckOutcome {
   readonly status: CheckStatus;
@@ -42,18 +45,34 @@ export async function checkDiskSpace(dataDir: string): Promise<CheckOutcome> {
   }
 }
 
-export async function checkSqlite(): Promise<CheckOutcome> {
+/** Opens the real database (running any pending migration) and runs SQLite's quick check on it. */
+export async function checkSqlite(dataDir: string): Promise<CheckOutcome> {
+  let db: Database | null = null;
   try {
-    const { DatabaseSync } = await import('node:sqlite');
-    const db = new DatabaseSync(':memory:');
-    try {
-      const row = db.prepare('select sqlite_version() as version').get() as { version: string };
-      return { status: 'pass', detail: `SQLite ${row.version}` };
-    } finally {
-      db.close();
-    }
+    db = openDatabase(dataDir);
+    const { version } = db.prepare('select sqlite_version() as version').get() as { version: string };
+    const problems = (db.prepare('PRAGMA quick_check').all() as { quick_check: string }[]).map((row) => row.quick_check);
+    if (problems.length !== 1 || problems[0] !== 'ok') return { status: 'fail', detail: `The database is damaged: ${problems.slice(0, 3).join('; ')}` };
+    return { status: 'pass', detail: `SQLite ${version}, schema ${schemaVersion(db)}, ${DATABASE_FILE} intact` };
   } catch (error) {
-    return { status: 'fail', detail: `SQLite is unavailable: ${error instanceof Error ? error.message : String(error)}` };
+    return { status: 'fail', detail: `The database cannot be used: ${error instanceof AppError && error.details !== undefined ? `${error.message} ${error.details}` : error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    if (db?.isOpen) db.close();
+  }
+}
+
+/** The search index is rebuildable, so a failure here is a warning, not a failure. */
+export async function checkVectorStore(dataDir: string): Promise<CheckOutcome> {
+  let store: VectorStore | null = null;
+  try {
+    store = await openVectorStore(dataDir);
+    const health = await store.healthCheck();
+    if (!health.ok) return { status: 'warn', detail: `The search index does not answer: ${health.message}` };
+    return { status: 'pass', detail: `LanceDB answered a vector search in ${Math.round(health.ms)} ms (${health.tables} tables)` };
+  } catch (error) {
+    return { status: 'warn', detail: `The search index cannot be opened: ${error instanceof Error ? error.message : String(error)}` };
+  } finally {
+    store?.close();
   }
 }
 
@@ -79,7 +98,8 @@ export async function checkNetworkIsolation(): Promise<CheckOutcome> {
 export const CHECKS: ReadonlyArray<readonly [DiagnosticCheckId, (dataDir: string) => Promise<CheckOutcome>]> = [
   ['dataDir', checkDataDir],
   ['diskSpace', checkDiskSpace],
-  ['sqlite', () => checkSqlite()],
+  ['sqlite', checkSqlite],
+  ['vectorStore', checkVectorStore],
   ['networkIsolation', () => checkNetworkIsolation()],
 ];
 

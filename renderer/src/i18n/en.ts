@@ -58,7 +58,7 @@ export const en = {
     loading: 'Reading from the background service…',
     loadFailed: 'Could not read the app details.',
     checks: 'Health checks',
-    checksHint: 'Checks the data directory, free space, the database engine and network isolation.',
+    checksHint: 'Checks the data directory, free space, the database, the search index and network isolation.',
     run: 'Run checks',
     running: 'Running checks…',
     cancel: 'Cancel',
@@ -68,7 +68,8 @@ export const en = {
     checkNames: {
       dataDir: 'Data directory is writable',
       diskSpace: 'Free disk space',
-      sqlite: 'Database engine',
+      sqlite: 'Database',
+      vectorStore: 'Search index',
       networkIsolation: 'Network isolation',
     },
     status: { pass: 'Passed', warn: 'Warning', fail: 'Failed' },

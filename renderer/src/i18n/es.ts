@@ -60,7 +60,7 @@ export const es: Messages = {
     loading: 'Leyendo del servicio en segundo plano…',
     loadFailed: 'No se pudieron leer los datos de la aplicación.',
     checks: 'Comprobaciones',
-    checksHint: 'Comprueba la carpeta de datos, el espacio libre, el motor de base de datos y el aislamiento de red.',
+    checksHint: 'Comprueba la carpeta de datos, el espacio libre, la base de datos, el índice de búsqueda y el aislamiento de red.',
     run: 'Ejecutar comprobaciones',
     running: 'Comprobando…',
     cancel: 'Cancelar',
@@ -70,7 +70,8 @@ export const es: Messages = {
     checkNames: {
       dataDir: 'Se puede escribir en la carpeta de datos',
       diskSpace: 'Espacio libre en disco',
-      sqlite: 'Motor de base de datos',
+      sqlite: 'Base de datos',
+      vectorStore: 'Índice de búsqueda',
       networkIsolation: 'Aislamiento de red',
     },
     status: { pass: 'Correcta', warn: 'Aviso', fail: 'Fallida' },

@@ -90,6 +90,19 @@ describe('the runtime engine', () => {
     expect(deltas).toBeGreaterThan(0);
   });
 
+  it('computes embeddings in batches, one vector per text, of the model’s embedding length', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    const { vectors, dimensions } = await engine.embed(model, ['first text', 'second text', 'third'], 1);
+    expect(dimensions).toBe(64);
+    expect(vectors).toHaveLength(3);
+    for (const vector of vectors) {
+      expect(vector).toHaveLength(64);
+      expect(vector.every(Number.isFinite)).toBe(true);
+    }
+    expect(vectors[0]).not.toEqual(vectors[1]);
+  });
+
   it('refuses a file the GGUF check rejects before the process sees it', async () => {
     const { engine, states } = makeEngine();
     await engine.start();
