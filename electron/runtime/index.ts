@@ -47,6 +47,8 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
     }
     case 'memory':
       return { rss: process.memoryUsage().rss };
+    case 'fit':
+      return host.fit(request.path, { contextSize: request.contextSize, gpuLayers: request.gpuLayers });
   }
 }
 

@@ -1,7 +1,9 @@
 import { stat } from 'node:fs/promises';
 import {
   getLlama,
+  GgufInsights,
   InsufficientMemoryError,
+  readGgufFileInfo,
   LlamaChatSession,
   LlamaLogLevel,
   type Llama,
@@ -9,7 +11,7 @@ import {
   type LlamaEmbeddingContext,
   type LlamaModel,
 } from 'node-llama-cpp';
-import type { GenerateParams, GenerateStats, GpuBackend, Hardware, LoadedModelInfo, LoadOptions, RuntimeFailure } from '../common/runtime/protocol.ts';
+import type { FitEstimate, GenerateParams, GenerateStats, GpuBackend, Hardware, LoadedModelInfo, LoadOptions, RuntimeFailure } from '../common/runtime/protocol.ts';
 
 // node-llama-cpp behind a small surface: one chat model with one context, and one
 // embedding model cached by path. Only this file knows node-llama-cpp's API.
@@ -34,6 +36,20 @@ export interface LlamaHost {
   unload(): Promise<boolean>;
   generate(params: GenerateParams, signal: AbortSignal, onDelta: (text: string, tokens: number) => void): Promise<GenerateStats>;
   embed(path: string, texts: readonly string[], threads: number): Promise<{ vectors: number[][]; dimensions: number }>;
+  fit(path: string, target: { contextSize?: number | undefined; gpuLayers?: number | undefined }): Promise<FitEstimate>;
+}
+
+const GiB = 1024 ** 3;
+
+/**
+ * A rough speed class, not a promise: decoding is bound by reading the weights once per
+ * token, so it follows where the weights live and how large they are.
+ */
+export function speedClassOf(placement: FitEstimate['placement'], modelBytes: number): FitEstimate['speedClass'] {
+  if (placement === 'gpu') return 'fast';
+  if (placement === 'partial') return modelBytes < 8 * GiB ? 'usable' : 'slow';
+  if (modelBytes < 1.5 * GiB) return 'fast';
+  return modelBytes < 6 * GiB ? 'usable' : 'slow';
 }
 
 export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void): LlamaHost {
@@ -84,7 +100,14 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
           gpuLayers: options.gpuLayers,
           onLoadProgress: (progress) => onProgress(Math.min(1, Math.max(0, progress))),
         });
-        const context = await model.createContext({ contextSize: options.contextSize, threads: options.threads, sequences: 1 });
+        const context = await model.createContext({
+          contextSize: options.contextSize,
+          threads: options.threads,
+          sequences: 1,
+          ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+          ...(options.flashAttention === undefined ? {} : { flashAttention: options.flashAttention }),
+          ...(options.kvCacheType === undefined ? {} : { experimentalKvCacheKeyType: options.kvCacheType, experimentalKvCacheValueType: options.kvCacheType }),
+        });
         const { size } = await stat(path);
         const info: LoadedModelInfo = {
           path,
@@ -171,6 +194,33 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
         sequence.dispose();
         generating = false;
       }
+    },
+
+    async fit(path, target) {
+      const instance = await llama();
+      // Reached only after the main process's own GGUF check accepted the file.
+      const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
+      const insights = await GgufInsights.from(info, instance);
+      const resolved = await insights.configurationResolver.resolveAndScoreConfig({
+        ...(target.contextSize === undefined ? {} : { targetContextSize: target.contextSize }),
+        ...(target.gpuLayers === undefined ? {} : { targetGpuLayers: target.gpuLayers }),
+      });
+      const [vram, ram] = await Promise.all([instance.getVramState(), instance.getRamState()]);
+      const { gpuLayers, contextSize, totalRamUsage, totalVramUsage } = resolved.resolvedValues;
+      const totalLayers = insights.totalLayers;
+      const placement = gpuLayers === 0 ? 'cpu' : gpuLayers >= totalLayers ? 'gpu' : 'partial';
+      return {
+        placement,
+        gpuLayers,
+        totalLayers,
+        contextSize,
+        ramBytes: totalRamUsage,
+        vramBytes: totalVramUsage,
+        fits: totalRamUsage <= ram.free && totalVramUsage <= vram.free,
+        score: Math.min(1, Math.max(0, resolved.compatibilityScore)),
+        speedClass: speedClassOf(placement, insights.modelSize),
+        warnings: insights.getWarnings(path),
+      };
     },
 
     async embed(path, texts, threads) {

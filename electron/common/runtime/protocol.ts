@@ -22,10 +22,17 @@ export type Hardware = z.infer<typeof Hardware>;
 
 const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
+export const KvCacheType = z.enum(['F16', 'Q8_0', 'Q4_0']);
+export type KvCacheType = z.infer<typeof KvCacheType>;
+
 export const LoadOptions = z.object({
   gpuLayers: autoOr(z.number().int().min(0)),
   contextSize: autoOr(z.number().int().min(64)),
   threads: z.number().int().min(1).max(256),
+  batchSize: z.number().int().min(1).max(65_536).optional(),
+  flashAttention: z.boolean().optional(),
+  /** node-llama-cpp marks KV cache types experimental; only these common ones are offered. */
+  kvCacheType: KvCacheType.optional(),
 });
 export type LoadOptions = z.infer<typeof LoadOptions>;
 
@@ -62,6 +69,23 @@ export const GenerateStats = z.object({
 });
 export type GenerateStats = z.infer<typeof GenerateStats>;
 
+export const FitEstimate = z.object({
+  /** Where the layers go: all on the GPU, split, or all on the CPU. */
+  placement: z.enum(['gpu', 'partial', 'cpu']),
+  gpuLayers: z.number().int().nonnegative(),
+  totalLayers: z.number().int().nonnegative(),
+  contextSize: z.number().int().nonnegative(),
+  ramBytes: z.number().nonnegative(),
+  vramBytes: z.number().nonnegative(),
+  /** Whether the estimate fits in the free memory right now. */
+  fits: z.boolean(),
+  /** node-llama-cpp's compatibility score, 0 to 1. */
+  score: z.number().min(0).max(1),
+  speedClass: z.enum(['fast', 'usable', 'slow']),
+  warnings: z.array(z.string()),
+});
+export type FitEstimate = z.infer<typeof FitEstimate>;
+
 export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('info') }),
   z.object({ id: z.number().int(), op: z.literal('load'), path: z.string().min(1), options: LoadOptions }),
@@ -70,6 +94,13 @@ export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('embed'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(4096), threads: z.number().int().min(1) }),
   z.object({ id: z.number().int(), op: z.literal('abort'), target: z.number().int() }),
   z.object({ id: z.number().int(), op: z.literal('memory') }),
+  z.object({
+    id: z.number().int(),
+    op: z.literal('fit'),
+    path: z.string().min(1),
+    contextSize: z.number().int().min(64).optional(),
+    gpuLayers: z.number().int().min(0).optional(),
+  }),
 ]);
 export type RuntimeRequest = z.infer<typeof RuntimeRequest>;
 export type RuntimeOp = RuntimeRequest['op'];
@@ -103,6 +134,7 @@ export interface RuntimeResults {
   embed: { vectors: number[][]; dimensions: number };
   abort: { aborted: boolean };
   memory: { rss: number };
+  fit: FitEstimate;
 }
 
 export const RuntimeResultSchemas = {
@@ -113,4 +145,5 @@ export const RuntimeResultSchemas = {
   embed: z.object({ vectors: z.array(z.array(z.number())), dimensions: z.number().int().nonnegative() }),
   abort: z.object({ aborted: z.boolean() }),
   memory: z.object({ rss: z.number().nonnegative() }),
+  fit: FitEstimate,
 } satisfies { [K in RuntimeOp]: z.ZodType<RuntimeResults[K]> };

@@ -103,6 +103,21 @@ describe('the runtime engine', () => {
     expect(vectors[0]).not.toEqual(vectors[1]);
   });
 
+  it('estimates the fit with node-llama-cpp’s insights, after the GGUF check', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    const fit = await engine.fit(model);
+    expect(fit.totalLayers).toBeGreaterThan(0);
+    expect(fit.contextSize).toBeGreaterThan(0);
+    expect(fit.ramBytes).toBeGreaterThan(0);
+    expect(fit.fits).toBe(true);
+    expect(fit.speedClass).toBe('fast');
+    if (engine.state().hardware?.backend === 'cpu') expect(fit.placement).toBe('cpu');
+    const bogus = path.join(dir, 'fit-bogus.gguf');
+    await writeFile(bogus, 'nothing like a model');
+    await expect(engine.fit(bogus)).rejects.toMatchObject({ code: 'rejected_file' });
+  });
+
   it('refuses a file the GGUF check rejects before the process sees it', async () => {
     const { engine, states } = makeEngine();
     await engine.start();

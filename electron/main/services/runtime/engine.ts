@@ -52,6 +52,8 @@ export interface RuntimeEngine {
   unload(): Promise<void>;
   generate(params: GenerateParams, onDelta: (text: string, tokens: number) => void, signal?: AbortSignal): Promise<GenerateStats>;
   embed(filePath: string, texts: readonly string[], threads: number): Promise<RuntimeResults['embed']>;
+  /** node-llama-cpp's fit estimate for this file on this machine's hardware. */
+  fit(filePath: string, target?: { contextSize?: number; gpuLayers?: number }): Promise<RuntimeResults['fit']>;
   stop(): Promise<void>;
 }
 
@@ -410,6 +412,16 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       const admitted = await admit(filePath);
       await settled();
       return request('embed', { path: admitted.real, texts: [...texts], threads }).result;
+    },
+
+    async fit(filePath, target = {}) {
+      const admitted = await admit(filePath);
+      await settled();
+      return request('fit', {
+        path: admitted.real,
+        ...(target.contextSize === undefined ? {} : { contextSize: target.contextSize }),
+        ...(target.gpuLayers === undefined ? {} : { gpuLayers: target.gpuLayers }),
+      }).result;
     },
 
     async stop() {
