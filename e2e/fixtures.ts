@@ -65,7 +65,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({}, use) => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-e2e-models-'));
       const tiny = path.join(dir, 'soberana-tiny.gguf');
-      await writeGguf(tiny, presetSpec('tiny', 'Q8_0', 11));
+      // A 4,096-token context, because the chat wrapper's default system prompt alone fills
+      // most of 512 with a byte-level vocabulary; quietEnd, so replies last until stopped.
+      await writeGguf(tiny, { ...presetSpec('tiny', 'Q8_0', 11), contextLength: 4096, quietEnd: true });
       const notGguf = path.join(dir, 'download.gguf');
       await writeFile(notGguf, '<!doctype html><title>Sign in</title>');
       await use({ tiny, notGguf });

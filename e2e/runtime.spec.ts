@@ -73,6 +73,24 @@ test.describe('with a model the tests wrote', () => {
     await saveScreenshot(app, 'settings-runtime-test');
   });
 
+  test('Stop ends a long generation and keeps what came', async ({ app, models }) => {
+    const { page } = app;
+    await openSettings(app);
+    const form = page.getByRole('form', { name: 'Runtime' });
+    await form.locator('[data-field="maxTokens"]').getByRole('spinbutton').fill('32768');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(form.getByRole('status')).toHaveText('Saved');
+    await loadModel(app, models.tiny);
+    const panel = page.getByTestId('runtime-test');
+    await panel.getByLabel('Prompt').fill('Keep going');
+    await panel.getByLabel('Prompt').press('Control+Enter');
+    await expect(panel.getByTestId('generation-rate')).toHaveText(/[1-9]\d* tokens · [\d.]+ tokens\/s/);
+    await panel.getByRole('button', { name: 'Stop' }).click();
+    await expect(panel.getByTestId('generation-rate')).toHaveText(/Stopped after \d+ tokens\./);
+    await expect(panel.getByTestId('generation-output')).not.toBeEmpty();
+    await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'ready');
+  });
+
   test('kill -9 during streaming: an error, then the next generation works', async ({ app, models }) => {
     const { page } = app;
     app.allowErrors(/./); // none expected in the page, but the crash is logged by the harness
@@ -85,7 +103,7 @@ test.describe('with a model the tests wrote', () => {
     const panel = page.getByTestId('runtime-test');
     await panel.getByLabel('Prompt').fill('Go on forever');
     await panel.getByRole('button', { name: 'Generate' }).click();
-    await expect(panel.getByTestId('generation-rate')).toHaveText(/\d+ tokens · [\d.]+ tokens\/s/);
+    await expect(panel.getByTestId('generation-rate')).toHaveText(/[1-9]\d* tokens · [\d.]+ tokens\/s/);
     const killedAt = Date.now();
     await app.killRuntime();
     await expect(panel.getByRole('alert')).toContainText('The inference process stopped', { timeout: 2_000 });

@@ -125,6 +125,7 @@ export const en = {
     generate: 'Generate',
     stop: 'Stop',
     output: 'Reply',
+    waiting: 'Waiting for the first token…',
     liveRate: '{{tokens}} tokens · {{rate}} tokens/s',
     doneRate: '{{tokens}} tokens in {{seconds}} s · {{rate}} tokens/s',
     stopped: 'Stopped after {{tokens}} tokens.',

@@ -127,6 +127,7 @@ export const es: Messages = {
     generate: 'Generar',
     stop: 'Detener',
     output: 'Respuesta',
+    waiting: 'Esperando el primer token…',
     liveRate: '{{tokens}} tokens · {{rate}} tokens/s',
     doneRate: '{{tokens}} tokens en {{seconds}} s · {{rate}} tokens/s',
     stopped: 'Detenido tras {{tokens}} tokens.',

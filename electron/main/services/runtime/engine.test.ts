@@ -24,7 +24,8 @@ const engines: RuntimeEngine[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-engine-'));
   model = path.join(dir, 'tiny.gguf');
-  await writeGguf(model, presetSpec('tiny', 'Q8_0', 7));
+  // quietEnd: replies run to maxTokens, so streaming can be stopped or killed midway.
+  await writeGguf(model, { ...presetSpec('tiny', 'Q8_0', 7), quietEnd: true });
 });
 
 afterAll(async () => {

@@ -52,6 +52,44 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'model library',
+    // One row per imported model, inserted only once its files are final. sha256 is unique
+    // because importing the same bytes twice is refused. files and file_stamps are parallel
+    // JSON arrays (paths to load, and the size and mtime at the last confirmed hash, which
+    // makes the check before each load cheap). facts is the GGUF validator's report.
+    // The partial unique indexes allow at most one default chat and one default embedding
+    // model; the CHECKs keep a default on a model of the matching role.
+    up: `
+      CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL CHECK (length(display_name) BETWEEN 1 AND 200),
+        role TEXT NOT NULL CHECK (role IN ('chat', 'embedding', 'reranking')),
+        size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        import_mode TEXT NOT NULL CHECK (import_mode IN ('copy', 'link', 'reference')),
+        origin TEXT NOT NULL CHECK (origin IN ('file', 'split', 'lmstudio', 'ollama')),
+        source_path TEXT NOT NULL,
+        files TEXT NOT NULL CHECK (json_valid(files) AND json_type(files) = 'array'),
+        file_stamps TEXT NOT NULL CHECK (json_valid(file_stamps) AND json_type(file_stamps) = 'array'),
+        imported_at TEXT NOT NULL,
+        facts TEXT NOT NULL CHECK (json_valid(facts)),
+        chat_template TEXT,
+        license TEXT,
+        provenance TEXT CHECK (provenance IS NULL OR json_valid(provenance)),
+        verified_by_bundle TEXT,
+        status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'missing', 'changed')),
+        checked_at TEXT NOT NULL,
+        load_settings TEXT CHECK (load_settings IS NULL OR json_valid(load_settings)),
+        is_default_chat INTEGER NOT NULL DEFAULT 0 CHECK (is_default_chat IN (0, 1) AND (is_default_chat = 0 OR role = 'chat')),
+        is_default_embedding INTEGER NOT NULL DEFAULT 0 CHECK (is_default_embedding IN (0, 1) AND (is_default_embedding = 0 OR role = 'embedding'))
+      );
+      CREATE UNIQUE INDEX models_sha256 ON models (sha256);
+      CREATE UNIQUE INDEX models_default_chat ON models (is_default_chat) WHERE is_default_chat = 1;
+      CREATE UNIQUE INDEX models_default_embedding ON models (is_default_embedding) WHERE is_default_embedding = 1;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -67,6 +67,36 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       { name: 'at', type: 'TEXT', notnull: 1, pk: 0 },
     ]);
   },
+  3: (db) => {
+    const text = (name: string, notnull = 1) => ({ name, type: 'TEXT', notnull, pk: 0 });
+    expect(columns(db, 'models')).toEqual([
+      { name: 'id', type: 'TEXT', notnull: 0, pk: 1 },
+      text('display_name'),
+      text('role'),
+      { name: 'size_bytes', type: 'INTEGER', notnull: 1, pk: 0 },
+      text('sha256'),
+      text('import_mode'),
+      text('origin'),
+      text('source_path'),
+      text('files'),
+      text('file_stamps'),
+      text('imported_at'),
+      text('facts'),
+      text('chat_template', 0),
+      text('license', 0),
+      text('provenance', 0),
+      text('verified_by_bundle', 0),
+      text('status'),
+      text('checked_at'),
+      text('load_settings', 0),
+      { name: 'is_default_chat', type: 'INTEGER', notnull: 1, pk: 0 },
+      { name: 'is_default_embedding', type: 'INTEGER', notnull: 1, pk: 0 },
+    ]);
+    const indexes = (db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'models' AND sql IS NOT NULL ORDER BY name").all() as { name: string; sql: string }[]);
+    expect(indexes.map((index) => index.name)).toEqual(['models_default_chat', 'models_default_embedding', 'models_sha256']);
+    expect(indexes.every((index) => /CREATE UNIQUE INDEX/.test(index.sql))).toBe(true);
+    expect(indexes.filter((index) => /WHERE/.test(index.sql)).map((index) => index.name)).toEqual(['models_default_chat', 'models_default_embedding']);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -82,7 +112,7 @@ describe('migrations', () => {
     const db = openTracked();
     expect(existsSync(path.join(dir, DATABASE_FILE))).toBe(true);
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
-    expect(tables(db)).toEqual(['app_events', 'quarantined_models', 'settings']);
+    expect(tables(db)).toEqual(['app_events', 'models', 'quarantined_models', 'settings']);
     for (const check of Object.values(expectedSchema)) check(db);
   });
 

@@ -52,7 +52,9 @@ export function RuntimeTest() {
   };
 
   const rate =
-    generation.phase === 'running'
+    generation.phase === 'running' && generation.tokens === 0
+      ? t('runtime.waiting')
+      : generation.phase === 'running'
       ? t('runtime.liveRate', { tokens: generation.tokens, rate: liveTokensPerSecond(generation.tokens, generation.firstTokenAt, now).toFixed(1) })
       : generation.phase === 'done'
         ? generation.stats.stopReason === 'aborted'
