@@ -26,8 +26,8 @@ export interface AppUnderTest {
   /** Errors matching this are expected by the test and not reported at teardown. */
   allowErrors(pattern: RegExp): void;
   reload(): Promise<void>;
-  /** Makes the next "choose a file" return this path, as if the user had picked it. */
-  choosePickedFile(filePath: string | null): Promise<void>;
+  /** Makes the next "choose" dialog return these paths, as if the user had picked them. */
+  choosePickedFile(chosen: string | readonly string[] | null): Promise<void>;
   /** SIGKILLs the real inference process. */
   killRuntime(): Promise<void>;
 }
@@ -131,14 +131,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await page.reload();
         await expect(page.getByRole('navigation')).toBeVisible();
       },
-      async choosePickedFile(filePath) {
+      async choosePickedFile(chosen) {
         if (harness !== null) {
-          harness.setNextPick(filePath);
+          harness.setNextPick(chosen);
           return;
         }
-        await electronApp!.evaluate(({ dialog }, chosen) => {
-          dialog.showOpenDialog = (async () => ({ canceled: chosen === null, filePaths: chosen === null ? [] : [chosen] })) as typeof dialog.showOpenDialog;
-        }, filePath);
+        const paths = chosen === null ? [] : typeof chosen === 'string' ? [chosen] : [...chosen];
+        await electronApp!.evaluate(({ dialog }, filePaths) => {
+          dialog.showOpenDialog = (async () => ({ canceled: filePaths.length === 0, filePaths })) as typeof dialog.showOpenDialog;
+        }, paths);
       },
       async killRuntime() {
         const pid =

@@ -24,8 +24,8 @@ export const RENDERER_ROOT = path.resolve(here, '../../out/renderer');
 
 export interface Harness {
   readonly url: string;
-  /** The path the next "choose a file" returns, as if the user picked it; null cancels. */
-  setNextPick(filePath: string | null): void;
+  /** What the next "choose" dialog returns, as if the user picked it: a file, several, a folder; null cancels. */
+  setNextPick(chosen: string | readonly string[] | null): void;
   readonly token: string;
   readonly dataDir: string;
   readonly core: Core;
@@ -70,11 +70,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const token = randomBytes(24).toString('base64url');
   const csp = contentSecurityPolicy();
 
-  let nextPick: string | null = null;
+  let nextPick: string | readonly string[] | null = null;
+  const asList = (): string[] => (nextPick === null ? [] : typeof nextPick === 'string' ? [nextPick] : [...nextPick]);
   const core = await createCore({
     dataDir,
     // The harness's file picker port: the spec chooses the path the "dialog" returns.
-    filePicker: { pickModelFile: async () => nextPick },
+    filePicker: {
+      pickModelFile: async () => asList()[0] ?? null,
+      pickImportFiles: async () => asList(),
+      pickFolder: async () => asList()[0] ?? null,
+    },
     log: (level, message) => {
       if (level === 'error') console.error(`[runtime] ${message}`);
     },
@@ -126,8 +131,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dataDir,
     core,
     initScript,
-    setNextPick(filePath) {
-      nextPick = filePath;
+    setNextPick(chosen) {
+      nextPick = chosen;
     },
     async close() {
       stop();

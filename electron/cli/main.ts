@@ -6,6 +6,7 @@ import { UsageError, type Command, type CommandValues, type OptionSpec } from '.
 import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
 import { ggufCheck } from './gguf-check.ts';
+import { modelsImport, modelsInspect, modelsList, modelsRemove, modelsVerify } from './models.ts';
 import { consoleOutput } from './output.ts';
 import { generate, runtimeInfo } from './runtime-commands.ts';
 
@@ -14,6 +15,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   doctor: doctorCommand,
   'runtime info': runtimeInfo,
   'gguf check': ggufCheck,
+  'models import': modelsImport,
+  'models list': modelsList,
+  'models inspect': modelsInspect,
+  'models verify': modelsVerify,
+  'models remove': modelsRemove,
   generate,
 };
 

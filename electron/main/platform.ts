@@ -21,20 +21,20 @@ export function utilityLauncher(entry: string): RuntimeLauncher {
   };
 }
 
+const MODEL_FILTERS = [
+  { name: 'GGUF models', extensions: ['gguf'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
 export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
+  const show = async (options: Electron.OpenDialogOptions): Promise<string[]> => {
+    const owner = window();
+    const result = owner === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(owner, options);
+    return result.canceled ? [] : result.filePaths;
+  };
   return {
-    async pickModelFile() {
-      const options = {
-        title: 'Choose a GGUF model',
-        properties: ['openFile' as const],
-        filters: [
-          { name: 'GGUF models', extensions: ['gguf'] },
-          { name: 'All files', extensions: ['*'] },
-        ],
-      };
-      const owner = window();
-      const result = owner === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(owner, options);
-      return result.canceled ? null : (result.filePaths[0] ?? null);
-    },
+    pickModelFile: async () => (await show({ title: 'Choose a GGUF model', properties: ['openFile'], filters: MODEL_FILTERS }))[0] ?? null,
+    pickImportFiles: () => show({ title: 'Import models', properties: ['openFile', 'multiSelections'], filters: MODEL_FILTERS }),
+    pickFolder: async () => (await show({ title: 'Import models from a folder', properties: ['openDirectory'] }))[0] ?? null,
   };
 }

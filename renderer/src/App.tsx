@@ -5,9 +5,11 @@ import { ResizeHandle } from './components/ResizeHandle.tsx';
 import { NAV_ITEMS, Sidebar } from './components/Sidebar.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { AboutSection } from './sections/AboutSection.tsx';
-import { ChatSection, DocumentsSection, ModelsSection } from './sections/Placeholders.tsx';
+import { ModelsSection } from './sections/models/ModelsSection.tsx';
+import { ChatSection, DocumentsSection } from './sections/Placeholders.tsx';
 import { SettingsSection } from './sections/SettingsSection.tsx';
 import { useNavigation, type Section } from './stores/navigation.ts';
+import { followModelChanges } from './stores/models.ts';
 import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
 import { useTheme } from './theme.ts';
@@ -54,9 +56,13 @@ export function App() {
   }, [load]);
 
   useEffect(() => {
-    const unfollow = followRuntimeChanges();
+    const unfollowRuntime = followRuntimeChanges();
+    const unfollowModels = followModelChanges();
     void useRuntime.getState().refresh();
-    return unfollow;
+    return () => {
+      unfollowRuntime();
+      unfollowModels();
+    };
   }, []);
 
   useTheme(settings?.theme ?? 'system');

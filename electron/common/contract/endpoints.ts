@@ -13,8 +13,19 @@ export const endpointKinds = {
   'runtime.load': 'stream',
   'runtime.unload': 'rpc',
   'runtime.generate': 'stream',
+  'models.list': 'rpc',
+  'models.scan': 'rpc',
+  'models.import': 'stream',
+  'models.fit': 'rpc',
+  'models.load': 'stream',
+  'models.rename': 'rpc',
+  'models.remove': 'rpc',
+  'models.verify': 'stream',
+  'models.setDefault': 'rpc',
+  'models.setLoadSettings': 'rpc',
   'settings.changed': 'event',
   'runtime.stateChanged': 'event',
+  'models.changed': 'event',
 } as const satisfies Record<string, EndpointKind>;
 
 export type EndpointName = keyof typeof endpointKinds;

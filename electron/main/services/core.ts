@@ -7,6 +7,8 @@ import { describeApp, type HostInfo } from './app-info.ts';
 import { createBus, type Bus } from './bus.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
+import { createModelHandlers } from './models-handlers.ts';
+import { cleanupPartialImports, libraryDirFor } from './models/index.ts';
 import { createEngine, type RuntimeEngine } from './runtime/engine.ts';
 import { createRuntimeHandlers } from './runtime/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
@@ -65,13 +67,25 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const files = createFileTokens();
+  const picker = options.filePicker ?? NO_PICKER;
+  const libraryDir = libraryDirFor(dataDir);
+  // An import cut short by a crash leaves a partial file and no registry row; tidy both up.
+  await cleanupPartialImports(libraryDir, storage).catch((error: unknown) => options.log?.('warn', `Could not tidy up unfinished imports: ${String(error)}`));
 
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
     'settings.get': () => ok(settings.get()),
     'settings.update': async (patch) => ok(await settings.update(patch)),
     'diagnostics.run': (_input, { signal }) => runDiagnostics(dataDir, signal),
-    ...createRuntimeHandlers({ engine: runtime, files, picker: options.filePicker ?? NO_PICKER, settings: () => settings.get().runtime }),
+    ...createRuntimeHandlers({ engine: runtime, files, picker, settings: () => settings.get().runtime }),
+    ...createModelHandlers({
+      db: storage,
+      libraryDir,
+      engine: runtime,
+      picker,
+      settings: () => settings.get().runtime,
+      changed: (models) => bus.emit('models.changed', { models }),
+    }),
   };
 
   let closing: Promise<void> | null = null;

@@ -9,6 +9,9 @@ import type { PickResult } from '../../common/contract/schemas.ts';
  */
 export interface FilePicker {
   pickModelFile(): Promise<string | null>;
+  /** Several files at once, for an import. Empty when the user cancels. */
+  pickImportFiles(): Promise<string[]>;
+  pickFolder(): Promise<string | null>;
 }
 
 /** Maps opaque tokens to paths the user picked in this process's lifetime. */
@@ -33,4 +36,4 @@ export function createFileTokens(): FileTokens {
 }
 
 /** For hosts without a dialog (the CLI): picking always cancels. */
-export const NO_PICKER: FilePicker = { pickModelFile: async () => null };
+export const NO_PICKER: FilePicker = { pickModelFile: async () => null, pickImportFiles: async () => [], pickFolder: async () => null };

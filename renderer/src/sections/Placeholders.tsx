@@ -1,4 +1,4 @@
-import { Boxes, FileText, MessageSquare, Upload } from 'lucide-react';
+import { FileText, MessageSquare } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { useNavigation } from '../stores/navigation.ts';
@@ -36,24 +36,6 @@ export function DocumentsSection() {
         <button type="button" className="button button--primary" onClick={() => open('models')}>
           {t('documents.emptyAction')}
         </button>
-      </EmptyState>
-    </section>
-  );
-}
-
-export function ModelsSection() {
-  const { t } = useTranslation();
-  return (
-    <section className="section">
-      <SectionHeader title={t('models.title')} />
-      <EmptyState icon={Boxes} title={t('models.emptyTitle')} body={t('models.emptyBody')}>
-        <button type="button" className="button button--primary" disabled aria-describedby="models-import-note">
-          <Upload size={16} aria-hidden="true" />
-          {t('models.emptyAction')}
-        </button>
-        <p id="models-import-note" className="empty-state__note">
-          {t('models.emptyActionNote')}
-        </p>
       </EmptyState>
     </section>
   );

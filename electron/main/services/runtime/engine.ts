@@ -48,7 +48,8 @@ export interface RuntimeEngine {
   pid(): number | null;
   start(): Promise<void>;
   hardware(): Promise<Hardware>;
-  load(filePath: string, options: LoadOptions, onProgress?: (progress: number) => void, signal?: AbortSignal): Promise<RuntimeModel>;
+  /** `displayName` replaces the file's own name in the state, e.g. the library's name for it. */
+  load(filePath: string, options: LoadOptions, onProgress?: (progress: number) => void, signal?: AbortSignal, displayName?: string): Promise<RuntimeModel>;
   unload(): Promise<void>;
   generate(params: GenerateParams, onDelta: (text: string, tokens: number) => void, signal?: AbortSignal): Promise<GenerateStats>;
   embed(filePath: string, texts: readonly string[], threads: number): Promise<RuntimeResults['embed']>;
@@ -368,13 +369,13 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       return request('info', {}).result;
     },
 
-    load(filePath, loadOptions, onProgress = () => undefined, signal) {
+    load(filePath, loadOptions, onProgress = () => undefined, signal, displayName) {
       return serialised(async () => {
         const admitted = await admit(filePath);
         if (admitted.kind !== 'chat') throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a reranking'} model: it finds and ranks text but cannot chat.`);
         if (signal?.aborted) throw new AppError('cancelled', 'Cancelled.');
         await settled();
-        return loadNow({ filePath: admitted.real, identity: admitted.identity, name: admitted.name, options: loadOptions }, onProgress);
+        return loadNow({ filePath: admitted.real, identity: admitted.identity, name: displayName ?? admitted.name, options: loadOptions }, onProgress);
       });
     },
 

@@ -24,7 +24,7 @@ export function loadOptionsFrom(settings: RuntimeSettings, cpuCores: number, ove
 }
 
 /** Turns a stream of callbacks into an async generator the router can iterate. */
-async function* pump<E>(start: (push: (event: E) => void) => Promise<E>): AsyncGenerator<E> {
+export async function* pump<E>(start: (push: (event: E) => void) => Promise<E>): AsyncGenerator<E> {
   const queue: E[] = [];
   let wake: (() => void) | null = null;
   let finished = false;

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import type { Contract, ModelEntry, RuntimeSettings } from '../../common/contract/index.ts';
+import type { Handlers } from '../../common/handlers.ts';
+import { AppError, ok } from '../../common/result.ts';
+import type { FilePicker } from './files.ts';
+import {
+  checkBeforeLoad,
+  getModel,
+  importModel,
+  listModels,
+  removeModel,
+  renameModel,
+  scanModels,
+  setDefault,
+  setLoadSettings,
+  verifyModel,
+  type ModelCandidate,
+  type ModelRecord,
+} from './models/index.ts';
+import type { RuntimeEngine } from './runtime/engine.ts';
+import { loadOptionsFrom, pump } from './runtime/handlers.ts';
+import type { Database } from './storage/sqlite.ts';
+
+type ModelHandlers = Pick<
+  Handlers<Contract>,
+  | 'models.list'
+  | 'models.scan'
+  | 'models.import'
+  | 'models.fit'
+  | 'models.load'
+  | 'models.rename'
+  | 'models.remove'
+  | 'models.verify'
+  | 'models.setDefault'
+  | 'models.setLoadSettings'
+>;
+
+export interface ModelHandlerDeps {
+  readonly db: Database;
+  readonly libraryDir: string;
+  readonly engine: RuntimeEngine;
+  readonly picker: FilePicker;
+  readonly settings: () => RuntimeSettings;
+  /** Called after every change to the library, to broadcast the new list. */
+  readonly changed: (models: ModelEntry[]) => void;
+}
+
+/** The registry's records are the contract's entries; this keeps the compiler checking that. */
+const entry = (record: ModelRecord): ModelEntry => record as ModelEntry;
+
+export function createModelHandlers({ db, libraryDir, engine, picker, settings, changed }: ModelHandlerDeps): ModelHandlers {
+  // Candidates the user picked in this process's dialogs, by token: the renderer never sends a path.
+  const candidates = new Map<string, ModelCandidate>();
+  const announce = () => changed(listModels(db).map(entry));
+  const record = <T>(value: T): T => {
+    announce();
+    return value;
+  };
+
+  return {
+    'models.list': () => ok({ models: listModels(db).map(entry) }),
+
+    'models.scan': async ({ source }) => {
+      const targets = source === 'files' ? await picker.pickImportFiles() : [await picker.pickFolder()].filter((target) => target !== null);
+      if (targets.length === 0) return ok({ canceled: true, candidates: [], problems: [], truncated: false });
+      const found: { token: string; candidate: ModelCandidate }[] = [];
+      const problems: { path: string; message: string }[] = [];
+      let truncated = false;
+      for (const target of targets) {
+        const result = await scanModels(target);
+        truncated ||= result.truncated;
+        problems.push(...result.problems.map((problem) => ({ path: problem.path, message: problem.message })));
+        for (const candidate of result.candidates) {
+          const token = randomBytes(18).toString('base64url');
+          candidates.set(token, candidate);
+          found.push({ token, candidate });
+        }
+      }
+      return ok({
+        canceled: false,
+        truncated,
+        problems,
+        candidates: found.map(({ token, candidate }) => ({
+          token,
+          displayName: candidate.displayName,
+          sizeBytes: candidate.sizeBytes,
+          origin: candidate.origin,
+          sourcePath: candidate.sourcePath,
+          parts: candidate.paths.length,
+        })),
+      });
+    },
+
+    'models.import': ({ candidateToken, mode }, { signal }) =>
+      pump(async (push) => {
+        const candidate = candidates.get(candidateToken);
+        if (candidate === undefined) throw new AppError('not_found', 'That file is no longer available. Choose it again.');
+        const model = await importModel(db, libraryDir, candidate, {
+          mode,
+          signal,
+          onProgress: (progress) => push({ type: 'progress', ...progress }),
+        });
+        candidates.delete(candidateToken);
+        announce();
+        return { type: 'imported', model: entry(model) };
+      }),
+
+    'models.fit': async ({ id }) => {
+      const target = await checkBeforeLoad(db, id);
+      const perModel = target.record.loadSettings ?? {};
+      const contextSize = perModel.contextSize ?? settings().contextSize;
+      const gpuLayers = perModel.gpuLayers ?? settings().gpuLayers;
+      return ok(
+        await engine.fit(target.path, {
+          ...(contextSize === 'auto' ? {} : { contextSize }),
+          ...(gpuLayers === 'auto' ? {} : { gpuLayers }),
+        }),
+      );
+    },
+
+    'models.load': ({ id }, { signal }) =>
+      pump(async (push) => {
+        const target = await checkBeforeLoad(db, id);
+        announce(); // the check may have changed the status
+        const hardware = engine.state().hardware ?? (await engine.hardware());
+        const perModel = target.record.loadSettings ?? {};
+        const base = loadOptionsFrom(settings(), hardware.cpuCores, {
+          ...(perModel.gpuLayers === undefined ? {} : { gpuLayers: perModel.gpuLayers }),
+          ...(perModel.contextSize === undefined ? {} : { contextSize: perModel.contextSize }),
+        });
+        const options = {
+          ...base,
+          ...(perModel.batchSize === undefined ? {} : { batchSize: perModel.batchSize }),
+          ...(perModel.flashAttention === undefined ? {} : { flashAttention: perModel.flashAttention }),
+          ...(perModel.kvCacheType === undefined ? {} : { kvCacheType: perModel.kvCacheType }),
+        };
+        let last = -1;
+        const model = await engine.load(
+          target.path,
+          options,
+          (progress) => {
+            if (progress - last >= 0.01 || progress === 1) {
+              last = progress;
+              push({ type: 'progress', progress });
+            }
+          },
+          signal,
+          target.record.displayName,
+        );
+        return { type: 'loaded', model };
+      }),
+
+    'models.rename': ({ id, name }) => ok(record(entry(renameModel(db, id, name)))),
+
+    'models.remove': async ({ id }) => {
+      const model = getModel(db, id);
+      // Some systems refuse to delete an open file, and a loaded model is open.
+      if (engine.state().model?.path !== undefined && model.files.includes(engine.state().model!.path)) await engine.unload();
+      await removeModel(db, libraryDir, id);
+      announce();
+      return ok({ removed: true as const });
+    },
+
+    'models.verify': ({ id }, { signal }) =>
+      pump(async (push) => {
+        const model = await verifyModel(db, id, { signal, onProgress: (progress) => push({ type: 'progress', ...progress }) });
+        announce();
+        return { type: 'verified', model: entry(model) };
+      }),
+
+    'models.setDefault': ({ id, role }) => ok(record(entry(setDefault(db, id, role)))),
+
+    'models.setLoadSettings': ({ id, settings: loadSettings }) => ok(record(entry(setLoadSettings(db, id, loadSettings)))),
+  };
+}
