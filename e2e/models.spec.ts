@@ -109,6 +109,28 @@ test('import by copy and by reference, inspect facts and fit, load, unload, rena
   expect(existsSync(copied)).toBe(true);
 });
 
+test('dropping files on the Models screen offers them for import', async ({ app }) => {
+  const { page } = app;
+  const dropped = path.join(dir, 'dropped-model.gguf');
+  await writeGguf(dropped, presetSpec('tiny', 'Q8_0', 31));
+  await openModels(app);
+  // In Electron the preload reads the dropped files' paths and gives them to the main
+  // process; here the harness's picker port stands in for that step.
+  await app.choosePickedFile([dropped]);
+  const zone = page.getByTestId('models-drop-zone');
+  const dataTransfer = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['GGUF'], 'dropped-model.gguf'));
+    return transfer;
+  });
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  const dialog = page.getByRole('dialog', { name: 'Import models' });
+  await expect(dialog.locator('[data-candidate="dropped-model"]')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(dialog.locator('[data-candidate="dropped-model"]')).toContainText('Imported', { timeout: 20_000 });
+});
+
 test('every malformed variant is refused with its reason, and the inference process never sees it', async ({ app }) => {
   const { page } = app;
   const folder = path.join(dir, 'malformed');

@@ -79,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       pickModelFile: async () => asList()[0] ?? null,
       pickImportFiles: async () => asList(),
       pickFolder: async () => asList()[0] ?? null,
+      droppedFiles: async () => asList(),
     },
     log: (level, message) => {
       if (level === 'error') console.error(`[runtime] ${message}`);

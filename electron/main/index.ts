@@ -1,16 +1,17 @@
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, ipcMain } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contract } from '../common/contract/index.ts';
 import { createElectronTransport } from './ipc/electron-transport.ts';
 import { createRouter } from './ipc/router.ts';
 import { serve } from './ipc/transport.ts';
-import { APP_ORIGIN, originOf } from './security/policy.ts';
+import { APP_ORIGIN, callerFromFrame, isTrustedCaller, originOf } from './security/policy.ts';
 import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, serveRenderer } from './security/lockdown.ts';
 import { BUILT_IN_GUARDS } from './services/app-info.ts';
 import { createCore } from './services/core.ts';
 import { DATA_DIR_ENV } from './services/data-dir.ts';
-import { dialogPicker, utilityLauncher } from './platform.ts';
+import { IPC_CHANNELS } from '../common/contract/channels.ts';
+import { acceptDroppedFiles, dialogPicker, utilityLauncher } from './platform.ts';
 import { createMainWindow } from './window.ts';
 
 // The Electron shell: lifecycle, lockdown and wiring. All behaviour lives in services.
@@ -77,6 +78,10 @@ async function start(): Promise<void> {
     onInternalError: (endpoint, error) => console.error(`[${endpoint}]`, error),
   });
   serve(router, core.bus, createElectronTransport(trustedOrigins));
+  ipcMain.on(IPC_CHANNELS.dropped, (event, paths: unknown) => {
+    const frame = event.senderFrame;
+    if (frame !== null && isTrustedCaller(callerFromFrame(frame.url, frame.parent === null), trustedOrigins)) acceptDroppedFiles(paths);
+  });
 
   createMainWindow({ preloadPath: path.join(here, '../preload/index.cjs'), url: devServerUrl });
   core.runtime.start().catch((error: unknown) => console.error('The inference process could not start:', error));

@@ -26,6 +26,13 @@ const MODEL_FILTERS = [
   { name: 'All files', extensions: ['*'] },
 ];
 
+let dropped: string[] = [];
+
+/** Called with the paths the preload read from a drop on a trusted window. */
+export function acceptDroppedFiles(paths: unknown): void {
+  if (Array.isArray(paths) && paths.every((item) => typeof item === 'string') && paths.length <= 10_000) dropped = paths;
+}
+
 export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
   const show = async (options: Electron.OpenDialogOptions): Promise<string[]> => {
     const owner = window();
@@ -36,5 +43,10 @@ export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
     pickModelFile: async () => (await show({ title: 'Choose a GGUF model', properties: ['openFile'], filters: MODEL_FILTERS }))[0] ?? null,
     pickImportFiles: () => show({ title: 'Import models', properties: ['openFile', 'multiSelections'], filters: MODEL_FILTERS }),
     pickFolder: async () => (await show({ title: 'Import models from a folder', properties: ['openDirectory'] }))[0] ?? null,
+    droppedFiles: async () => {
+      const taken = dropped;
+      dropped = [];
+      return taken;
+    },
   };
 }

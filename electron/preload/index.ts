@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { buildApi, type Bridge, type StreamFrame } from '../common/api.ts';
 import { IPC_CHANNELS } from '../common/contract/channels.ts';
 import { endpointKinds } from '../common/contract/endpoints.ts';
@@ -40,3 +40,15 @@ const bridge: Bridge = {
 };
 
 contextBridge.exposeInMainWorld('api', buildApi(endpointKinds, bridge));
+
+// Dropped files' paths are visible only here. They go to the main process directly, so the
+// page never handles a path; the page then asks to scan "what was dropped".
+window.addEventListener(
+  'drop',
+  (event) => {
+    const files = [...(event.dataTransfer?.files ?? [])];
+    const paths = files.map((file) => webUtils.getPathForFile(file)).filter((filePath) => filePath !== '');
+    if (paths.length > 0) ipcRenderer.send(IPC_CHANNELS.dropped, paths);
+  },
+  true,
+);

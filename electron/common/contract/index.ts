@@ -44,7 +44,7 @@ export const contract = {
   'runtime.unload': rpc({ input: Empty, output: RuntimeState }),
   'runtime.generate': stream({ input: GenerateRequest, event: GenerateEvent }),
   'models.list': rpc({ input: Empty, output: ModelList }),
-  'models.scan': rpc({ input: z.object({ source: z.enum(['files', 'folder']) }).strict(), output: ScanOutcome }),
+  'models.scan': rpc({ input: z.object({ source: z.enum(['files', 'folder', 'dropped']) }).strict(), output: ScanOutcome }),
   'models.import': stream({ input: z.object({ candidateToken: z.string().min(16).max(64), mode: ImportMode }).strict(), event: ImportEvent }),
   'models.fit': rpc({ input: ModelId, output: FitEstimate }),
   'models.load': stream({ input: ModelId, event: LoadEvent }),

@@ -12,6 +12,8 @@ export interface FilePicker {
   /** Several files at once, for an import. Empty when the user cancels. */
   pickImportFiles(): Promise<string[]>;
   pickFolder(): Promise<string | null>;
+  /** The files last dropped on the window; each drop is handed out once. */
+  droppedFiles(): Promise<string[]>;
 }
 
 /** Maps opaque tokens to paths the user picked in this process's lifetime. */
@@ -36,4 +38,4 @@ export function createFileTokens(): FileTokens {
 }
 
 /** For hosts without a dialog (the CLI): picking always cancels. */
-export const NO_PICKER: FilePicker = { pickModelFile: async () => null, pickImportFiles: async () => [], pickFolder: async () => null };
+export const NO_PICKER: FilePicker = { pickModelFile: async () => null, pickImportFiles: async () => [], pickFolder: async () => null, droppedFiles: async () => [] };

@@ -61,7 +61,8 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
     'models.list': () => ok({ models: listModels(db).map(entry) }),
 
     'models.scan': async ({ source }) => {
-      const targets = source === 'files' ? await picker.pickImportFiles() : [await picker.pickFolder()].filter((target) => target !== null);
+      const targets =
+        source === 'files' ? await picker.pickImportFiles() : source === 'dropped' ? await picker.droppedFiles() : [await picker.pickFolder()].filter((target) => target !== null);
       if (targets.length === 0) return ok({ canceled: true, candidates: [], problems: [], truncated: false });
       const found: { token: string; candidate: ModelCandidate }[] = [];
       const problems: { path: string; message: string }[] = [];

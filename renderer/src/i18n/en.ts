@@ -24,7 +24,7 @@ export const en = {
   models: {
     title: 'Models',
     emptyTitle: 'No models yet',
-    emptyBody: 'Bring models onto this offline machine from a USB drive or a network share. Soberana checks every file before it loads it, and records where it came from.',
+    emptyBody: 'Bring models onto this offline machine from a USB drive or a network share: import files, a folder, or drop them here. Soberana checks every file before it loads it, and records where it came from.',
     emptyAction: 'Import model files…',
     emptyFolder: 'Import a folder…',
     emptyBundle: 'Or ask IT for a signed bundle: it installs models they have approved.',

@@ -26,7 +26,7 @@ export const es: Messages = {
   models: {
     title: 'Modelos',
     emptyTitle: 'Aún no hay modelos',
-    emptyBody: 'Trae modelos a este equipo sin conexión desde una memoria USB o una carpeta compartida. Soberana comprueba cada archivo antes de cargarlo y registra su origen.',
+    emptyBody: 'Trae modelos a este equipo sin conexión desde una memoria USB o una carpeta compartida: importa archivos, una carpeta o suéltalos aquí. Soberana comprueba cada archivo antes de cargarlo y registra su origen.',
     emptyAction: 'Importar archivos de modelo…',
     emptyFolder: 'Importar una carpeta…',
     emptyBundle: 'O pide a TI un paquete firmado: instala los modelos que han aprobado.',

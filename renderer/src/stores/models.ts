@@ -50,7 +50,7 @@ interface ModelsStore {
   setDefault(id: string, role: 'chat' | 'embedding'): Promise<void>;
   setLoadSettings(id: string, settings: ModelLoadSettings | null): Promise<boolean>;
   openImport(open: boolean): void;
-  scan(source: 'files' | 'folder'): Promise<void>;
+  scan(source: 'files' | 'folder' | 'dropped'): Promise<void>;
   setCandidate(token: string, patch: Partial<Pick<PickedCandidate, 'mode' | 'selected'>>): void;
   startImport(): Promise<void>;
   cancelImport(token: string): void;

@@ -1,5 +1,5 @@
 import { AlertTriangle, ArrowDown, ArrowUp, Boxes, FileUp, FolderOpen, Search, Star } from 'lucide-react';
-import { useEffect, type KeyboardEvent } from 'react';
+import { useEffect, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ModelEntry } from '../../../../electron/common/contract/models.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
@@ -125,13 +125,32 @@ export function ModelsSection() {
     void refresh();
   }, [refresh]);
 
-  const importFrom = (source: 'files' | 'folder') => {
+  const importFrom = (source: 'files' | 'folder' | 'dropped') => {
     openImport(true);
     void scan(source);
   };
+  const [dragging, setDragging] = useState(false);
 
   return (
-    <section className="section">
+    <section
+      className={dragging ? 'section section--drop' : 'section'}
+      data-testid="models-drop-zone"
+      onDragOver={(event) => {
+        if (![...event.dataTransfer.types].includes('Files')) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setDragging(false);
+      }}
+      onDrop={(event) => {
+        event.preventDefault();
+        setDragging(false);
+        // The preload has already handed the paths to the main process; ask it to scan them.
+        importFrom('dropped');
+      }}
+    >
       <header className="section__header">
         <h1 className="section__title">{t('models.title')}</h1>
         <span className="section__spacer" />
