@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,45 @@ test('import by copy and by reference, inspect facts and fit, load, unload, rena
   await expect(page.getByText('No models yet')).toBeVisible();
   expect(existsSync(referenced)).toBe(true);
   expect(existsSync(copied)).toBe(true);
+});
+
+test('a referenced file that changed or vanished is marked and not loaded; per-model load settings apply at the next load', async ({ app }) => {
+  const { page } = app;
+  const kept = path.join(dir, 'gamma-ref.gguf');
+  await writeGguf(kept, { ...presetSpec('tiny', 'Q8_0', 41), contextLength: 4096 });
+  await openModels(app);
+  const dialog = await importFiles(app, [kept], { 'gamma-ref': 'Leave in place' });
+  await expect(dialog.locator('[data-candidate="gamma-ref"]')).toContainText('Imported', { timeout: 20_000 });
+  await dialog.getByRole('button', { name: 'Close' }).first().click();
+  const row = page.getByTestId('models-table').locator('[data-model="gamma-ref"]');
+  await row.click();
+  const details = page.getByTestId('model-details');
+
+  // Its own context size, used at the next load.
+  const form = details.getByRole('form', { name: 'Load settings for this model' });
+  await form.getByLabel('Context size').fill('1024');
+  await form.getByRole('button', { name: 'Save load settings' }).click();
+  await expect(form.getByRole('status')).toHaveText('Saved');
+  await details.getByRole('button', { name: 'Load', exact: true }).click();
+  await expect(page.getByTestId('status-model')).toHaveText('gamma-ref', { timeout: 20_000 });
+  const loaded = await page.evaluate(async () => (await (window as unknown as { api: { runtime: { state(input: object): Promise<{ ok: boolean; value: { model: { contextSize: number } } }> } } }).api.runtime.state({})).value.model.contextSize);
+  expect(loaded).toBe(1024);
+  await details.getByRole('button', { name: 'Unload' }).click();
+  await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'idle');
+
+  // One byte changes: verify finds it, and the model is not loaded.
+  const handle = await open(kept, 'r+');
+  await handle.write(Buffer.from([0x5a]), 0, 1, (await handle.stat()).size - 1);
+  await handle.close();
+  await details.getByRole('button', { name: 'Verify' }).click();
+  await expect(row).toContainText('File changed');
+  await expect(details.getByRole('button', { name: 'Load', exact: true })).toBeDisabled();
+
+  // The file vanishes: a load attempt says so, next to the model.
+  await rm(kept);
+  await details.getByRole('button', { name: 'Verify' }).click();
+  await expect(row).toContainText('File missing');
+  await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'idle');
 });
 
 test('dropping files on the Models screen offers them for import', async ({ app }) => {
