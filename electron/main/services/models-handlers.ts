@@ -70,7 +70,8 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
       for (const target of targets) {
         const result = await scanModels(target);
         truncated ||= result.truncated;
-        problems.push(...result.problems.map((problem) => ({ path: problem.path, message: problem.message })));
+        // Skipped files (a vision projector next to a model, say) are shown with the problems.
+        problems.push(...[...result.problems, ...result.skipped].map((problem) => ({ path: problem.path, message: problem.message })));
         for (const candidate of result.candidates) {
           const token = randomBytes(18).toString('base64url');
           candidates.set(token, candidate);

@@ -1,0 +1,35 @@
+export { scanModels, SCAN_LIMITS } from './scan.ts';
+export type { ScanOptions } from './scan.ts';
+export { importModel } from './import.ts';
+export type { ImportOptions } from './import.ts';
+export { cleanupPartialImports, libraryDirFor } from './library.ts';
+export type { CleanupReport } from './library.ts';
+export {
+  checkBeforeLoad,
+  clearDefault,
+  findModelBySha256,
+  getModel,
+  listModels,
+  MAX_NAME_LENGTH,
+  removeModel,
+  renameModel,
+  setDefault,
+  setLoadSettings,
+  verifyModel,
+} from './registry.ts';
+export type { HashOptions, LoadTarget, RemovedModel } from './registry.ts';
+export { ModelLoadSettings } from './load-settings.ts';
+export { IMPORT_MODES } from './types.ts';
+export type {
+  ByteProgress,
+  DefaultRole,
+  ImportMode,
+  ImportProgress,
+  ModelCandidate,
+  ModelOrigin,
+  ModelProvenance,
+  ModelRecord,
+  ModelStatus,
+  ScanProblem,
+  ScanResult,
+} from './types.ts';

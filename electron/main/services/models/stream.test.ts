@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK_BYTES, copyAndHash, hashInto, ProgressMeter } from './stream.ts';
+import type { ByteProgress } from './types.ts';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-stream-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('copyAndHash and hashInto', () => {
+  it.each([0, 1, CHUNK_BYTES - 1, CHUNK_BYTES, 2 * CHUNK_BYTES + 17])('copy and hash %i bytes exactly', async (size) => {
+    const source = path.join(dir, `source-${size}`);
+    const bytes = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4096) bytes[i] = (i / 4096) & 0xff;
+    await writeFile(source, bytes);
+    const expected = createHash('sha256').update(bytes).digest('hex');
+
+    const target = path.join(dir, `target-${size}`);
+    const hash = createHash('sha256');
+    const seen: number[] = [];
+    expect(await copyAndHash(source, target, hash, { onBytes: (n) => seen.push(n) })).toBe(size);
+    expect(hash.digest('hex')).toBe(expected);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(size);
+
+    const again = createHash('sha256');
+    expect(await hashInto(source, again)).toBe(size);
+    expect(again.digest('hex')).toBe(expected);
+  });
+
+  it('never overwrites an existing target', async () => {
+    const source = path.join(dir, 'src');
+    const target = path.join(dir, 'exists');
+    await writeFile(source, 'new');
+    await writeFile(target, 'old');
+    await expect(copyAndHash(source, target, createHash('sha256'))).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(readFileSync(target, 'utf8')).toBe('old');
+  });
+
+  it('stops with cancelled when the signal fires', async () => {
+    const source = path.join(dir, 'cancel-src');
+    await writeFile(source, Buffer.alloc(3 * CHUNK_BYTES));
+    const controller = new AbortController();
+    const target = path.join(dir, 'cancel-target');
+    await expect(
+      copyAndHash(source, target, createHash('sha256'), { signal: controller.signal, onBytes: () => controller.abort() }),
+    ).rejects.toMatchObject({ code: 'cancelled', message: 'The import was cancelled.' });
+    // The caller removes the partial file; the loop only promises to stop.
+    expect(existsSync(target)).toBe(true);
+  });
+});
+
+describe('ProgressMeter', () => {
+  it('smooths the speed, estimates the time left and reports at most every 100 ms or 1%', () => {
+    let now = 0;
+    const reports: ByteProgress[] = [];
+    const meter = new ProgressMeter(1000 * 1000, (p) => reports.push(p), () => now);
+    // 1% of the total exactly: reported at once, speed not yet known.
+    meter.add(10_000);
+    expect(reports.at(-1)).toEqual({ bytesDone: 10_000, bytesTotal: 1_000_000, bytesPerSecond: 0, secondsLeft: null });
+    // Small steps within 100 ms are not reported.
+    now = 50;
+    meter.add(100);
+    expect(reports).toHaveLength(1);
+    // 250 ms in: the first sample sets the speed (40,400 bytes/s here)...
+    now = 250;
+    meter.add(0);
+    expect(reports.at(-1)!.bytesPerSecond).toBe(40_400);
+    // ...and a sudden burst moves it only part of the way.
+    now = 500;
+    meter.add(100_000);
+    const speed = reports.at(-1)!.bytesPerSecond;
+    expect(speed).toBeGreaterThan(40_400);
+    expect(speed).toBeLessThan(400_000);
+    expect(reports.at(-1)!.secondsLeft).toBeCloseTo((1_000_000 - 110_100) / speed, 1);
+    meter.add(1_000_000 - 110_100);
+    meter.finish();
+    expect(reports.at(-1)).toMatchObject({ bytesDone: 1_000_000, secondsLeft: 0 });
+  });
+});
