@@ -26,6 +26,8 @@ export interface AppUnderTest {
   /** Errors matching this are expected by the test and not reported at teardown. */
   allowErrors(pattern: RegExp): void;
   reload(): Promise<void>;
+  /** Stops the app (services, inference process, page) and starts it again on the same data directory. */
+  restart(): Promise<void>;
   /** Makes the next "choose" dialog return these paths, as if the user had picked them. */
   choosePickedFile(chosen: string | readonly string[] | null): Promise<void>;
   /** SIGKILLs the real inference process. */
@@ -92,37 +94,47 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   app: async ({ target, chromium }, use, testInfo) => {
     const errors: string[] = [];
     const allowed: RegExp[] = [];
-    let page: Page;
-    let dataDir: string;
+    let page!: Page;
     let harness: Harness | null = null;
     let electronApp: ElectronApplication | null = null;
 
-    if (target === 'chromium') {
-      harness = await startHarness();
-      dataDir = harness.dataDir;
-      const context = await chromium!.newContext({ viewport: { width: 1280, height: 800 } });
-      await context.addInitScript({ content: harness.initScript });
-      page = await context.newPage();
-      watchErrors(page, errors);
-      await page.goto(harness.url);
-    } else {
-      const binary = electronBinary();
-      testInfo.skip(binary === null, 'Electron binary not installed (npm ci ran with ELECTRON_SKIP_BINARY_DOWNLOAD=1)');
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'soberana-electron-e2e-'));
-      electronApp = await _electron.launch({
-        executablePath: binary!,
-        args: [path.join(root, 'out/main/index.js')],
-        env: { ...process.env, SOBERANA_DATA_DIR: dataDir },
-      });
-      page = await electronApp.firstWindow();
-      watchErrors(page, errors);
-      await page.setViewportSize({ width: 1280, height: 800 });
-    }
-    await expect(page.getByRole('navigation')).toBeVisible();
+    if (target === 'electron') testInfo.skip(electronBinary() === null, 'Electron binary not installed (npm ci ran with ELECTRON_SKIP_BINARY_DOWNLOAD=1)');
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), target === 'chromium' ? 'soberana-e2e-' : 'soberana-electron-e2e-'));
+
+    const launch = async () => {
+      if (target === 'chromium') {
+        harness = await startHarness({ dataDir });
+        const context = await chromium!.newContext({ viewport: { width: 1280, height: 800 } });
+        await context.addInitScript({ content: harness.initScript });
+        page = await context.newPage();
+        watchErrors(page, errors);
+        await page.goto(harness.url);
+      } else {
+        electronApp = await _electron.launch({
+          executablePath: electronBinary()!,
+          args: [path.join(root, 'out/main/index.js')],
+          env: { ...process.env, SOBERANA_DATA_DIR: dataDir },
+        });
+        page = await electronApp.firstWindow();
+        watchErrors(page, errors);
+        await page.setViewportSize({ width: 1280, height: 800 });
+      }
+      await expect(page.getByRole('navigation')).toBeVisible();
+    };
+    const shutdown = async () => {
+      await page.context().close().catch(() => undefined);
+      await (electronApp as ElectronApplication | null)?.close();
+      await (harness as Harness | null)?.close();
+      harness = null;
+      electronApp = null;
+    };
+    await launch();
 
     await use({
       target,
-      page,
+      get page() {
+        return page;
+      },
       dataDir,
       serviceNodeVersion: target === 'chromium' ? process.versions.node : null,
       errors,
@@ -131,9 +143,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await page.reload();
         await expect(page.getByRole('navigation')).toBeVisible();
       },
+      async restart() {
+        await shutdown();
+        await launch();
+      },
       async choosePickedFile(chosen) {
         if (harness !== null) {
-          harness.setNextPick(chosen);
+          (harness as Harness).setNextPick(chosen);
           return;
         }
         const paths = chosen === null ? [] : typeof chosen === 'string' ? [chosen] : [...chosen];
@@ -144,7 +160,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       async killRuntime() {
         const pid =
           harness !== null
-            ? harness.core.runtime.pid()
+            ? (harness as Harness).core.runtime.pid()
             : await electronApp!.evaluate(({ app: electron }) => electron.getAppMetrics().find((metric) => metric.type === 'Utility' && metric.serviceName === 'Soberana inference')?.pid ?? null);
         if (pid === null || pid === undefined) throw new Error('The inference process is not running.');
         process.kill(pid, 'SIGKILL');
@@ -152,10 +168,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     });
 
     const unexpected = errors.filter((error) => !allowed.some((pattern) => pattern.test(error)));
-    await page.context().close().catch(() => undefined);
-    await electronApp?.close();
-    await harness?.close();
-    if (electronApp !== null) await rm(dataDir, { recursive: true, force: true });
+    await shutdown();
+    await rm(dataDir, { recursive: true, force: true });
     expect(unexpected, 'console errors or uncaught exceptions in the page').toEqual([]);
   },
 });

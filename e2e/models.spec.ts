@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
+import { importFiles } from './pages.ts';
 import { MALFORMED_KINDS, writeMalformed } from './fixtures/gguf/malformed.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
 
@@ -20,26 +21,6 @@ test.afterAll(async () => {
 
 async function openModels(app: AppUnderTest) {
   await app.page.getByRole('navigation').getByRole('button', { name: 'Models' }).click();
-}
-
-async function importFiles(app: AppUnderTest, files: readonly string[], modes: Readonly<Record<string, string>> = {}) {
-  const { page } = app;
-  await app.choosePickedFile(files);
-  const dialog = page.getByRole('dialog', { name: 'Import models' });
-  if (!(await dialog.isVisible())) {
-    const emptyAction = page.getByRole('button', { name: 'Import model files…' });
-    if (await emptyAction.isVisible()) await emptyAction.click();
-    else {
-      await page.getByRole('button', { name: 'Import…' }).click();
-      await dialog.getByRole('button', { name: 'Choose files…' }).click();
-    }
-  } else {
-    await dialog.getByRole('button', { name: 'Choose files…' }).click();
-  }
-  await expect(dialog.getByRole('list', { name: 'Models to import' }).getByRole('listitem')).toHaveCount(files.length);
-  for (const [name, mode] of Object.entries(modes)) await dialog.getByLabel(`How to keep ${name}`).selectOption({ label: mode });
-  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
-  return dialog;
 }
 
 test('the empty library explains how models reach an offline machine', async ({ app }) => {

@@ -12,6 +12,7 @@ import { serve } from '../../electron/main/ipc/transport.ts';
 import { contentSecurityPolicy } from '../../electron/main/security/policy.ts';
 import { readRendererFile, RENDERER_HEADERS } from '../../electron/main/security/renderer-files.ts';
 import { BUILT_IN_GUARDS } from '../../electron/main/services/app-info.ts';
+import { writeFileAtomic } from '../../electron/main/services/atomic-file.ts';
 import { createCore, type Core } from '../../electron/main/services/core.ts';
 import { WS_PATH } from './protocol.ts';
 import { createWsTransport } from './ws-transport.ts';
@@ -24,7 +25,7 @@ export const RENDERER_ROOT = path.resolve(here, '../../out/renderer');
 
 export interface Harness {
   readonly url: string;
-  /** What the next "choose" dialog returns, as if the user picked it: a file, several, a folder; null cancels. */
+  /** What the next "choose" or "save" dialog returns, as if the user picked it: a file, several, a folder; null cancels. */
   setNextPick(chosen: string | readonly string[] | null): void;
   readonly token: string;
   readonly dataDir: string;
@@ -80,6 +81,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       pickImportFiles: async () => asList(),
       pickFolder: async () => asList()[0] ?? null,
       droppedFiles: async () => asList(),
+      pickOpenFile: async () => asList()[0] ?? null,
+      // As if the user chose this path in the save dialog; null cancels.
+      saveFile: async (_defaultName, content) => {
+        const target = asList()[0] ?? null;
+        if (target !== null) await writeFileAtomic(target, content);
+        return target;
+      },
     },
     log: (level, message) => {
       if (level === 'error') console.error(`[runtime] ${message}`);

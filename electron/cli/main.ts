@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../main/services/data-dir.ts';
 import { product } from '../main/services/product.ts';
+import { chat } from './chat.ts';
 import { UsageError, type Command, type CommandValues, type OptionSpec } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'models verify': modelsVerify,
   'models remove': modelsRemove,
   generate,
+  chat,
 };
 
 const GLOBAL_OPTIONS: OptionSpec = {

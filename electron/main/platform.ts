@@ -1,4 +1,6 @@
 import { dialog, utilityProcess, type BrowserWindow } from 'electron';
+import path from 'node:path';
+import { writeFileAtomic } from './services/atomic-file.ts';
 import type { FilePicker } from './services/files.ts';
 import type { RuntimeLauncher } from './services/runtime/launcher.ts';
 
@@ -47,6 +49,21 @@ export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
       const taken = dropped;
       dropped = [];
       return taken;
+    },
+    pickOpenFile: async (title, extensions) =>
+      (await show({ title, properties: ['openFile'], filters: [{ name: extensions.join(', ').toUpperCase(), extensions: [...extensions] }, { name: 'All files', extensions: ['*'] }] }))[0] ?? null,
+    saveFile: async (defaultName, content) => {
+      const owner = window();
+      const extension = path.extname(defaultName).slice(1);
+      const options: Electron.SaveDialogOptions = {
+        defaultPath: defaultName,
+        ...(extension === '' ? {} : { filters: [{ name: extension.toUpperCase(), extensions: [extension] }] }),
+      };
+      const result = owner === null ? await dialog.showSaveDialog(options) : await dialog.showSaveDialog(owner, options);
+      if (result.canceled || result.filePath === undefined || result.filePath === '') return null;
+      // Atomic, so that a crash while saving never leaves a torn export over an older one.
+      await writeFileAtomic(result.filePath, content);
+      return result.filePath;
     },
   };
 }

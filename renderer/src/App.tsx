@@ -6,9 +6,11 @@ import { NAV_ITEMS, Sidebar } from './components/Sidebar.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { AboutSection } from './sections/AboutSection.tsx';
 import { ModelsSection } from './sections/models/ModelsSection.tsx';
-import { ChatSection, DocumentsSection } from './sections/Placeholders.tsx';
+import { ChatSection } from './sections/chat/ChatSection.tsx';
+import { DocumentsSection } from './sections/Placeholders.tsx';
 import { SettingsSection } from './sections/SettingsSection.tsx';
 import { useNavigation, type Section } from './stores/navigation.ts';
+import { followChatChanges } from './stores/chat.ts';
 import { followModelChanges } from './stores/models.ts';
 import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
@@ -58,10 +60,12 @@ export function App() {
   useEffect(() => {
     const unfollowRuntime = followRuntimeChanges();
     const unfollowModels = followModelChanges();
+    const unfollowChat = followChatChanges();
     void useRuntime.getState().refresh();
     return () => {
       unfollowRuntime();
       unfollowModels();
+      unfollowChat();
     };
   }, []);
 

@@ -24,8 +24,11 @@ import {
   VerifyEvent,
 } from './models.ts';
 import { z } from 'zod';
+import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
 
 const ModelList = z.object({ models: z.array(ModelEntry) });
+const ConversationList = z.object({ conversations: z.array(ConversationSummary) });
+const Saved = z.object({ saved: z.boolean(), path: z.string().nullable() });
 
 type ContractShape = { readonly [K in keyof typeof endpointKinds]: DefOfKind<(typeof endpointKinds)[K]> };
 
@@ -53,9 +56,42 @@ export const contract = {
   'models.verify': stream({ input: ModelId, event: VerifyEvent }),
   'models.setDefault': rpc({ input: ModelId.extend({ role: z.enum(['chat', 'embedding']) }).strict(), output: ModelEntry }),
   'models.setLoadSettings': rpc({ input: ModelId.extend({ settings: ModelLoadSettings.nullable() }).strict(), output: ModelEntry }),
+  'chat.list': rpc({ input: z.object({ query: z.string().max(500).optional() }).strict(), output: ConversationList }),
+  'chat.create': rpc({
+    input: z.object({ modelId: z.string().max(64).optional(), presetId: z.string().max(64).optional(), title: z.string().max(200).optional() }).strict(),
+    output: Conversation,
+  }),
+  'chat.get': rpc({ input: Id, output: ChatThread }),
+  'chat.update': rpc({
+    input: Id.extend({
+      title: z.string().trim().min(1).max(200).optional(),
+      pinned: z.boolean().optional(),
+      modelId: z.string().max(64).nullable().optional(),
+      settings: ConversationSettings.optional(),
+    }).strict(),
+    output: Conversation,
+  }),
+  /** Deleting can be undone for a few seconds with the token it returns. */
+  'chat.delete': rpc({ input: Id, output: z.object({ undoToken: z.string(), undoSeconds: z.number().int().positive() }) }),
+  'chat.restore': rpc({ input: z.object({ undoToken: z.string().min(1).max(64) }).strict(), output: Conversation }),
+  /** `parentId` answers a given message instead of the end of the thread: editing an earlier message makes a branch. */
+  'chat.send': stream({
+    input: z.object({ conversationId: z.string().min(1).max(64), content: z.string().trim().min(1).max(200_000), parentId: z.string().max(64).nullable().optional() }).strict(),
+    event: ChatEvent,
+  }),
+  'chat.regenerate': stream({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), event: ChatEvent }),
+  'chat.continue': stream({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), event: ChatEvent }),
+  'chat.switchBranch': rpc({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), output: ChatThread }),
+  'chat.export': rpc({ input: Id.extend({ format: z.enum(['markdown', 'json']) }).strict(), output: Saved }),
+  'presets.list': rpc({ input: Empty, output: z.object({ presets: z.array(ChatPreset) }) }),
+  'presets.save': rpc({ input: z.object({ id: z.string().max(64).optional(), name: z.string().trim().min(1).max(200), settings: ConversationSettings }).strict(), output: ChatPreset }),
+  'presets.delete': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),
+  'presets.export': rpc({ input: Id, output: Saved }),
+  'presets.import': rpc({ input: Empty, output: z.object({ imported: z.array(ChatPreset) }) }),
   'settings.changed': event({ payload: Settings }),
   'runtime.stateChanged': event({ payload: RuntimeState }),
   'models.changed': event({ payload: ModelList }),
+  'chat.changed': event({ payload: z.object({ conversationId: z.string().nullable() }) }),
 } as const satisfies ContractShape;
 
 export type Contract = typeof contract;
@@ -64,3 +100,4 @@ export { endpointKinds, type EndpointName } from './endpoints.ts';
 export * from './define.ts';
 export * from './schemas.ts';
 export * from './models.ts';
+export * from './chat.ts';

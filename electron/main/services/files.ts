@@ -14,6 +14,10 @@ export interface FilePicker {
   pickFolder(): Promise<string | null>;
   /** The files last dropped on the window; each drop is handed out once. */
   droppedFiles(): Promise<string[]>;
+  /** One file to read, e.g. a preset to import; `extensions` without dots. */
+  pickOpenFile(title: string, extensions: readonly string[]): Promise<string | null>;
+  /** Asks where to save, then writes `content` there; the path written, or null when the user cancels. */
+  saveFile(defaultName: string, content: string): Promise<string | null>;
 }
 
 /** Maps opaque tokens to paths the user picked in this process's lifetime. */
@@ -38,4 +42,11 @@ export function createFileTokens(): FileTokens {
 }
 
 /** For hosts without a dialog (the CLI): picking always cancels. */
-export const NO_PICKER: FilePicker = { pickModelFile: async () => null, pickImportFiles: async () => [], pickFolder: async () => null, droppedFiles: async () => [] };
+export const NO_PICKER: FilePicker = {
+  pickModelFile: async () => null,
+  pickImportFiles: async () => [],
+  pickFolder: async () => null,
+  droppedFiles: async () => [],
+  pickOpenFile: async () => null,
+  saveFile: async () => null,
+};

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Contract, ModelEntry, RuntimeSettings } from '../../common/contract/index.ts';
+import type { Contract, ModelEntry, RuntimeModel, RuntimeSettings } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import type { FilePicker } from './files.ts';
@@ -47,6 +47,42 @@ export interface ModelHandlerDeps {
 
 /** The registry's records are the contract's entries; this keeps the compiler checking that. */
 const entry = (record: ModelRecord): ModelEntry => record as ModelEntry;
+
+export interface LoadLibraryModelOptions {
+  readonly onProgress?: (progress: number) => void;
+  readonly signal?: AbortSignal;
+  /** Called once the pre-load check has run, which may have changed the model's status. */
+  readonly checked?: () => void;
+  /** Wins over the model's own and the app's context size: a conversation may ask for its own. */
+  readonly contextSize?: number;
+}
+
+/**
+ * Loads a library model with its per-model load settings over the app's runtime settings.
+ * Shared by `models.load` and chat, which loads a conversation's model on demand.
+ */
+export async function loadLibraryModel(
+  { db, engine, settings }: Pick<ModelHandlerDeps, 'db' | 'settings'> & { readonly engine: Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> },
+  id: string,
+  { onProgress, signal, checked, contextSize }: LoadLibraryModelOptions = {},
+): Promise<RuntimeModel> {
+  const target = await checkBeforeLoad(db, id);
+  checked?.();
+  const hardware = engine.state().hardware ?? (await engine.hardware());
+  const perModel = target.record.loadSettings ?? {};
+  const context = contextSize ?? perModel.contextSize;
+  const base = loadOptionsFrom(settings(), hardware.cpuCores, {
+    ...(perModel.gpuLayers === undefined ? {} : { gpuLayers: perModel.gpuLayers }),
+    ...(context === undefined ? {} : { contextSize: context }),
+  });
+  const options = {
+    ...base,
+    ...(perModel.batchSize === undefined ? {} : { batchSize: perModel.batchSize }),
+    ...(perModel.flashAttention === undefined ? {} : { flashAttention: perModel.flashAttention }),
+    ...(perModel.kvCacheType === undefined ? {} : { kvCacheType: perModel.kvCacheType }),
+  };
+  return engine.load(target.path, options, onProgress, signal, target.record.displayName);
+}
 
 export function createModelHandlers({ db, libraryDir, engine, picker, settings, changed }: ModelHandlerDeps): ModelHandlers {
   // Candidates the user picked in this process's dialogs, by token: the renderer never sends a path.
@@ -122,33 +158,17 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
 
     'models.load': ({ id }, { signal }) =>
       pump(async (push) => {
-        const target = await checkBeforeLoad(db, id);
-        announce(); // the check may have changed the status
-        const hardware = engine.state().hardware ?? (await engine.hardware());
-        const perModel = target.record.loadSettings ?? {};
-        const base = loadOptionsFrom(settings(), hardware.cpuCores, {
-          ...(perModel.gpuLayers === undefined ? {} : { gpuLayers: perModel.gpuLayers }),
-          ...(perModel.contextSize === undefined ? {} : { contextSize: perModel.contextSize }),
-        });
-        const options = {
-          ...base,
-          ...(perModel.batchSize === undefined ? {} : { batchSize: perModel.batchSize }),
-          ...(perModel.flashAttention === undefined ? {} : { flashAttention: perModel.flashAttention }),
-          ...(perModel.kvCacheType === undefined ? {} : { kvCacheType: perModel.kvCacheType }),
-        };
         let last = -1;
-        const model = await engine.load(
-          target.path,
-          options,
-          (progress) => {
+        const model = await loadLibraryModel({ db, engine, settings }, id, {
+          signal,
+          checked: announce, // the check may have changed the status
+          onProgress: (progress) => {
             if (progress - last >= 0.01 || progress === 1) {
               last = progress;
               push({ type: 'progress', progress });
             }
           },
-          signal,
-          target.record.displayName,
-        );
+        });
         return { type: 'loaded', model };
       }),
 

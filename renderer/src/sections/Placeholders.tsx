@@ -1,4 +1,4 @@
-import { FileText, MessageSquare } from 'lucide-react';
+import { FileText } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { useNavigation } from '../stores/navigation.ts';
@@ -8,21 +8,6 @@ function SectionHeader({ title }: { readonly title: string }) {
     <header className="section__header">
       <h1 className="section__title">{title}</h1>
     </header>
-  );
-}
-
-export function ChatSection() {
-  const { t } = useTranslation();
-  const open = useNavigation((state) => state.open);
-  return (
-    <section className="section" aria-labelledby="section-title">
-      <SectionHeader title={t('chat.title')} />
-      <EmptyState icon={MessageSquare} title={t('chat.emptyTitle')} body={t('chat.emptyBody')}>
-        <button type="button" className="button button--primary" onClick={() => open('models')}>
-          {t('chat.emptyAction')}
-        </button>
-      </EmptyState>
-    </section>
   );
 }
 

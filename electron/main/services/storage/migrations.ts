@@ -90,6 +90,89 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX models_default_embedding ON models (is_default_embedding) WHERE is_default_embedding = 1;
     `,
   },
+  {
+    version: 4,
+    name: 'conversations, messages, presets and chat search',
+    // Conversations and messages have an INTEGER PRIMARY KEY besides their text id because
+    // the full-text indexes use external content keyed by rowid, and only an INTEGER PRIMARY
+    // KEY keeps a rowid stable across VACUUM. Messages form a tree (parent_id); `active`
+    // marks the chosen sibling at each fork, at most one per parent (the partial unique
+    // index; a root message has parent '' there, since NULLs never collide). `streaming`
+    // rows are answers being written: on startup they become `interrupted`, which is how a
+    // crash mid-answer keeps the partial text. context_size NULL means auto. A deleted
+    // conversation keeps its rows until its undo window has passed (deleted_at, undo_token).
+    // Both FTS tables tokenize with diacritics folded, so "cafe" finds "café".
+    up: `
+      CREATE TABLE conversations (
+        n INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+        title_auto INTEGER NOT NULL DEFAULT 1 CHECK (title_auto IN (0, 1)),
+        pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+        model_id TEXT,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        sampling TEXT NOT NULL CHECK (json_valid(sampling)),
+        context_size INTEGER CHECK (context_size IS NULL OR context_size >= 256),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT,
+        undo_token TEXT UNIQUE
+      );
+      CREATE INDEX conversations_recent ON conversations (pinned DESC, updated_at DESC) WHERE deleted_at IS NULL;
+      CREATE INDEX conversations_deleted ON conversations (deleted_at) WHERE deleted_at IS NOT NULL;
+
+      CREATE TABLE messages (
+        n INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        parent_id TEXT REFERENCES messages (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL,
+        reasoning TEXT,
+        status TEXT NOT NULL CHECK (status IN ('complete', 'interrupted', 'streaming')),
+        model_name TEXT,
+        stats TEXT CHECK (stats IS NULL OR json_valid(stats)),
+        created_at TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+      );
+      CREATE INDEX messages_conversation ON messages (conversation_id, n);
+      CREATE INDEX messages_parent ON messages (parent_id);
+      CREATE UNIQUE INDEX messages_active_child ON messages (conversation_id, ifnull(parent_id, '')) WHERE active = 1;
+      CREATE INDEX messages_streaming ON messages (status) WHERE status = 'streaming';
+
+      CREATE TABLE presets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        settings TEXT NOT NULL CHECK (json_valid(settings)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE VIRTUAL TABLE messages_fts USING fts5(content, content = 'messages', content_rowid = 'n', tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, content) VALUES (new.n, new.content);
+      END;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.n, old.content);
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.n, old.content);
+        INSERT INTO messages_fts (rowid, content) VALUES (new.n, new.content);
+      END;
+
+      CREATE VIRTUAL TABLE conversations_fts USING fts5(title, content = 'conversations', content_rowid = 'n', tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts (rowid, title) VALUES (new.n, new.title);
+      END;
+      CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title) VALUES ('delete', old.n, old.title);
+      END;
+      CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+        INSERT INTO conversations_fts (conversations_fts, rowid, title) VALUES ('delete', old.n, old.title);
+        INSERT INTO conversations_fts (rowid, title) VALUES (new.n, new.title);
+      END;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

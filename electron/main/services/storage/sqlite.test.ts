@@ -97,6 +97,47 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     expect(indexes.every((index) => /CREATE UNIQUE INDEX/.test(index.sql))).toBe(true);
     expect(indexes.filter((index) => /WHERE/.test(index.sql)).map((index) => index.name)).toEqual(['models_default_chat', 'models_default_embedding']);
   },
+  4: (db) => {
+    const column = (name: string, type: string, notnull = 1, pk = 0) => ({ name, type, notnull, pk });
+    expect(columns(db, 'conversations')).toEqual([
+      column('n', 'INTEGER', 0, 1),
+      column('id', 'TEXT'),
+      column('title', 'TEXT'),
+      column('title_auto', 'INTEGER'),
+      column('pinned', 'INTEGER'),
+      column('model_id', 'TEXT', 0),
+      column('system_prompt', 'TEXT'),
+      column('sampling', 'TEXT'),
+      column('context_size', 'INTEGER', 0),
+      column('created_at', 'TEXT'),
+      column('updated_at', 'TEXT'),
+      column('deleted_at', 'TEXT', 0),
+      column('undo_token', 'TEXT', 0),
+    ]);
+    expect(columns(db, 'messages')).toEqual([
+      column('n', 'INTEGER', 0, 1),
+      column('id', 'TEXT'),
+      column('conversation_id', 'TEXT'),
+      column('parent_id', 'TEXT', 0),
+      column('role', 'TEXT'),
+      column('content', 'TEXT'),
+      column('reasoning', 'TEXT', 0),
+      column('status', 'TEXT'),
+      column('model_name', 'TEXT', 0),
+      column('stats', 'TEXT', 0),
+      column('created_at', 'TEXT'),
+      column('active', 'INTEGER'),
+    ]);
+    expect(columns(db, 'presets')).toEqual([column('id', 'TEXT', 0, 1), column('name', 'TEXT'), column('settings', 'TEXT'), column('created_at', 'TEXT'), column('updated_at', 'TEXT')]);
+    const named = (type: string, table: string) =>
+      (db.prepare('SELECT name FROM sqlite_schema WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL ORDER BY name').all(type, table) as { name: string }[]).map((row) => row.name);
+    expect(named('index', 'messages')).toEqual(['messages_active_child', 'messages_conversation', 'messages_parent', 'messages_streaming']);
+    expect(named('index', 'conversations')).toEqual(['conversations_deleted', 'conversations_recent']);
+    expect(named('trigger', 'messages')).toEqual(['messages_fts_delete', 'messages_fts_insert', 'messages_fts_update']);
+    expect(named('trigger', 'conversations')).toEqual(['conversations_fts_delete', 'conversations_fts_insert', 'conversations_fts_update']);
+    expect(columns(db, 'messages_fts').map((c) => c.name)).toEqual(['content']);
+    expect(columns(db, 'conversations_fts').map((c) => c.name)).toEqual(['title']);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -112,7 +153,25 @@ describe('migrations', () => {
     const db = openTracked();
     expect(existsSync(path.join(dir, DATABASE_FILE))).toBe(true);
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
-    expect(tables(db)).toEqual(['app_events', 'models', 'quarantined_models', 'settings']);
+    expect(tables(db)).toEqual([
+      'app_events',
+      'conversations',
+      'conversations_fts',
+      'conversations_fts_config',
+      'conversations_fts_data',
+      'conversations_fts_docsize',
+      'conversations_fts_idx',
+      'messages',
+      'messages_fts',
+      'messages_fts_config',
+      'messages_fts_data',
+      'messages_fts_docsize',
+      'messages_fts_idx',
+      'models',
+      'presets',
+      'quarantined_models',
+      'settings',
+    ]);
     for (const check of Object.values(expectedSchema)) check(db);
   });
 

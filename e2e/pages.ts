@@ -1,0 +1,37 @@
+import type { Locator } from '@playwright/test';
+import { expect, type AppUnderTest } from './fixtures.ts';
+
+// Steps several specs share, written as a user would do them.
+
+export async function openSection(app: AppUnderTest, name: 'Chat' | 'Documents' | 'Models' | 'Settings' | 'About'): Promise<void> {
+  await app.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name }).click();
+}
+
+/** Imports files through the Models screen's dialog; returns the dialog, left open. */
+export async function importFiles(app: AppUnderTest, files: readonly string[], modes: Readonly<Record<string, string>> = {}): Promise<Locator> {
+  const { page } = app;
+  await app.choosePickedFile(files);
+  const dialog = page.getByRole('dialog', { name: 'Import models' });
+  if (!(await dialog.isVisible())) {
+    const emptyAction = page.getByRole('button', { name: 'Import model files…' });
+    if (await emptyAction.isVisible()) await emptyAction.click();
+    else {
+      await page.getByRole('button', { name: 'Import…' }).click();
+      await dialog.getByRole('button', { name: 'Choose files…' }).click();
+    }
+  } else {
+    await dialog.getByRole('button', { name: 'Choose files…' }).click();
+  }
+  await expect(dialog.getByRole('list', { name: 'Models to import' }).getByRole('listitem')).toHaveCount(files.length);
+  for (const [name, mode] of Object.entries(modes)) await dialog.getByLabel(`How to keep ${name}`).selectOption({ label: mode });
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+  return dialog;
+}
+
+/** Imports one model and waits until it is in the library. */
+export async function importModelFile(app: AppUnderTest, file: string, name: string): Promise<void> {
+  await openSection(app, 'Models');
+  const dialog = await importFiles(app, [file]);
+  await expect(dialog.locator(`[data-candidate="${name}"]`)).toContainText('Imported', { timeout: 20_000 });
+  await dialog.getByRole('button', { name: 'Close' }).first().click();
+}

@@ -1,0 +1,212 @@
+import { Download, MessageSquare, Pin, PinOff, Plus, Search, Send, SlidersHorizontal, Square, Trash2 } from 'lucide-react';
+import { useEffect, useId, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { EmptyState } from '../../components/EmptyState.tsx';
+import { useChat } from '../../stores/chat.ts';
+import { useModels } from '../../stores/models.ts';
+import { useNavigation } from '../../stores/navigation.ts';
+import { ConversationSettingsDialog } from './ConversationSettings.tsx';
+import { Messages } from './Messages.tsx';
+
+function ConversationList() {
+  const { t } = useTranslation();
+  const conversations = useChat((state) => state.conversations);
+  const query = useChat((state) => state.query);
+  const selectedId = useChat((state) => state.selectedId);
+  const { search, open, create, togglePin, remove } = useChat.getState();
+  return (
+    <aside className="conversations" aria-label={t('chat.conversations')}>
+      <div className="conversations__top">
+        <h1 className="section__title">{t('chat.title')}</h1>
+        <button type="button" className="button button--primary" onClick={() => void create()} aria-keyshortcuts="Control+N">
+          <Plus size={14} aria-hidden="true" />
+          {t('chat.new')}
+        </button>
+        <label className="search search--full">
+          <Search size={14} aria-hidden="true" />
+          <input className="search__input" type="search" placeholder={t('chat.search')} aria-label={t('chat.search')} value={query} onChange={(event) => search(event.target.value)} />
+        </label>
+      </div>
+      <ul className="conversations__list" data-testid="conversation-list">
+        {conversations.map((conversation) => (
+          <li key={conversation.id} className={conversation.id === selectedId ? 'conversation conversation--selected' : 'conversation'}>
+            <button type="button" className="conversation__open" aria-current={conversation.id === selectedId ? 'true' : undefined} onClick={() => void open(conversation.id)}>
+              <span className="conversation__title">
+                {conversation.pinned ? <Pin size={12} aria-label={t('chat.pinned')} /> : null}
+                {conversation.title}
+              </span>
+              <span className="conversation__preview muted">{conversation.preview}</span>
+            </button>
+            <span className="conversation__actions">
+              <button type="button" className="button button--ghost button--icon button--small" onClick={() => void togglePin(conversation.id, !conversation.pinned)} aria-label={conversation.pinned ? t('chat.unpin') : t('chat.pin')} title={conversation.pinned ? t('chat.unpin') : t('chat.pin')}>
+                {conversation.pinned ? <PinOff size={14} aria-hidden="true" /> : <Pin size={14} aria-hidden="true" />}
+              </button>
+              <button type="button" className="button button--ghost button--icon button--small" onClick={() => void remove(conversation.id)} aria-label={t('chat.delete', { title: conversation.title })} title={t('chat.deleteShort')}>
+                <Trash2 size={14} aria-hidden="true" />
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}
+
+function Composer() {
+  const { t } = useTranslation();
+  const id = useId();
+  const selectedId = useChat((state) => state.selectedId);
+  const draft = useChat((state) => state.drafts[state.selectedId ?? ''] ?? '');
+  const streaming = useChat((state) => state.streaming !== null);
+  const thread = useChat((state) => state.thread);
+  const { setDraft, send, stop, startEdit } = useChat.getState();
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void send();
+    } else if (event.key === 'ArrowUp' && draft === '') {
+      const lastUser = [...(thread?.messages ?? [])].reverse().find((message) => message.role === 'user');
+      if (lastUser !== undefined) {
+        event.preventDefault();
+        startEdit(lastUser.id);
+      }
+    }
+  };
+  if (selectedId === null) return null;
+  return (
+    <form
+      className="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void send();
+      }}
+    >
+      <label htmlFor={id} className="visually-hidden">
+        {t('chat.message')}
+      </label>
+      <textarea id={id} className="textarea composer__input" rows={2} placeholder={t('chat.placeholder')} value={draft} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} aria-describedby={`${id}-hint`} />
+      <div className="composer__bar">
+        <span className="field__hint" id={`${id}-hint`}>
+          {t('chat.composerHint')}
+        </span>
+        {streaming ? (
+          <button type="button" className="button" onClick={stop} aria-keyshortcuts="Escape">
+            <Square size={14} aria-hidden="true" />
+            {t('chat.stop')}
+          </button>
+        ) : (
+          <button type="submit" className="button button--primary" disabled={draft.trim() === ''}>
+            <Send size={14} aria-hidden="true" />
+            {t('chat.send')}
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+export function ChatSection() {
+  const { t } = useTranslation();
+  const thread = useChat((state) => state.thread);
+  const selectedId = useChat((state) => state.selectedId);
+  const conversations = useChat((state) => state.conversations);
+  const error = useChat((state) => state.error);
+  const notices = useChat((state) => state.notices);
+  const undo = useChat((state) => state.undo);
+  const announcement = useChat((state) => state.announcement);
+  const models = useModels((state) => state.models);
+  const openSection = useNavigation((state) => state.open);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const { refreshList, create, stop, restore, exportAs } = useChat.getState();
+
+  useEffect(() => {
+    void refreshList();
+    void useModels.getState().refresh();
+  }, [refreshList]);
+
+  // Esc stops a generation wherever the focus is; Ctrl/Cmd+N starts a conversation.
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.key === 'Escape' && useChat.getState().streaming !== null) {
+        event.preventDefault();
+        stop();
+      } else if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && event.key.toLowerCase() === 'n') {
+        event.preventDefault();
+        void create();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [stop, create]);
+
+  const hasChatModel = models.some((model) => model.role === 'chat' && model.status === 'ok');
+
+  return (
+    <section className="section section--chat">
+      <div className="chat">
+        <ConversationList />
+        <div className="chat__main">
+          {selectedId === null ? (
+            conversations.length === 0 && !hasChatModel ? (
+              <EmptyState icon={MessageSquare} title={t('chat.emptyTitle')} body={t('chat.emptyBody')}>
+                <button type="button" className="button button--primary" onClick={() => openSection('models')}>
+                  {t('chat.emptyAction')}
+                </button>
+              </EmptyState>
+            ) : (
+              <EmptyState icon={MessageSquare} title={t('chat.pickTitle')} body={t('chat.pickBody')}>
+                <button type="button" className="button button--primary" onClick={() => void create()}>
+                  <Plus size={14} aria-hidden="true" />
+                  {t('chat.new')}
+                </button>
+              </EmptyState>
+            )
+          ) : (
+            <>
+              <header className="chat__header">
+                <h2 className="section__title chat__title" title={thread?.conversation.title}>
+                  {thread?.conversation.title ?? ''}
+                </h2>
+                <button type="button" className="button button--ghost" onClick={() => setSettingsOpen(true)}>
+                  <SlidersHorizontal size={14} aria-hidden="true" />
+                  {t('chat.settings')}
+                </button>
+                <button type="button" className="button button--ghost" onClick={() => void exportAs('markdown')}>
+                  <Download size={14} aria-hidden="true" />
+                  {t('chat.exportMarkdown')}
+                </button>
+                <button type="button" className="button button--ghost" onClick={() => void exportAs('json')}>
+                  {t('chat.exportJson')}
+                </button>
+              </header>
+              {notices.map((notice) => (
+                <p key={notice.kind} className="notice notice--warning chat__notice" role="status">
+                  {t(`chat.notices.${notice.kind}`)} {notice.detail}
+                </p>
+              ))}
+              <Messages messages={thread?.messages ?? []} />
+              {error === null ? null : (
+                <p className="notice notice--danger chat__notice" role="alert">
+                  {error.message}
+                </p>
+              )}
+              <Composer />
+              <ConversationSettingsDialog open={settingsOpen} onOpenChange={setSettingsOpen} />
+            </>
+          )}
+        </div>
+      </div>
+      {undo === null ? null : (
+        <div className="toast" role="status">
+          {t('chat.deleted', { title: undo.title })}
+          <button type="button" className="button" onClick={() => void restore()}>
+            {t('chat.undo')}
+          </button>
+        </div>
+      )}
+      <div className="visually-hidden" aria-live="polite" data-testid="chat-announcer">
+        {announcement}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,247 @@
+import { create } from 'zustand';
+import type { ChatEvent, ChatMessage, ChatThread, ConversationSettings, ConversationSummary } from '../../../electron/common/contract/chat.ts';
+import type { AppErrorData } from '../../../electron/common/result.ts';
+import { call, on, stream } from '../api/client.ts';
+
+/** The answer being written. Kept apart from `thread`, so that only it re-renders per delta. */
+export interface Streaming {
+  readonly conversationId: string;
+  readonly messageId: string | null;
+  readonly parentId: string | null;
+  readonly text: string;
+  readonly reasoning: string;
+}
+
+export interface Notice {
+  readonly kind: 'contextTrimmed' | 'defaultTemplate';
+  readonly detail: string;
+}
+
+interface ChatStore {
+  readonly conversations: readonly ConversationSummary[];
+  readonly query: string;
+  readonly selectedId: string | null;
+  readonly thread: ChatThread | null;
+  readonly streaming: Streaming | null;
+  readonly notices: readonly Notice[];
+  readonly error: AppErrorData | null;
+  /** Drafts by conversation id, so switching conversations never loses typing. */
+  readonly drafts: Readonly<Record<string, string>>;
+  /** The user message being edited (its id), if any. */
+  readonly editing: string | null;
+  readonly undo: { readonly token: string; readonly title: string; readonly until: number } | null;
+  readonly announcement: string;
+  refreshList(): Promise<void>;
+  search(query: string): void;
+  open(id: string | null): Promise<void>;
+  create(): Promise<void>;
+  setDraft(text: string): void;
+  send(): Promise<void>;
+  stop(): void;
+  regenerate(messageId: string): Promise<void>;
+  continueAnswer(messageId: string): Promise<void>;
+  startEdit(messageId: string | null): void;
+  sendEdit(messageId: string, content: string): Promise<void>;
+  switchBranch(messageId: string): Promise<void>;
+  rename(id: string, title: string): Promise<void>;
+  togglePin(id: string, pinned: boolean): Promise<void>;
+  remove(id: string): Promise<void>;
+  restore(): Promise<void>;
+  saveSettings(settings: ConversationSettings): Promise<boolean>;
+  exportAs(format: 'markdown' | 'json'): Promise<void>;
+}
+
+let controller: AbortController | null = null;
+let searchTimer: ReturnType<typeof setTimeout> | null = null;
+
+export const useChat = create<ChatStore>()((set, get) => {
+  const reloadThread = async () => {
+    const id = get().selectedId;
+    if (id === null) return;
+    const result = await call('chat.get', { id });
+    if (result.ok && get().selectedId === id) set({ thread: result.value });
+  };
+
+  /** Runs one answer stream and folds its events into the store. */
+  const runStream = async (conversationId: string, start: (onEvent: (event: ChatEvent) => void, signal: AbortSignal) => Promise<{ ok: boolean; error?: AppErrorData }>) => {
+    controller?.abort();
+    const own = (controller = new AbortController());
+    set({ streaming: { conversationId, messageId: null, parentId: null, text: '', reasoning: '' }, notices: [], error: null });
+    const result = await start((event) => {
+      const current = get().streaming;
+      switch (event.type) {
+        case 'user': {
+          const thread = get().thread;
+          if (thread !== null && thread.conversation.id === conversationId) {
+            const path = thread.messages;
+            const parentIndex = event.message.parentId === null ? -1 : path.findIndex((message) => message.id === event.message.parentId);
+            set({ thread: { ...thread, messages: [...path.slice(0, parentIndex + 1), event.message] } });
+          }
+          return;
+        }
+        case 'started':
+          if (current !== null) set({ streaming: { ...current, messageId: event.messageId, parentId: event.parentId } });
+          return;
+        case 'delta':
+          if (current !== null) set({ streaming: { ...current, text: current.text + event.text, reasoning: current.reasoning + event.reasoning } });
+          return;
+        case 'notice':
+          set({ notices: [...get().notices, { kind: event.kind, detail: event.detail }] });
+          return;
+        case 'done':
+          set({ announcement: `Answer complete: ${event.message.content.slice(0, 200)}` });
+      }
+    }, own.signal);
+    if (controller === own) controller = null;
+    set({ streaming: null });
+    if (!result.ok && result.error !== undefined && result.error.code !== 'cancelled') set({ error: result.error });
+    await reloadThread();
+    void get().refreshList();
+  };
+
+  return {
+    conversations: [],
+    query: '',
+    selectedId: null,
+    thread: null,
+    streaming: null,
+    notices: [],
+    error: null,
+    drafts: {},
+    editing: null,
+    undo: null,
+    announcement: '',
+
+    async refreshList() {
+      const query = get().query.trim();
+      const result = await call('chat.list', query === '' ? {} : { query });
+      if (result.ok) set({ conversations: result.value.conversations });
+    },
+
+    search(query) {
+      set({ query });
+      if (searchTimer !== null) clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => void get().refreshList(), 150);
+    },
+
+    async open(id) {
+      set({ selectedId: id, thread: null, editing: null, notices: [], error: null });
+      if (id !== null) await reloadThread();
+    },
+
+    async create() {
+      const result = await call('chat.create', {});
+      if (!result.ok) {
+        set({ error: result.error });
+        return;
+      }
+      await get().refreshList();
+      await get().open(result.value.id);
+    },
+
+    setDraft(text) {
+      const id = get().selectedId ?? '';
+      set({ drafts: { ...get().drafts, [id]: text } });
+    },
+
+    async send() {
+      const id = get().selectedId;
+      if (id === null || get().streaming !== null) return;
+      const content = (get().drafts[id] ?? '').trim();
+      if (content === '') return;
+      set({ drafts: { ...get().drafts, [id]: '' } });
+      await runStream(id, (onEvent, signal) => stream('chat.send', { conversationId: id, content }, onEvent, signal));
+    },
+
+    stop() {
+      controller?.abort();
+    },
+
+    async regenerate(messageId) {
+      const id = get().selectedId;
+      if (id === null) return;
+      await runStream(id, (onEvent, signal) => stream('chat.regenerate', { messageId }, onEvent, signal));
+    },
+
+    async continueAnswer(messageId) {
+      const id = get().selectedId;
+      if (id === null) return;
+      await runStream(id, (onEvent, signal) => stream('chat.continue', { messageId }, onEvent, signal));
+    },
+
+    startEdit: (messageId) => set({ editing: messageId }),
+
+    async sendEdit(messageId, content) {
+      const id = get().selectedId;
+      const message = get().thread?.messages.find((candidate) => candidate.id === messageId);
+      if (id === null || message === undefined) return;
+      set({ editing: null });
+      await runStream(id, (onEvent, signal) => stream('chat.send', { conversationId: id, content, parentId: message.parentId }, onEvent, signal));
+    },
+
+    async switchBranch(messageId) {
+      const result = await call('chat.switchBranch', { messageId });
+      if (result.ok) set({ thread: result.value });
+      else set({ error: result.error });
+    },
+
+    async rename(id, title) {
+      const result = await call('chat.update', { id, title });
+      if (!result.ok) set({ error: result.error });
+      await get().refreshList();
+      await reloadThread();
+    },
+
+    async togglePin(id, pinned) {
+      await call('chat.update', { id, pinned });
+      await get().refreshList();
+    },
+
+    async remove(id) {
+      const title = get().conversations.find((conversation) => conversation.id === id)?.title ?? '';
+      const result = await call('chat.delete', { id });
+      if (!result.ok) {
+        set({ error: result.error });
+        return;
+      }
+      set({ undo: { token: result.value.undoToken, title, until: Date.now() + result.value.undoSeconds * 1000 } });
+      if (get().selectedId === id) await get().open(null);
+      await get().refreshList();
+      setTimeout(() => {
+        if (get().undo?.token === result.value.undoToken) set({ undo: null });
+      }, result.value.undoSeconds * 1000);
+    },
+
+    async restore() {
+      const undo = get().undo;
+      if (undo === null) return;
+      set({ undo: null });
+      const result = await call('chat.restore', { undoToken: undo.token });
+      if (!result.ok) set({ error: result.error });
+      await get().refreshList();
+      if (result.ok) await get().open(result.value.id);
+    },
+
+    async saveSettings(settings) {
+      const id = get().selectedId;
+      if (id === null) return false;
+      const result = await call('chat.update', { id, settings });
+      if (!result.ok) set({ error: result.error });
+      await reloadThread();
+      return result.ok;
+    },
+
+    async exportAs(format) {
+      const id = get().selectedId;
+      if (id === null) return;
+      const result = await call('chat.export', { id, format });
+      if (!result.ok) set({ error: result.error });
+    },
+  };
+});
+
+export function followChatChanges(): () => void {
+  return on('chat.changed', () => void useChat.getState().refreshList());
+}
+
+export type { ChatMessage };
