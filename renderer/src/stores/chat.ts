@@ -48,6 +48,7 @@ interface ChatStore {
   remove(id: string): Promise<void>;
   restore(): Promise<void>;
   saveSettings(settings: ConversationSettings): Promise<boolean>;
+  setModel(modelId: string | null): Promise<void>;
   exportAs(format: 'markdown' | 'json'): Promise<void>;
 }
 
@@ -229,6 +230,14 @@ export const useChat = create<ChatStore>()((set, get) => {
       if (!result.ok) set({ error: result.error });
       await reloadThread();
       return result.ok;
+    },
+
+    async setModel(modelId) {
+      const id = get().selectedId;
+      if (id === null) return;
+      const result = await call('chat.update', { id, modelId });
+      if (!result.ok) set({ error: result.error });
+      await reloadThread();
     },
 
     async exportAs(format) {

@@ -117,7 +117,7 @@ export function ChatSection() {
   const models = useModels((state) => state.models);
   const openSection = useNavigation((state) => state.open);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const { refreshList, create, stop, restore, exportAs } = useChat.getState();
+  const { refreshList, create, stop, restore, exportAs, setModel } = useChat.getState();
 
   useEffect(() => {
     void refreshList();
@@ -167,6 +167,21 @@ export function ChatSection() {
                 <h2 className="section__title chat__title" title={thread?.conversation.title}>
                   {thread?.conversation.title ?? ''}
                 </h2>
+                <select
+                  className="select select--small"
+                  aria-label={t('chat.modelLabel')}
+                  value={thread?.conversation.modelId ?? ''}
+                  onChange={(event) => void setModel(event.target.value === '' ? null : event.target.value)}
+                >
+                  <option value="">{t('chat.defaultModel')}</option>
+                  {models
+                    .filter((model) => model.role === 'chat')
+                    .map((model) => (
+                      <option key={model.id} value={model.id}>
+                        {model.displayName}
+                      </option>
+                    ))}
+                </select>
                 <button type="button" className="button button--ghost" onClick={() => setSettingsOpen(true)}>
                   <SlidersHorizontal size={14} aria-hidden="true" />
                   {t('chat.settings')}
