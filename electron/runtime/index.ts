@@ -38,6 +38,17 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
         running.delete(request.id);
       }
     }
+    case 'chat': {
+      const controller = new AbortController();
+      running.set(request.id, controller);
+      try {
+        return await host.chat(request.params, controller.signal, (text, reasoning, tokens) =>
+          send(reasoning === '' ? { type: 'delta', id: request.id, text, tokens } : { type: 'delta', id: request.id, text, tokens, reasoning }),
+        );
+      } finally {
+        running.delete(request.id);
+      }
+    }
     case 'embed':
       return host.embed(request.path, request.texts, request.threads);
     case 'abort': {

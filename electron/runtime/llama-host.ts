@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import {
   getLlama,
   GgufInsights,
@@ -6,15 +7,43 @@ import {
   readGgufFileInfo,
   LlamaChatSession,
   LlamaLogLevel,
+  LlamaText,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
   type Llama,
+  type LlamaChatResponseChunk,
   type LlamaContext,
+  type LlamaContextSequence,
   type LlamaEmbeddingContext,
   type LlamaModel,
 } from 'node-llama-cpp';
-import type { FitEstimate, GenerateParams, GenerateStats, GpuBackend, Hardware, LoadedModelInfo, LoadOptions, RuntimeFailure } from '../common/runtime/protocol.ts';
+import { DecodeThreadTuner } from './decode-threads.ts';
+import type {
+  ChatOutcome,
+  ChatParams,
+  FitEstimate,
+  GenerateParams,
+  GenerateStats,
+  GpuBackend,
+  Hardware,
+  LoadedModelInfo,
+  LoadOptions,
+  RuntimeFailure,
+} from '../common/runtime/protocol.ts';
 
 // node-llama-cpp behind a small surface: one chat model with one context, and one
 // embedding model cached by path. Only this file knows node-llama-cpp's API.
+//
+// Chat and the KV cache. The context has a single sequence: every extra sequence
+// costs a whole context's worth of KV memory, which the fit estimate did not budget
+// for. Recent conversations each keep a LlamaChatSession on that one sequence (a small
+// LRU). A session remembers its chat history and where the last evaluation left the
+// context window, and node-llama-cpp reuses the longest common token prefix between
+// what the sequence holds and what it must evaluate next. So a follow-up in the
+// conversation that ran last evaluates only the new prompt; going back to another
+// conversation re-evaluates from where the two diverge (usually just after the
+// system prompt).
 
 export class RuntimeError extends Error {
   readonly failure: RuntimeFailure;
@@ -35,6 +64,7 @@ export interface LlamaHost {
   load(path: string, options: LoadOptions, onProgress: (progress: number) => void): Promise<LoadedModelInfo>;
   unload(): Promise<boolean>;
   generate(params: GenerateParams, signal: AbortSignal, onDelta: (text: string, tokens: number) => void): Promise<GenerateStats>;
+  chat(params: ChatParams, signal: AbortSignal, onDelta: (text: string, reasoning: string, tokens: number) => void): Promise<ChatOutcome>;
   embed(path: string, texts: readonly string[], threads: number): Promise<{ vectors: number[][]; dimensions: number }>;
   fit(path: string, target: { contextSize?: number | undefined; gpuLayers?: number | undefined }): Promise<FitEstimate>;
 }
@@ -52,9 +82,136 @@ export function speedClassOf(placement: FitEstimate['placement'], modelBytes: nu
   return modelBytes < 6 * GiB ? 'usable' : 'slow';
 }
 
+/** Conversations whose session (history and context-window state) is kept. */
+export const CHAT_SESSIONS = 4;
+
+type ChatTurnParam = ChatParams['history'][number];
+
+export function toChatHistory(systemPrompt: string, turns: readonly ChatTurnParam[]): ChatHistoryItem[] {
+  const items: ChatHistoryItem[] = systemPrompt === '' ? [] : [{ type: 'system', text: systemPrompt }];
+  for (const turn of turns) items.push(turn.role === 'user' ? { type: 'user', text: turn.content } : { type: 'model', response: [turn.content] });
+  return items;
+}
+
+/**
+ * What the client can know of a history item. Clients store answers without their
+ * reasoning segments, so segments are left out when deciding whether a request
+ * continues the session's own history.
+ */
+function visibleText(item: ChatHistoryItem): string {
+  switch (item.type) {
+    case 'system':
+      return `system\u0000${typeof item.text === 'string' ? item.text : LlamaText.fromJSON(item.text).toString()}`;
+    case 'user':
+      return `user\u0000${item.text}`;
+    case 'model':
+      return `model\u0000${item.response.filter((part): part is string => typeof part === 'string').join('')}`;
+  }
+}
+
+/** Like visibleText, but a shortened reasoning segment counts as a change too. */
+function fullText(item: ChatHistoryItem): string {
+  if (item.type !== 'model') return visibleText(item);
+  const parts = item.response.map((part) => (typeof part === 'string' ? part : part.type === 'segment' ? (part.text === '' ? '' : `\u0000${part.segmentType}\u0000${part.text}\u0000`) : `\u0000call\u0000${part.name}`));
+  return `model\u0000${parts.join('')}`;
+}
+
+export function sameVisibleHistory(a: readonly ChatHistoryItem[], b: readonly ChatHistoryItem[]): boolean {
+  return a.length === b.length && a.every((item, index) => visibleText(item) === visibleText(b[index]!));
+}
+
+/**
+ * How many turns of the full history did not reach the model intact: node-llama-cpp's
+ * context shift erases the oldest turns (keeping the first system message) and may cut
+ * the oldest surviving one, and the context window it evaluated is what is left. The
+ * window's turns line up with the end of the full history; everything before the first
+ * turn that matches, counting from the end, was dropped or cut.
+ */
+export function countTrimmedTurns(history: readonly ChatHistoryItem[], contextWindow: readonly ChatHistoryItem[] | null): number {
+  if (contextWindow === null) return 0;
+  const turns = history.filter((item) => item.type !== 'system');
+  const kept = contextWindow.filter((item) => item.type !== 'system');
+  let intact = 0;
+  while (intact < kept.length && intact < turns.length && fullText(kept[kept.length - 1 - intact]!) === fullText(turns[turns.length - 1 - intact]!)) intact += 1;
+  return turns.length - intact;
+}
+
+/** Whether a GGUF lacks a chat template, so node-llama-cpp had to pick a wrapper by itself. */
+export function lacksChatTemplate(model: LlamaModel): boolean {
+  const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+  return typeof template !== 'string' || template.trim() === '';
+}
+
+/** A stop generation trigger is the end-of-turn marker written out as text: the model ended its turn too. */
+const STOP_REASONS: Readonly<Record<string, GenerateStats['stopReason']>> = { eogToken: 'eos', stopGenerationTrigger: 'eos', maxTokens: 'maxTokens', abort: 'aborted' };
+
+/**
+ * Streams what a generation produces as deltas: the first one at once (it is the time to
+ * first token the user sees), then whatever gathered every DELTA_INTERVAL_MS, so the
+ * main process and the renderer handle a few dozen messages a second, not one per token.
+ */
+function deltaBatcher(onDelta: (text: string, reasoning: string, tokens: number) => void) {
+  let text = '';
+  let reasoning = '';
+  let tokens = 0;
+  let sent = false;
+  const flush = () => {
+    if (text === '' && reasoning === '' && tokens === 0) return;
+    onDelta(text, reasoning, tokens);
+    text = '';
+    reasoning = '';
+    tokens = 0;
+  };
+  const timer = setInterval(flush, DELTA_INTERVAL_MS);
+  return {
+    add(chunkText: string, isReasoning: boolean, chunkTokens: number) {
+      if (isReasoning) reasoning += chunkText;
+      else text += chunkText;
+      tokens += chunkTokens;
+      if (!sent) {
+        sent = true;
+        flush();
+      }
+    },
+    close() {
+      clearInterval(timer);
+      flush();
+    },
+  };
+}
+
+function chatFailure(error: unknown): RuntimeError {
+  if (error instanceof RuntimeError) return error;
+  const details = error instanceof Error ? error.message : String(error);
+  // node-llama-cpp's words when even the system prompt and the new message alone overflow the context.
+  if (/compress chat history|context size is too small/i.test(details)) {
+    return new RuntimeError({
+      code: 'bad_request',
+      message: 'The system prompt and the message do not fit in the model’s context. Shorten them, or load the model with a larger context.',
+      details,
+    });
+  }
+  return new RuntimeError({ code: 'internal', message: 'The reply could not be generated.', details });
+}
+
 export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void): LlamaHost {
   let llamaPromise: Promise<Llama> | null = null;
-  let chat: { model: LlamaModel; context: LlamaContext; info: LoadedModelInfo } | null = null;
+  let chat: {
+    llama: Llama;
+    /** The instance's thread cap outside decoding; prompts are evaluated with the load's full count. */
+    baseMaxThreads: number;
+    /** Picks the decode thread count; null decodes with the load's count. */
+    tuner: DecodeThreadTuner | null;
+    model: LlamaModel;
+    context: LlamaContext;
+    sequence: LlamaContextSequence;
+    /** Resolved once: parsing a Jinja template for every new session costs a noticeable part of a second. */
+    wrapper: ChatWrapper;
+    info: LoadedModelInfo;
+    defaultTemplate: boolean;
+  } | null = null;
+  /** Least recently used first. */
+  const sessions = new Map<string, LlamaChatSession>();
   let embedding: { path: string; threads: number; model: LlamaModel; context: LlamaEmbeddingContext } | null = null;
   let generating = false;
 
@@ -72,6 +229,39 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
         if (text !== '') log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', text);
       },
     }));
+
+  /**
+   * Decoding may use fewer threads than prompt evaluation (see decode-threads.ts). The
+   * context's thread count is fixed when it is created, so the switch goes through the
+   * instance's thread cap (`Llama.maxThreads`), which node-llama-cpp applies to every batch.
+   */
+  const decodePhase = (loaded: NonNullable<typeof chat>) => {
+    const { llama: instance, tuner, baseMaxThreads } = loaded;
+    instance.maxThreads = baseMaxThreads;
+    let decoding = false;
+    return {
+      tokens(count: number) {
+        if (tuner === null) return;
+        const now = performance.now();
+        if (!decoding) {
+          decoding = true;
+          instance.maxThreads = tuner.begin(now);
+          return;
+        }
+        const settled = tuner.choice !== null;
+        instance.maxThreads = tuner.advance(count, now);
+        const choice = tuner.choice;
+        if (!settled && choice !== null) {
+          const timings = [...choice.msPerToken].map(([threads, ms]) => `${threads}: ${ms.toFixed(1)} ms`).join(', ');
+          log('info', `Decoding ${basename(loaded.info.path)} with ${choice.threads} thread(s), the fastest measured (median per token: ${timings}).`);
+        }
+      },
+      end() {
+        tuner?.end();
+        instance.maxThreads = baseMaxThreads;
+      },
+    };
+  };
 
   return {
     async info() {
@@ -119,7 +309,18 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
           sizeBytes: size,
           loadMs: performance.now() - started,
         };
-        chat = { model, context, info };
+        const candidates = options.decodeThreadCandidates?.filter((count) => count <= options.threads) ?? [];
+        chat = {
+          llama: instance,
+          baseMaxThreads: instance.maxThreads,
+          tuner: candidates.length === 0 ? null : new DecodeThreadTuner(candidates),
+          model,
+          context,
+          sequence: context.getSequence(),
+          wrapper: resolveChatWrapper(model),
+          info,
+          defaultTemplate: lacksChatTemplate(model),
+        };
         return info;
       } catch (error) {
         if (error instanceof InsufficientMemoryError) {
@@ -133,6 +334,9 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
       if (chat === null) return false;
       const current = chat;
       chat = null;
+      for (const session of sessions.values()) session.dispose({ disposeSequence: false });
+      sessions.clear();
+      current.sequence.dispose();
       await current.context.dispose();
       await current.model.dispose();
       return true;
@@ -142,8 +346,9 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
       if (chat === null) throw new RuntimeError({ code: 'no_model', message: 'No model is loaded.' });
       if (generating) throw new RuntimeError({ code: 'busy', message: 'A reply is already being generated.' });
       generating = true;
-      const sequence = chat.context.getSequence();
-      const session = new LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+      // The one sequence the chat sessions share; a one-off prompt reuses whatever prefix it can.
+      const session = new LlamaChatSession({ contextSequence: chat.sequence, chatWrapper: chat.wrapper, autoDisposeSequence: false });
+      const phase = decodePhase(chat);
       let pending = '';
       let pendingTokens = 0;
       let tokens = 0;
@@ -171,6 +376,7 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
             tokens += chunk.length;
             pendingTokens += chunk.length;
             firstTokenMs ??= performance.now() - started;
+            phase.tokens(chunk.length);
           },
           onTextChunk: (text) => {
             pending += text;
@@ -190,8 +396,126 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
         };
       } finally {
         clearInterval(timer);
+        phase.end();
         session.dispose({ disposeSequence: false });
-        sequence.dispose();
+        generating = false;
+      }
+    },
+
+    async chat(params, signal, onDelta) {
+      if (chat === null) throw new RuntimeError({ code: 'no_model', message: 'No model is loaded.' });
+      if (generating) throw new RuntimeError({ code: 'busy', message: 'A reply is already being generated.' });
+      const loaded = chat;
+      generating = true;
+      const started = performance.now();
+      const batcher = deltaBatcher(onDelta);
+      const phase = decodePhase(loaded);
+      const meter = loaded.sequence.tokenMeter;
+      const meterBefore = meter.getState();
+      let firstTokenMs: number | null = null;
+      let evaluatedTokens: number | null = null;
+      let promptTokens: number | null = null;
+      try {
+        let session = sessions.get(params.conversationId);
+        if (session === undefined || session.disposed) {
+          session = new LlamaChatSession({ contextSequence: loaded.sequence, chatWrapper: loaded.wrapper, autoDisposeSequence: false });
+          // The constructor adds node-llama-cpp's default system prompt; the request's history replaces it below.
+          session.setChatHistory([]);
+        }
+        sessions.delete(params.conversationId);
+        sessions.set(params.conversationId, session);
+        for (const [id, old] of sessions) {
+          if (sessions.size <= CHAT_SESSIONS) break;
+          old.dispose({ disposeSequence: false });
+          sessions.delete(id);
+        }
+
+        const requested = toChatHistory(params.systemPrompt, params.history);
+        const current = session.getChatHistory();
+        let prompt: string;
+        let responsePrefix: string | undefined;
+        let priorTurns: number;
+        if (params.prompt === null) {
+          // Continue: answer the last user turn again, with the truncated answer forced as
+          // the start of the reply (node-llama-cpp's responsePrefix). Its tokens are mostly
+          // still in the sequence from when it was generated, so only the tail is evaluated.
+          const last = params.history.at(-1);
+          const user = params.history.at(-2);
+          if (last?.role !== 'assistant' || user?.role !== 'user') {
+            throw new RuntimeError({ code: 'bad_request', message: 'There is no answer to continue: the history must end with a question and its answer.' });
+          }
+          const base = sameVisibleHistory(current, requested) ? current.slice(0, -2) : requested.slice(0, -2);
+          session.setChatHistory(base);
+          prompt = user.content;
+          responsePrefix = last.content === '' ? undefined : last.content;
+          priorTurns = params.history.length - 2;
+        } else {
+          // A follow-up to what this session last answered keeps the session as it is, with its
+          // reasoning segments and its last context window, so only the new prompt is evaluated.
+          if (!sameVisibleHistory(current, requested)) session.setChatHistory(requested);
+          prompt = params.prompt;
+          priorTurns = params.history.length;
+        }
+
+        let prefixPending = responsePrefix !== undefined;
+        const onResponseChunk = (chunk: LlamaChatResponseChunk) => {
+          if (prefixPending && chunk.type === undefined && chunk.text === responsePrefix) {
+            // The forced prefix is echoed back first; the client has it already.
+            prefixPending = false;
+            return;
+          }
+          if (firstTokenMs === null) {
+            firstTokenMs = performance.now() - started;
+            const used = meter.diff(meterBefore);
+            // The last prompt token is evaluated with logits, so the meter counts it as output.
+            evaluatedTokens = used.usedInputTokens + 1;
+            promptTokens = Math.max(0, loaded.sequence.nextTokenIndex - Math.max(0, used.usedOutputTokens - 1));
+          }
+          phase.tokens(chunk.tokens.length);
+          batcher.add(chunk.text, chunk.type === 'segment' && chunk.segmentType === 'thought', chunk.tokens.length);
+        };
+
+        let stopReason: GenerateStats['stopReason'];
+        try {
+          const response = await session.promptWithMeta(prompt, {
+            maxTokens: params.sampling.maxTokens,
+            temperature: params.sampling.temperature,
+            topP: params.sampling.topP,
+            topK: params.sampling.topK,
+            minP: params.sampling.minP,
+            repeatPenalty: { penalty: params.sampling.repeatPenalty },
+            ...(params.sampling.seed === null ? {} : { seed: params.sampling.seed }),
+            ...(responsePrefix === undefined ? {} : { responsePrefix }),
+            signal,
+            stopOnAbortSignal: true,
+            onResponseChunk,
+          });
+          stopReason = STOP_REASONS[response.stopReason] ?? 'other';
+        } catch (error) {
+          // Stopped before the first token: there is no partial answer, and the session keeps its history.
+          if (signal.aborted) stopReason = 'aborted';
+          else throw chatFailure(error);
+        }
+        batcher.close();
+        const ms = performance.now() - started;
+        const used = meter.diff(meterBefore);
+        const decodeMs = firstTokenMs === null ? ms : ms - firstTokenMs;
+        // Every token the model produced took decoding time, shown or not; so the meter, not the chunks, counts them.
+        const tokens = used.usedOutputTokens;
+        const stats: GenerateStats = {
+          tokens,
+          promptTokens: promptTokens ?? loaded.model.tokenize(prompt).length,
+          ms,
+          firstTokenMs,
+          tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0,
+          stopReason,
+          evaluatedTokens: evaluatedTokens ?? used.usedInputTokens,
+        };
+        const trimmed = stopReason === 'aborted' && firstTokenMs === null ? 0 : countTrimmedTurns(session.getChatHistory(), session.getLastEvaluationContextWindow());
+        return { stats, trimmedTurns: Math.min(priorTurns, trimmed), defaultTemplate: loaded.defaultTemplate };
+      } finally {
+        batcher.close();
+        phase.end();
         generating = false;
       }
     },

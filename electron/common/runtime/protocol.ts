@@ -14,7 +14,10 @@ export const Hardware = z.object({
   vramFree: z.number().nonnegative(),
   ramTotal: z.number().nonnegative(),
   ramFree: z.number().nonnegative(),
-  /** CPU cores useful for math: the default thread count. */
+  /**
+   * The thread count `auto` stands for. The inference process reports llama.cpp's count of
+   * cores useful for math; the engine replaces it with its own rule (`services/runtime/threads.ts`).
+   */
   cpuCores: z.number().int().positive(),
   llamaCppRelease: z.string(),
 });
@@ -33,6 +36,11 @@ export const LoadOptions = z.object({
   flashAttention: z.boolean().optional(),
   /** node-llama-cpp marks KV cache types experimental; only these common ones are offered. */
   kvCacheType: KvCacheType.optional(),
+  /**
+   * Thread counts to try for decoding; the first replies measure them and keep the fastest.
+   * Prompts are always evaluated with `threads`. Absent: decode with `threads` too.
+   */
+  decodeThreadCandidates: z.array(z.number().int().min(1).max(256)).min(1).max(16).optional(),
 });
 export type LoadOptions = z.infer<typeof LoadOptions>;
 
@@ -60,14 +68,51 @@ export const GenerateParams = z.object({
 export type GenerateParams = z.infer<typeof GenerateParams>;
 
 export const GenerateStats = z.object({
+  /**
+   * Tokens generated. For chat, the inference process's token meter: it includes what
+   * node-llama-cpp decoded but did not show (the end-of-turn token, or a token held back as
+   * a possible start of it when maxTokens cut the reply), so the deltas may add up to one
+   * or two fewer.
+   */
   tokens: z.number().int().nonnegative(),
   promptTokens: z.number().int().nonnegative(),
   ms: z.number().nonnegative(),
   firstTokenMs: z.number().nonnegative().nullable(),
   tokensPerSecond: z.number().nonnegative(),
   stopReason: z.enum(['eos', 'maxTokens', 'aborted', 'other']),
+  /** Prompt tokens actually evaluated; the rest of the prompt came from the KV cache. Chat only. */
+  evaluatedTokens: z.number().int().nonnegative().optional(),
 });
 export type GenerateStats = z.infer<typeof GenerateStats>;
+
+export const ChatSampling = z.object({
+  temperature: z.number().min(0).max(2),
+  topP: z.number().gt(0).max(1),
+  topK: z.number().int().min(0),
+  minP: z.number().min(0).max(1),
+  repeatPenalty: z.number().min(1).max(2),
+  maxTokens: z.number().int().min(1),
+  seed: z.number().int().nullable(),
+});
+export type ChatSampling = z.infer<typeof ChatSampling>;
+
+export const ChatParams = z.object({
+  /** The inference process keeps a chat session, and so its KV cache, per recent conversation. */
+  conversationId: z.string().min(1).max(256),
+  systemPrompt: z.string().max(1_000_000),
+  history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(1_000_000) })).max(100_000),
+  /** null continues the last assistant turn of `history`. */
+  prompt: z.string().min(1).max(1_000_000).nullable(),
+  sampling: ChatSampling,
+});
+export type ChatParams = z.infer<typeof ChatParams>;
+
+export const ChatOutcome = z.object({
+  stats: GenerateStats,
+  trimmedTurns: z.number().int().nonnegative(),
+  defaultTemplate: z.boolean(),
+});
+export type ChatOutcome = z.infer<typeof ChatOutcome>;
 
 export const FitEstimate = z.object({
   /** Where the layers go: all on the GPU, split, or all on the CPU. */
@@ -91,6 +136,7 @@ export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('load'), path: z.string().min(1), options: LoadOptions }),
   z.object({ id: z.number().int(), op: z.literal('unload') }),
   z.object({ id: z.number().int(), op: z.literal('generate'), params: GenerateParams }),
+  z.object({ id: z.number().int(), op: z.literal('chat'), params: ChatParams }),
   z.object({ id: z.number().int(), op: z.literal('embed'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(4096), threads: z.number().int().min(1) }),
   z.object({ id: z.number().int(), op: z.literal('abort'), target: z.number().int() }),
   z.object({ id: z.number().int(), op: z.literal('memory') }),
@@ -115,7 +161,14 @@ export type RuntimeFailure = z.infer<typeof RuntimeFailure>;
 export const RuntimeMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), pid: z.number().int() }),
   z.object({ type: z.literal('progress'), id: z.number().int(), progress: z.number().min(0).max(1) }),
-  z.object({ type: z.literal('delta'), id: z.number().int(), text: z.string(), tokens: z.number().int().nonnegative() }),
+  z.object({
+    type: z.literal('delta'),
+    id: z.number().int(),
+    text: z.string(),
+    tokens: z.number().int().nonnegative(),
+    /** Reasoning ("thinking") text, apart from the answer; chat only. */
+    reasoning: z.string().optional(),
+  }),
   z.object({
     type: z.literal('result'),
     id: z.number().int(),
@@ -131,6 +184,7 @@ export interface RuntimeResults {
   load: LoadedModelInfo;
   unload: { unloaded: boolean };
   generate: GenerateStats;
+  chat: ChatOutcome;
   embed: { vectors: number[][]; dimensions: number };
   abort: { aborted: boolean };
   memory: { rss: number };
@@ -142,6 +196,7 @@ export const RuntimeResultSchemas = {
   load: LoadedModelInfo,
   unload: z.object({ unloaded: z.boolean() }),
   generate: GenerateStats,
+  chat: ChatOutcome,
   embed: z.object({ vectors: z.array(z.array(z.number())), dimensions: z.number().int().nonnegative() }),
   abort: z.object({ aborted: z.boolean() }),
   memory: z.object({ rss: z.number().nonnegative() }),

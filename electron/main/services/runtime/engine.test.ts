@@ -8,7 +8,7 @@ import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import type { RuntimeState } from '../../../common/contract/schemas.ts';
 import type { GenerateParams } from '../../../common/runtime/protocol.ts';
 import { openDatabase, type Database } from '../storage/sqlite.ts';
-import { createEngine, type RuntimeEngine } from './engine.ts';
+import { createEngine, type ChatRequest, type ChatTurn, type RuntimeEngine } from './engine.ts';
 import { forkLauncher, type RuntimeLauncher } from './launcher.ts';
 import { checkModelFile } from './model-check.ts';
 import { sqliteQuarantine } from './quarantine.ts';
@@ -18,6 +18,9 @@ import { sqliteQuarantine } from './quarantine.ts';
 
 let dir: string;
 let model: string;
+let untemplated: string;
+/** The quarantine test leaves `model` quarantined in the shared database; chat tests use their own copy. */
+let chatModel: string;
 let db: Database;
 const engines: RuntimeEngine[] = [];
 
@@ -26,6 +29,10 @@ beforeAll(async () => {
   model = path.join(dir, 'tiny.gguf');
   // quietEnd: replies run to maxTokens, so streaming can be stopped or killed midway.
   await writeGguf(model, { ...presetSpec('tiny', 'Q8_0', 7), quietEnd: true });
+  chatModel = path.join(dir, 'chat.gguf');
+  await writeGguf(chatModel, { ...presetSpec('tiny', 'Q8_0', 7), quietEnd: true });
+  untemplated = path.join(dir, 'untemplated.gguf');
+  await writeGguf(untemplated, { ...presetSpec('tiny', 'Q8_0', 7), quietEnd: true, chatTemplate: '' });
 });
 
 afterAll(async () => {
@@ -210,6 +217,177 @@ describe('the runtime engine', () => {
     await engine.start();
     expect(engine.state().status).toBe('idle');
     expect((await engine.hardware()).cpuCores).toBeGreaterThan(0);
+  });
+});
+
+const SAMPLING: ChatRequest['sampling'] = { temperature: 0.7, topP: 0.9, topK: 40, minP: 0.05, repeatPenalty: 1.1, maxTokens: 24, seed: 5 };
+
+/** A conversation of `pairs` question-and-answer pairs; the tiny model's byte vocabulary makes ~1 token a character. */
+function historyOf(pairs: number, tag = ''): ChatTurn[] {
+  const turns: ChatTurn[] = [];
+  for (let index = 0; index < pairs; index += 1) {
+    turns.push({ role: 'user', content: `${tag}Question ${index}: how is it going?` }, { role: 'assistant', content: `Answer ${index}: fine, thanks.` });
+  }
+  return turns;
+}
+
+async function collect(engine: RuntimeEngine, request: ChatRequest, signal?: AbortSignal) {
+  let text = '';
+  let reasoning = '';
+  let received = 0;
+  let deltas = 0;
+  const result = await engine.chat(
+    request,
+    (chunk, thought, tokens) => {
+      text += chunk;
+      reasoning += thought;
+      received += tokens;
+      deltas += 1;
+    },
+    signal,
+  );
+  return { result, text, reasoning, received, deltas };
+}
+
+describe('chat', () => {
+  it('answers and streams, counting every token it decoded', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    await expect(engine.chat({ conversationId: 'c', systemPrompt: '', history: [], prompt: 'Hi', sampling: SAMPLING }, () => undefined)).rejects.toMatchObject({ code: 'no_model' });
+    await engine.load(chatModel, OPTIONS);
+    const { result, text, reasoning, received, deltas } = await collect(engine, { conversationId: 'c', systemPrompt: 'You are brief.', history: [], prompt: 'Hello there', sampling: { ...SAMPLING, maxTokens: 40 } });
+    expect(result).toMatchObject({ trimmedTurns: 0, defaultTemplate: false, stats: { stopReason: 'maxTokens' } });
+    expect(result.stats.tokens).toBe(40);
+    // node-llama-cpp holds back a token that could begin the end-of-turn marker, and drops it when maxTokens cuts the reply there.
+    expect(received).toBeLessThanOrEqual(result.stats.tokens);
+    expect(received).toBeGreaterThanOrEqual(result.stats.tokens - 2);
+    expect(result.stats.firstTokenMs).toBeGreaterThan(0);
+    expect(result.stats.evaluatedTokens).toBe(result.stats.promptTokens);
+    expect(text.length).toBeGreaterThan(0);
+    expect(reasoning).toBe('');
+    expect(deltas).toBeGreaterThan(0);
+    expect(engine.state().status).toBe('ready');
+  });
+
+  it('reuses the KV cache: a follow-up evaluates only the new prompt, and comes back sooner', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    await engine.load(chatModel, OPTIONS);
+    const first: ChatRequest = { conversationId: 'reuse', systemPrompt: 'You are brief.', history: historyOf(6), prompt: 'And today?', sampling: SAMPLING };
+    const turn1 = await collect(engine, first);
+    expect(turn1.result.trimmedTurns).toBe(0);
+    expect(turn1.result.stats.promptTokens).toBeGreaterThan(200);
+    expect(turn1.result.stats.evaluatedTokens).toBeGreaterThan(0.9 * turn1.result.stats.promptTokens);
+
+    const followUp: ChatRequest = { ...first, history: [...first.history, { role: 'user', content: 'And today?' }, { role: 'assistant', content: turn1.text }], prompt: 'Thanks.' };
+    const turn2 = await collect(engine, followUp);
+    expect(turn2.result.stats.promptTokens).toBeGreaterThan(turn1.result.stats.promptTokens);
+    expect(turn2.result.stats.evaluatedTokens).toBeLessThan(0.2 * turn2.result.stats.promptTokens);
+    expect(turn2.result.stats.firstTokenMs!).toBeLessThan(turn1.result.stats.firstTokenMs!);
+
+    // The cache holds one conversation at a time (one sequence; see llama-host.ts): another one in
+    // between takes it, and going back evaluates again from where the two differ.
+    const other = await collect(engine, { conversationId: 'other', systemPrompt: 'Another assistant.', history: historyOf(2, 'x'), prompt: 'Hi', sampling: SAMPLING });
+    expect(other.result.stats.tokens).toBeGreaterThan(0);
+    const back = await collect(engine, { ...followUp, history: [...followUp.history, { role: 'user', content: 'Thanks.' }, { role: 'assistant', content: turn2.text }], prompt: 'Bye.' });
+    expect(back.result.stats.tokens).toBeGreaterThan(0);
+    expect(back.result.stats.evaluatedTokens).toBeGreaterThan(0.8 * back.result.stats.promptTokens);
+
+    // A history the session did not produce (an edited earlier message) is evaluated from where it differs.
+    const edited = await collect(engine, { ...first, history: [{ role: 'user', content: 'Edited first question?' }, ...first.history.slice(1)] });
+    expect(edited.result.stats.evaluatedTokens).toBeGreaterThan(0.8 * edited.result.stats.promptTokens);
+  });
+
+  it('stops when its signal aborts, and the conversation goes on', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    await engine.load(chatModel, OPTIONS);
+    const controller = new AbortController();
+    let streamed = 0;
+    const request: ChatRequest = { conversationId: 'stop', systemPrompt: '', history: [], prompt: 'Tell me everything', sampling: { ...SAMPLING, maxTokens: 100_000 } };
+    const result = await engine.chat(
+      request,
+      (_text, _reasoning, tokens) => {
+        streamed += tokens;
+        if (streamed > 20) controller.abort();
+      },
+      controller.signal,
+    );
+    expect(result.stats.stopReason).toBe('aborted');
+    expect(result.stats.tokens).toBeLessThan(1_000);
+    expect(engine.state().status).toBe('ready');
+
+    const early = new AbortController();
+    early.abort();
+    const never = await engine.chat({ ...request, conversationId: 'stop-early' }, () => undefined, early.signal);
+    expect(never.stats.stopReason).toBe('aborted');
+
+    const next = await collect(engine, { ...request, sampling: SAMPLING });
+    expect(next.result.stats.stopReason).toBe('maxTokens');
+  });
+
+  it('continues a truncated answer from where it stopped', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    await engine.load(chatModel, OPTIONS);
+    const request: ChatRequest = { conversationId: 'more', systemPrompt: 'You are brief.', history: historyOf(2), prompt: 'Go on', sampling: { ...SAMPLING, maxTokens: 16 } };
+    const cut = await collect(engine, request);
+    expect(cut.result.stats.stopReason).toBe('maxTokens');
+    const history: ChatTurn[] = [...request.history, { role: 'user', content: 'Go on' }, { role: 'assistant', content: cut.text }];
+    const more = await collect(engine, { ...request, history, prompt: null });
+    expect(more.result.stats.tokens).toBeGreaterThan(0);
+    expect(more.text.length).toBeGreaterThan(0);
+    // The truncated answer is the start of the reply, not sent again to the client.
+    expect(more.text.startsWith(cut.text)).toBe(false);
+    // The history and most of the truncated answer came from the cache.
+    expect(more.result.stats.evaluatedTokens).toBeLessThan(0.5 * more.result.stats.promptTokens);
+
+    await expect(engine.chat({ ...request, history: historyOf(1).slice(0, 1), prompt: null }, () => undefined)).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
+  it('fits an overlong conversation into a small context, dropping the oldest turns, and says how many', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    await engine.load(chatModel, { ...OPTIONS, contextSize: 256 });
+    const history = historyOf(12);
+    const { result, text } = await collect(engine, { conversationId: 'long', systemPrompt: 'You are brief.', history, prompt: 'Summary?', sampling: SAMPLING });
+    expect(result.trimmedTurns).toBeGreaterThan(0);
+    expect(result.trimmedTurns).toBeLessThanOrEqual(history.length);
+    expect(result.stats.promptTokens).toBeLessThan(256);
+    expect(text.length).toBeGreaterThan(0);
+
+    const short = await collect(engine, { conversationId: 'short', systemPrompt: 'You are brief.', history: historyOf(1), prompt: 'Hi', sampling: SAMPLING });
+    expect(short.result.trimmedTurns).toBe(0);
+
+    await expect(engine.chat({ conversationId: 'huge', systemPrompt: 'x'.repeat(600), history: [], prompt: 'Hi', sampling: SAMPLING }, () => undefined)).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
+  it('says when the GGUF has no chat template and a default was used', async () => {
+    const { engine } = makeEngine();
+    await engine.start();
+    await engine.load(untemplated, OPTIONS);
+    const { result, text } = await collect(engine, { conversationId: 'plain', systemPrompt: 'You are brief.', history: historyOf(1), prompt: 'Hello', sampling: SAMPLING });
+    expect(result.defaultTemplate).toBe(true);
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('survives kill -9 during a chat: runtime_crashed, restart, reload, and the next chat works', async () => {
+    const { engine, states } = makeEngine();
+    await engine.start();
+    await engine.load(chatModel, OPTIONS);
+    const firstPid = engine.pid();
+    let streamed = 0;
+    const request: ChatRequest = { conversationId: 'crash', systemPrompt: '', history: historyOf(1), prompt: 'Talk', sampling: { ...SAMPLING, maxTokens: 1_000_000 } };
+    const running = engine.chat(request, (_text, _reasoning, tokens) => (streamed += tokens));
+    await waitFor(() => streamed > 10);
+    process.kill(firstPid!, 'SIGKILL');
+    await expect(running).rejects.toMatchObject({ code: 'runtime_crashed', message: expect.stringContaining('killed (SIGKILL)') });
+    expect(states.find(({ state }) => state.status === 'crashed')?.state.lastCrash).toMatchObject({ during: 'generate' });
+
+    const { result } = await collect(engine, { ...request, sampling: SAMPLING });
+    expect(result.stats.tokens).toBeGreaterThan(0);
+    expect(engine.pid()).not.toBe(firstPid);
+    expect(engine.state()).toMatchObject({ status: 'ready', restarts: 1 });
   });
 });
 

@@ -5,6 +5,7 @@ import { AppError, type ErrorCode } from '../../../common/result.ts';
 import {
   RuntimeMessage,
   RuntimeResultSchemas,
+  type ChatParams,
   type GenerateParams,
   type GenerateStats,
   type Hardware,
@@ -15,6 +16,7 @@ import {
   type RuntimeResults,
 } from '../../../common/runtime/protocol.ts';
 import type { RuntimeChild, RuntimeLauncher } from './launcher.ts';
+import { autoThreads, cpuFacts, decodeThreadCandidates } from './threads.ts';
 
 // The main process's side of the inference process: it owns the process's life,
 // turns its crashes into state changes and typed errors, restarts it with backoff,
@@ -43,6 +45,31 @@ export interface EngineOptions {
   readonly backoffMs?: (consecutiveCrashes: number) => number;
 }
 
+export interface ChatTurn {
+  readonly role: 'user' | 'assistant';
+  readonly content: string;
+}
+
+export interface ChatRequest {
+  /** Key for reusing the session and its KV cache in the inference process. */
+  readonly conversationId: string;
+  readonly systemPrompt: string;
+  /** Completed turns before the new prompt, oldest first. */
+  readonly history: readonly ChatTurn[];
+  /** The user message to answer; null continues the last assistant turn in `history` (a truncated answer). */
+  readonly prompt: string | null;
+  readonly sampling: { temperature: number; topP: number; topK: number; minP: number; repeatPenalty: number; maxTokens: number; seed: number | null };
+}
+
+export interface ChatResult {
+  /** `evaluatedTokens` says how much of the prompt was evaluated rather than reused from the KV cache. */
+  readonly stats: GenerateStats;
+  /** Turns dropped or cut to fit the context (0 when none). */
+  readonly trimmedTurns: number;
+  /** True when the GGUF had no chat template and a default wrapper was used. */
+  readonly defaultTemplate: boolean;
+}
+
 export interface RuntimeEngine {
   state(): RuntimeState;
   pid(): number | null;
@@ -52,6 +79,11 @@ export interface RuntimeEngine {
   load(filePath: string, options: LoadOptions, onProgress?: (progress: number) => void, signal?: AbortSignal, displayName?: string): Promise<RuntimeModel>;
   unload(): Promise<void>;
   generate(params: GenerateParams, onDelta: (text: string, tokens: number) => void, signal?: AbortSignal): Promise<GenerateStats>;
+  /**
+   * Answers `request.prompt` (or continues the last answer) in a conversation. A follow-up to
+   * the conversation answered last evaluates only the new prompt. Requires a loaded chat model.
+   */
+  chat(request: ChatRequest, onDelta: (text: string, reasoning: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatResult>;
   embed(filePath: string, texts: readonly string[], threads: number): Promise<RuntimeResults['embed']>;
   /** node-llama-cpp's fit estimate for this file on this machine's hardware. */
   fit(filePath: string, target?: { contextSize?: number; gpuLayers?: number }): Promise<RuntimeResults['fit']>;
@@ -63,7 +95,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: AppError): void;
   onProgress?: (progress: number) => void;
-  onDelta?: (text: string, tokens: number) => void;
+  onDelta?: (text: string, tokens: number, reasoning: string) => void;
 }
 
 interface Wanted {
@@ -177,7 +209,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         pending.get(message.id)?.onProgress?.(message.progress);
         return;
       case 'delta':
-        pending.get(message.id)?.onDelta?.(message.text, message.tokens);
+        pending.get(message.id)?.onDelta?.(message.text, message.tokens, message.reasoning ?? '');
         return;
       case 'result': {
         const entry = pending.get(message.id);
@@ -212,6 +244,39 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     return { id, result };
   }
 
+  /** The process reports llama.cpp's math cores; `auto` threads follow Soberana's rule instead. */
+  async function hardwareNow(): Promise<Hardware> {
+    const reported = await request('info', {}).result;
+    return { ...reported, cpuCores: autoThreads(cpuFacts(reported.cpuCores)) };
+  }
+
+  /** generate and chat: one reply at a time, cancellable, with state changes around it. */
+  async function reply<K extends 'generate' | 'chat'>(
+    op: K,
+    payload: Omit<Extract<RuntimeRequest, { op: K }>, 'id' | 'op'>,
+    onDelta: NonNullable<Pending['onDelta']>,
+    signal: AbortSignal | undefined,
+  ): Promise<RuntimeResults[K]> {
+    await settled();
+    if (state.model === null) throw new AppError('no_model', 'No model is loaded. Load one first.');
+    if (state.status === 'generating') throw new AppError('busy', 'A reply is already being generated.');
+    setState({ status: 'generating' });
+    const { id, result } = request(op, payload, { onDelta });
+    const onAbort = () => child?.send({ id: nextId++, op: 'abort', target: id });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    try {
+      return await result;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // setState ran in between, which TypeScript's narrowing cannot see.
+      if ((state.status as RuntimeState['status']) === 'generating') {
+        setState({ status: 'ready' });
+        void refreshMemory();
+      }
+    }
+  }
+
   async function refreshMemory(): Promise<void> {
     try {
       const { rss } = await request('memory', {}).result;
@@ -242,7 +307,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       });
     });
     return ready.then(async () => {
-      const hardware = await request('info', {}).result;
+      const hardware = await hardwareNow();
       const reload = loaded;
       setState({ hardware, status: reload === null ? 'idle' : 'loading', model: null });
       await refreshMemory();
@@ -263,7 +328,11 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       setState({ status: 'stopped', memoryBytes: null });
       return;
     }
-    const during = [...pending.values()].some((entry) => entry.op === 'load') ? 'load' : [...pending.values()].some((entry) => entry.op === 'generate') ? 'generate' : 'idle';
+    const during = [...pending.values()].some((entry) => entry.op === 'load')
+      ? 'load'
+      : [...pending.values()].some((entry) => entry.op === 'generate' || entry.op === 'chat')
+        ? 'generate'
+        : 'idle';
     const reason = `The inference process stopped: ${describeExit(exit)}.`;
     let message = reason;
     if (during === 'load' && loading !== null) {
@@ -366,7 +435,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
 
     async hardware() {
       await settled();
-      return request('info', {}).result;
+      return hardwareNow();
     },
 
     load(filePath, loadOptions, onProgress = () => undefined, signal, displayName) {
@@ -375,7 +444,15 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         if (admitted.kind !== 'chat') throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a reranking'} model: it finds and ranks text but cannot chat.`);
         if (signal?.aborted) throw new AppError('cancelled', 'Cancelled.');
         await settled();
-        return loadNow({ filePath: admitted.real, identity: admitted.identity, name: displayName ?? admitted.name, options: loadOptions }, onProgress);
+        // Settings hold 'auto' or a number, and arrive here resolved; the automatic number
+        // stands for 'auto', whose decode count the inference process measures. A count the
+        // user picked on purpose is used as it is.
+        const auto = state.hardware?.cpuCores;
+        const options: LoadOptions =
+          loadOptions.decodeThreadCandidates === undefined && auto !== undefined && loadOptions.threads === auto
+            ? { ...loadOptions, decodeThreadCandidates: decodeThreadCandidates(auto) }
+            : loadOptions;
+        return loadNow({ filePath: admitted.real, identity: admitted.identity, name: displayName ?? admitted.name, options }, onProgress);
       });
     },
 
@@ -389,24 +466,19 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       });
     },
 
-    async generate(params, onDelta, signal) {
-      await settled();
-      if (state.model === null) throw new AppError('no_model', 'No model is loaded. Load one first.');
-      if (state.status === 'generating') throw new AppError('busy', 'A reply is already being generated.');
-      setState({ status: 'generating' });
-      const { id, result } = request('generate', { params }, { onDelta });
-      const onAbort = () => child?.send({ id: nextId++, op: 'abort', target: id });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await result;
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-        // setState ran in between, which TypeScript's narrowing cannot see.
-        if ((state.status as RuntimeState['status']) === 'generating') {
-          setState({ status: 'ready' });
-          void refreshMemory();
-        }
-      }
+    generate(params, onDelta, signal) {
+      return reply('generate', { params }, (text, tokens) => onDelta(text, tokens), signal);
+    },
+
+    chat(chatRequest, onDelta, signal) {
+      const params: ChatParams = {
+        conversationId: chatRequest.conversationId,
+        systemPrompt: chatRequest.systemPrompt,
+        history: chatRequest.history.map(({ role, content }) => ({ role, content })),
+        prompt: chatRequest.prompt,
+        sampling: { ...chatRequest.sampling },
+      };
+      return reply('chat', { params }, (text, tokens, reasoning) => onDelta(text, reasoning, tokens), signal);
     },
 
     async embed(filePath, texts, threads) {
