@@ -84,6 +84,12 @@ test('send, watch it stream, stop midway, regenerate, branch, and find it all af
   await expect(after.getByTestId('messages').locator('[data-role="user"]').first()).toContainText('zebras');
   await expect(after.getByTestId('messages').locator('[data-role="user"]')).toHaveCount(2);
 
+  // Rename it.
+  await after.getByRole('button', { name: 'Rename conversation' }).click();
+  await after.getByLabel('New title').fill('Animals');
+  await after.getByLabel('New title').press('Enter');
+  await expect(after.getByTestId('conversation-list')).toContainText('Animals');
+
   // Search finds the conversation by a word from its body.
   await after.getByLabel('Search conversations').fill('giraffes');
   await expect(after.getByTestId('conversation-list').getByRole('listitem')).toHaveCount(1);

@@ -65,6 +65,8 @@ export const en = {
     invalidField: 'Out of range.',
     saveSettings: 'Save',
     modelLabel: 'Model for this conversation',
+    rename: 'Rename conversation',
+    newTitle: 'New title',
     defaultModel: 'Default chat model',
     presets: {
       title: 'Preset',

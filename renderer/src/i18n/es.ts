@@ -67,6 +67,8 @@ export const es: Messages = {
     invalidField: 'Fuera de rango.',
     saveSettings: 'Guardar',
     modelLabel: 'Modelo de esta conversación',
+    rename: 'Cambiar el nombre de la conversación',
+    newTitle: 'Nuevo título',
     defaultModel: 'Modelo de chat por defecto',
     presets: {
       title: 'Preajuste',

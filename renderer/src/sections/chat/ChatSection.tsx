@@ -1,4 +1,4 @@
-import { Download, MessageSquare, Pin, PinOff, Plus, Search, Send, SlidersHorizontal, Square, Trash2 } from 'lucide-react';
+import { Download, MessageSquare, Pencil, Pin, PinOff, Plus, Search, Send, SlidersHorizontal, Square, Trash2 } from 'lucide-react';
 import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../../components/EmptyState.tsx';
@@ -117,7 +117,9 @@ export function ChatSection() {
   const models = useModels((state) => state.models);
   const openSection = useNavigation((state) => state.open);
   const [settingsOpen, setSettingsOpen] = useState(false);
-  const { refreshList, create, stop, restore, exportAs, setModel } = useChat.getState();
+  const [renaming, setRenaming] = useState(false);
+  const { refreshList, create, stop, restore, exportAs, setModel, rename } = useChat.getState();
+  useEffect(() => setRenaming(false), [selectedId]);
 
   useEffect(() => {
     void refreshList();
@@ -164,9 +166,43 @@ export function ChatSection() {
           ) : (
             <>
               <header className="chat__header">
-                <h2 className="section__title chat__title" title={thread?.conversation.title}>
-                  {thread?.conversation.title ?? ''}
-                </h2>
+                {renaming && thread !== null ? (
+                  <form
+                    className="rename chat__title"
+                    onSubmit={(event) => {
+                      event.preventDefault();
+                      const title = new FormData(event.currentTarget).get('title');
+                      if (typeof title === 'string' && title.trim() !== '') void rename(thread.conversation.id, title.trim()).then(() => setRenaming(false));
+                    }}
+                  >
+                    <input
+                      name="title"
+                      className="input"
+                      aria-label={t('chat.newTitle')}
+                      defaultValue={thread.conversation.title}
+                      maxLength={200}
+                      autoFocus
+                      onKeyDown={(event) => {
+                        if (event.key === 'Escape') {
+                          event.stopPropagation();
+                          setRenaming(false);
+                        }
+                      }}
+                    />
+                    <button type="submit" className="button button--primary">
+                      {t('models.details.saveName')}
+                    </button>
+                  </form>
+                ) : (
+                  <>
+                    <h2 className="section__title chat__title" title={thread?.conversation.title}>
+                      {thread?.conversation.title ?? ''}
+                    </h2>
+                    <button type="button" className="button button--ghost button--icon" onClick={() => setRenaming(true)} aria-label={t('chat.rename')} title={t('chat.rename')}>
+                      <Pencil size={14} aria-hidden="true" />
+                    </button>
+                  </>
+                )}
                 <select
                   className="select select--small"
                   aria-label={t('chat.modelLabel')}
