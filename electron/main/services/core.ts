@@ -5,7 +5,7 @@ import type { Handlers } from '../../common/handlers.ts';
 import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
 import { createBus, type Bus } from './bus.ts';
-import { chatEngineOf, createChatHandlers } from './chat/handlers.ts';
+import { createChatHandlers } from './chat/handlers.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
 import { createModelHandlers } from './models-handlers.ts';
@@ -89,7 +89,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }),
     ...createChatHandlers({
       db: storage,
-      engine: chatEngineOf(runtime),
+      engine: runtime,
       picker,
       settings: () => settings.get().runtime,
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),

@@ -1,12 +1,12 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import type { ChatEvent, ChatSampling, Contract, ConversationSettings, RuntimeSettings } from '../../../common/contract/index.ts';
+import type { ChatEvent, Contract, ConversationSettings, RuntimeSettings } from '../../../common/contract/index.ts';
 import type { Handlers } from '../../../common/handlers.ts';
 import { AppError, ok } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { FilePicker } from '../files.ts';
 import { loadLibraryModel } from '../models-handlers.ts';
 import { getModel, listModels } from '../models/index.ts';
-import type { RuntimeEngine } from '../runtime/engine.ts';
+import type { ChatTurn, RuntimeEngine } from '../runtime/engine.ts';
 import { pump } from '../runtime/handlers.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
@@ -32,46 +32,9 @@ type ChatHandlers = Pick<
   | 'presets.import'
 >;
 
-// The engine's chat API, as `engine.chat` takes it: the inference process keeps one chat
-// session per conversation, so a follow-up reuses the KV cache of the turns before it.
-export interface ChatTurn {
-  readonly role: 'user' | 'assistant';
-  readonly content: string;
-}
-export interface ChatRequest {
-  readonly conversationId: string;
-  readonly systemPrompt: string;
-  readonly history: readonly ChatTurn[];
-  /** null: continue the last assistant turn in `history`. */
-  readonly prompt: string | null;
-  readonly sampling: ChatSampling;
-}
-export interface ChatResult {
-  readonly stats: GenerateStats;
-  /** How many of the oldest turns were left out to fit the context. */
-  readonly trimmedTurns: number;
-  /** The model has no chat template of its own, so a generic one was used. */
-  readonly defaultTemplate: boolean;
-}
-export interface ChatEngine extends Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> {
-  chat(request: ChatRequest, onDelta: (text: string, reasoning: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatResult>;
-}
-
-/**
- * `engine.chat` is being added to the engine alongside this; until it is there, chat
- * answers `unavailable` instead of the build failing, whichever lands first. Once
- * RuntimeEngine has `chat`, core can pass the engine itself and this can go.
- */
-export function chatEngineOf(engine: RuntimeEngine): ChatEngine {
-  const withChat = engine as RuntimeEngine & Partial<Pick<ChatEngine, 'chat'>>;
-  return {
-    state: () => engine.state(),
-    hardware: () => engine.hardware(),
-    load: (...args) => engine.load(...args),
-    chat: (request, onDelta, signal) =>
-      withChat.chat === undefined ? Promise.reject(new AppError('unavailable', 'Chat is not available in this build of Soberana yet.')) : withChat.chat(request, onDelta, signal),
-  };
-}
+/** What chat needs of the engine; tests may pass a stand-in with these methods. */
+export type ChatEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load' | 'chat'>;
+export type { ChatRequest, ChatResult, ChatTurn } from '../runtime/engine.ts';
 
 export interface ChatHandlerDeps {
   readonly db: Database;
