@@ -42,7 +42,7 @@ Vulkan or Metal), GPUs and their memory, system memory, and the thread count tha
             `gpu       ${hardware.gpuNames.length === 0 ? 'none found' : hardware.gpuNames.join(', ')}`,
             `vram      ${hardware.vramTotal === 0 ? '-' : `${gib(hardware.vramFree)} free of ${gib(hardware.vramTotal)}`}`,
             `ram       ${gib(hardware.ramFree)} free of ${gib(hardware.ramTotal)}`,
-            `threads   ${threads}${threadsSetting === 'auto' ? ' (auto: CPU cores useful for math)' : ' (set in settings)'}`,
+            `threads   ${threads}${threadsSetting === 'auto' ? ' (auto: performance cores the process may use; decoding is measured)' : ' (set in settings)'}`,
             `llama.cpp ${hardware.llamaCppRelease}`,
           ].join('\n'),
         );

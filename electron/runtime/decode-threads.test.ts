@@ -1,17 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeThreadTuner, pickDecodeThreads } from './decode-threads.ts';
 
-/** Feeds the tuner one token at a time, each taking what `msFor` says for the count in use. */
-function decode(tuner: DecodeThreadTuner, tokens: number, msFor: (threads: number) => number, start = 0): number {
+interface Run {
+  readonly end: number;
+  /** Tokens decoded at each count. */
+  readonly used: Map<number, number>;
+}
+
+/** Feeds the tuner one reply, one token at a time, each taking what `msFor` says for the count in use. */
+function decode(tuner: DecodeThreadTuner, tokens: number, msFor: (threads: number) => number, start = 0): Run {
+  const used = new Map<number, number>();
   let now = start;
   let threads = tuner.begin(now);
   for (let index = 0; index < tokens; index += 1) {
+    used.set(threads, (used.get(threads) ?? 0) + 1);
     now += msFor(threads);
     threads = tuner.advance(1, now);
   }
   tuner.end();
-  return now;
+  return { end: now, used };
 }
+
+const quiet = (threads: number) => (threads === 1 ? 57 : 43); // a 1B model on 2 quiet vCPUs
+const busy = (threads: number) => (threads === 1 ? 62 : 150); // the same with something else running
 
 describe('choosing the decode thread count by measuring it', () => {
   it('keeps fewer threads when more are not clearly faster (a 0.5B model on a 2-core VM)', () => {
@@ -23,18 +34,42 @@ describe('choosing the decode thread count by measuring it', () => {
 
   it('keeps more threads when they are clearly faster (a 1B model on the same VM)', () => {
     const tuner = new DecodeThreadTuner([2, 1]);
-    decode(tuner, 200, (threads) => (threads === 1 ? 60 : 45));
+    decode(tuner, 200, quiet);
     expect(tuner.choice?.threads).toBe(2);
   });
 
-  it('settles within a short reply or two, and stays settled', () => {
-    const tuner = new DecodeThreadTuner([8, 4, 2, 1]);
-    decode(tuner, 30, () => 10);
-    expect(tuner.choice).toBeNull();
-    decode(tuner, 120, (threads) => ({ 8: 12, 4: 9, 2: 11, 1: 20 })[threads]!, 10_000);
-    expect(tuner.choice?.threads).toBe(4);
-    decode(tuner, 50, () => 1, 20_000);
-    expect(tuner.choice?.threads).toBe(4);
+  it('settles within the first replies after a load', () => {
+    const two = new DecodeThreadTuner([2, 1]);
+    decode(two, 40, quiet);
+    expect(two.choice).toBeNull();
+    decode(two, 40, quiet, 10_000);
+    expect(two.choice?.threads).toBe(2);
+
+    const four = new DecodeThreadTuner([8, 4, 2, 1]);
+    decode(four, 130, (threads) => ({ 8: 12, 4: 9, 2: 11, 1: 20 })[threads]!);
+    expect(four.choice?.threads).toBe(4);
+  });
+
+  it('moves to fewer threads as soon as something else takes the CPU, and back once it is quiet again', () => {
+    const tuner = new DecodeThreadTuner([2, 1]);
+    decode(tuner, 100, quiet);
+    expect(tuner.current).toBe(2);
+    const during = decode(tuner, 400, busy, 100_000);
+    expect(tuner.current).toBe(1);
+    // Most of the busy reply already ran on one thread.
+    expect(during.used.get(1)!).toBeGreaterThan(360);
+    decode(tuner, 1_500, quiet, 200_000);
+    expect(tuner.current).toBe(2);
+  });
+
+  it('spends little time probing the other counts while nothing changes', () => {
+    const tuner = new DecodeThreadTuner([2, 1]);
+    decode(tuner, 100, quiet);
+    const steady = decode(tuner, 5_000, quiet, 100_000);
+    const probeTime = (steady.used.get(1) ?? 0) * quiet(1);
+    const ideal = 5_000 * quiet(2);
+    expect(probeTime / ideal).toBeGreaterThan(0);
+    expect((steady.end - 100_000) / ideal).toBeLessThan(1.02);
   });
 
   it('tries every candidate in turn, in blocks, and ignores the token right after a switch', () => {
@@ -69,7 +104,9 @@ describe('choosing the decode thread count by measuring it', () => {
       0.03,
     );
     expect(choice.threads).toBe(2);
-    expect(new DecodeThreadTuner([3]).choice?.threads).toBe(3);
+    const single = new DecodeThreadTuner([3]);
+    expect(single.choice?.threads).toBe(3);
+    expect(decode(single, 10, () => 5).used.get(3)).toBe(10);
     expect(() => new DecodeThreadTuner([])).toThrow();
   });
 });

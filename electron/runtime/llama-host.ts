@@ -248,12 +248,13 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
           instance.maxThreads = tuner.begin(now);
           return;
         }
-        const settled = tuner.choice !== null;
+        const before = tuner.choice?.threads ?? null;
         instance.maxThreads = tuner.advance(count, now);
         const choice = tuner.choice;
-        if (!settled && choice !== null) {
+        if (choice !== null && choice.threads !== before) {
           const timings = [...choice.msPerToken].map(([threads, ms]) => `${threads}: ${ms.toFixed(1)} ms`).join(', ');
-          log('info', `Decoding ${basename(loaded.info.path)} with ${choice.threads} thread(s), the fastest measured (median per token: ${timings}).`);
+          // The first choice is news; later changes follow the machine's load and would be noise in the log.
+          log(before === null ? 'info' : 'debug', `Decoding ${basename(loaded.info.path)} with ${choice.threads} thread(s), the fastest measured (median per token: ${timings}).`);
         }
       },
       end() {
