@@ -5,6 +5,13 @@ async function openSettings(app: AppUnderTest) {
   await app.page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
 }
 
+async function setMaxTokens(app: AppUnderTest, value: string) {
+  const form = app.page.getByRole('form', { name: 'Runtime' });
+  await form.locator('[data-field="maxTokens"]').getByRole('spinbutton').fill(value);
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByRole('status')).toHaveText('Saved');
+}
+
 async function loadModel(app: AppUnderTest, file: string) {
   const { page } = app;
   await app.choosePickedFile(file);
@@ -76,10 +83,7 @@ test.describe('with a model the tests wrote', () => {
   test('Stop ends a long generation and keeps what came', async ({ app, models }) => {
     const { page } = app;
     await openSettings(app);
-    const form = page.getByRole('form', { name: 'Runtime' });
-    await form.locator('[data-field="maxTokens"]').getByRole('spinbutton').fill('32768');
-    await form.getByRole('button', { name: 'Save' }).click();
-    await expect(form.getByRole('status')).toHaveText('Saved');
+    await setMaxTokens(app, '32768');
     await loadModel(app, models.tiny);
     const panel = page.getByTestId('runtime-test');
     await panel.getByLabel('Prompt').fill('Keep going');
@@ -95,10 +99,7 @@ test.describe('with a model the tests wrote', () => {
     const { page } = app;
     app.allowErrors(/./); // none expected in the page, but the crash is logged by the harness
     await openSettings(app);
-    const form = page.getByRole('form', { name: 'Runtime' });
-    await form.locator('[data-field="maxTokens"]').getByRole('spinbutton').fill('32768');
-    await form.getByRole('button', { name: 'Save' }).click();
-    await expect(form.getByRole('status')).toHaveText('Saved');
+    await setMaxTokens(app, '32768');
     await loadModel(app, models.tiny);
     const panel = page.getByTestId('runtime-test');
     await panel.getByLabel('Prompt').fill('Go on forever');
@@ -115,8 +116,7 @@ test.describe('with a model the tests wrote', () => {
     await expect(page.getByTestId('fact-data-dir')).toHaveText(app.dataDir);
     await openSettings(app);
     await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'ready', { timeout: 20_000 });
-    await form.locator('[data-field="maxTokens"]').getByRole('spinbutton').fill('32');
-    await form.getByRole('button', { name: 'Save' }).click();
+    await setMaxTokens(app, '32');
     await panel.getByRole('button', { name: 'Generate' }).click();
     await expect(panel.getByTestId('generation-rate')).toHaveText(/tokens in [\d.]+ s/, { timeout: 20_000 });
     await expect(panel.getByTestId('generation-output')).not.toBeEmpty();

@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { FitEstimate, KvCacheType } from '../runtime/protocol.ts';
+import { autoOr, FitEstimate, KvCacheType } from '../runtime/protocol.ts';
 
 // The model library as the renderer sees it. Paths appear for display only: every
 // action names a model by id, and imports name files by the token the main process
 // gave when the user picked them.
-
-const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
 /** What a model remembers for its next load; a missing field falls back to the runtime settings. */
 export const ModelLoadSettings = z
@@ -94,15 +92,17 @@ export const ScanOutcome = z.object({
 });
 export type ScanOutcome = z.infer<typeof ScanOutcome>;
 
+/** Progress through a file's bytes: import and verify both read whole models. */
+const ByteProgress = z.object({
+  type: z.literal('progress'),
+  bytesDone: z.number().nonnegative(),
+  bytesTotal: z.number().nonnegative(),
+  bytesPerSecond: z.number().nonnegative(),
+  secondsLeft: z.number().nonnegative().nullable(),
+});
+
 export const ImportEvent = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('progress'),
-    phase: z.enum(['checking', 'copying', 'hashing', 'finishing']),
-    bytesDone: z.number().nonnegative(),
-    bytesTotal: z.number().nonnegative(),
-    bytesPerSecond: z.number().nonnegative(),
-    secondsLeft: z.number().nonnegative().nullable(),
-  }),
+  ByteProgress.extend({ phase: z.enum(['checking', 'copying', 'hashing', 'finishing']) }),
   z.object({ type: z.literal('imported'), model: ModelEntry }),
 ]);
 export type ImportEvent = z.infer<typeof ImportEvent>;
@@ -110,13 +110,7 @@ export type ImportEvent = z.infer<typeof ImportEvent>;
 export const ModelId = z.object({ id: z.string().min(1).max(64) }).strict();
 
 export const VerifyEvent = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('progress'),
-    bytesDone: z.number().nonnegative(),
-    bytesTotal: z.number().nonnegative(),
-    bytesPerSecond: z.number().nonnegative(),
-    secondsLeft: z.number().nonnegative().nullable(),
-  }),
+  ByteProgress,
   z.object({ type: z.literal('verified'), model: ModelEntry }),
 ]);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GenerateStats, Hardware } from '../runtime/protocol.ts';
+import { autoOr, GenerateStats, Hardware } from '../runtime/protocol.ts';
 
 export { GenerateStats, Hardware };
 
@@ -37,8 +37,6 @@ export type ThemePreference = z.infer<typeof ThemePreference>;
 export const Language = z.enum(['en', 'es']);
 export type Language = z.infer<typeof Language>;
 
-/** `auto` lets the runtime decide (node-llama-cpp's fit estimation, physical cores). */
-const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
 export const SamplingSettings = z.object({
   temperature: z.number().min(0).max(2),

@@ -23,7 +23,8 @@ export const Hardware = z.object({
 });
 export type Hardware = z.infer<typeof Hardware>;
 
-const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
+/** A setting that is either `auto` (the runtime decides) or a value. */
+export const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
 export const KvCacheType = z.enum(['F16', 'Q8_0', 'Q4_0']);
 export type KvCacheType = z.infer<typeof KvCacheType>;
