@@ -51,6 +51,12 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
     }
     case 'embed':
       return host.embed(request.path, request.texts, request.threads);
+    case 'embeddingInfo':
+      return host.embeddingInfo(request.path, request.threads);
+    case 'tokenize':
+      return { counts: await host.countTokens(request.path, request.texts) };
+    case 'rank':
+      return { scores: await host.rank(request.path, request.query, request.documents, request.threads) };
     case 'abort': {
       const controller = running.get(request.target);
       controller?.abort();

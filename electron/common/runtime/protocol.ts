@@ -132,13 +132,43 @@ export const FitEstimate = z.object({
 });
 export type FitEstimate = z.infer<typeof FitEstimate>;
 
+/** Texts per embed, tokenize or rank message; callers with more send several. */
+export const MAX_BATCH = 4096;
+
+export const EmbedResult = z.object({
+  vectors: z.array(z.array(z.number())),
+  dimensions: z.number().int().nonnegative(),
+  /** Indices of the texts cut to the context (`EmbeddingInfo.maxTokens`); their vectors cover the head only. */
+  truncated: z.array(z.number().int().nonnegative()),
+});
+export type EmbedResult = z.infer<typeof EmbedResult>;
+
+export const EmbeddingInfo = z.object({
+  dimensions: z.number().int().nonnegative(),
+  /** The embedding context's size in tokens, including the tokens the model adds (BOS, EOS). */
+  contextSize: z.number().int().positive(),
+  /** The most tokens (as `tokenize` counts them) a text may have to be embedded whole. */
+  maxTokens: z.number().int().positive(),
+});
+export type EmbeddingInfo = z.infer<typeof EmbeddingInfo>;
+
 export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('info') }),
   z.object({ id: z.number().int(), op: z.literal('load'), path: z.string().min(1), options: LoadOptions }),
   z.object({ id: z.number().int(), op: z.literal('unload') }),
   z.object({ id: z.number().int(), op: z.literal('generate'), params: GenerateParams }),
   z.object({ id: z.number().int(), op: z.literal('chat'), params: ChatParams }),
-  z.object({ id: z.number().int(), op: z.literal('embed'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(4096), threads: z.number().int().min(1) }),
+  z.object({ id: z.number().int(), op: z.literal('embed'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(MAX_BATCH), threads: z.number().int().min(1) }),
+  z.object({ id: z.number().int(), op: z.literal('embeddingInfo'), path: z.string().min(1), threads: z.number().int().min(1) }),
+  z.object({ id: z.number().int(), op: z.literal('tokenize'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(MAX_BATCH), threads: z.number().int().min(1) }),
+  z.object({
+    id: z.number().int(),
+    op: z.literal('rank'),
+    path: z.string().min(1),
+    query: z.string(),
+    documents: z.array(z.string()).min(1).max(MAX_BATCH),
+    threads: z.number().int().min(1),
+  }),
   z.object({ id: z.number().int(), op: z.literal('abort'), target: z.number().int() }),
   z.object({ id: z.number().int(), op: z.literal('memory') }),
   z.object({
@@ -186,7 +216,11 @@ export interface RuntimeResults {
   unload: { unloaded: boolean };
   generate: GenerateStats;
   chat: ChatOutcome;
-  embed: { vectors: number[][]; dimensions: number };
+  embed: EmbedResult;
+  embeddingInfo: EmbeddingInfo;
+  tokenize: { counts: number[] };
+  /** Relevance of each document to the query, 0 to 1, in the documents' order. */
+  rank: { scores: number[] };
   abort: { aborted: boolean };
   memory: { rss: number };
   fit: FitEstimate;
@@ -198,7 +232,10 @@ export const RuntimeResultSchemas = {
   unload: z.object({ unloaded: z.boolean() }),
   generate: GenerateStats,
   chat: ChatOutcome,
-  embed: z.object({ vectors: z.array(z.array(z.number())), dimensions: z.number().int().nonnegative() }),
+  embed: EmbedResult,
+  embeddingInfo: EmbeddingInfo,
+  tokenize: z.object({ counts: z.array(z.number().int().nonnegative()) }),
+  rank: z.object({ scores: z.array(z.number().min(0).max(1)) }),
   abort: z.object({ aborted: z.boolean() }),
   memory: z.object({ rss: z.number().nonnegative() }),
   fit: FitEstimate,

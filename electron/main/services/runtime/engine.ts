@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RuntimeModel, RuntimeState } from '../../../common/contract/schemas.ts';
 import { AppError, type ErrorCode } from '../../../common/result.ts';
 import {
+  MAX_BATCH,
   RuntimeMessage,
   RuntimeResultSchemas,
   type ChatParams,
@@ -84,7 +85,24 @@ export interface RuntimeEngine {
    * the conversation answered last evaluates only the new prompt. Requires a loaded chat model.
    */
   chat(request: ChatRequest, onDelta: (text: string, reasoning: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatResult>;
+  /**
+   * One vector per text, in order. A text longer than the model's context is embedded by its
+   * first `embeddingInfo().maxTokens` tokens and its index is listed in `truncated`.
+   * At most MAX_BATCH texts per call.
+   */
   embed(filePath: string, texts: readonly string[], threads: number): Promise<RuntimeResults['embed']>;
+  /** The embedding model's vector size, and the most tokens a text may have to be embedded whole. */
+  embeddingInfo(filePath: string, threads: number): Promise<RuntimeResults['embeddingInfo']>;
+  /**
+   * Token counts with that model's tokenizer, without the tokens the model adds around an
+   * input; comparable with `embeddingInfo().maxTokens`. Any number of texts.
+   */
+  countTokens(filePath: string, texts: readonly string[], threads: number): Promise<number[]>;
+  /**
+   * How relevant each document is to the query, 0 to 1, in the documents' order, by a
+   * reranking (cross-encoder) model. Other kinds of model are refused. Any number of documents.
+   */
+  rank(filePath: string, query: string, documents: readonly string[], threads: number): Promise<number[]>;
   /** node-llama-cpp's fit estimate for this file on this machine's hardware. */
   fit(filePath: string, target?: { contextSize?: number; gpuLayers?: number }): Promise<RuntimeResults['fit']>;
   stop(): Promise<void>;
@@ -147,6 +165,9 @@ const FAILURE_CODES: Readonly<Record<RuntimeFailure['code'], ErrorCode>> = {
   aborted: 'cancelled',
   internal: 'internal',
 };
+
+/** Requests on the embedding and ranking models, apart from the chat model's state. */
+const AUXILIARY_OPS: ReadonlySet<RuntimeOp> = new Set(['embed', 'embeddingInfo', 'tokenize', 'rank']);
 
 export function createEngine(options: EngineOptions): RuntimeEngine {
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
@@ -349,6 +370,8 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       loaded = null; // never reload a file that was being loaded when the process died
     } else if (during === 'generate') {
       message = `${reason} The reply was cut short. Soberana is restarting it; try again in a moment.`;
+    } else if ([...pending.values()].some((entry) => AUXILIARY_OPS.has(entry.op))) {
+      message = `${reason} Soberana is restarting it; try again in a moment.`;
     }
     for (const entry of pending.values()) entry.reject(new AppError('runtime_crashed', message, describeExit(exit)));
     pending.clear();
@@ -485,6 +508,38 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       const admitted = await admit(filePath);
       await settled();
       return request('embed', { path: admitted.real, texts: [...texts], threads }).result;
+    },
+
+    async embeddingInfo(filePath, threads) {
+      const admitted = await admit(filePath);
+      await settled();
+      return request('embeddingInfo', { path: admitted.real, threads }).result;
+    },
+
+    async countTokens(filePath, texts, threads) {
+      if (texts.length === 0) return [];
+      const admitted = await admit(filePath);
+      const counts: number[] = [];
+      for (let start = 0; start < texts.length; start += MAX_BATCH) {
+        await settled();
+        counts.push(...(await request('tokenize', { path: admitted.real, texts: texts.slice(start, start + MAX_BATCH), threads }).result).counts);
+      }
+      return counts;
+    },
+
+    async rank(filePath, query, documents, threads) {
+      if (documents.length === 0) return [];
+      const admitted = await admit(filePath);
+      if (admitted.kind !== 'reranking') {
+        throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a chat'} model, not a reranking model: it cannot rank documents.`);
+      }
+      const scores: number[] = [];
+      for (let start = 0; start < documents.length; start += MAX_BATCH) {
+        await settled();
+        scores.push(...(await request('rank', { path: admitted.real, query, documents: documents.slice(start, start + MAX_BATCH), threads }).result).scores);
+      }
+      if (scores.length !== documents.length) throw new AppError('internal', 'The inference process sent the wrong number of scores.');
+      return scores;
     },
 
     async fit(filePath, target = {}) {
