@@ -173,6 +173,83 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'knowledge collections, documents and chunks',
+    // SQLite is the source of truth for knowledge; LanceDB holds a copy of chunk text and
+    // vectors for search and is rebuilt from here when lost. embedding_key names the vectors'
+    // space (the embedding model's sha256, or 'fts' for collections searched by text only):
+    // LanceDB keeps one table per key. documents.status is the ingestion journal
+    // (queued → extracted → embedded → indexed, or failed), so a crash at any step is
+    // resumed from the last one recorded. chunks.vector is float32 little-endian, kept so the
+    // index can be rebuilt without re-embedding. "start"/"end" are offsets into the
+    // document's full text (blocks joined by blank lines).
+    up: `
+      CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 200),
+        embedding_model_id TEXT,
+        embedding_key TEXT NOT NULL CHECK (length(embedding_key) >= 1),
+        dimensions INTEGER CHECK (dimensions IS NULL OR dimensions >= 1),
+        read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1)),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        source_path TEXT NOT NULL,
+        stored_path TEXT,
+        format TEXT NOT NULL,
+        bytes INTEGER NOT NULL CHECK (bytes >= 0),
+        sha256 TEXT NOT NULL,
+        page_count INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'extracted', 'embedded', 'indexed', 'failed')),
+        error_reason TEXT,
+        error_message TEXT,
+        chunk_count INTEGER NOT NULL DEFAULT 0,
+        added_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (collection_id, source_path)
+      );
+      CREATE INDEX documents_status ON documents (status) WHERE status NOT IN ('indexed', 'failed');
+
+      CREATE TABLE chunks (
+        id TEXT PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        page INTEGER,
+        heading_path TEXT NOT NULL CHECK (json_valid(heading_path) AND json_type(heading_path) = 'array'),
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        vector BLOB,
+        UNIQUE (document_id, ordinal)
+      );
+
+      CREATE TABLE watched_folders (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        UNIQUE (collection_id, path)
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'collections in conversations, sources in answers',
+    // knowledge: which collections a conversation answers from (JSON, NULL = none).
+    // sources: the passages an answer was given, numbered as it cites them (JSON array), so
+    // the sources panel shows what the model actually saw even after the documents change.
+    up: `
+      ALTER TABLE conversations ADD COLUMN knowledge TEXT CHECK (knowledge IS NULL OR json_valid(knowledge));
+      ALTER TABLE messages ADD COLUMN sources TEXT CHECK (sources IS NULL OR json_valid(sources));
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -99,7 +99,8 @@ const expectedSchema: Record<number, (db: Database) => void> = {
   },
   4: (db) => {
     const column = (name: string, type: string, notnull = 1, pk = 0) => ({ name, type, notnull, pk });
-    expect(columns(db, 'conversations')).toEqual([
+    // Later migrations append columns; this step's own come first.
+    expect(columns(db, 'conversations').slice(0, 13)).toEqual([
       column('n', 'INTEGER', 0, 1),
       column('id', 'TEXT'),
       column('title', 'TEXT'),
@@ -114,7 +115,7 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       column('deleted_at', 'TEXT', 0),
       column('undo_token', 'TEXT', 0),
     ]);
-    expect(columns(db, 'messages')).toEqual([
+    expect(columns(db, 'messages').slice(0, 12)).toEqual([
       column('n', 'INTEGER', 0, 1),
       column('id', 'TEXT'),
       column('conversation_id', 'TEXT'),
@@ -138,6 +139,17 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     expect(columns(db, 'messages_fts').map((c) => c.name)).toEqual(['content']);
     expect(columns(db, 'conversations_fts').map((c) => c.name)).toEqual(['title']);
   },
+  5: (db) => {
+    const names = (table: string) => columns(db, table).map((c) => c.name);
+    expect(names('collections')).toEqual(['id', 'name', 'embedding_model_id', 'embedding_key', 'dimensions', 'read_only', 'created_at', 'updated_at']);
+    expect(names('documents')).toEqual(['id', 'collection_id', 'name', 'source_path', 'stored_path', 'format', 'bytes', 'sha256', 'page_count', 'status', 'error_reason', 'error_message', 'chunk_count', 'added_at', 'updated_at']);
+    expect(names('chunks')).toEqual(['id', 'document_id', 'ordinal', 'text', 'page', 'heading_path', 'start', 'end', 'tokens', 'vector']);
+    expect(names('watched_folders')).toEqual(['id', 'collection_id', 'path', 'added_at']);
+  },
+  6: (db) => {
+    expect(columns(db, 'conversations').slice(13).map((c) => c.name)).toEqual(['knowledge']);
+    expect(columns(db, 'messages').slice(12).map((c) => c.name)).toEqual(['sources']);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -155,12 +167,15 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
     expect(tables(db)).toEqual([
       'app_events',
+      'chunks',
+      'collections',
       'conversations',
       'conversations_fts',
       'conversations_fts_config',
       'conversations_fts_data',
       'conversations_fts_docsize',
       'conversations_fts_idx',
+      'documents',
       'messages',
       'messages_fts',
       'messages_fts_config',
@@ -171,6 +186,7 @@ describe('migrations', () => {
       'presets',
       'quarantined_models',
       'settings',
+      'watched_folders',
     ]);
     for (const check of Object.values(expectedSchema)) check(db);
   });

@@ -1,0 +1,65 @@
+// Shapes shared by the knowledge pipeline: extract → chunk → embed → store → retrieve.
+// Each stage owns its module; this file is the only thing they all import.
+
+export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'odt', 'epub'] as const;
+export type DocumentFormat = (typeof documentFormats)[number];
+
+export type BlockKind = 'heading' | 'paragraph' | 'list' | 'table' | 'code';
+
+/** One structural piece of a document, in reading order. */
+export interface ExtractedBlock {
+  readonly kind: BlockKind;
+  readonly text: string;
+  /** 1-based page for paged formats (PDF, PPTX slide, XLSX sheet); null otherwise. */
+  readonly page: number | null;
+  /** Headings enclosing this block, outermost first. A heading block's own path includes itself. */
+  readonly headingPath: readonly string[];
+  /** Heading level 1–6 for `heading` blocks. */
+  readonly level?: number;
+}
+
+export interface ExtractedDocument {
+  readonly format: DocumentFormat;
+  readonly title: string | null;
+  /** Pages for paged formats; null when the format has none. */
+  readonly pageCount: number | null;
+  readonly blocks: readonly ExtractedBlock[];
+}
+
+/**
+ * Why one file could not be ingested. Each is reported per file; none stops the others.
+ * - encrypted: password-protected PDF or Office file
+ * - corrupt: the parser could not read it
+ * - too_large: over the size limit, on disk or once unpacked
+ * - zip_bomb: an archive whose declared sizes or ratios are unsafe (checked before any parser)
+ * - too_deep: nesting beyond the limit (HTML, XML)
+ * - unsupported: no extractor for this kind of file
+ * - empty: no text found (e.g. a scanned PDF without a text layer)
+ * - out_of_memory / timeout: the parsing worker hit its memory cap or time limit and was stopped
+ */
+export const documentFailureReasons = ['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout'] as const;
+export type DocumentFailureReason = (typeof documentFailureReasons)[number];
+
+export class DocumentError extends Error {
+  readonly reason: DocumentFailureReason;
+  constructor(reason: DocumentFailureReason, message: string) {
+    super(message);
+    this.name = 'DocumentError';
+    this.reason = reason;
+  }
+}
+
+/** A retrievable passage. Offsets index the document's full text: its blocks' texts joined by "\n\n". */
+export interface Chunk {
+  readonly ordinal: number;
+  readonly text: string;
+  /** The page the chunk starts on; null for unpaged formats. */
+  readonly page: number | null;
+  readonly headingPath: readonly string[];
+  readonly start: number;
+  readonly end: number;
+  readonly tokens: number;
+}
+
+/** Counts tokens with the collection's embedding model (or an estimate when there is none). */
+export type TokenCounter = (texts: readonly string[]) => Promise<number[]>;
