@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { build as viteBuild } from 'vite';
 
 // Builds the three Electron parts and the CLI. esbuild bundles the Node-side code
-// (fast, and one file each); Vite builds the renderer. `--only main|preload|runtime|cli|renderer`
+// (fast, and one file each); Vite builds the renderer. `--only main|extract-worker|preload|runtime|cli|renderer`
 // limits the run; `--watch` is used by `npm start`.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +29,19 @@ export const targets: Record<string, BuildOptions> = {
     target: 'node22',
     external: ['electron', 'node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*'],
     // Bundled CommonJS dependencies may call require(); give ESM output one.
+    banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
+  },
+  // Document parsing runs in a worker thread, which needs its own file next to the main bundle
+  // (see defaultWorkerEntry in electron/main/services/knowledge/extract/pool.ts). pdf.js stays
+  // external: it loads its own worker module and data files relative to its package.
+  'extract-worker': {
+    ...common,
+    entryPoints: ['electron/main/services/knowledge/extract/worker.ts'],
+    outfile: out('main/extract-worker.js'),
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: ['pdfjs-dist'],
     banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
   },
   preload: {
@@ -77,7 +90,7 @@ async function buildTarget(name: string): Promise<void> {
 
 if (import.meta.main) {
   const onlyIndex = process.argv.indexOf('--only');
-  const names = onlyIndex === -1 ? ['main', 'preload', 'runtime', 'cli', 'renderer'] : (process.argv[onlyIndex + 1] ?? '').split(',');
+  const names = onlyIndex === -1 ? ['main', 'extract-worker', 'preload', 'runtime', 'cli', 'renderer'] : (process.argv[onlyIndex + 1] ?? '').split(',');
   const started = performance.now();
   await Promise.all(names.map(buildTarget));
   console.log(`built ${names.join(', ')} in ${Math.round(performance.now() - started)} ms`);

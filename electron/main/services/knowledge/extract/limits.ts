@@ -1,0 +1,49 @@
+/** Caps that keep one hostile file from exhausting the machine. All optional; see DEFAULT_LIMITS. */
+export interface ExtractLimits {
+  /** Largest file accepted, on disk. */
+  readonly maxFileBytes?: number;
+  /** Largest total an archive (DOCX, EPUB…) may unpack to, by its directory and by actual inflation. */
+  readonly maxUnpackedBytes?: number;
+  /** Highest uncompressed:compressed ratio for one archive entry above `ratioMinBytes`. */
+  readonly maxCompressionRatio?: number;
+  /** Entries smaller than this are exempt from the ratio check (small XML parts compress very well). */
+  readonly ratioMinBytes?: number;
+  readonly maxArchiveEntries?: number;
+  /** Deepest element nesting accepted in HTML and XHTML. */
+  readonly maxDepth?: number;
+  readonly maxPages?: number;
+}
+
+export type ResolvedLimits = Required<ExtractLimits>;
+
+const MB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
+  maxFileBytes: 200 * MB,
+  maxUnpackedBytes: 500 * MB,
+  maxCompressionRatio: 100,
+  ratioMinBytes: MB,
+  maxArchiveEntries: 10_000,
+  maxDepth: 512,
+  maxPages: 5_000,
+});
+
+export function resolveLimits(limits: ExtractLimits = {}): ResolvedLimits {
+  const out: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(limits)) if (typeof value === 'number' && Number.isFinite(value) && value > 0) out[key] = value;
+  return out as ResolvedLimits;
+}
+
+/** Sizes as people read them: "2.1 GB", "500 MB", "12 KB". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  if (unit === 0) return `${bytes} bytes`;
+  const rounded = value >= 10 || Number.isInteger(value) ? Math.round(value).toString() : value.toFixed(1);
+  return `${rounded} ${units[unit]}`;
+}

@@ -1,0 +1,177 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DocumentError, type ExtractedDocument } from '../types.ts';
+import type { ExtractLimits } from './limits.ts';
+import type { ExtractReply, ExtractRequest, WireError } from './protocol.ts';
+
+export interface ExtractorOptions {
+  /** The worker's V8 old-generation heap cap; a file that needs more fails as out_of_memory. */
+  readonly maxOldGenerationMb?: number;
+  readonly maxYoungGenerationMb?: number;
+  /** Per file; the worker is stopped and replaced when it runs over. */
+  readonly timeoutMs?: number;
+  readonly limits?: ExtractLimits;
+  readonly workerEntry?: string;
+}
+
+export type ExtractResult = ExtractedDocument & { readonly bytes: number; readonly sha256: string };
+
+export interface Extractor {
+  /** Extracts one file; calls queue and run one at a time. Rejects with DocumentError, or an AbortError on abort. */
+  extract(filePath: string, signal?: AbortSignal): Promise<ExtractResult>;
+  /** Stops the worker; pending and queued calls reject with an AbortError. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_EXTRACTOR = Object.freeze({ maxOldGenerationMb: 512, maxYoungGenerationMb: 64, timeoutMs: 120_000 });
+
+/**
+ * The worker's entry: the TypeScript source when running from source (tests, the CLI from
+ * source), or the bundle esbuild writes to out/main/ (see scripts/build.ts).
+ */
+export function defaultWorkerEntry(callerUrl: string = import.meta.url): string {
+  const caller = fileURLToPath(callerUrl);
+  if (path.extname(caller) === '.ts') return path.resolve(path.dirname(caller), 'worker.ts');
+  return path.resolve(path.dirname(caller), '../main/extract-worker.js');
+}
+
+export function abortError(message = 'The extraction was cancelled.'): Error {
+  const error = new Error(message);
+  error.name = 'AbortError';
+  return error;
+}
+
+function fromWire(error: WireError): Error {
+  if (error.reason !== null) return new DocumentError(error.reason, error.message);
+  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+}
+
+interface Job {
+  readonly filePath: string;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (result: ExtractResult) => void;
+  readonly reject: (error: Error) => void;
+  onAbort?: () => void;
+}
+
+/**
+ * Runs extraction in one long-lived worker thread with a capped heap and a per-file time
+ * limit. A worker that dies (out of memory), times out or is aborted is terminated and a
+ * fresh one takes the next file.
+ */
+export function createExtractor(options: ExtractorOptions = {}): Extractor {
+  const entry = options.workerEntry ?? defaultWorkerEntry();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_EXTRACTOR.timeoutMs;
+  const limits = options.limits ?? {};
+  const queue: Job[] = [];
+  let worker: Worker | null = null;
+  let lastError: (Error & { code?: string }) | null = null;
+  let current: { job: Job; id: number; timer: NodeJS.Timeout } | null = null;
+  let nextId = 1;
+  let closed = false;
+
+  function spawn(): Worker {
+    const w = new Worker(entry, {
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.maxOldGenerationMb ?? DEFAULT_EXTRACTOR.maxOldGenerationMb,
+        maxYoungGenerationSizeMb: options.maxYoungGenerationMb ?? DEFAULT_EXTRACTOR.maxYoungGenerationMb,
+      },
+      execArgv: [],
+    });
+    lastError = null;
+    w.on('message', (reply: ExtractReply) => {
+      if (current === null || reply.id !== current.id) return;
+      const { job } = finish();
+      if (reply.ok) job.resolve({ ...reply.document, bytes: reply.bytes, sha256: reply.sha256 });
+      else job.reject(fromWire(reply.error));
+      pump();
+    });
+    w.on('error', (error: Error & { code?: string }) => {
+      if (w === worker) lastError = error;
+    });
+    w.on('exit', (code) => {
+      // A worker we stopped on purpose was already detached; only unexpected exits land here.
+      if (w !== worker) return;
+      worker = null;
+      if (current !== null) {
+        const { job } = finish();
+        job.reject(
+          lastError?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            ? new DocumentError('out_of_memory', 'Reading this file needed more memory than allowed, so it was stopped. Split it into smaller files and add them.')
+            : new DocumentError('corrupt', `The document reader stopped unexpectedly (${lastError?.message ?? `exit code ${code}`}).`),
+        );
+      }
+      pump();
+    });
+    return w;
+  }
+
+  /** Clears the running job's timer and abort listener, and hands it back. */
+  function finish(): { job: Job } {
+    const running = current;
+    if (running === null) throw new Error('no running extraction');
+    current = null;
+    clearTimeout(running.timer);
+    if (running.job.onAbort !== undefined) running.job.signal?.removeEventListener('abort', running.job.onAbort);
+    worker?.unref();
+    return { job: running.job };
+  }
+
+  /** Stops the worker in the middle of a file and fails that file with `error`. */
+  function kill(error: Error): void {
+    const w = worker;
+    worker = null;
+    const { job } = finish();
+    job.reject(error);
+    void w?.terminate();
+    pump();
+  }
+
+  function pump(): void {
+    if (closed || current !== null) return;
+    const job = queue.shift();
+    if (job === undefined) return;
+    worker ??= spawn();
+    worker.ref();
+    const id = nextId++;
+    const timer = setTimeout(() => {
+      const limit = timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} seconds`;
+      kill(new DocumentError('timeout', `Reading this file took longer than ${limit}, so it was stopped. Split it into smaller files and add them.`));
+    }, timeoutMs);
+    current = { job, id, timer };
+    const request: ExtractRequest = { id, filePath: job.filePath, limits };
+    worker.postMessage(request);
+  }
+
+  return {
+    extract(filePath, signal) {
+      if (closed) return Promise.reject(abortError('The extractor is closed.'));
+      if (signal?.aborted === true) return Promise.reject(abortError());
+      return new Promise<ExtractResult>((resolve, reject) => {
+        const job: Job = { filePath: path.resolve(filePath), signal, resolve, reject };
+        if (signal !== undefined) {
+          job.onAbort = () => {
+            if (current?.job === job) kill(abortError());
+            else {
+              const index = queue.indexOf(job);
+              if (index !== -1) queue.splice(index, 1);
+              reject(abortError());
+            }
+          };
+          signal.addEventListener('abort', job.onAbort, { once: true });
+        }
+        queue.push(job);
+        pump();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(abortError('The extractor was closed.'));
+      const w = worker;
+      worker = null;
+      if (current !== null) finish().job.reject(abortError('The extractor was closed.'));
+      await w?.terminate();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { DocumentError } from '../types.ts';
+import { extractDocument, resolveLimits, tooLarge } from './index.ts';
+import type { ExtractReply, ExtractRequest, WireError } from './protocol.ts';
+
+// The extraction worker: reads, hashes and parses one file per request, so the main thread
+// never holds a document's bytes and a hostile file can only exhaust this thread's heap.
+
+async function handle(request: ExtractRequest): Promise<ExtractReply> {
+  try {
+    const limits = resolveLimits(request.limits);
+    const info = await stat(request.filePath);
+    if (!info.isFile()) throw Object.assign(new Error(`Not a file: ${request.filePath}`), { code: 'EISDIR' });
+    // Checked before reading, so an oversized file is never loaded at all.
+    if (info.size > limits.maxFileBytes) throw tooLarge(info.size, limits.maxFileBytes);
+    const buffer = await readFile(request.filePath);
+    const sha256 = createHash('sha256').update(buffer).digest('hex');
+    const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const document = await extractDocument(bytes, path.basename(request.filePath), limits);
+    return { id: request.id, ok: true, document, bytes: bytes.byteLength, sha256 };
+  } catch (error) {
+    return { id: request.id, ok: false, error: toWire(error) };
+  }
+}
+
+function toWire(error: unknown): WireError {
+  if (error instanceof DocumentError) return { reason: error.reason, message: error.message };
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' ? { reason: null, message, code } : { reason: null, message };
+}
+
+const port = parentPort;
+if (port === null) throw new Error('extract/worker.ts must run as a worker thread; use createExtractor() from pool.ts.');
+port.on('message', (request: ExtractRequest) => {
+  void handle(request).then((reply) => port.postMessage(reply));
+});
