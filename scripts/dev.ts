@@ -58,7 +58,7 @@ async function shutdown(code: number): Promise<void> {
 }
 
 const contexts = await Promise.all(
-  (['main', 'preload'] as const).map((name) =>
+  (['main', 'extract-worker', 'preload'] as const).map((name) =>
     context({
       ...targets[name],
       define: { 'process.env.NODE_ENV': '"development"' },

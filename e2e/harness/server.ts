@@ -79,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     filePicker: {
       pickModelFile: async () => asList()[0] ?? null,
       pickImportFiles: async () => asList(),
+      pickDocuments: async () => asList(),
       pickFolder: async () => asList()[0] ?? null,
       droppedFiles: async () => asList(),
       pickOpenFile: async () => asList()[0] ?? null,

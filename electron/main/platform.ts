@@ -28,6 +28,11 @@ const MODEL_FILTERS = [
   { name: 'All files', extensions: ['*'] },
 ];
 
+const DOCUMENT_FILTERS = [
+  { name: 'Documents', extensions: ['pdf', 'docx', 'html', 'htm', 'md', 'markdown', 'txt', 'csv', 'pptx', 'odt', 'epub'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
 let dropped: string[] = [];
 
 /** Called with the paths the preload read from a drop on a trusted window. */
@@ -44,6 +49,7 @@ export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
   return {
     pickModelFile: async () => (await show({ title: 'Choose a GGUF model', properties: ['openFile'], filters: MODEL_FILTERS }))[0] ?? null,
     pickImportFiles: () => show({ title: 'Import models', properties: ['openFile', 'multiSelections'], filters: MODEL_FILTERS }),
+    pickDocuments: () => show({ title: 'Add documents', properties: ['openFile', 'multiSelections'], filters: DOCUMENT_FILTERS }),
     pickFolder: async () => (await show({ title: 'Import models from a folder', properties: ['openDirectory'] }))[0] ?? null,
     droppedFiles: async () => {
       const taken = dropped;

@@ -7,10 +7,12 @@ import { StatusBar } from './components/StatusBar.tsx';
 import { AboutSection } from './sections/AboutSection.tsx';
 import { ModelsSection } from './sections/models/ModelsSection.tsx';
 import { ChatSection } from './sections/chat/ChatSection.tsx';
-import { DocumentsSection } from './sections/Placeholders.tsx';
+import { DocumentViewer } from './components/DocumentViewer.tsx';
+import { DocumentsSection } from './sections/documents/DocumentsSection.tsx';
 import { SettingsSection } from './sections/SettingsSection.tsx';
 import { useNavigation, type Section } from './stores/navigation.ts';
 import { followChatChanges } from './stores/chat.ts';
+import { followKnowledgeChanges } from './stores/knowledge.ts';
 import { followModelChanges } from './stores/models.ts';
 import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
@@ -61,10 +63,12 @@ export function App() {
     const unfollowRuntime = followRuntimeChanges();
     const unfollowModels = followModelChanges();
     const unfollowChat = followChatChanges();
+    const unfollowKnowledge = followKnowledgeChanges();
     void useRuntime.getState().refresh();
     return () => {
       unfollowRuntime();
       unfollowModels();
+      unfollowKnowledge();
       unfollowChat();
     };
   }, []);
@@ -101,6 +105,7 @@ export function App() {
           </main>
         </div>
         <StatusBar />
+        <DocumentViewer />
       </div>
     </Tooltip.Provider>
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KnowledgeSettings, Passage } from './knowledge.ts';
 
 // Conversations as the renderer sees them. Messages form a tree: editing a user message
 // or regenerating an answer adds a sibling, and each conversation remembers which
@@ -36,7 +37,7 @@ export const ConversationSummary = z.object({
 });
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
-export const Conversation = ConversationSummary.extend({ settings: ConversationSettings });
+export const Conversation = ConversationSummary.extend({ settings: ConversationSettings, knowledge: KnowledgeSettings });
 export type Conversation = z.infer<typeof Conversation>;
 
 export const MessageStats = z.object({
@@ -65,6 +66,8 @@ export const ChatMessage = z.object({
   siblingCount: z.number().int().positive(),
   /** The siblings' ids in order (this message included), to switch with ‹ ›. */
   siblingIds: z.array(z.string()).optional(),
+  /** The passages given to the model for this answer, numbered [1], [2]… in order. */
+  sources: z.array(Passage),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -78,8 +81,10 @@ export const ChatEvent = z.discriminatedUnion('type', [
   /** The answer has started; its id is final, its content grows with the deltas. */
   z.object({ type: z.literal('started'), messageId: z.string(), parentId: z.string() }),
   z.object({ type: z.literal('delta'), text: z.string(), reasoning: z.string() }),
+  /** The passages retrieved from the conversation's collections, before the first delta. */
+  z.object({ type: z.literal('sources'), sources: z.array(Passage), mode: z.enum(['hybrid', 'text']) }),
   /** Something the user should know: older turns dropped to fit the context, a default chat template used. */
-  z.object({ type: z.literal('notice'), kind: z.enum(['contextTrimmed', 'defaultTemplate']), detail: z.string() }),
+  z.object({ type: z.literal('notice'), kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly']), detail: z.string() }),
   /** The answer as saved, with its stats. */
   z.object({ type: z.literal('done'), message: ChatMessage }),
 ]);

@@ -24,6 +24,7 @@ import {
   VerifyEvent,
 } from './models.ts';
 import { z } from 'zod';
+import { Collection, DocumentEntry, DocumentView, IngestProgress, KnowledgeSettings, SearchResult } from './knowledge.ts';
 import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
 
 const ModelList = z.object({ models: z.array(ModelEntry) });
@@ -68,6 +69,7 @@ export const contract = {
       pinned: z.boolean().optional(),
       modelId: z.string().max(64).nullable().optional(),
       settings: ConversationSettings.optional(),
+      knowledge: KnowledgeSettings.optional(),
     }).strict(),
     output: Conversation,
   }),
@@ -88,9 +90,40 @@ export const contract = {
   'presets.delete': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),
   'presets.export': rpc({ input: Id, output: Saved }),
   'presets.import': rpc({ input: Empty, output: z.object({ imported: z.array(ChatPreset) }) }),
+  'knowledge.collections': rpc({ input: Empty, output: z.object({ collections: z.array(Collection), notices: z.array(z.string()) }) }),
+  /** No embedding model given: the default embedding model, or full-text search alone when there is none. */
+  'knowledge.createCollection': rpc({ input: z.object({ name: z.string().trim().min(1).max(200), embeddingModelId: z.string().max(64).nullable().optional() }).strict(), output: Collection }),
+  /** A new embedding model re-indexes every document of the collection in the background. */
+  'knowledge.updateCollection': rpc({
+    input: Id.extend({ name: z.string().trim().min(1).max(200).optional(), embeddingModelId: z.string().max(64).nullable().optional() }).strict(),
+    output: Collection,
+  }),
+  'knowledge.deleteCollection': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),
+  'knowledge.documents': rpc({ input: z.object({ collectionId: z.string().min(1).max(64) }).strict(), output: z.object({ documents: z.array(DocumentEntry) }) }),
+  /** Picks files, a folder (optionally watched) or takes what was dropped, and queues them; progress comes as `knowledge.ingestProgress`. */
+  'knowledge.add': rpc({
+    input: z.object({ collectionId: z.string().min(1).max(64), source: z.enum(['files', 'folder', 'dropped']), watch: z.boolean().optional() }).strict(),
+    output: z.object({ queued: z.number().int().nonnegative(), unsupported: z.array(z.string()) }),
+  }),
+  'knowledge.removeDocument': rpc({ input: Id, output: z.object({ removed: z.literal(true) }) }),
+  'knowledge.unwatch': rpc({ input: Id, output: z.object({ removed: z.literal(true) }) }),
+  'knowledge.progress': rpc({ input: Empty, output: IngestProgress }),
+  'knowledge.cancel': rpc({ input: Empty, output: z.object({ cancelled: z.number().int().nonnegative() }) }),
+  'knowledge.search': rpc({
+    input: z.object({
+      query: z.string().trim().min(1).max(2000),
+      collectionIds: z.array(z.string().min(1).max(64)).min(1).max(32),
+      documentIds: z.array(z.string().min(1).max(64)).max(256).optional(),
+      limit: z.number().int().min(1).max(100).optional(),
+    }).strict(),
+    output: SearchResult,
+  }),
+  'knowledge.view': rpc({ input: z.object({ documentId: z.string().min(1).max(64) }).strict(), output: DocumentView }),
   'settings.changed': event({ payload: Settings }),
   'runtime.stateChanged': event({ payload: RuntimeState }),
   'models.changed': event({ payload: ModelList }),
+  'knowledge.changed': event({ payload: z.object({ collectionId: z.string().nullable() }) }),
+  'knowledge.ingestProgress': event({ payload: IngestProgress }),
   'chat.changed': event({ payload: z.object({ conversationId: z.string().nullable() }) }),
 } as const satisfies ContractShape;
 
@@ -101,3 +134,4 @@ export * from './define.ts';
 export * from './schemas.ts';
 export * from './models.ts';
 export * from './chat.ts';
+export * from './knowledge.ts';

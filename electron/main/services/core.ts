@@ -18,6 +18,10 @@ import { sqliteQuarantine } from './runtime/quarantine.ts';
 import { appendEvent } from './storage/events.ts';
 import { openSettings } from './settings.ts';
 import { openDatabase, type Database } from './storage/sqlite.ts';
+import { openVectorStore } from './storage/lance.ts';
+import { createExtractor } from './knowledge/extract/pool.ts';
+import { createKnowledgeHandlers } from './knowledge/handlers.ts';
+import { createKnowledgeService, type KnowledgeService } from './knowledge/service.ts';
 
 /** Payloads of the contract's broadcast events, keyed by name. */
 export type AppEvents = {
@@ -32,6 +36,7 @@ export interface Core {
   readonly handlers: Handlers<Contract>;
   readonly storage: Database;
   readonly runtime: RuntimeEngine;
+  readonly knowledge: KnowledgeService;
   /** Stops the inference process and closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -45,6 +50,8 @@ export interface CoreOptions {
   /** The open-file dialog, or the e2e harness's stand-in. */
   readonly filePicker?: FilePicker;
   readonly log?: (level: string, message: string) => void;
+  /** Documents: a shorter debounce for watched folders (tests). */
+  readonly watchDebounceMs?: number;
 }
 
 /** Builds every service over one data directory. Electron, the e2e harness and the CLI all start here. */
@@ -73,6 +80,25 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // An import cut short by a crash leaves a partial file and no registry row; tidy both up.
   await cleanupPartialImports(libraryDir, storage).catch((error: unknown) => options.log?.('warn', `Could not tidy up unfinished imports: ${String(error)}`));
 
+  const vectors = await openVectorStore(dataDir).catch(async (error: unknown) => {
+    await runtime.stop();
+    closeStorage();
+    throw error;
+  });
+  const extractor = createExtractor();
+  const knowledge = await createKnowledgeService({
+    db: storage,
+    dataDir,
+    engine: runtime,
+    settings: () => settings.get().runtime,
+    vectors,
+    extractor,
+    onProgress: (progress) => bus.emit('knowledge.ingestProgress', progress),
+    onChanged: (collectionId) => bus.emit('knowledge.changed', { collectionId }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.watchDebounceMs === undefined ? {} : { watchDebounceMs: options.watchDebounceMs }),
+  });
+
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
     'settings.get': () => ok(settings.get()),
@@ -93,12 +119,25 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       picker,
       settings: () => settings.get().runtime,
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),
+      knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
     }),
+    ...createKnowledgeHandlers(knowledge, picker),
   };
+
+  // Recovery reads and repairs the index before anything new is queued; failing it must not stop the app.
+  await knowledge.start().catch((error: unknown) => options.log?.('error', `Documents could not be recovered: ${String(error)}`));
 
   let closing: Promise<void> | null = null;
   const close = () =>
-    (closing ??= runtime.stop().finally(closeStorage));
+    (closing ??= knowledge
+      .close()
+      .then(() => extractor.close())
+      .catch(() => undefined)
+      .then(() => runtime.stop())
+      .finally(() => {
+        vectors.close();
+        closeStorage();
+      }));
 
-  return { dataDir, bus, handlers, storage, runtime, close };
+  return { dataDir, bus, handlers, storage, runtime, knowledge, close };
 }

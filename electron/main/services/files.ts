@@ -11,6 +11,8 @@ export interface FilePicker {
   pickModelFile(): Promise<string | null>;
   /** Several files at once, for an import. Empty when the user cancels. */
   pickImportFiles(): Promise<string[]>;
+  /** Documents to add to a collection. Empty when the user cancels. */
+  pickDocuments(): Promise<string[]>;
   pickFolder(): Promise<string | null>;
   /** The files last dropped on the window; each drop is handed out once. */
   droppedFiles(): Promise<string[]>;
@@ -45,6 +47,7 @@ export function createFileTokens(): FileTokens {
 export const NO_PICKER: FilePicker = {
   pickModelFile: async () => null,
   pickImportFiles: async () => [],
+  pickDocuments: async () => [],
   pickFolder: async () => null,
   droppedFiles: async () => [],
   pickOpenFile: async () => null,

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { ChatEvent, ChatMessage, ChatThread, ConversationSettings, ConversationSummary } from '../../../electron/common/contract/chat.ts';
+import type { KnowledgeSettings, Passage } from '../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on, stream } from '../api/client.ts';
 
@@ -10,10 +11,11 @@ export interface Streaming {
   readonly parentId: string | null;
   readonly text: string;
   readonly reasoning: string;
+  readonly sources: readonly Passage[];
 }
 
 export interface Notice {
-  readonly kind: 'contextTrimmed' | 'defaultTemplate';
+  readonly kind: Extract<ChatEvent, { type: 'notice' }>['kind'];
   readonly detail: string;
 }
 
@@ -31,6 +33,8 @@ interface ChatStore {
   readonly editing: string | null;
   readonly undo: { readonly token: string; readonly title: string; readonly until: number } | null;
   readonly announcement: string;
+  /** The answer whose sources the panel shows; null: the latest answer with sources. */
+  readonly sourcesFor: string | null;
   refreshList(): Promise<void>;
   search(query: string): void;
   open(id: string | null): Promise<void>;
@@ -50,6 +54,8 @@ interface ChatStore {
   saveSettings(settings: ConversationSettings): Promise<boolean>;
   setModel(modelId: string | null): Promise<void>;
   exportAs(format: 'markdown' | 'json'): Promise<void>;
+  setKnowledge(knowledge: KnowledgeSettings): Promise<void>;
+  showSources(messageId: string | null): void;
 }
 
 let controller: AbortController | null = null;
@@ -67,7 +73,7 @@ export const useChat = create<ChatStore>()((set, get) => {
   const runStream = async (conversationId: string, start: (onEvent: (event: ChatEvent) => void, signal: AbortSignal) => Promise<{ ok: boolean; error?: AppErrorData }>) => {
     controller?.abort();
     const own = (controller = new AbortController());
-    set({ streaming: { conversationId, messageId: null, parentId: null, text: '', reasoning: '' }, notices: [], error: null });
+    set({ streaming: { conversationId, messageId: null, parentId: null, text: '', reasoning: '', sources: [] }, notices: [], error: null, sourcesFor: null });
     const result = await start((event) => {
       const current = get().streaming;
       switch (event.type) {
@@ -85,6 +91,9 @@ export const useChat = create<ChatStore>()((set, get) => {
           return;
         case 'delta':
           if (current !== null) set({ streaming: { ...current, text: current.text + event.text, reasoning: current.reasoning + event.reasoning } });
+          return;
+        case 'sources':
+          if (current !== null) set({ streaming: { ...current, sources: event.sources } });
           return;
         case 'notice':
           set({ notices: [...get().notices, { kind: event.kind, detail: event.detail }] });
@@ -112,6 +121,7 @@ export const useChat = create<ChatStore>()((set, get) => {
     editing: null,
     undo: null,
     announcement: '',
+    sourcesFor: null,
 
     async refreshList() {
       const query = get().query.trim();
@@ -126,7 +136,7 @@ export const useChat = create<ChatStore>()((set, get) => {
     },
 
     async open(id) {
-      set({ selectedId: id, thread: null, editing: null, notices: [], error: null });
+      set({ selectedId: id, thread: null, editing: null, notices: [], error: null, sourcesFor: null });
       if (id !== null) await reloadThread();
     },
 
@@ -238,6 +248,21 @@ export const useChat = create<ChatStore>()((set, get) => {
       const result = await call('chat.update', { id, modelId });
       if (!result.ok) set({ error: result.error });
       await reloadThread();
+    },
+
+    async setKnowledge(knowledge) {
+      const id = get().selectedId;
+      if (id === null) return;
+      // Shown at once: the checkbox must not flicker back while the change is saved.
+      const thread = get().thread;
+      if (thread !== null && thread.conversation.id === id) set({ thread: { ...thread, conversation: { ...thread.conversation, knowledge } } });
+      const result = await call('chat.update', { id, knowledge });
+      if (!result.ok) set({ error: result.error });
+      else await reloadThread();
+    },
+
+    showSources(messageId) {
+      set({ sourcesFor: messageId });
     },
 
     async exportAs(format) {

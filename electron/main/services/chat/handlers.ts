@@ -1,5 +1,6 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import type { ChatEvent, Contract, ConversationSettings, RuntimeSettings } from '../../../common/contract/index.ts';
+import type { ChatEvent, Contract, ConversationSettings, Passage, RuntimeSettings } from '../../../common/contract/index.ts';
+import { groundedPrompt, noSourcesAnswer, sourcesBudget } from '../knowledge/grounding.ts';
 import type { Handlers } from '../../../common/handlers.ts';
 import { AppError, ok } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
@@ -47,6 +48,14 @@ export interface ChatHandlerDeps {
   readonly store?: ChatStore;
   /** How often a growing answer is written to the database. */
   readonly flushMs?: number;
+  /** Retrieval from the conversation's collections; without it, collections are ignored. */
+  readonly knowledge?: ChatKnowledge;
+}
+
+/** What chat needs of the knowledge service. */
+export interface ChatKnowledge {
+  /** Passages for `query` from the collections, within `budgetTokens`; `relevant` is false when nothing matched well enough to answer from. */
+  retrieve(query: string, collectionIds: readonly string[], budgetTokens: number): Promise<{ passages: Passage[]; mode: 'hybrid' | 'text'; relevant: boolean; notice: string | null }>;
 }
 
 /** min-p and the seed are not app-wide settings; these are the conversation defaults. */
@@ -139,10 +148,41 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
     const writer = plan.open(modelName);
     push({ type: 'started', messageId: writer.messageId, parentId: writer.parentId });
+    let prompt = plan.prompt;
+    const { collectionIds, documentsOnly } = conversation.knowledge;
+    // Continuing an answer keeps the passages it was given; only a new question retrieves.
+    if (deps.knowledge !== undefined && collectionIds.length > 0 && plan.prompt !== null) {
+      let found;
+      try {
+        found = await deps.knowledge.retrieve(plan.prompt, collectionIds, sourcesBudget(engine.state().model?.contextSize ?? null));
+      } catch (error) {
+        writer.finish('interrupted', null);
+        changed(conversation.id);
+        throw error;
+      }
+      if (found.notice !== null) push({ type: 'notice', kind: 'textSearchOnly', detail: found.notice });
+      if (!found.relevant && documentsOnly) {
+        writer.append(noSourcesAnswer(), '');
+        const message = writer.finish('complete', null);
+        push({ type: 'notice', kind: 'noSources', detail: 'Nothing in the attached collections matches this question, so the model was not asked.' });
+        changed(conversation.id);
+        return { type: 'done', message };
+      }
+      if (found.passages.length > 0) {
+        writer.setSources(found.passages);
+        push({ type: 'sources', sources: found.passages, mode: found.mode });
+        prompt = groundedPrompt(plan.prompt, found.passages, documentsOnly);
+      }
+    }
+    if (signal.aborted) {
+      const message = writer.finish('interrupted', null);
+      changed(conversation.id);
+      return { type: 'done', message };
+    }
     let result;
     try {
       result = await engine.chat(
-        { conversationId: conversation.id, systemPrompt: conversation.settings.systemPrompt, history: plan.history, prompt: plan.prompt, sampling: conversation.settings.sampling },
+        { conversationId: conversation.id, systemPrompt: conversation.settings.systemPrompt, history: plan.history, prompt, sampling: conversation.settings.sampling },
         (text, reasoning) => {
           writer.append(text, reasoning);
           push({ type: 'delta', text, reasoning });
@@ -214,13 +254,14 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
 
     'chat.get': ({ id }) => ok(store.thread(id)),
 
-    'chat.update': ({ id, title, pinned, modelId, settings: conversationSettings }) => {
+    'chat.update': ({ id, title, pinned, modelId, settings: conversationSettings, knowledge }) => {
       if (modelId !== undefined && modelId !== null) chatModel(modelId);
       const conversation = store.update(id, {
         ...(title === undefined ? {} : { title }),
         ...(pinned === undefined ? {} : { pinned }),
         ...(modelId === undefined ? {} : { modelId }),
         ...(conversationSettings === undefined ? {} : { settings: conversationSettings }),
+        ...(knowledge === undefined ? {} : { knowledge }),
       });
       return ok(emit(id, conversation));
     },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import {
   ChatSampling,
   ConversationSettings,
@@ -9,6 +10,7 @@ import {
   type Conversation,
   type ConversationSummary,
 } from '../../../common/contract/chat.ts';
+import { KnowledgeSettings, Passage } from '../../../common/contract/knowledge.ts';
 import { AppError } from '../../../common/result.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 
@@ -38,6 +40,7 @@ export interface StoredMessage {
   readonly modelName: string | null;
   readonly stats: MessageStats | null;
   readonly createdAt: string;
+  readonly sources: readonly Passage[];
 }
 
 export interface NewConversation {
@@ -51,6 +54,7 @@ export interface ConversationPatch {
   readonly pinned?: boolean;
   readonly modelId?: string | null;
   readonly settings?: ConversationSettings;
+  readonly knowledge?: KnowledgeSettings;
 }
 
 export interface AnswerWriter {
@@ -61,6 +65,8 @@ export interface AnswerWriter {
   append(text: string, reasoning: string): void;
   /** Writes what has arrived now instead of at the next tick. */
   flush(): void;
+  /** Saves the passages the answer was given, so they survive with it. */
+  setSources(sources: readonly Passage[]): void;
   /** The final write: status, stats and the last text, in one statement. */
   finish(status: 'complete' | 'interrupted', stats: MessageStats | null): ChatMessage;
 }
@@ -208,6 +214,9 @@ export function createChatStore(db: Database, options: ChatStoreOptions = {}): C
         timer ??= setTimeout(flush, flushMs);
       },
       flush,
+      setSources(sources) {
+        db.prepare('UPDATE messages SET sources = ? WHERE id = ?').run(sources.length === 0 ? null : JSON.stringify(sources), message.id);
+      },
       finish(status, stats) {
         clearTimeout(timer);
         finished = true;
@@ -290,6 +299,7 @@ export function createChatStore(db: Database, options: ChatStoreOptions = {}): C
         if (patch.title !== undefined) db.prepare('UPDATE conversations SET title = ?, title_auto = 0 WHERE id = ?').run(patch.title.trim().slice(0, 200), id);
         if (patch.pinned !== undefined) db.prepare('UPDATE conversations SET pinned = ? WHERE id = ?').run(patch.pinned ? 1 : 0, id);
         if (patch.modelId !== undefined) db.prepare('UPDATE conversations SET model_id = ? WHERE id = ?').run(patch.modelId, id);
+        if (patch.knowledge !== undefined) db.prepare('UPDATE conversations SET knowledge = ? WHERE id = ?').run(JSON.stringify(patch.knowledge), id);
         if (patch.settings !== undefined) {
           db.prepare('UPDATE conversations SET system_prompt = ?, sampling = ?, context_size = ? WHERE id = ?').run(
             patch.settings.systemPrompt,
@@ -438,6 +448,7 @@ interface ConversationRow {
   system_prompt: string;
   sampling: string;
   context_size: number | null;
+  knowledge: string | null;
   created_at: string;
   updated_at: string;
   preview: string | null;
@@ -453,6 +464,7 @@ interface MessageRow {
   status: MessageStatus;
   model_name: string | null;
   stats: string | null;
+  sources: string | null;
   created_at: string;
 }
 
@@ -468,8 +480,8 @@ interface PresetRow {
   settings: string;
 }
 
-const CONVERSATION_COLUMNS = 'id, title, title_auto, pinned, model_id, system_prompt, sampling, context_size, created_at, updated_at';
-const MESSAGE_COLUMNS = 'id, conversation_id, parent_id, role, content, reasoning, status, model_name, stats, created_at';
+const CONVERSATION_COLUMNS = 'id, title, title_auto, pinned, model_id, system_prompt, sampling, context_size, knowledge, created_at, updated_at';
+const MESSAGE_COLUMNS = 'id, conversation_id, parent_id, role, content, reasoning, status, model_name, stats, sources, created_at';
 const PREVIEW = `(SELECT substr(content, 1, ${PREVIEW_CHARS * 2}) FROM messages m WHERE m.conversation_id = c.id ORDER BY m.n DESC LIMIT 1) AS preview`;
 
 /** Used only when a stored value cannot be read (a file edited by hand, a value a later version refuses). */
@@ -506,6 +518,7 @@ function toConversation(row: ConversationRow): Conversation {
       sampling: sampling.success ? sampling.data : FALLBACK_SAMPLING,
       contextSize: row.context_size === null || row.context_size < 256 ? 'auto' : row.context_size,
     },
+    knowledge: knowledgeOf(row.knowledge),
   };
 }
 
@@ -522,6 +535,7 @@ function toStored(row: MessageRow): StoredMessage {
     modelName: row.model_name,
     stats: stats?.success === true ? stats.data : null,
     createdAt: row.created_at,
+    sources: sourcesOf(row.sources),
   };
 }
 
@@ -537,6 +551,7 @@ function chatMessage(message: StoredMessage, siblingIndex: number, siblingIds: r
     createdAt: message.createdAt,
     modelName: message.modelName,
     stats: message.stats,
+    sources: [...message.sources],
     siblingIndex: Math.max(1, siblingIndex),
     siblingCount: Math.max(1, siblingIds.length),
     siblingIds: [...siblingIds],
@@ -565,4 +580,18 @@ export function titleFrom(content: string): string {
 function previewOf(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= PREVIEW_CHARS ? flat : `${flat.slice(0, PREVIEW_CHARS - 1).trimEnd()}…`;
+}
+
+const NO_KNOWLEDGE: KnowledgeSettings = { collectionIds: [], documentsOnly: false };
+
+function knowledgeOf(json: string | null): KnowledgeSettings {
+  if (json === null) return NO_KNOWLEDGE;
+  const parsed = KnowledgeSettings.safeParse(parseJson(json));
+  return parsed.success ? parsed.data : NO_KNOWLEDGE;
+}
+
+function sourcesOf(json: string | null): Passage[] {
+  if (json === null) return [];
+  const parsed = z.array(Passage).safeParse(parseJson(json));
+  return parsed.success ? parsed.data : [];
 }

@@ -124,7 +124,7 @@ export async function retrieve(options: RetrieveOptions): Promise<{ passages: Pa
       score: entry.score,
       ranks: { vector: vectorRank < 0 ? null : vectorRank + 1, text: textRank < 0 ? null : textRank + 1, rerank: rerankScores.size === 0 ? null : index + 1 },
       rerankScore: rerankScores.get(entry.id) ?? null,
-      snippet: snippet(record.text, terms, options.snippetChars),
+      snippet: snippet(record.text, highlightTerms(terms), options.snippetChars),
     };
   });
   return { passages, mode };
@@ -184,6 +184,20 @@ export function snippet(text: string, terms: readonly string[], maxChars = DEFAU
   const suffix = end < text.length ? '…' : '';
   const highlights = matches.filter(([matchStart, matchEnd]) => matchStart >= start && matchEnd <= end).map(([matchStart, matchEnd]) => [matchStart - start + prefix.length, matchEnd - start + prefix.length] as const);
   return { text: prefix + text.slice(start, end) + suffix, highlights };
+}
+
+/**
+ * The words worth marking in a snippet: marking every "the" and "of" hides the words that
+ * made the match. Search itself still uses every word; this only affects what is marked.
+ * When every word is a stop word, all are marked.
+ */
+const STOP_WORDS = new Set(
+  'a an and are as at be by de del el en es for from how in is it la las los of on or que se the their this to un una was were what when where which who why with y'.split(' '),
+);
+
+export function highlightTerms(terms: readonly string[]): string[] {
+  const kept = terms.filter((term) => !STOP_WORDS.has(term) && term.length > 1);
+  return kept.length === 0 ? [...terms] : kept;
 }
 
 /** Whole-word occurrences of `terms` (already lowercased words) in `text`, in order. */

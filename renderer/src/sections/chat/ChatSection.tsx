@@ -6,7 +6,9 @@ import { useChat } from '../../stores/chat.ts';
 import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
 import { ConversationSettingsDialog } from './ConversationSettings.tsx';
+import { KnowledgePicker } from './KnowledgePicker.tsx';
 import { Messages } from './Messages.tsx';
+import { SourcesPanel } from './SourcesPanel.tsx';
 
 function ConversationList() {
   const { t } = useTranslation();
@@ -218,6 +220,7 @@ export function ChatSection() {
                       </option>
                     ))}
                 </select>
+                {thread === null ? null : <KnowledgePicker knowledge={thread.conversation.knowledge} />}
                 <button type="button" className="button button--ghost" onClick={() => setSettingsOpen(true)}>
                   <SlidersHorizontal size={14} aria-hidden="true" />
                   {t('chat.settings')}
@@ -235,7 +238,10 @@ export function ChatSection() {
                   {t(`chat.notices.${notice.kind}`)} {notice.detail}
                 </p>
               ))}
-              <Messages messages={thread?.messages ?? []} />
+              <div className="chat__body">
+                <Messages messages={thread?.messages ?? []} />
+                <SourcesPanel />
+              </div>
               {error === null ? null : (
                 <p className="notice notice--danger chat__notice" role="alert">
                   {error.message}

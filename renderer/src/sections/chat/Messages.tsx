@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { ChevronLeft, ChevronRight, Pencil, Play, RefreshCw } from 'lucide-react';
+import { BookOpen, ChevronLeft, ChevronRight, Pencil, Play, RefreshCw } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChatMessage } from '../../../../electron/common/contract/chat.ts';
@@ -86,7 +86,7 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
   const { t } = useTranslation();
   const editing = useChat((state) => state.editing === message.id);
   const busy = useChat((state) => state.streaming !== null);
-  const { regenerate, continueAnswer, startEdit } = useChat.getState();
+  const { regenerate, continueAnswer, startEdit, showSources } = useChat.getState();
   return (
     <article className={`message message--${message.role}`} data-role={message.role} data-status={message.status} aria-label={t(`chat.from.${message.role}`)}>
       <div className="message__meta">
@@ -118,6 +118,12 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
           <button type="button" className="button button--ghost button--small" onClick={() => void continueAnswer(message.id)}>
             <Play size={14} aria-hidden="true" />
             {t('chat.continue')}
+          </button>
+        ) : null}
+        {message.sources.length > 0 ? (
+          <button type="button" className="button button--ghost button--small" onClick={() => showSources(message.id)} data-testid="message-sources">
+            <BookOpen size={14} aria-hidden="true" />
+            {t('chat.sources.count', { count: message.sources.length })}
           </button>
         ) : null}
         {last && message.stats !== null ? (

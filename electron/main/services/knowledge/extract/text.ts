@@ -1,7 +1,24 @@
+import { DocumentError } from '../types.ts';
 import { BlockCollector } from './blocks.ts';
+
+/**
+ * Text files are refused when their start looks binary: a NUL byte, or more than one in ten
+ * control characters. Indexing random bytes as Windows-1252 would fill the index with noise.
+ */
+export function looksBinary(bytes: Uint8Array): boolean {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return false;
+  const head = bytes.subarray(0, 8192);
+  let control = 0;
+  for (const byte of head) {
+    if (byte === 0) return true;
+    if (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d && byte !== 0x0c) control += 1;
+  }
+  return head.length > 0 && control / head.length > 0.1;
+}
 
 /** Bytes to text: a BOM decides; otherwise UTF-8 if valid, else Windows-1252 (old Office exports). */
 export function decodeText(bytes: Uint8Array): string {
+  if (looksBinary(bytes)) throw new DocumentError('unsupported', 'This file holds binary data, not text. Soberana reads PDF, Word, HTML, Markdown, text and CSV files.');
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return new TextDecoder('utf-8').decode(bytes.subarray(3));
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));

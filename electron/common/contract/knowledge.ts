@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+// Collections, documents and retrieval as the renderer sees them. A collection's documents
+// are searched with its embedding model's vectors plus full text, or with full text alone
+// when it has no embedding model (the zero-setup default).
+
+export const DocumentStatus = z.enum(['queued', 'extracted', 'embedded', 'indexed', 'failed']);
+export type DocumentStatus = z.infer<typeof DocumentStatus>;
+
+export const DocumentFailure = z.object({
+  reason: z.enum(['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout', 'io_error', 'embedding_failed']),
+  message: z.string(),
+});
+export type DocumentFailure = z.infer<typeof DocumentFailure>;
+
+export const WatchedFolder = z.object({ id: z.string(), path: z.string(), addedAt: z.string() });
+export type WatchedFolder = z.infer<typeof WatchedFolder>;
+
+export const Collection = z.object({
+  id: z.string(),
+  name: z.string(),
+  embeddingModelId: z.string().nullable(),
+  /** The embedding model's name; null with no embedding model, or when it was removed from the library. */
+  embeddingModelName: z.string().nullable(),
+  /** `text`: full-text search only, because the collection has no embedding model (or it is missing). */
+  search: z.enum(['hybrid', 'text']),
+  readOnly: z.boolean(),
+  documents: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+  chunks: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative(),
+  watched: z.array(WatchedFolder),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Collection = z.infer<typeof Collection>;
+
+export const DocumentEntry = z.object({
+  id: z.string(),
+  collectionId: z.string(),
+  name: z.string(),
+  sourcePath: z.string(),
+  format: z.string(),
+  bytes: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative().nullable(),
+  chunks: z.number().int().nonnegative(),
+  status: DocumentStatus,
+  error: DocumentFailure.nullable(),
+  addedAt: z.string(),
+  updatedAt: z.string(),
+});
+export type DocumentEntry = z.infer<typeof DocumentEntry>;
+
+/** A retrieved passage. `highlights` are [start, end) ranges in `snippet` where the query matched. */
+export const Passage = z.object({
+  chunkId: z.string(),
+  documentId: z.string(),
+  documentName: z.string(),
+  collectionId: z.string(),
+  format: z.string(),
+  page: z.number().int().positive().nullable(),
+  headingPath: z.array(z.string()),
+  text: z.string(),
+  snippet: z.string(),
+  highlights: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+  score: z.number(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+});
+export type Passage = z.infer<typeof Passage>;
+
+export const SearchResult = z.object({
+  mode: z.enum(['hybrid', 'text']),
+  passages: z.array(Passage),
+  /** Why the search was text-only, when it was; for the UI to say so. */
+  notice: z.string().nullable(),
+  ms: z.number().nonnegative(),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const IngestFileState = z.enum(['queued', 'extracting', 'embedding', 'indexing', 'done', 'skipped', 'failed', 'cancelled']);
+export type IngestFileState = z.infer<typeof IngestFileState>;
+
+export const IngestFile = z.object({
+  path: z.string(),
+  name: z.string(),
+  collectionId: z.string(),
+  state: IngestFileState,
+  pages: z.number().int().nonnegative().nullable(),
+  /** 0–1 within this file. */
+  progress: z.number().min(0).max(1),
+  error: DocumentFailure.nullable(),
+});
+export type IngestFile = z.infer<typeof IngestFile>;
+
+/** The ingestion queue's state, broadcast as it changes (at most a few times a second). */
+export const IngestProgress = z.object({
+  active: z.boolean(),
+  total: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative(),
+  pagesPerSecond: z.number().nonnegative(),
+  /** Seconds left at the current pace; null until it can be estimated. */
+  etaSeconds: z.number().nonnegative().nullable(),
+  /** 0–1 over the whole run. */
+  progress: z.number().min(0).max(1),
+  /** The current run's files, most recent last (the oldest are dropped past a few hundred). */
+  files: z.array(IngestFile),
+});
+export type IngestProgress = z.infer<typeof IngestProgress>;
+
+export const KnowledgeSettings = z.object({
+  collectionIds: z.array(z.string().min(1).max(64)).max(32),
+  /** Refuse to answer when the collections have nothing relevant, instead of answering from the model's own knowledge. */
+  documentsOnly: z.boolean(),
+});
+export type KnowledgeSettings = z.infer<typeof KnowledgeSettings>;
+
+/** What the document viewer shows: a PDF's bytes to render at a page, or the extracted text. */
+export const DocumentView = z.object({
+  documentId: z.string(),
+  name: z.string(),
+  format: z.string(),
+  pages: z.number().int().nonnegative().nullable(),
+  /** The PDF itself, base64; null for other formats or when the stored copy is missing. */
+  pdfBase64: z.string().nullable(),
+  /** The text as indexed, in chunks, for every format. */
+  chunks: z.array(z.object({ id: z.string(), text: z.string(), page: z.number().int().positive().nullable(), headingPath: z.array(z.string()) })),
+});
+export type DocumentView = z.infer<typeof DocumentView>;

@@ -1,0 +1,53 @@
+import type { Contract } from '../../../common/contract/index.ts';
+import type { Handlers } from '../../../common/handlers.ts';
+import { ok } from '../../../common/result.ts';
+import type { FilePicker } from '../files.ts';
+import type { KnowledgeService } from './service.ts';
+
+type KnowledgeHandlers = Pick<
+  Handlers<Contract>,
+  | 'knowledge.collections'
+  | 'knowledge.createCollection'
+  | 'knowledge.updateCollection'
+  | 'knowledge.deleteCollection'
+  | 'knowledge.documents'
+  | 'knowledge.add'
+  | 'knowledge.removeDocument'
+  | 'knowledge.unwatch'
+  | 'knowledge.progress'
+  | 'knowledge.cancel'
+  | 'knowledge.search'
+  | 'knowledge.view'
+>;
+
+export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: FilePicker): KnowledgeHandlers {
+  return {
+    'knowledge.collections': () => ok({ collections: knowledge.collections(), notices: knowledge.notices() }),
+    'knowledge.createCollection': async ({ name, embeddingModelId }) => ok(await knowledge.createCollection(name, embeddingModelId)),
+    'knowledge.updateCollection': async ({ id, name, embeddingModelId }) =>
+      ok(await knowledge.updateCollection(id, { ...(name === undefined ? {} : { name }), ...(embeddingModelId === undefined ? {} : { embeddingModelId }) })),
+    'knowledge.deleteCollection': async ({ id }) => {
+      await knowledge.deleteCollection(id);
+      return ok({ deleted: true as const });
+    },
+    'knowledge.documents': ({ collectionId }) => ok({ documents: knowledge.documents(collectionId) }),
+    // Paths come from the platform's dialog or drop, never from the renderer.
+    'knowledge.add': async ({ collectionId, source, watch }) => {
+      const paths = source === 'files' ? await picker.pickDocuments() : source === 'dropped' ? await picker.droppedFiles() : [await picker.pickFolder()].filter((folder) => folder !== null);
+      if (paths.length === 0) return ok({ queued: 0, unsupported: [] });
+      return ok(await knowledge.addPaths(collectionId, paths, source === 'folder' && watch === true));
+    },
+    'knowledge.removeDocument': async ({ id }) => {
+      await knowledge.removeDocument(id);
+      return ok({ removed: true as const });
+    },
+    'knowledge.unwatch': ({ id }) => {
+      knowledge.unwatch(id);
+      return ok({ removed: true as const });
+    },
+    'knowledge.progress': () => ok(knowledge.queue.progress()),
+    'knowledge.cancel': () => ok({ cancelled: knowledge.queue.cancel() }),
+    'knowledge.search': async (request) => ok(await knowledge.search(request)),
+    'knowledge.view': async ({ documentId }) => ok(await knowledge.view(documentId)),
+  };
+}

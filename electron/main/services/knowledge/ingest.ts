@@ -1,0 +1,401 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DocumentFailure, IngestFile, IngestProgress } from '../../../common/contract/knowledge.ts';
+import { chunkDocument } from './chunk.ts';
+import { detectFormat } from './extract/detect.ts';
+import { chunkSizing, type Embedder } from './embedder.ts';
+import type { KnowledgeIndex } from './lance-index.ts';
+import type { KnowledgeDocument, KnowledgeStore } from './store.ts';
+import { DocumentError, type ExtractedDocument } from './types.ts';
+
+// The ingestion queue: one run at a time, files in order, two stages overlapped. While one
+// document is embedded in the inference process and written to the index, the next is
+// hashed, copied and parsed in the extraction worker. Every step is recorded in the journal
+// (documents.status) before the next begins, so a crash anywhere is finished or undone at
+// the next start (recover.ts). A document is searchable only once all its rows are written.
+
+export interface Extractor {
+  extract(filePath: string, signal?: AbortSignal): Promise<ExtractedDocument & { readonly bytes: number; readonly sha256: string }>;
+}
+
+export interface IngestJob {
+  readonly collectionId: string;
+  /** The file to read; for a resumed document, its stored copy. */
+  readonly path: string;
+  /** A document the journal left unfinished: continue it instead of adding a new one. */
+  readonly resume?: { readonly documentId: string; readonly from: 'queued' | 'extracted' };
+}
+
+export interface IngestDeps {
+  readonly store: KnowledgeStore;
+  readonly index: KnowledgeIndex;
+  readonly extractor: Extractor;
+  /** The collection's embedder; null for text-only collections or when its model is gone. */
+  readonly embedderFor: (modelId: string | null) => Promise<Embedder | null>;
+  /** Where the app keeps its own copy of each document (the viewer and re-indexing read it). */
+  readonly documentsDir: string;
+  readonly onProgress: (progress: IngestProgress) => void;
+  readonly onChanged: (collectionId: string | null) => void;
+  readonly log?: (level: string, message: string) => void;
+  /** Index rows gathered before one LanceDB write; more rows, fewer table versions. */
+  readonly flushRows?: number;
+  readonly progressMs?: number;
+}
+
+/** Unpaged formats count one page per this many characters, so pages/s compares across formats. */
+export const CHARS_PER_PAGE = 3000;
+const MAX_LISTED_FILES = 300;
+
+export function pagesOf(extracted: Pick<ExtractedDocument, 'pageCount' | 'blocks'>): number {
+  if (extracted.pageCount !== null) return extracted.pageCount;
+  const chars = extracted.blocks.reduce((sum, block) => sum + block.text.length, 0);
+  return Math.max(1, Math.ceil(chars / CHARS_PER_PAGE));
+}
+
+export async function hashFile(filePath: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  // Small reads keep each hashing step short, so the main process stays responsive.
+  for await (const chunk of createReadStream(filePath, { highWaterMark: 256 * 1024, ...(signal === undefined ? {} : { signal }) })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function readHead(filePath: string): Promise<Uint8Array> {
+  const handle = await open(filePath, 'r');
+  try {
+    const buffer = new Uint8Array(8192);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+const failureOf = (error: unknown): DocumentFailure => {
+  if (error instanceof DocumentError) return { reason: error.reason, message: error.message };
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT') return { reason: 'io_error', message: 'The file is gone: it was moved or deleted before it could be read.' };
+  if (code === 'EACCES' || code === 'EPERM') return { reason: 'io_error', message: 'The file cannot be read: permission denied.' };
+  if (typeof code === 'string' && code.startsWith('E')) return { reason: 'io_error', message: `The file could not be read (${code}).` };
+  if (typeof code === 'string' && code === 'runtime_crashed') return { reason: 'embedding_failed', message: 'The inference process stopped while embedding this document. Add it again.' };
+  const message = error instanceof Error ? error.message : String(error);
+  return { reason: 'embedding_failed', message: `This document could not be indexed: ${message}` };
+};
+
+const isAbort = (error: unknown) => error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'cancelled');
+
+interface Prepared {
+  readonly job: IngestJob;
+  readonly entry: MutableFile;
+  readonly document: KnowledgeDocument | null;
+  readonly outcome: 'ready' | 'skipped' | 'failed' | 'cancelled';
+  readonly embedder: Embedder | null;
+  /** Files written for this attempt, to remove if it does not finish. */
+  readonly created: boolean;
+  readonly pages: number;
+}
+
+interface MutableFile {
+  path: string;
+  name: string;
+  collectionId: string;
+  state: IngestFile['state'];
+  pages: number | null;
+  progress: number;
+  error: DocumentFailure | null;
+}
+
+export interface IngestQueue {
+  enqueue(jobs: readonly IngestJob[]): void;
+  /** Stops the run: queued files are dropped, the one in flight is undone. Returns how many files were cancelled. */
+  cancel(): number;
+  progress(): IngestProgress;
+  /** Resolves when the queue is empty. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createIngestQueue(deps: IngestDeps): IngestQueue {
+  const { store, index } = deps;
+  const flushRows = deps.flushRows ?? 4096;
+  const queue: { job: IngestJob; entry: MutableFile }[] = [];
+  let files: MutableFile[] = [];
+  let running: Promise<void> | null = null;
+  let controller = new AbortController();
+  let closed = false;
+  let run = { started: 0, pages: 0, finishedFiles: 0, finishedMs: 0 };
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const touchedKeys = new Set<string>();
+
+  const snapshot = (): IngestProgress => {
+    const count = (state: IngestFile['state']) => files.filter((file) => file.state === state).length;
+    const done = count('done');
+    const failed = count('failed');
+    const skipped = count('skipped');
+    const cancelled = count('cancelled');
+    const total = files.length;
+    const finished = done + failed + skipped + cancelled;
+    const inFlight = files.reduce((sum, file) => sum + (file.state === 'extracting' || file.state === 'embedding' || file.state === 'indexing' ? file.progress : 0), 0);
+    const elapsed = run.started === 0 ? 0 : (performance.now() - run.started) / 1000;
+    const pagesPerSecond = elapsed > 0.5 ? run.pages / elapsed : 0;
+    const perFile = finished > 0 ? elapsed / (finished + inFlight) : null;
+    const remaining = total - finished - inFlight;
+    return {
+      active: running !== null,
+      total,
+      done,
+      failed,
+      skipped,
+      pages: run.pages,
+      pagesPerSecond,
+      etaSeconds: running === null ? 0 : perFile === null ? null : Math.max(0, remaining * perFile),
+      progress: total === 0 ? 0 : Math.min(1, (finished + inFlight) / total),
+      files: files.slice(-MAX_LISTED_FILES).map((file) => ({ ...file })),
+    };
+  };
+
+  const emitNow = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    deps.onProgress(snapshot());
+  };
+  const emit = () => {
+    timer ??= setTimeout(emitNow, deps.progressMs ?? 200);
+  };
+
+  const set = (entry: MutableFile, patch: Partial<MutableFile>) => {
+    Object.assign(entry, patch);
+    emit();
+  };
+
+  /** Removes what an unfinished attempt left: the rows, the stored copy, and a document that did not exist before. */
+  const undo = async (prepared: Pick<Prepared, 'document' | 'created'>) => {
+    const document = prepared.document;
+    if (document === null) return;
+    const collection = store.collection(document.collectionId);
+    await index.deleteDocuments(collection.embeddingKey, [document.id]).catch(() => undefined);
+    if (prepared.created) {
+      const removed = store.deleteDocument(document.id);
+      if (removed?.storedPath) await rm(removed.storedPath, { force: true });
+    }
+  };
+
+  const fail = async (prepared: Pick<Prepared, 'document' | 'entry'>, error: unknown) => {
+    const failure = failureOf(error);
+    const document = prepared.document;
+    if (document !== null) {
+      const collection = store.collection(document.collectionId);
+      await index.deleteDocuments(collection.embeddingKey, [document.id]).catch(() => undefined);
+      // A failed document keeps its row, to show the reason, and none of its passages.
+      store.replaceChunks(document.id, [], null);
+      store.markFailed(document.id, failure.reason as DocumentError['reason'], failure.message);
+      deps.onChanged(document.collectionId);
+    }
+    set(prepared.entry, { state: 'failed', error: failure, progress: 1 });
+  };
+
+  /** Stage one: hash, skip if unchanged, copy, extract in the worker, chunk, journal `extracted`. */
+  const prepare = async (job: IngestJob, entry: MutableFile, signal: AbortSignal): Promise<Prepared> => {
+    let document: KnowledgeDocument | null = null;
+    let created = false;
+    const base = { job, entry, embedder: null, pages: 0 };
+    try {
+      const collection = store.collection(job.collectionId);
+      const embedder = await deps.embedderFor(collection.embeddingModelId);
+      if (job.resume?.from === 'extracted') {
+        document = store.document(job.resume.documentId);
+        set(entry, { state: 'embedding', pages: document.pageCount, progress: 0.3 });
+        return { ...base, document, outcome: 'ready', embedder, created: false, pages: document.pageCount ?? 1 };
+      }
+      set(entry, { state: 'extracting', progress: 0.05 });
+      let storedPath: string;
+      if (job.resume?.from === 'queued') {
+        document = store.document(job.resume.documentId);
+        storedPath = document.storedPath ?? document.sourcePath;
+      } else {
+        const sha256 = await hashFile(job.path, signal);
+        const existing = store.findDocument(job.collectionId, job.path);
+        if (existing !== null && existing.sha256 === sha256 && existing.status === 'indexed') {
+          set(entry, { state: 'skipped', progress: 1, pages: existing.pageCount });
+          return { ...base, document: existing, outcome: 'skipped', created: false };
+        }
+        const head = await readHead(job.path);
+        const format = detectFormat(path.basename(job.path), head);
+        if (format === null) throw new DocumentError('unsupported', 'This is not a document Soberana can read. It reads PDF, Word (.docx), HTML, Markdown, text and CSV files.');
+        await mkdir(deps.documentsDir, { recursive: true });
+        storedPath = path.join(deps.documentsDir, `${sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${path.extname(job.path).toLowerCase().slice(0, 12)}`);
+        await copyFile(job.path, storedPath);
+        const previousCopy = existing?.storedPath ?? null;
+        created = existing === null;
+        document = store.addDocument({
+          collectionId: job.collectionId,
+          name: path.basename(job.path),
+          sourcePath: job.path,
+          storedPath,
+          format,
+          bytes: (await stat(storedPath)).size,
+          sha256,
+        });
+        if (previousCopy !== null && previousCopy !== storedPath) await rm(previousCopy, { force: true });
+        deps.onChanged(job.collectionId);
+      }
+      const extracted = await deps.extractor.extract(storedPath, signal);
+      if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
+      set(entry, { progress: 0.25 });
+      const chunks = await chunkDocument(extracted.blocks, chunkSizing(embedder));
+      store.replaceChunks(document.id, chunks, extracted.pageCount);
+      const pages = pagesOf(extracted);
+      set(entry, { state: embedder === null ? 'indexing' : 'embedding', pages: extracted.pageCount ?? pages, progress: 0.3 });
+      return { ...base, document: store.document(document.id), outcome: 'ready', embedder, created, pages };
+    } catch (error) {
+      if (signal.aborted || isAbort(error)) {
+        await undo({ document, created });
+        set(entry, { state: 'cancelled', progress: 1 });
+        return { ...base, document, outcome: 'cancelled', created };
+      }
+      await fail({ document, entry }, error);
+      return { ...base, document, outcome: 'failed', created };
+    }
+  };
+
+  // Documents embedded (or text-only and extracted) whose rows wait for the next LanceDB write, by key.
+  const pending = new Map<string, { dimensions: number | null; ids: string[]; rows: number; entries: MutableFile[]; pages: number[] }>();
+
+  const flush = async () => {
+    for (const [key, batch] of pending) {
+      pending.delete(key);
+      if (batch.ids.length === 0) continue;
+      for (const entry of batch.entries) set(entry, { state: 'indexing', progress: 0.9 });
+      // A crash after an earlier write but before `indexed` leaves rows behind: replace, never append twice.
+      await index.deleteDocuments(key, batch.ids);
+      await index.add(key, batch.dimensions, store.indexRows(batch.ids));
+      for (const id of batch.ids) store.setStatus(id, 'indexed');
+      touchedKeys.add(key);
+      batch.entries.forEach((entry, at) => {
+        run.pages += batch.pages[at] ?? 0;
+        set(entry, { state: 'done', progress: 1 });
+      });
+      const collections = new Set(batch.ids.map((id) => store.document(id).collectionId));
+      for (const collectionId of collections) deps.onChanged(collectionId);
+    }
+  };
+
+  /** Stage two: embed in batches (journal `embedded`), then queue the rows for the next index write. */
+  const finish = async (prepared: Prepared, signal: AbortSignal) => {
+    const { document, embedder, entry } = prepared;
+    if (prepared.outcome !== 'ready' || document === null) return;
+    try {
+      const collection = store.collection(document.collectionId);
+      if (embedder !== null) {
+        const chunks = store.chunksForDocument(document.id);
+        const vectors: Float32Array[] = [];
+        const step = 64;
+        for (let at = 0; at < chunks.length; at += step) {
+          if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
+          vectors.push(...(await embedder.embed(chunks.slice(at, at + step).map((chunk) => chunk.text))));
+          set(entry, { progress: 0.3 + 0.6 * Math.min(1, (at + step) / Math.max(1, chunks.length)) });
+        }
+        if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
+        store.setVectors(
+          chunks.map((chunk, at) => ({ chunkId: chunk.id, vector: vectors[at]! })),
+          { documentId: document.id },
+        );
+      }
+      const key = collection.embeddingKey;
+      const batch = pending.get(key) ?? { dimensions: collection.dimensions, ids: [], rows: 0, entries: [], pages: [] };
+      batch.ids.push(document.id);
+      batch.rows += store.document(document.id).chunkCount;
+      batch.entries.push(entry);
+      batch.pages.push(prepared.pages);
+      pending.set(key, batch);
+      if (batch.rows >= flushRows) await flush();
+    } catch (error) {
+      if (signal.aborted || isAbort(error)) {
+        await undo(prepared);
+        set(entry, { state: 'cancelled', progress: 1 });
+        return;
+      }
+      await fail(prepared, error);
+    }
+  };
+
+  const drain = async () => {
+    const signal = controller.signal;
+    run = { started: performance.now(), pages: 0, finishedFiles: 0, finishedMs: 0 };
+    try {
+      let next = queue.shift();
+      let preparing = next === undefined ? null : prepare(next.job, next.entry, signal);
+      while (preparing !== null) {
+        const prepared = await preparing;
+        next = signal.aborted ? undefined : queue.shift();
+        preparing = next === undefined ? null : prepare(next.job, next.entry, signal);
+        await finish(prepared, signal);
+        if (next === undefined && queue.length > 0 && !signal.aborted) {
+          next = queue.shift();
+          preparing = next === undefined ? null : prepare(next.job, next.entry, signal);
+        }
+      }
+      if (signal.aborted) {
+        // Rows written for documents of this run that are not `indexed` yet must not stay searchable.
+        for (const [key, batch] of pending) {
+          pending.delete(key);
+          for (const [at, id] of batch.ids.entries()) {
+            const entry = batch.entries[at]!;
+            const document = store.document(id);
+            await undo({ document, created: true });
+            set(entry, { state: 'cancelled', progress: 1 });
+          }
+        }
+      } else {
+        await flush();
+      }
+      // Compaction and the FTS refresh once per run, not per write.
+      for (const key of touchedKeys) await index.optimize(key).catch((error: unknown) => deps.log?.('warn', `Index optimize failed for ${key}: ${String(error)}`));
+      touchedKeys.clear();
+    } finally {
+      running = null;
+      emitNow();
+    }
+  };
+
+  const start = () => {
+    if (running !== null || closed || queue.length === 0) return;
+    if (controller.signal.aborted) controller = new AbortController();
+    running = drain().catch((error: unknown) => deps.log?.('error', `Ingestion stopped: ${String(error)}`));
+  };
+
+  return {
+    enqueue(jobs) {
+      if (closed || jobs.length === 0) return;
+      // A finished run's list is cleared when a new run begins.
+      if (running === null) files = [];
+      for (const job of jobs) {
+        const entry: MutableFile = { path: job.path, name: path.basename(job.path), collectionId: job.collectionId, state: 'queued', pages: null, progress: 0, error: null };
+        files.push(entry);
+        queue.push({ job, entry });
+      }
+      emitNow();
+      start();
+    },
+    cancel() {
+      const dropped = queue.splice(0);
+      for (const { entry } of dropped) entry.state = 'cancelled';
+      const inFlight = files.filter((file) => file.state === 'extracting' || file.state === 'embedding' || file.state === 'indexing').length;
+      controller.abort();
+      emitNow();
+      return dropped.length + inFlight;
+    },
+    progress: snapshot,
+    async idle() {
+      while (running !== null) await running;
+    },
+    async close() {
+      closed = true;
+      queue.splice(0);
+      controller.abort();
+      while (running !== null) await running;
+      if (timer !== null) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,410 @@
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Collection as CollectionView, DocumentEntry, DocumentView, IngestProgress, Passage, RuntimeSettings, SearchResult } from '../../../common/contract/index.ts';
+import { AppError } from '../../../common/result.ts';
+import { getModel, listModels } from '../models/index.ts';
+import type { RuntimeEngine } from '../runtime/engine.ts';
+import { appendEvent } from '../storage/events.ts';
+import type { VectorStore } from '../storage/lance.ts';
+import type { Database } from '../storage/sqlite.ts';
+import { createEmbedders, type Embedder } from './embedder.ts';
+import { expandPaths } from './files.ts';
+import { createIngestQueue, type Extractor, type IngestJob } from './ingest.ts';
+import { createKnowledgeIndex } from './lance-index.ts';
+import { recoverKnowledge } from './recover.ts';
+import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieve.ts';
+import { createKnowledgeStore, type CollectionSummary } from './store.ts';
+import { createFolderWatch } from './watch.ts';
+
+// The knowledge service: collections, ingestion, retrieval and the viewer, over SQLite (the
+// record) and LanceDB (the index). Handlers, the chat and the CLI all come through here.
+
+export interface KnowledgeServiceDeps {
+  readonly db: Database;
+  readonly dataDir: string;
+  readonly engine: Pick<RuntimeEngine, 'embed' | 'embeddingInfo' | 'countTokens' | 'rank' | 'hardware'>;
+  readonly settings: () => RuntimeSettings;
+  readonly vectors: VectorStore;
+  readonly extractor: Extractor;
+  readonly onProgress: (progress: IngestProgress) => void;
+  readonly onChanged: (collectionId: string | null) => void;
+  readonly log?: (level: string, message: string) => void;
+  /** Tests shorten the folder watcher's timings. */
+  readonly watchDebounceMs?: number;
+}
+
+export interface SearchRequest {
+  readonly query: string;
+  readonly collectionIds: readonly string[];
+  readonly documentIds?: readonly string[] | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** The viewer sends PDFs whole; past this size it shows the extracted text instead. */
+const MAX_VIEW_PDF_BYTES = 64 * 1024 * 1024;
+/** A passage counts as relevant for "answer only from the documents" when its words matched, or the reranker is this sure. */
+const RELEVANT_RERANK_SCORE = 0.5;
+
+export function documentsDirFor(dataDir: string): string {
+  return path.join(dataDir, 'documents');
+}
+
+export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
+  const { db } = deps;
+  const store = createKnowledgeStore(db);
+  const index = createKnowledgeIndex(deps.vectors);
+  const embedders = createEmbedders({ db, engine: deps.engine, settings: deps.settings });
+  const documentsDir = documentsDirFor(deps.dataDir);
+  const notices: string[] = [];
+
+  const queue = createIngestQueue({
+    store,
+    index,
+    extractor: deps.extractor,
+    embedderFor: embedders.forModel,
+    documentsDir,
+    onProgress: deps.onProgress,
+    onChanged: deps.onChanged,
+    ...(deps.log === undefined ? {} : { log: deps.log }),
+  });
+
+  const removeDocument = async (id: string) => {
+    const document = store.document(id);
+    const removed = store.deleteDocument(id);
+    if (removed === null) return;
+    await index.deleteDocuments(removed.embeddingKey, [id]);
+    if (removed.storedPath !== null) await rm(removed.storedPath, { force: true });
+    deps.onChanged(document.collectionId);
+  };
+
+  const watch = createFolderWatch({
+    store,
+    enqueue: (jobs) => queue.enqueue(jobs),
+    removeDocument,
+    ...(deps.log === undefined ? {} : { log: deps.log }),
+    ...(deps.watchDebounceMs === undefined ? {} : { debounceMs: deps.watchDebounceMs }),
+  });
+
+  const modelName = (id: string | null) => {
+    if (id === null) return null;
+    try {
+      return getModel(db, id).displayName;
+    } catch {
+      return null;
+    }
+  };
+  const modelUsable = (id: string | null) => {
+    if (id === null) return false;
+    try {
+      const model = getModel(db, id);
+      return model.status === 'ok' && model.role === 'embedding';
+    } catch {
+      return false;
+    }
+  };
+
+  const pagesByCollection = () =>
+    new Map(
+      (db.prepare("SELECT collection_id AS id, sum(coalesce(page_count, 1)) AS pages FROM documents WHERE status = 'indexed' GROUP BY collection_id").all() as { id: string; pages: number }[]).map((row) => [row.id, Number(row.pages)]),
+    );
+
+  const toView = (collection: CollectionSummary, pages: Map<string, number>): CollectionView => ({
+    id: collection.id,
+    name: collection.name,
+    embeddingModelId: collection.embeddingModelId,
+    embeddingModelName: modelName(collection.embeddingModelId),
+    search: modelUsable(collection.embeddingModelId) ? 'hybrid' : 'text',
+    readOnly: collection.readOnly,
+    documents: collection.documentCount,
+    failed: collection.failedCount,
+    pending: collection.pendingCount,
+    chunks: collection.chunkCount,
+    pages: pages.get(collection.id) ?? 0,
+    watched: store.listWatchedFolders(collection.id).map((folder) => ({ id: folder.id, path: folder.path, addedAt: folder.addedAt })),
+    createdAt: collection.createdAt,
+    updatedAt: collection.updatedAt,
+  });
+
+  const collectionView = (id: string) => {
+    const summary = store.listCollections().find((collection) => collection.id === id);
+    if (summary === undefined) throw new AppError('not_found', 'That collection no longer exists.', `collection ${id}`);
+    return toView(summary, pagesByCollection());
+  };
+
+  const busyWith = (collectionId: string) => queue.progress().active && queue.progress().files.some((file) => file.collectionId === collectionId && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state));
+
+  const writable = (collectionId: string) => {
+    const collection = store.collection(collectionId);
+    if (collection.readOnly) throw new AppError('forbidden', `“${collection.name}” is read-only: it came from a knowledge pack. Create a collection of your own to add documents.`);
+    return collection;
+  };
+
+  /** Re-reads every document of a collection from its stored copy, e.g. for a new embedding model. */
+  const reindex = (collectionId: string) => {
+    const jobs: IngestJob[] = store
+      .listDocuments(collectionId)
+      .filter((document) => document.status !== 'failed')
+      .map((document) => ({ collectionId, path: document.storedPath ?? document.sourcePath, resume: { documentId: document.id, from: 'queued' as const } }));
+    queue.enqueue(jobs);
+    return jobs.length;
+  };
+
+  const toPassage = (passage: Retrieved, formats: Map<string, string>): Passage => {
+    let format = formats.get(passage.documentId);
+    if (format === undefined) {
+      format = store.document(passage.documentId).format;
+      formats.set(passage.documentId, format);
+    }
+    return {
+      chunkId: passage.chunkId,
+      documentId: passage.documentId,
+      documentName: passage.documentName,
+      collectionId: passage.collectionId,
+      format,
+      page: passage.page,
+      headingPath: [...passage.headingPath],
+      text: passage.text,
+      snippet: passage.snippet.text,
+      highlights: passage.snippet.highlights.map(([start, end]) => [start, end] as [number, number]),
+      score: passage.score,
+      start: passage.start,
+      end: passage.end,
+    };
+  };
+
+  /** Rerank with the first healthy reranking model in the library, if there is one. */
+  const reranker = async (): Promise<((query: string, texts: readonly string[]) => Promise<number[]>) | undefined> => {
+    const model = listModels(db).find((candidate) => candidate.role === 'reranking' && candidate.status === 'ok');
+    const file = model?.files[0];
+    if (file === undefined) return undefined;
+    const threads = await embedders.threads();
+    return (query, texts) => deps.engine.rank(file, query, texts, threads);
+  };
+
+  const search = async (request: SearchRequest) => {
+    const started = performance.now();
+    const limit = request.limit ?? 10;
+    const collections = request.collectionIds.map((id) => store.collection(id));
+    // Vectors of different models are never compared: one search per embedding model, fused by rank.
+    const groups = new Map<string, { modelId: string | null; ids: string[] }>();
+    for (const collection of collections) {
+      const group = groups.get(collection.embeddingKey) ?? { modelId: collection.embeddingModelId, ids: [] };
+      group.ids.push(collection.id);
+      groups.set(collection.embeddingKey, group);
+    }
+    const rerank = await reranker();
+    const lists: Retrieved[][] = [];
+    let textOnly: string[] = [];
+    for (const [key, group] of groups) {
+      const embedder: Embedder | null = await embedders.forModel(group.modelId);
+      if (embedder === null) textOnly = [...textOnly, ...group.ids];
+      const vector = embedder === null ? null : ((await embedder.embed([request.query]))[0] ?? null);
+      const result = await retrieve({
+        index,
+        store,
+        key,
+        query: request.query,
+        vector,
+        collectionIds: group.ids,
+        ...(request.documentIds === undefined ? {} : { documentIds: request.documentIds }),
+        limit,
+        ...(rerank === undefined ? {} : { rerank }),
+      });
+      lists.push(result.passages);
+    }
+    let passages: Retrieved[];
+    if (lists.length <= 1) passages = lists[0] ?? [];
+    else {
+      const byId = new Map(lists.flat().map((passage) => [passage.chunkId, passage]));
+      passages = reciprocalRankFusion(lists.map((list) => list.map((passage) => passage.chunkId)))
+        .slice(0, limit)
+        .map(({ id, score }) => ({ ...byId.get(id)!, score }));
+    }
+    const names = collections.filter((collection) => textOnly.includes(collection.id)).map((collection) => `“${collection.name}”`);
+    const notice = names.length === 0 ? null : `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no usable embedding model, so ${names.length === 1 ? 'it was' : 'they were'} searched by words only.`;
+    return { passages, mode: textOnly.length === collections.length ? ('text' as const) : ('hybrid' as const), notice, ms: performance.now() - started };
+  };
+
+  return {
+    store,
+    index,
+    queue,
+
+    /** Makes LanceDB agree with SQLite, resumes unfinished documents, starts the folder watchers. */
+    async start() {
+      const report = await recoverKnowledge({ store, index });
+      if (report.notice !== null && report.notice.rebuilt.length > 0) {
+        const message = 'The search index was missing or damaged and has been rebuilt from the saved documents. Search results are complete again.';
+        notices.push(message);
+        appendEvent(db, 'knowledge.index_rebuilt', { keys: report.notice.rebuilt, reason: report.notice.reason });
+        deps.log?.('warn', `${message} (${report.notice.reason})`);
+      }
+      const resume: IngestJob[] = [];
+      for (const id of report.requeue.queued) {
+        const document = store.document(id);
+        resume.push({ collectionId: document.collectionId, path: document.storedPath ?? document.sourcePath, resume: { documentId: id, from: 'queued' } });
+      }
+      for (const id of report.requeue.extracted) {
+        const document = store.document(id);
+        resume.push({ collectionId: document.collectionId, path: document.storedPath ?? document.sourcePath, resume: { documentId: id, from: 'extracted' } });
+      }
+      queue.enqueue(resume);
+      // Copies whose row never got written (a crash between copy and insert) are removed.
+      const referenced = new Set((db.prepare('SELECT stored_path AS path FROM documents WHERE stored_path IS NOT NULL').all() as { path: string }[]).map((row) => path.basename(row.path)));
+      const present = await readdir(documentsDir).catch(() => [] as string[]);
+      for (const name of present) if (!referenced.has(name)) await rm(path.join(documentsDir, name), { force: true });
+      await watch.start();
+      return report;
+    },
+
+    notices: () => [...notices],
+
+    collections: (): CollectionView[] => {
+      const pages = pagesByCollection();
+      return store.listCollections().map((collection) => toView(collection, pages));
+    },
+
+    collectionByName(name: string) {
+      const found = store.listCollections().find((collection) => collection.name.toLowerCase() === name.trim().toLowerCase());
+      if (found === undefined) throw new AppError('not_found', `There is no collection named “${name}”.`);
+      return collectionView(found.id);
+    },
+
+    async createCollection(name: string, embeddingModelId?: string | null) {
+      const chosen = embeddingModelId === undefined ? (listModels(db).find((model) => model.isDefaultEmbedding && model.status === 'ok')?.id ?? null) : embeddingModelId;
+      if (store.listCollections().some((collection) => collection.name.toLowerCase() === name.trim().toLowerCase())) {
+        throw new AppError('bad_request', `A collection named “${name.trim()}” already exists. Choose another name.`);
+      }
+      const space = await embedders.space(chosen);
+      const created = store.createCollection({ name: name.trim(), ...space });
+      deps.onChanged(created.id);
+      return collectionView(created.id);
+    },
+
+    async updateCollection(id: string, patch: { name?: string; embeddingModelId?: string | null }) {
+      const collection = store.collection(id);
+      if (patch.name !== undefined && patch.name.trim() !== collection.name) {
+        if (store.listCollections().some((other) => other.id !== id && other.name.toLowerCase() === patch.name!.trim().toLowerCase())) {
+          throw new AppError('bad_request', `A collection named “${patch.name.trim()}” already exists. Choose another name.`);
+        }
+        store.renameCollection(id, patch.name.trim());
+      }
+      if (patch.embeddingModelId !== undefined && patch.embeddingModelId !== collection.embeddingModelId) {
+        writable(id);
+        if (busyWith(id)) throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before changing its embedding model.');
+        const space = await embedders.space(patch.embeddingModelId);
+        const { previousKey, documentIds } = store.setEmbeddingModel(id, space);
+        await index.deleteDocuments(previousKey, documentIds);
+        reindex(id);
+      }
+      deps.onChanged(id);
+      return collectionView(id);
+    },
+
+    async deleteCollection(id: string) {
+      if (busyWith(id)) throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before deleting it.');
+      for (const folder of store.listWatchedFolders(id)) watch.remove(folder.id);
+      const removed = store.deleteCollection(id);
+      await index.deleteDocuments(removed.embeddingKey, removed.documentIds);
+      for (const stored of removed.storedPaths) await rm(stored, { force: true });
+      deps.onChanged(null);
+    },
+
+    documents: (collectionId: string): DocumentEntry[] => {
+      store.collection(collectionId);
+      return store.listDocuments(collectionId).map((document) => ({
+        id: document.id,
+        collectionId: document.collectionId,
+        name: document.name,
+        sourcePath: document.sourcePath,
+        format: document.format,
+        bytes: document.bytes,
+        pages: document.pageCount,
+        chunks: document.chunkCount,
+        status: document.status,
+        error: document.errorReason === null ? null : { reason: document.errorReason, message: document.errorMessage ?? '' },
+        addedAt: document.addedAt,
+        updatedAt: document.updatedAt,
+      }));
+    },
+
+    /** Queues files and folders (walked); `watchFolder` also keeps the folders watched. */
+    async addPaths(collectionId: string, paths: readonly string[], watchFolder = false) {
+      writable(collectionId);
+      if (watchFolder) {
+        let queued = 0;
+        for (const folder of paths) {
+          if (!(await stat(folder).then((info) => info.isDirectory(), () => false))) continue;
+          const watched = store.listWatchedFolders(collectionId).find((existing) => existing.path === folder) ?? store.addWatchedFolder(collectionId, folder);
+          const before = queue.progress().total;
+          await watch.add(watched);
+          queued += Math.max(0, queue.progress().total - before);
+        }
+        deps.onChanged(collectionId);
+        return { queued, unsupported: [] as string[] };
+      }
+      const { files, unsupported } = await expandPaths(paths);
+      queue.enqueue(files.map((file) => ({ collectionId, path: file })));
+      return { queued: files.length, unsupported };
+    },
+
+    async removeDocument(id: string) {
+      const document = store.document(id);
+      writable(document.collectionId);
+      if (document.status !== 'indexed' && document.status !== 'failed' && queue.progress().active) {
+        throw new AppError('busy', 'This document is still being added. Wait for it, or cancel, before removing it.');
+      }
+      await removeDocument(id);
+    },
+
+    unwatch(id: string) {
+      watch.remove(id);
+      const folder = store.listWatchedFolders().find((candidate) => candidate.id === id);
+      store.removeWatchedFolder(id);
+      deps.onChanged(folder?.collectionId ?? null);
+    },
+
+    async search(request: SearchRequest): Promise<SearchResult> {
+      const found = await search(request);
+      const formats = new Map<string, string>();
+      return { mode: found.mode, passages: found.passages.map((passage) => toPassage(passage, formats)), notice: found.notice, ms: found.ms };
+    },
+
+    /** For chat: passages that fit the budget, numbered in order, and whether any is relevant enough to answer from. */
+    async retrieveForChat(query: string, collectionIds: readonly string[], budgetTokens: number) {
+      const existing = collectionIds.filter((id) => store.listCollections().some((collection) => collection.id === id));
+      if (existing.length === 0) return { passages: [] as Passage[], mode: 'text' as const, relevant: false, notice: null };
+      const found = await search({ query, collectionIds: existing, limit: 8 });
+      const kept = budgetPassages(found.passages, budgetTokens);
+      const relevant = kept.some((passage) => passage.ranks.text !== null || (passage.rerankScore ?? 0) >= RELEVANT_RERANK_SCORE);
+      const formats = new Map<string, string>();
+      return { passages: kept.map((passage) => toPassage(passage, formats)), mode: found.mode, relevant, notice: found.notice };
+    },
+
+    async view(documentId: string): Promise<DocumentView> {
+      const document = store.document(documentId);
+      let pdfBase64: string | null = null;
+      if (document.format === 'pdf' && document.storedPath !== null) {
+        const info = await stat(document.storedPath).catch(() => null);
+        if (info !== null && info.size <= MAX_VIEW_PDF_BYTES) pdfBase64 = (await readFile(document.storedPath)).toString('base64');
+      }
+      return {
+        documentId,
+        name: document.name,
+        format: document.format,
+        pages: document.pageCount,
+        pdfBase64,
+        chunks: store.chunksForDocument(documentId).map((chunk) => ({ id: chunk.id, text: chunk.text, page: chunk.page, headingPath: [...chunk.headingPath] })),
+      };
+    },
+
+    idle: () => queue.idle(),
+
+    async close() {
+      watch.close();
+      await queue.close();
+    },
+  };
+}
+
+export type KnowledgeService = Awaited<ReturnType<typeof createKnowledgeService>>;

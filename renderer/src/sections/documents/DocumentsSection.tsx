@@ -1,0 +1,407 @@
+import { AlertTriangle, Eye, FileText, FileUp, FolderOpen, FolderSync, Library, Pencil, Plus, Search, Trash2, X } from 'lucide-react';
+import { useEffect, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Collection, DocumentEntry } from '../../../../electron/common/contract/knowledge.ts';
+import { Dialog } from '../../components/Dialog.tsx';
+import { EmptyState } from '../../components/EmptyState.tsx';
+import { Snippet } from '../../components/Snippet.tsx';
+import { formatBytes } from '../../format.ts';
+import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
+import { useModels } from '../../stores/models.ts';
+import { useNavigation } from '../../stores/navigation.ts';
+import { IngestPanel } from './IngestPanel.tsx';
+
+function NewCollectionDialog({ open, onOpenChange }: { readonly open: boolean; onOpenChange(open: boolean): void }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const models = useModels((state) => state.models);
+  const embedders = models.filter((model) => model.role === 'embedding' && model.status === 'ok');
+  const fallback = embedders.find((model) => model.isDefaultEmbedding)?.id ?? embedders[0]?.id ?? '';
+  const [name, setName] = useState('');
+  const [model, setModel] = useState<string | null>(null);
+  const createCollection = useKnowledge((state) => state.createCollection);
+  const chosen = model ?? fallback;
+  return (
+    <Dialog open={open} onOpenChange={onOpenChange} title={t('documents.newTitle')} description={t('documents.newHint')}>
+      <form
+        className="form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (name.trim() === '') return;
+          void createCollection(name.trim(), chosen === '' ? null : chosen).then((created) => {
+            if (created) {
+              setName('');
+              onOpenChange(false);
+            }
+          });
+        }}
+      >
+        <label className="field" htmlFor={`${id}-name`}>
+          <span className="field__label">{t('documents.name')}</span>
+          <input id={`${id}-name`} className="input" value={name} maxLength={200} autoFocus onChange={(event) => setName(event.target.value)} />
+        </label>
+        <label className="field" htmlFor={`${id}-model`}>
+          <span className="field__label">{t('documents.embeddingModel')}</span>
+          <select id={`${id}-model`} className="select" value={chosen} onChange={(event) => setModel(event.target.value)}>
+            <option value="">{t('documents.textOnly')}</option>
+            {embedders.map((entry) => (
+              <option key={entry.id} value={entry.id}>
+                {entry.displayName}
+              </option>
+            ))}
+          </select>
+          <span className="field__hint">{embedders.length === 0 ? t('documents.noEmbedders') : t('documents.embeddingHint')}</span>
+        </label>
+        <div className="form-actions">
+          <button type="submit" className="button button--primary" disabled={name.trim() === ''}>
+            {t('documents.create')}
+          </button>
+          <button type="button" className="button" onClick={() => onOpenChange(false)}>
+            {t('common.cancel')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function CollectionList({ onNew }: { onNew(): void }) {
+  const { t } = useTranslation();
+  const collections = useKnowledge((state) => state.collections);
+  const selectedId = useKnowledge((state) => state.selectedId);
+  const select = useKnowledge((state) => state.select);
+  return (
+    <aside className="conversations" aria-label={t('documents.collections')}>
+      <div className="conversations__top">
+        <h1 className="section__title">{t('documents.title')}</h1>
+        <button type="button" className="button button--primary" onClick={onNew}>
+          <Plus size={14} aria-hidden="true" />
+          {t('documents.newCollection')}
+        </button>
+      </div>
+      <ul className="conversations__list" data-testid="collection-list">
+        {collections.map((collection) => (
+          <li key={collection.id} className={collection.id === selectedId ? 'conversation conversation--selected' : 'conversation'}>
+            <button type="button" className="conversation__open" aria-current={collection.id === selectedId ? 'true' : undefined} onClick={() => void select(collection.id)}>
+              <span className="conversation__title">{collection.name}</span>
+              <span className="conversation__preview muted">
+                {t('documents.counts', { count: collection.documents, pages: collection.pages })}
+                {collection.search === 'text' ? ` · ${t('documents.textOnlyShort')}` : ''}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}
+
+function StatusCell({ document }: { readonly document: DocumentEntry }) {
+  const { t } = useTranslation();
+  if (document.status === 'failed') {
+    return (
+      <span className="check-status check-status--fail">
+        <AlertTriangle size={14} aria-hidden="true" />
+        {t('documents.statuses.failed')}
+      </span>
+    );
+  }
+  return <span className={document.status === 'indexed' ? undefined : 'muted'}>{t(`documents.statuses.${document.status}`)}</span>;
+}
+
+function DocumentsTable({ documents, readOnly }: { readonly documents: readonly DocumentEntry[]; readonly readOnly: boolean }) {
+  const { t } = useTranslation();
+  const { removeDocument, openViewer } = useKnowledge.getState();
+  return (
+    <table className="table table--documents" data-testid="documents-table">
+      <thead>
+        <tr>
+          <th scope="col">{t('documents.columns.name')}</th>
+          <th scope="col">{t('documents.columns.status')}</th>
+          <th scope="col">{t('documents.columns.pages')}</th>
+          <th scope="col">{t('documents.columns.chunks')}</th>
+          <th scope="col">{t('documents.columns.size')}</th>
+          <th scope="col">
+            <span className="visually-hidden">{t('documents.columns.actions')}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {documents.map((document) => (
+          <tr key={document.id} data-document={document.name} data-status={document.status}>
+            <td className="table__name">
+              <span title={document.sourcePath}>{document.name}</span>
+              {document.error === null ? null : (
+                <span className="table__error" role="note">
+                  {document.error.message}
+                </span>
+              )}
+            </td>
+            <td>
+              <StatusCell document={document} />
+            </td>
+            <td>{document.pages ?? '—'}</td>
+            <td>{document.chunks}</td>
+            <td>{formatBytes(document.bytes)}</td>
+            <td className="table__actions">
+              {document.status === 'indexed' ? (
+                <button type="button" className="button button--ghost button--icon button--small" onClick={() => void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null })} aria-label={t('documents.open', { name: document.name })} title={t('documents.openShort')}>
+                  <Eye size={14} aria-hidden="true" />
+                </button>
+              ) : null}
+              {readOnly ? null : (
+                <button type="button" className="button button--ghost button--icon button--small" onClick={() => void removeDocument(document.id)} aria-label={t('documents.remove', { name: document.name })} title={t('documents.removeShort')}>
+                  <Trash2 size={14} aria-hidden="true" />
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function SearchBox() {
+  const { t } = useTranslation();
+  const query = useKnowledge((state) => state.query);
+  const results = useKnowledge((state) => state.results);
+  const searching = useKnowledge((state) => state.searching);
+  const { setQuery, search, openViewer } = useKnowledge.getState();
+  return (
+    <section className="kb-search">
+      <form
+        className="kb-search__form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void search();
+        }}
+      >
+        <label className="search search--full">
+          <Search size={14} aria-hidden="true" />
+          <input className="search__input" type="search" placeholder={t('documents.searchPlaceholder')} aria-label={t('documents.searchLabel')} value={query} onChange={(event) => setQuery(event.target.value)} />
+        </label>
+        <button type="submit" className="button" disabled={query.trim() === '' || searching}>
+          {t('documents.searchButton')}
+        </button>
+      </form>
+      {results === null ? null : (
+        <>
+          <p className="muted kb-search__meta" data-testid="search-meta">
+            {t(results.mode === 'hybrid' ? 'documents.resultsHybrid' : 'documents.resultsText', { count: results.passages.length, ms: Math.round(results.ms) })}
+            {results.notice === null ? '' : ` ${results.notice}`}
+          </p>
+          <ol className="results" data-testid="search-results">
+            {results.passages.map((passage) => (
+              <li key={passage.chunkId} className="result">
+                <button type="button" className="result__open" onClick={() => void openViewer(targetOf(passage))}>
+                  <span className="result__title">
+                    <FileText size={14} aria-hidden="true" />
+                    {passage.documentName}
+                    {passage.page === null ? null : <span className="badge">{t('documents.page', { page: passage.page })}</span>}
+                    <span className="muted result__score">{passage.score.toFixed(3)}</span>
+                  </span>
+                  {passage.headingPath.length === 0 ? null : <span className="muted result__path">{passage.headingPath.join(' › ')}</span>}
+                  <Snippet passage={passage} />
+                </button>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
+
+function CollectionView({ collection }: { readonly collection: Collection }) {
+  const { t } = useTranslation();
+  const documents = useKnowledge((state) => state.documents);
+  const models = useModels((state) => state.models);
+  const openSection = useNavigation((state) => state.open);
+  const { add, rename, setEmbeddingModel, removeCollection, unwatch } = useKnowledge.getState();
+  const [renaming, setRenaming] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const embedders = models.filter((model) => model.role === 'embedding' && model.status === 'ok');
+  useEffect(() => setRenaming(false), [collection.id]);
+  return (
+    <>
+      <header className="chat__header">
+        {renaming ? (
+          <form
+            className="rename chat__title"
+            onSubmit={(event) => {
+              event.preventDefault();
+              const name = new FormData(event.currentTarget).get('name');
+              if (typeof name === 'string' && name.trim() !== '') void rename(collection.id, name.trim()).then((done) => done && setRenaming(false));
+            }}
+          >
+            <input name="name" className="input" aria-label={t('documents.newName')} defaultValue={collection.name} maxLength={200} autoFocus onKeyDown={(event) => event.key === 'Escape' && setRenaming(false)} />
+            <button type="submit" className="button button--primary">
+              {t('models.details.saveName')}
+            </button>
+          </form>
+        ) : (
+          <>
+            <h2 className="section__title chat__title" title={collection.name}>
+              {collection.name}
+            </h2>
+            {collection.readOnly ? <span className="badge">{t('documents.readOnly')}</span> : null}
+            <button type="button" className="button button--ghost button--icon" onClick={() => setRenaming(true)} aria-label={t('documents.rename')} title={t('documents.rename')}>
+              <Pencil size={14} aria-hidden="true" />
+            </button>
+          </>
+        )}
+        <select className="select select--small" aria-label={t('documents.embeddingModel')} value={collection.embeddingModelId ?? ''} disabled={collection.readOnly} onChange={(event) => void setEmbeddingModel(collection.id, event.target.value === '' ? null : event.target.value)}>
+          <option value="">{t('documents.textOnly')}</option>
+          {embedders.map((model) => (
+            <option key={model.id} value={model.id}>
+              {model.displayName}
+            </option>
+          ))}
+          {collection.embeddingModelId !== null && !embedders.some((model) => model.id === collection.embeddingModelId) ? <option value={collection.embeddingModelId}>{collection.embeddingModelName ?? t('documents.missingModel')}</option> : null}
+        </select>
+        <button type="button" className="button button--ghost" onClick={() => setConfirmDelete(true)}>
+          <Trash2 size={14} aria-hidden="true" />
+          {t('documents.deleteCollection')}
+        </button>
+      </header>
+      {collection.search === 'text' ? (
+        <p className="notice notice--info chat__notice" role="note" data-testid="text-only-notice">
+          {t(collection.embeddingModelId === null ? 'documents.textOnlyNotice' : 'documents.missingModelNotice')}{' '}
+          <button type="button" className="button button--link" onClick={() => openSection('models')}>
+            {t('documents.toModels')}
+          </button>
+        </p>
+      ) : null}
+      {collection.readOnly ? null : (
+        <div className="toolbar">
+          <button type="button" className="button button--primary" onClick={() => void add('files')}>
+            <FileUp size={14} aria-hidden="true" />
+            {t('documents.addFiles')}
+          </button>
+          <button type="button" className="button" onClick={() => void add('folder')}>
+            <FolderOpen size={14} aria-hidden="true" />
+            {t('documents.addFolder')}
+          </button>
+          <button type="button" className="button" onClick={() => void add('folder', true)}>
+            <FolderSync size={14} aria-hidden="true" />
+            {t('documents.watchFolder')}
+          </button>
+          <span className="muted toolbar__hint">{t('documents.dropHint')}</span>
+        </div>
+      )}
+      {collection.watched.length === 0 ? null : (
+        <ul className="watched" aria-label={t('documents.watched')}>
+          {collection.watched.map((folder) => (
+            <li key={folder.id} className="watched__item">
+              <FolderSync size={12} aria-hidden="true" />
+              <span title={folder.path}>{folder.path}</span>
+              <button type="button" className="button button--ghost button--icon button--small" onClick={() => void unwatch(folder.id)} aria-label={t('documents.unwatch', { path: folder.path })} title={t('documents.unwatchShort')}>
+                <X size={12} aria-hidden="true" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="documents__body">
+        {documents.length === 0 ? (
+          <EmptyState icon={FileText} title={t('documents.noDocumentsTitle')} body={t('documents.noDocumentsBody')} />
+        ) : (
+          <>
+            <SearchBox />
+            <DocumentsTable documents={documents} readOnly={collection.readOnly} />
+          </>
+        )}
+      </div>
+      <Dialog open={confirmDelete} onOpenChange={setConfirmDelete} title={t('documents.deleteTitle', { name: collection.name })} description={t('documents.deleteBody', { count: collection.documents })}>
+        <div className="form-actions">
+          <button
+            type="button"
+            className="button button--danger"
+            onClick={() => {
+              setConfirmDelete(false);
+              void removeCollection(collection.id);
+            }}
+          >
+            {t('documents.deleteConfirm')}
+          </button>
+          <button type="button" className="button" onClick={() => setConfirmDelete(false)}>
+            {t('common.cancel')}
+          </button>
+        </div>
+      </Dialog>
+    </>
+  );
+}
+
+export function DocumentsSection() {
+  const { t } = useTranslation();
+  const collections = useKnowledge((state) => state.collections);
+  const listed = useKnowledge((state) => state.listed);
+  const notices = useKnowledge((state) => state.notices);
+  const selectedId = useKnowledge((state) => state.selectedId);
+  const progress = useKnowledge((state) => state.progress);
+  const error = useKnowledge((state) => state.error);
+  const { refresh, add, dismissError } = useKnowledge.getState();
+  const [creating, setCreating] = useState(false);
+  const [dragging, setDragging] = useState(false);
+  const selected = collections.find((collection) => collection.id === selectedId) ?? null;
+
+  useEffect(() => {
+    void refresh();
+    void useModels.getState().refresh();
+  }, [refresh]);
+
+  return (
+    <section
+      className={dragging ? 'section section--chat section--drop' : 'section section--chat'}
+      data-testid="documents-drop-zone"
+      onDragOver={(event) => {
+        if (selected === null || selected.readOnly || ![...event.dataTransfer.types].includes('Files')) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setDragging(false);
+      }}
+      onDrop={(event) => {
+        event.preventDefault();
+        setDragging(false);
+        // The preload has already handed the paths to the main process; ask it to add them.
+        if (selected !== null && !selected.readOnly) void add('dropped');
+      }}
+    >
+      <div className="chat">
+        <CollectionList onNew={() => setCreating(true)} />
+        <div className="chat__main">
+          {notices.map((notice) => (
+            <p key={notice} className="notice notice--warning chat__notice" role="status">
+              {notice}
+            </p>
+          ))}
+          {error === null ? null : (
+            <p className="notice notice--danger chat__notice" role="alert">
+              {error.message}
+              <button type="button" className="button button--ghost button--icon button--small" onClick={dismissError} aria-label={t('common.close')}>
+                <X size={12} aria-hidden="true" />
+              </button>
+            </p>
+          )}
+          {progress === null ? null : <IngestPanel progress={progress} />}
+          {selected !== null ? (
+            <CollectionView collection={selected} />
+          ) : listed ? (
+            <EmptyState icon={Library} title={t('documents.emptyTitle')} body={t('documents.emptyBody')}>
+              <button type="button" className="button button--primary" onClick={() => setCreating(true)}>
+                <Plus size={14} aria-hidden="true" />
+                {t('documents.newCollection')}
+              </button>
+            </EmptyState>
+          ) : null}
+        </div>
+      </div>
+      <NewCollectionDialog open={creating} onOpenChange={setCreating} />
+    </section>
+  );
+}
