@@ -7,6 +7,7 @@ import { UsageError, type Command, type CommandValues, type OptionSpec } from '.
 import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
 import { ggufCheck } from './gguf-check.ts';
+import { knowledgeAsk, knowledgeCollections, knowledgeCreate, knowledgeIngest, knowledgeSearch } from './knowledge.ts';
 import { modelsImport, modelsInspect, modelsList, modelsRemove, modelsVerify } from './models.ts';
 import { consoleOutput } from './output.ts';
 import { generate, runtimeInfo } from './runtime-commands.ts';
@@ -23,7 +24,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'models remove': modelsRemove,
   generate,
   chat,
+  'knowledge collections': knowledgeCollections,
+  'knowledge create': knowledgeCreate,
+  'knowledge ingest': knowledgeIngest,
+  'knowledge search': knowledgeSearch,
+  'knowledge ask': knowledgeAsk,
 };
+
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
 
 const GLOBAL_OPTIONS: OptionSpec = {
   'data-dir': { type: 'string' },
@@ -39,7 +47,7 @@ network connection.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(14)} ${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)}  ${command.summary}`)
   .join('\n')}
 
 Options (every command):
@@ -64,8 +72,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const found = findCommand(argv);
   if (found === null) {
     let values;
+    let positionals;
     try {
-      values = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, allowPositionals: true, strict: true }).values;
+      ({ values, positionals } = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, allowPositionals: true, strict: true }));
     } catch (error) {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${GLOBAL_HELP}\n`);
       return EXIT.usage;
@@ -75,7 +84,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       output.out(values.json === true ? JSON.stringify({ version: product.version }) : product.version);
       return EXIT.ok;
     }
-    const [name] = argv.filter((arg) => arg[0] !== '-');
+    // parseArgs's positionals, not every word without a dash: an option's value (--data-dir DIR) is not a command.
+    const [name] = positionals;
     if (name !== undefined) {
       output.err(`Unknown command "${name}". Run "soberana --help" for the list.`);
       return EXIT.usage;
