@@ -11,7 +11,7 @@ import type { TokenCounter } from './types.ts';
 // sha256 names it, so two collections on the same model share one table), a token counter
 // for sizing chunks, and batched embedding through the inference process.
 
-export type EmbedderEngine = Pick<RuntimeEngine, 'embed' | 'embeddingInfo' | 'countTokens' | 'rank' | 'hardware'>;
+export type EmbedderEngine = Pick<RuntimeEngine, 'embed' | 'embeddingInfo' | 'countTokens' | 'rank' | 'hardware' | 'state' | 'start'>;
 
 /** Texts per message to the inference process: large enough to amortize the round trip, small enough to report progress. */
 export const EMBED_BATCH = 64;
@@ -38,6 +38,8 @@ export interface EmbedderDeps {
 
 export function createEmbedders(deps: EmbedderDeps) {
   const threads = async () => {
+    // Documents resumed at start-up may need the inference process before the host has started it.
+    if (deps.engine.state().status === 'stopped') await deps.engine.start();
     const wanted = deps.settings().threads;
     return wanted === 'auto' ? (await deps.engine.hardware()).cpuCores : wanted;
   };
@@ -55,7 +57,8 @@ export function createEmbedders(deps: EmbedderDeps) {
   const space = async (modelId: string | null): Promise<EmbeddingSpace> => {
     if (modelId === null) return { embeddingModelId: null, embeddingKey: FTS_ONLY_KEY, dimensions: null };
     const { model, file } = modelFile(modelId);
-    const info = await deps.engine.embeddingInfo(file, await threads());
+    const count = await threads();
+    const info = await deps.engine.embeddingInfo(file, count);
     return { embeddingModelId: model.id, embeddingKey: model.sha256, dimensions: info.dimensions };
   };
 

@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { DocumentFormat } from './types.ts';
 
 // Which files on disk are documents, and walking folders for them.
 
@@ -8,6 +9,27 @@ const EXTENSIONS = new Set(['.pdf', '.docx', '.html', '.htm', '.xhtml', '.md', '
 /** Walks are bounded: a watched folder pointed at a whole drive must not stall the app. */
 export const MAX_FOLDER_FILES = 20_000;
 const MAX_DEPTH = 32;
+
+const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
+  '.pdf': 'pdf',
+  '.docx': 'docx',
+  '.html': 'html',
+  '.htm': 'html',
+  '.xhtml': 'html',
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.txt': 'text',
+  '.text': 'text',
+  '.csv': 'csv',
+  '.pptx': 'pptx',
+  '.odt': 'odt',
+  '.epub': 'epub',
+};
+
+/** The format a file's name suggests; its bytes decide when it is read. */
+export function formatByName(name: string): DocumentFormat {
+  return FORMAT_BY_EXTENSION[path.extname(name).toLowerCase()] ?? 'text';
+}
 
 export function isDocumentName(name: string): boolean {
   return !path.basename(name).startsWith('.') && !path.basename(name).startsWith('~$') && EXTENSIONS.has(path.extname(name).toLowerCase());

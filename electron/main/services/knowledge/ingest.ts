@@ -197,8 +197,8 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
 
   /** Stage one: hash, skip if unchanged, copy, extract in the worker, chunk, journal `extracted`. */
   const prepare = async (job: IngestJob, entry: MutableFile, signal: AbortSignal): Promise<Prepared> => {
-    let document: KnowledgeDocument | null = null;
-    let created = false;
+    let document: KnowledgeDocument | null = job.resume === undefined ? null : store.document(job.resume.documentId);
+    let created = document !== null && document.sha256 === '';
     const base = { job, entry, embedder: null, pages: 0 };
     try {
       const collection = store.collection(job.collectionId);
@@ -210,28 +210,32 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       }
       set(entry, { state: 'extracting', progress: 0.05 });
       let storedPath: string;
-      if (job.resume?.from === 'queued') {
-        document = store.document(job.resume.documentId);
-        storedPath = document.storedPath ?? document.sourcePath;
+      const resumed = job.resume?.from === 'queued' ? store.document(job.resume.documentId) : null;
+      if (resumed !== null && resumed.storedPath !== null) {
+        document = resumed;
+        storedPath = resumed.storedPath;
       } else {
-        const sha256 = await hashFile(job.path, signal);
-        const existing = store.findDocument(job.collectionId, job.path);
+        const source = resumed?.sourcePath ?? job.path;
+        const sha256 = await hashFile(source, signal);
+        // A row registered when the file was queued (no hash yet) is this run's own: undone on cancel.
+        const existing = resumed ?? store.findDocument(job.collectionId, source);
+        const registered = existing !== null && existing.sha256 === '';
         if (existing !== null && existing.sha256 === sha256 && existing.status === 'indexed') {
           set(entry, { state: 'skipped', progress: 1, pages: existing.pageCount });
           return { ...base, document: existing, outcome: 'skipped', created: false };
         }
-        const head = await readHead(job.path);
-        const format = detectFormat(path.basename(job.path), head);
+        const head = await readHead(source);
+        const format = detectFormat(path.basename(source), head);
         if (format === null) throw new DocumentError('unsupported', 'This is not a document Soberana can read. It reads PDF, Word (.docx), HTML, Markdown, text and CSV files.');
         await mkdir(deps.documentsDir, { recursive: true });
-        storedPath = path.join(deps.documentsDir, `${sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${path.extname(job.path).toLowerCase().slice(0, 12)}`);
-        await copyFile(job.path, storedPath);
+        storedPath = path.join(deps.documentsDir, `${sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${path.extname(source).toLowerCase().slice(0, 12)}`);
+        await copyFile(source, storedPath);
         const previousCopy = existing?.storedPath ?? null;
-        created = existing === null;
+        created = existing === null || registered;
         document = store.addDocument({
           collectionId: job.collectionId,
-          name: path.basename(job.path),
-          sourcePath: job.path,
+          name: path.basename(source),
+          sourcePath: source,
           storedPath,
           format,
           bytes: (await stat(storedPath)).size,
@@ -380,7 +384,15 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     },
     cancel() {
       const dropped = queue.splice(0);
-      for (const { entry } of dropped) entry.state = 'cancelled';
+      for (const { job, entry } of dropped) {
+        entry.state = 'cancelled';
+        // Rows registered for files that were never started go with them.
+        if (job.resume?.from === 'queued') {
+          const document = store.document(job.resume.documentId);
+          if (document.sha256 === '' && document.storedPath === null) store.deleteDocument(document.id);
+        }
+      }
+      if (dropped.length > 0) deps.onChanged(null);
       const inFlight = files.filter((file) => file.state === 'extracting' || file.state === 'embedding' || file.state === 'indexing').length;
       controller.abort();
       emitNow();

@@ -85,7 +85,8 @@ export async function retrieve(options: RetrieveOptions): Promise<{ passages: Pa
   ]);
   const vectorIds = vectorHits.map((hit) => hit.chunkId);
   const textIds = textHits.map((hit) => hit.chunkId);
-  let fused = reciprocalRankFusion([vectorIds, textIds]);
+  // Text first: on a tie (one list's top hit against the other's), the passage that holds the query's words wins.
+  let fused = reciprocalRankFusion([textIds, vectorIds]);
 
   // Join before reranking, so that the reranker reads the text SQLite holds and stale rows are gone.
   const records = new Map(options.store.chunksByIds(fused.slice(0, candidates).map((entry) => entry.id)).map((record) => [record.id, record]));

@@ -6,10 +6,10 @@ import { getModel, listModels } from '../models/index.ts';
 import type { RuntimeEngine } from '../runtime/engine.ts';
 import { appendEvent } from '../storage/events.ts';
 import type { VectorStore } from '../storage/lance.ts';
-import type { Database } from '../storage/sqlite.ts';
+import { transaction, type Database } from '../storage/sqlite.ts';
 import { createEmbedders, type Embedder } from './embedder.ts';
-import { expandPaths } from './files.ts';
-import { createIngestQueue, type Extractor, type IngestJob } from './ingest.ts';
+import { expandPaths, formatByName } from './files.ts';
+import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestJob } from './ingest.ts';
 import { createKnowledgeIndex } from './lance-index.ts';
 import { recoverKnowledge } from './recover.ts';
 import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieve.ts';
@@ -22,7 +22,7 @@ import { createFolderWatch } from './watch.ts';
 export interface KnowledgeServiceDeps {
   readonly db: Database;
   readonly dataDir: string;
-  readonly engine: Pick<RuntimeEngine, 'embed' | 'embeddingInfo' | 'countTokens' | 'rank' | 'hardware'>;
+  readonly engine: Pick<RuntimeEngine, 'embed' | 'embeddingInfo' | 'countTokens' | 'rank' | 'hardware' | 'state' | 'start'>;
   readonly settings: () => RuntimeSettings;
   readonly vectors: VectorStore;
   readonly extractor: Extractor;
@@ -77,9 +77,23 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     deps.onChanged(document.collectionId);
   };
 
+  /**
+   * New files get a `queued` row before any work starts, so a crash mid-run leaves the rest
+   * of the list in the journal and the next start resumes it. Files already in the
+   * collection keep their indexed row until their new content is ready.
+   */
+  const register = (collectionId: string, files: readonly string[]): IngestJob[] =>
+    transaction(db, () =>
+      files.map((file) => {
+        if (store.findDocument(collectionId, file) !== null) return { collectionId, path: file };
+        const document = store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: formatByName(file), bytes: 0, sha256: '' });
+        return { collectionId, path: file, resume: { documentId: document.id, from: 'queued' as const } };
+      }),
+    );
+
   const watch = createFolderWatch({
     store,
-    enqueue: (jobs) => queue.enqueue(jobs),
+    enqueue: (jobs) => queue.enqueue(register(jobs[0]?.collectionId ?? '', jobs.map((job) => job.path))),
     removeDocument,
     ...(deps.log === undefined ? {} : { log: deps.log }),
     ...(deps.watchDebounceMs === undefined ? {} : { debounceMs: deps.watchDebounceMs }),
@@ -105,7 +119,15 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
   const pagesByCollection = () =>
     new Map(
-      (db.prepare("SELECT collection_id AS id, sum(coalesce(page_count, 1)) AS pages FROM documents WHERE status = 'indexed' GROUP BY collection_id").all() as { id: string; pages: number }[]).map((row) => [row.id, Number(row.pages)]),
+      // Unpaged documents count a page per CHARS_PER_PAGE characters, as ingestion's pages/s does.
+      (
+        db
+          .prepare(
+            `SELECT d.collection_id AS id, sum(coalesce(d.page_count, max(1, (SELECT (sum(length(c.text)) + ${CHARS_PER_PAGE - 1}) / ${CHARS_PER_PAGE} FROM chunks c WHERE c.document_id = d.id)))) AS pages
+             FROM documents d WHERE d.status = 'indexed' GROUP BY d.collection_id`,
+          )
+          .all() as { id: string; pages: number }[]
+      ).map((row) => [row.id, Number(row.pages)]),
     );
 
   const toView = (collection: CollectionSummary, pages: Map<string, number>): CollectionView => ({
@@ -195,9 +217,12 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     const rerank = await reranker();
     const lists: Retrieved[][] = [];
     let textOnly: string[] = [];
+    let missingModel: string[] = [];
     for (const [key, group] of groups) {
       const embedder: Embedder | null = await embedders.forModel(group.modelId);
       if (embedder === null) textOnly = [...textOnly, ...group.ids];
+      // Words only by choice needs no notice; words only because the model is gone does.
+      if (embedder === null && group.modelId !== null) missingModel = [...missingModel, ...group.ids];
       const vector = embedder === null ? null : ((await embedder.embed([request.query]))[0] ?? null);
       const result = await retrieve({
         index,
@@ -220,7 +245,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         .slice(0, limit)
         .map(({ id, score }) => ({ ...byId.get(id)!, score }));
     }
-    const names = collections.filter((collection) => textOnly.includes(collection.id)).map((collection) => `“${collection.name}”`);
+    const names = collections.filter((collection) => missingModel.includes(collection.id)).map((collection) => `“${collection.name}”`);
     const notice = names.length === 0 ? null : `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no usable embedding model, so ${names.length === 1 ? 'it was' : 'they were'} searched by words only.`;
     return { passages, mode: textOnly.length === collections.length ? ('text' as const) : ('hybrid' as const), notice, ms: performance.now() - started };
   };
@@ -344,7 +369,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         return { queued, unsupported: [] as string[] };
       }
       const { files, unsupported } = await expandPaths(paths);
-      queue.enqueue(files.map((file) => ({ collectionId, path: file })));
+      queue.enqueue(register(collectionId, files));
       return { queued: files.length, unsupported };
     },
 

@@ -26,18 +26,20 @@ export const VECTOR_COLUMN = 'vector';
 export const TEXT_COLUMN = 'text';
 
 /**
- * Below this many rows a filtered exact scan answers within the latency goal (p50 ≤ 20 ms)
- * and gives perfect recall, so no index is built. Measured at 384 dimensions: 10k rows,
- * filter on one or two of five collections: p50 14 ms; 100k: p50 ~100 ms. Exact-scan cost
- * grows with rows × dimension, so the limit is scaled for other dimensions.
+ * Below this many rows × dimensions an exact (flat) scan answers within the latency goal
+ * (p50 ≤ 20 ms) with perfect recall, so no index is built. Flat-scan cost grows with
+ * rows × dimension; measured at 384 dimensions with the collection bitmap index: 10k rows,
+ * filter on one or two of five collections p50 10 ms, but unfiltered (a collection that holds
+ * every row) p50 33 ms; 100k rows filtered p50 80 ms. 2M elements is about 5.2k rows at 384
+ * dimensions, 2.6k at 768: fast whatever share of the table the filter keeps.
  */
-export const FLAT_MAX_ROWS_384 = 10_000;
+export const FLAT_MAX_ELEMENTS = 2_000_000;
 
 /** IVF partitions hold about this many rows each (lance's own default is √rows). */
 const ROWS_PER_PARTITION = 1_000;
 
 export function flatMaxRows(dimensions: number): number {
-  return Math.max(2_000, Math.round((FLAT_MAX_ROWS_384 * 384) / Math.max(1, dimensions)));
+  return Math.floor(FLAT_MAX_ELEMENTS / Math.max(1, dimensions));
 }
 
 /** The largest divisor of `dimensions` that is at most `dimensions / 8` (8 dimensions per PQ sub-vector). */
@@ -55,8 +57,15 @@ export function vectorIndexPlan(rows: number, dimensions: number): VectorIndexPl
   return {
     create: {
       kind: 'ivf_pq',
-      options: { numPartitions, numSubVectors: subVectors(dimensions), distanceType: 'cosine' },
+      // PQ with 8 dimensions per sub-vector (48 at 384): with the exact re-ranking below,
+      // recall@10 0.985 at 1M. k-means with 20 iterations over 128 samples per partition
+      // instead of 50 × 256: the build is the slow part (1M × 384 on 2 cores, defaults:
+      // 294 s), and the re-ranking hides the coarser centroids.
+      options: { numPartitions, numSubVectors: subVectors(dimensions), distanceType: 'cosine', maxIterations: 20, sampleRate: 128 },
     },
+    // nprobes 20: partitions searched; refineFactor 10: re-rank 10 × limit PQ candidates with
+    // the full vectors. At 1M × 384, filtered: p50 8.7 ms, recall@10 0.985 (without the
+    // re-ranking: recall 0.69; nprobes 10: 0.962).
     search: { nprobes: 20, refineFactor: 10 },
     distanceType: 'cosine',
   };
@@ -128,6 +137,19 @@ export const FTS_INDEX_OPTIONS: Partial<FtsOptions> = {
   removeStopWords: false,
   withPosition: false,
 };
+
+/** The column every query filters on: the product always searches within collections. */
+export const COLLECTION_COLUMN = 'collection_id';
+
+/**
+ * A bitmap index on collection_id. Every query filters by collection, and lance applies the
+ * filter before the vector or text search (prefilter): without this index that means reading
+ * and comparing collection_id for every row on every query (1M rows: vector p50 34 ms, with
+ * the index 8 ms). Cheap to build (1M rows: under a second); rebuild it with the others.
+ */
+export async function applyCollectionIndex(table: Table): Promise<void> {
+  await table.createIndex(COLLECTION_COLUMN, { config: Index.bitmap(), replace: true });
+}
 
 export async function applyTextIndex(table: Table): Promise<void> {
   await table.createIndex(TEXT_COLUMN, { config: Index.fts(FTS_INDEX_OPTIONS), replace: true });
