@@ -28,7 +28,7 @@ export const en = {
     undo: 'Undo',
     settings: 'Settings',
     exportMarkdown: 'Export as Markdown',
-    exportJson: 'JSON',
+    exportJsonLong: 'Export as JSON',
     message: 'Message',
     placeholder: 'Write a message…',
     composerHint: 'Enter sends · Shift+Enter new line · ↑ edits your last message · Esc stops',

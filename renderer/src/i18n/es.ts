@@ -30,7 +30,7 @@ export const es: Messages = {
     undo: 'Deshacer',
     settings: 'Ajustes',
     exportMarkdown: 'Exportar como Markdown',
-    exportJson: 'JSON',
+    exportJsonLong: 'Exportar como JSON',
     message: 'Mensaje',
     placeholder: 'Escribe un mensaje…',
     composerHint: 'Intro envía · Mayús+Intro nueva línea · ↑ edita tu último mensaje · Esc detiene',

@@ -1,4 +1,4 @@
-import { Download, MessageSquare, Pencil, Pin, PinOff, Plus, Search, Send, SlidersHorizontal, Square, Trash2 } from 'lucide-react';
+import { Download, FileJson, MessageSquare, Pencil, Pin, PinOff, Plus, Search, Send, SlidersHorizontal, Square, Trash2 } from 'lucide-react';
 import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../../components/EmptyState.tsx';
@@ -225,12 +225,12 @@ export function ChatSection() {
                   <SlidersHorizontal size={14} aria-hidden="true" />
                   {t('chat.settings')}
                 </button>
-                <button type="button" className="button button--ghost" onClick={() => void exportAs('markdown')}>
+                {/* Icons with tooltips: the header must leave room for the title. */}
+                <button type="button" className="button button--ghost button--icon" onClick={() => void exportAs('markdown')} aria-label={t('chat.exportMarkdown')} title={t('chat.exportMarkdown')}>
                   <Download size={14} aria-hidden="true" />
-                  {t('chat.exportMarkdown')}
                 </button>
-                <button type="button" className="button button--ghost" onClick={() => void exportAs('json')}>
-                  {t('chat.exportJson')}
+                <button type="button" className="button button--ghost button--icon" onClick={() => void exportAs('json')} aria-label={t('chat.exportJsonLong')} title={t('chat.exportJsonLong')}>
+                  <FileJson size={14} aria-hidden="true" />
                 </button>
               </header>
               {notices.map((notice) => (
