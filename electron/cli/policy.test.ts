@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LoadedPolicy } from '../main/services/policy/index.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = path.join('electron', 'cli', 'soberana.ts');
+const EXAMPLE = path.join(ROOT, 'docs', 'policy.example.json');
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir: string;
+
+function cli(args: readonly string[], policyFile?: string): Run {
+  const env = { ...process.env };
+  delete env.SOBERANA_DATA_DIR;
+  delete env.SOBERANA_POLICY_FILE;
+  if (policyFile !== undefined) env.SOBERANA_POLICY_FILE = policyFile;
+  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', path.join(dir, 'data')], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  if (result.error !== undefined) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-policy-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('soberana policy validate', () => {
+  it('passes the example policy and prints its hash', () => {
+    const run = cli(['policy', 'validate', EXAMPLE]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`ok  ${EXAMPLE}`);
+    expect(run.stdout).toContain(createHash('sha256').update(readFileSync(EXAMPLE)).digest('hex'));
+  });
+
+  it('lists each problem with its path and exits 1', async () => {
+    const file = path.join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ version: 1, models: { alowUnsigned: false }, pii: { prompts: 'mask' } }));
+    const run = cli(['policy', 'validate', file]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`invalid  ${file}`);
+    expect(run.stderr).toContain('  models.alowUnsigned: unknown key (did you mean "allowUnsigned"?)');
+    expect(run.stderr).toMatch(/ {2}pii\.prompts: .*"block"/);
+  });
+
+  it('prints JSON with --json', async () => {
+    const file = path.join(dir, 'bad.json');
+    await writeFile(file, '{"version": 1,');
+    const run = cli(['policy', 'validate', file, '--json']);
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout) as { file: string; ok: boolean; problems: string[] };
+    expect(report).toMatchObject({ file, ok: false });
+    expect(report.problems[0]).toMatch(/^not valid JSON/);
+  });
+
+  it('exits 1 on a file that cannot be read, and 2 without a file', () => {
+    const missing = cli(['policy', 'validate', path.join(dir, 'missing.json')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('cannot be read');
+    expect(cli(['policy', 'validate']).status).toBe(2);
+  });
+});
+
+describe('soberana policy show', () => {
+  it('shows the policy named by SOBERANA_POLICY_FILE, with its source, hash and locks', () => {
+    const run = cli(['policy', 'show', '--json'], EXAMPLE);
+    expect(run.status, run.stderr).toBe(0);
+    const loaded = JSON.parse(run.stdout) as LoadedPolicy;
+    expect(loaded.status).toBe('ok');
+    expect(loaded.source).toEqual({ machine: EXAMPLE, user: null });
+    expect(loaded.hash).toBe(createHash('sha256').update(readFileSync(EXAMPLE)).digest('hex'));
+    expect(loaded.policy.export.allowed).toBe(false);
+    expect(loaded.locked.map((lock) => lock.path)).toEqual(['theme', 'runtime.threads', 'runtime.sampling.maxTokens']);
+  });
+
+  it('prints a readable summary', () => {
+    const run = cli(['policy', 'show', '--policy-file', EXAMPLE]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Policy {2}ok$/m);
+    expect(run.stdout).toContain('contact  it-helpdesk@example.org, ext. 4321');
+    expect(run.stdout).toMatch(/^ {2}models\.allowUnsigned +false$/m);
+    expect(run.stdout).toMatch(/^ {2}runtime\.threads +4 +Managed by your organization’s policy/m);
+  });
+
+  it('says when there is no policy', () => {
+    const run = cli(['policy', 'show', '--json'], path.join(dir, 'none.json'));
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'none', source: { machine: null, user: null }, hash: null });
+  });
+
+  it('reads the user file in the data directory, and shows a broken one as invalid with exit 1', async () => {
+    await mkdir(path.join(dir, 'data'));
+    await writeFile(path.join(dir, 'data', 'policy.json'), JSON.stringify({ version: 1, export: { allowed: 'no' } }));
+    const run = cli(['policy', 'show', '--json'], path.join(dir, 'none.json'));
+    expect(run.status).toBe(1);
+    const loaded = JSON.parse(run.stdout) as LoadedPolicy;
+    expect(loaded.status).toBe('invalid');
+    expect(loaded.source.user).toBe(path.join(dir, 'data', 'policy.json'));
+    expect(loaded.problems).toEqual([expect.stringContaining('export.allowed: ')]);
+    expect(loaded.policy.models.allowUnsigned).toBe(false);
+
+    const human = cli(['policy', 'show'], path.join(dir, 'none.json'));
+    expect(human.status).toBe(1);
+    expect(human.stdout).toContain('INVALID');
+    expect(human.stdout).toContain('Problems');
+  });
+});

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadPolicy, POLICY_FILE_ENV, userPolicyPath, validatePolicyBytes, type EffectivePolicy, type LoadedPolicy } from '../main/services/policy/index.ts';
+import type { Command } from './command.ts';
+import { EXIT } from './exit-codes.ts';
+
+export const policyValidate: Command = {
+  summary: 'Check a policy file before installing it',
+  help: `Usage: soberana policy validate <file> [--json]
+
+Checks a policy file against the schema (docs/policy.md) and prints each problem with
+where it is, e.g. "models.allowedHashes[2]: must be a SHA-256 in hex". Unknown keys are
+errors, so a misspelt rule cannot go unnoticed.
+
+Exit codes: 0 the file is valid, 1 it is not, 2 bad usage, 3 internal error.`,
+  positionals: { min: 1, max: 1 },
+  async run({ positionals, output }) {
+    const file = path.resolve(positionals[0]!);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      const problem = `cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      if (output.json) output.out(JSON.stringify({ file, ok: false, sha256: null, problems: [problem] }, null, 2));
+      else output.err(`invalid  ${file}\n  ${problem}`);
+      return EXIT.problem;
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const result = validatePolicyBytes(bytes);
+    if (output.json) {
+      output.out(JSON.stringify({ file, ok: result.ok, sha256, problems: result.problems }, null, 2));
+    } else if (result.ok) {
+      output.out(`ok  ${file}\n  sha256  ${sha256}`);
+    } else {
+      output.err([`invalid  ${file}`, ...result.problems.map((problem) => `  ${problem}`)].join('\n'));
+    }
+    return result.ok ? EXIT.ok : EXIT.problem;
+  },
+};
+
+export const policyShow: Command = {
+  summary: 'Show the policy in force, where it comes from and its hash',
+  help: `Usage: soberana policy show [--policy-file FILE] [--data-dir DIR] [--json]
+
+Loads the machine policy (the system location, or $${POLICY_FILE_ENV} where none is
+installed there) and the user's <data-dir>/policy.json, as the app does at start, and
+prints the rules in force. A broken file locks the app down; its problems are listed.
+
+Options:
+  --policy-file FILE  Use FILE as the machine policy
+
+Exit codes: 0 a valid policy or none, 1 a policy file is invalid, 2 bad usage, 3 internal error.`,
+  options: { 'policy-file': { type: 'string' } },
+  async run({ values, dataDir, output }) {
+    const machinePath = values['policy-file'];
+    const loaded = await loadPolicy({ ...(typeof machinePath === 'string' ? { machinePath } : {}), userPath: userPolicyPath(dataDir) });
+    output.out(output.json ? JSON.stringify(loaded, null, 2) : describe(loaded));
+    return loaded.status === 'invalid' ? EXIT.problem : EXIT.ok;
+  },
+};
+
+const STATUS_LINE: Record<LoadedPolicy['status'], string> = {
+  none: 'none: no policy file, nothing is restricted',
+  ok: 'ok',
+  invalid: 'INVALID: the app is locked down until the problems below are fixed',
+};
+
+function describe(loaded: LoadedPolicy): string {
+  const lines = [`Policy  ${STATUS_LINE[loaded.status]}`, `  machine  ${loaded.source.machine ?? '(none)'}`];
+  if (loaded.hash !== null) lines.push(`  sha256   ${loaded.hash}`);
+  lines.push(`  user     ${loaded.source.user ?? '(none)'}`);
+  const { description, contact } = loaded.policy;
+  if (description !== null) lines.push(`  about    ${description}`);
+  if (contact !== null) lines.push(`  contact  ${contact}`);
+  if (loaded.problems.length > 0) lines.push('', 'Problems', ...loaded.problems.map((problem) => `  ${problem}`));
+  if (loaded.notes.length > 0) lines.push('', 'Notes', ...loaded.notes.map((note) => `  ${note}`));
+  const rules = ruleLines(loaded.policy);
+  const width = Math.max(...rules.map(([name]) => name.length));
+  lines.push('', 'Rules', ...rules.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`));
+  lines.push('', 'Locked settings');
+  if (loaded.locked.length === 0) lines.push('  (none)');
+  const lockWidth = Math.max(0, ...loaded.locked.map((lock) => lock.path.length));
+  for (const lock of loaded.locked) lines.push(`  ${lock.path.padEnd(lockWidth)}  ${JSON.stringify(lock.value)}  ${lock.reason}`);
+  return lines.join('\n');
+}
+
+function ruleLines(policy: EffectivePolicy): [string, string][] {
+  const list = (items: readonly string[] | null, any: string) => (items === null ? any : items.length === 0 ? 'none' : items.join(', '));
+  const days = (value: number | null) => (value === null ? 'keep' : `${value} days`);
+  return [
+    ['bundles.trustedKeys', list(policy.bundles.trustedKeys?.map((key) => `${key.name} (${key.publicKey})`) ?? null, 'not restricted')],
+    ['bundles.signatureThreshold', String(policy.bundles.signatureThreshold)],
+    ['bundles.allowPolicyUpdates', String(policy.bundles.allowPolicyUpdates)],
+    ['bundles.expiryGraceDays', String(policy.bundles.expiryGraceDays)],
+    ['models.allowedHashes', list(policy.models.allowedHashes, 'any model')],
+    ['models.allowUnsigned', String(policy.models.allowUnsigned)],
+    ['documents.allowIngestion', String(policy.documents.allowIngestion)],
+    ['pii.ingestion', policy.pii.ingestion],
+    ['pii.prompts', policy.pii.prompts],
+    ['audit.level', policy.audit.level],
+    ['retention.conversationDays', days(policy.retention.conversationDays)],
+    ['retention.auditDays', days(policy.retention.auditDays)],
+    ['export.allowed', String(policy.export.allowed)],
+  ];
+}
