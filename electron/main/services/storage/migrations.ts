@@ -250,6 +250,86 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN sources TEXT CHECK (sources IS NULL OR json_valid(sources));
     `,
   },
+  {
+    version: 7,
+    name: 'signed bundles',
+    // One row per installed bundle id (an upgrade replaces it in the same transaction that
+    // registers the new files). bundle_versions is the rollback guard: the highest version
+    // ever installed per id, written only by the installer, never from bundle content, and
+    // kept when a bundle is uninstalled. bundle_trusted_keys is the development-mode trust
+    // store, used only when no policy names trusted keys. path is relative to the data folder.
+    up: `
+      CREATE TABLE bundles (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        publisher TEXT NOT NULL CHECK (length(publisher) = 16),
+        signers TEXT NOT NULL CHECK (json_valid(signers) AND json_type(signers) = 'array'),
+        installed_at TEXT NOT NULL,
+        expires TEXT NOT NULL,
+        manifest TEXT NOT NULL CHECK (json_valid(manifest)),
+        path TEXT NOT NULL UNIQUE
+      );
+      CREATE TABLE bundle_files (
+        bundle_id TEXT NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy')),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        meta TEXT NOT NULL CHECK (json_valid(meta)),
+        PRIMARY KEY (bundle_id, path)
+      );
+      CREATE TABLE bundle_versions (
+        id TEXT PRIMARY KEY,
+        highest_version INTEGER NOT NULL CHECK (highest_version >= 1),
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE bundle_trusted_keys (
+        id TEXT PRIMARY KEY CHECK (length(id) = 16),
+        public_key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+        added_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 8,
+    name: 'tamper-evident audit log',
+    // audit_records is a hash chain: each row's hash covers its fields and the previous
+    // row's hash, so seq is assigned by the writer (no AUTOINCREMENT) and must stay gapless.
+    // audit_checkpoints seals seq ranges with a MAC under a key that is ratcheted forward
+    // and erased afterwards (docs/audit.md). audit_meta is one row: the anchor's public id
+    // and the purge base, i.e. the last purged record's seq and hash, where the chain now starts.
+    up: `
+      CREATE TABLE audit_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        anchor_id TEXT NOT NULL CHECK (length(anchor_id) = 64),
+        created_at TEXT NOT NULL,
+        base_seq INTEGER NOT NULL DEFAULT 0 CHECK (base_seq >= 0),
+        base_hash TEXT NOT NULL CHECK (length(base_hash) = 64),
+        base_period INTEGER
+      );
+      CREATE TABLE audit_records (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        at TEXT NOT NULL,
+        os_user TEXT NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL CHECK (json_valid(data)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL CHECK (length(hash) = 64)
+      );
+      CREATE INDEX audit_records_at ON audit_records (at);
+      CREATE INDEX audit_records_type_at ON audit_records (type, at);
+      CREATE TABLE audit_checkpoints (
+        period INTEGER PRIMARY KEY CHECK (period >= 0),
+        first_seq INTEGER NOT NULL CHECK (first_seq >= 1),
+        last_seq INTEGER NOT NULL CHECK (last_seq >= first_seq),
+        chain_hash TEXT NOT NULL CHECK (length(chain_hash) = 64),
+        mac TEXT NOT NULL CHECK (length(mac) = 64),
+        at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -150,6 +150,23 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     expect(columns(db, 'conversations').slice(13).map((c) => c.name)).toEqual(['knowledge']);
     expect(columns(db, 'messages').slice(12).map((c) => c.name)).toEqual(['sources']);
   },
+  7: (db) => {
+    const names = (table: string) => columns(db, table).map((c) => c.name);
+    expect(names('bundles')).toEqual(['id', 'name', 'version', 'publisher', 'signers', 'installed_at', 'expires', 'manifest', 'path']);
+    expect(names('bundle_files')).toEqual(['bundle_id', 'path', 'kind', 'size', 'sha256', 'meta']);
+    expect(names('bundle_versions')).toEqual(['id', 'highest_version', 'updated_at']);
+    expect(names('bundle_trusted_keys')).toEqual(['id', 'public_key', 'name', 'added_at']);
+  },
+  8: (db) => {
+    const names = (table: string) => columns(db, table).map((c) => c.name);
+    expect(names('audit_meta')).toEqual(['id', 'anchor_id', 'created_at', 'base_seq', 'base_hash', 'base_period']);
+    expect(names('audit_records')).toEqual(['seq', 'at', 'os_user', 'type', 'data', 'prev_hash', 'hash']);
+    expect(names('audit_checkpoints')).toEqual(['period', 'first_seq', 'last_seq', 'chain_hash', 'mac', 'at']);
+    // seq is the chain's own numbering: a plain INTEGER PRIMARY KEY, never AUTOINCREMENT.
+    expect(columns(db, 'audit_records')[0]).toEqual({ name: 'seq', type: 'INTEGER', notnull: 0, pk: 1 });
+    const indexes = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_records' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+    expect(indexes).toEqual(['audit_records_at', 'audit_records_type_at']);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -167,6 +184,13 @@ describe('migrations', () => {
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
     expect(tables(db)).toEqual([
       'app_events',
+      'audit_checkpoints',
+      'audit_meta',
+      'audit_records',
+      'bundle_files',
+      'bundle_trusted_keys',
+      'bundle_versions',
+      'bundles',
       'chunks',
       'collections',
       'conversations',
