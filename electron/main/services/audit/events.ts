@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+// What the audit log may hold. Every stored record's {type, data} must parse with
+// `auditEventSchema`: the objects are strict, so a field nobody reviewed (a PII value, a
+// prompt at the metadata level) cannot slip into the log, and verify rejects a record that
+// does not parse even when its hash is intact.
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 digest');
+const id = z.string().min(1).max(200);
+const name = z.string().min(1).max(500);
+const version = z.string().min(1).max(64);
+const count = z.number().int().min(0);
+/** A category name, never a value: letters, digits and underscores, starting with a letter. */
+const category = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a lowercase category name such as "email"');
+
+const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.strictObject({ type: z.literal(type), data });
+
+const chatTurnCommon = {
+  conversationId: id,
+  modelSha256: sha256,
+  /** Collection ids the answer searched. */
+  collections: z.array(id).max(1000),
+  /** Chunk ids of the passages the model was given. */
+  chunkIds: z.array(id).max(10_000),
+};
+
+/** The events that are the same whether given to `record()` or read back from the log. */
+const sharedEvents = [
+  event('app.start', z.strictObject({ version })),
+  event('app.stop', z.strictObject({ version })),
+  // Mirrors LoadedPolicy: with no machine policy there is no hash, and that fact is itself worth recording.
+  event(
+    'policy.loaded',
+    z.strictObject({
+      status: z.enum(['none', 'ok', 'invalid']),
+      sha256: sha256.nullable(),
+      machineFile: z.string().min(1).max(1000).nullable(),
+      userFile: z.string().min(1).max(1000).nullable(),
+    }),
+  ),
+  event('bundle.verified', z.strictObject({ name, sha256 })),
+  event('bundle.installed', z.strictObject({ name, sha256 })),
+  event('bundle.rejected', z.strictObject({ name, sha256: sha256.nullable(), reason: z.string().min(1).max(2000) })),
+  event('model.imported', z.strictObject({ modelId: id, name, sha256 })),
+  event('model.loaded', z.strictObject({ modelId: id, sha256 })),
+  event('model.unloaded', z.strictObject({ modelId: id, sha256 })),
+  event('document.ingested', z.strictObject({ documentId: id, collectionId: id, name, sha256 })),
+  event('document.deleted', z.strictObject({ documentId: id, collectionId: id, sha256 })),
+  event(
+    'pii.found',
+    z.strictObject({
+      kind: category,
+      /** The PII policy mode that applied (services/pii). */
+      action: z.enum(['warn', 'redact', 'block']),
+      /** Where it was found: a PII policy context such as `prompts` or `ingestion`. */
+      context: category,
+      count: z.number().int().min(1),
+    }),
+  ),
+  event('export', z.strictObject({ what: category, format: category, items: count })),
+  event('setting.changed', z.strictObject({ key: z.string().min(1).max(200), value: z.json() })),
+  event(
+    'retention.purge',
+    z.strictObject({
+      /** `audit` is the log's own purge (`throughSeq` is then the new chain base); only the log writes it. */
+      scope: category,
+      olderThanDays: z.number().min(0),
+      removed: count,
+      throughSeq: count.optional(),
+    }),
+  ),
+] as const;
+
+/** A record's `type` and `data` as stored. A chat turn holds hashes, and the text only at the `full` level. */
+export const auditEventSchema = z.discriminatedUnion('type', [
+  ...sharedEvents,
+  event(
+    'chat.turn',
+    z.strictObject({
+      ...chatTurnCommon,
+      promptSha256: sha256,
+      responseSha256: sha256,
+      prompt: z.string().optional(),
+      response: z.string().optional(),
+    }),
+  ),
+]);
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+
+/** What the app passes to `record()`: a chat turn brings its text, which the log hashes (and keeps only at `full`). */
+export const auditEventInputSchema = z.discriminatedUnion('type', [
+  ...sharedEvents,
+  event('chat.turn', z.strictObject({ ...chatTurnCommon, prompt: z.string(), response: z.string() })),
+]);
+export type AuditEventInput = z.infer<typeof auditEventInputSchema>;
+
+export type AuditEventType = AuditEvent['type'];
+export const AUDIT_EVENT_TYPES: readonly AuditEventType[] = auditEventSchema.options.map((option) => option.shape.type.value);
