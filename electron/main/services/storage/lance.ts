@@ -3,6 +3,11 @@ import { connect, type Connection, type Table } from '@lancedb/lancedb';
 import { AppError } from '../../../common/result.ts';
 import { messageOf } from './sqlite.ts';
 
+// Lance sizes its CPU pool as cores minus 2, so one thread on a 2-core machine, and its
+// full-text index build then deadlocks (lancedb #3568). It reads this before its first call.
+const LANCE_CPU_THREADS_MIN = 4;
+if (!(Number(process.env.LANCE_CPU_THREADS) >= LANCE_CPU_THREADS_MIN)) process.env.LANCE_CPU_THREADS = String(LANCE_CPU_THREADS_MIN);
+
 export const VECTOR_DIR = 'lancedb';
 
 /** Reserved for the health check; never holds user data. */

@@ -1,0 +1,187 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { corpus, writeDocuments } from '../../e2e/fixtures/documents/index.ts';
+import { gv } from '../../e2e/fixtures/gguf/index.ts';
+import { writeGguf, type ModelSpec } from '../../e2e/fixtures/gguf/writer.ts';
+import { createCore, type Core } from '../../electron/main/services/core.ts';
+import { chunkDocument } from '../../electron/main/services/knowledge/chunk.ts';
+import { chunkSizing } from '../../electron/main/services/knowledge/embedder.ts';
+import { pagesOf } from '../../electron/main/services/knowledge/ingest.ts';
+import { getModel, importModel, libraryDirFor, scanModels } from '../../electron/main/services/models/index.ts';
+
+/*
+ * Ingestion speed: the app's pipeline against a naive one, side by side on the same corpus,
+ * the same extraction worker, chunker and embedding model. The naive pipeline embeds one
+ * chunk per request and writes one row per LanceDB write, one file after another; the app
+ * overlaps parsing with embedding, embeds in batches and writes rows in large batches.
+ * The main process's event-loop delay is measured while the app's pipeline runs.
+ */
+
+const HOST = { kind: 'cli' as const, electronVersion: null, chromeVersion: null, networkGuards: [] };
+const ctx = { caller: { origin: 'bench', isMainFrame: true }, signal: new AbortController().signal };
+
+/** A small sentence-embedding shape (MiniLM-class: 384 wide, 6 layers, mean pooling). */
+const EMBEDDER: ModelSpec = {
+  vocabSize: 32_000,
+  embeddingLength: 384,
+  layers: 6,
+  heads: 6,
+  kvHeads: 6,
+  feedForwardLength: 1536,
+  contextLength: 512,
+  type: 'Q8_0',
+  seed: 5,
+  name: 'bench-embedder',
+  extraMetadata: [['llama.pooling_type', gv.u32(1)]],
+};
+
+async function openCore(dataDir: string, threads: number): Promise<Core> {
+  const core = await createCore({ dataDir, host: HOST });
+  const current = await core.handlers['settings.get']({}, ctx);
+  if (current.ok) await core.handlers['settings.update']({ runtime: { ...current.value.runtime, threads } }, ctx);
+  await core.runtime.start();
+  return core;
+}
+
+async function collectionWithModel(core: Core, dataDir: string, modelPath: string, name: string) {
+  const [candidate] = (await scanModels(modelPath)).candidates;
+  const model = await importModel(core.storage, libraryDirFor(dataDir), candidate!, { mode: 'reference' });
+  return core.knowledge.createCollection(name, model.id);
+}
+
+/** The naive pipeline: one file at a time, one chunk per embed request, one row per write. */
+async function naiveIngest(core: Core, collectionId: string, files: readonly string[]): Promise<number> {
+  const { store, index } = core.knowledge;
+  const collection = store.collection(collectionId);
+  const modelFile = collection.embeddingModelId === null ? null : getModel(core.storage, collection.embeddingModelId).files[0]!;
+  const threads = (await core.runtime.hardware()).cpuCores;
+  const settings = (await core.handlers['settings.get']({}, ctx)) as { ok: true; value: { runtime: { threads: number | 'auto' } } };
+  const useThreads = settings.value.runtime.threads === 'auto' ? threads : settings.value.runtime.threads;
+  const info = modelFile === null ? null : await core.runtime.embeddingInfo(modelFile, useThreads);
+  const sizing = chunkSizing(
+    modelFile === null || info === null
+      ? null
+      : {
+          modelId: '',
+          name: '',
+          key: collection.embeddingKey,
+          dimensions: info.dimensions,
+          maxTokens: info.maxTokens,
+          countTokens: (texts) => core.runtime.countTokens(modelFile, texts, useThreads),
+          embed: async () => [],
+        },
+  );
+  const extractor = (await import('../../electron/main/services/knowledge/extract/pool.ts')).createExtractor();
+  let pages = 0;
+  try {
+    for (const file of files) {
+      const extracted = await extractor.extract(file);
+      const document = store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: extracted.format, bytes: extracted.bytes, sha256: extracted.sha256 });
+      const chunks = await chunkDocument(extracted.blocks, sizing);
+      const ids = store.replaceChunks(document.id, chunks, extracted.pageCount);
+      if (modelFile !== null) {
+        const vectors: Float32Array[] = [];
+        for (const chunk of chunks) vectors.push(Float32Array.from((await core.runtime.embed(modelFile, [chunk.text], useThreads)).vectors[0]!));
+        store.setVectors(ids.map((chunkId, at) => ({ chunkId, vector: vectors[at]! })), { documentId: document.id });
+      }
+      for (const row of store.indexRows([document.id])) await index.add(collection.embeddingKey, collection.dimensions, [row]);
+      store.setStatus(document.id, 'indexed');
+      pages += pagesOf(extracted);
+    }
+  } finally {
+    await extractor.close();
+  }
+  return pages;
+}
+
+interface Scenario {
+  readonly seconds: number;
+  readonly chunks: number;
+  readonly failed: number;
+  readonly eventLoopP95: number;
+  readonly eventLoopMax: number;
+}
+
+/** The app's pipeline on a fresh data directory, with the main process's event loop watched. */
+async function appRun(dir: string, threads: number, modelPath: string | null, files: readonly string[]): Promise<Scenario> {
+  const core = await openCore(dir, threads);
+  try {
+    const collection = modelPath === null ? await core.knowledge.createCollection('Bench', null) : await collectionWithModel(core, dir, modelPath, 'Bench');
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    const started = performance.now();
+    delay.enable();
+    await core.knowledge.addPaths(collection.id, files);
+    await core.knowledge.idle();
+    delay.disable();
+    const seconds = (performance.now() - started) / 1000;
+    const chunks = core.knowledge.documents(collection.id).reduce((sum, document) => sum + document.chunks, 0);
+    return { seconds, chunks, failed: core.knowledge.queue.progress().failed, eventLoopP95: delay.percentile(95) / 1e6, eventLoopMax: delay.max / 1e6 };
+  } finally {
+    await core.close();
+  }
+}
+
+async function naiveRun(dir: string, threads: number, modelPath: string | null, files: readonly string[]): Promise<number> {
+  const core = await openCore(dir, threads);
+  try {
+    const collection = modelPath === null ? await core.knowledge.createCollection('Naive', null) : await collectionWithModel(core, dir, modelPath, 'Naive');
+    const started = performance.now();
+    await naiveIngest(core, collection.id, files);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await core.close();
+  }
+}
+
+/**
+ * Two scenarios on the same corpus: with an embedding model (the hybrid default once one is
+ * installed) and words only (the zero-setup default). Pages are the corpus's pages: PDF
+ * pages, and page-sized sections of the other formats.
+ */
+export async function runIngestBench(options: { pages: number; threads: number }): Promise<Record<string, number | string>> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'soberana-bench-ingest-'));
+  try {
+    const modelPath = path.join(work, 'embedder.gguf');
+    await writeGguf(modelPath, EMBEDDER);
+    const generated = await corpus({ pages: options.pages, seed: 9 });
+    const files = Object.values(await writeDocuments(path.join(work, 'corpus'), Object.fromEntries(generated.files.map((file) => [file.name, file.bytes]))));
+    const pages = generated.pages;
+    process.stderr.write(`ingest: ${generated.files.length} files, ${pages} pages (pdf, docx, html, md), embedder 384x6, threads ${options.threads}\n`);
+
+    const app = await appRun(path.join(work, 'app'), options.threads, modelPath, files);
+    process.stderr.write(`ingest: app pipeline ${app.seconds.toFixed(1)} s\n`);
+    const naive = await naiveRun(path.join(work, 'naive'), options.threads, modelPath, files);
+    process.stderr.write(`ingest: naive pipeline ${naive.toFixed(1)} s\n`);
+    const appText = await appRun(path.join(work, 'app-text'), options.threads, null, files);
+    const naiveText = await naiveRun(path.join(work, 'naive-text'), options.threads, null, files);
+
+    const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+    return {
+      ingest_files: generated.files.length,
+      ingest_pages: pages,
+      ingest_chunks: app.chunks,
+      ingest_failed: app.failed + appText.failed,
+      ingest_threads: options.threads,
+      ingest_seconds: round(app.seconds),
+      naive_seconds: round(naive),
+      ingest_pages_s: round(pages / app.seconds),
+      naive_pages_s: round(pages / naive),
+      ingest_speedup: round(naive / app.seconds),
+      ingest_text_pages_s: round(pages / appText.seconds),
+      naive_text_pages_s: round(pages / naiveText),
+      ingest_text_speedup: round(naiveText / appText.seconds),
+      eventloop_p95_ms: round(Math.max(app.eventLoopP95, appText.eventLoopP95), 1),
+      eventloop_max_ms: round(Math.max(app.eventLoopMax, appText.eventLoopMax), 1),
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+// Run on its own: node scripts/bench-rag/ingest.ts [pages] [threads]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = await runIngestBench({ pages: Number(process.argv[2] ?? 320), threads: Number(process.argv[3] ?? 2) });
+  for (const [name, value] of Object.entries(figures)) console.log(`${name}=${value}`);
+}
