@@ -5,6 +5,8 @@ import type { CallContext } from '../common/handlers.ts';
 import { AppError, type Result } from '../common/result.ts';
 import { createCore, type Core } from '../main/services/core.ts';
 import { isDocumentName } from '../main/services/knowledge/files.ts';
+import { exportKnowledgePack, type PackProgress } from '../main/services/knowledge/pack.ts';
+import { documentsDirFor } from '../main/services/knowledge/service.ts';
 import { listModels } from '../main/services/models/index.ts';
 import { intOption, UsageError, type Command, type CommandValues } from './command.ts';
 import { EXIT } from './exit-codes.ts';
@@ -489,5 +491,73 @@ Exit codes: 0 ok, 1 no such collection, no model, or a failed or stopped answer,
     } finally {
       process.stdout.off('error', onStdoutError);
     }
+  },
+};
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]!}`;
+}
+
+export const knowledgeExport: Command = {
+  summary: 'Export a collection as a knowledge pack folder',
+  help: `Usage: soberana knowledge export --collection NAME --out DIR [--json]
+
+Writes the collection's indexed documents to a new folder: pack.json, documents.jsonl,
+chunks.jsonl (the passages with their vectors) and files/ (the documents). Another
+Soberana imports the pack without reading or embedding the documents again; it needs
+the same embedding model, which pack.json names by SHA-256. Documents still being added
+or that failed are left out. Progress goes to stderr, a summary to stdout.
+
+The pack is written next to DIR first and moved into place when complete, so DIR is
+never a half-written pack. An existing DIR must be empty: nothing is overwritten.
+
+Options:
+  --collection NAME  The collection to export
+  --out DIR          The new folder for the pack
+
+Exit codes: 0 exported, 1 no such collection, DIR is not empty, or the export failed,
+2 bad usage.`,
+  options: { collection: { type: 'string' }, out: { type: 'string' } },
+  async run({ dataDir, output, values }) {
+    const name = typeof values.collection === 'string' ? values.collection.trim() : '';
+    if (name === '') throw new UsageError('--collection needs the name of a collection.');
+    const out = typeof values.out === 'string' ? values.out.trim() : '';
+    if (out === '') throw new UsageError('--out needs the folder to write the pack to.');
+    return withCore(dataDir, output, async (core) => {
+      const collection = findCollection(core, name);
+      let lastTenth = -1;
+      const progress = (p: PackProgress) => {
+        if (output.json || p.total === 0) return;
+        if (process.stderr.isTTY === true) {
+          process.stderr.write(`\r\x1b[2Kexporting  ${p.done}/${p.total} documents`);
+          return;
+        }
+        const tenth = Math.floor((p.done / p.total) * 10);
+        if (tenth > lastTenth) {
+          lastTenth = tenth;
+          process.stderr.write(`progress: ${tenth * 10}%, ${p.done} of ${p.total} documents\n`);
+        }
+      };
+      const summary = await exportKnowledgePack({ db: core.storage, store: core.knowledge.store, documentsDir: documentsDirFor(core.dataDir) }, collection.id, path.resolve(out), progress);
+      if (!output.json && process.stderr.isTTY === true) process.stderr.write('\r\x1b[2K');
+      if (output.json) output.out(JSON.stringify(summary, null, 2));
+      else {
+        const left = collection.documents - summary.documents;
+        output.out(
+          `exported “${summary.collection}”: ${summary.documents} documents, ${summary.chunks} passages, ${formatBytes(summary.bytes)} of files` +
+            ` (${summary.embedding === null ? 'words only' : `vectors of ${summary.embedding.modelName ?? 'an embedding model'}, sha256 ${summary.embedding.sha256.slice(0, 12)}…`}) to ${summary.dir}`,
+        );
+        if (left > 0) output.err(`${left} document${left === 1 ? ' was' : 's were'} left out: not indexed (failed or still being added).`);
+      }
+      return EXIT.ok;
+    });
   },
 };

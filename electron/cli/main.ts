@@ -2,14 +2,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../main/services/data-dir.ts';
 import { product } from '../main/services/product.ts';
+import { auditExport, auditVerify } from './audit.ts';
 import { chat } from './chat.ts';
 import { UsageError, type Command, type CommandValues, type OptionSpec } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
 import { ggufCheck } from './gguf-check.ts';
-import { knowledgeAsk, knowledgeCollections, knowledgeCreate, knowledgeIngest, knowledgeSearch } from './knowledge.ts';
+import { knowledgeAsk, knowledgeCollections, knowledgeCreate, knowledgeExport, knowledgeIngest, knowledgeSearch } from './knowledge.ts';
 import { modelsImport, modelsInspect, modelsList, modelsRemove, modelsVerify } from './models.ts';
 import { consoleOutput } from './output.ts';
+import { piiScan } from './pii.ts';
+import { policyShow, policyValidate } from './policy.ts';
 import { generate, runtimeInfo } from './runtime-commands.ts';
 
 // Each later feature adds its commands here. A name may have two words ("runtime info").
@@ -29,6 +32,12 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'knowledge ingest': knowledgeIngest,
   'knowledge search': knowledgeSearch,
   'knowledge ask': knowledgeAsk,
+  'knowledge export': knowledgeExport,
+  'audit verify': auditVerify,
+  'audit export': auditExport,
+  'pii scan': piiScan,
+  'policy validate': policyValidate,
+  'policy show': policyShow,
 };
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
