@@ -4,8 +4,9 @@ const SECTIONS = [
   { id: 'chat', label: 'Chat', heading: 'Chat', key: '1' },
   { id: 'documents', label: 'Documents', heading: 'Documents', key: '2' },
   { id: 'models', label: 'Models', heading: 'Models', key: '3' },
-  { id: 'settings', label: 'Settings', heading: 'Settings', key: '4' },
-  { id: 'about', label: 'About', heading: 'About and diagnostics', key: '5' },
+  { id: 'bundles', label: 'Bundles', heading: 'Bundles', key: '4' },
+  { id: 'settings', label: 'Settings', heading: 'Settings', key: '5' },
+  { id: 'about', label: 'About', heading: 'About and diagnostics', key: '6' },
 ] as const;
 
 test('the shell renders the sidebar, a section and the offline promise', async ({ app }) => {

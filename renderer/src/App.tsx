@@ -8,11 +8,13 @@ import { AboutSection } from './sections/AboutSection.tsx';
 import { ModelsSection } from './sections/models/ModelsSection.tsx';
 import { ChatSection } from './sections/chat/ChatSection.tsx';
 import { DocumentViewer } from './components/DocumentViewer.tsx';
+import { BundlesSection } from './sections/bundles/BundlesSection.tsx';
 import { DocumentsSection } from './sections/documents/DocumentsSection.tsx';
 import { SettingsSection } from './sections/SettingsSection.tsx';
 import { useNavigation, type Section } from './stores/navigation.ts';
 import { followChatChanges } from './stores/chat.ts';
 import { followKnowledgeChanges } from './stores/knowledge.ts';
+import { followBundleChanges } from './stores/bundles.ts';
 import { followModelChanges } from './stores/models.ts';
 import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
@@ -21,6 +23,7 @@ import { useTheme } from './theme.ts';
 const SECTION_VIEWS: Readonly<Record<Section, () => React.JSX.Element>> = {
   chat: ChatSection,
   documents: DocumentsSection,
+  bundles: BundlesSection,
   models: ModelsSection,
   settings: SettingsSection,
   about: AboutSection,
@@ -64,11 +67,13 @@ export function App() {
     const unfollowModels = followModelChanges();
     const unfollowChat = followChatChanges();
     const unfollowKnowledge = followKnowledgeChanges();
+    const unfollowBundles = followBundleChanges();
     void useRuntime.getState().refresh();
     return () => {
       unfollowRuntime();
       unfollowModels();
       unfollowKnowledge();
+      unfollowBundles();
       unfollowChat();
     };
   }, []);

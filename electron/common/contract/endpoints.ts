@@ -51,12 +51,18 @@ export const endpointKinds = {
   'knowledge.cancel': 'rpc',
   'knowledge.search': 'rpc',
   'knowledge.view': 'rpc',
+  'policy.get': 'rpc',
+  'bundles.list': 'rpc',
+  'bundles.pick': 'rpc',
+  'bundles.install': 'stream',
+  'bundles.uninstall': 'rpc',
   'settings.changed': 'event',
   'chat.changed': 'event',
   'runtime.stateChanged': 'event',
   'models.changed': 'event',
   'knowledge.changed': 'event',
   'knowledge.ingestProgress': 'event',
+  'bundles.changed': 'event',
 } as const satisfies Record<string, EndpointKind>;
 
 export type EndpointName = keyof typeof endpointKinds;

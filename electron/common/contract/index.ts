@@ -24,6 +24,8 @@ import {
   VerifyEvent,
 } from './models.ts';
 import { z } from 'zod';
+import { PolicyInfo } from './policy.ts';
+import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } from './bundles.ts';
 import { Collection, DocumentEntry, DocumentView, IngestProgress, KnowledgeSettings, SearchResult } from './knowledge.ts';
 import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
 
@@ -119,11 +121,18 @@ export const contract = {
     output: SearchResult,
   }),
   'knowledge.view': rpc({ input: z.object({ documentId: z.string().min(1).max(64) }).strict(), output: DocumentView }),
+  'policy.get': rpc({ input: Empty, output: PolicyInfo }),
+  'bundles.list': rpc({ input: Empty, output: z.object({ bundles: z.array(InstalledBundleEntry), trust: TrustInfo }) }),
+  /** Opens the file dialog for a bundle and verifies it (signatures, expiry, version, every payload's size and hash) without installing. */
+  'bundles.pick': rpc({ input: z.object({ source: z.enum(['file', 'folder']) }).strict(), output: z.object({ report: BundleReport.nullable() }) }),
+  'bundles.install': stream({ input: z.object({ token: z.string().min(16).max(64) }).strict(), event: BundleInstallEvent }),
+  'bundles.uninstall': rpc({ input: z.object({ id: z.string().min(1).max(128) }).strict(), output: z.object({ removed: z.literal(true) }) }),
   'settings.changed': event({ payload: Settings }),
   'runtime.stateChanged': event({ payload: RuntimeState }),
   'models.changed': event({ payload: ModelList }),
   'knowledge.changed': event({ payload: z.object({ collectionId: z.string().nullable() }) }),
   'knowledge.ingestProgress': event({ payload: IngestProgress }),
+  'bundles.changed': event({ payload: z.object({ bundleId: z.string().nullable() }) }),
   'chat.changed': event({ payload: z.object({ conversationId: z.string().nullable() }) }),
 } as const satisfies ContractShape;
 
@@ -135,3 +144,5 @@ export * from './schemas.ts';
 export * from './models.ts';
 export * from './chat.ts';
 export * from './knowledge.ts';
+export * from './bundles.ts';
+export * from './policy.ts';

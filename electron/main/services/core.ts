@@ -9,7 +9,9 @@ import { createChatHandlers } from './chat/handlers.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
 import { createModelHandlers } from './models-handlers.ts';
-import { cleanupPartialImports, libraryDirFor } from './models/index.ts';
+import { cleanupPartialImports, libraryDirFor, listModels } from './models/index.ts';
+import { createBundleHandlers, tidyBundles, type BundleDeps } from './bundles-handlers.ts';
+import type { ModelEntry } from '../../common/contract/models.ts';
 import { createEngine, type RuntimeEngine } from './runtime/engine.ts';
 import { createRuntimeHandlers } from './runtime/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
@@ -17,6 +19,8 @@ import { checkModelFile } from './runtime/model-check.ts';
 import { sqliteQuarantine } from './runtime/quarantine.ts';
 import { appendEvent } from './storage/events.ts';
 import { openSettings } from './settings.ts';
+import { createGovernance, type Governance } from './governance.ts';
+import { applyLockedSettings, loadPolicy, userPolicyPath } from './policy/index.ts';
 import { openDatabase, type Database } from './storage/sqlite.ts';
 import { openVectorStore } from './storage/lance.ts';
 import { createExtractor } from './knowledge/extract/pool.ts';
@@ -37,6 +41,9 @@ export interface Core {
   readonly storage: Database;
   readonly runtime: RuntimeEngine;
   readonly knowledge: KnowledgeService;
+  readonly governance: Governance;
+  /** What installing a bundle needs; the CLI installs through it too. */
+  readonly bundles: BundleDeps;
   /** Stops the inference process and closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -50,6 +57,8 @@ export interface CoreOptions {
   /** The open-file dialog, or the e2e harness's stand-in. */
   readonly filePicker?: FilePicker;
   readonly log?: (level: string, message: string) => void;
+  /** The machine policy file; by default the OS's managed location. */
+  readonly policyFile?: string;
   /** Documents: a shorter debounce for watched folders (tests). */
   readonly watchDebounceMs?: number;
 }
@@ -59,12 +68,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { dataDir, host } = options;
   await mkdir(dataDir, { recursive: true });
   const bus = createBus<AppEvents>(options.onListenerError);
+  // The policy comes first: it decides what every service below may do.
+  const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dataDir), ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) }));
   const storage = openDatabase(dataDir);
   const closeStorage = () => (storage.isOpen ? storage.close() : undefined);
-  const settings = await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', next)).catch((error: unknown) => {
-    closeStorage();
-    throw error;
-  });
+  const settings = governance.lockSettings(
+    await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', applyLockedSettings(next, governance.policy) as typeof next)).catch((error: unknown) => {
+      closeStorage();
+      throw error;
+    }),
+  );
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
   const runtime = createEngine({
@@ -79,6 +92,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const libraryDir = libraryDirFor(dataDir);
   // An import cut short by a crash leaves a partial file and no registry row; tidy both up.
   await cleanupPartialImports(libraryDir, storage).catch((error: unknown) => options.log?.('warn', `Could not tidy up unfinished imports: ${String(error)}`));
+  await tidyBundles(storage, dataDir, libraryDir).catch((error: unknown) => options.log?.('warn', `Could not tidy up unfinished bundle installs: ${String(error)}`));
 
   const vectors = await openVectorStore(dataDir).catch(async (error: unknown) => {
     await runtime.stop();
@@ -99,11 +113,24 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...(options.watchDebounceMs === undefined ? {} : { watchDebounceMs: options.watchDebounceMs }),
   });
 
+  const bundles: BundleDeps = {
+    db: storage,
+    dataDir,
+    libraryDir,
+    picker,
+    governance,
+    packs: knowledge.packs,
+    changed: (bundleId) => bus.emit('bundles.changed', { bundleId }),
+    modelsChanged: () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] }),
+  };
+  const modelGate = { beforeImport: () => governance.assertUnsignedImportAllowed(), check: (sha256: string, name: string) => governance.assertModelAllowed(sha256, name) };
+
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
     'settings.get': () => ok(settings.get()),
     'settings.update': async (patch) => ok(await settings.update(patch)),
     'diagnostics.run': (_input, { signal }) => runDiagnostics(dataDir, signal),
+    'policy.get': () => ok(governance.info()),
     ...createRuntimeHandlers({ engine: runtime, files, picker, settings: () => settings.get().runtime }),
     ...createModelHandlers({
       db: storage,
@@ -112,6 +139,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       picker,
       settings: () => settings.get().runtime,
       changed: (models) => bus.emit('models.changed', { models }),
+      gate: modelGate,
     }),
     ...createChatHandlers({
       db: storage,
@@ -120,8 +148,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       settings: () => settings.get().runtime,
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),
       knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
+      modelGate,
+      beforeExport: () => governance.assertExportAllowed(),
     }),
-    ...createKnowledgeHandlers(knowledge, picker),
+    ...createKnowledgeHandlers(knowledge, picker, { beforeIngest: () => governance.assertIngestionAllowed() }),
+    ...createBundleHandlers(bundles),
   };
 
   // Recovery reads and repairs the index before anything new is queued; failing it must not stop the app.
@@ -139,5 +170,5 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         closeStorage();
       }));
 
-  return { dataDir, bus, handlers, storage, runtime, knowledge, close };
+  return { dataDir, bus, handlers, storage, runtime, knowledge, governance, bundles, close };
 }

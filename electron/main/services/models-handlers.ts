@@ -43,6 +43,15 @@ export interface ModelHandlerDeps {
   readonly settings: () => RuntimeSettings;
   /** Called after every change to the library, to broadcast the new list. */
   readonly changed: (models: ModelEntry[]) => void;
+  /** The machine policy's rules on models; none in tests that do not need them. */
+  readonly gate?: ModelGate;
+}
+
+export interface ModelGate {
+  /** Throws when files may not be imported by hand (only from signed bundles). */
+  beforeImport(): void;
+  /** Throws when this hash is not on the policy's allow-list. */
+  check(sha256: string, name: string): void;
 }
 
 /** The registry's records are the contract's entries; this keeps the compiler checking that. */
@@ -62,11 +71,12 @@ export interface LoadLibraryModelOptions {
  * Shared by `models.load` and chat, which loads a conversation's model on demand.
  */
 export async function loadLibraryModel(
-  { db, engine, settings }: Pick<ModelHandlerDeps, 'db' | 'settings'> & { readonly engine: Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> },
+  { db, engine, settings, gate }: Pick<ModelHandlerDeps, 'db' | 'settings' | 'gate'> & { readonly engine: Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> },
   id: string,
   { onProgress, signal, checked, contextSize }: LoadLibraryModelOptions = {},
 ): Promise<RuntimeModel> {
   const target = await checkBeforeLoad(db, id);
+  gate?.check(target.record.sha256, target.record.displayName);
   checked?.();
   const hardware = engine.state().hardware ?? (await engine.hardware());
   const perModel = target.record.loadSettings ?? {};
@@ -84,7 +94,7 @@ export async function loadLibraryModel(
   return engine.load(target.path, options, onProgress, signal, target.record.displayName);
 }
 
-export function createModelHandlers({ db, libraryDir, engine, picker, settings, changed }: ModelHandlerDeps): ModelHandlers {
+export function createModelHandlers({ db, libraryDir, engine, picker, settings, changed, gate }: ModelHandlerDeps): ModelHandlers {
   // Candidates the user picked in this process's dialogs, by token: the renderer never sends a path.
   const candidates = new Map<string, ModelCandidate>();
   const announce = () => changed(listModels(db).map(entry));
@@ -133,11 +143,20 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
       pump(async (push) => {
         const candidate = candidates.get(candidateToken);
         if (candidate === undefined) throw new AppError('not_found', 'That file is no longer available. Choose it again.');
+        gate?.beforeImport();
         const model = await importModel(db, libraryDir, candidate, {
           mode,
           signal,
           onProgress: (progress) => push({ type: 'progress', ...progress }),
         });
+        try {
+          gate?.check(model.sha256, model.displayName);
+        } catch (error) {
+          // The hash is known only once the file is read: a model off the allow-list leaves nothing behind.
+          await removeModel(db, libraryDir, model.id);
+          announce();
+          throw error;
+        }
         candidates.delete(candidateToken);
         announce();
         return { type: 'imported', model: entry(model) };
@@ -159,7 +178,7 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
     'models.load': ({ id }, { signal }) =>
       pump(async (push) => {
         let last = -1;
-        const model = await loadLibraryModel({ db, engine, settings }, id, {
+        const model = await loadLibraryModel({ db, engine, settings, ...(gate === undefined ? {} : { gate }) }, id, {
           signal,
           checked: announce, // the check may have changed the status
           onProgress: (progress) => {

@@ -5,7 +5,7 @@ import type { Handlers } from '../../../common/handlers.ts';
 import { AppError, ok } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { FilePicker } from '../files.ts';
-import { loadLibraryModel } from '../models-handlers.ts';
+import { loadLibraryModel, type ModelGate } from '../models-handlers.ts';
 import { getModel, listModels } from '../models/index.ts';
 import type { ChatTurn, RuntimeEngine } from '../runtime/engine.ts';
 import { pump } from '../runtime/handlers.ts';
@@ -50,6 +50,9 @@ export interface ChatHandlerDeps {
   readonly flushMs?: number;
   /** Retrieval from the conversation's collections; without it, collections are ignored. */
   readonly knowledge?: ChatKnowledge;
+  /** The policy's rules on models and export; none in tests that do not need them. */
+  readonly modelGate?: ModelGate;
+  readonly beforeExport?: () => void;
 }
 
 /** What chat needs of the knowledge service. */
@@ -130,7 +133,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     const record = chatModel(modelId);
     const first = record.files[0];
     if (loaded !== null && first !== undefined && (await samePath(first, loaded.path)) && (contextSize === 'auto' || loaded.contextSize === contextSize)) return loaded.name;
-    const model = await loadLibraryModel({ db, engine, settings }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
+    const model = await loadLibraryModel({ db, engine, settings, ...(deps.modelGate === undefined ? {} : { gate: deps.modelGate }) }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
     return model.name;
   };
 
@@ -350,6 +353,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     },
 
     'chat.export': async ({ id, format }) => {
+      deps.beforeExport?.();
       const thread = store.thread(id);
       return format === 'markdown' ? save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread)) : save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
     },
@@ -364,6 +368,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     },
 
     'presets.export': async ({ id }) => {
+      deps.beforeExport?.();
       const preset = store.preset(id);
       return save(fileNameFor(`${preset.name}.preset`, 'json'), presetFile([preset]));
     },

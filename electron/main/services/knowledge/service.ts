@@ -11,6 +11,7 @@ import { createEmbedders, type Embedder } from './embedder.ts';
 import { expandPaths, formatByName } from './files.ts';
 import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestJob } from './ingest.ts';
 import { createKnowledgeIndex } from './lance-index.ts';
+import { importKnowledgePack } from './pack.ts';
 import { recoverKnowledge } from './recover.ts';
 import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieve.ts';
 import { createKnowledgeStore, type CollectionSummary } from './store.ts';
@@ -159,6 +160,16 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     const collection = store.collection(collectionId);
     if (collection.readOnly) throw new AppError('forbidden', `“${collection.name}” is read-only: it came from a knowledge pack. Create a collection of your own to add documents.`);
     return collection;
+  };
+
+  const removeCollections = async (collectionIds: readonly string[]) => {
+    for (const id of collectionIds) {
+      if (!store.listCollections().some((collection) => collection.id === id)) continue;
+      const removed = store.deleteCollection(id);
+      await index.deleteDocuments(removed.embeddingKey, removed.documentIds);
+      for (const stored of removed.storedPaths) await rm(stored, { force: true });
+    }
+    deps.onChanged(null);
   };
 
   /** Re-reads every document of a collection from its stored copy, e.g. for a new embedding model. */
@@ -421,6 +432,22 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         pdfBase64,
         chunks: store.chunksForDocument(documentId).map((chunk) => ({ id: chunk.id, text: chunk.text, page: chunk.page, headingPath: [...chunk.headingPath] })),
       };
+    },
+
+    /** Knowledge packs from signed bundles become read-only collections. */
+    packs: {
+      async install(packJson: string, bundleId: string, requireModel: (sha256: string) => boolean) {
+        const collectionId = await importKnowledgePack({ db, store, index, documentsDir }, path.dirname(packJson), { readOnly: true, requireModel });
+        // Which bundle brought it, so uninstalling the bundle removes it.
+        db.prepare('INSERT INTO bundle_collections (bundle_id, collection_id) VALUES (?, ?)').run(bundleId, collectionId);
+        deps.onChanged(collectionId);
+        return collectionId;
+      },
+      remove: removeCollections,
+      async removeFor(bundleId: string) {
+        const rows = db.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id = ?').all(bundleId) as { id: string }[];
+        await removeCollections(rows.map((row) => row.id));
+      },
     },
 
     idle: () => queue.idle(),

@@ -10,6 +10,7 @@ export {
   findModelBySha256,
   getModel,
   listModels,
+  markVerifiedByBundle,
   MAX_NAME_LENGTH,
   removeModel,
   renameModel,

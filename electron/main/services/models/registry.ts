@@ -346,14 +346,18 @@ export async function checkBeforeLoad(db: Database, id: string, options: HashOpt
     );
   }
   const recorded = stampsOf(row);
-  const unchanged = row.status === 'ok' && found.stamps.every((stamp, i) => stamp.size === recorded[i]?.size && stamp.mtimeMs === recorded[i]?.mtimeMs);
+  // A model a signed bundle vouched for is re-hashed before every load, not only when its stamps change:
+  // the signature covers the bytes, and a size-and-time check can be fooled.
+  const unchanged = row.verified_by_bundle === null && row.status === 'ok' && found.stamps.every((stamp, i) => stamp.size === recorded[i]?.size && stamp.mtimeMs === recorded[i]?.mtimeMs);
   if (!unchanged) {
     const sha256 = await rehash(row, found.stamps, options, 'The check');
     if (sha256 !== row.sha256) {
       recordStatus(db, id, 'changed', null, 'load');
       throw new AppError(
         'rejected_file',
-        `${row.display_name} has changed since it was imported: its contents no longer match the recorded SHA-256, so it will not be loaded. Import it again if the change is expected.`,
+        row.verified_by_bundle === null
+          ? `${row.display_name} has changed since it was imported: its contents no longer match the recorded SHA-256, so it will not be loaded. Import it again if the change is expected.`
+          : `${row.display_name} no longer matches the bytes its signed bundle vouched for (${row.verified_by_bundle}), so it will not be loaded. Install the bundle again.`,
         `expected ${row.sha256}, found ${sha256 ?? 'a different size'}`,
       );
     }
@@ -364,4 +368,9 @@ export async function checkBeforeLoad(db: Database, id: string, options: HashOpt
     throw new AppError('rejected_file', check.rejection.message, `${check.rejection.code}${check.rejection.offset === undefined ? '' : ` at byte ${check.rejection.offset}`}: ${files[0]!}`);
   }
   return { path: files[0]!, record: getModel(db, id) };
+}
+
+/** Marks a model as vouched for by a signed bundle: it is then re-hashed before every load. */
+export function markVerifiedByBundle(db: Database, id: string, label: string | null): void {
+  db.prepare('UPDATE models SET verified_by_bundle = ? WHERE id = ?').run(label, id);
 }

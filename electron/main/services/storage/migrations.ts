@@ -330,6 +330,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'collections installed by bundles',
+    // Knowledge packs become read-only collections; uninstalling their bundle removes them.
+    up: `
+      CREATE TABLE bundle_collections (
+        collection_id TEXT PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
+        bundle_id TEXT NOT NULL
+      );
+      CREATE INDEX bundle_collections_bundle ON bundle_collections (bundle_id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

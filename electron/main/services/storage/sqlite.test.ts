@@ -167,6 +167,9 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     const indexes = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_records' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((row) => row.name);
     expect(indexes).toEqual(['audit_records_at', 'audit_records_type_at']);
   },
+  9: (db) => {
+    expect(columns(db, 'bundle_collections').map((c) => c.name)).toEqual(['collection_id', 'bundle_id']);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -187,6 +190,7 @@ describe('migrations', () => {
       'audit_checkpoints',
       'audit_meta',
       'audit_records',
+      'bundle_collections',
       'bundle_files',
       'bundle_trusted_keys',
       'bundle_versions',

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+// The machine policy as the renderer sees it: what is fixed, by whom, and why.
+
+export const PolicyInfo = z.object({
+  /** none: no policy file (nothing is restricted); invalid: a file is malformed and the app runs locked down. */
+  status: z.enum(['none', 'ok', 'invalid']),
+  machineFile: z.string().nullable(),
+  userFile: z.string().nullable(),
+  hash: z.string().nullable(),
+  problems: z.array(z.string()),
+  notes: z.array(z.string()),
+  description: z.string().nullable(),
+  contact: z.string().nullable(),
+  /** Settings fixed by policy, by dotted path (e.g. `runtime.threads`), with the reason to show. */
+  locked: z.array(z.object({ path: z.string(), reason: z.string() })),
+  rules: z.object({
+    allowUnsignedModels: z.boolean(),
+    allowedModelHashes: z.number().int().nonnegative().nullable(),
+    allowIngestion: z.boolean(),
+    allowExport: z.boolean(),
+    allowPolicyUpdatesByBundle: z.boolean(),
+    trustedKeys: z.number().int().nonnegative().nullable(),
+    signatureThreshold: z.number().int().positive(),
+    expiryGraceDays: z.number().nonnegative(),
+    auditLevel: z.enum(['off', 'metadata', 'full']),
+    piiIngestion: z.enum(['off', 'warn', 'redact', 'block']),
+    piiPrompts: z.enum(['off', 'warn', 'redact', 'block']),
+    conversationDays: z.number().nonnegative().nullable(),
+    auditDays: z.number().nonnegative().nullable(),
+  }),
+});
+export type PolicyInfo = z.infer<typeof PolicyInfo>;
