@@ -84,7 +84,7 @@ export const ChatEvent = z.discriminatedUnion('type', [
   /** The passages retrieved from the conversation's collections, before the first delta. */
   z.object({ type: z.literal('sources'), sources: z.array(Passage), mode: z.enum(['hybrid', 'text']) }),
   /** Something the user should know: older turns dropped to fit the context, a default chat template used. */
-  z.object({ type: z.literal('notice'), kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly']), detail: z.string() }),
+  z.object({ type: z.literal('notice'), kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly', 'personalData']), detail: z.string() }),
   /** The answer as saved, with its stats. */
   z.object({ type: z.literal('done'), message: ChatMessage }),
 ]);

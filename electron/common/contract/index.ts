@@ -25,6 +25,7 @@ import {
 } from './models.ts';
 import { z } from 'zod';
 import { PolicyInfo } from './policy.ts';
+import { AuditCheck, AuditFilter, AuditPage } from './audit.ts';
 import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } from './bundles.ts';
 import { Collection, DocumentEntry, DocumentView, IngestProgress, KnowledgeSettings, SearchResult } from './knowledge.ts';
 import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
@@ -122,6 +123,10 @@ export const contract = {
   }),
   'knowledge.view': rpc({ input: z.object({ documentId: z.string().min(1).max(64) }).strict(), output: DocumentView }),
   'policy.get': rpc({ input: Empty, output: PolicyInfo }),
+  'audit.list': rpc({ input: AuditFilter, output: AuditPage }),
+  'audit.verify': rpc({ input: Empty, output: AuditCheck }),
+  /** JSON lines for a SIEM, with the verification anchor's id; saved where the user chooses. */
+  'audit.export': rpc({ input: z.object({ from: z.string().max(40).optional(), to: z.string().max(40).optional() }).strict(), output: Saved }),
   'bundles.list': rpc({ input: Empty, output: z.object({ bundles: z.array(InstalledBundleEntry), trust: TrustInfo }) }),
   /** Opens the file dialog for a bundle and verifies it (signatures, expiry, version, every payload's size and hash) without installing. */
   'bundles.pick': rpc({ input: z.object({ source: z.enum(['file', 'folder']) }).strict(), output: z.object({ report: BundleReport.nullable() }) }),
@@ -146,3 +151,4 @@ export * from './chat.ts';
 export * from './knowledge.ts';
 export * from './bundles.ts';
 export * from './policy.ts';
+export * from './audit.ts';

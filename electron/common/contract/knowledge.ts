@@ -8,7 +8,7 @@ export const DocumentStatus = z.enum(['queued', 'extracted', 'embedded', 'indexe
 export type DocumentStatus = z.infer<typeof DocumentStatus>;
 
 export const DocumentFailure = z.object({
-  reason: z.enum(['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout', 'io_error', 'embedding_failed']),
+  reason: z.enum(['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout', 'pii_blocked', 'io_error', 'embedding_failed']),
   message: z.string(),
 });
 export type DocumentFailure = z.infer<typeof DocumentFailure>;
@@ -47,6 +47,8 @@ export const DocumentEntry = z.object({
   chunks: z.number().int().nonnegative(),
   status: DocumentStatus,
   error: DocumentFailure.nullable(),
+  /** Personal data found in it, by type and count (policy mode warn or redact); null when none or not screened. */
+  personalData: z.record(z.string(), z.number().int().positive()).nullable(),
   addedAt: z.string(),
   updatedAt: z.string(),
 });

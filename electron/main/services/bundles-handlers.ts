@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleFile, BundleReport, Contract, InstalledBundleEntry } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import {
+  canonicalJson,
   cleanupBundles,
   getBundle,
   installBundle,
@@ -49,6 +50,18 @@ export interface BundleDeps {
   readonly packs?: KnowledgePacks;
   readonly changed: (bundleId: string | null) => void;
   readonly modelsChanged: () => void;
+  /** For the audit log: a bundle verified, installed or refused, and models it added. */
+  readonly audit?: (event: { type: 'bundle.verified' | 'bundle.installed'; data: { name: string; sha256: string } } | { type: 'bundle.rejected'; data: { name: string; sha256: string | null; reason: string } } | { type: 'model.imported'; data: { modelId: string; name: string; sha256: string } }) => void;
+}
+
+/** A bundle's fingerprint in the audit log: the SHA-256 of its signed manifest. */
+const manifestSha = (manifest: VerificationReport['manifest']) => (manifest === null ? null : createHash('sha256').update(canonicalJson(manifest)).digest('hex'));
+
+function auditReport(deps: BundleDeps, fileName: string, report: VerificationReport, installed: boolean): void {
+  const sha256 = manifestSha(report.manifest);
+  const name = report.manifest?.name ?? fileName;
+  if (!report.ok) deps.audit?.({ type: 'bundle.rejected', data: { name, sha256, reason: `${report.reason?.code ?? 'rejected'}: ${report.reason?.message ?? ''}`.slice(0, 2000) } });
+  else if (sha256 !== null) deps.audit?.({ type: installed ? 'bundle.installed' : 'bundle.verified', data: { name, sha256 } });
 }
 
 const MODEL_KINDS = new Set(['model', 'embedding-model', 'reranker']);
@@ -119,6 +132,7 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
     // By reference: the file stays in the bundle's folder, which the bundle owns.
     const model = await importModel(deps.db, deps.libraryDir, candidate, { mode: 'reference', ...(displayName === undefined ? {} : { displayName }) });
     markVerifiedByBundle(deps.db, model.id, label());
+    deps.audit?.({ type: 'model.imported', data: { modelId: model.id, name: model.displayName, sha256: model.sha256 } });
     undo.push(async () => {
       await removeModel(deps.db, deps.libraryDir, model.id).catch(() => undefined);
     });
@@ -177,6 +191,7 @@ export async function installWithPayloads(deps: BundleDeps, bundlePath: string, 
     throw error;
   }
   if (!outcome.ok) await undo();
+  auditReport(deps, path.basename(bundlePath), outcome.report, outcome.ok);
   deps.modelsChanged();
   if (outcome.ok) deps.changed(outcome.bundle.id);
   return outcome;
@@ -217,6 +232,7 @@ export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
       const token = randomBytes(18).toString('base64url');
       picked.set(token, chosen);
       const report = await verifyBundle(chosen, deps.governance.trust(deps.db), { db: deps.db, graceDays: deps.governance.policy.bundles.expiryGraceDays });
+      auditReport(deps, path.basename(chosen), report, false);
       const installed = report.manifest === null ? null : (getBundle(deps.db, report.manifest.id)?.version ?? null);
       return ok({ report: reportEntry(token, path.basename(chosen), report, installed) });
     },

@@ -21,6 +21,10 @@ import { appendEvent } from './storage/events.ts';
 import { openSettings } from './settings.ts';
 import { createGovernance, type Governance } from './governance.ts';
 import { applyLockedSettings, loadPolicy, userPolicyPath } from './policy/index.ts';
+import { createAuditTrail, type AuditTrail } from './audit-trail.ts';
+import { createAuditHandlers } from './audit-handlers.ts';
+import { product } from './product.ts';
+import type { SettingsPatch } from '../../common/contract/schemas.ts';
 import { openDatabase, type Database } from './storage/sqlite.ts';
 import { openVectorStore } from './storage/lance.ts';
 import { createExtractor } from './knowledge/extract/pool.ts';
@@ -42,6 +46,7 @@ export interface Core {
   readonly runtime: RuntimeEngine;
   readonly knowledge: KnowledgeService;
   readonly governance: Governance;
+  readonly audit: AuditTrail;
   /** What installing a bundle needs; the CLI installs through it too. */
   readonly bundles: BundleDeps;
   /** Stops the inference process and closes the database. Idempotent. */
@@ -72,19 +77,42 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dataDir), ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) }));
   const storage = openDatabase(dataDir);
   const closeStorage = () => (storage.isOpen ? storage.close() : undefined);
-  const settings = governance.lockSettings(
+  const trail = createAuditTrail({ db: storage, dataDir, governance, ...(options.log === undefined ? {} : { log: options.log }) });
+  trail.record({ type: 'app.start', data: { version: product.version } });
+  trail.record({ type: 'policy.loaded', data: { status: governance.loaded.status, sha256: governance.loaded.hash, machineFile: governance.loaded.source.machine, userFile: governance.loaded.source.user } });
+  const lockedSettings = governance.lockSettings(
     await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', applyLockedSettings(next, governance.policy) as typeof next)).catch((error: unknown) => {
       closeStorage();
       throw error;
     }),
   );
+  const settings = {
+    get: () => lockedSettings.get(),
+    async update(patch: SettingsPatch) {
+      const next = await lockedSettings.update(patch);
+      for (const [key, value] of Object.entries(patch)) trail.record({ type: 'setting.changed', data: { key, value: value as never } });
+      return next;
+    },
+  };
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
+  let loadedPath: string | null = null;
   const runtime = createEngine({
     launcher: options.runtimeLauncher ?? forkLauncher(),
     validate: checkModelFile,
     quarantine,
-    onState: (state) => bus.emit('runtime.stateChanged', state),
+    onState: (state) => {
+      // Loads and unloads go to the audit log with the model's hash.
+      const now = state.model?.path ?? null;
+      if (now !== loadedPath) {
+        const before = loadedPath === null ? null : trail.modelByPath(loadedPath);
+        const after = now === null ? null : trail.modelByPath(now);
+        if (before !== null) trail.record({ type: 'model.unloaded', data: { modelId: before.id, sha256: before.sha256 } });
+        if (after !== null) trail.record({ type: 'model.loaded', data: { modelId: after.id, sha256: after.sha256 } });
+        loadedPath = now;
+      }
+      bus.emit('runtime.stateChanged', state);
+    },
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const files = createFileTokens();
@@ -111,6 +139,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     onChanged: (collectionId) => bus.emit('knowledge.changed', { collectionId }),
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.watchDebounceMs === undefined ? {} : { watchDebounceMs: options.watchDebounceMs }),
+    screen: (text) => trail.screen(text, 'ingestion'),
+    onIngested: (document) => trail.record({ type: 'document.ingested', data: { documentId: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 } }),
+    onDeleted: (document) => trail.record({ type: 'document.deleted', data: { documentId: document.id, collectionId: document.collectionId, sha256: document.sha256 } }),
   });
 
   const bundles: BundleDeps = {
@@ -122,8 +153,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     packs: knowledge.packs,
     changed: (bundleId) => bus.emit('bundles.changed', { bundleId }),
     modelsChanged: () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] }),
+    audit: (event) => trail.record(event),
   };
-  const modelGate = { beforeImport: () => governance.assertUnsignedImportAllowed(), check: (sha256: string, name: string) => governance.assertModelAllowed(sha256, name) };
+  const modelGate = {
+    beforeImport: () => governance.assertUnsignedImportAllowed(),
+    check: (sha256: string, name: string) => governance.assertModelAllowed(sha256, name),
+    imported: (model: { id: string; displayName: string; sha256: string }) => trail.record({ type: 'model.imported', data: { modelId: model.id, name: model.displayName, sha256: model.sha256 } }),
+  };
 
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
@@ -150,10 +186,34 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
       modelGate,
       beforeExport: () => governance.assertExportAllowed(),
+      exported: (what, format, items) => trail.record({ type: 'export', data: { what, format, items } }),
+      screenPrompt: (text) => trail.screen(text, 'prompts'),
+      onTurn: (turn) => {
+        const model = turn.modelPath === null ? null : trail.modelByPath(turn.modelPath);
+        if (model === null) return;
+        trail.record({ type: 'chat.turn', data: { conversationId: turn.conversationId, modelSha256: model.sha256, collections: [...turn.collections], chunkIds: [...turn.chunkIds], prompt: turn.prompt, response: turn.response } });
+      },
     }),
     ...createKnowledgeHandlers(knowledge, picker, { beforeIngest: () => governance.assertIngestionAllowed() }),
     ...createBundleHandlers(bundles),
+    ...createAuditHandlers({ db: storage, trail, governance, picker, beforeExport: () => governance.assertExportAllowed() }),
   };
+
+  // Retention from the policy: old conversations go, and the audit log's sealed periods past their days.
+  const conversationDays = governance.policy.retention.conversationDays;
+  if (conversationDays !== null) {
+    const cutoff = new Date(Date.now() - conversationDays * 86_400_000).toISOString();
+    const removed = Number(storage.prepare('DELETE FROM conversations WHERE updated_at < ?').run(cutoff).changes);
+    if (removed > 0) trail.record({ type: 'retention.purge', data: { scope: 'conversations', olderThanDays: conversationDays, removed } });
+  }
+  const auditDays = governance.policy.retention.auditDays;
+  if (auditDays !== null && trail.log !== null) {
+    try {
+      trail.log.purge(auditDays);
+    } catch (error) {
+      options.log?.('warn', `Old audit records were not purged: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   // Recovery reads and repairs the index before anything new is queued; failing it must not stop the app.
   await knowledge.start().catch((error: unknown) => options.log?.('error', `Documents could not be recovered: ${String(error)}`));
@@ -166,9 +226,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       .catch(() => undefined)
       .then(() => runtime.stop())
       .finally(() => {
+        trail.record({ type: 'app.stop', data: { version: product.version } });
         vectors.close();
         closeStorage();
       }));
 
-  return { dataDir, bus, handlers, storage, runtime, knowledge, governance, bundles, close };
+  return { dataDir, bus, handlers, storage, runtime, knowledge, governance, audit: trail, bundles, close };
 }

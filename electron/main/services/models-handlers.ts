@@ -52,6 +52,8 @@ export interface ModelGate {
   beforeImport(): void;
   /** Throws when this hash is not on the policy's allow-list. */
   check(sha256: string, name: string): void;
+  /** A model joined the library (for the audit log). */
+  imported?(model: { id: string; displayName: string; sha256: string }): void;
 }
 
 /** The registry's records are the contract's entries; this keeps the compiler checking that. */
@@ -158,6 +160,7 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
           throw error;
         }
         candidates.delete(candidateToken);
+        gate?.imported?.(model);
         announce();
         return { type: 'imported', model: entry(model) };
       }),

@@ -74,6 +74,7 @@ export const en = {
       defaultTemplate: 'This model has no chat template; a general one is used.',
       noSources: 'No passage matched.',
       textSearchOnly: 'Searched by words only.',
+      personalData: 'Personal data found.',
     },
     settingsTitle: 'Conversation settings',
     settingsHint: 'Apply to this conversation only.',

@@ -76,6 +76,7 @@ export const es: Messages = {
       defaultTemplate: 'Este modelo no tiene plantilla de chat; se usa una general.',
       noSources: 'Ningún pasaje coincide.',
       textSearchOnly: 'Búsqueda solo por palabras.',
+      personalData: 'Se encontraron datos personales.',
     },
     settingsTitle: 'Ajustes de la conversación',
     settingsHint: 'Solo se aplican a esta conversación.',

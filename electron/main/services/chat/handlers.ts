@@ -53,6 +53,12 @@ export interface ChatHandlerDeps {
   /** The policy's rules on models and export; none in tests that do not need them. */
   readonly modelGate?: ModelGate;
   readonly beforeExport?: () => void;
+  /** After an export was saved: what, in which format, how many items (for the audit log). */
+  readonly exported?: (what: string, format: string, items: number) => void;
+  /** Screens a prompt for personal data by the policy (warn, redact or block). */
+  readonly screenPrompt?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly unknown[] };
+  /** Called when an answer is saved, for the audit log. */
+  readonly onTurn?: (turn: { conversationId: string; modelPath: string | null; collections: readonly string[]; chunkIds: readonly string[]; prompt: string; response: string }) => void;
 }
 
 /** What chat needs of the knowledge service. */
@@ -151,13 +157,23 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
     const writer = plan.open(modelName);
     push({ type: 'started', messageId: writer.messageId, parentId: writer.parentId });
-    let prompt = plan.prompt;
+    const screened = plan.prompt === null || deps.screenPrompt === undefined ? null : deps.screenPrompt(plan.prompt);
+    if (screened !== null && screened.findings.length > 0 && !screened.blocked) {
+      push({
+        type: 'notice',
+        kind: 'personalData',
+        detail: screened.text === plan.prompt ? 'Your message contains personal data. It was sent as written.' : 'Your message contains personal data. The model saw it with that data replaced by placeholders such as [EMAIL].',
+      });
+    }
+    const question = screened?.text ?? plan.prompt;
+    let prompt = question;
+    let sources: readonly Passage[] = [];
     const { collectionIds, documentsOnly } = conversation.knowledge;
     // Continuing an answer keeps the passages it was given; only a new question retrieves.
     if (deps.knowledge !== undefined && collectionIds.length > 0 && plan.prompt !== null) {
       let found;
       try {
-        found = await deps.knowledge.retrieve(plan.prompt, collectionIds, sourcesBudget(engine.state().model?.contextSize ?? null));
+        found = await deps.knowledge.retrieve(question ?? plan.prompt, collectionIds, sourcesBudget(engine.state().model?.contextSize ?? null));
       } catch (error) {
         writer.finish('interrupted', null);
         changed(conversation.id);
@@ -173,8 +189,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
       }
       if (found.passages.length > 0) {
         writer.setSources(found.passages);
+        sources = found.passages;
         push({ type: 'sources', sources: found.passages, mode: found.mode });
-        prompt = groundedPrompt(plan.prompt, found.passages, documentsOnly);
+        prompt = groundedPrompt(question ?? plan.prompt, found.passages, documentsOnly);
       }
     }
     if (signal.aborted) {
@@ -213,6 +230,14 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     const { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms } = result.stats;
     const message = writer.finish(ANSWER_STATUS[result.stats.stopReason], { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms });
     changed(conversation.id);
+    deps.onTurn?.({
+      conversationId: conversation.id,
+      modelPath: engine.state().model?.path ?? null,
+      collections: collectionIds,
+      chunkIds: sources.map((passage) => passage.chunkId),
+      prompt: question ?? '',
+      response: message.content,
+    });
     return { type: 'done', message };
   };
 
@@ -285,6 +310,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
       exclusive(() => conversationId, signal, async (push, stop) => {
         const conversation = store.conversation(conversationId);
         checkModel(conversation.modelId);
+        // Refused before anything is saved: a blocked message must not reach the database either.
+        const screened = deps.screenPrompt?.(content);
+        if (screened?.blocked === true) throw new AppError('forbidden', `${screened.reason ?? 'Blocked: the message contains personal data.'} This machine's policy does not allow sending personal data to the model. Remove it and send again.`);
         // No parent given: answer the end of the thread. A parent that already has children makes a branch.
         const parent = parentId === undefined ? store.lastOfThread(conversationId) : parentId === null ? null : store.message(parentId);
         if (parent !== null && parent.conversationId !== conversationId) throw new AppError('not_found', 'That message is not in this conversation.', `message ${parent.id}`);
@@ -355,7 +383,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     'chat.export': async ({ id, format }) => {
       deps.beforeExport?.();
       const thread = store.thread(id);
-      return format === 'markdown' ? save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread)) : save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
+      const result = format === 'markdown' ? await save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread)) : await save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
+      if (result.ok && result.value.saved) deps.exported?.('conversation', format, thread.messages.length);
+      return result;
     },
 
     'presets.list': () => ok({ presets: store.listPresets() }),
@@ -370,7 +400,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     'presets.export': async ({ id }) => {
       deps.beforeExport?.();
       const preset = store.preset(id);
-      return save(fileNameFor(`${preset.name}.preset`, 'json'), presetFile([preset]));
+      const result = await save(fileNameFor(`${preset.name}.preset`, 'json'), presetFile([preset]));
+      if (result.ok && result.value.saved) deps.exported?.('preset', 'json', 1);
+      return result;
     },
 
     'presets.import': async () => {

@@ -42,6 +42,12 @@ export interface IngestDeps {
   /** Index rows gathered before one LanceDB write; more rows, fewer table versions. */
   readonly flushRows?: number;
   readonly progressMs?: number;
+  /** Screens a block of text for personal data by the policy; a blocked document fails with the reason. */
+  readonly screen?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly { readonly type: string }[] };
+  /** Records what personal data a document holds (types and counts), for the Documents screen. */
+  readonly notePersonalData?: (documentId: string, counts: Readonly<Record<string, number>> | null) => void;
+  /** A document became searchable (for the audit log). */
+  readonly onIndexed?: (document: KnowledgeDocument) => void;
 }
 
 /** Unpaged formats count one page per this many characters, so pages/s compares across formats. */
@@ -195,6 +201,20 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     set(prepared.entry, { state: 'failed', error: failure, progress: 1 });
   };
 
+  /** Applies the policy's PII mode to every block: redacted text is what gets chunked and embedded. */
+  const screenBlocks = <T extends ExtractedDocument>(extracted: T, documentId: string): T => {
+    if (deps.screen === undefined) return extracted;
+    const counts: Record<string, number> = {};
+    const blocks = extracted.blocks.map((block) => {
+      const result = deps.screen!(block.text);
+      for (const finding of result.findings) counts[finding.type] = (counts[finding.type] ?? 0) + 1;
+      if (result.blocked) throw new DocumentError('pii_blocked', `${result.reason ?? 'This document contains personal data.'} This machine's policy does not allow documents with personal data.`);
+      return result.text === block.text ? block : { ...block, text: result.text };
+    });
+    deps.notePersonalData?.(documentId, Object.keys(counts).length === 0 ? null : counts);
+    return { ...extracted, blocks };
+  };
+
   /** Stage one: hash, skip if unchanged, copy, extract in the worker, chunk, journal `extracted`. */
   const prepare = async (job: IngestJob, entry: MutableFile, signal: AbortSignal): Promise<Prepared> => {
     let document: KnowledgeDocument | null = job.resume === undefined ? null : store.document(job.resume.documentId);
@@ -244,8 +264,9 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
         if (previousCopy !== null && previousCopy !== storedPath) await rm(previousCopy, { force: true });
         deps.onChanged(job.collectionId);
       }
-      const extracted = await deps.extractor.extract(storedPath, signal);
+      const raw = await deps.extractor.extract(storedPath, signal);
       if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
+      const extracted = screenBlocks(raw, document.id);
       set(entry, { progress: 0.25 });
       const chunks = await chunkDocument(extracted.blocks, chunkSizing(embedder));
       store.replaceChunks(document.id, chunks, extracted.pageCount);
@@ -274,7 +295,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       // A crash after an earlier write but before `indexed` leaves rows behind: replace, never append twice.
       await index.deleteDocuments(key, batch.ids);
       await index.add(key, batch.dimensions, store.indexRows(batch.ids));
-      for (const id of batch.ids) store.setStatus(id, 'indexed');
+      for (const id of batch.ids) deps.onIndexed?.(store.setStatus(id, 'indexed'));
       touchedKeys.add(key);
       batch.entries.forEach((entry, at) => {
         run.pages += batch.pages[at] ?? 0;

@@ -9,7 +9,7 @@ import type { VectorStore } from '../storage/lance.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { createEmbedders, type Embedder } from './embedder.ts';
 import { expandPaths, formatByName } from './files.ts';
-import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestJob } from './ingest.ts';
+import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestDeps, type IngestJob } from './ingest.ts';
 import { createKnowledgeIndex } from './lance-index.ts';
 import { importKnowledgePack } from './pack.ts';
 import { recoverKnowledge } from './recover.ts';
@@ -32,6 +32,11 @@ export interface KnowledgeServiceDeps {
   readonly log?: (level: string, message: string) => void;
   /** Tests shorten the folder watcher's timings. */
   readonly watchDebounceMs?: number;
+  /** The policy's PII screening for ingestion; none screens nothing. */
+  readonly screen?: IngestDeps['screen'];
+  /** For the audit log. */
+  readonly onIngested?: (document: { id: string; collectionId: string; name: string; sha256: string }) => void;
+  readonly onDeleted?: (document: { id: string; collectionId: string; sha256: string }) => void;
 }
 
 export interface SearchRequest {
@@ -67,12 +72,16 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     onProgress: deps.onProgress,
     onChanged: deps.onChanged,
     ...(deps.log === undefined ? {} : { log: deps.log }),
+    ...(deps.screen === undefined ? {} : { screen: deps.screen }),
+    notePersonalData: (documentId, counts) => db.prepare('UPDATE documents SET pii = ? WHERE id = ?').run(counts === null ? null : JSON.stringify(counts), documentId),
+    onIndexed: (document) => deps.onIngested?.({ id: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 }),
   });
 
   const removeDocument = async (id: string) => {
     const document = store.document(id);
     const removed = store.deleteDocument(id);
     if (removed === null) return;
+    deps.onDeleted?.({ id, collectionId: document.collectionId, sha256: document.sha256 });
     await index.deleteDocuments(removed.embeddingKey, [id]);
     if (removed.storedPath !== null) await rm(removed.storedPath, { force: true });
     deps.onChanged(document.collectionId);
@@ -348,6 +357,9 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     documents: (collectionId: string): DocumentEntry[] => {
       store.collection(collectionId);
+      const pii = new Map(
+        (db.prepare('SELECT id, pii FROM documents WHERE collection_id = ? AND pii IS NOT NULL').all(collectionId) as { id: string; pii: string }[]).map((row) => [row.id, JSON.parse(row.pii) as Record<string, number>]),
+      );
       return store.listDocuments(collectionId).map((document) => ({
         id: document.id,
         collectionId: document.collectionId,
@@ -359,6 +371,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         chunks: document.chunkCount,
         status: document.status,
         error: document.errorReason === null ? null : { reason: document.errorReason, message: document.errorMessage ?? '' },
+        personalData: pii.get(document.id) ?? null,
         addedAt: document.addedAt,
         updatedAt: document.updatedAt,
       }));

@@ -36,8 +36,9 @@ export interface ExtractedDocument {
  * - unsupported: no extractor for this kind of file
  * - empty: no text found (e.g. a scanned PDF without a text layer)
  * - out_of_memory / timeout: the parsing worker hit its memory cap or time limit and was stopped
+ * - pii_blocked: the machine policy blocks documents that hold personal data
  */
-export const documentFailureReasons = ['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout'] as const;
+export const documentFailureReasons = ['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout', 'pii_blocked'] as const;
 export type DocumentFailureReason = (typeof documentFailureReasons)[number];
 
 export class DocumentError extends Error {

@@ -342,6 +342,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bundle_collections_bundle ON bundle_collections (bundle_id);
     `,
   },
+  {
+    version: 10,
+    name: 'personal data found in documents',
+    // Types and counts only (JSON, e.g. {"email": 2}), never the values: the Documents
+    // screen marks a document that holds personal data.
+    up: `
+      ALTER TABLE documents ADD COLUMN pii TEXT CHECK (pii IS NULL OR json_valid(pii));
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,0 +1,79 @@
+import type { Contract } from '../../common/contract/index.ts';
+import type { Handlers } from '../../common/handlers.ts';
+import { AppError, ok } from '../../common/result.ts';
+import { AUDIT_EVENT_TYPES } from './audit/index.ts';
+import type { AuditTrail } from './audit-trail.ts';
+import type { FilePicker } from './files.ts';
+import type { Governance } from './governance.ts';
+import type { Database } from './storage/sqlite.ts';
+
+type AuditHandlers = Pick<Handlers<Contract>, 'audit.list' | 'audit.verify' | 'audit.export'>;
+
+interface Row {
+  seq: number;
+  at: string;
+  os_user: string;
+  type: string;
+  data: string;
+}
+
+export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; governance: Governance; picker: FilePicker; beforeExport: () => void }): AuditHandlers {
+  const { db, trail } = deps;
+  const level = () => trail.log?.level ?? deps.governance.policy.audit.level;
+  return {
+    // Newest first, as an investigator reads it; the log itself is verified in seq order.
+    'audit.list': ({ type, from, to, limit, offset }) => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (type !== undefined && type !== '') {
+        where.push('type = ?');
+        params.push(type);
+      }
+      if (from !== undefined && from !== '') {
+        where.push('at >= ?');
+        params.push(from);
+      }
+      if (to !== undefined && to !== '') {
+        where.push('at <= ?');
+        params.push(to.length === 10 ? `${to}T23:59:59.999Z` : to);
+      }
+      const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+      const total = Number((db.prepare(`SELECT count(*) AS n FROM audit_records ${clause}`).get(...params) as { n: number }).n);
+      const rows = db.prepare(`SELECT seq, at, os_user, type, data FROM audit_records ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...params, limit ?? 100, offset ?? 0) as unknown as Row[];
+      return ok({
+        level: level(),
+        problem: trail.problem?.message ?? null,
+        records: rows.map((row) => ({ seq: row.seq, at: row.at, user: row.os_user, type: row.type, data: JSON.parse(row.data) as never })),
+        total,
+        types: [...AUDIT_EVENT_TYPES],
+      });
+    },
+
+    'audit.verify': () => {
+      if (trail.log === null) throw new AppError('unavailable', trail.problem?.message ?? 'The audit log is off on this machine.');
+      const result = trail.log.verify();
+      return ok({
+        ok: result.ok,
+        records: result.records,
+        checkpoints: result.checkpoints,
+        firstBroken: result.firstBroken === undefined ? null : { seq: result.firstBroken.seq, reason: result.firstBroken.reason },
+        sealedThrough: result.sealedThrough,
+        macsChecked: result.macsChecked,
+      });
+    },
+
+    'audit.export': async ({ from, to }) => {
+      deps.beforeExport();
+      if (trail.log === null) throw new AppError('unavailable', trail.problem?.message ?? 'The audit log is off on this machine.');
+      const lines = [...trail.log.export({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) })];
+      let saved: string | null;
+      try {
+        saved = await deps.picker.saveFile(`soberana-audit-${new Date().toISOString().slice(0, 10)}.jsonl`, `${lines.join('\n')}\n`);
+      } catch (error) {
+        throw new AppError('io_error', 'The export could not be saved. Check that the folder exists and that you can write to it.', error instanceof Error ? error.message : String(error));
+      }
+      if (saved !== null) trail.record({ type: 'export', data: { what: 'audit', format: 'jsonl', items: Math.max(0, lines.length - 2) } });
+      return ok({ saved: saved !== null, path: saved });
+    },
+  };
+}
