@@ -1,6 +1,10 @@
 import type { AppInfo, DiagnosticEvent } from '../common/contract/index.ts';
 import { BUILT_IN_GUARDS, describeApp } from '../main/services/app-info.ts';
+import { listBundles } from '../main/services/bundles/index.ts';
 import { runDiagnostics } from '../main/services/diagnostics.ts';
+import { createGovernance } from '../main/services/governance.ts';
+import { loadPolicy, userPolicyPath } from '../main/services/policy/index.ts';
+import { openDatabase } from '../main/services/storage/sqlite.ts';
 import type { Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
@@ -8,7 +12,8 @@ import type { Output } from './output.ts';
 export const DOCTOR_HELP = `Usage: soberana doctor [--data-dir DIR] [--json]
 
 Shows what the app's Diagnostics view shows: version, data directory, platform,
-runtime versions, the network guards in force, and a run of health checks.
+runtime versions, the network guards in force, the keys trusted to sign bundles and
+the bundles installed, and a run of health checks.
 
 Exit codes: 0 all checks passed or warned, 1 a check failed, 2 bad usage, 3 internal error.`;
 
@@ -20,6 +25,31 @@ export interface DoctorReport {
   readonly app: AppInfo;
   readonly checks: readonly Omit<Check, 'type' | 'index'>[];
   readonly summary: { readonly passed: number; readonly warned: number; readonly failed: number };
+  /** Null when the database cannot be opened; the sqlite check says why. */
+  readonly bundles: BundleSection | null;
+}
+
+interface BundleSection {
+  readonly trust: { readonly source: 'policy' | 'local'; readonly threshold: number; readonly keys: readonly { readonly id: string; readonly name: string }[] };
+  readonly installed: readonly { readonly id: string; readonly version: number; readonly name: string; readonly signers: readonly { readonly keyId: string; readonly name: string }[] }[];
+}
+
+async function bundleSection(dataDir: string): Promise<BundleSection | null> {
+  try {
+    const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dataDir) }));
+    const db = openDatabase(dataDir);
+    try {
+      const trust = governance.trust(db);
+      return {
+        trust: { source: trust.source, threshold: trust.threshold, keys: trust.keys.map(({ id, name }) => ({ id, name })) },
+        installed: listBundles(db).map(({ id, version, name, signers }) => ({ id, version, name, signers: signers.map(({ keyId, name: signer }) => ({ keyId, name: signer })) })),
+      };
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
 }
 
 export async function doctorReport(dataDir: string): Promise<DoctorReport> {
@@ -30,7 +60,7 @@ export async function doctorReport(dataDir: string): Promise<DoctorReport> {
     if (event.type === 'check') checks.push({ id: event.id, status: event.status, detail: event.detail });
     if (event.type === 'done') summary = { passed: event.passed, warned: event.warned, failed: event.failed };
   }
-  return { app, checks, summary };
+  return { app, checks, summary, bundles: await bundleSection(dataDir) };
 }
 
 const MARK = { pass: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
@@ -46,12 +76,26 @@ export function formatDoctor(report: DoctorReport): string {
     `  network         offline: no outbound connections`,
     ...app.network.guards.map((guard) => `                  - ${guard}`),
     '',
+    ...bundleLines(report.bundles),
     'Checks',
     ...report.checks.map((check) => `  [${MARK[check.status]}] ${check.id.padEnd(17)} ${check.detail}`),
     '',
     `${report.summary.passed} passed, ${report.summary.warned} warned, ${report.summary.failed} failed`,
   ];
   return lines.join('\n');
+}
+
+function bundleLines(bundles: BundleSection | null): string[] {
+  if (bundles === null) return [];
+  const { trust, installed } = bundles;
+  return [
+    `Bundles (trusted keys: ${trust.source === 'policy' ? 'machine policy' : 'development-mode store'}, ${trust.threshold} signature${trust.threshold === 1 ? '' : 's'} needed)`,
+    ...(trust.keys.length === 0 ? ['  no trusted keys'] : trust.keys.map((key) => `  key     ${key.id}  ${key.name}`)),
+    ...(installed.length === 0
+      ? ['  no bundles installed']
+      : installed.map((bundle) => `  bundle  ${bundle.id} v${bundle.version}  “${bundle.name}”  signed by ${bundle.signers.map((signer) => `${signer.name} (${signer.keyId})`).join(', ') || '-'}`)),
+    '',
+  ];
 }
 
 export async function doctor(dataDir: string, output: Output): Promise<number> {

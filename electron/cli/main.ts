@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../main/services/data-dir.ts';
 import { product } from '../main/services/product.ts';
 import { auditExport, auditVerify } from './audit.ts';
+import { bundleCreate, bundleInspect, bundleInstall, bundleList, bundlePack, bundleSign, bundleUninstall, bundleVerify } from './bundle.ts';
 import { chat } from './chat.ts';
 import { UsageError, type Command, type CommandValues, type OptionSpec } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
 import { ggufCheck } from './gguf-check.ts';
+import { keysGenerate, keysList, keysShow, keysTrust, keysUntrust } from './keys.ts';
 import { knowledgeAsk, knowledgeCollections, knowledgeCreate, knowledgeExport, knowledgeIngest, knowledgeSearch } from './knowledge.ts';
 import { modelsImport, modelsInspect, modelsList, modelsRemove, modelsVerify } from './models.ts';
 import { consoleOutput } from './output.ts';
@@ -38,6 +40,19 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'pii scan': piiScan,
   'policy validate': policyValidate,
   'policy show': policyShow,
+  'keys generate': keysGenerate,
+  'keys show': keysShow,
+  'keys trust': keysTrust,
+  'keys list': keysList,
+  'keys untrust': keysUntrust,
+  'bundle create': bundleCreate,
+  'bundle pack': bundlePack,
+  'bundle sign': bundleSign,
+  'bundle inspect': bundleInspect,
+  'bundle verify': bundleVerify,
+  'bundle install': bundleInstall,
+  'bundle list': bundleList,
+  'bundle uninstall': bundleUninstall,
 };
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));

@@ -1,0 +1,284 @@
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_FACT, makeTestBundle, writeBundleSources, type BundleSources } from '../../e2e/fixtures/bundle.ts';
+import type { Collection } from '../common/contract/index.ts';
+import type { ModelRecord } from '../main/services/models/index.ts';
+import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
+import { openDatabase } from '../main/services/storage/sqlite.ts';
+
+// The acceptance round trip, every step through `soberana` in its own process: a publisher
+// makes a key, builds a knowledge pack from documents, bundles it with two models and signs
+// it; a fresh machine trusts the key, installs the bundle and answers from the pack.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = path.join('electron', 'cli', 'soberana.ts');
+/** The finished bundle is kept here after the run, for trying it by hand or in the app. */
+const KNOWN_BUNDLE_DIR = path.join(os.tmpdir(), 'soberana-test-bundle');
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let dir: string;
+let publisherData: string;
+let machineData: string;
+let sources: BundleSources;
+let keyId: string;
+let keyFile: string;
+let pubFile: string;
+let packDir: string;
+let bundle: string;
+
+function cli(dataDir: string, args: readonly string[], extraEnv: Record<string, string> = {}): Run {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
+  delete env.SOBERANA_DATA_DIR;
+  if (extraEnv.SOBERANA_POLICY_FILE === undefined) delete env.SOBERANA_POLICY_FILE;
+  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 });
+  if (result.error !== undefined) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** One thread (shared 2-core machines), room for passages, and short answers (the test model rarely stops by itself). */
+async function testSettings(dataDir: string): Promise<void> {
+  const db = openDatabase(dataDir);
+  try {
+    const settings = await openSettings(db, dataDir, () => undefined);
+    await settings.update({ runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } } });
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-bundle-'));
+  publisherData = path.join(dir, 'publisher');
+  machineData = path.join(dir, 'machine');
+  sources = await writeBundleSources(path.join(dir, 'sources'));
+  await testSettings(publisherData);
+  await testSettings(machineData);
+  packDir = path.join(dir, 'field-manual-pack');
+  bundle = path.join(dir, 'field-kit.tar');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const models = (dataDir: string) => JSON.parse(cli(dataDir, ['models', 'list', '--json']).stdout) as ModelRecord[];
+const collections = (dataDir: string) => JSON.parse(cli(dataDir, ['knowledge', 'collections', '--json']).stdout) as Collection[];
+
+describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () => {
+  it('1. generates a key pair: a private key for the owner only, a public key file', async () => {
+    const run = cli(publisherData, ['keys', 'generate', '--out', path.join(dir, 'keys'), '--name', 'Field office', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const made = JSON.parse(run.stdout) as { keyId: string; name: string; publicKey: string; privateKeyFile: string; publicKeyFile: string };
+    keyId = made.keyId;
+    keyFile = made.privateKeyFile;
+    pubFile = made.publicKeyFile;
+    expect(keyId).toMatch(/^[0-9a-f]{16}$/);
+    expect(path.basename(keyFile)).toBe(`${keyId}.key`);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(await readFile(keyFile, 'utf8')).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(JSON.parse(await readFile(pubFile, 'utf8'))).toEqual({ keyId, name: 'Field office', publicKey: made.publicKey });
+
+    const text = cli(publisherData, ['keys', 'generate', '--out', path.join(dir, 'other-keys')]);
+    expect(text.stdout).toMatch(/^key id {7}[0-9a-f]{16}$/m);
+    expect(text.stdout).toMatch(/^public key {3}[A-Za-z0-9+/]{43}=$/m);
+
+    // Both halves name the same key.
+    for (const file of [keyFile, pubFile]) {
+      const shown = cli(publisherData, ['keys', 'show', file]);
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain(`key id      ${keyId}`);
+      expect(shown.stdout).toContain(`public key  ${made.publicKey}`);
+    }
+    expect(cli(publisherData, ['keys', 'generate']).status).toBe(2);
+  });
+
+  it('2. builds a knowledge pack with the knowledge commands', () => {
+    expect(cli(publisherData, ['models', 'import', sources.embeddingModel, '--mode', 'reference']).status).toBe(0);
+    const ingest = cli(publisherData, ['knowledge', 'ingest', ...sources.documents, '--collection', 'Field manual', '--create']);
+    expect(ingest.status, ingest.stderr).toBe(0);
+    expect(ingest.stdout).toMatch(/^added 4, unchanged 0, failed 0 /m);
+    expect(ingest.stderr).toContain('words and meaning with field-finder');
+    const exported = cli(publisherData, ['knowledge', 'export', '--collection', 'Field manual', '--out', packDir]);
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/^exported “Field manual”: 4 documents, /);
+  });
+
+  it('3. creates the bundle with two models and the pack, with progress', async () => {
+    const args = ['bundle', 'create', '--id', 'field-kit', '--name', 'Field kit', '--version', '1', '--expires-in-days', '30', '--key', keyFile];
+    const additions = ['--add', `model:${sources.chatModel}`, '--add', `embedding-model:${sources.embeddingModel}`, '--add', `knowledge-pack:${packDir}`];
+    const run = cli(publisherData, [...args, ...additions, '--meta-name', `model:${sources.chatModel}=Field chat`, '--out', bundle]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^created {2}field-kit v1 \(“Field kit”\): \d+ files, /);
+    // Not a terminal: a line per tenth.
+    expect(run.stderr).toMatch(/^copying: 100% of [\d.]+ KB$/m);
+    expect(run.stderr).toContain('Unsigned: sign it with');
+
+    const inspected = cli(publisherData, ['bundle', 'inspect', bundle, '--json']);
+    expect(inspected.status, inspected.stderr).toBe(0);
+    const head = JSON.parse(inspected.stdout) as { form: string; manifest: { publisher: string; files: { path: string; kind: string; meta: Record<string, unknown> }[] }; signatures: unknown[] };
+    expect(head).toMatchObject({ form: 'tar', manifest: { publisher: keyId }, signatures: [] });
+    const files = head.manifest.files;
+    expect(files.slice(0, 2)).toMatchObject([
+      { path: 'field-chat.gguf', kind: 'model', meta: { displayName: 'Field chat' } },
+      { path: 'field-finder.gguf', kind: 'embedding-model', meta: { displayName: 'field-finder' } },
+    ]);
+    expect(files.filter((file) => file.kind === 'knowledge-pack').map((file) => file.path)).toContain('field-manual-pack/pack.json');
+    expect(files.find((file) => file.path === 'field-manual-pack/pack.json')?.meta).toEqual({ displayName: 'Field manual', collection: 'Field manual' });
+
+    // Nothing is overwritten, and bad command lines are usage errors.
+    expect(cli(publisherData, [...args, ...additions, '--out', bundle]).status).not.toBe(0);
+    expect(cli(publisherData, [...args, '--out', path.join(dir, 'x.tar')]).status).toBe(2);
+    expect(cli(publisherData, [...args, '--add', 'movie:./x', '--out', path.join(dir, 'x.tar')]).status).toBe(2);
+    expect(cli(publisherData, [...args, ...additions, '--out', path.join(dir, 'x.tar'), '--expires', 'next week']).status).toBe(2);
+  });
+
+  it('4. signs it', () => {
+    const run = cli(publisherData, ['bundle', 'sign', bundle, '--key', keyFile]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`by ${keyId}; 1 signature`);
+    const wrongKey = cli(publisherData, ['bundle', 'sign', bundle, '--key', pubFile]);
+    expect(wrongKey.status).toBe(1);
+    expect(wrongKey.stderr).toContain('is a public key; signing needs the private key');
+  });
+
+  it('5. verifies it where the key is trusted, naming the signer; refuses it where it is not', async () => {
+    expect(cli(publisherData, ['keys', 'trust', pubFile]).status).toBe(0);
+    const run = cli(publisherData, ['bundle', 'verify', bundle]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^ok {2}/);
+    expect(run.stdout).toContain(`signed by  Field office (${keyId})`);
+    expect(run.stdout).toContain('bundle     field-kit v1 (“Field kit”)');
+    expect(run.stdout).toMatch(/^ {2}model +field-chat\.gguf +[\d.]+ KB {2}Field chat$/m);
+    expect(run.stderr).toMatch(/^verifying: 100% of /m);
+
+    const refused = cli(machineData, ['bundle', 'verify', bundle]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`untrusted_key: Signed by key ${keyId.slice(0, 4)}… which this machine does not trust.`);
+    const json = cli(machineData, ['bundle', 'verify', bundle, '--json']);
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, rejection: { code: 'untrusted_key' }, signers: [], trust: { source: 'local', keys: [] } });
+
+    // Kept for trying by hand or in the app.
+    await rm(KNOWN_BUNDLE_DIR, { recursive: true, force: true });
+    await mkdir(KNOWN_BUNDLE_DIR, { recursive: true });
+    await copyFile(bundle, path.join(KNOWN_BUNDLE_DIR, 'field-kit.tar'));
+    await copyFile(pubFile, path.join(KNOWN_BUNDLE_DIR, 'field-office.pub'));
+  });
+
+  it('6. installs it on a fresh machine that trusts the key: verified models, a read-only collection', () => {
+    const trusted = cli(machineData, ['keys', 'trust', pubFile, '--name', 'Field office']);
+    expect(trusted.status, trusted.stderr).toBe(0);
+    expect(trusted.stdout).toBe(`trusted  ${keyId}  “Field office”\n`);
+
+    const run = cli(machineData, ['bundle', 'install', bundle]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`installed  field-kit v1 (“Field kit”), signed by Field office (${keyId})`);
+    expect(run.stdout).toContain('collections  “Field manual” (read-only)');
+    expect(run.stderr).toMatch(/^verifying: 100% of /m);
+
+    const installed = models(machineData);
+    expect(installed.map((model) => [model.displayName, model.role]).sort()).toEqual([
+      ['Field chat', 'chat'],
+      ['field-finder', 'embedding'],
+    ]);
+    for (const model of installed) expect(model.verifiedByBundle).toBe('bundle field-kit v1, signed by Field office');
+    expect(collections(machineData)).toMatchObject([{ name: 'Field manual', readOnly: true, documents: 4, search: 'hybrid' }]);
+    expect(cli(machineData, ['knowledge', 'collections']).stdout).toMatch(/^Field manual \(read-only\)\s+4\s/m);
+  });
+
+  it('7. answers from the installed pack, citing the PDF and page 2', () => {
+    const run = cli(machineData, ['knowledge', 'ask', '--collection', 'Field manual', BUNDLE_FACT.question]);
+    expect(run.status, run.stderr).toBe(0);
+    const [answer, sources] = run.stdout.split('\nSources (words and meaning):\n');
+    expect(answer!.trim().length).toBeGreaterThan(0);
+    expect(sources!.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^\\[\\d\\] ${BUNDLE_FACT.file.replace('.', '\\.')}, page ${BUNDLE_FACT.page}$`)));
+  });
+
+  it('refuses to install the same version again (replay), and lists what is installed', () => {
+    const again = cli(machineData, ['bundle', 'install', bundle, '--json']);
+    expect(again.status).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, rejection: { code: 'replay' } });
+    expect(cli(machineData, ['bundle', 'install', bundle]).stderr).toMatch(/^ {2}replay: Version 1 of "Field kit" was already installed/m);
+    expect(models(machineData)).toHaveLength(2);
+
+    const list = cli(machineData, ['bundle', 'list']);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/^field-kit\s+1\s+\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2}\s+Field office\s+Field kit$/m);
+  });
+
+  it('doctor lists the trusted keys and the installed bundles', () => {
+    const run = cli(machineData, ['doctor']);
+    expect(run.stdout).toContain('Bundles (trusted keys: development-mode store, 1 signature needed)');
+    expect(run.stdout).toContain(`  key     ${keyId}  Field office`);
+    expect(run.stdout).toContain(`  bundle  field-kit v1  “Field kit”  signed by Field office (${keyId})`);
+    const json = JSON.parse(cli(machineData, ['doctor', '--json']).stdout) as { bundles: unknown };
+    expect(json.bundles).toEqual({
+      trust: { source: 'local', threshold: 1, keys: [{ id: keyId, name: 'Field office' }] },
+      installed: [{ id: 'field-kit', version: 1, name: 'Field kit', signers: [{ keyId, name: 'Field office' }] }],
+    });
+  });
+
+  it('says when a machine policy is in force and the local keys are ignored', async () => {
+    const policy = path.join(dir, 'policy.json');
+    const publicKey = (JSON.parse(await readFile(pubFile, 'utf8')) as { publicKey: string }).publicKey;
+    await writeFile(policy, JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT key', publicKey }] } }));
+    const env = { SOBERANA_POLICY_FILE: policy };
+    const list = cli(machineData, ['keys', 'list'], env);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain("Trust: the machine policy's 1 key; 1 signature from distinct trusted keys needed. The local development-mode keys are ignored while a policy is in force.");
+    expect(list.stdout).toContain(`Policy keys:\n  ${keyId}  IT key`);
+    expect(list.stdout).toContain(`Development-mode keys (ignored):\n  ${keyId}  Field office`);
+    const trust = cli(machineData, ['keys', 'trust', pubFile], env);
+    expect(trust.status).toBe(0);
+    expect(trust.stderr).toContain('The local development-mode keys are ignored while a policy is in force.');
+    // The policy's name for the key is the one a verification shows.
+    const verify = cli(publisherData, ['bundle', 'verify', bundle], env);
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stdout).toContain(`signed by  IT key (${keyId})`);
+  });
+
+  it('uninstalls: the models and the collection go, the version stays refused', () => {
+    const run = cli(machineData, ['bundle', 'uninstall', 'field-kit']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('uninstalled  field-kit v1 (“Field kit”)');
+    expect(models(machineData)).toEqual([]);
+    expect(collections(machineData)).toEqual([]);
+    expect(cli(machineData, ['bundle', 'list']).stdout).toContain('No bundle is installed.');
+    expect(cli(machineData, ['doctor']).stdout).toContain('  no bundles installed');
+    expect(cli(machineData, ['bundle', 'uninstall', 'field-kit']).status).toBe(1);
+    expect(JSON.parse(cli(machineData, ['bundle', 'verify', bundle, '--json']).stdout)).toMatchObject({ ok: false, rejection: { code: 'replay' } });
+  });
+
+  it('untrusts a key', () => {
+    const run = cli(machineData, ['keys', 'untrust', keyId.slice(0, 6)]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`untrusted  ${keyId}  “Field office”\n`);
+    expect(cli(machineData, ['keys', 'list']).stdout).toContain('No key is trusted yet.');
+    expect(cli(machineData, ['keys', 'untrust', keyId]).status).toBe(1);
+  });
+});
+
+describe('the e2e bundle fixture', { timeout: 60_000 }, () => {
+  it('builds, through the services, a bundle that the CLI verifies once its key is trusted by value', async () => {
+    const made = await makeTestBundle(path.join(dir, 'fixture'));
+    const dataDir = path.join(dir, 'fixture-machine');
+    const trusted = cli(dataDir, ['keys', 'trust', made.publicKey, '--name', made.keyName]);
+    expect(trusted.status, trusted.stderr).toBe(0);
+    expect(trusted.stdout).toContain(made.keyId);
+    const run = cli(dataDir, ['bundle', 'verify', made.bundle, '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { ok: boolean; signers: unknown[]; files: { kind: string; path: string }[] };
+    expect(report.signers).toEqual([{ keyId: made.keyId, name: made.keyName }]);
+    expect(new Set(report.files.map((file) => file.kind))).toEqual(new Set(['model', 'embedding-model', 'knowledge-pack']));
+    expect(report.files.map((file) => file.path)).toContain('field-manual-pack/pack.json');
+  });
+});
