@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from './fixtures.ts';
 
 // axe finds the contrast and labelling mistakes that eyes miss (UI.md).
-const SECTIONS = ['Chat', 'Documents', 'Models', 'Bundles', 'Settings', 'About'] as const;
+const SECTIONS = ['Chat', 'Documents', 'Models', 'Bundles', 'Audit', 'Settings', 'About'] as const;
 
 for (const theme of ['light', 'dark'] as const) {
   test(`every section passes axe in the ${theme} theme`, async ({ app }) => {

@@ -22,7 +22,7 @@ test('Diagnostics shows values that came from the main process', async ({ app })
 
 test('health checks stream their results with progress', async ({ app }) => {
   const { page } = app;
-  await page.keyboard.press('Control+6');
+  await page.keyboard.press('Control+7');
   await page.getByRole('button', { name: 'Run checks' }).click();
   const rows = page.getByTestId('checks').getByRole('row');
   await expect(rows).toHaveCount(5);

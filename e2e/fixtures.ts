@@ -43,6 +43,8 @@ interface WorkerFixtures {
 
 interface TestFixtures {
   app: AppUnderTest;
+  /** A machine policy file for this test's app (chromium target); set with test.use(). */
+  policyFile: string | null;
 }
 
 function watchErrors(page: Page, errors: string[]): void {
@@ -91,7 +93,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker' },
   ],
 
-  app: async ({ target, chromium }, use, testInfo) => {
+  policyFile: [null, { option: true }],
+
+  app: async ({ target, chromium, policyFile }, use, testInfo) => {
     const errors: string[] = [];
     const allowed: RegExp[] = [];
     let page!: Page;
@@ -103,7 +107,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
     const launch = async () => {
       if (target === 'chromium') {
-        harness = await startHarness({ dataDir });
+        harness = await startHarness({ dataDir, ...(policyFile === null ? {} : { policyFile }) });
         const context = await chromium!.newContext({ viewport: { width: 1280, height: 800 } });
         await context.addInitScript({ content: harness.initScript });
         page = await context.newPage();
@@ -113,7 +117,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         electronApp = await _electron.launch({
           executablePath: electronBinary()!,
           args: [path.join(root, 'out/main/index.js')],
-          env: { ...process.env, SOBERANA_DATA_DIR: dataDir },
+          env: { ...process.env, SOBERANA_DATA_DIR: dataDir, ...(policyFile === null ? {} : { SOBERANA_POLICY_FILE: policyFile }) },
         });
         page = await electronApp.firstWindow();
         watchErrors(page, errors);

@@ -3,7 +3,7 @@ import { expect, type AppUnderTest } from './fixtures.ts';
 
 // Steps several specs share, written as a user would do them.
 
-export async function openSection(app: AppUnderTest, name: 'Chat' | 'Documents' | 'Models' | 'Bundles' | 'Settings' | 'About'): Promise<void> {
+export async function openSection(app: AppUnderTest, name: 'Chat' | 'Documents' | 'Models' | 'Bundles' | 'Audit' | 'Settings' | 'About'): Promise<void> {
   await app.page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name }).click();
 }
 

@@ -5,8 +5,9 @@ const SECTIONS = [
   { id: 'documents', label: 'Documents', heading: 'Documents', key: '2' },
   { id: 'models', label: 'Models', heading: 'Models', key: '3' },
   { id: 'bundles', label: 'Bundles', heading: 'Bundles', key: '4' },
-  { id: 'settings', label: 'Settings', heading: 'Settings', key: '5' },
-  { id: 'about', label: 'About', heading: 'About and diagnostics', key: '6' },
+  { id: 'audit', label: 'Audit', heading: 'Audit', key: '5' },
+  { id: 'settings', label: 'Settings', heading: 'Settings', key: '6' },
+  { id: 'about', label: 'About', heading: 'About and diagnostics', key: '7' },
 ] as const;
 
 test('the shell renders the sidebar, a section and the offline promise', async ({ app }) => {

@@ -41,6 +41,8 @@ export interface HarnessOptions {
   readonly dataDir?: string;
   /** Start the inference process (default true). */
   readonly runtime?: boolean;
+  /** A machine policy file in a temporary "managed" location, instead of the OS's. */
+  readonly policyFile?: string;
 }
 
 export async function bundleBrowserBridge(socketUrl: string): Promise<string> {
@@ -75,6 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const asList = (): string[] => (nextPick === null ? [] : typeof nextPick === 'string' ? [nextPick] : [...nextPick]);
   const core = await createCore({
     dataDir,
+    ...(options.policyFile === undefined ? {} : { policyFile: options.policyFile }),
     // The harness's file picker port: the spec chooses the path the "dialog" returns.
     filePicker: {
       pickModelFile: async () => asList()[0] ?? null,

@@ -8,6 +8,7 @@ import { AboutSection } from './sections/AboutSection.tsx';
 import { ModelsSection } from './sections/models/ModelsSection.tsx';
 import { ChatSection } from './sections/chat/ChatSection.tsx';
 import { DocumentViewer } from './components/DocumentViewer.tsx';
+import { AuditSection } from './sections/audit/AuditSection.tsx';
 import { BundlesSection } from './sections/bundles/BundlesSection.tsx';
 import { DocumentsSection } from './sections/documents/DocumentsSection.tsx';
 import { SettingsSection } from './sections/SettingsSection.tsx';
@@ -15,6 +16,8 @@ import { useNavigation, type Section } from './stores/navigation.ts';
 import { followChatChanges } from './stores/chat.ts';
 import { followKnowledgeChanges } from './stores/knowledge.ts';
 import { followBundleChanges } from './stores/bundles.ts';
+import { usePolicy } from './stores/policy.ts';
+import { PolicyBanner } from './components/PolicyBanner.tsx';
 import { followModelChanges } from './stores/models.ts';
 import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
@@ -24,6 +27,7 @@ const SECTION_VIEWS: Readonly<Record<Section, () => React.JSX.Element>> = {
   chat: ChatSection,
   documents: DocumentsSection,
   bundles: BundlesSection,
+  audit: AuditSection,
   models: ModelsSection,
   settings: SettingsSection,
   about: AboutSection,
@@ -69,6 +73,7 @@ export function App() {
     const unfollowKnowledge = followKnowledgeChanges();
     const unfollowBundles = followBundleChanges();
     void useRuntime.getState().refresh();
+    void usePolicy.getState().refresh();
     return () => {
       unfollowRuntime();
       unfollowModels();
@@ -93,6 +98,7 @@ export function App() {
   return (
     <Tooltip.Provider delayDuration={300}>
       <div className="shell">
+        <PolicyBanner />
         <div className="shell__main">
           <Sidebar width={width} />
           <ResizeHandle

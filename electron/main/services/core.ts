@@ -204,7 +204,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   if (conversationDays !== null) {
     const cutoff = new Date(Date.now() - conversationDays * 86_400_000).toISOString();
     const removed = Number(storage.prepare('DELETE FROM conversations WHERE updated_at < ?').run(cutoff).changes);
-    if (removed > 0) trail.record({ type: 'retention.purge', data: { scope: 'conversations', olderThanDays: conversationDays, removed } });
+    if (removed > 0) {
+      // Merges the search index's segments so the removed messages' words leave it too.
+      storage.exec("INSERT INTO messages_fts (messages_fts) VALUES ('optimize'); INSERT INTO conversations_fts (conversations_fts) VALUES ('optimize')");
+      // The overwritten pages sit in the WAL until a checkpoint; copy them into the file now.
+      storage.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+      trail.record({ type: 'retention.purge', data: { scope: 'conversations', olderThanDays: conversationDays, removed } });
+    }
   }
   const auditDays = governance.policy.retention.auditDays;
   if (auditDays !== null && trail.log !== null) {

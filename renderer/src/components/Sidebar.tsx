@@ -1,4 +1,4 @@
-import { Boxes, FileText, Info, MessageSquare, Package, Settings as SettingsIcon, type LucideIcon } from 'lucide-react';
+import { Boxes, FileText, Info, MessageSquare, Package, ScrollText, Settings as SettingsIcon, type LucideIcon } from 'lucide-react';
 import { useRef, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigation, type Section } from '../stores/navigation.ts';
@@ -14,8 +14,9 @@ export const NAV_ITEMS: readonly Item[] = [
   { section: 'documents', icon: FileText, shortcut: '2' },
   { section: 'models', icon: Boxes, shortcut: '3' },
   { section: 'bundles', icon: Package, shortcut: '4' },
-  { section: 'settings', icon: SettingsIcon, shortcut: '5' },
-  { section: 'about', icon: Info, shortcut: '6' },
+  { section: 'audit', icon: ScrollText, shortcut: '5' },
+  { section: 'settings', icon: SettingsIcon, shortcut: '6' },
+  { section: 'about', icon: Info, shortcut: '7' },
 ];
 
 export function Sidebar({ width }: { readonly width: number }) {

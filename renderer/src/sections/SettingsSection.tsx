@@ -1,6 +1,8 @@
 import { Info, Monitor, Moon, Sun } from 'lucide-react';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
+import { LockNote } from '../components/LockNote.tsx';
+import { useLock } from '../stores/policy.ts';
 import { Language, ThemePreference } from '../../../electron/common/contract/schemas.ts';
 import { useNavigation } from '../stores/navigation.ts';
 import { useSettings } from '../stores/settings.ts';
@@ -17,6 +19,8 @@ export function SettingsSection() {
   const update = useSettings((state) => state.update);
   const open = useNavigation((state) => state.open);
   const languageId = useId();
+  const themeLock = useLock('theme');
+  const languageLock = useLock('language');
 
   return (
     <section className="section">
@@ -43,7 +47,7 @@ export function SettingsSection() {
                       name="theme"
                       value={theme}
                       checked={settings?.theme === theme}
-                      disabled={settings === null}
+                      disabled={settings === null || themeLock !== null}
                       onChange={() => void update({ theme })}
                     />
                     <Icon size={14} aria-hidden="true" />
@@ -53,6 +57,7 @@ export function SettingsSection() {
               })}
             </div>
             <p className="field__hint">{t('settings.themeHint')}</p>
+            {themeLock === null ? null : <LockNote path="theme" reason={themeLock} />}
           </fieldset>
           <div className="field">
             <label className="field__label" htmlFor={languageId}>
@@ -62,7 +67,7 @@ export function SettingsSection() {
               id={languageId}
               className="select"
               value={settings?.language ?? 'en'}
-              disabled={settings === null}
+              disabled={settings === null || languageLock !== null}
               onChange={(event) => void update({ language: Language.parse(event.target.value) })}
             >
               {Language.options.map((language) => (
@@ -72,6 +77,7 @@ export function SettingsSection() {
               ))}
             </select>
             <p className="field__hint">{t('settings.languageHint')}</p>
+            {languageLock === null ? null : <LockNote path="language" reason={languageLock} />}
           </div>
         </div>
         <div className="card" data-testid="runtime-settings">

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 
-export const SECTIONS = ['chat', 'documents', 'models', 'bundles', 'settings', 'about'] as const;
+export const SECTIONS = ['chat', 'documents', 'models', 'bundles', 'audit', 'settings', 'about'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 interface NavigationState {

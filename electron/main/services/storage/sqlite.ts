@@ -51,6 +51,9 @@ export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {})
     // FULL makes every commit durable on power loss in WAL mode, not only on a process crash.
     db.exec('PRAGMA synchronous = FULL');
     db.exec('PRAGMA foreign_keys = ON');
+    // Deleted rows are overwritten, not just unlinked: a conversation removed by the user or
+    // by retention must not stay readable in the file's free pages.
+    db.exec('PRAGMA secure_delete = ON');
     migrate(db, migrations, file);
     return db;
   } catch (error) {

@@ -9,6 +9,20 @@ import { useBundles } from '../../stores/bundles.ts';
 
 const date = (iso: string | null) => (iso === null ? '—' : new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }));
 
+/** A knowledge pack is many files; it is shown as one row, as it installs as one collection. */
+function grouped(files: readonly BundleFile[]): (BundleFile & { readonly parts: number })[] {
+  const rows: (BundleFile & { parts: number })[] = [];
+  for (const file of files) {
+    const same = file.kind === 'knowledge-pack' ? rows.find((row) => row.kind === 'knowledge-pack' && row.displayName === file.displayName && row.path.split('/')[0] === file.path.split('/')[0]) : undefined;
+    if (same === undefined) rows.push({ ...file, parts: 1 });
+    else {
+      same.size += file.size;
+      same.parts += 1;
+    }
+  }
+  return rows;
+}
+
 function Contents({ files }: { readonly files: readonly BundleFile[] }) {
   const { t } = useTranslation();
   return (
@@ -22,10 +36,11 @@ function Contents({ files }: { readonly files: readonly BundleFile[] }) {
         </tr>
       </thead>
       <tbody>
-        {files.map((file) => (
+        {grouped(files).map((file) => (
           <tr key={file.path}>
             <td className="table__name">
-              <span title={`${file.path}\nSHA-256 ${file.sha256}`}>{file.displayName ?? file.path}</span>
+              <span title={file.parts > 1 ? file.path.split('/')[0] : `${file.path}\nSHA-256 ${file.sha256}`}>{file.displayName ?? file.path}</span>
+              {file.parts > 1 ? <span className="muted"> · {t('bundles.parts', { count: file.parts })}</span> : null}
             </td>
             <td>{t(`bundles.kinds.${file.kind}`)}</td>
             <td>{formatBytes(file.size)}</td>

@@ -131,6 +131,15 @@ function DocumentsTable({ documents, readOnly }: { readonly documents: readonly 
           <tr key={document.id} data-document={document.name} data-status={document.status}>
             <td className="table__name">
               <span title={document.sourcePath}>{document.name}</span>
+              {document.personalData === null ? null : (
+                <span className="badge badge--warning" data-testid="personal-data">
+                  {t('documents.personalData', {
+                    types: Object.entries(document.personalData)
+                      .map(([type, count]) => `${type} ${count}`)
+                      .join(', '),
+                  })}
+                </span>
+              )}
               {document.error === null ? null : (
                 <span className="table__error" role="note">
                   {document.error.message}

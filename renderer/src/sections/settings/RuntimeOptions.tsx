@@ -1,6 +1,8 @@
 import { Check } from 'lucide-react';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { LockNote } from '../../components/LockNote.tsx';
+import { useLock } from '../../stores/policy.ts';
 import { useSettings } from '../../stores/settings.ts';
 import { AUTO_FIELDS, draftFrom, FIELD_SPECS, parseDraft, SAMPLING_FIELDS, type Draft, type Field, type FieldError } from './runtime-form.ts';
 
@@ -22,6 +24,8 @@ function NumberField({
   const spec = FIELD_SPECS[field];
   const auto = onToggleAuto === undefined ? false : draft.auto[field as keyof Draft['auto']];
   const message = error === undefined ? null : error.kind === 'number' ? t('runtime.invalidNumber') : t('runtime.invalid', { min: error.min, max: error.max });
+  const path = (AUTO_FIELDS as readonly string[]).includes(field) ? `runtime.${field}` : `runtime.sampling.${field}`;
+  const lock = useLock(path);
   return (
     <div className="field" data-field={field}>
       <label className="field__label" htmlFor={id}>
@@ -30,7 +34,7 @@ function NumberField({
       <div className="field__row">
         {onToggleAuto === undefined ? null : (
           <label className="checkbox">
-            <input type="checkbox" checked={auto} onChange={(event) => onToggleAuto(event.target.checked)} aria-label={`${t(`runtime.${field}`)}: ${t('runtime.auto')}`} />
+            <input type="checkbox" checked={auto} disabled={lock !== null} onChange={(event) => onToggleAuto(event.target.checked)} aria-label={`${t(`runtime.${field}`)}: ${t('runtime.auto')}`} />
             {t('runtime.auto')}
           </label>
         )}
@@ -43,7 +47,7 @@ function NumberField({
           max={spec.max}
           step={spec.step}
           value={draft.values[field]}
-          disabled={auto}
+          disabled={auto || lock !== null}
           aria-invalid={message !== null}
           aria-describedby={`${id}-hint`}
           onChange={(event) => onChange(event.target.value)}
@@ -57,6 +61,7 @@ function NumberField({
       <p className="field__hint" id={`${id}-hint`}>
         {t(`runtime.${field}Hint`)}
       </p>
+      {lock === null ? null : <LockNote path={path} reason={lock} />}
     </div>
   );
 }

@@ -1,0 +1,138 @@
+import { Download, ShieldAlert, ShieldCheck } from 'lucide-react';
+import { useEffect, useId } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { AuditEntry } from '../../../../electron/common/contract/audit.ts';
+import { AUDIT_PAGE_SIZE, useAudit } from '../../stores/audit.ts';
+
+/** One line of an event's data: field names and values, with long hashes shortened. */
+function summary(entry: AuditEntry): string {
+  if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) return JSON.stringify(entry.data);
+  return Object.entries(entry.data)
+    .map(([key, value]) => {
+      const text = typeof value === 'string' ? (/^[0-9a-f]{64}$/.test(value) ? `${value.slice(0, 12)}…` : value) : JSON.stringify(value);
+      return `${key}: ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`;
+    })
+    .join(' · ');
+}
+
+export function AuditSection() {
+  const { t } = useTranslation();
+  const id = useId();
+  const page = useAudit((state) => state.page);
+  const filter = useAudit((state) => state.filter);
+  const offset = useAudit((state) => state.offset);
+  const check = useAudit((state) => state.check);
+  const checking = useAudit((state) => state.checking);
+  const error = useAudit((state) => state.error);
+  const exported = useAudit((state) => state.exported);
+  const { refresh, setFilter, setOffset, verify, exportLog } = useAudit.getState();
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+  const total = page?.total ?? 0;
+  return (
+    <section className="section">
+      <header className="section__header">
+        <h1 className="section__title">{t('audit.title')}</h1>
+        <span className="section__spacer" />
+        <button type="button" className="button" onClick={() => void verify()} disabled={checking}>
+          <ShieldCheck size={14} aria-hidden="true" />
+          {checking ? t('audit.verifying') : t('audit.verify')}
+        </button>
+        <button type="button" className="button" onClick={() => void exportLog()}>
+          <Download size={14} aria-hidden="true" />
+          {t('audit.export')}
+        </button>
+      </header>
+      <div className="section__body section__body--wide">
+        {page === null ? null : (
+          <p className="muted audit__level" data-testid="audit-level">
+            {t(`audit.levels.${page.level}`)}
+          </p>
+        )}
+        {page?.problem ? (
+          <p className="notice notice--danger" role="alert">
+            {page.problem}
+          </p>
+        ) : null}
+        {error === null ? null : (
+          <p className="notice notice--danger" role="alert">
+            {error.message}
+          </p>
+        )}
+        {exported === null ? null : (
+          <p className="notice notice--success" role="status">
+            {t('audit.exported', { path: exported })}
+          </p>
+        )}
+        {check === null ? null : check.ok ? (
+          <p className="notice notice--success" role="status" data-testid="audit-check" data-ok="true">
+            <ShieldCheck size={16} aria-hidden="true" />
+            {t(check.macsChecked ? 'audit.intact' : 'audit.intactNoAnchor', { records: check.records, count: check.checkpoints })}
+          </p>
+        ) : (
+          <p className="notice notice--danger" role="alert" data-testid="audit-check" data-ok="false">
+            <ShieldAlert size={16} aria-hidden="true" />
+            {t('audit.broken', { seq: check.firstBroken?.seq ?? 0, reason: check.firstBroken?.reason ?? '' })}
+          </p>
+        )}
+        <form className="audit__filters" onSubmit={(event) => event.preventDefault()}>
+          <label className="field" htmlFor={`${id}-type`}>
+            <span className="field__label">{t('audit.type')}</span>
+            <select id={`${id}-type`} className="select select--small" value={filter.type} onChange={(event) => setFilter({ type: event.target.value })}>
+              <option value="">{t('audit.allTypes')}</option>
+              {(page?.types ?? []).map((type) => (
+                <option key={type} value={type}>
+                  {type}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field" htmlFor={`${id}-from`}>
+            <span className="field__label">{t('audit.from')}</span>
+            <input id={`${id}-from`} className="input input--small" type="date" value={filter.from} onChange={(event) => setFilter({ from: event.target.value })} />
+          </label>
+          <label className="field" htmlFor={`${id}-to`}>
+            <span className="field__label">{t('audit.to')}</span>
+            <input id={`${id}-to`} className="input input--small" type="date" value={filter.to} onChange={(event) => setFilter({ to: event.target.value })} />
+          </label>
+          <span className="muted audit__count">{t('audit.count', { count: total })}</span>
+        </form>
+        <table className="table table--audit" data-testid="audit-table">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">{t('audit.columns.at')}</th>
+              <th scope="col">{t('audit.columns.user')}</th>
+              <th scope="col">{t('audit.columns.type')}</th>
+              <th scope="col">{t('audit.columns.details')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(page?.records ?? []).map((entry) => (
+              <tr key={entry.seq} data-type={entry.type}>
+                <td className="mono">{entry.seq}</td>
+                <td className="nowrap">{new Date(entry.at).toLocaleString()}</td>
+                <td>{entry.user}</td>
+                <td className="mono">{entry.type}</td>
+                <td className="audit__data" title={JSON.stringify(entry.data)}>
+                  {summary(entry)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {total > AUDIT_PAGE_SIZE ? (
+          <div className="form-actions">
+            <button type="button" className="button button--small" disabled={offset === 0} onClick={() => setOffset(offset - AUDIT_PAGE_SIZE)}>
+              {t('audit.newer')}
+            </button>
+            <button type="button" className="button button--small" disabled={offset + AUDIT_PAGE_SIZE >= total} onClick={() => setOffset(offset + AUDIT_PAGE_SIZE)}>
+              {t('audit.older')}
+            </button>
+          </div>
+        ) : null}
+      </div>
+    </section>
+  );
+}
