@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleFile, BundleReport, Contract, InstalledBundleEntry } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
@@ -20,7 +20,9 @@ import {
   type VerificationReport,
 } from './bundles/index.ts';
 import type { FilePicker } from './files.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 import type { Governance } from './governance.ts';
+import { validatePolicyBytes } from './policy/index.ts';
 import { findModelBySha256, importModel, listModels, markVerifiedByBundle, removeModel, scanModels } from './models/index.ts';
 import { pump } from './runtime/handlers.ts';
 import type { Database } from './storage/sqlite.ts';
@@ -65,6 +67,9 @@ function auditReport(deps: BundleDeps, fileName: string, report: VerificationRep
 }
 
 const MODEL_KINDS = new Set(['model', 'embedding-model', 'reranker']);
+
+/** Where a policy that came in a signed bundle waits to be loaded as the machine policy. */
+export const bundlePolicyPath = (dataDir: string): string => path.join(dataDir, 'policy', 'from-bundle.json');
 
 const signerNames = (bundle: { readonly signers: readonly { readonly name: string; readonly keyId: string }[] }) => bundle.signers.map((signer) => signer.name || signer.keyId).join(', ');
 
@@ -154,10 +159,19 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
       const collectionId = await deps.packs.install(file, bundle.manifest.id, requireModel);
       undo.push(() => deps.packs!.remove([collectionId]));
     },
-    policy: async () => {
+    policy: async ({ path: file }) => {
       if (!deps.governance.policy.bundles.allowPolicyUpdates) {
         throw new AppError('forbidden', 'This bundle carries a policy, and this machine’s policy does not allow bundles to change it. Ask IT to install the policy file directly.');
       }
+      const bytes = await readFile(file);
+      const checked = validatePolicyBytes(bytes);
+      if (!checked.ok) throw new AppError('bad_request', `The policy in this bundle is not valid, so nothing was installed: ${checked.problems.slice(0, 3).join('; ')}`);
+      // It becomes the machine policy at the next start; until then the one in force stays.
+      const target = bundlePolicyPath(deps.dataDir);
+      const previous = await readFile(target).catch(() => null);
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFileAtomic(target, bytes);
+      undo.push(async () => (previous === null ? rm(target, { force: true }) : writeFileAtomic(target, previous)));
     },
   };
   return { installers, undo: async () => { for (const step of undo.reverse()) await step(); } };
@@ -206,6 +220,8 @@ export async function uninstallWithPayloads(deps: BundleDeps, id: string): Promi
     else if (model.verifiedByBundle?.startsWith(`bundle ${bundle.id} v`) === true) markVerifiedByBundle(deps.db, model.id, null);
   }
   if (deps.packs !== undefined) await deps.packs.removeFor(id);
+  // A policy it brought stops applying at the next start.
+  if (bundle.files.some((file) => file.kind === 'policy')) await rm(bundlePolicyPath(deps.dataDir), { force: true });
   await uninstallBundle(deps.db, deps.dataDir, id);
   deps.modelsChanged();
   deps.changed(id);

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import type { Contract } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
@@ -10,7 +10,7 @@ import { runDiagnostics } from './diagnostics.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
 import { createModelHandlers } from './models-handlers.ts';
 import { cleanupPartialImports, libraryDirFor, listModels } from './models/index.ts';
-import { createBundleHandlers, tidyBundles, type BundleDeps } from './bundles-handlers.ts';
+import { bundlePolicyPath, createBundleHandlers, tidyBundles, type BundleDeps } from './bundles-handlers.ts';
 import type { ModelEntry } from '../../common/contract/models.ts';
 import { createEngine, type RuntimeEngine } from './runtime/engine.ts';
 import { createRuntimeHandlers } from './runtime/handlers.ts';
@@ -74,7 +74,14 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   await mkdir(dataDir, { recursive: true });
   const bus = createBus<AppEvents>(options.onListenerError);
   // The policy comes first: it decides what every service below may do.
-  const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dataDir), ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) }));
+  const userPath = userPolicyPath(dataDir);
+  let loadedPolicy = await loadPolicy({ userPath, ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) });
+  // A policy installed from a signed bundle takes the machine policy's place, if the policy in force allows that.
+  const fromBundle = bundlePolicyPath(dataDir);
+  if (loadedPolicy.status !== 'invalid' && loadedPolicy.policy.bundles.allowPolicyUpdates && (await stat(fromBundle).then(() => true, () => false))) {
+    loadedPolicy = await loadPolicy({ userPath, machinePath: fromBundle });
+  }
+  const governance = createGovernance(loadedPolicy);
   const storage = openDatabase(dataDir);
   const closeStorage = () => (storage.isOpen ? storage.close() : undefined);
   const trail = createAuditTrail({ db: storage, dataDir, governance, ...(options.log === undefined ? {} : { log: options.log }) });
