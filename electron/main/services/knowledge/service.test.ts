@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { htmlDocument, markdownDocument, pdfDocument, writeDocuments } from '../../../../e2e/fixtures/documents/index.ts';
 import { gv } from '../../../../e2e/fixtures/gguf/index.ts';
-import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
+import { presetSpec, rerankerSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
+import { noSourcesAnswer } from './grounding.ts';
 import { createCore, type Core } from '../core.ts';
 import { importModel, libraryDirFor, scanModels } from '../models/index.ts';
 import { VECTOR_DIR } from '../storage/lance.ts';
@@ -152,6 +153,59 @@ describe('knowledge service', () => {
     const result = await core.knowledge.search({ query: 'Brindlemoor', collectionIds: [collection.id] });
     expect(result.mode).toBe('hybrid');
     expect(result.passages[0]?.snippet).toMatch(/Brindlemoor/);
+  }, 120_000);
+
+  it('reranks with a reranking model from the library, and answers only from the documents when asked', async () => {
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const core = await open(dataDir);
+    const reranker = path.join(dir, 'reranker.gguf');
+    const chat = path.join(dir, 'chat.gguf');
+    await writeGguf(reranker, rerankerSpec(5));
+    await writeGguf(chat, { ...presetSpec('tiny', 'Q8_0', 6), contextLength: 4096 });
+    for (const file of [reranker, chat]) {
+      const [candidate] = (await scanModels(file)).candidates;
+      await importModel(core.storage, libraryDirFor(dataDir), candidate!, { mode: 'reference' });
+    }
+    const collection = await core.knowledge.createCollection('Field notes', null);
+    await core.knowledge.addPaths(collection.id, Object.values(docs));
+    await core.knowledge.idle();
+    // Counts the calls and passes them on to the real ranking context.
+    const rank = core.runtime.rank.bind(core.runtime);
+    let ranked = 0;
+    core.runtime.rank = async (...args) => {
+      ranked += 1;
+      return rank(...args);
+    };
+    const result = await core.knowledge.search({ query: 'Saltmarsh harbour', collectionIds: [collection.id] });
+    expect(result.passages.length).toBeGreaterThan(0);
+    expect(ranked).toBe(1);
+    const found = await core.knowledge.retrieveForChat('Saltmarsh harbour', [collection.id], 1000);
+    expect(found.relevant).toBe(true);
+
+    const conversation = await core.handlers['chat.create']({}, ctx);
+    if (!conversation.ok) throw new Error(conversation.error.message);
+    const id = conversation.value.id;
+    const settings = { ...conversation.value.settings, sampling: { ...conversation.value.settings.sampling, maxTokens: 8 } };
+    await core.handlers['chat.update']({ id, settings, knowledge: { collectionIds: [collection.id], documentsOnly: true } }, ctx);
+    const send = async (content: string) => {
+      const events: { type: string }[] = [];
+      const stream = core.handlers['chat.send']({ conversationId: id, content }, ctx);
+      for await (const event of stream as AsyncIterable<{ type: string }>) events.push(event);
+      return events;
+    };
+    // Nothing in the collection holds these words: a refusal, and the model is never asked.
+    const refused = await send('quasar nebula zeppelin');
+    const done = refused.find((event) => event.type === 'done') as unknown as { message: { content: string; stats: unknown; sources: unknown[] } };
+    expect(done.message.content).toBe(noSourcesAnswer());
+    expect(done.message.stats).toBeNull();
+    expect(refused.some((event) => event.type === 'notice')).toBe(true);
+    // A question the documents answer gets its sources and a real answer.
+    const answered = await send('Who keeps the keys of the Saltmarsh harbour?');
+    const sources = answered.find((event) => event.type === 'sources') as unknown as { sources: { documentName: string }[] };
+    expect(sources.sources.map((source) => source.documentName)).toContain('notes.html');
+    const final = answered.find((event) => event.type === 'done') as unknown as { message: { stats: unknown; sources: unknown[] } };
+    expect(final.message.stats).not.toBeNull();
+    expect(final.message.sources.length).toBeGreaterThan(0);
   }, 120_000);
 
   it('cancelling a run leaves no document half in the index', async () => {
