@@ -27,7 +27,7 @@ import { product } from './product.ts';
 import type { SettingsPatch } from '../../common/contract/schemas.ts';
 import { openDatabase, type Database } from './storage/sqlite.ts';
 import { openVectorStore } from './storage/lance.ts';
-import { createExtractor } from './knowledge/extract/pool.ts';
+import { createExtractorPool } from './knowledge/extract/pool.ts';
 import { createKnowledgeHandlers } from './knowledge/handlers.ts';
 import { createKnowledgeService, type KnowledgeService } from './knowledge/service.ts';
 
@@ -67,6 +67,8 @@ export interface CoreOptions {
   /** Documents: a shorter debounce for watched folders (tests). */
   readonly watchDebounceMs?: number;
 }
+
+const PARSE_WORKERS = 2;
 
 /** Builds every service over one data directory. Electron, the e2e harness and the CLI all start here. */
 export async function createCore(options: CoreOptions): Promise<Core> {
@@ -134,7 +136,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     closeStorage();
     throw error;
   });
-  const extractor = createExtractor();
+  // Two parsing workers: one file is parsed while another is, and a third embedded.
+  const extractor = createExtractorPool(PARSE_WORKERS);
   const knowledge = await createKnowledgeService({
     db: storage,
     dataDir,
@@ -147,6 +150,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.watchDebounceMs === undefined ? {} : { watchDebounceMs: options.watchDebounceMs }),
     screen: (text) => trail.screen(text, 'ingestion'),
+    lookahead: PARSE_WORKERS,
     onIngested: (document) => trail.record({ type: 'document.ingested', data: { documentId: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 } }),
     onDeleted: (document) => trail.record({ type: 'document.deleted', data: { documentId: document.id, collectionId: document.collectionId, sha256: document.sha256 } }),
   });

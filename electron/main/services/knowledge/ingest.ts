@@ -42,6 +42,8 @@ export interface IngestDeps {
   /** Index rows gathered before one LanceDB write; more rows, fewer table versions. */
   readonly flushRows?: number;
   readonly progressMs?: number;
+  /** Files parsed ahead of the one being embedded; the extractor should have as many workers. */
+  readonly lookahead?: number;
   /** Screens a block of text for personal data by the policy; a blocked document fails with the reason. */
   readonly screen?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly { readonly type: string }[] };
   /** Records what personal data a document holds (types and counts), for the Documents screen. */
@@ -125,6 +127,7 @@ export interface IngestQueue {
 export function createIngestQueue(deps: IngestDeps): IngestQueue {
   const { store, index } = deps;
   const flushRows = deps.flushRows ?? 4096;
+  const lookahead = Math.max(1, deps.lookahead ?? 1);
   const queue: { job: IngestJob; entry: MutableFile }[] = [];
   let files: MutableFile[] = [];
   let running: Promise<void> | null = null;
@@ -349,17 +352,22 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     const signal = controller.signal;
     run = { started: performance.now(), pages: 0, finishedFiles: 0, finishedMs: 0 };
     try {
-      let next = queue.shift();
-      let preparing = next === undefined ? null : prepare(next.job, next.entry, signal);
-      while (preparing !== null) {
-        const prepared = await preparing;
-        next = signal.aborted ? undefined : queue.shift();
-        preparing = next === undefined ? null : prepare(next.job, next.entry, signal);
-        await finish(prepared, signal);
-        if (next === undefined && queue.length > 0 && !signal.aborted) {
-          next = queue.shift();
-          preparing = next === undefined ? null : prepare(next.job, next.entry, signal);
+      // Up to `lookahead` files are read and parsed ahead of the one being embedded and
+      // indexed; they finish in queue order.
+      const ahead: Promise<Prepared>[] = [];
+      const fill = () => {
+        while (ahead.length < lookahead && !signal.aborted) {
+          const next = queue.shift();
+          if (next === undefined) return;
+          ahead.push(prepare(next.job, next.entry, signal));
         }
+      };
+      fill();
+      while (ahead.length > 0) {
+        const prepared = await ahead.shift()!;
+        fill();
+        await finish(prepared, signal);
+        fill();
       }
       if (signal.aborted) {
         // Rows written for documents of this run that are not `indexed` yet must not stay searchable.
@@ -396,6 +404,9 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       // A finished run's list is cleared when a new run begins.
       if (running === null) files = [];
       for (const job of jobs) {
+        // The same file twice in one run would race itself: the second request waits for the next run.
+        const busy = files.some((file) => file.collectionId === job.collectionId && file.path === job.path && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state));
+        if (busy) continue;
         const entry: MutableFile = { path: job.path, name: path.basename(job.path), collectionId: job.collectionId, state: 'queued', pages: null, progress: 0, error: null };
         files.push(entry);
         queue.push({ job, entry });

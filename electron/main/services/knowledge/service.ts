@@ -32,6 +32,8 @@ export interface KnowledgeServiceDeps {
   readonly log?: (level: string, message: string) => void;
   /** Tests shorten the folder watcher's timings. */
   readonly watchDebounceMs?: number;
+  /** Files parsed ahead of the one being embedded (one per parsing worker). */
+  readonly lookahead?: number;
   /** The policy's PII screening for ingestion; none screens nothing. */
   readonly screen?: IngestDeps['screen'];
   /** For the audit log. */
@@ -73,6 +75,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     onChanged: deps.onChanged,
     ...(deps.log === undefined ? {} : { log: deps.log }),
     ...(deps.screen === undefined ? {} : { screen: deps.screen }),
+    ...(deps.lookahead === undefined ? {} : { lookahead: deps.lookahead }),
     notePersonalData: (documentId, counts) => db.prepare('UPDATE documents SET pii = ? WHERE id = ?').run(counts === null ? null : JSON.stringify(counts), documentId),
     onIndexed: (document) => deps.onIngested?.({ id: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 }),
   });

@@ -175,3 +175,25 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
     },
   };
 }
+
+/**
+ * Several extractors, each with its own worker: a file goes to the one with the fewest files
+ * waiting, so parsing uses more than one core while the rest of ingestion waits on embedding.
+ */
+export function createExtractorPool(size: number, options: ExtractorOptions = {}): Extractor {
+  const members = Array.from({ length: Math.max(1, size) }, () => ({ extractor: createExtractor(options), waiting: 0 }));
+  return {
+    async extract(filePath, signal) {
+      const member = members.reduce((best, candidate) => (candidate.waiting < best.waiting ? candidate : best));
+      member.waiting += 1;
+      try {
+        return await member.extractor.extract(filePath, signal);
+      } finally {
+        member.waiting -= 1;
+      }
+    },
+    async close() {
+      await Promise.all(members.map((member) => member.extractor.close()));
+    },
+  };
+}
