@@ -107,6 +107,11 @@ test('drop four kinds of documents into a collection, ask in chat, and open the 
   await expect(page.getByTestId('search-meta')).toContainText('words and meaning');
   await expect(page.getByTestId('search-results').locator('mark').first()).toHaveText(/Kelmarsh/i);
   await saveScreenshot(app, 'documents-search');
+  // Filtered to one document, only its passages come back.
+  await page.getByLabel('Search in').selectOption({ label: 'recipes.md' });
+  await expect(page.getByTestId('search-results').getByRole('listitem').first()).toContainText('recipes.md');
+  for (const item of await page.getByTestId('search-results').getByRole('listitem').all()) await expect(item).toContainText('recipes.md');
+  await page.getByLabel('Search in').selectOption({ label: 'All documents' });
 
   // Ask in chat with the collection attached.
   await openSection(app, 'Chat');

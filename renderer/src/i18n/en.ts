@@ -143,6 +143,8 @@ export const en = {
     searchLabel: 'Search this collection',
     searchPlaceholder: 'Check what the index finds…',
     searchButton: 'Search',
+    searchIn: 'Search in',
+    allDocuments: 'All documents',
     resultsHybrid: '{{count}} passages by words and meaning in {{ms}} ms.',
     resultsText: '{{count}} passages by words in {{ms}} ms.',
     page: 'p. {{page}}',

@@ -145,6 +145,8 @@ export const es: Messages = {
     searchLabel: 'Buscar en esta colección',
     searchPlaceholder: 'Comprueba qué encuentra el índice…',
     searchButton: 'Buscar',
+    searchIn: 'Buscar en',
+    allDocuments: 'Todos los documentos',
     resultsHybrid: '{{count}} pasajes por palabras y significado en {{ms}} ms.',
     resultsText: '{{count}} pasajes por palabras en {{ms}} ms.',
     page: 'p. {{page}}',

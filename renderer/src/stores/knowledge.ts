@@ -20,6 +20,8 @@ interface KnowledgeStore {
   readonly progress: IngestProgress | null;
   readonly error: AppErrorData | null;
   readonly query: string;
+  /** Search within one document; null searches the whole collection. */
+  readonly documentFilter: string | null;
   readonly results: SearchResult | null;
   readonly searching: boolean;
   readonly viewer: { readonly target: ViewerTarget; readonly view: DocumentView | null; readonly error: AppErrorData | null } | null;
@@ -35,6 +37,7 @@ interface KnowledgeStore {
   unwatch(id: string): Promise<void>;
   cancel(): Promise<void>;
   setQuery(query: string): void;
+  setDocumentFilter(documentId: string | null): void;
   search(): Promise<void>;
   openViewer(target: ViewerTarget): Promise<void>;
   closeViewer(): void;
@@ -50,6 +53,7 @@ export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
   progress: null,
   error: null,
   query: '',
+  documentFilter: null,
   results: null,
   searching: false,
   viewer: null,
@@ -69,7 +73,7 @@ export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
   },
 
   async select(id) {
-    set({ selectedId: id, documents: [], results: null, error: null });
+    set({ selectedId: id, documents: [], results: null, error: null, documentFilter: null });
     await get().refreshDocuments();
   },
 
@@ -144,6 +148,11 @@ export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
     set({ query });
   },
 
+  setDocumentFilter(documentFilter) {
+    set({ documentFilter });
+    if (get().query.trim() !== '') void get().search();
+  },
+
   async search() {
     const collectionId = get().selectedId;
     const query = get().query.trim();
@@ -152,7 +161,8 @@ export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
       return;
     }
     set({ searching: true });
-    const result = await call('knowledge.search', { query, collectionIds: [collectionId], limit: 20 });
+    const documentId = get().documentFilter;
+    const result = await call('knowledge.search', { query, collectionIds: [collectionId], limit: 20, ...(documentId === null ? {} : { documentIds: [documentId] }) });
     set({ searching: false });
     if (result.ok) set({ results: result.value, error: null });
     else set({ error: result.error });

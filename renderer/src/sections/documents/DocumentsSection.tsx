@@ -176,7 +176,9 @@ function SearchBox() {
   const query = useKnowledge((state) => state.query);
   const results = useKnowledge((state) => state.results);
   const searching = useKnowledge((state) => state.searching);
-  const { setQuery, search, openViewer } = useKnowledge.getState();
+  const documentFilter = useKnowledge((state) => state.documentFilter);
+  const documents = useKnowledge((state) => state.documents);
+  const { setQuery, setDocumentFilter, search, openViewer } = useKnowledge.getState();
   return (
     <section className="kb-search">
       <form
@@ -190,6 +192,16 @@ function SearchBox() {
           <Search size={14} aria-hidden="true" />
           <input className="search__input" type="search" placeholder={t('documents.searchPlaceholder')} aria-label={t('documents.searchLabel')} value={query} onChange={(event) => setQuery(event.target.value)} />
         </label>
+        <select className="select select--small" aria-label={t('documents.searchIn')} value={documentFilter ?? ''} onChange={(event) => setDocumentFilter(event.target.value === '' ? null : event.target.value)}>
+          <option value="">{t('documents.allDocuments')}</option>
+          {documents
+            .filter((document) => document.status === 'indexed')
+            .map((document) => (
+              <option key={document.id} value={document.id}>
+                {document.name}
+              </option>
+            ))}
+        </select>
         <button type="submit" className="button" disabled={query.trim() === '' || searching}>
           {t('documents.searchButton')}
         </button>
