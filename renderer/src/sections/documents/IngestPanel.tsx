@@ -27,7 +27,7 @@ export function IngestPanel({ progress }: { readonly progress: IngestProgress })
             : t('documents.ingest.finished', { done: progress.done, failed: progress.failed, skipped: progress.skipped })}
         </span>
         <span className="muted">
-          {t('documents.ingest.speed', { rate: progress.pagesPerSecond.toFixed(1), pages: progress.pages })}
+          {t('documents.ingest.speed', { rate: progress.pagesPerSecond.toFixed(1), count: progress.pages })}
           {progress.active ? ` · ${t('documents.ingest.eta', { eta: formatEta(progress.etaSeconds) })}` : ''}
         </span>
         <span className="section__spacer" />
