@@ -1,30 +1,21 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anchorFilePath, createAuditLog, parseAnchor, verifyAuditExport } from '../main/services/audit/index.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { runCli } from './run-cli.ts';
 
 // `soberana audit verify` and `soberana audit export` as the IT team runs them, on a log the
 // app's own service wrote. The cases share one data directory and run in order.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 
 let dir: string;
 let dataDir: string;
 let vault: string;
 
-function cli(...args: string[]) {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { dataDir });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-audit-'));

@@ -1,29 +1,21 @@
-import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FACT, makeTestBundle, writeBundleSources, type BundleSources } from '../../e2e/fixtures/bundle.ts';
 import type { Collection } from '../common/contract/index.ts';
 import type { ModelRecord } from '../main/services/models/index.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { runCli } from './run-cli.ts';
 
 // The acceptance round trip, every step through `soberana` in its own process: a publisher
 // makes a key, builds a knowledge pack from documents, bundles it with two models and signs
 // it; a fresh machine trusts the key, installs the bundle and answers from the pack.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 /** The finished bundle is kept here after the run, for trying it by hand or in the app. */
 const KNOWN_BUNDLE_DIR = path.join(os.tmpdir(), 'soberana-test-bundle');
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let dir: string;
 let publisherData: string;
@@ -35,14 +27,7 @@ let pubFile: string;
 let packDir: string;
 let bundle: string;
 
-function cli(dataDir: string, args: readonly string[], extraEnv: Record<string, string> = {}): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
-  delete env.SOBERANA_DATA_DIR;
-  if (extraEnv.SOBERANA_POLICY_FILE === undefined) delete env.SOBERANA_POLICY_FILE;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 90_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (dataDir: string, args: readonly string[], env: Record<string, string> = {}) => runCli(args, { dataDir, env, timeoutMs: 90_000 });
 
 /** One thread (shared 2-core machines), room for passages, and short answers (the test model rarely stops by itself). */
 async function testSettings(dataDir: string): Promise<void> {

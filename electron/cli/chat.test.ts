@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 import type { ChatMessage } from '../common/contract/index.ts';
@@ -10,9 +8,8 @@ import { createChatStore } from '../main/services/chat/store.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { createEngine } from '../main/services/runtime/engine.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { runCli, type CliRun } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 
 // The real-model cases need `engine.chat`, which the inference side is adding; until it
 // is there they are skipped, and they run by themselves once it lands.
@@ -27,21 +24,10 @@ const ENGINE_HAS_CHAT =
     onState: () => undefined,
   });
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let dir: string;
 
-function cli(dataDir: string, ...args: string[]): Run {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (dataDir: string, ...args: string[]) => runCli(args, { dataDir });
 
 /** One thread (shared 2-core machines) and short answers (the test model never stops by itself). */
 async function testSettings(dataDir: string): Promise<void> {
@@ -54,7 +40,7 @@ async function testSettings(dataDir: string): Promise<void> {
   }
 }
 
-const conversationOf = (run: Run): string => /conversation=([0-9a-f]{16})/.exec(run.stderr)?.[1] ?? '';
+const conversationOf = (run: CliRun): string => /conversation=([0-9a-f]{16})/.exec(run.stderr)?.[1] ?? '';
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-chat-'));

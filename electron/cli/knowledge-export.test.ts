@@ -1,30 +1,21 @@
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markdownDocument, writeDocuments } from '../../e2e/fixtures/documents/index.ts';
 import { createCore } from '../main/services/core.ts';
 import type { PackManifest, PackSummary } from '../main/services/knowledge/pack.ts';
+import { runCli } from './run-cli.ts';
 
 // `soberana knowledge export` end to end: a words-only collection made with the real
 // service, exported by the CLI in its own process.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 const HOST = { kind: 'cli' as const, electronVersion: null, chromeVersion: null, networkGuards: [] };
 
 let dir: string;
 let dataDir: string;
 
-function cli(...args: string[]) {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { dataDir });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-export-'));

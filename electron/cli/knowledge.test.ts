@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpus, encryptedPdf, writeDocuments, type Corpus } from '../../e2e/fixtures/documents/index.ts';
 import { gv } from '../../e2e/fixtures/gguf/encode.ts';
@@ -11,19 +9,13 @@ import type { Collection, SearchResult } from '../common/contract/index.ts';
 import { createChatStore } from '../main/services/chat/store.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { runCli } from './run-cli.ts';
 
 // The knowledge commands end to end: real SQLite, real LanceDB, the real extraction worker
 // and inference process, on documents and tiny models this test writes. The cases share one
 // data directory and run in order, as a user would: create, ingest, search, ask.
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let dir: string;
 let dataDir: string;
@@ -31,13 +23,7 @@ let docs: string;
 let locked: string;
 let documents: Corpus;
 
-function cli(...args: string[]): Run {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { dataDir });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-knowledge-'));

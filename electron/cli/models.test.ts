@@ -1,33 +1,19 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeMalformed } from '../../e2e/fixtures/gguf/malformed.ts';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 import type { ModelRecord } from '../main/services/models/index.ts';
+import { runCli } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let dir: string;
 let dataDir: string;
 
-function cli(...args: string[]): Run {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dataDir], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { dataDir, timeoutMs: 30_000 });
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-models-'));

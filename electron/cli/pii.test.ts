@@ -1,28 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-function cli(input: string | undefined, ...args: string[]): Run {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', dir], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000, ...(input === undefined ? {} : { input }) });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (input: string | undefined, ...args: string[]) => runCli(args, { dataDir: dir, timeoutMs: 30_000, ...(input === undefined ? {} : { input }) });
 
-const lines = (run: Run): Record<string, unknown>[] => run.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+const lines = (run: CliRun): Record<string, unknown>[] => run.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const TEXT = 'Ana: ana@example.com, IBAN ES91 2100 0418 4502 0005 1332.\n';
 

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,28 +6,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadedPolicy } from '../main/services/policy/index.ts';
+import { runCli } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
-const EXAMPLE = path.join(ROOT, 'docs', 'policy.example.json');
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+const EXAMPLE = fileURLToPath(new URL('../../docs/policy.example.json', import.meta.url));
 
 let dir: string;
 
-function cli(args: readonly string[], policyFile?: string): Run {
-  const env = { ...process.env };
-  delete env.SOBERANA_DATA_DIR;
-  delete env.SOBERANA_POLICY_FILE;
-  if (policyFile !== undefined) env.SOBERANA_POLICY_FILE = policyFile;
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', path.join(dir, 'data')], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (args: readonly string[], policyFile?: string) => runCli(args, { dataDir: path.join(dir, 'data'), timeoutMs: 30_000, ...(policyFile === undefined ? {} : { env: { SOBERANA_POLICY_FILE: policyFile } }) });
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-policy-'));

@@ -12,6 +12,7 @@ import { parseAnchor, readKeyFile, sealKeyState, type AuditKeyFile } from './key
 import { createAuditLog } from './log.ts';
 import { insertCheckpoint, insertMeta, insertRecord, iterateRecords, readCheckpoints, readMeta, type AuditCheckpoint, type AuditMeta, type AuditRecord } from './store.ts';
 import { verifyAudit } from './verify.ts';
+import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
 // The tamper suite: 1,000 seeded random attacks on real logs, each of which verify must
 // catch, reporting a first broken record at or before the tampered one.
@@ -50,17 +51,6 @@ const AUDIT_SCHEMA = MIGRATIONS.find((migration) => migration.name === 'tamper-e
 let dir: string;
 const logs: Snapshot[] = [];
 
-function rng(seed: number): () => number {
-  // mulberry32: small, fast and the same everywhere, so a failing case number reproduces.
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const hash = (text: string) => sha256Hex(text);
 
@@ -80,7 +70,7 @@ function randomEvent(random: () => number, n: number): AuditEventInput {
 async function build(name: string, seed: number, plan: { records: number; every: number; level?: 'metadata' | 'full'; purgeAfter?: number; stop?: boolean }): Promise<Snapshot> {
   const dataDir = path.join(dir, name);
   const db = openDatabase(dataDir);
-  const random = rng(seed);
+  const random = uniform(seed);
   let clock = Date.parse('2025-01-01T00:00:00Z');
   const log = createAuditLog({ db, dataDir, level: plan.level ?? 'metadata', user: 'alice', checkpointEvery: plan.every, now: () => new Date(clock) });
   for (let n = 0; n < plan.records; n += 1) {
@@ -316,7 +306,7 @@ afterAll(async () => {
 
 describe('audit tamper suite', { timeout: 120_000 }, () => {
   it(`detects ${CASES.toLocaleString('en-US')} seeded random attacks, reporting the first broken record at or before the tampered one`, () => {
-    const random = rng(20_250_301);
+    const random = uniform(20_250_301);
     const tally = new Map<string, { cases: number; detected: number }>();
     const missed: string[] = [];
     let cases = 0;

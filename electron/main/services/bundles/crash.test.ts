@@ -7,22 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../storage/sqlite.ts';
 import { buildBundle, pseudoRandom, sha256, trustOf, workspace, type Workspace } from './fixtures.ts';
 import { bundleDir, cleanupBundles, generateKeyPair, installBundle, listBundles } from './index.ts';
+import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'install-child.ts');
 const KILLS = 30;
 const PAYLOAD_BYTES = 4 * 1024 * 1024;
 const SEED = Number(process.env.CRASH_SEED ?? 0xb0d1e);
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const children = new Set<ChildProcess>();
 afterAll(() => {
@@ -59,7 +50,7 @@ describe('bundle install under SIGKILL', () => {
 
   it(`leaves the previous or the new version, never half, across ${KILLS} kills`, { timeout: 90_000 }, async () => {
     const started = performance.now();
-    const random = seeded(SEED);
+    const random = uniform(SEED);
     ws = await workspace('soberana-bundle-crash-');
     const key = generateKeyPair();
     const trust = trustOf([key]);

@@ -8,6 +8,7 @@ import { buildBundle, snapshot, trustOf, workspace, type Workspace } from './fix
 import { installBundle, verifyBundle, type BundleRejection, type TrustSource } from './index.ts';
 import { generateKeyPair, loadPrivateKey, signBytes, type GeneratedKeyPair } from './keys.ts';
 import { END_OF_ARCHIVE, fileHeader, padding } from './tar-writer.ts';
+import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
 /**
  * Every case is a bundle damaged or crafted in one specific way. Each must be refused with
@@ -16,17 +17,7 @@ import { END_OF_ARCHIVE, fileHeader, padding } from './tar-writer.ts';
 
 const SEED = Number(process.env.TAMPER_SEED ?? 0x7a3f);
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = seeded(SEED);
+const random = uniform(SEED);
 const pick = (from: number, to: number): number => from + Math.floor(random() * (to - from));
 
 interface Case {

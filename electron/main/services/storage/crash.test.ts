@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, openSettings } from '../settings.ts';
 import { CRASH_EVENT, type CrashLine } from './crash-writer.ts';
 import { openDatabase } from './sqlite.ts';
+import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-writer.ts');
 const KILLS = 50;
@@ -16,16 +17,6 @@ const MAX_DELAY_MS = 250;
 const SEED = Number(process.env.CRASH_SEED ?? 0x50be);
 
 /** mulberry32: a tiny seeded generator, enough to spread kill times reproducibly. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface RunOutcome {
   readonly lines: CrashLine[];
@@ -73,7 +64,7 @@ afterAll(() => {
 describe('storage under SIGKILL', () => {
   it(`keeps every acknowledged write across ${KILLS} kills at random moments`, { timeout: 120_000 }, async () => {
     const started = performance.now();
-    const random = seeded(SEED);
+    const random = uniform(SEED);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'soberana-crash-'));
     let nextSeq = 0;
     let maxId = 0;
