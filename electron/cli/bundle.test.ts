@@ -104,7 +104,7 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^created {2}field-kit v1 \(“Field kit”\): \d+ files, /);
     // Not a terminal: a line per tenth.
-    expect(run.stderr).toMatch(/^copying: 100% of [\d.]+ KB$/m);
+    expect(run.stderr).toMatch(/^copying: 100% of [\d.]+ KiB$/m);
     expect(run.stderr).toContain('Unsigned: sign it with');
 
     const inspected = cli(publisherData, ['bundle', 'inspect', bundle, '--json']);
@@ -142,7 +142,7 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     expect(run.stdout).toMatch(/^ok {2}/);
     expect(run.stdout).toContain(`signed by  Field office (${keyId})`);
     expect(run.stdout).toContain('bundle     field-kit v1 (“Field kit”)');
-    expect(run.stdout).toMatch(/^ {2}model +field-chat\.gguf +[\d.]+ KB {2}Field chat$/m);
+    expect(run.stdout).toMatch(/^ {2}model +field-chat\.gguf +[\d.]+ KiB {2}Field chat$/m);
     expect(run.stderr).toMatch(/^verifying: 100% of /m);
 
     const refused = cli(machineData, ['bundle', 'verify', bundle]);

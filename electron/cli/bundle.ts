@@ -28,6 +28,7 @@ import { intOption, UsageError, type Command, type CommandValues } from './comma
 import { EXIT } from './exit-codes.ts';
 import { readKeyFile, readPrivateKey, reportError, trustLine, withTrust } from './keys.ts';
 import type { Output } from './output.ts';
+import { formatBytes } from './models.ts';
 
 // Bundles from the command line. Publishers create, pack and sign; offline machines inspect,
 // verify and install through the same code path as the app (installWithPayloads), so a
@@ -48,17 +49,6 @@ async function withCore(dataDir: string, output: Output, run: (core: Core) => Pr
   }
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]!}`;
-}
 
 /** Byte progress on stderr: a bar redrawn in place on a terminal, otherwise a line every 10%. */
 function bytesPrinter(json: boolean) {

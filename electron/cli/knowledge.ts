@@ -11,6 +11,7 @@ import { listModels } from '../main/services/models/index.ts';
 import { intOption, UsageError, type Command, type CommandValues } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
+import { formatBytes } from './models.ts';
 
 // Documents from the command line: the same knowledge service, database and index as the
 // app, so collections made here appear there (and the other way round), and scripted
@@ -494,17 +495,6 @@ Exit codes: 0 ok, 1 no such collection, no model, or a failed or stopped answer,
   },
 };
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]!}`;
-}
 
 export const knowledgeExport: Command = {
   summary: 'Export a collection as a knowledge pack folder',
