@@ -26,7 +26,8 @@ export async function writeFileAtomic(filePath: string, data: string | Uint8Arra
   await syncDirectory(dir);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsyncs a folder, so a rename or a new entry in it survives power loss. */
+export async function syncDirectory(dir: string): Promise<void> {
   // Windows cannot open a directory for fsync; the rename is already durable there.
   if (process.platform === 'win32') return;
   const handle = await open(dir, 'r');

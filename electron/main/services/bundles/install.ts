@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../common/result.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
@@ -9,6 +9,7 @@ import { BundleRejectedError } from './rejections.ts';
 import { forgetBundle, getBundle, installedPaths, registerBundle, type InstalledBundle, type InstalledFile } from './store.ts';
 import type { TrustSource } from './trust.ts';
 import { checkRollback, runVerification, type VerificationReport, type VerifiedBundle, type VerifyOptions } from './verify.ts';
+import { syncDirectory } from '../atomic-file.ts';
 
 /**
  * Install is verify-into-staging, rename into installed/<id>/<version>, run the per-kind
@@ -198,16 +199,6 @@ async function syncTree(root: string): Promise<void> {
   await syncDirectory(root);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a folder for fsync; a rename there is durable already.
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Turns fs errors into io_error and aborts into cancelled; AppErrors pass through. */
 async function guard<T>(step: () => Promise<T>): Promise<T> {
