@@ -5,6 +5,7 @@ import type { Collection, DocumentEntry } from '../../../../electron/common/cont
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { Snippet } from '../../components/Snippet.tsx';
+import { useFileDrop } from '../../components/useFileDrop.ts';
 import { formatBytes } from '../../format.ts';
 import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
 import { useModels } from '../../stores/models.ts';
@@ -365,8 +366,8 @@ export function DocumentsSection() {
   const error = useKnowledge((state) => state.error);
   const { refresh, add, dismissError } = useKnowledge.getState();
   const [creating, setCreating] = useState(false);
-  const [dragging, setDragging] = useState(false);
   const selected = collections.find((collection) => collection.id === selectedId) ?? null;
+  const drop = useFileDrop(() => void add('dropped'), selected !== null && !selected.readOnly);
 
   useEffect(() => {
     void refresh();
@@ -375,23 +376,9 @@ export function DocumentsSection() {
 
   return (
     <section
-      className={dragging ? 'section section--chat section--drop' : 'section section--chat'}
+      className={drop.dragging ? 'section section--chat section--drop' : 'section section--chat'}
       data-testid="documents-drop-zone"
-      onDragOver={(event) => {
-        if (selected === null || selected.readOnly || ![...event.dataTransfer.types].includes('Files')) return;
-        event.preventDefault();
-        event.dataTransfer.dropEffect = 'copy';
-        setDragging(true);
-      }}
-      onDragLeave={(event) => {
-        if (event.currentTarget === event.target) setDragging(false);
-      }}
-      onDrop={(event) => {
-        event.preventDefault();
-        setDragging(false);
-        // The preload has already handed the paths to the main process; ask it to add them.
-        if (selected !== null && !selected.readOnly) void add('dropped');
-      }}
+      {...drop.handlers}
     >
       <div className="chat">
         <CollectionList onNew={() => setCreating(true)} />

@@ -1,8 +1,9 @@
 import { AlertTriangle, ArrowDown, ArrowUp, Boxes, FileUp, FolderOpen, Search, Star } from 'lucide-react';
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useEffect, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ModelEntry } from '../../../../electron/common/contract/models.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { useFileDrop } from '../../components/useFileDrop.ts';
 import { formatBytes } from '../../format.ts';
 import { useModels, visibleModels, type SortKey } from '../../stores/models.ts';
 import { useRuntime } from '../../stores/runtime.ts';
@@ -129,27 +130,13 @@ export function ModelsSection() {
     openImport(true);
     void scan(source);
   };
-  const [dragging, setDragging] = useState(false);
+  const drop = useFileDrop(() => importFrom('dropped'));
 
   return (
     <section
-      className={dragging ? 'section section--drop' : 'section'}
+      className={drop.dragging ? 'section section--drop' : 'section'}
       data-testid="models-drop-zone"
-      onDragOver={(event) => {
-        if (![...event.dataTransfer.types].includes('Files')) return;
-        event.preventDefault();
-        event.dataTransfer.dropEffect = 'copy';
-        setDragging(true);
-      }}
-      onDragLeave={(event) => {
-        if (event.currentTarget === event.target) setDragging(false);
-      }}
-      onDrop={(event) => {
-        event.preventDefault();
-        setDragging(false);
-        // The preload has already handed the paths to the main process; ask it to scan them.
-        importFrom('dropped');
-      }}
+      {...drop.handlers}
     >
       <header className="section__header">
         <h1 className="section__title">{t('models.title')}</h1>
