@@ -108,4 +108,17 @@ describe('installing bundles with their payloads', () => {
     core = await openCore(dataDir, machine);
     expect(core.governance.loaded.source.machine).toBe(machine);
   });
+
+  it('removes at start a knowledge pack whose bundle never committed', async () => {
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const policy = await machinePolicy('packs', false);
+    let core = await openCore(dataDir, policy);
+    const collection = await core.knowledge.createCollection('Half installed', null);
+    // What a crash between the pack's import and the bundle's commit leaves behind.
+    core.storage.prepare('INSERT INTO bundle_collections (bundle_id, collection_id) VALUES (?, ?)').run('never-committed', collection.id);
+    await core.close();
+    cores.splice(cores.indexOf(core), 1);
+    core = await openCore(dataDir, policy);
+    expect(core.knowledge.collections().map((entry) => entry.name)).toEqual([]);
+  });
 });

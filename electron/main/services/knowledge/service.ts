@@ -280,6 +280,9 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     /** Makes LanceDB agree with SQLite, resumes unfinished documents, starts the folder watchers. */
     async start() {
+      // A knowledge pack whose bundle never committed (a crash mid-install) goes with it.
+      const orphans = db.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id NOT IN (SELECT id FROM bundles)').all() as { id: string }[];
+      if (orphans.length > 0) await removeCollections(orphans.map((row) => row.id));
       const report = await recoverKnowledge({ store, index });
       if (report.notice !== null && report.notice.rebuilt.length > 0) {
         const message = 'The search index was missing or damaged and has been rebuilt from the saved documents. Search results are complete again.';
