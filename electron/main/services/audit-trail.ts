@@ -4,7 +4,7 @@ import { AppError } from '../../common/result.ts';
 import { createAuditLog, type AuditEventInput, type AuditLog } from './audit/index.ts';
 import type { Governance } from './governance.ts';
 import { listModels } from './models/index.ts';
-import { applyPiiPolicy, describeFindings, type PiiPolicyResult } from './pii/index.ts';
+import { applyPiiPolicy, type PiiPolicyResult } from './pii/index.ts';
 import type { Database } from './storage/sqlite.ts';
 
 // The app's audit trail and PII screening, as the services call them. Recording never
@@ -65,4 +65,3 @@ export function createAuditTrail(options: { db: Database; dataDir: string; gover
   };
 }
 
-export { describeFindings };

@@ -6,6 +6,7 @@ import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createChatHandlers } from './chat/handlers.ts';
+import { purgeConversationsBefore } from './chat/store.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
 import { createModelHandlers } from './models-handlers.ts';
@@ -213,15 +214,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // Retention from the policy: old conversations go, and the audit log's sealed periods past their days.
   const conversationDays = governance.policy.retention.conversationDays;
   if (conversationDays !== null) {
-    const cutoff = new Date(Date.now() - conversationDays * 86_400_000).toISOString();
-    const removed = Number(storage.prepare('DELETE FROM conversations WHERE updated_at < ?').run(cutoff).changes);
-    if (removed > 0) {
-      // Merges the search index's segments so the removed messages' words leave it too.
-      storage.exec("INSERT INTO messages_fts (messages_fts) VALUES ('optimize'); INSERT INTO conversations_fts (conversations_fts) VALUES ('optimize')");
-      // The overwritten pages sit in the WAL until a checkpoint; copy them into the file now.
-      storage.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
-      trail.record({ type: 'retention.purge', data: { scope: 'conversations', olderThanDays: conversationDays, removed } });
-    }
+    const removed = purgeConversationsBefore(storage, new Date(Date.now() - conversationDays * 86_400_000));
+    if (removed > 0) trail.record({ type: 'retention.purge', data: { scope: 'conversations', olderThanDays: conversationDays, removed } });
   }
   const auditDays = governance.policy.retention.auditDays;
   if (auditDays !== null && trail.log !== null) {

@@ -44,6 +44,19 @@ export function createEmbedders(deps: EmbedderDeps) {
     return wanted === 'auto' ? (await deps.engine.hardware()).cpuCores : wanted;
   };
 
+  // Asked once per model file and thread count: search and every ingested file need it, and each ask is a round trip to the inference process.
+  const infos = new Map<string, ReturnType<EmbedderEngine['embeddingInfo']>>();
+  const embeddingInfo = (file: string, count: number) => {
+    const key = `${count}:${file}`;
+    let info = infos.get(key);
+    if (info === undefined) {
+      info = deps.engine.embeddingInfo(file, count);
+      infos.set(key, info);
+      info.catch(() => infos.delete(key));
+    }
+    return info;
+  };
+
   const modelFile = (modelId: string) => {
     const model = getModel(deps.db, modelId);
     if (model.role !== 'embedding') throw new AppError('bad_request', `${model.displayName} is not an embedding model. Choose one whose role is “embedding”.`);
@@ -57,8 +70,7 @@ export function createEmbedders(deps: EmbedderDeps) {
   const space = async (modelId: string | null): Promise<EmbeddingSpace> => {
     if (modelId === null) return { embeddingModelId: null, embeddingKey: FTS_ONLY_KEY, dimensions: null };
     const { model, file } = modelFile(modelId);
-    const count = await threads();
-    const info = await deps.engine.embeddingInfo(file, count);
+    const info = await embeddingInfo(file, await threads());
     return { embeddingModelId: model.id, embeddingKey: model.sha256, dimensions: info.dimensions };
   };
 
@@ -74,7 +86,7 @@ export function createEmbedders(deps: EmbedderDeps) {
     }
     const { model, file } = resolved;
     const count = await threads();
-    const info = await deps.engine.embeddingInfo(file, count);
+    const info = await embeddingInfo(file, count);
     return {
       modelId: model.id,
       name: model.displayName,

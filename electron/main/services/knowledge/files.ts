@@ -1,38 +1,18 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DocumentFormat } from './types.ts';
+import { formatByName } from './extract/detect.ts';
 
 // Which files on disk are documents, and walking folders for them.
-
-const EXTENSIONS = new Set(['.pdf', '.docx', '.html', '.htm', '.xhtml', '.md', '.markdown', '.txt', '.text', '.csv', '.pptx', '.odt', '.epub']);
 
 /** Walks are bounded: a watched folder pointed at a whole drive must not stall the app. */
 export const MAX_FOLDER_FILES = 20_000;
 const MAX_DEPTH = 32;
 
-const FORMAT_BY_EXTENSION: Readonly<Record<string, DocumentFormat>> = {
-  '.pdf': 'pdf',
-  '.docx': 'docx',
-  '.html': 'html',
-  '.htm': 'html',
-  '.xhtml': 'html',
-  '.md': 'markdown',
-  '.markdown': 'markdown',
-  '.txt': 'text',
-  '.text': 'text',
-  '.csv': 'csv',
-  '.pptx': 'pptx',
-  '.odt': 'odt',
-  '.epub': 'epub',
-};
-
-/** The format a file's name suggests; its bytes decide when it is read. */
-export function formatByName(name: string): DocumentFormat {
-  return FORMAT_BY_EXTENSION[path.extname(name).toLowerCase()] ?? 'text';
-}
-
+/** A name to pick up from a folder: a known format (XLSX is recognised but not read yet), not hidden, not an Office lock file. */
 export function isDocumentName(name: string): boolean {
-  return !path.basename(name).startsWith('.') && !path.basename(name).startsWith('~$') && EXTENSIONS.has(path.extname(name).toLowerCase());
+  const base = path.basename(name);
+  const format = formatByName(base);
+  return !base.startsWith('.') && !base.startsWith('~$') && format !== null && format !== 'xlsx';
 }
 
 export interface FoundFile {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DocumentFailure, IngestFile, IngestProgress } from '../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
 import { detectFormat } from './extract/detect.ts';
+import type { Extractor } from './extract/pool.ts';
 import { chunkSizing, type Embedder } from './embedder.ts';
 import type { KnowledgeIndex } from './lance-index.ts';
 import type { KnowledgeDocument, KnowledgeStore } from './store.ts';
@@ -16,9 +17,7 @@ import { DocumentError, type ExtractedDocument } from './types.ts';
 // (documents.status) before the next begins, so a crash anywhere is finished or undone at
 // the next start (recover.ts). A document is searchable only once all its rows are written.
 
-export interface Extractor {
-  extract(filePath: string, signal?: AbortSignal): Promise<ExtractedDocument & { readonly bytes: number; readonly sha256: string }>;
-}
+export type { Extractor } from './extract/pool.ts';
 
 export interface IngestJob {
   readonly collectionId: string;
@@ -133,7 +132,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
   let running: Promise<void> | null = null;
   let controller = new AbortController();
   let closed = false;
-  let run = { started: 0, pages: 0, finishedFiles: 0, finishedMs: 0 };
+  let run = { started: 0, pages: 0 };
   let timer: ReturnType<typeof setTimeout> | null = null;
   const touchedKeys = new Set<string>();
 
@@ -350,7 +349,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
 
   const drain = async () => {
     const signal = controller.signal;
-    run = { started: performance.now(), pages: 0, finishedFiles: 0, finishedMs: 0 };
+    run = { started: performance.now(), pages: 0 };
     try {
       // Up to `lookahead` files are read and parsed ahead of the one being embedded and
       // indexed; they finish in queue order.

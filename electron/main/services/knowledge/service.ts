@@ -8,7 +8,8 @@ import { appendEvent } from '../storage/events.ts';
 import type { VectorStore } from '../storage/lance.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { createEmbedders, type Embedder } from './embedder.ts';
-import { expandPaths, formatByName } from './files.ts';
+import { formatByName } from './extract/detect.ts';
+import { expandPaths } from './files.ts';
 import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestDeps, type IngestJob } from './ingest.ts';
 import { createKnowledgeIndex } from './lance-index.ts';
 import { importKnowledgePack } from './pack.ts';
@@ -99,7 +100,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     transaction(db, () =>
       files.map((file) => {
         if (store.findDocument(collectionId, file) !== null) return { collectionId, path: file };
-        const document = store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: formatByName(file), bytes: 0, sha256: '' });
+        const document = store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: formatByName(file) ?? 'text', bytes: 0, sha256: '' });
         return { collectionId, path: file, resume: { documentId: document.id, from: 'queued' as const } };
       }),
     );
@@ -112,21 +113,14 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     ...(deps.watchDebounceMs === undefined ? {} : { debounceMs: deps.watchDebounceMs }),
   });
 
-  const modelName = (id: string | null) => {
-    if (id === null) return null;
-    try {
-      return getModel(db, id).displayName;
-    } catch {
-      return null;
-    }
-  };
-  const modelUsable = (id: string | null) => {
-    if (id === null) return false;
+  /** The collection's embedding model as the Documents screen shows it: its name, and whether search can use it. */
+  const modelOf = (id: string | null): { name: string | null; usable: boolean } => {
+    if (id === null) return { name: null, usable: false };
     try {
       const model = getModel(db, id);
-      return model.status === 'ok' && model.role === 'embedding';
+      return { name: model.displayName, usable: model.status === 'ok' && model.role === 'embedding' };
     } catch {
-      return false;
+      return { name: null, usable: false };
     }
   };
 
@@ -143,22 +137,25 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
       ).map((row) => [row.id, Number(row.pages)]),
     );
 
-  const toView = (collection: CollectionSummary, pages: Map<string, number>): CollectionView => ({
-    id: collection.id,
-    name: collection.name,
-    embeddingModelId: collection.embeddingModelId,
-    embeddingModelName: modelName(collection.embeddingModelId),
-    search: modelUsable(collection.embeddingModelId) ? 'hybrid' : 'text',
-    readOnly: collection.readOnly,
-    documents: collection.documentCount,
-    failed: collection.failedCount,
-    pending: collection.pendingCount,
-    chunks: collection.chunkCount,
-    pages: pages.get(collection.id) ?? 0,
-    watched: store.listWatchedFolders(collection.id).map((folder) => ({ id: folder.id, path: folder.path, addedAt: folder.addedAt })),
-    createdAt: collection.createdAt,
-    updatedAt: collection.updatedAt,
-  });
+  const toView = (collection: CollectionSummary, pages: Map<string, number>): CollectionView => {
+    const model = modelOf(collection.embeddingModelId);
+    return {
+      id: collection.id,
+      name: collection.name,
+      embeddingModelId: collection.embeddingModelId,
+      embeddingModelName: model.name,
+      search: model.usable ? 'hybrid' : 'text',
+      readOnly: collection.readOnly,
+      documents: collection.documentCount,
+      failed: collection.failedCount,
+      pending: collection.pendingCount,
+      chunks: collection.chunkCount,
+      pages: pages.get(collection.id) ?? 0,
+      watched: store.listWatchedFolders(collection.id).map((folder) => ({ id: folder.id, path: folder.path, addedAt: folder.addedAt })),
+      createdAt: collection.createdAt,
+      updatedAt: collection.updatedAt,
+    };
+  };
 
   const collectionView = (id: string) => {
     const summary = store.listCollections().find((collection) => collection.id === id);
@@ -166,7 +163,10 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     return toView(summary, pagesByCollection());
   };
 
-  const busyWith = (collectionId: string) => queue.progress().active && queue.progress().files.some((file) => file.collectionId === collectionId && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state));
+  const busyWith = (collectionId: string) => {
+    const progress = queue.progress();
+    return progress.active && progress.files.some((file) => file.collectionId === collectionId && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state));
+  };
 
   const writable = (collectionId: string) => {
     const collection = store.collection(collectionId);
@@ -427,7 +427,8 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     /** For chat: passages that fit the budget, numbered in order, and whether any is relevant enough to answer from. */
     async retrieveForChat(query: string, collectionIds: readonly string[], budgetTokens: number) {
-      const existing = collectionIds.filter((id) => store.listCollections().some((collection) => collection.id === id));
+      const known = new Set(store.listCollections().map((collection) => collection.id));
+      const existing = collectionIds.filter((id) => known.has(id));
       if (existing.length === 0) return { passages: [] as Passage[], mode: 'text' as const, relevant: false, notice: null };
       const found = await search({ query, collectionIds: existing, limit: 8 });
       const kept = budgetPassages(found.passages, budgetTokens);

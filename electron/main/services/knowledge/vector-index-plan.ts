@@ -22,15 +22,7 @@ export interface VectorIndexPlan {
   readonly distanceType: 'cosine';
 }
 
-/**
- * LANCE_CPU_THREADS must be at least this before lance first runs (set it in process.env at
- * main-process start, before any LanceDB call). Lance sizes its CPU pool as cores minus 2
- * (at least 1): on a 2-core machine that is one thread, and the full-text index build
- * deadlocks as soon as the posting lists fill more than one batch: every thread parked, 0 %
- * CPU, createIndex never returns (seen here at 100k chunks; lancedb issue #3568, lance
- * PR #7350). More threads than cores cost nothing but a little scheduling.
- */
-export const LANCE_CPU_THREADS_MIN = 4;
+export { LANCE_CPU_THREADS_MIN } from '../storage/lance.ts';
 
 export const VECTOR_COLUMN = 'vector';
 export const TEXT_COLUMN = 'text';

@@ -3,9 +3,15 @@ import { connect, type Connection, type Table } from '@lancedb/lancedb';
 import { AppError } from '../../../common/result.ts';
 import { messageOf } from './sqlite.ts';
 
-// Lance sizes its CPU pool as cores minus 2, so one thread on a 2-core machine, and its
-// full-text index build then deadlocks (lancedb #3568). It reads this before its first call.
-const LANCE_CPU_THREADS_MIN = 4;
+/**
+ * LANCE_CPU_THREADS must be at least this before lance first runs. Lance sizes its CPU pool
+ * as cores minus 2 (at least 1): on a 2-core machine that is one thread, and the full-text
+ * index build deadlocks as soon as the posting lists fill more than one batch: every thread
+ * parked, 0 % CPU, createIndex never returns (seen at 100k chunks; lancedb issue #3568,
+ * lance PR #7350). More threads than cores cost nothing but a little scheduling. Importing
+ * this module sets it.
+ */
+export const LANCE_CPU_THREADS_MIN = 4;
 if (!(Number(process.env.LANCE_CPU_THREADS) >= LANCE_CPU_THREADS_MIN)) process.env.LANCE_CPU_THREADS = String(LANCE_CPU_THREADS_MIN);
 
 export const VECTOR_DIR = 'lancedb';

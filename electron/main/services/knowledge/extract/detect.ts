@@ -22,6 +22,11 @@ const BY_EXTENSION: Record<string, DocumentFormat> = {
 const ZIP_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx', 'odt', 'epub']);
 const OOXML_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx']);
 
+/** The format a file's name suggests, before its bytes are read; null for names Soberana does not know. */
+export function formatByName(fileName: string): DocumentFormat | null {
+  return BY_EXTENSION[extensionOf(fileName)] ?? null;
+}
+
 export function extensionOf(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? '';
   const dot = base.lastIndexOf('.');
