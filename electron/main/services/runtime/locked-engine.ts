@@ -1,0 +1,80 @@
+import { AppError } from '../../../common/result.ts';
+import { applyPiiPolicy, describeFindings } from '../pii/index.ts';
+import type { EffectivePolicy, PiiMode } from '../policy/schema.ts';
+import type { ChatRequest, RuntimeEngine } from './engine.ts';
+import { clampFitTarget, clampLoadOptions, clampSampling, runtimeLocks } from './locks.ts';
+
+// The engine as every caller gets it: the app's handlers, chat, the CLI and a later local
+// API all load and generate through this one object, so the policy's locked settings and
+// its PII rule for prompts hold whichever path the values came by.
+
+export type PolicySource = EffectivePolicy | (() => EffectivePolicy);
+
+/** What the wrapper needs; stand-ins in tests may have only these. */
+type LockableEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> & Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'fit'>>;
+
+/**
+ * A chat request as the model may see it under the prompts' PII mode. `redact` (and `block`,
+ * which is stricter) replaces personal data in everything sent: the system prompt, every
+ * turn of the history and the prompt with its retrieved passages. The new message of the
+ * user was already refused at send under `block`; what is left, older turns written before
+ * the policy and passages ingested under `warn`, is redacted rather than refused, so an
+ * existing conversation stays usable. Placeholders are not personal data, so redacting twice
+ * changes nothing, and the same history is redacted the same way each turn (the inference
+ * process's KV cache still matches).
+ */
+export function redactChatRequest(request: ChatRequest, mode: PiiMode): ChatRequest {
+  if (mode !== 'redact' && mode !== 'block') return request;
+  const redact = (text: string) => applyPiiPolicy(text, 'redact').text;
+  return {
+    ...request,
+    systemPrompt: redact(request.systemPrompt),
+    history: request.history.map((turn) => ({ role: turn.role, content: redact(turn.content) })),
+    prompt: request.prompt === null ? null : redact(request.prompt),
+  };
+}
+
+/** A raw generation's prompt is the caller's own text: `block` refuses it as chat.send does, `redact` replaces. */
+export function screenGeneratePrompt(prompt: string, mode: PiiMode): string {
+  if (mode !== 'redact' && mode !== 'block') return prompt;
+  const result = applyPiiPolicy(prompt, mode);
+  if (result.blocked) {
+    throw new AppError('forbidden', `Blocked: the text contains personal data (${describeFindings(result.findings)}). This machine's policy does not allow sending personal data to the model. Remove it and try again.`);
+  }
+  return result.text;
+}
+
+/**
+ * `engine` with the policy in force applied to every load, generation, chat and fit
+ * estimate. Everything else passes through. Engines are plain objects of functions
+ * (createEngine's is), so the wrapper is a copy with four of them replaced.
+ */
+export function lockedEngine<E extends LockableEngine>(engine: E, policy: PolicySource): E {
+  const current = typeof policy === 'function' ? policy : () => policy;
+  const autoThreads = async () => (engine.state().hardware ?? (await engine.hardware())).cpuCores;
+  const wrapped: LockableEngine = {
+    ...engine,
+    async load(filePath, options, onProgress, signal, displayName) {
+      const locks = runtimeLocks(current());
+      const threads = locks.threads === 'auto' ? await autoThreads() : options.threads;
+      return engine.load(filePath, clampLoadOptions(options, locks, threads), onProgress, signal, displayName);
+    },
+  };
+  const { chat, generate, fit } = engine;
+  if (chat !== undefined) {
+    wrapped.chat = (request, onDelta, signal) => {
+      const now = current();
+      const screened = redactChatRequest(request, now.pii.prompts);
+      return chat({ ...screened, sampling: clampSampling(request.sampling, runtimeLocks(now)) }, onDelta, signal);
+    };
+  }
+  if (generate !== undefined) {
+    wrapped.generate = async (params, onDelta, signal) => {
+      const now = current();
+      const prompt = screenGeneratePrompt(params.prompt, now.pii.prompts);
+      return generate({ ...clampSampling(params, runtimeLocks(now)), prompt }, onDelta, signal);
+    };
+  }
+  if (fit !== undefined) wrapped.fit = (filePath, target = {}) => fit(filePath, clampFitTarget(target, runtimeLocks(current())));
+  return wrapped as E;
+}
