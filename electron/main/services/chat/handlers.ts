@@ -7,8 +7,10 @@ import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { FilePicker } from '../files.ts';
 import { loadLibraryModel, type ModelGate } from '../models-handlers.ts';
 import { getModel, listModels } from '../models/index.ts';
+import type { EffectivePolicy } from '../policy/schema.ts';
 import type { ChatTurn, RuntimeEngine } from '../runtime/engine.ts';
 import { pump } from '../runtime/handlers.ts';
+import { lockedValueRefusal, runtimeLocks, type StoredRuntimeValues } from '../runtime/locks.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
 import { createChatStore, type AnswerWriter, type ChatStore, type StoredMessage } from './store.ts';
@@ -57,6 +59,12 @@ export interface ChatHandlerDeps {
   readonly exported?: (what: string, format: string, items: number) => void;
   /** Screens a prompt for personal data by the policy (warn, redact or block). */
   readonly screenPrompt?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly unknown[] };
+  /**
+   * The policy in force, to refuse a conversation or preset value that a lock fixes, as
+   * settings.update does. The engine clamps locked values whatever is stored (see
+   * runtime/locked-engine.ts); this only tells the user at once instead of ignoring the value.
+   */
+  readonly policy?: () => EffectivePolicy;
   /** Called when an answer is saved, for the audit log. */
   readonly onTurn?: (turn: { conversationId: string; modelPath: string | null; collections: readonly string[]; chunkIds: readonly string[]; prompt: string; response: string }) => void;
 }
@@ -109,6 +117,15 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
 
   const writerOptions = (modelName: string) => ({ modelName, ...(deps.flushMs === undefined ? {} : { flushMs: deps.flushMs }) });
 
+  /** Refuses a stored value a lock fixes, unless it was stored already (then the engine clamps it). */
+  const refuseLocked = (next: ConversationSettings, previous: () => ConversationSettings | null) => {
+    if (deps.policy === undefined) return;
+    const values = (settings: ConversationSettings): StoredRuntimeValues => ({ contextSize: settings.contextSize, sampling: settings.sampling });
+    const before = previous();
+    const refused = lockedValueRefusal(values(next), before === null ? null : values(before), deps.policy());
+    if (refused !== null) throw new AppError('forbidden', refused.message, refused.path);
+  };
+
   const notBusy = () => {
     if (running.size > 0) throw new AppError('busy', 'An answer is already being written. Stop it or wait for it to finish.');
   };
@@ -130,7 +147,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   };
 
   /** Loads the conversation's model unless it is already loaded with the context size it asks for; returns its name. */
-  const ensureModel = async (modelId: string | null, contextSize: ConversationSettings['contextSize'], signal: AbortSignal): Promise<string> => {
+  const ensureModel = async (modelId: string | null, asked: ConversationSettings['contextSize'], signal: AbortSignal): Promise<string> => {
     const loaded = engine.state().model;
     if (modelId === null) {
       if (loaded === null) throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
@@ -138,6 +155,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     }
     const record = chatModel(modelId);
     const first = record.files[0];
+    // The engine loads a locked context size whatever is asked; asking for it here keeps a
+    // conversation stored with another number from reloading the model at every turn.
+    const contextSize = (deps.policy === undefined ? undefined : runtimeLocks(deps.policy()).contextSize) ?? asked;
     if (loaded !== null && first !== undefined && (await samePath(first, loaded.path)) && (contextSize === 'auto' || loaded.contextSize === contextSize)) return loaded.name;
     const model = await loadLibraryModel({ db, engine, settings, ...(deps.modelGate === undefined ? {} : { gate: deps.modelGate }) }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
     return model.name;
@@ -284,6 +304,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
 
     'chat.update': ({ id, title, pinned, modelId, settings: conversationSettings, knowledge }) => {
       if (modelId !== undefined && modelId !== null) chatModel(modelId);
+      if (conversationSettings !== undefined) refuseLocked(conversationSettings, () => store.conversation(id).settings);
       const conversation = store.update(id, {
         ...(title === undefined ? {} : { title }),
         ...(pinned === undefined ? {} : { pinned }),
@@ -390,7 +411,10 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
 
     'presets.list': () => ok({ presets: store.listPresets() }),
 
-    'presets.save': ({ id, name, settings: presetSettings }) => ok(store.savePreset({ ...(id === undefined ? {} : { id }), name, settings: presetSettings })),
+    'presets.save': ({ id, name, settings: presetSettings }) => {
+      refuseLocked(presetSettings, () => (id === undefined ? null : store.preset(id).settings));
+      return ok(store.savePreset({ ...(id === undefined ? {} : { id }), name, settings: presetSettings }));
+    },
 
     'presets.delete': ({ id }) => {
       store.removePreset(id);
