@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_POLICY, validatePolicyText, type EffectivePolicy, type PolicyDocument, type PolicyValidation } from './schema.ts';
@@ -129,10 +130,29 @@ async function loadFile(file: string | null): Promise<FileOutcome> {
  */
 export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<LoadedPolicy> {
   const location = await machinePolicyLocation(options);
-  const machine = await loadFile(location.path);
-  const user = await loadFile(options.userPath ?? null);
-  const notes = [...location.notes];
+  return compose(await loadFile(location.path), await loadFile(options.userPath ?? null), location.notes);
+}
 
+/** A machine policy whose bytes were already read and checked, e.g. a bundle's policy after its signature was verified. */
+export interface MachinePolicyBytes {
+  readonly path: string;
+  readonly bytes: Buffer;
+}
+
+/**
+ * As loadPolicy, with the machine policy given as bytes. Parsing the very bytes that were
+ * verified leaves no gap in which the file could be swapped between check and use.
+ */
+export async function loadPolicyFromBytes(machine: MachinePolicyBytes, userPath: string | null, notes: readonly string[] = []): Promise<LoadedPolicy> {
+  const result = validatePolicyBytes(machine.bytes);
+  const outcome: FileOutcome = result.ok
+    ? { path: machine.path, bytes: machine.bytes, doc: result.policy, problems: [] }
+    : { path: machine.path, bytes: machine.bytes, doc: null, problems: result.problems.map((problem) => `${machine.path}: ${problem}`) };
+  return compose(outcome, await loadFile(userPath), notes);
+}
+
+function compose(machine: FileOutcome, user: FileOutcome, locationNotes: readonly string[]): LoadedPolicy {
+  const notes = [...locationNotes];
   let policy = machine.doc === null ? DEFAULT_POLICY : resolvePolicy(machine.doc);
   if (user.doc !== null) {
     const tightened = tightenPolicy(policy, user.doc, 'user', user.path ?? 'user policy');
@@ -152,4 +172,35 @@ export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<Loade
     notes,
     locked: lockedSettings(policy),
   };
+}
+
+/**
+ * The machine file alone, read synchronously: the Electron shell needs the data-folder rule
+ * before the app is ready, and before any data folder (so any user file) is known. A file
+ * that is missing gives the defaults; one that is broken or unreadable gives the lockdown.
+ */
+export function loadMachinePolicySync(options: Omit<LoadPolicyOptions, 'userPath'> = {}): EffectivePolicy {
+  const env = options.env ?? process.env;
+  const system = defaultPolicyPath(options.platform ?? process.platform, env);
+  const override = nonEmpty(env[POLICY_FILE_ENV]);
+  const read = (file: string): FileRead => {
+    try {
+      const info = statSync(file);
+      if (!info.isFile() || info.size > MAX_POLICY_BYTES) return { kind: 'error', message: 'not a policy file' };
+      return { kind: 'read', bytes: readFileSync(file) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'missing' } : { kind: 'error', message: String(error) };
+    }
+  };
+  let file = options.machinePath === undefined ? system : path.resolve(options.machinePath);
+  let found = read(file);
+  if (options.machinePath === undefined && found.kind === 'missing' && override !== undefined) {
+    file = path.resolve(override);
+    found = read(file);
+  }
+  if (found.kind === 'missing') return DEFAULT_POLICY;
+  if (found.kind === 'error') return lockDown(DEFAULT_POLICY);
+  const result = validatePolicyBytes(found.bytes);
+  return result.ok ? resolvePolicy(result.policy) : lockDown(DEFAULT_POLICY);
 }

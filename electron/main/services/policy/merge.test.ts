@@ -64,9 +64,10 @@ describe('tightenPolicy: a user file can only tighten', () => {
     ['audit.level', { audit: { level: 'off' } }],
     ['retention.conversationDays', { retention: { conversationDays: 365 } }],
     ['retention.conversationDays', { retention: { conversationDays: null } }],
-    ['retention.auditDays', { retention: { auditDays: 3650 } }],
-    ['retention.auditDays', { retention: { auditDays: null } }],
+    ['retention.auditDays', { retention: { auditDays: 30 } }],
+    ['retention.auditDays', { retention: { auditDays: 1 } }],
     ['export.allowed', { export: { allowed: true } }],
+    ['storage.allowDataDirOverride', { storage: { allowDataDirOverride: true } }],
     ['settings.theme', { settings: { theme: 'light' } }],
     ['settings.runtime.threads', { settings: { runtime: { threads: 16 } } }],
   ];
@@ -87,7 +88,7 @@ describe('tightenPolicy: a user file can only tighten', () => {
       models: { allowedHashes: [H2] },
       pii: { ingestion: 'block', prompts: 'block' },
       audit: { level: 'full' },
-      retention: { conversationDays: 7, auditDays: 30 },
+      retention: { conversationDays: 7, auditDays: 3650 },
       settings: { language: 'es', runtime: { sampling: { temperature: 0 } } },
     });
     expect(ignored).toEqual([]);
@@ -96,7 +97,8 @@ describe('tightenPolicy: a user file can only tighten', () => {
     expect(policy.models).toEqual({ allowedHashes: [H2], allowUnsigned: false });
     expect(policy.pii).toEqual({ ingestion: 'block', prompts: 'block' });
     expect(policy.audit.level).toBe('full');
-    expect(policy.retention).toEqual({ conversationDays: 7, auditDays: 30 });
+    expect(policy.retention).toEqual({ conversationDays: 7, auditDays: 3650 });
+    expect(tighten(MACHINE, { retention: { auditDays: null } }).policy.retention.auditDays).toBeNull();
     expect(policy.settings).toEqual({ theme: 'dark', language: 'es', runtime: { threads: 4, sampling: { temperature: 0 } } });
     expect(policy.settingOrigins).toEqual({ theme: 'machine', 'runtime.threads': 'machine', language: 'user', 'runtime.sampling.temperature': 'user' });
   });
@@ -129,6 +131,15 @@ describe('tightenPolicy: a user file can only tighten', () => {
     expect(tighten(MACHINE, { audit: { level: 'metadata' }, settings: { theme: 'dark' }, models: { allowUnsigned: false } }).ignored).toEqual([]);
   });
 
+  // Issue 12, finding 2: {"retention":{"auditDays":1}} in the user file purged 201 sealed records.
+  it('never shortens audit retention: a user file asking for 1 day keeps the machine’s, and says so', () => {
+    for (const machine of [DEFAULT_POLICY, resolvePolicy(doc({})), resolvePolicy(doc({ retention: { auditDays: 365 } }))]) {
+      const { policy, ignored } = tighten(machine, { retention: { auditDays: 1 } });
+      expect(policy.retention.auditDays).toBe(machine.retention.auditDays);
+      expect(ignored).toEqual([expect.stringContaining('retention.auditDays 1 is ignored because it would loosen the policy')]);
+    }
+  });
+
   it('treats absent keys as "no opinion", not as defaults', () => {
     const machine = resolvePolicy(doc({ audit: { level: 'off' } }));
     expect(tighten(machine, { export: { allowed: false } }).policy.audit.level).toBe('off');
@@ -145,6 +156,7 @@ describe('LOCKED_DOWN_POLICY', () => {
       audit: { level: 'full' },
       retention: { conversationDays: null, auditDays: null },
       export: { allowed: false },
+      storage: { allowDataDirOverride: false },
       settings: {},
     });
   });

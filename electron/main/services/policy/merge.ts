@@ -61,6 +61,7 @@ export function resolvePolicy(doc: PolicyDocument): EffectivePolicy {
       auditDays: doc.retention?.auditDays === undefined ? d.retention.auditDays : doc.retention.auditDays,
     },
     export: { allowed: doc.export?.allowed ?? d.export.allowed },
+    storage: { allowDataDirOverride: doc.storage?.allowDataDirOverride ?? d.storage.allowDataDirOverride },
     settings,
     settingOrigins: Object.fromEntries(settingLeaves(settings).map((leaf) => [leaf.path.join('.'), 'machine' as const])),
   };
@@ -80,6 +81,15 @@ function fewerDays(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.min(a, b);
+}
+
+/**
+ * Longer wins; null is "forever", the longest. Audit records are evidence about the user:
+ * the user's file may keep them longer, never purge them sooner.
+ */
+function moreDays(a: number | null, b: number | null): number | null {
+  if (a === null || b === null) return null;
+  return Math.max(a, b);
 }
 
 /** null is "anything", so it is the identity of the intersection. */
@@ -150,10 +160,14 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
     },
     audit: { level: take('audit.level', base.audit.level, doc.audit?.level, stricter(AUDIT_LEVELS)) },
     retention: {
+      // Conversations are the user's own records (they can delete them by hand): a user file
+      // may shorten their retention; keeping them longer would break the organisation's rule.
       conversationDays: take('retention.conversationDays', base.retention.conversationDays, doc.retention?.conversationDays, fewerDays),
-      auditDays: take('retention.auditDays', base.retention.auditDays, doc.retention?.auditDays, fewerDays),
+      // The audit log is evidence about the user: a user file may only keep it longer.
+      auditDays: take('retention.auditDays', base.retention.auditDays, doc.retention?.auditDays, moreDays),
     },
     export: { allowed: take('export.allowed', base.export.allowed, doc.export?.allowed, and) },
+    storage: { allowDataDirOverride: take('storage.allowDataDirOverride', base.storage.allowDataDirOverride, doc.storage?.allowDataDirOverride, and) },
     settings,
     settingOrigins,
   };

@@ -91,6 +91,7 @@ export const PolicyDocument = z
       })
       .optional(),
     export: z.strictObject({ allowed: z.boolean().optional() }).optional(),
+    storage: z.strictObject({ allowDataDirOverride: z.boolean().optional() }).optional(),
     settings: PolicySettings.optional(),
   })
   .superRefine((doc, ctx) => {
@@ -145,27 +146,31 @@ export interface EffectivePolicy {
   /** Days; null keeps records until the user deletes them. */
   readonly retention: { readonly conversationDays: number | null; readonly auditDays: number | null };
   readonly export: { readonly allowed: boolean };
+  /** Read from the machine file only, before the data folder is known (see data-dir.ts). */
+  readonly storage: { readonly allowDataDirOverride: boolean };
   readonly settings: PolicySettings;
   /** Which file fixed each locked setting, by dotted path, so the UI can say who to ask. */
   readonly settingOrigins: Readonly<Record<string, PolicyOrigin>>;
 }
 
 /**
- * No policy file: nothing is restricted (development mode). Auditing metadata is the one
- * exception to "off": it restricts nothing the user can do, and a machine file may still
- * turn it off.
+ * No policy file: nothing is restricted (development mode). The exceptions restrict nothing
+ * the user can do and close doors a program running as the user could open: auditing
+ * metadata (a machine file may still turn it off), no policy from bundles, no grace for an
+ * expired bundle, and no data folder chosen by an environment variable in the packaged app.
  */
 export const DEFAULT_POLICY: EffectivePolicy = {
   version: POLICY_VERSION,
   description: null,
   contact: null,
-  bundles: { trustedKeys: null, signatureThreshold: 1, allowPolicyUpdates: true, expiryGraceDays: 30 },
+  bundles: { trustedKeys: null, signatureThreshold: 1, allowPolicyUpdates: false, expiryGraceDays: 0 },
   models: { allowedHashes: null, allowUnsigned: true },
   documents: { allowIngestion: true },
   pii: { ingestion: 'off', prompts: 'off' },
   audit: { level: 'metadata' },
   retention: { conversationDays: null, auditDays: null },
   export: { allowed: true },
+  storage: { allowDataDirOverride: false },
   settings: {},
   settingOrigins: {},
 };
@@ -184,6 +189,7 @@ export const LOCKDOWN: PolicyDocument = {
   pii: { ingestion: 'block', prompts: 'block' },
   audit: { level: 'full' },
   export: { allowed: false },
+  storage: { allowDataDirOverride: false },
 };
 
 export type PolicyValidation = { readonly ok: true; readonly policy: PolicyDocument; readonly problems: readonly [] } | { readonly ok: false; readonly problems: readonly string[] };
