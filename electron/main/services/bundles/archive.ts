@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
 import { AppError } from '../../../common/result.ts';
 import { collisionKey, MANIFEST_FILE, PAYLOAD_DIR, SIGNATURES_FILE, unsafePathReason, type Manifest, type ManifestFile } from './manifest.ts';
-import { BundleRejectedError, fixedMessages, reject, REBUILD_ADVICE } from './rejections.ts';
+import { asRejection, BundleRejectedError, fixedMessages, reject, REBUILD_ADVICE } from './rejections.ts';
+import { specialName, tarEntries, type TarEntry } from './tar-reader.ts';
 
 /**
  * Reads a bundle, a tar archive or a plain folder, in one streaming pass with every check
@@ -57,18 +57,44 @@ export async function bundleForm(bundlePath: string): Promise<BundleForm> {
 }
 
 export async function readBundle(bundlePath: string, options: ReadOptions): Promise<Manifest> {
-  return (await bundleForm(bundlePath)) === 'dir' ? readDir(bundlePath, options) : readTar(bundlePath, options);
+  const form = await bundleForm(bundlePath);
+  try {
+    return await (form === 'dir' ? readDir(bundlePath, options) : readTar(bundlePath, options));
+  } catch (error) {
+    // Whatever odd input makes the reader trip over is still the bundle's fault, never a crash.
+    throw asRejection(error, 'malformed_archive');
+  }
 }
 
 /** What has been seen of the payload so far, against what the manifest lists. */
 class PayloadTracker {
   readonly #listed: Map<string, ManifestFile>;
   readonly #seen = new Set<string>();
+  /** Every folder that holds a listed file, spelled exactly as the manifest spells it. */
+  readonly #folders = new Set<string>();
+  readonly #seenFolders = new Set<string>();
   readonly #limits: BundleLimits;
 
   constructor(manifest: Manifest, limits: BundleLimits) {
     this.#limits = limits;
     this.#listed = new Map(manifest.files.map((file) => [collisionKey(file.path), file]));
+    for (const file of manifest.files) {
+      const segments = file.path.split('/');
+      for (let depth = 1; depth < segments.length; depth += 1) this.#folders.add(segments.slice(0, depth).join('/'));
+    }
+  }
+
+  /**
+   * A folder entry below payload/ (`''` for payload/ itself). Only payload/ and the folders
+   * that hold listed files may appear: anything else was not signed.
+   */
+  acceptFolder(relative: string): void {
+    if (relative !== '' && !this.#folders.has(relative)) {
+      reject('unlisted_file', `The bundle holds a folder its manifest does not list ("${PAYLOAD_DIR}/${relative}/"). Something was added after signing. ${REBUILD_ADVICE}`);
+    }
+    const key = collisionKey(relative);
+    if (this.#seenFolders.has(key)) reject('duplicate_path', `The bundle holds the folder "${PAYLOAD_DIR}/${relative}" more than once. ${REBUILD_ADVICE}`);
+    this.#seenFolders.add(key);
   }
 
   /** The manifest entry for a payload file whose header said `size` bytes. */
@@ -149,123 +175,69 @@ async function stage(file: ManifestFile, chunks: AsyncIterable<Buffer>, options:
 
 // --- tar ---
 
-const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
-
-function checkEntryType(entry: ReadEntry): 'file' | 'dir' {
-  if (FILE_TYPES.has(entry.type)) return 'file';
-  if (entry.type === 'Directory') return 'dir';
-  if (entry.type === 'Link' || entry.type === 'SymbolicLink') {
-    reject('link_entry', `The bundle holds a ${entry.type === 'Link' ? 'hard link' : 'symbolic link'} ("${entry.path}" → "${entry.linkpath ?? ''}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`);
+function checkEntryType(entry: TarEntry): 'file' | 'dir' {
+  if (entry.type === 'file' || entry.type === 'dir') return entry.type;
+  if (entry.type === 'hardlink' || entry.type === 'symlink') {
+    reject('link_entry', `The bundle holds a ${entry.type === 'hardlink' ? 'hard link' : 'symbolic link'} ("${entry.path}" → "${entry.linkpath}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`);
   }
-  reject('unsupported_entry', `The bundle holds a special entry ("${entry.path}", type ${entry.type}). Bundles may hold only plain files and folders. Do not install it.`);
-}
-
-function parserRejection(error: unknown): BundleRejectedError {
-  const code = (error as { tarCode?: string; code?: string }).tarCode;
-  const text = error instanceof Error ? error.message : String(error);
-  if (/truncated/i.test(text)) return new BundleRejectedError({ code: 'truncated', message: fixedMessages.truncated, details: text });
-  return new BundleRejectedError({ code: 'malformed_archive', message: fixedMessages.malformed_archive, details: `${code ?? ''} ${text}`.trim() });
+  reject('unsupported_entry', `The bundle holds a special entry ("${entry.path}", ${specialName(entry.typeflag)}). Bundles may hold only plain files and folders. Do not install it.`, specialName(entry.typeflag));
 }
 
 /** A header block and the end-of-archive marker: nothing shorter can be a whole bundle. */
 const MIN_ARCHIVE_BYTES = 3 * 512;
+/** PAX and GNU long-name records: a path is at most 1024 characters, so this is ample. */
+const MAX_META_BYTES = 64 * 1024;
 
 async function readTar(file: string, options: ReadOptions): Promise<Manifest> {
   const { limits } = options;
-  if ((await stat(file)).size < MIN_ARCHIVE_BYTES) reject('truncated', fixedMessages.truncated, 'shorter than the smallest possible archive');
-  const parser = new Parser({ strict: true, maxMetaEntrySize: 64 * 1024 });
-  let failure: unknown = null;
-  let current: ReadEntry | null = null;
-  let signalFailure: () => void = () => {};
-  const failed = new Promise<void>((resolve) => (signalFailure = resolve));
-  const fail = (error: unknown): void => {
-    if (failure !== null) return;
-    failure = error;
-    signalFailure();
-    // Unblocks a handler waiting for bytes that will no longer come.
-    current?.destroy();
-  };
-
-  let manifest: Manifest | null = null;
-  let manifestBytes: Buffer | null = null;
-  let tracker: PayloadTracker | null = null;
-  let entries = 0;
-  let sawEof = false;
-  let chain = Promise.resolve();
-
-  const handle = async (entry: ReadEntry, index: number): Promise<void> => {
-    entries = countEntry(entries, limits);
-    const isDir = entry.type === 'Directory';
-    const name = checkEntryPath(isDir ? entry.path.replace(/\/$/, '') : entry.path);
-    const type = checkEntryType(entry);
-    if (index === 0 || index === 1) {
-      const expected = index === 0 ? MANIFEST_FILE : SIGNATURES_FILE;
-      if (name !== expected || type !== 'file') reject('malformed_archive', fixedMessages.malformed_archive, `entry ${index + 1} is "${entry.path}", expected ${expected}`);
-      const max = index === 0 ? limits.maxManifestBytes : limits.maxSignaturesBytes;
-      if (entry.size > max) reject('oversized', `The bundle's ${expected} is ${entry.size} bytes, above the limit of ${max}. ${REBUILD_ADVICE}`);
-      const bytes = await collect(entry);
-      if (index === 0) {
-        manifestBytes = bytes;
-        return;
-      }
-      manifest = options.head(manifestBytes ?? Buffer.alloc(0), bytes);
-      checkDeclaredSizes(manifest, limits);
-      tracker = new PayloadTracker(manifest, limits);
-      return;
-    }
-    if (tracker === null) throw new AppError('internal', 'Payload before head.');
-    if (name === MANIFEST_FILE || name === SIGNATURES_FILE) reject('duplicate_path', `The bundle holds a second "${name}". ${REBUILD_ADVICE}`);
-    if (type === 'dir') {
-      if (name !== PAYLOAD_DIR && !name.startsWith(`${PAYLOAD_DIR}/`)) reject('unlisted_file', `The bundle holds a folder outside payload/ ("${name}"). ${REBUILD_ADVICE}`);
-      entry.resume();
-      return;
-    }
-    if (!name.startsWith(`${PAYLOAD_DIR}/`)) reject('unlisted_file', `The bundle holds a file outside payload/ ("${name}") that its manifest does not list. ${REBUILD_ADVICE}`);
-    const listed = tracker.accept(name.slice(PAYLOAD_DIR.length + 1), entry.size);
-    await stage(listed, entry as AsyncIterable<Buffer>, options);
-  };
-
-  parser.on('error', (error: unknown) => fail(parserRejection(error)));
-  parser.on('ignoredEntry', (entry: ReadEntry) => fail(new BundleRejectedError({ code: 'unsupported_entry', message: `The bundle holds an entry of a kind Soberana does not accept ("${entry.path}", type ${entry.type}). ${REBUILD_ADVICE}`, details: entry.type })));
-  parser.on('eof', () => (sawEof = true));
-  let index = 0;
-  parser.on('entry', (entry: ReadEntry) => {
-    const position = index;
-    index += 1;
-    if (sawEof) fail(new BundleRejectedError({ code: 'malformed_archive', message: fixedMessages.malformed_archive, details: `"${entry.path}" after the end-of-archive marker` }));
-    chain = chain
-      .then(async () => {
-        if (failure !== null) return;
-        current = entry;
-        await handle(entry, position);
-        current = null;
-      })
-      .catch(fail);
-  });
-  const ended = new Promise<void>((resolve) => parser.on('end', resolve));
-
-  const input = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  const handle = await open(file, NO_FOLLOW);
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      if (failure !== null) break;
-      options.signal?.throwIfAborted();
-      if (!parser.write(chunk)) await Promise.race([new Promise((resolve) => parser.once('drain', resolve)), failed]);
+    if ((await handle.stat()).size < MIN_ARCHIVE_BYTES) reject('truncated', fixedMessages.truncated, 'shorter than the smallest possible archive');
+    let manifestBytes: Buffer | null = null;
+    let manifest: Manifest | null = null;
+    let tracker: PayloadTracker | null = null;
+    let entries = 0;
+    for await (const entry of tarEntries(handle, { maxMetaBytes: MAX_META_BYTES, signal: options.signal })) {
+      const index = entries;
+      entries = countEntry(entries, limits);
+      const name = checkEntryPath(entry.path);
+      const type = checkEntryType(entry);
+      if (index === 0 || index === 1) {
+        const expected = index === 0 ? MANIFEST_FILE : SIGNATURES_FILE;
+        if (name === expected && type === 'dir') {
+          if (index === 0) reject('malformed_manifest', `The bundle's ${MANIFEST_FILE} is a folder, not a file. Rebuild the bundle with "soberana bundle create".`);
+          reject('malformed_signature', fixedMessages.malformed_signature, `${SIGNATURES_FILE} is a folder`);
+        }
+        if (name !== expected || type !== 'file') reject('malformed_archive', fixedMessages.malformed_archive, `entry ${index + 1} is "${entry.path}", expected ${expected}`);
+        const max = index === 0 ? limits.maxManifestBytes : limits.maxSignaturesBytes;
+        if (entry.size > max) reject('oversized', `The bundle's ${expected} is ${entry.size} bytes, above the limit of ${max}. ${REBUILD_ADVICE}`);
+        const bytes = await collect(entry.data());
+        if (index === 0) {
+          manifestBytes = bytes;
+          continue;
+        }
+        manifest = options.head(manifestBytes ?? Buffer.alloc(0), bytes);
+        checkDeclaredSizes(manifest, limits);
+        tracker = new PayloadTracker(manifest, limits);
+        continue;
+      }
+      if (tracker === null) throw new AppError('internal', 'Payload before head.');
+      if (name === MANIFEST_FILE || name === SIGNATURES_FILE) reject('duplicate_path', `The bundle holds a second "${name}". ${REBUILD_ADVICE}`);
+      if (type === 'dir') {
+        if (name !== PAYLOAD_DIR && !name.startsWith(`${PAYLOAD_DIR}/`)) reject('unlisted_file', `The bundle holds a folder outside payload/ ("${name}"). ${REBUILD_ADVICE}`);
+        tracker.acceptFolder(name === PAYLOAD_DIR ? '' : name.slice(PAYLOAD_DIR.length + 1));
+        continue;
+      }
+      if (!name.startsWith(`${PAYLOAD_DIR}/`)) reject('unlisted_file', `The bundle holds a file outside payload/ ("${name}") that its manifest does not list. ${REBUILD_ADVICE}`);
+      const listed = tracker.accept(name.slice(PAYLOAD_DIR.length + 1), entry.size);
+      await stage(listed, entry.data(), options);
     }
-    if (failure === null) {
-      parser.end();
-      await Promise.race([ended, failed]);
-    }
-  } catch (error) {
-    fail(error);
+    if (manifest === null || tracker === null) reject('truncated', fixedMessages.truncated, 'archive ends before its manifest and signatures');
+    (tracker as PayloadTracker).finish();
+    return manifest;
   } finally {
-    input.destroy();
+    await handle.close();
   }
-  await chain;
-  if (failure === null && !sawEof) fail(new BundleRejectedError({ code: 'truncated', message: fixedMessages.truncated, details: 'no end-of-archive marker' }));
-  if (failure === null && manifest === null) fail(new BundleRejectedError({ code: 'truncated', message: fixedMessages.truncated, details: 'archive ends before its manifest and signatures' }));
-  if (failure !== null) throw failure;
-  (tracker as PayloadTracker | null)?.finish();
-  return manifest as unknown as Manifest;
 }
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
@@ -302,7 +274,8 @@ async function openPlain(file: string, shown: string): Promise<{ handle: FileHan
   return { handle, size: stats.size };
 }
 
-async function readSmall(dir: string, name: string, max: number): Promise<Buffer> {
+async function readSmall(dir: string, name: string, max: number, ifFolder: () => never): Promise<Buffer> {
+  if ((await lstat(path.join(dir, name)).catch(() => null))?.isDirectory() === true) ifFolder();
   const { handle, size } = await openPlain(path.join(dir, name), name);
   try {
     if (size > max) reject('oversized', `The bundle's ${name} is ${size} bytes, above the limit of ${max}. ${REBUILD_ADVICE}`);
@@ -316,14 +289,14 @@ async function readDir(dir: string, options: ReadOptions): Promise<Manifest> {
   const { limits } = options;
   let manifestBytes: Buffer;
   try {
-    manifestBytes = await readSmall(dir, MANIFEST_FILE, limits.maxManifestBytes);
+    manifestBytes = await readSmall(dir, MANIFEST_FILE, limits.maxManifestBytes, () => reject('malformed_manifest', `The bundle's ${MANIFEST_FILE} is a folder, not a file. Rebuild the bundle with "soberana bundle create".`));
   } catch (error) {
     if (error instanceof BundleRejectedError && error.rejection.code === 'missing_file') reject('malformed_manifest', 'The bundle folder has no manifest.json. Rebuild the bundle with "soberana bundle create".');
     throw error;
   }
   let signatureBytes: Buffer;
   try {
-    signatureBytes = await readSmall(dir, SIGNATURES_FILE, limits.maxSignaturesBytes);
+    signatureBytes = await readSmall(dir, SIGNATURES_FILE, limits.maxSignaturesBytes, () => reject('malformed_signature', fixedMessages.malformed_signature, `${SIGNATURES_FILE} is a folder`));
   } catch (error) {
     if (error instanceof BundleRejectedError && error.rejection.code === 'missing_file') reject('malformed_signature', fixedMessages.malformed_signature);
     throw error;
@@ -350,6 +323,7 @@ async function readDir(dir: string, options: ReadOptions): Promise<Manifest> {
       const name = checkEntryPath(relative === '' ? child.name : `${relative}/${child.name}`);
       if (child.isSymbolicLink()) reject('link_entry', `The bundle holds a symbolic link ("${PAYLOAD_DIR}/${name}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`);
       if (child.isDirectory()) {
+        tracker.acceptFolder(name);
         await walk(name);
         continue;
       }

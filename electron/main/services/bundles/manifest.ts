@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson } from './canonical.ts';
-import { reject } from './rejections.ts';
+import { asRejection, reject } from './rejections.ts';
 
 export const bundleKinds = ['model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy'] as const;
 export type BundleKind = (typeof bundleKinds)[number];
@@ -76,7 +76,8 @@ export const manifestSchema = z
   })
   .refine((manifest) => Date.parse(manifest.created) < Date.parse(manifest.expires), { message: 'expires must be after created', path: ['expires'] });
 
-const RESERVED_WINDOWS = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+/** Names Windows opens as devices, whatever the extension (and spaces before it): CON, CONIN$, NUL, COM1… */
+const RESERVED_WINDOWS = /^(con|conin\$|conout\$|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]) *(\..*)?$/i;
 
 /**
  * Why `relative` is not a safe path below payload/, or null. Safe means: it resolves inside
@@ -109,18 +110,65 @@ export const collisionKey = (relative: string): string => relative.normalize('NF
  * covers exactly those bytes, so there is never a question of what was signed.
  */
 export function parseManifest(bytes: Buffer): Manifest {
+  try {
+    return parseManifestStrict(bytes);
+  } catch (error) {
+    // Any input the checks below did not foresee is still a malformed manifest, not a crash.
+    throw asRejection(error, 'malformed_manifest');
+  }
+}
+
+/** Deeper than any genuine manifest (about 4 levels), shallow enough for every recursive step after. */
+export const MAX_MANIFEST_DEPTH = 32;
+
+/** The deepest nesting of arrays and objects in JSON text, counted without recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 0x5c) index += 1;
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x5b || char === 0x7b) deepest = Math.max(deepest, (depth += 1));
+    else if (char === 0x5d || char === 0x7d) depth -= 1;
+  }
+  return deepest;
+}
+
+function parseManifestStrict(bytes: Buffer): Manifest {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    reject('malformed_manifest', 'The bundle manifest (manifest.json) is not valid UTF-8. Rebuild the bundle with "soberana bundle create".', errorText(error));
+  }
+  // Bounded before anything recursive (the schema, canonical JSON) sees the value.
+  const depth = jsonDepth(text);
+  if (depth > MAX_MANIFEST_DEPTH) {
+    reject('malformed_manifest', `The bundle manifest (manifest.json) nests values ${depth} levels deep, more than the ${MAX_MANIFEST_DEPTH} allowed. Rebuild the bundle with "soberana bundle create".`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = JSON.parse(text);
   } catch (error) {
     reject('malformed_manifest', 'The bundle manifest (manifest.json) is not valid JSON. Rebuild the bundle with "soberana bundle create".', errorText(error));
+  }
+  let canonical: string;
+  try {
+    canonical = canonicalJson(value);
+  } catch (error) {
+    // A lone surrogate ("\ud800") has no UTF-8 form: readers would disagree on what it says.
+    reject('malformed_manifest', 'The bundle manifest (manifest.json) holds a value that is not valid JSON text (for example a string that is not valid Unicode). Rebuild the bundle with "soberana bundle create".', errorText(error));
   }
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
     reject('malformed_manifest', 'The bundle manifest (manifest.json) does not follow the bundle format. Rebuild the bundle with "soberana bundle create".', z.prettifyError(parsed.error));
   }
   const manifest = parsed.data as Manifest;
-  if (canonicalJson(value) !== bytes.toString('utf8')) {
+  if (canonical !== text) {
     reject('malformed_manifest', 'The bundle manifest (manifest.json) is not in canonical form, so its signature cannot be checked. Rebuild the bundle with "soberana bundle create".');
   }
   checkManifestFiles(manifest);

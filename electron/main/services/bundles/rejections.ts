@@ -50,6 +50,20 @@ export function reject(code: BundleRejection, message: string, details?: string)
   throw new BundleRejectedError(details === undefined ? { code, message } : { code, message, details });
 }
 
+/**
+ * The errors odd input makes JavaScript itself throw (a TypeError on a missing field, a
+ * RangeError for a stack overflow or a bad length, a SyntaxError) become `code`: a bundle
+ * that trips the reader up is refused, never a crash. Everything else passes unchanged: I/O
+ * errors, cancellation and the app's own errors are not the bundle's fault.
+ */
+export function asRejection(error: unknown, code: 'malformed_archive' | 'malformed_manifest'): unknown {
+  if (error instanceof BundleRejectedError) return error;
+  const odd = error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || (error instanceof Error && error.name === 'CanonicalJsonError');
+  if (!odd) return error;
+  const message = code === 'malformed_archive' ? fixedMessages.malformed_archive : 'The bundle manifest (manifest.json) could not be read. Rebuild the bundle with "soberana bundle create".';
+  return new BundleRejectedError({ code, message, details: `${error.name}: ${error.message}`.slice(0, 500) });
+}
+
 const REBUILD = 'Ask the publisher for a fresh copy of the bundle; do not install this one.';
 
 /** Messages for the codes whose wording does not depend on the case. */

@@ -1,4 +1,5 @@
-import { link, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { Header, Pax } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -215,7 +216,75 @@ function cases(): Case[] {
   });
   add('entry above the per-file limit', 'oversized', async () => writeTar([head(), payloadEntries()]), { limits: { maxFileBytes: 5000 } });
   add('manifest above its limit', 'oversized', async () => writeTar([head(), payloadEntries()]), { limits: { maxManifestBytes: 100 } });
-  add('too many entries', 'too_many_entries', async () => writeTar([head(), ...Array.from({ length: 6 }, (_, i) => entry(`payload/d${i}/`, '', { type: 'Directory', size: 0 })), payloadEntries()]), { limits: { maxEntries: 7 } });
+  // Listed folders count too: the head's own check (2 files + 3) passes at 5, the stream's count does not.
+  add('too many entries', 'too_many_entries', async () => writeTar([head(), entry('payload/', '', { type: 'Directory', size: 0 }), entry('payload/packs/', '', { type: 'Directory', size: 0 }), payloadEntries()]), { limits: { maxEntries: 5 } });
+
+  // Findings of the review in issue 12: each was accepted, misread or crashed the reader.
+  const withText = (from: string, to: string): Buffer => {
+    const text = slice(manifest).toString('utf8');
+    if (!text.includes(from)) throw new Error(`base manifest lacks ${from}`);
+    return Buffer.from(text.replace(from, to));
+  };
+  add('manifest name holds a lone surrogate (signed)', 'malformed_manifest', async () => writeTar([signedHead(withText('"name":"Acme models"', '"name":"\\ud800"')), payloadEntries()]));
+  add('manifest meta holds a lone surrogate (signed)', 'malformed_manifest', async () => writeTar([signedHead(withText('"displayName":"File 0"', '"displayName":"File \\udc00"')), payloadEntries()]));
+  add('manifest meta nests arrays 300,000 deep (signed)', 'malformed_manifest', async () =>
+    writeTar([signedHead(withText('"displayName":"File 0"', `"deep":${'['.repeat(300_000)}${']'.repeat(300_000)},"displayName":"File 0"`)), payloadEntries()]));
+  add('manifest meta nests 34 levels, above the bound of 32 (signed)', 'malformed_manifest', async () => writeTar([signedHead(withText('"displayName":"File 0"', `"deep":${'['.repeat(30)}${']'.repeat(30)},"displayName":"File 0"`)), payloadEntries()]));
+  add('PAX global header renaming everything after the head', 'unsupported_entry', async () => writeTar([head(), new Pax({ path: '../evil' }, true).encode(), payloadEntries()]));
+  add('PAX global header before the manifest', 'unsupported_entry', async () => writeTar([new Pax({ path: 'payload/model.gguf' }, true).encode(), base.subarray(0, base.length - 1024)]));
+  add('PAX global header after the payload', 'unsupported_entry', async () => writeTar([head(), payloadEntries(), new Pax({ comment: 'hello' }, true).encode()]));
+  add('PAX path with a NUL inside', 'path_traversal', async () => writeTar([head(), new Pax({ path: 'payload/model.gguf\0../../evil' }).encode(), entry('payload/other', slice(model)), entry('payload/packs/handbook.pack', slice(pack))]));
+  add('GNU long name with a NUL inside', 'path_traversal', async () =>
+    writeTar([head(), entry('././@LongLink', 'payload/model.gguf\0../../evil\0', { type: 'NextFileHasLongPath' }), entry('payload/other', slice(model)), entry('payload/packs/handbook.pack', slice(pack))]));
+  add('PAX linkpath on a plain file', 'malformed_archive', async () => writeTar([head(), new Pax({ linkpath: '/etc/passwd' }).encode(), payloadEntries()]));
+  add('PAX key for sparse files', 'unsupported_entry', async () => writeTar([head(), entry('PaxHeader/model.gguf', '24 GNU.sparse.size=9999\n', { type: 'ExtendedHeader' }), payloadEntries()]));
+  add('folder entry payload/extra/', 'unlisted_file', async () => writeTar([head(), entry('payload/extra/', '', { type: 'Directory', size: 0 }), payloadEntries()]));
+  add('folder entry named like a listed file', 'unlisted_file', async () => writeTar([head(), entry('payload/model.gguf/', '', { type: 'Directory', size: 0 }), payloadEntries()]));
+  add('folder entry differing in case from a listed folder', 'unlisted_file', async () => writeTar([head(), entry('payload/PACKS/', '', { type: 'Directory', size: 0 }), payloadEntries()]));
+  add('folder entry with data (a smuggled header inside)', 'malformed_archive', async () => {
+    const raw = entry('payload/packs/', entry('payload/extra.bin', 'x'), { type: 'File' });
+    raw[156] = '5'.charCodeAt(0);
+    raw.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i += 1) sum += raw[i] ?? 0;
+    raw.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    return writeTar([head(), raw, payloadEntries()]);
+  });
+  add('old-style folder: a file entry ending in "/" with data', 'path_traversal', async () => writeTar([head(), entry('payload/packs/', entry('payload/extra.bin', 'x')), payloadEntries()]));
+  add('gzip-compressed archive', 'malformed_archive', async () => {
+    const target = file('.tar.gz');
+    await writeFile(target, gzipSync(base));
+    return target;
+  });
+  add('a lone zero block hides entries from other tar readers', 'malformed_archive', async () => writeTar([head(), Buffer.alloc(512), payloadEntries()]));
+  add('a V7 header (no ustar magic)', 'malformed_archive', async () => {
+    const raw = entry('payload/extra.bin', 'x');
+    raw.fill(0, 257, 265);
+    raw.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i += 1) sum += raw[i] ?? 0;
+    raw.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    return writeTar([head(), raw, payloadEntries()]);
+  });
+  for (const device of ['CONIN$', 'conout$', 'Conin$.txt', 'CONOUT$.log', 'con .txt']) {
+    add(`manifest lists "${device}" (signed)`, 'path_traversal', async () => writeTar([signedHead(manifestWith((m) => (m.files[0]!.path = `dir/${device}`))), payloadEntries()]));
+  }
+  add('entry "payload/CONIN$" after the signed head', 'path_traversal', async () => writeTar([head(), entry('payload/CONIN$', 'x'), payloadEntries()]));
+  add('manifest.sig.json is a folder entry', 'malformed_signature', async () => writeTar([base.subarray(0, region('manifest.sig.json').header), entry('manifest.sig.json/', '', { type: 'Directory', size: 0 }), payloadEntries()]));
+  add('folder: manifest.sig.json is a folder', 'malformed_signature', async () => dirCopy(async (dir) => {
+    await rm(path.join(dir, 'manifest.sig.json'));
+    await mkdir(path.join(dir, 'manifest.sig.json'));
+  }));
+  add('folder: manifest.json is a folder', 'malformed_manifest', async () => dirCopy(async (dir) => {
+    await rm(path.join(dir, 'manifest.json'));
+    await mkdir(path.join(dir, 'manifest.json'));
+  }));
+  add('folder: an extra empty folder', 'unlisted_file', async () => dirCopy(async (dir) => mkdir(path.join(dir, 'payload', 'extra'))));
+  add('folder: an extra empty folder inside a listed one', 'unlisted_file', async () => dirCopy(async (dir) => mkdir(path.join(dir, 'payload', 'packs', 'extra'))));
+  add('folder: a folder named like a listed file', 'unlisted_file', async () => dirCopy(async (dir) => {
+    await rm(path.join(dir, 'payload', 'model.gguf'));
+    await mkdir(path.join(dir, 'payload', 'model.gguf'));
+  }));
 
   // The folder form gets the same treatment where it applies.
   for (let i = 0; i < 10; i += 1) {
@@ -317,6 +386,25 @@ describe(`tampered bundles (seed ${SEED})`, () => {
     expect(failures).toEqual([]);
     const elapsed = performance.now() - started;
     console.log(`${all.length} tamper cases, ${seen.size} distinct reasons, ${Math.round(elapsed)} ms (seed ${SEED})`);
+  });
+
+  it('reads folder entries of listed folders, PAX paths and GNU long names', async () => {
+    const dir = (name: string): Buffer => entry(name, '', { type: 'Directory', size: 0 });
+    const variants = [
+      [head(), dir('payload/'), dir('payload/packs/'), payloadEntries()],
+      [head(), new Pax({ path: 'payload/model.gguf' }).encode(), entry('payload/other', slice(region('payload/model.gguf'))), entry('payload/packs/handbook.pack', slice(region('payload/packs/handbook.pack')))],
+      [head(), entry('././@LongLink', 'payload/model.gguf\0', { type: 'NextFileHasLongPath' }), entry('payload/other', slice(region('payload/model.gguf'))), entry('payload/packs/handbook.pack', slice(region('payload/packs/handbook.pack')))],
+    ];
+    const control = await workspace('soberana-tamper-readable-');
+    try {
+      for (const parts of variants) {
+        const report = await verifyBundle(await writeTar(parts), trust, { db: control.db });
+        expect(report.reason).toBeUndefined();
+        expect(report.ok).toBe(true);
+      }
+    } finally {
+      await control.close();
+    }
   });
 
   it('verifyBundle gives the same reasons without a data folder to write to', async () => {

@@ -2,7 +2,7 @@ import type { Database } from '../storage/sqlite.ts';
 import { DEFAULT_LIMITS, readBundle, type BundleLimits } from './archive.ts';
 import type { BundleSignature } from './keys.ts';
 import { parseManifest, type Manifest, type ManifestFile } from './manifest.ts';
-import { BundleRejectedError, reject, type Rejection } from './rejections.ts';
+import { asRejection, BundleRejectedError, reject, type Rejection } from './rejections.ts';
 import { highestVersion } from './store.ts';
 import { checkSignatures, parseSignatures, type Signer, type TrustSource } from './trust.ts';
 
@@ -78,9 +78,17 @@ export async function runVerification(bundlePath: string, trust: TrustSource, op
         } catch {
           // Reported below, after the signatures: an unsigned manifest's faults come second.
         }
-        const signatures = parseSignatures(signatureBytes);
-        const signers = checkSignatures(manifestBytes, signatures, trust);
-        const manifest = parseManifest(manifestBytes);
+        let signatures: BundleSignature[];
+        let signers: Signer[];
+        let manifest: Manifest;
+        try {
+          signatures = parseSignatures(signatureBytes);
+          signers = checkSignatures(manifestBytes, signatures, trust);
+          manifest = parseManifest(manifestBytes);
+        } catch (error) {
+          // Whatever the head's bytes make JavaScript throw is the bundle's fault: a rejection, never exit 3.
+          throw asRejection(error, 'malformed_manifest');
+        }
         checkExpiry(manifest, now, graceDays);
         checkRollback(options.db, manifest);
         head = { manifest, signers, manifestBytes, signatures };
