@@ -65,6 +65,39 @@ describe('screenGeneratePrompt', () => {
   });
 });
 
+describe('lockedEngine (stand-in engine)', () => {
+  it('forces a locked thread count on embedding, counting and ranking calls, and the locks on fit estimates', async () => {
+    const calls: unknown[][] = [];
+    const hardware = { backend: 'cpu', gpuNames: [], vramTotal: 0, vramFree: 0, ramTotal: 1, ramFree: 1, cpuCores: 6, llamaCppRelease: 'test' };
+    const stand = {
+      state: () => ({ status: 'idle' as const, hardware, model: null, loadProgress: null, memoryBytes: null, lastCrash: null, restarts: 0 }),
+      hardware: async () => hardware,
+      load: async () => {
+        throw new Error('unused');
+      },
+      embed: async (...args: unknown[]) => (calls.push(['embed', ...args]), { vectors: [], truncated: [] }),
+      countTokens: async (...args: unknown[]) => (calls.push(['countTokens', ...args]), [1]),
+      rank: async (...args: unknown[]) => (calls.push(['rank', ...args]), [0.5]),
+      fit: async (...args: unknown[]) => (calls.push(['fit', ...args]), { placement: 'cpu' as const, gpuLayers: 0, contextSize: 1, fits: true, ramBytes: 1, vramBytes: 0 }),
+    } as unknown as RuntimeEngine;
+    const one = lockedEngine(stand, resolvePolicy({ version: 1, settings: { runtime: { threads: 1, contextSize: 1024, gpuLayers: 0 } } }));
+    await one.embed('m.gguf', ['a'], 4);
+    await one.countTokens('m.gguf', ['a'], 4);
+    await one.rank('m.gguf', 'q', ['a'], 4);
+    await one.fit('m.gguf', { contextSize: 8192, gpuLayers: 33 });
+    expect(calls).toEqual([
+      ['embed', 'm.gguf', ['a'], 1],
+      ['countTokens', 'm.gguf', ['a'], 1],
+      ['rank', 'm.gguf', 'q', ['a'], 1],
+      ['fit', 'm.gguf', { contextSize: 1024, gpuLayers: 0 }],
+    ]);
+    calls.length = 0;
+    // 'auto' threads: the machine's automatic count, whatever the caller asked for.
+    await lockedEngine(stand, () => resolvePolicy({ version: 1, settings: { runtime: { threads: 'auto' } } })).embed('m.gguf', ['a'], 2);
+    expect(calls).toEqual([['embed', 'm.gguf', ['a'], 6]]);
+  });
+});
+
 // Finding 5 of issue 12, end to end: every path that carries its own sampling, token or
 // context values (conversation settings, a preset, runtime.load's and runtime.generate's
 // overrides, a model's load settings) ends with the locked values in the real inference

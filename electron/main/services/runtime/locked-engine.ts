@@ -11,7 +11,7 @@ import { clampFitTarget, clampLoadOptions, clampSampling, runtimeLocks } from '.
 export type PolicySource = EffectivePolicy | (() => EffectivePolicy);
 
 /** What the wrapper needs; stand-ins in tests may have only these. */
-type LockableEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> & Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'fit'>>;
+type LockableEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> & Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'fit' | 'embed' | 'embeddingInfo' | 'countTokens' | 'rank'>>;
 
 /**
  * A chat request as the model may see it under the prompts' PII mode. `redact` (and `block`,
@@ -46,7 +46,9 @@ export function screenGeneratePrompt(prompt: string, mode: PiiMode): string {
 
 /**
  * `engine` with the policy in force applied to every load, generation, chat and fit
- * estimate. Everything else passes through. Engines are plain objects of functions
+ * estimate, and a locked thread count to the embedding, token-counting and ranking models
+ * too (a thread lock limits the machine's CPU, whichever model uses it). Everything else
+ * passes through. Engines are plain objects of functions
  * (createEngine's is), so the wrapper is a copy with four of them replaced.
  */
 export function lockedEngine<E extends LockableEngine>(engine: E, policy: PolicySource): E {
@@ -76,5 +78,14 @@ export function lockedEngine<E extends LockableEngine>(engine: E, policy: Policy
     };
   }
   if (fit !== undefined) wrapped.fit = (filePath, target = {}) => fit(filePath, clampFitTarget(target, runtimeLocks(current())));
+  const lockedThreads = async (threads: number) => {
+    const lock = runtimeLocks(current()).threads;
+    return lock === undefined ? threads : lock === 'auto' ? await autoThreads() : lock;
+  };
+  const { embed, embeddingInfo, countTokens, rank } = engine;
+  if (embed !== undefined) wrapped.embed = async (filePath, texts, threads) => embed(filePath, texts, await lockedThreads(threads));
+  if (embeddingInfo !== undefined) wrapped.embeddingInfo = async (filePath, threads) => embeddingInfo(filePath, await lockedThreads(threads));
+  if (countTokens !== undefined) wrapped.countTokens = async (filePath, texts, threads) => countTokens(filePath, texts, await lockedThreads(threads));
+  if (rank !== undefined) wrapped.rank = async (filePath, query, documents, threads) => rank(filePath, query, documents, await lockedThreads(threads));
   return wrapped as E;
 }

@@ -35,7 +35,7 @@ describe('clampLoadOptions', () => {
   });
 
   it('without locks, returns the same values', () => {
-    const options = { gpuLayers: 'auto' as const, contextSize: 'auto' as const, threads: 3, kvCacheType: 'q8_0' as const };
+    const options = { gpuLayers: 'auto' as const, contextSize: 'auto' as const, threads: 3, kvCacheType: 'Q8_0' as const };
     expect(clampLoadOptions(options, runtimeLocks(DEFAULT_POLICY), 8)).toEqual(options);
   });
 });
