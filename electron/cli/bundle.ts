@@ -19,7 +19,7 @@ import {
   type TrustSource,
   type VerificationReport,
 } from '../main/services/bundles/index.ts';
-import { installedEntry, installWithPayloads, uninstallWithPayloads } from '../main/services/bundles-handlers.ts';
+import { installedEntry, installWithPayloads, uninstallWithPayloads } from '../main/services/bundles/service.ts';
 import { createCore, type Core } from '../main/services/core.ts';
 import type { Governance } from '../main/services/governance.ts';
 import { PACK_FILE } from '../main/services/knowledge/pack.ts';

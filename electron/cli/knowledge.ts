@@ -5,8 +5,7 @@ import type { CallContext } from '../common/handlers.ts';
 import { AppError, type Result } from '../common/result.ts';
 import { createCore, type Core } from '../main/services/core.ts';
 import { isDocumentName } from '../main/services/knowledge/files.ts';
-import { exportKnowledgePack, type PackProgress } from '../main/services/knowledge/pack.ts';
-import { documentsDirFor } from '../main/services/knowledge/service.ts';
+import type { PackProgress } from '../main/services/knowledge/pack.ts';
 import { listModels } from '../main/services/models/index.ts';
 import { intOption, UsageError, type Command, type CommandValues } from './command.ts';
 import { EXIT } from './exit-codes.ts';
@@ -536,7 +535,7 @@ Exit codes: 0 exported, 1 no such collection, DIR is not empty, or the export fa
           process.stderr.write(`progress: ${tenth * 10}%, ${p.done} of ${p.total} documents\n`);
         }
       };
-      const summary = await exportKnowledgePack({ db: core.storage, store: core.knowledge.store, documentsDir: documentsDirFor(core.dataDir) }, collection.id, path.resolve(out), progress);
+      const summary = await core.knowledge.exportPack(collection.id, path.resolve(out), progress);
       if (!output.json && process.stderr.isTTY === true) process.stderr.write('\r\x1b[2K');
       if (output.json) output.out(JSON.stringify(summary, null, 2));
       else {

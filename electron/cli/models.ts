@@ -1,27 +1,30 @@
 import { AppError } from '../common/result.ts';
-import {
-  cleanupPartialImports,
-  getModel,
-  IMPORT_MODES,
-  importModel,
-  libraryDirFor,
-  listModels,
-  removeModel,
-  scanModels,
-  verifyModel,
-} from '../main/services/models/index.ts';
+import { openContext } from '../main/services/domain/context.ts';
+import { cleanupPartialImports, getModel, IMPORT_MODES, libraryDirFor, listModels, scanModels } from '../main/services/models/index.ts';
+import { createModelService, type ModelService } from '../main/services/models/service.ts';
 import type { ByteProgress, ImportMode, ModelRecord } from '../main/services/models/index.ts';
 import { openDatabase, type Database } from '../main/services/storage/sqlite.ts';
 import { UsageError, type Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
-// The model library from the command line. The database is opened directly: these
-// commands never need the inference process, so they do not start it.
+// The model library from the command line. These commands never need the inference
+// process, so they do not start it. Reads open the database directly; changes go through
+// the same governed model service as the app, so the policy and the audit log apply.
 
 function withDatabase<T>(dataDir: string, run: (db: Database) => Promise<T>): Promise<T> {
   const db = openDatabase(dataDir);
   return run(db).finally(() => db.close());
+}
+
+async function withModelService<T>(dataDir: string, run: (service: ModelService, db: Database) => Promise<T>): Promise<T> {
+  const context = await openContext({ dataDir, log: (level, message) => level === 'error' && process.stderr.write(`[soberana] ${message}\n`) });
+  try {
+    const service = createModelService({ db: context.storage, libraryDir: libraryDirFor(dataDir), gate: context.gate, emit: context.emit });
+    return await run(service, context.storage);
+  } finally {
+    context.close();
+  }
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -148,7 +151,7 @@ cancelled, or nothing was found, 2 bad usage, 3 internal error.`,
     const modeValue = values.mode ?? 'copy';
     if (typeof modeValue !== 'string' || !(IMPORT_MODES as readonly string[]).includes(modeValue)) throw new UsageError('--mode takes copy, link or reference.');
     const mode = modeValue as ImportMode;
-    return withDatabase(dataDir, async (db) => {
+    return withModelService(dataDir, async (service, db) => {
       const library = libraryDirFor(dataDir);
       await cleanupPartialImports(library, db);
       let scan;
@@ -162,7 +165,7 @@ cancelled, or nothing was found, 2 bad usage, 3 internal error.`,
       for (const candidate of scan.candidates) {
         const printer = progressPrinter(candidate.displayName, output.json);
         try {
-          const record = await importModel(db, library, candidate, { mode, signal, onProgress: (p) => p.phase !== 'checking' && printer.update(p) });
+          const record = await service.import(candidate, { mode, signal, onProgress: (p) => p.phase !== 'checking' && printer.update(p) });
           printer.done();
           imported.push(record);
           if (!output.json) output.out(`imported  ${record.id}  ${record.displayName}  ${record.role}  ${formatBytes(record.sizeBytes)}  ${record.facts.quantization}  (${mode})`);
@@ -251,11 +254,11 @@ import. The model's status becomes ok, changed or missing.
 Exit codes: 0 ok, 1 changed, missing or cancelled, 2 bad usage, 3 internal error.`,
   positionals: { min: 1, max: 1 },
   async run({ dataDir, output, positionals, signal }) {
-    return withDatabase(dataDir, async (db) => {
+    return withModelService(dataDir, async (service, db) => {
       try {
         const id = resolveId(db, positionals[0]!);
         const printer = progressPrinter(getModel(db, id).displayName, output.json);
-        const model = await verifyModel(db, id, { signal, onProgress: (p) => printer.update(p) }).finally(() => printer.done());
+        const model = await service.verify(id, { signal, onProgress: (p) => printer.update(p) }).finally(() => printer.done());
         if (output.json) output.out(JSON.stringify({ id: model.id, status: model.status, sha256: model.sha256, checkedAt: model.checkedAt }, null, 2));
         else
           output.out(
@@ -281,9 +284,9 @@ Removes the model from the library and deletes the files the library owns (copie
 linked into it). Files imported by reference are never deleted.`,
   positionals: { min: 1, max: 1 },
   async run({ dataDir, output, positionals }) {
-    return withDatabase(dataDir, async (db) => {
+    return withModelService(dataDir, async (service, db) => {
       try {
-        const removed = await removeModel(db, libraryDirFor(dataDir), resolveId(db, positionals[0]!));
+        const removed = await service.remove(resolveId(db, positionals[0]!));
         if (output.json) output.out(JSON.stringify({ id: removed.record.id, name: removed.record.displayName, deletedFolder: removed.deletedFolder }, null, 2));
         else output.out(`removed  ${removed.record.displayName} (${removed.record.id})${removed.deletedFolder === null ? `; its file was left in place: ${removed.record.files.join(', ')}` : ''}`);
         return EXIT.ok;

@@ -18,6 +18,8 @@ export const errorCodes = [
   'busy',
   'no_model',
   'out_of_memory',
+  /** The audit log cannot record, so an action that must be audited was refused (fail closed). */
+  'audit_unavailable',
   'internal',
 ] as const;
 

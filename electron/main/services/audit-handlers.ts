@@ -3,6 +3,8 @@ import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import { AUDIT_EVENT_TYPES } from './audit/index.ts';
 import type { AuditTrail } from './audit-trail.ts';
+import type { Emit } from './domain/events.ts';
+import type { Gate } from './domain/gate.ts';
 import type { FilePicker } from './files.ts';
 import type { Governance } from './governance.ts';
 import type { Database } from './storage/sqlite.ts';
@@ -17,7 +19,7 @@ interface Row {
   data: string;
 }
 
-export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; governance: Governance; picker: FilePicker; beforeExport: () => void }): AuditHandlers {
+export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; governance: Governance; picker: FilePicker; gate: Gate; emit: Emit }): AuditHandlers {
   const { db, trail } = deps;
   const level = () => trail.log?.level ?? deps.governance.policy.audit.level;
   return {
@@ -63,7 +65,7 @@ export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; gov
     },
 
     'audit.export': async ({ from, to }) => {
-      deps.beforeExport();
+      deps.gate.check('audit.export');
       if (trail.log === null) throw new AppError('unavailable', trail.problem?.message ?? 'The audit log is off on this machine.');
       const lines = [...trail.log.export({ ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) })];
       let saved: string | null;
@@ -72,7 +74,7 @@ export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; gov
       } catch (error) {
         throw new AppError('io_error', 'The export could not be saved. Check that the folder exists and that you can write to it.', error instanceof Error ? error.message : String(error));
       }
-      if (saved !== null) trail.record({ type: 'export', data: { what: 'audit', format: 'jsonl', items: Math.max(0, lines.length - 2) } });
+      if (saved !== null) deps.emit({ type: 'export', data: { what: 'audit', format: 'jsonl', items: Math.max(0, lines.length - 2) } });
       return ok({ saved: saved !== null, path: saved });
     },
   };

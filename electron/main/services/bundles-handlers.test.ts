@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../../e2e/fixtures/gguf/writer.ts';
 import { createBundle, generateKeyPair, signBundle, type GeneratedKeyPair } from './bundles/index.ts';
-import { bundlePolicyPath, installWithPayloads, uninstallWithPayloads } from './bundles-handlers.ts';
+import { bundlePolicyPath, installWithPayloads, uninstallWithPayloads } from './bundles/service.ts';
 import { createCore, type Core } from './core.ts';
 import { checkBeforeLoad, listModels } from './models/index.ts';
 

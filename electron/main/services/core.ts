@@ -1,36 +1,40 @@
-import { mkdir, stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import type { Contract } from '../../common/contract/index.ts';
+import type { ModelEntry } from '../../common/contract/models.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
+import { createAuditHandlers } from './audit-handlers.ts';
+import type { AuditTrail } from './audit-trail.ts';
+import { createBundleHandlers } from './bundles-handlers.ts';
+import { tidyBundles, type BundleDeps } from './bundles/service.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createChatHandlers } from './chat/handlers.ts';
-import { purgeConversationsBefore } from './chat/store.ts';
 import { runDiagnostics } from './diagnostics.ts';
+import { openContext, type GovernedContext } from './domain/context.ts';
+import { applyRetention } from './domain/retention.ts';
+import { createScreening } from './domain/screening.ts';
+import { governSettings } from './domain/settings.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
+import type { Governance } from './governance.ts';
+import { createExtractorPool } from './knowledge/extract/pool.ts';
+import { createKnowledgeHandlers } from './knowledge/handlers.ts';
+import { createKnowledgeService, type KnowledgeService } from './knowledge/service.ts';
 import { createModelHandlers } from './models-handlers.ts';
 import { cleanupPartialImports, libraryDirFor, listModels } from './models/index.ts';
-import { bundlePolicyPath, createBundleHandlers, tidyBundles, type BundleDeps } from './bundles-handlers.ts';
-import type { ModelEntry } from '../../common/contract/models.ts';
+import { createModelService, type ModelService } from './models/service.ts';
+import { applyLockedSettings } from './policy/index.ts';
+import { product } from './product.ts';
 import { createEngine, type RuntimeEngine } from './runtime/engine.ts';
 import { createRuntimeHandlers } from './runtime/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
 import { checkModelFile } from './runtime/model-check.ts';
+import { modelByPath, modelLoadEvents } from './runtime/model-events.ts';
 import { sqliteQuarantine } from './runtime/quarantine.ts';
-import { appendEvent } from './storage/events.ts';
 import { openSettings } from './settings.ts';
-import { createGovernance, type Governance } from './governance.ts';
-import { applyLockedSettings, loadPolicy, userPolicyPath } from './policy/index.ts';
-import { createAuditTrail, type AuditTrail } from './audit-trail.ts';
-import { createAuditHandlers } from './audit-handlers.ts';
-import { product } from './product.ts';
-import type { SettingsPatch } from '../../common/contract/schemas.ts';
-import { openDatabase, type Database } from './storage/sqlite.ts';
+import { appendEvent } from './storage/events.ts';
 import { openVectorStore } from './storage/lance.ts';
-import { createExtractorPool } from './knowledge/extract/pool.ts';
-import { createKnowledgeHandlers } from './knowledge/handlers.ts';
-import { createKnowledgeService, type KnowledgeService } from './knowledge/service.ts';
+import type { Database } from './storage/sqlite.ts';
 
 /** Payloads of the contract's broadcast events, keyed by name. */
 export type AppEvents = {
@@ -48,6 +52,10 @@ export interface Core {
   readonly knowledge: KnowledgeService;
   readonly governance: Governance;
   readonly audit: AuditTrail;
+  /** The policy, the audit trail, the domain events and the gate every service acts through. */
+  readonly context: GovernedContext;
+  /** The model library's changes, governed. */
+  readonly models: ModelService;
   /** What installing a bundle needs; the CLI installs through it too. */
   readonly bundles: BundleDeps;
   /** Stops the inference process and closes the database. Idempotent. */
@@ -71,56 +79,38 @@ export interface CoreOptions {
 
 const PARSE_WORKERS = 2;
 
-/** Builds every service over one data directory. Electron, the e2e harness and the CLI all start here. */
+/** Builds every service over one data directory. Electron, the e2e harness and the CLI all start here. Wiring only: every rule lives in the services. */
 export async function createCore(options: CoreOptions): Promise<Core> {
   const { dataDir, host } = options;
-  await mkdir(dataDir, { recursive: true });
   const bus = createBus<AppEvents>(options.onListenerError);
-  // The policy comes first: it decides what every service below may do.
-  const userPath = userPolicyPath(dataDir);
-  let loadedPolicy = await loadPolicy({ userPath, ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) });
-  // A policy installed from a signed bundle takes the machine policy's place, if the policy in force allows that.
-  const fromBundle = bundlePolicyPath(dataDir);
-  if (loadedPolicy.status !== 'invalid' && loadedPolicy.policy.bundles.allowPolicyUpdates && (await stat(fromBundle).then(() => true, () => false))) {
-    loadedPolicy = await loadPolicy({ userPath, machinePath: fromBundle });
-  }
-  const governance = createGovernance(loadedPolicy);
-  const storage = openDatabase(dataDir);
-  const closeStorage = () => (storage.isOpen ? storage.close() : undefined);
-  const trail = createAuditTrail({ db: storage, dataDir, governance, ...(options.log === undefined ? {} : { log: options.log }) });
-  trail.record({ type: 'app.start', data: { version: product.version } });
-  trail.record({ type: 'policy.loaded', data: { status: governance.loaded.status, sha256: governance.loaded.hash, machineFile: governance.loaded.source.machine, userFile: governance.loaded.source.user } });
+  // The policy comes first: it decides what every service below may do. The context holds it, the audit trail and the gate.
+  const context = await openContext({
+    dataDir,
+    ...(options.policyFile === undefined ? {} : { policyFile: options.policyFile }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.onListenerError === undefined ? {} : { onListenerError: options.onListenerError }),
+  });
+  const { storage, governance, trail, gate, emit } = context;
+  const closeStorage = () => context.close();
+  emit({ type: 'app.start', data: { version: product.version } });
+  emit({ type: 'policy.loaded', data: { status: governance.loaded.status, sha256: governance.loaded.hash, machineFile: governance.loaded.source.machine, userFile: governance.loaded.source.user } });
   const lockedSettings = governance.lockSettings(
     await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', applyLockedSettings(next, governance.policy) as typeof next)).catch((error: unknown) => {
       closeStorage();
       throw error;
     }),
   );
-  const settings = {
-    get: () => lockedSettings.get(),
-    async update(patch: SettingsPatch) {
-      const next = await lockedSettings.update(patch);
-      for (const [key, value] of Object.entries(patch)) trail.record({ type: 'setting.changed', data: { key, value: value as never } });
-      return next;
-    },
-  };
+  const settings = governSettings(lockedSettings, gate, emit);
+  const screen = createScreening(governance, emit);
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
-  let loadedPath: string | null = null;
+  const announceLoad = modelLoadEvents(storage, emit);
   const runtime = createEngine({
     launcher: options.runtimeLauncher ?? forkLauncher(),
     validate: checkModelFile,
     quarantine,
     onState: (state) => {
-      // Loads and unloads go to the audit log with the model's hash.
-      const now = state.model?.path ?? null;
-      if (now !== loadedPath) {
-        const before = loadedPath === null ? null : trail.modelByPath(loadedPath);
-        const after = now === null ? null : trail.modelByPath(now);
-        if (before !== null) trail.record({ type: 'model.unloaded', data: { modelId: before.id, sha256: before.sha256 } });
-        if (after !== null) trail.record({ type: 'model.loaded', data: { modelId: after.id, sha256: after.sha256 } });
-        loadedPath = now;
-      }
+      announceLoad(state);
       bus.emit('runtime.stateChanged', state);
     },
     ...(options.log === undefined ? {} : { log: options.log }),
@@ -150,10 +140,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     onChanged: (collectionId) => bus.emit('knowledge.changed', { collectionId }),
     ...(options.log === undefined ? {} : { log: options.log }),
     ...(options.watchDebounceMs === undefined ? {} : { watchDebounceMs: options.watchDebounceMs }),
-    screen: (text) => trail.screen(text, 'ingestion'),
+    screen: (text) => screen(text, 'ingestion'),
     lookahead: PARSE_WORKERS,
-    onIngested: (document) => trail.record({ type: 'document.ingested', data: { documentId: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 } }),
-    onDeleted: (document) => trail.record({ type: 'document.deleted', data: { documentId: document.id, collectionId: document.collectionId, sha256: document.sha256 } }),
+    gate,
+    emit,
   });
 
   const bundles: BundleDeps = {
@@ -165,13 +155,17 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     packs: knowledge.packs,
     changed: (bundleId) => bus.emit('bundles.changed', { bundleId }),
     modelsChanged: () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] }),
-    audit: (event) => trail.record(event),
+    gate,
+    emit,
   };
   const modelGate = {
-    beforeImport: () => governance.assertUnsignedImportAllowed(),
-    check: (sha256: string, name: string) => governance.assertModelAllowed(sha256, name),
-    imported: (model: { id: string; displayName: string; sha256: string }) => trail.record({ type: 'model.imported', data: { modelId: model.id, name: model.displayName, sha256: model.sha256 } }),
+    check: (sha256: string, name: string) => {
+      gate.check('models.load');
+      gate.checkModel('models.load', { sha256, name });
+    },
   };
+  const announceModels = () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] });
+  const models = createModelService({ db: storage, libraryDir, gate, emit, changed: announceModels });
 
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
@@ -182,7 +176,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...createRuntimeHandlers({ engine: runtime, files, picker, settings: () => settings.get().runtime }),
     ...createModelHandlers({
       db: storage,
-      libraryDir,
+      service: models,
       engine: runtime,
       picker,
       settings: () => settings.get().runtime,
@@ -197,34 +191,21 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),
       knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
       modelGate,
-      beforeExport: () => governance.assertExportAllowed(),
-      exported: (what, format, items) => trail.record({ type: 'export', data: { what, format, items } }),
-      screenPrompt: (text) => trail.screen(text, 'prompts'),
+      beforeExport: () => gate.check('chat.export'),
+      exported: (what, format, items) => emit({ type: 'export', data: { what, format, items } }),
+      screenPrompt: (text) => screen(text, 'prompts'),
       onTurn: (turn) => {
-        const model = turn.modelPath === null ? null : trail.modelByPath(turn.modelPath);
+        const model = turn.modelPath === null ? null : modelByPath(storage, turn.modelPath);
         if (model === null) return;
-        trail.record({ type: 'chat.turn', data: { conversationId: turn.conversationId, modelSha256: model.sha256, collections: [...turn.collections], chunkIds: [...turn.chunkIds], prompt: turn.prompt, response: turn.response } });
+        emit({ type: 'chat.turn', data: { conversationId: turn.conversationId, modelSha256: model.sha256, collections: [...turn.collections], chunkIds: [...turn.chunkIds], prompt: turn.prompt, response: turn.response } });
       },
     }),
-    ...createKnowledgeHandlers(knowledge, picker, { beforeIngest: () => governance.assertIngestionAllowed() }),
+    ...createKnowledgeHandlers(knowledge, picker),
     ...createBundleHandlers(bundles),
-    ...createAuditHandlers({ db: storage, trail, governance, picker, beforeExport: () => governance.assertExportAllowed() }),
+    ...createAuditHandlers({ db: storage, trail, governance, picker, gate, emit }),
   };
 
-  // Retention from the policy: old conversations go, and the audit log's sealed periods past their days.
-  const conversationDays = governance.policy.retention.conversationDays;
-  if (conversationDays !== null) {
-    const removed = purgeConversationsBefore(storage, new Date(Date.now() - conversationDays * 86_400_000));
-    if (removed > 0) trail.record({ type: 'retention.purge', data: { scope: 'conversations', olderThanDays: conversationDays, removed } });
-  }
-  const auditDays = governance.policy.retention.auditDays;
-  if (auditDays !== null && trail.log !== null) {
-    try {
-      trail.log.purge(auditDays);
-    } catch (error) {
-      options.log?.('warn', `Old audit records were not purged: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
+  applyRetention({ db: storage, governance, trail, emit, ...(options.log === undefined ? {} : { log: options.log }) });
 
   // Recovery reads and repairs the index before anything new is queued; failing it must not stop the app.
   await knowledge.start().catch((error: unknown) => options.log?.('error', `Documents could not be recovered: ${String(error)}`));
@@ -237,10 +218,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       .catch(() => undefined)
       .then(() => runtime.stop())
       .finally(() => {
-        trail.record({ type: 'app.stop', data: { version: product.version } });
+        emit({ type: 'app.stop', data: { version: product.version } });
         vectors.close();
         closeStorage();
       }));
 
-  return { dataDir, bus, handlers, storage, runtime, knowledge, governance, audit: trail, bundles, close };
+  return { dataDir, bus, handlers, storage, runtime, knowledge, governance, audit: trail, context, models, bundles, close };
 }

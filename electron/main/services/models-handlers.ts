@@ -3,20 +3,8 @@ import type { Contract, ModelEntry, RuntimeModel, RuntimeSettings } from '../../
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import type { FilePicker } from './files.ts';
-import {
-  checkBeforeLoad,
-  getModel,
-  importModel,
-  listModels,
-  removeModel,
-  renameModel,
-  scanModels,
-  setDefault,
-  setLoadSettings,
-  verifyModel,
-  type ModelCandidate,
-  type ModelRecord,
-} from './models/index.ts';
+import type { ModelService } from './models/service.ts';
+import { checkBeforeLoad, getModel, listModels, scanModels, type ModelCandidate, type ModelRecord } from './models/index.ts';
 import type { RuntimeEngine } from './runtime/engine.ts';
 import { loadOptionsFrom, pump } from './runtime/handlers.ts';
 import type { Database } from './storage/sqlite.ts';
@@ -37,7 +25,8 @@ type ModelHandlers = Pick<
 
 export interface ModelHandlerDeps {
   readonly db: Database;
-  readonly libraryDir: string;
+  /** Every change to the library goes through the governed service. */
+  readonly service: ModelService;
   readonly engine: RuntimeEngine;
   readonly picker: FilePicker;
   readonly settings: () => RuntimeSettings;
@@ -48,12 +37,8 @@ export interface ModelHandlerDeps {
 }
 
 export interface ModelGate {
-  /** Throws when files may not be imported by hand (only from signed bundles). */
-  beforeImport(): void;
   /** Throws when this hash is not on the policy's allow-list. */
   check(sha256: string, name: string): void;
-  /** A model joined the library (for the audit log). */
-  imported?(model: { id: string; displayName: string; sha256: string }): void;
 }
 
 /** The registry's records are the contract's entries; this keeps the compiler checking that. */
@@ -96,14 +81,11 @@ export async function loadLibraryModel(
   return engine.load(target.path, options, onProgress, signal, target.record.displayName);
 }
 
-export function createModelHandlers({ db, libraryDir, engine, picker, settings, changed, gate }: ModelHandlerDeps): ModelHandlers {
+export function createModelHandlers({ db, service, engine, picker, settings, changed, gate }: ModelHandlerDeps): ModelHandlers {
   // Candidates the user picked in this process's dialogs, by token: the renderer never sends a path.
   const candidates = new Map<string, ModelCandidate>();
   const announce = () => changed(listModels(db).map(entry));
-  const record = <T>(value: T): T => {
-    announce();
-    return value;
-  };
+
 
   return {
     'models.list': () => ok({ models: listModels(db).map(entry) }),
@@ -145,23 +127,8 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
       pump(async (push) => {
         const candidate = candidates.get(candidateToken);
         if (candidate === undefined) throw new AppError('not_found', 'That file is no longer available. Choose it again.');
-        gate?.beforeImport();
-        const model = await importModel(db, libraryDir, candidate, {
-          mode,
-          signal,
-          onProgress: (progress) => push({ type: 'progress', ...progress }),
-        });
-        try {
-          gate?.check(model.sha256, model.displayName);
-        } catch (error) {
-          // The hash is known only once the file is read: a model off the allow-list leaves nothing behind.
-          await removeModel(db, libraryDir, model.id);
-          announce();
-          throw error;
-        }
+        const model = await service.import(candidate, { mode, signal, onProgress: (progress) => push({ type: 'progress', ...progress }) });
         candidates.delete(candidateToken);
-        gate?.imported?.(model);
-        announce();
         return { type: 'imported', model: entry(model) };
       }),
 
@@ -194,26 +161,24 @@ export function createModelHandlers({ db, libraryDir, engine, picker, settings, 
         return { type: 'loaded', model };
       }),
 
-    'models.rename': ({ id, name }) => ok(record(entry(renameModel(db, id, name)))),
+    'models.rename': ({ id, name }) => ok(entry(service.rename(id, name))),
 
     'models.remove': async ({ id }) => {
       const model = getModel(db, id);
       // Some systems refuse to delete an open file, and a loaded model is open.
       if (engine.state().model?.path !== undefined && model.files.includes(engine.state().model!.path)) await engine.unload();
-      await removeModel(db, libraryDir, id);
-      announce();
+      await service.remove(id);
       return ok({ removed: true as const });
     },
 
     'models.verify': ({ id }, { signal }) =>
       pump(async (push) => {
-        const model = await verifyModel(db, id, { signal, onProgress: (progress) => push({ type: 'progress', ...progress }) });
-        announce();
+        const model = await service.verify(id, { signal, onProgress: (progress) => push({ type: 'progress', ...progress }) });
         return { type: 'verified', model: entry(model) };
       }),
 
-    'models.setDefault': ({ id, role }) => ok(record(entry(setDefault(db, id, role)))),
+    'models.setDefault': ({ id, role }) => ok(entry(service.setDefault(id, role))),
 
-    'models.setLoadSettings': ({ id, settings: loadSettings }) => ok(record(entry(setLoadSettings(db, id, loadSettings)))),
+    'models.setLoadSettings': ({ id, settings: loadSettings }) => ok(entry(service.setLoadSettings(id, loadSettings))),
   };
 }

@@ -12,6 +12,8 @@ const version = z.string().min(1).max(64);
 const count = z.number().int().min(0);
 /** A category name, never a value: letters, digits and underscores, starting with a letter. */
 const category = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a lowercase category name such as "email"');
+/** A service action's name, such as `chat.delete` or `models.import`. */
+const action = z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}(\.[a-z][a-zA-Z0-9]{0,39}){0,2}$/, 'an action name such as "chat.delete"');
 
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.strictObject({ type: z.literal(type), data });
 
@@ -59,6 +61,18 @@ const sharedEvents = [
   ),
   event('export', z.strictObject({ what: category, format: category, items: count })),
   event('setting.changed', z.strictObject({ key: z.string().min(1).max(200), value: z.json() })),
+  // A gate refused an action: which action, and the rule's words (never the user's data).
+  event('action.refused', z.strictObject({ action, reason: z.string().min(1).max(2000) })),
+  // A data change that has no event of its own (a rename, a delete, a preset saved…).
+  event('change', z.strictObject({ action, target: z.string().min(1).max(500).nullable() })),
+  // The network guard stopped a connection or a name lookup before anything left the machine.
+  event('egress.blocked', z.strictObject({ process: category, kind: category, target: z.string().min(1).max(500) })),
+  // The policy in force is not the one of the previous start.
+  event('policy.changed', z.strictObject({ from: sha256.nullable(), to: sha256.nullable() })),
+  // A policy kept from a bundle did not count: unsigned, badly signed, tampered, or no machine key vouches for it.
+  event('policy.bundle_ignored', z.strictObject({ reason: z.string().min(1).max(2000) })),
+  // The app was started on another data folder; written to the old folder's log.
+  event('data_dir.changed', z.strictObject({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096) })),
   event(
     'retention.purge',
     z.strictObject({

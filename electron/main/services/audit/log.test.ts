@@ -51,6 +51,12 @@ const EVERY_EVENT: readonly AuditEventInput[] = [
   { type: 'export', data: { what: 'conversation', format: 'markdown', items: 1 } },
   { type: 'setting.changed', data: { key: 'audit.level', value: 'full' } },
   { type: 'retention.purge', data: { scope: 'conversations', olderThanDays: 90, removed: 12 } },
+  { type: 'action.refused', data: { action: 'knowledge.export', reason: 'forbidden: This machine’s policy does not allow exporting.' } },
+  { type: 'change', data: { action: 'chat.delete', target: 'conv1' } },
+  { type: 'egress.blocked', data: { process: 'inference', kind: 'connect', target: '93.184.216.34:443' } },
+  { type: 'policy.changed', data: { from: hash('old policy'), to: hash('policy') } },
+  { type: 'policy.bundle_ignored', data: { reason: 'bad_signature: the kept bundle policy does not verify' } },
+  { type: 'data_dir.changed', data: { from: '/home/alice/.config/Soberana', to: '/mnt/data/soberana' } },
   { type: 'app.stop', data: { version: '0.1.0' } },
 ];
 
@@ -78,12 +84,13 @@ describe('audit events', () => {
     expect(log.list()).toEqual([]);
   });
 
-  it('record nothing and create nothing at level off', () => {
+  it('record nothing at level off, but set the anchor up with the data folder, so it verifies as an intact empty log', () => {
     const log = open('off');
     expect(log.record({ type: 'app.start', data: { version: '1' } })).toBeNull();
-    expect(log.anchor()).toBeNull();
-    expect(existsSync(path.join(dir, 'audit'))).toBe(false);
-    expect(verifyAudit(db, null, { keyFile: keyFile() })).toMatchObject({ ok: true, records: 0 });
+    expect(log.anchor()).not.toBeNull();
+    expect(existsSync(anchorFilePath(dir))).toBe(true);
+    expect(log.list()).toEqual([]);
+    expect(verifyAudit(db, anchorOf(), { keyFile: keyFile() })).toMatchObject({ ok: true, records: 0 });
   });
 });
 

@@ -128,7 +128,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const meta = readMeta(db);
     if (meta === null) {
       if (recordCount(db) > 0 || countCheckpoints(db) > 0) throw mismatch('The audit log has records but no metadata row.');
-      return level === 'off' ? null : initialise();
+      // Created with the data folder whatever the level, so a new folder verifies as an intact empty log
+      // and a later switch to `metadata` continues a chain whose anchor IT already holds.
+      return initialise();
     }
     const file = readKeyFile(dataDir);
     if (file === null) throw new AppError('io_error', 'The audit key file is missing, so the audit log cannot continue.', keyFilePath(dataDir));

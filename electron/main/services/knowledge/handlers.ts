@@ -20,7 +20,7 @@ type KnowledgeHandlers = Pick<
   | 'knowledge.view'
 >;
 
-export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: FilePicker, gate: { beforeIngest?: () => void } = {}): KnowledgeHandlers {
+export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: FilePicker): KnowledgeHandlers {
   return {
     'knowledge.collections': () => ok({ collections: knowledge.collections(), notices: knowledge.notices() }),
     'knowledge.createCollection': async ({ name, embeddingModelId }) => ok(await knowledge.createCollection(name, embeddingModelId)),
@@ -33,7 +33,6 @@ export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: Fil
     'knowledge.documents': ({ collectionId }) => ok({ documents: knowledge.documents(collectionId) }),
     // Paths come from the platform's dialog or drop, never from the renderer.
     'knowledge.add': async ({ collectionId, source, watch }) => {
-      gate.beforeIngest?.();
       const paths = source === 'files' ? await picker.pickDocuments() : source === 'dropped' ? await picker.droppedFiles() : [await picker.pickFolder()].filter((folder) => folder !== null);
       if (paths.length === 0) return ok({ queued: 0, unsupported: [] });
       return ok(await knowledge.addPaths(collectionId, paths, source === 'folder' && watch === true));

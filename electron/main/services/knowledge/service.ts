@@ -2,6 +2,8 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collection as CollectionView, DocumentEntry, DocumentView, IngestProgress, Passage, RuntimeSettings, SearchResult } from '../../../common/contract/index.ts';
 import { AppError } from '../../../common/result.ts';
+import type { Emit } from '../domain/events.ts';
+import type { Gate } from '../domain/gate.ts';
 import { getModel, listModels } from '../models/index.ts';
 import type { RuntimeEngine } from '../runtime/engine.ts';
 import { appendEvent } from '../storage/events.ts';
@@ -12,7 +14,7 @@ import { formatByName } from './extract/detect.ts';
 import { expandPaths } from './files.ts';
 import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestDeps, type IngestJob } from './ingest.ts';
 import { createKnowledgeIndex } from './lance-index.ts';
-import { importKnowledgePack } from './pack.ts';
+import { exportKnowledgePack, importKnowledgePack, type PackProgress } from './pack.ts';
 import { recoverKnowledge } from './recover.ts';
 import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieve.ts';
 import { createKnowledgeStore, type CollectionSummary } from './store.ts';
@@ -37,9 +39,10 @@ export interface KnowledgeServiceDeps {
   readonly lookahead?: number;
   /** The policy's PII screening for ingestion; none screens nothing. */
   readonly screen?: IngestDeps['screen'];
-  /** For the audit log. */
-  readonly onIngested?: (document: { id: string; collectionId: string; name: string; sha256: string }) => void;
-  readonly onDeleted?: (document: { id: string; collectionId: string; sha256: string }) => void;
+  /** The policy and audit gate every change passes, whoever asked for it. */
+  readonly gate: Gate;
+  /** Domain events: documents ingested, deleted, exported. */
+  readonly emit: Emit;
 }
 
 export interface SearchRequest {
@@ -78,14 +81,14 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     ...(deps.screen === undefined ? {} : { screen: deps.screen }),
     ...(deps.lookahead === undefined ? {} : { lookahead: deps.lookahead }),
     notePersonalData: (documentId, counts) => db.prepare('UPDATE documents SET pii = ? WHERE id = ?').run(counts === null ? null : JSON.stringify(counts), documentId),
-    onIndexed: (document) => deps.onIngested?.({ id: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 }),
+    onIndexed: (document) => deps.emit({ type: 'document.ingested', data: { documentId: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 } }),
   });
 
   const removeDocument = async (id: string) => {
     const document = store.document(id);
     const removed = store.deleteDocument(id);
     if (removed === null) return;
-    deps.onDeleted?.({ id, collectionId: document.collectionId, sha256: document.sha256 });
+    deps.emit({ type: 'document.deleted', data: { documentId: id, collectionId: document.collectionId, sha256: document.sha256 } });
     await index.deleteDocuments(removed.embeddingKey, [id]);
     if (removed.storedPath !== null) await rm(removed.storedPath, { force: true });
     deps.onChanged(document.collectionId);
@@ -107,7 +110,16 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
   const watch = createFolderWatch({
     store,
-    enqueue: (jobs) => queue.enqueue(register(jobs[0]?.collectionId ?? '', jobs.map((job) => job.path))),
+    enqueue: (jobs) => {
+      // A watched folder ingests under the same rules as a file added by hand; a refusal is recorded by the gate and logged here.
+      try {
+        deps.gate.check('knowledge.ingest');
+      } catch (error) {
+        deps.log?.('warn', `New files in a watched folder were not added: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      queue.enqueue(register(jobs[0]?.collectionId ?? '', jobs.map((job) => job.path)));
+    },
     removeDocument,
     ...(deps.log === undefined ? {} : { log: deps.log }),
     ...(deps.watchDebounceMs === undefined ? {} : { debounceMs: deps.watchDebounceMs }),
@@ -322,17 +334,20 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     },
 
     async createCollection(name: string, embeddingModelId?: string | null) {
+      deps.gate.check('knowledge.createCollection');
       const chosen = embeddingModelId === undefined ? (listModels(db).find((model) => model.isDefaultEmbedding && model.status === 'ok')?.id ?? null) : embeddingModelId;
       if (store.listCollections().some((collection) => collection.name.toLowerCase() === name.trim().toLowerCase())) {
         throw new AppError('bad_request', `A collection named “${name.trim()}” already exists. Choose another name.`);
       }
       const space = await embedders.space(chosen);
       const created = store.createCollection({ name: name.trim(), ...space });
+      deps.gate.changed('knowledge.createCollection', created.id);
       deps.onChanged(created.id);
       return collectionView(created.id);
     },
 
     async updateCollection(id: string, patch: { name?: string; embeddingModelId?: string | null }) {
+      deps.gate.check('knowledge.updateCollection');
       const collection = store.collection(id);
       if (patch.name !== undefined && patch.name.trim() !== collection.name) {
         if (store.listCollections().some((other) => other.id !== id && other.name.toLowerCase() === patch.name!.trim().toLowerCase())) {
@@ -348,16 +363,19 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         await index.deleteDocuments(previousKey, documentIds);
         reindex(id);
       }
+      deps.gate.changed('knowledge.updateCollection', id);
       deps.onChanged(id);
       return collectionView(id);
     },
 
     async deleteCollection(id: string) {
+      deps.gate.check('knowledge.deleteCollection');
       if (busyWith(id)) throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before deleting it.');
       for (const folder of store.listWatchedFolders(id)) watch.remove(folder.id);
       const removed = store.deleteCollection(id);
       await index.deleteDocuments(removed.embeddingKey, removed.documentIds);
       for (const stored of removed.storedPaths) await rm(stored, { force: true });
+      deps.gate.changed('knowledge.deleteCollection', id);
       deps.onChanged(null);
     },
 
@@ -385,6 +403,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     /** Queues files and folders (walked); `watchFolder` also keeps the folders watched. */
     async addPaths(collectionId: string, paths: readonly string[], watchFolder = false) {
+      deps.gate.check('knowledge.ingest');
       writable(collectionId);
       if (watchFolder) {
         let queued = 0;
@@ -404,6 +423,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     },
 
     async removeDocument(id: string) {
+      deps.gate.check('knowledge.removeDocument');
       const document = store.document(id);
       writable(document.collectionId);
       if (document.status !== 'indexed' && document.status !== 'failed' && queue.progress().active) {
@@ -413,9 +433,11 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     },
 
     unwatch(id: string) {
+      deps.gate.check('knowledge.unwatch');
       watch.remove(id);
       const folder = store.listWatchedFolders().find((candidate) => candidate.id === id);
       store.removeWatchedFolder(id);
+      deps.gate.changed('knowledge.unwatch', id);
       deps.onChanged(folder?.collectionId ?? null);
     },
 
@@ -468,6 +490,14 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         const rows = db.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id = ?').all(bundleId) as { id: string }[];
         await removeCollections(rows.map((row) => row.id));
       },
+    },
+
+    /** Writes a collection as a knowledge pack folder; an export, so the policy must allow exporting. */
+    async exportPack(collectionId: string, outDir: string, onProgress?: (progress: PackProgress) => void) {
+      deps.gate.check('knowledge.export');
+      const summary = await exportKnowledgePack({ db, store, documentsDir }, collectionId, outDir, onProgress);
+      deps.emit({ type: 'export', data: { what: 'knowledge_pack', format: 'pack', items: summary.documents } });
+      return summary;
     },
 
     idle: () => queue.idle(),
