@@ -17,5 +17,20 @@ export { LOCKED_DOWN_POLICY, lockDown, resolvePolicy, settingLeaves, tightenPoli
 export type { SettingLeaf, Tightened } from './merge.ts';
 export { applyLockedSettings, checkSettingsPatch, lockedSettingPaths, lockedSettings, lockReason } from './settings-lock.ts';
 export type { LockedSetting, RefusedSetting } from './settings-lock.ts';
-export { defaultPolicyPath, loadPolicy, machinePolicyLocation, MAX_POLICY_BYTES, POLICY_FILE_ENV, POLICY_FILE_NAME, userPolicyPath, validatePolicyBytes } from './load.ts';
-export type { LoadedPolicy, LoadPolicyOptions, MachinePolicyLocation, PolicyStatus } from './load.ts';
+export {
+  defaultPolicyPath,
+  loadMachinePolicySync,
+  loadPolicy,
+  loadPolicyFromBytes,
+  machinePolicyLocation,
+  MAX_POLICY_BYTES,
+  POLICY_FILE_ENV,
+  POLICY_FILE_NAME,
+  userPolicyPath,
+  validatePolicyBytes,
+} from './load.ts';
+export type { LoadedPolicy, LoadPolicyOptions, MachinePolicyBytes, MachinePolicyLocation, PolicyStatus } from './load.ts';
+export { hasKeptPolicy, installBundlePolicy, keptPolicyDir, keptPolicyPath, loadBundlePolicy, removeBundlePolicy } from './bundle-policy.ts';
+export type { BundlePolicyRefusal, InstallBundlePolicyInput, InstalledBundlePolicy, KeptPolicy, LoadBundlePolicyOptions } from './bundle-policy.ts';
+export { bundlePolicyGate, lastAppliedPath, resolvePolicyInForce } from './in-force.ts';
+export type { PolicyInForce, PolicyInForceOptions, PolicyStartEvent } from './in-force.ts';
