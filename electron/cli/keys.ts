@@ -228,16 +228,17 @@ Adds a public key to this data folder's development-mode trust store, so that bu
 signs can be installed here. FILE is a .pub file made by "soberana keys generate"; BASE64
 is the raw public key itself. The name defaults to the one in the .pub file.
 
-When a machine policy names trusted keys (bundles.trustedKeys), only those count and this
-store is ignored; the key is still stored, and the command says so.
+Refused where a machine policy is installed: then only the keys the policy lists
+(bundles.trustedKeys) are trusted, and this store is never used.
 
-Exit codes: 0 trusted, 1 not a public key, 2 bad usage.`,
+Exit codes: 0 trusted, 1 not a public key or a machine policy is installed, 2 bad usage.`,
   options: { name: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run({ dataDir, output, values, positionals }) {
     const given = positionals[0]!.trim();
     if (values.name !== undefined && (typeof values.name !== 'string' || values.name.trim() === '')) throw new UsageError('--name needs a name for the key.');
     return withTrust(dataDir, output, async (db, governance) => {
+      governance.assertLocalTrustEditable();
       const key = (await exists(given)) ? await readKeyFile(path.resolve(given)) : parseKey(given, 'The argument');
       if (key.kind === 'private') throw new AppError('bad_request', 'That is a private key. Trust the public key (the .pub file) instead, and keep the private key off this machine.');
       const name = typeof values.name === 'string' ? values.name.trim() : key.name;

@@ -5,6 +5,8 @@ import { z } from 'zod';
 export const PolicyInfo = z.object({
   /** none: no policy file (nothing is restricted); invalid: a file is malformed and the app runs locked down. */
   status: z.enum(['none', 'ok', 'invalid']),
+  /** managed: a machine policy file is in force (valid or not); development: none is installed, and nothing the user does is restricted. */
+  mode: z.enum(['managed', 'development']),
   machineFile: z.string().nullable(),
   userFile: z.string().nullable(),
   hash: z.string().nullable(),

@@ -14,6 +14,8 @@ const who = (policy: EffectivePolicy) => (policy.contact === null ? 'Ask your IT
 export interface Governance {
   readonly loaded: LoadedPolicy;
   readonly policy: EffectivePolicy;
+  /** managed: a machine policy file is in force; development: none is, and the user decides everything. */
+  readonly mode: PolicyMode;
   info(): PolicyInfo;
   /** Import of a model file that no signed bundle vouches for. */
   assertUnsignedImportAllowed(): void;
@@ -21,19 +23,32 @@ export interface Governance {
   assertModelAllowed(sha256: string, name: string): void;
   assertIngestionAllowed(): void;
   assertExportAllowed(): void;
-  /** Who may sign bundles: the policy's keys when it names any, else the local trust store (development mode). */
+  /**
+   * Who may sign bundles. With a machine policy: its keys only, possibly none. Without one
+   * (development mode): the keys a user file names, else the local trust store.
+   */
   trust(db: Database): TrustSource;
+  /** Refuses to add keys to the local development trust store where a machine policy is in force: there they would never count. */
+  assertLocalTrustEditable(): void;
   /** The settings store with the policy's fixed values forced on read and refused on write. */
   lockSettings(store: SettingsStore): SettingsStore;
 }
 
+export type PolicyMode = 'managed' | 'development';
+
+/** A machine file counts even when it is broken: the app is then locked down, not in development mode. */
+export const policyMode = (loaded: LoadedPolicy): PolicyMode => (loaded.source.machine === null ? 'development' : 'managed');
+
 export function createGovernance(loaded: LoadedPolicy): Governance {
   const policy = loaded.policy;
+  const mode = policyMode(loaded);
   return {
     loaded,
     policy,
+    mode,
     info: () => ({
       status: loaded.status,
+      mode,
       machineFile: loaded.source.machine,
       userFile: loaded.source.user,
       hash: loaded.hash,
@@ -76,13 +91,24 @@ export function createGovernance(loaded: LoadedPolicy): Governance {
     },
     trust(db) {
       const keys = policy.bundles.trustedKeys;
-      if (keys === null && loaded.status !== 'invalid') return localTrustSource(db, policy.bundles.signatureThreshold);
+      // The local store is in the data folder, which any program the user runs can write:
+      // where IT installed a policy it must never decide what is trusted.
+      if (mode === 'development' && keys === null && loaded.status !== 'invalid') return localTrustSource(db, policy.bundles.signatureThreshold);
       return {
         source: 'policy',
         threshold: policy.bundles.signatureThreshold,
         // A key's id is derived from its bytes, whatever name the policy file gives it.
         keys: (keys ?? []).map((key) => ({ id: keyIdOf(key.publicKey), publicKey: key.publicKey, name: key.name })),
       };
+    },
+    assertLocalTrustEditable() {
+      if (mode === 'managed') {
+        throw new AppError(
+          'forbidden',
+          `This machine has a machine policy, so only the keys it lists (bundles.trustedKeys) are trusted and this data folder's keys are never used. ${who(policy)}`,
+          loaded.source.machine ?? undefined,
+        );
+      }
     },
     lockSettings(store) {
       return {
