@@ -1,9 +1,13 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FACT, makeTestBundle, writeBundleSources, type BundleSources } from '../../e2e/fixtures/bundle.ts';
 import type { Collection } from '../common/contract/index.ts';
+import { canonicalJson } from '../main/services/bundles/canonical.ts';
+import { buildBundle } from '../main/services/bundles/fixtures.ts';
+import { generateKeyPair, loadPrivateKey, signBytes, type GeneratedKeyPair } from '../main/services/bundles/keys.ts';
 import type { ModelRecord } from '../main/services/models/index.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
@@ -265,5 +269,69 @@ describe('the e2e bundle fixture', { timeout: 60_000 }, () => {
     expect(report.signers).toEqual([{ keyId: made.keyId, name: made.keyName }]);
     expect(new Set(report.files.map((file) => file.kind))).toEqual(new Set(['model', 'embedding-model', 'knowledge-pack']));
     expect(report.files.map((file) => file.path)).toContain('field-manual-pack/pack.json');
+  });
+});
+
+// Issue 12: hostile bundles used to crash these commands (exit 3). Each now gets exit 1 and
+// the documented rejection code, whether or not the bundle is signed by a trusted key.
+describe('hostile bundles through the CLI', { timeout: 120_000 }, () => {
+  let hostile: string;
+  let machine: string;
+  let signer: GeneratedKeyPair;
+
+  /** A signed folder bundle whose manifest text is changed by `edit` and signed again. */
+  async function resigned(edit: (manifest: string) => string, signers: readonly GeneratedKeyPair[] = [signer]): Promise<string> {
+    const bundleDir = await buildBundle(hostile, { form: 'dir', signers: [signer] });
+    const manifest = Buffer.from(edit(await readFile(path.join(bundleDir, 'manifest.json'), 'utf8')));
+    await writeFile(path.join(bundleDir, 'manifest.json'), manifest);
+    await writeFile(path.join(bundleDir, 'manifest.sig.json'), canonicalJson(signers.map((key) => signBytes(manifest, loadPrivateKey(key.privateKeyPem)))));
+    return bundleDir;
+  }
+  const loneSurrogate = (text: string): string => text.replace('"name":"Acme models"', '"name":"\\ud800"');
+  const deep = (text: string): string => text.replace('"displayName":"File 0"', `"deep":${'['.repeat(300_000)}${']'.repeat(300_000)},"displayName":"File 0"`);
+
+  beforeAll(async () => {
+    hostile = path.join(dir, 'hostile');
+    machine = path.join(dir, 'hostile-machine');
+    await mkdir(hostile, { recursive: true });
+    signer = generateKeyPair();
+    const trusted = cli(machine, ['keys', 'trust', signer.publicKey, '--name', 'Hostile test']);
+    expect(trusted.status, trusted.stderr).toBe(0);
+  });
+
+  it('inspect: a lone surrogate or 300,000 nested arrays in the manifest, signed or not, is malformed_manifest', async () => {
+    for (const bundleDir of [await resigned(loneSurrogate), await resigned(loneSurrogate, []), await resigned(deep, [])]) {
+      const run = cli(machine, ['bundle', 'inspect', bundleDir]);
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stderr).toContain('malformed_manifest: ');
+      const json = cli(machine, ['bundle', 'inspect', bundleDir, '--json']);
+      expect(json.status, json.stderr).toBe(1);
+      expect((JSON.parse(json.stdout) as { rejection: { code: string } }).rejection.code).toBe('malformed_manifest');
+    }
+  });
+
+  it('verify and install: a signed manifest with a lone surrogate is malformed_manifest', async () => {
+    const bundleDir = await resigned(loneSurrogate);
+    for (const command of ['verify', 'install']) {
+      const run = cli(machine, ['bundle', command, bundleDir]);
+      expect(run.status, `${command}: ${run.stderr}`).toBe(1);
+      expect(run.stderr, command).toContain('malformed_manifest: ');
+    }
+    const deepRun = cli(machine, ['bundle', 'verify', await resigned(deep), '--json']);
+    expect(deepRun.status, deepRun.stderr).toBe(1);
+    expect((JSON.parse(deepRun.stdout) as { rejection: { code: string } }).rejection.code).toBe('malformed_manifest');
+  });
+
+  it('verify: a gzip-compressed tar is malformed_archive', async () => {
+    const tar = await buildBundle(hostile, { signers: [signer] });
+    expect(cli(machine, ['bundle', 'verify', tar]).status).toBe(0);
+    const gz = `${tar}.gz`;
+    await writeFile(gz, gzipSync(await readFile(tar)));
+    const run = cli(machine, ['bundle', 'verify', gz]);
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toContain('malformed_archive: ');
+    const inspect = cli(machine, ['bundle', 'inspect', gz]);
+    expect(inspect.status, inspect.stderr).toBe(1);
+    expect(inspect.stderr).toContain('malformed_archive: ');
   });
 });

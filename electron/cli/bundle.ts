@@ -5,7 +5,6 @@ import {
   bundleKinds,
   createBundle,
   getBundle,
-  inspectBundle,
   listBundles,
   packBundle,
   signBundle,
@@ -19,6 +18,7 @@ import {
   type TrustSource,
   type VerificationReport,
 } from '../main/services/bundles/index.ts';
+import { readHead } from '../main/services/bundles/head.ts';
 import { installedEntry, installWithPayloads, uninstallWithPayloads } from '../main/services/bundles/service.ts';
 import { createCore, type Core } from '../main/services/core.ts';
 import type { Governance } from '../main/services/governance.ts';
@@ -354,13 +354,21 @@ Prints what the bundle says about itself: id, name, version, dates, publisher, f
 who signed it. Nothing is checked against this machine's trusted keys and no payload is
 read: use "soberana bundle verify" for that.
 
-Exit codes: 0 ok, 1 the bundle's manifest or signatures cannot be read, 2 bad usage.`,
+Exit codes: 0 ok, 1 the bundle's manifest or signatures cannot be read (the reason's code
+and message are printed), 2 bad usage.`,
   positionals: { min: 1, max: 1 },
   async run({ output, positionals }) {
     const bundle = path.resolve(positionals[0]!);
     try {
       await mustExist(bundle);
-      const head = await inspectBundle(bundle);
+      const reading = await readHead(bundle);
+      if (!reading.ok) {
+        const { reason } = reading;
+        if (output.json) output.out(JSON.stringify({ path: bundle, ok: false, rejection: { code: reason.code, message: reason.message, details: reason.details ?? null } }, null, 2));
+        else output.err([`unreadable  ${bundle}`, `  ${reason.code}: ${reason.message}`, ...(reason.details === undefined ? [] : [`  ${reason.details}`])].join('\n'));
+        return EXIT.problem;
+      }
+      const { head } = reading;
       const { manifest } = head;
       if (output.json) output.out(JSON.stringify({ path: bundle, form: head.form, manifest, signatures: head.signatures.map((signature) => ({ keyId: signature.keyId })) }, null, 2));
       else {
