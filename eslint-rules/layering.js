@@ -8,11 +8,14 @@ import path from 'node:path';
  * it resolves to, or from its kind (Node built-in, `electron`, a package).
  */
 
-/** @typedef {'common'|'services'|'main'|'runtime'|'preload'|'cli'|'renderer'|'native'|'e2e'} Layer */
+/** @typedef {'common'|'guard'|'services'|'main'|'runtime'|'preload'|'cli'|'renderer'|'native'|'e2e'} Layer */
 
 /** Most specific folder first. */
 const LAYER_FOLDERS = /** @type {const} */ ([
   ['electron/common', 'common'],
+  // Process-wide guards that every Node process (main, CLI, inference, workers) installs at
+  // start. Its own layer because no other folder may be imported by both services and runtime.
+  ['electron/guard', 'guard'],
   ['electron/main/services', 'services'],
   ['electron/main', 'main'],
   ['electron/runtime', 'runtime'],
@@ -30,20 +33,27 @@ const LAYER_FOLDERS = /** @type {const} */ ([
  */
 export const RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['zod'] },
-  services: { layers: ['common', 'services'], node: true, electron: false, packages: true },
-  main: { layers: ['common', 'services', 'main'], node: true, electron: true, packages: true },
-  runtime: { layers: ['common', 'runtime'], node: true, electron: false, packages: ['node-llama-cpp'] },
+  guard: { layers: ['guard'], node: true, electron: false, packages: [] },
+  services: { layers: ['common', 'guard', 'services'], node: true, electron: false, packages: true },
+  main: { layers: ['common', 'guard', 'services', 'main'], node: true, electron: true, packages: true },
+  runtime: { layers: ['common', 'guard', 'runtime'], node: true, electron: false, packages: ['node-llama-cpp'] },
   preload: { layers: ['common'], node: false, electron: true, packages: [] },
-  cli: { layers: ['common', 'services', 'cli'], node: true, electron: false, packages: true },
+  cli: { layers: ['common', 'guard', 'services', 'cli'], node: true, electron: false, packages: true },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: true },
   native: { layers: ['native'], node: true, electron: false, packages: true },
-  e2e: { layers: ['common', 'services', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'], node: true, electron: true, packages: true },
+  e2e: { layers: ['common', 'guard', 'services', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'], node: true, electron: true, packages: true },
 };
 
 export const NETWORK_MODULES = ['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'undici'];
 
 /** Files under electron/ that may use the network: the opt-in loopback API server, once it exists. */
 export const NETWORK_ALLOWLIST = /** @type {readonly string[]} */ ([]);
+
+/**
+ * Files that import network modules only to disable them (the egress guard), to check that
+ * they are disabled (its self-check), or to prove it in a test. Not a way to use the network.
+ */
+export const NETWORK_GUARD_FILES = /** @type {readonly string[]} */ (['electron/guard/egress.ts', 'electron/guard/probe.ts', 'electron/guard/egress.test.ts']);
 
 const BUILTINS = new Set(builtinModules.filter((name) => !name.startsWith('_')));
 
@@ -92,7 +102,7 @@ export const layeringRule = {
     // Tests follow their layer's rules, plus the test runner and the e2e fixtures.
     const isTest = /\.test\.tsx?$/.test(file);
     const inElectron = file.split('/')[0] === 'electron';
-    const networkAllowed = NETWORK_ALLOWLIST.includes(file);
+    const networkAllowed = NETWORK_ALLOWLIST.includes(file) || NETWORK_GUARD_FILES.includes(file);
     if (layer === null && !inElectron) return {};
 
     /** @param {import('estree').Node} node @param {string} specifier */
