@@ -11,6 +11,7 @@ import { createRouter } from '../../electron/main/ipc/router.ts';
 import { serve } from '../../electron/main/ipc/transport.ts';
 import { contentSecurityPolicy } from '../../electron/main/security/policy.ts';
 import { readRendererFile, RENDERER_HEADERS } from '../../electron/main/security/renderer-files.ts';
+import { installEgressGuard } from '../../electron/guard/egress.ts';
 import { BUILT_IN_GUARDS } from '../../electron/main/services/app-info.ts';
 import { writeFileAtomic } from '../../electron/main/services/atomic-file.ts';
 import { createCore, type Core } from '../../electron/main/services/core.ts';
@@ -67,6 +68,9 @@ function listen(server: Server): Promise<AddressInfo> {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  // The harness runs the services as the main process would, so with the same egress guard;
+  // its own HTTP and WebSocket servers are on loopback, which the guard allows.
+  installEgressGuard({ process: 'main', onBlocked: ({ kind, target }) => console.error(`[egress] refused ${kind} to ${target}`) });
   const rendererRoot = options.rendererRoot ?? RENDERER_ROOT;
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'soberana-e2e-')));

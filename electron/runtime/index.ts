@@ -1,3 +1,6 @@
+// First: the egress guard, before any other module (node-llama-cpp included) loads.
+import './egress.ts';
+import { checkEgress } from '../guard/probe.ts';
 import { RuntimeRequest, type RuntimeFailure, type RuntimeMessage } from '../common/runtime/protocol.ts';
 import { createLlamaHost, RuntimeError } from './llama-host.ts';
 import { connectToParent } from './parent-port.ts';
@@ -66,6 +69,8 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
       return { rss: process.memoryUsage().rss };
     case 'fit':
       return host.fit(request.path, { contextSize: request.contextSize, gpuLayers: request.gpuLayers });
+    case 'egressCheck':
+      return checkEgress();
   }
 }
 

@@ -152,6 +152,19 @@ export const EmbeddingInfo = z.object({
 });
 export type EmbeddingInfo = z.infer<typeof EmbeddingInfo>;
 
+/** Ways out the egress guard refuses (electron/guard/egress.ts). */
+export const EgressKind = z.enum(['connect', 'listen', 'dns', 'udp']);
+export type EgressKind = z.infer<typeof EgressKind>;
+
+/** The guard's self-check in the inference process (electron/guard/probe.ts). */
+export const EgressCheck = z.object({
+  guarded: z.boolean(),
+  attempts: z.array(
+    z.object({ via: z.enum(['net.connect', 'fetch', 'dns.lookup', 'dns.resolve4', 'dgram.send']), kind: EgressKind, blocked: z.boolean() }),
+  ),
+});
+export type EgressCheck = z.infer<typeof EgressCheck>;
+
 export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('info') }),
   z.object({ id: z.number().int(), op: z.literal('load'), path: z.string().min(1), options: LoadOptions }),
@@ -178,6 +191,8 @@ export const RuntimeRequest = z.discriminatedUnion('op', [
     contextSize: z.number().int().min(64).optional(),
     gpuLayers: z.number().int().min(0).optional(),
   }),
+  /** Has the process try each way out and report whether its egress guard refused each one. */
+  z.object({ id: z.number().int(), op: z.literal('egressCheck') }),
 ]);
 export type RuntimeRequest = z.infer<typeof RuntimeRequest>;
 export type RuntimeOp = RuntimeRequest['op'];
@@ -206,6 +221,8 @@ export const RuntimeMessage = z.discriminatedUnion('type', [
     result: z.union([z.object({ ok: z.literal(true), value: z.unknown() }), z.object({ ok: z.literal(false), error: RuntimeFailure })]),
   }),
   z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  /** The process's egress guard refused an attempt to reach the network; sent before the refusal is thrown. */
+  z.object({ type: z.literal('egressBlocked'), kind: EgressKind, target: z.string().max(2048) }),
 ]);
 export type RuntimeMessage = z.infer<typeof RuntimeMessage>;
 
@@ -224,6 +241,7 @@ export interface RuntimeResults {
   abort: { aborted: boolean };
   memory: { rss: number };
   fit: FitEstimate;
+  egressCheck: EgressCheck;
 }
 
 export const RuntimeResultSchemas = {
@@ -239,4 +257,5 @@ export const RuntimeResultSchemas = {
   abort: z.object({ aborted: z.boolean() }),
   memory: z.object({ rss: z.number().nonnegative() }),
   fit: FitEstimate,
+  egressCheck: EgressCheck,
 } satisfies { [K in RuntimeOp]: z.ZodType<RuntimeResults[K]> };

@@ -5,6 +5,8 @@ import { AppError, type ErrorCode } from '../../../common/result.ts';
 import {
   MAX_BATCH,
   RuntimeMessage,
+  type EgressCheck,
+  type EgressKind,
   RuntimeResultSchemas,
   type ChatParams,
   type GenerateParams,
@@ -44,6 +46,8 @@ export interface EngineOptions {
   readonly log?: (level: string, message: string) => void;
   readonly readyTimeoutMs?: number;
   readonly backoffMs?: (consecutiveCrashes: number) => number;
+  /** The inference process's egress guard refused an attempt to reach the network (for the audit log). */
+  readonly onEgressBlocked?: (attempt: { readonly process: 'inference'; readonly kind: EgressKind; readonly target: string }) => void;
 }
 
 export interface ChatTurn {
@@ -105,6 +109,8 @@ export interface RuntimeEngine {
   rank(filePath: string, query: string, documents: readonly string[], threads: number): Promise<number[]>;
   /** node-llama-cpp's fit estimate for this file on this machine's hardware. */
   fit(filePath: string, target?: { contextSize?: number; gpuLayers?: number }): Promise<RuntimeResults['fit']>;
+  /** Has the inference process try each way out; `guarded` is true when its egress guard refused them all. */
+  checkEgress(): Promise<EgressCheck>;
   stop(): Promise<void>;
 }
 
@@ -225,6 +231,13 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         return;
       case 'log':
         options.log?.(message.level, message.message);
+        return;
+      case 'egressBlocked':
+        try {
+          options.onEgressBlocked?.({ process: 'inference', kind: message.kind, target: message.target });
+        } catch (error) {
+          options.log?.('error', `Could not record a blocked network attempt: ${error instanceof Error ? error.message : String(error)}`);
+        }
         return;
       case 'progress':
         pending.get(message.id)?.onProgress?.(message.progress);
@@ -550,6 +563,11 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         ...(target.contextSize === undefined ? {} : { contextSize: target.contextSize }),
         ...(target.gpuLayers === undefined ? {} : { gpuLayers: target.gpuLayers }),
       }).result;
+    },
+
+    async checkEgress() {
+      await settled();
+      return request('egressCheck', {}).result;
     },
 
     async stop() {
