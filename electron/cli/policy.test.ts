@@ -69,6 +69,7 @@ describe('soberana policy show', () => {
     expect(loaded.hash).toBe(createHash('sha256').update(readFileSync(EXAMPLE)).digest('hex'));
     expect(loaded.policy.export.allowed).toBe(false);
     expect(loaded.locked.map((lock) => lock.path)).toEqual(['theme', 'runtime.threads', 'runtime.sampling.maxTokens']);
+    expect((loaded as LoadedPolicy & { mode: string }).mode).toBe('managed');
   });
 
   it('prints a readable summary', () => {
@@ -83,7 +84,23 @@ describe('soberana policy show', () => {
   it('says when there is no policy', () => {
     const run = cli(['policy', 'show', '--json'], path.join(dir, 'none.json'));
     expect(run.status, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'none', source: { machine: null, user: null }, hash: null });
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'none', mode: 'development', source: { machine: null, user: null }, hash: null });
+    expect(cli(['policy', 'show'], path.join(dir, 'none.json')).stdout).toMatch(/^ {2}mode {5}DEVELOPMENT: no machine policy is installed/m);
+  });
+
+  // Issue 12, finding 1, through the command line: an unsigned policy planted in the data folder does not count.
+  it('ignores a policy planted in the data folder as if from a bundle, and says so', async () => {
+    const kept = path.join(dir, 'data', 'policy', 'from-bundle');
+    await mkdir(kept, { recursive: true });
+    const forged = '{"version":1,"audit":{"level":"off"},"export":{"allowed":true},"models":{"allowUnsigned":true},"bundles":{"trustedKeys":null}}';
+    await writeFile(path.join(kept, 'policy.json'), forged);
+    await writeFile(path.join(dir, 'data', 'policy', 'from-bundle.json'), forged);
+    const run = cli(['policy', 'show', '--json'], EXAMPLE);
+    expect(run.status, run.stderr).toBe(0);
+    const loaded = JSON.parse(run.stdout) as LoadedPolicy;
+    expect(loaded.source.machine).toBe(EXAMPLE);
+    expect(loaded.policy).toMatchObject({ audit: { level: 'metadata' }, export: { allowed: false }, models: { allowUnsigned: false } });
+    expect(loaded.notes).toEqual([expect.stringContaining('A policy kept from a bundle in the data folder was ignored: updates_not_allowed')]);
   });
 
   it('reads the user file in the data directory, and shows a broken one as invalid with exit 1', async () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadPolicy, POLICY_FILE_ENV, userPolicyPath, validatePolicyBytes, type EffectivePolicy, type LoadedPolicy } from '../main/services/policy/index.ts';
+import { policyMode, type PolicyMode } from '../main/services/governance.ts';
+import { POLICY_FILE_ENV, resolvePolicyInForce, userPolicyPath, validatePolicyBytes, type EffectivePolicy, type LoadedPolicy } from '../main/services/policy/index.ts';
 import type { Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -44,8 +45,10 @@ export const policyShow: Command = {
   help: `Usage: soberana policy show [--policy-file FILE] [--data-dir DIR] [--json]
 
 Loads the machine policy (the system location, or $${POLICY_FILE_ENV} where none is
-installed there) and the user's <data-dir>/policy.json, as the app does at start, and
+installed there), a policy kept from a signed bundle if it verifies against the machine
+policy's keys, and the user's <data-dir>/policy.json, as the app does at start, and
 prints the rules in force. A broken file locks the app down; its problems are listed.
+Without a machine policy the app runs in development mode, and this says so.
 
 Options:
   --policy-file FILE  Use FILE as the machine policy
@@ -54,8 +57,10 @@ Exit codes: 0 a valid policy or none, 1 a policy file is invalid, 2 bad usage, 3
   options: { 'policy-file': { type: 'string' } },
   async run({ values, dataDir, output }) {
     const machinePath = values['policy-file'];
-    const loaded = await loadPolicy({ ...(typeof machinePath === 'string' ? { machinePath } : {}), userPath: userPolicyPath(dataDir) });
-    output.out(output.json ? JSON.stringify(loaded, null, 2) : describe(loaded));
+    // Read only: the hash is not recorded as applied (that is the app's start, with its audit record).
+    const { loaded } = await resolvePolicyInForce({ dataDir, ...(typeof machinePath === 'string' ? { machinePath } : {}), userPath: userPolicyPath(dataDir) });
+    const mode = policyMode(loaded);
+    output.out(output.json ? JSON.stringify({ ...loaded, mode }, null, 2) : describe(loaded, mode));
     return loaded.status === 'invalid' ? EXIT.problem : EXIT.ok;
   },
 };
@@ -66,8 +71,13 @@ const STATUS_LINE: Record<LoadedPolicy['status'], string> = {
   invalid: 'INVALID: the app is locked down until the problems below are fixed',
 };
 
-function describe(loaded: LoadedPolicy): string {
-  const lines = [`Policy  ${STATUS_LINE[loaded.status]}`, `  machine  ${loaded.source.machine ?? '(none)'}`];
+const MODE_LINE: Record<PolicyMode, string> = {
+  managed: 'managed: a machine policy is in force',
+  development: 'DEVELOPMENT: no machine policy is installed, so the user decides every rule and the local trust store is used',
+};
+
+function describe(loaded: LoadedPolicy, mode: PolicyMode): string {
+  const lines = [`Policy  ${STATUS_LINE[loaded.status]}`, `  mode     ${MODE_LINE[mode]}`, `  machine  ${loaded.source.machine ?? '(none)'}`];
   if (loaded.hash !== null) lines.push(`  sha256   ${loaded.hash}`);
   lines.push(`  user     ${loaded.source.user ?? '(none)'}`);
   const { description, contact } = loaded.policy;
