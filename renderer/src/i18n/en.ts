@@ -469,6 +469,7 @@ export const en = {
     locked: 'Fixed by policy.',
     lockedDown: 'Locked down.',
     lockedDownBody: 'The machine policy file is not valid, so Soberana runs with everything restricted until IT fixes it:',
+    developmentMode: 'Development mode: no machine policy is installed, so no organization rule is enforced on this computer and any signing key you trust here is accepted.',
     managed: 'Managed by your organization',
   },
   viewer: {

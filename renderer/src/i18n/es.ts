@@ -471,6 +471,7 @@ export const es: Messages = {
     locked: 'Fijado por la política.',
     lockedDown: 'Bloqueado.',
     lockedDownBody: 'El archivo de política del equipo no es válido, así que Soberana funciona con todo restringido hasta que TI lo corrija:',
+    developmentMode: 'Modo de desarrollo: no hay ninguna política de equipo instalada, así que en este ordenador no se aplica ninguna regla de la organización y se acepta cualquier clave de firma en la que confíes aquí.',
     managed: 'Gestionado por tu organización',
   },
   viewer: {

@@ -2,6 +2,7 @@ import { Info, Monitor, Moon, Sun } from 'lucide-react';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LockNote } from '../components/LockNote.tsx';
+import { PolicyStatus } from '../components/PolicyStatus.tsx';
 import { useLock } from '../stores/policy.ts';
 import { Language, ThemePreference } from '../../../electron/common/contract/schemas.ts';
 import { useNavigation } from '../stores/navigation.ts';
@@ -33,6 +34,7 @@ export function SettingsSection() {
             {t('settings.saveFailed')} {error.message}
           </p>
         )}
+        <PolicyStatus />
         <div className="card">
           <h2 className="card__title">{t('settings.appearance')}</h2>
           <fieldset className="field">
