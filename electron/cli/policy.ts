@@ -112,5 +112,6 @@ function ruleLines(policy: EffectivePolicy): [string, string][] {
     ['retention.conversationDays', days(policy.retention.conversationDays)],
     ['retention.auditDays', days(policy.retention.auditDays)],
     ['export.allowed', String(policy.export.allowed)],
+    ['storage.allowDataDirOverride', String(policy.storage.allowDataDirOverride)],
   ];
 }

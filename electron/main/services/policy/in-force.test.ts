@@ -74,7 +74,7 @@ describe('resolvePolicyInForce', () => {
     expect(loaded.policy.bundles.trustedKeys).toHaveLength(1);
     expect(events).toContainEqual({ type: 'policy.bundle_ignored', data: { reason: expect.stringMatching(/^unsigned: /) } });
     expect(notices).toEqual([expect.stringContaining('was ignored')]);
-    expect(loaded.notes).toEqual(expect.arrayContaining(notices));
+    expect(loaded.notes).toEqual(expect.arrayContaining([...notices]));
   });
 
   it('takes a copy signed by a machine-policy key as the machine policy, still tightened by the user file', async () => {
