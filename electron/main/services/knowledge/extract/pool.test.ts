@@ -24,7 +24,7 @@ import {
   type PdfPageSpec,
 } from '../../../../../e2e/fixtures/documents/index.ts';
 import { DocumentError, type DocumentFailureReason } from '../types.ts';
-import { createExtractor, type Extractor } from './pool.ts';
+import { createExtractor, createExtractorPool, type Extractor } from './pool.ts';
 
 const MB = 1024 * 1024;
 let dir = '';
@@ -121,15 +121,22 @@ describe('createExtractor', () => {
     }
   });
 
+  // The cap must sit well between the two files' needs. Measured idle: a fresh worker needs
+  // 10 to 12 MB of old generation to load the parsers and read small.docx, while rows.csv
+  // runs out under 128 MB and fits in 256. At 16 MB, a busy machine (GC threads starved, so
+  // the heap peaks higher) once made the fresh worker fail on small.docx too. At 48 MB the
+  // fresh worker has 4× room; rows.csv still needs over 2.5× more, and a slower GC only makes
+  // a heap bigger, never smaller. Filling a heap takes seconds on a loaded machine (6 s with
+  // both cores busy), hence the longer time limit.
   it('stops a worker that outgrows its heap cap, then carries on with a fresh one', async () => {
-    const extractor = createExtractor({ maxOldGenerationMb: 16, maxYoungGenerationMb: 4 });
+    const extractor = createExtractor({ maxOldGenerationMb: 48, maxYoungGenerationMb: 4 });
     try {
       expect((await reasonOf(extractor, 'rows.csv')).reason).toBe('out_of_memory');
       expect((await extractor.extract(files['small.docx'] ?? '')).format).toBe('docx');
     } finally {
       await extractor.close();
     }
-  });
+  }, 60_000);
 
   // Replacing the stopped worker is the same path as after an abort, tested below.
   it('times out a slow file', async () => {
@@ -156,6 +163,32 @@ describe('createExtractor', () => {
       expect((await extractor.extract(files['small.docx'] ?? '')).format).toBe('docx');
     } finally {
       await extractor.close();
+    }
+  });
+
+  it('refuses network access in the worker with its egress guard, and reports each refusal to the pool', async () => {
+    // The suite runs without a network; only the guard's own code and its reports prove it refused.
+    const blocked: { process: string; kind: string; target: string }[] = [];
+    const pool = createExtractorPool(2, { onEgressBlocked: (attempt) => blocked.push(attempt) });
+    try {
+      const check = await pool.checkEgress();
+      expect(check.guarded).toBe(true);
+      expect(check.attempts).toHaveLength(10); // five ways out, in each of the two workers
+      expect(check.attempts.every((attempt) => attempt.blocked)).toBe(true);
+      // Each worker reports its own five; the two workers' reports may interleave.
+      const byTarget = (list: typeof blocked) => list.map((attempt) => JSON.stringify(attempt)).sort();
+      const each = [
+        { process: 'worker', kind: 'connect', target: '192.0.2.1:9' },
+        { process: 'worker', kind: 'connect', target: '192.0.2.1:80' },
+        { process: 'worker', kind: 'dns', target: 'soberana-egress-check.invalid' },
+        { process: 'worker', kind: 'dns', target: 'soberana-egress-check.invalid' },
+        { process: 'worker', kind: 'udp', target: '192.0.2.1:9' },
+      ];
+      expect(byTarget(blocked)).toEqual(byTarget([...each, ...each]));
+      // The same workers still extract.
+      expect((await pool.extract(files['small.docx'] ?? '')).format).toBe('docx');
+    } finally {
+      await pool.close();
     }
   });
 

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { EgressKind } from '../../../../guard/egress.ts';
+import type { EgressCheck } from '../../../../guard/probe.ts';
 import { DocumentError, type ExtractedDocument } from '../types.ts';
 import type { ExtractLimits } from './limits.ts';
-import type { ExtractReply, ExtractRequest, WireError } from './protocol.ts';
+import type { WireError, WorkerMessage, WorkerRequest } from './protocol.ts';
 
 export interface ExtractorOptions {
   /** The worker's V8 old-generation heap cap; a file that needs more fails as out_of_memory. */
@@ -13,6 +15,8 @@ export interface ExtractorOptions {
   readonly timeoutMs?: number;
   readonly limits?: ExtractLimits;
   readonly workerEntry?: string;
+  /** A worker's egress guard refused an attempt to reach the network (for the audit log). */
+  readonly onEgressBlocked?: (attempt: { readonly process: 'worker'; readonly kind: EgressKind; readonly target: string }) => void;
 }
 
 export type ExtractResult = ExtractedDocument & { readonly bytes: number; readonly sha256: string };
@@ -20,6 +24,8 @@ export type ExtractResult = ExtractedDocument & { readonly bytes: number; readon
 export interface Extractor {
   /** Extracts one file; calls queue and run one at a time. Rejects with DocumentError, or an AbortError on abort. */
   extract(filePath: string, signal?: AbortSignal): Promise<ExtractResult>;
+  /** Has the worker (each worker, for a pool) try each way out; `guarded` is true when its egress guard refused them all. Queues like a file. */
+  checkEgress(): Promise<EgressCheck>;
   /** Stops the worker; pending and queued calls reject with an AbortError. */
   close(): Promise<void>;
 }
@@ -48,9 +54,10 @@ function fromWire(error: WireError): Error {
 }
 
 interface Job {
-  readonly filePath: string;
+  /** null: the egress self-check. */
+  readonly filePath: string | null;
   readonly signal: AbortSignal | undefined;
-  readonly resolve: (result: ExtractResult) => void;
+  readonly resolve: (result: ExtractResult | EgressCheck) => void;
   readonly reject: (error: Error) => void;
   onAbort?: () => void;
 }
@@ -80,10 +87,15 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
       execArgv: [],
     });
     lastError = null;
-    w.on('message', (reply: ExtractReply) => {
+    w.on('message', (reply: WorkerMessage) => {
+      if ('type' in reply) {
+        notifyEgress(reply.kind, reply.target);
+        return;
+      }
       if (current === null || reply.id !== current.id) return;
       const { job } = finish();
-      if (reply.ok) job.resolve({ ...reply.document, bytes: reply.bytes, sha256: reply.sha256 });
+      if ('egress' in reply) job.resolve(reply.egress);
+      else if (reply.ok) job.resolve({ ...reply.document, bytes: reply.bytes, sha256: reply.sha256 });
       else job.reject(fromWire(reply.error));
       pump();
     });
@@ -105,6 +117,14 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
       pump();
     });
     return w;
+  }
+
+  function notifyEgress(kind: EgressKind, target: string): void {
+    try {
+      options.onEgressBlocked?.({ process: 'worker', kind, target });
+    } catch {
+      // Recording is the listener's job; a failure there must not break extraction.
+    }
   }
 
   /** Clears the running job's timer and abort listener, and hands it back. */
@@ -140,16 +160,23 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
       kill(new DocumentError('timeout', `Reading this file took longer than ${limit}, so it was stopped. Split it into smaller files and add them.`));
     }, timeoutMs);
     current = { job, id, timer };
-    const request: ExtractRequest = { id, filePath: job.filePath, limits };
+    const request: WorkerRequest = job.filePath === null ? { id, op: 'egressCheck' } : { id, filePath: job.filePath, limits };
     worker.postMessage(request);
   }
 
   return {
+    checkEgress() {
+      if (closed) return Promise.reject(abortError('The extractor is closed.'));
+      return new Promise<EgressCheck>((resolve, reject) => {
+        queue.push({ filePath: null, signal: undefined, resolve: resolve as Job['resolve'], reject });
+        pump();
+      });
+    },
     extract(filePath, signal) {
       if (closed) return Promise.reject(abortError('The extractor is closed.'));
       if (signal?.aborted === true) return Promise.reject(abortError());
       return new Promise<ExtractResult>((resolve, reject) => {
-        const job: Job = { filePath: path.resolve(filePath), signal, resolve, reject };
+        const job: Job = { filePath: path.resolve(filePath), signal, resolve: resolve as Job['resolve'], reject };
         if (signal !== undefined) {
           job.onAbort = () => {
             if (current?.job === job) kill(abortError());
@@ -191,6 +218,10 @@ export function createExtractorPool(size: number, options: ExtractorOptions = {}
       } finally {
         member.waiting -= 1;
       }
+    },
+    async checkEgress() {
+      const checks = await Promise.all(members.map((member) => member.extractor.checkEgress()));
+      return { guarded: checks.every((check) => check.guarded), attempts: checks.flatMap((check) => check.attempts) };
     },
     async close() {
       await Promise.all(members.map((member) => member.extractor.close()));

@@ -1,3 +1,5 @@
+import type { EgressCheck } from '../../../../guard/probe.ts';
+import type { EgressKind } from '../../../../guard/egress.ts';
 import type { DocumentFailureReason, ExtractedDocument } from '../types.ts';
 import type { ExtractLimits } from './limits.ts';
 
@@ -20,3 +22,25 @@ export interface WireError {
 export type ExtractReply =
   | { readonly id: number; readonly ok: true; readonly document: ExtractedDocument; readonly bytes: number; readonly sha256: string }
   | { readonly id: number; readonly ok: false; readonly error: WireError };
+
+/** Asks the worker to try each way out and report whether its egress guard refused them. */
+export interface EgressCheckRequest {
+  readonly id: number;
+  readonly op: 'egressCheck';
+}
+
+export type WorkerRequest = ExtractRequest | EgressCheckRequest;
+
+export interface EgressCheckReply {
+  readonly id: number;
+  readonly egress: EgressCheck;
+}
+
+/** Sent by the worker's egress guard when it refuses an attempt, before it throws. */
+export interface EgressBlockedNotice {
+  readonly type: 'egressBlocked';
+  readonly kind: EgressKind;
+  readonly target: string;
+}
+
+export type WorkerMessage = ExtractReply | EgressCheckReply | EgressBlockedNotice;

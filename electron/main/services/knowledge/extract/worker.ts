@@ -1,10 +1,13 @@
+// First: the egress guard, before any parser loads.
+import './egress.ts';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { DocumentError } from '../types.ts';
 import { extractDocument, resolveLimits, tooLarge } from './index.ts';
-import type { ExtractReply, ExtractRequest, WireError } from './protocol.ts';
+import { checkEgress } from '../../../../guard/probe.ts';
+import type { EgressCheckReply, ExtractReply, ExtractRequest, WireError, WorkerRequest } from './protocol.ts';
 
 // The extraction worker: reads, hashes and parses one file per request, so the main thread
 // never holds a document's bytes and a hostile file can only exhaust this thread's heap.
@@ -35,6 +38,10 @@ function toWire(error: unknown): WireError {
 
 const port = parentPort;
 if (port === null) throw new Error('extract/worker.ts must run as a worker thread; use createExtractor() from pool.ts.');
-port.on('message', (request: ExtractRequest) => {
+port.on('message', (request: WorkerRequest) => {
+  if ('op' in request) {
+    void checkEgress().then((egress) => port.postMessage({ id: request.id, egress } satisfies EgressCheckReply));
+    return;
+  }
   void handle(request).then((reply) => port.postMessage(reply));
 });
