@@ -1,4 +1,6 @@
-import { app, BrowserWindow, ipcMain } from 'electron';
+// First: the egress guard, before any other module loads.
+import './security/egress.ts';
+import { app, BrowserWindow, ipcMain, Menu, type MenuItemConstructorOptions } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contract } from '../common/contract/index.ts';
@@ -7,6 +9,7 @@ import { createRouter } from './ipc/router.ts';
 import { serve } from './ipc/transport.ts';
 import { APP_ORIGIN, callerFromFrame, isTrustedCaller, originOf } from './security/policy.ts';
 import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, serveRenderer } from './security/lockdown.ts';
+import { shellLockdown } from './security/shell-lockdown.ts';
 import { BUILT_IN_GUARDS } from './services/app-info.ts';
 import { createCore } from './services/core.ts';
 import { DATA_DIR_ENV } from './services/data-dir.ts';
@@ -21,18 +24,19 @@ const devServerUrl = app.isPackaged ? undefined : process.env.VITE_DEV_SERVER_UR
 const devServerOrigin = devServerUrl === undefined ? undefined : (originOf(devServerUrl) ?? undefined);
 const policy = { devServerOrigin };
 
-// Chromium features that call home or fetch things on their own.
-app.commandLine.appendSwitch('disable-background-networking');
-app.commandLine.appendSwitch('disable-component-update');
-app.commandLine.appendSwitch('disable-domain-reliability');
-app.commandLine.appendSwitch('disable-sync');
-app.commandLine.appendSwitch('no-pings');
+// Chromium switches against egress (no name resolves, a dead proxy, no direct WebRTC UDP,
+// no calling home), and no DevTools or reload menu in the packaged app: see shell-lockdown.ts.
+const shell = shellLockdown(app.isPackaged);
+for (const { name, value } of shell.switches) {
+  if (value === undefined) app.commandLine.appendSwitch(name);
+  else app.commandLine.appendSwitch(name, value);
+}
 
 const dataDirOverride = process.env[DATA_DIR_ENV];
 if (dataDirOverride !== undefined && dataDirOverride !== '') app.setPath('userData', path.resolve(dataDirOverride));
 
 registerAppScheme();
-lockDownContents();
+lockDownContents(shell);
 
 if (!app.requestSingleInstanceLock()) app.quit();
 
@@ -47,6 +51,7 @@ app.on('window-all-closed', () => app.quit());
 
 async function start(): Promise<void> {
   await app.whenReady();
+  if (shell.menu !== 'default') Menu.setApplicationMenu(Menu.buildFromTemplate(shell.menu as MenuItemConstructorOptions[]));
   const session = defaultSession();
   lockDownSession(session, policy);
   serveRenderer(session, path.join(here, '../renderer'), policy);
@@ -83,7 +88,7 @@ async function start(): Promise<void> {
     if (frame !== null && isTrustedCaller(callerFromFrame(frame.url, frame.parent === null), trustedOrigins)) acceptDroppedFiles(paths);
   });
 
-  createMainWindow({ preloadPath: path.join(here, '../preload/index.cjs'), url: devServerUrl });
+  createMainWindow({ preloadPath: path.join(here, '../preload/index.cjs'), url: devServerUrl, devTools: shell.devTools });
   core.runtime.start().catch((error: unknown) => console.error('The inference process could not start:', error));
 }
 

@@ -5,6 +5,8 @@ export interface WindowOptions {
   readonly preloadPath: string;
   /** The dev server URL in development; `app://soberana/` otherwise. */
   readonly url?: string | undefined;
+  /** False in the packaged app (shell-lockdown.ts). */
+  readonly devTools: boolean;
 }
 
 export function createMainWindow(options: WindowOptions): BrowserWindow {
@@ -28,6 +30,7 @@ export function createMainWindow(options: WindowOptions): BrowserWindow {
       webviewTag: false,
       spellcheck: false,
       navigateOnDragDrop: false,
+      devTools: options.devTools,
     },
   });
   window.once('ready-to-show', () => window.show());

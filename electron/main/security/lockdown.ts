@@ -1,6 +1,7 @@
 import { app, protocol, session, type Session, type WebContents } from 'electron';
 import { readRendererFile, RENDERER_HEADERS } from './renderer-files.ts';
 import { APP_HOST, APP_SCHEME, contentSecurityPolicy, isAllowedNavigation, isAllowedRequest, type RequestPolicy } from './policy.ts';
+import type { ShellLockdown } from './shell-lockdown.ts';
 
 // The Electron wiring of the decisions in policy.ts. Each handler is one line of policy.
 
@@ -41,8 +42,11 @@ export function lockDownSession(target: Session, policy: RequestPolicy): void {
 }
 
 /** Applies to every WebContents the app ever creates, including ones it did not expect. */
-export function lockDownContents(): void {
+export function lockDownContents(shell: Pick<ShellLockdown, 'devTools' | 'webRtcIpHandlingPolicy'>): void {
   app.on('web-contents-created', (_event, contents: WebContents) => {
+    contents.setWebRTCIPHandlingPolicy(shell.webRtcIpHandlingPolicy);
+    // webPreferences.devTools is false when packaged; this also covers contents the app did not create.
+    if (!shell.devTools) contents.on('devtools-opened', () => contents.closeDevTools());
     contents.on('will-navigate', (event) => {
       if (!isAllowedNavigation(event.url)) event.preventDefault();
     });
