@@ -28,8 +28,10 @@ import { product } from './product.ts';
 import { createEngine, type RuntimeEngine } from './runtime/engine.ts';
 import { createRuntimeHandlers } from './runtime/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
+import { governedEngine } from './runtime/governed-engine.ts';
+import { lockedEngine } from './runtime/locked-engine.ts';
 import { checkModelFile } from './runtime/model-check.ts';
-import { modelByPath, modelLoadEvents } from './runtime/model-events.ts';
+import { modelLoadEvents } from './runtime/model-events.ts';
 import { sqliteQuarantine } from './runtime/quarantine.ts';
 import { openSettings } from './settings.ts';
 import { appendEvent } from './storage/events.ts';
@@ -105,7 +107,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
   const announceLoad = modelLoadEvents(storage, emit);
-  const runtime = createEngine({
+  // Every caller's loads and generations meet the policy here, where they are used: its locks
+  // and prompts PII rule (lockedEngine), its model rules and the audit gate (governedEngine).
+  const engine = lockedEngine(createEngine({
     launcher: options.runtimeLauncher ?? forkLauncher(),
     validate: checkModelFile,
     quarantine,
@@ -114,7 +118,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       bus.emit('runtime.stateChanged', state);
     },
     ...(options.log === undefined ? {} : { log: options.log }),
-  });
+  }), () => governance.policy);
+  const runtime = governedEngine(engine, { db: storage, governance, gate, emit });
   const files = createFileTokens();
   const picker = options.filePicker ?? NO_PICKER;
   const libraryDir = libraryDirFor(dataDir);
@@ -158,12 +163,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     gate,
     emit,
   };
-  const modelGate = {
-    check: (sha256: string, name: string) => {
-      gate.check('models.load');
-      gate.checkModel('models.load', { sha256, name });
-    },
-  };
   const announceModels = () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] });
   const models = createModelService({ db: storage, libraryDir, gate, emit, changed: announceModels });
 
@@ -181,7 +180,6 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       picker,
       settings: () => settings.get().runtime,
       changed: (models) => bus.emit('models.changed', { models }),
-      gate: modelGate,
     }),
     ...createChatHandlers({
       db: storage,
@@ -190,15 +188,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       settings: () => settings.get().runtime,
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),
       knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
-      modelGate,
-      beforeExport: () => gate.check('chat.export'),
-      exported: (what, format, items) => emit({ type: 'export', data: { what, format, items } }),
-      screenPrompt: (text) => screen(text, 'prompts'),
-      onTurn: (turn) => {
-        const model = turn.modelPath === null ? null : modelByPath(storage, turn.modelPath);
-        if (model === null) return;
-        emit({ type: 'chat.turn', data: { conversationId: turn.conversationId, modelSha256: model.sha256, collections: [...turn.collections], chunkIds: [...turn.chunkIds], prompt: turn.prompt, response: turn.response } });
-      },
+      policy: () => governance.policy,
+      gate,
+      emit,
     }),
     ...createKnowledgeHandlers(knowledge, picker),
     ...createBundleHandlers(bundles),

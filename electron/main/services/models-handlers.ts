@@ -32,13 +32,6 @@ export interface ModelHandlerDeps {
   readonly settings: () => RuntimeSettings;
   /** Called after every change to the library, to broadcast the new list. */
   readonly changed: (models: ModelEntry[]) => void;
-  /** The machine policy's rules on models; none in tests that do not need them. */
-  readonly gate?: ModelGate;
-}
-
-export interface ModelGate {
-  /** Throws when this hash is not on the policy's allow-list. */
-  check(sha256: string, name: string): void;
 }
 
 /** The registry's records are the contract's entries; this keeps the compiler checking that. */
@@ -58,12 +51,11 @@ export interface LoadLibraryModelOptions {
  * Shared by `models.load` and chat, which loads a conversation's model on demand.
  */
 export async function loadLibraryModel(
-  { db, engine, settings, gate }: Pick<ModelHandlerDeps, 'db' | 'settings' | 'gate'> & { readonly engine: Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> },
+  { db, engine, settings }: Pick<ModelHandlerDeps, 'db' | 'settings'> & { readonly engine: Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> },
   id: string,
   { onProgress, signal, checked, contextSize }: LoadLibraryModelOptions = {},
 ): Promise<RuntimeModel> {
   const target = await checkBeforeLoad(db, id);
-  gate?.check(target.record.sha256, target.record.displayName);
   checked?.();
   const hardware = engine.state().hardware ?? (await engine.hardware());
   const perModel = target.record.loadSettings ?? {};
@@ -81,7 +73,7 @@ export async function loadLibraryModel(
   return engine.load(target.path, options, onProgress, signal, target.record.displayName);
 }
 
-export function createModelHandlers({ db, service, engine, picker, settings, changed, gate }: ModelHandlerDeps): ModelHandlers {
+export function createModelHandlers({ db, service, engine, picker, settings, changed }: ModelHandlerDeps): ModelHandlers {
   // Candidates the user picked in this process's dialogs, by token: the renderer never sends a path.
   const candidates = new Map<string, ModelCandidate>();
   const announce = () => changed(listModels(db).map(entry));
@@ -148,7 +140,7 @@ export function createModelHandlers({ db, service, engine, picker, settings, cha
     'models.load': ({ id }, { signal }) =>
       pump(async (push) => {
         let last = -1;
-        const model = await loadLibraryModel({ db, engine, settings, ...(gate === undefined ? {} : { gate }) }, id, {
+        const model = await loadLibraryModel({ db, engine, settings }, id, {
           signal,
           checked: announce, // the check may have changed the status
           onProgress: (progress) => {

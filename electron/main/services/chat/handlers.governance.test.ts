@@ -1,6 +1,7 @@
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { openTestGate, type TestGate } from '../domain/test-gate.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import type { ChatEvent, ChatThread, Conversation, Passage, RuntimeModel, RuntimeState } from '../../../common/contract/index.ts';
@@ -62,8 +63,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+let governed: TestGate;
+
 beforeEach(async () => {
-  db = openDatabase(await mkdtemp(path.join(dir, 'data-')));
+  const dataDir = await mkdtemp(path.join(dir, 'data-'));
+  db = openDatabase(dataDir);
+  governed = await openTestGate(db, dataDir);
   const { candidates } = await scanModels(modelFile);
   setDefault(db, (await importModel(db, path.join(dir, 'models'), candidates[0]!, { mode: 'reference' })).id, 'chat');
 });
@@ -94,6 +99,8 @@ function chatWith(policy: EffectivePolicy, options: { knowledge?: ChatKnowledge;
     picker: NO_PICKER,
     settings: () => ({ ...DEFAULT_SETTINGS.runtime, threads: 1 }),
     changed: () => undefined,
+    gate: governed.gate,
+    emit: governed.emit,
     screenPrompt: (text) => applyPiiPolicy(text, policy.pii.prompts),
     ...(options.knowledge === undefined ? {} : { knowledge: options.knowledge }),
     ...(options.handlerPolicy === true ? { policy: () => policy } : {}),

@@ -1,6 +1,7 @@
 import { readFile, realpath, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { openTestGate, type TestGate } from '../domain/test-gate.ts';
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
@@ -93,9 +94,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+let governed: TestGate;
+
 beforeEach(async () => {
   const dataDir = await mkdtemp(path.join(dir, 'data-'));
   db = openDatabase(dataDir);
+  governed = await openTestGate(db, dataDir);
   const { candidates } = await scanModels(modelFile);
   const record = await importModel(db, path.join(dataDir, 'models'), candidates[0]!, { mode: 'reference' });
   modelId = setDefault(db, record.id, 'chat').id;
@@ -117,6 +121,8 @@ beforeEach(async () => {
     picker,
     settings: () => ({ ...DEFAULT_SETTINGS.runtime, threads: 1 }),
     changed: (id) => changes.push(id),
+    gate: governed.gate,
+    emit: governed.emit,
     flushMs: 20,
   }) as unknown as typeof handlers;
 });

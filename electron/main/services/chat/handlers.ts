@@ -5,11 +5,14 @@ import type { Handlers } from '../../../common/handlers.ts';
 import { AppError, ok } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { FilePicker } from '../files.ts';
-import { loadLibraryModel, type ModelGate } from '../models-handlers.ts';
+import type { Emit } from '../domain/events.ts';
+import type { Gate, GovernedAction } from '../domain/gate.ts';
+import { loadLibraryModel } from '../models-handlers.ts';
 import { getModel, listModels } from '../models/index.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';
 import type { ChatTurn, RuntimeEngine } from '../runtime/engine.ts';
 import { pump } from '../runtime/handlers.ts';
+import { modelByPath } from '../runtime/model-events.ts';
 import { lockedValueRefusal, runtimeLocks, type StoredRuntimeValues } from '../runtime/locks.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
@@ -52,11 +55,10 @@ export interface ChatHandlerDeps {
   readonly flushMs?: number;
   /** Retrieval from the conversation's collections; without it, collections are ignored. */
   readonly knowledge?: ChatKnowledge;
-  /** The policy's rules on models and export; none in tests that do not need them. */
-  readonly modelGate?: ModelGate;
-  readonly beforeExport?: () => void;
-  /** After an export was saved: what, in which format, how many items (for the audit log). */
-  readonly exported?: (what: string, format: string, items: number) => void;
+  /** The policy and audit gate every change passes (services/domain/gate.ts). */
+  readonly gate: Gate;
+  /** Domain events: answers, exports and changes, for the audit subscriber. */
+  readonly emit: Emit;
   /** Screens a prompt for personal data by the policy (warn, redact or block). */
   readonly screenPrompt?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly unknown[] };
   /**
@@ -65,8 +67,6 @@ export interface ChatHandlerDeps {
    * runtime/locked-engine.ts); this only tells the user at once instead of ignoring the value.
    */
   readonly policy?: () => EffectivePolicy;
-  /** Called when an answer is saved, for the audit log. */
-  readonly onTurn?: (turn: { conversationId: string; modelPath: string | null; collections: readonly string[]; chunkIds: readonly string[]; prompt: string; response: string }) => void;
 }
 
 /** What chat needs of the knowledge service. */
@@ -103,7 +103,7 @@ async function samePath(a: string, b: string): Promise<boolean> {
 }
 
 export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
-  const { db, engine, picker, settings, changed } = deps;
+  const { db, engine, picker, settings, changed, gate } = deps;
   const store = deps.store ?? createChatStore(db);
   // One answer at a time: the inference process generates one at a time anyway, and a
   // second send must fail before it saves anything.
@@ -159,7 +159,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     // conversation stored with another number from reloading the model at every turn.
     const contextSize = (deps.policy === undefined ? undefined : runtimeLocks(deps.policy()).contextSize) ?? asked;
     if (loaded !== null && first !== undefined && (await samePath(first, loaded.path)) && (contextSize === 'auto' || loaded.contextSize === contextSize)) return loaded.name;
-    const model = await loadLibraryModel({ db, engine, settings, ...(deps.modelGate === undefined ? {} : { gate: deps.modelGate }) }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
+    const model = await loadLibraryModel({ db, engine, settings }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
     return model.name;
   };
 
@@ -250,20 +250,22 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     const { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms } = result.stats;
     const message = writer.finish(ANSWER_STATUS[result.stats.stopReason], { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms });
     changed(conversation.id);
-    deps.onTurn?.({
-      conversationId: conversation.id,
-      modelPath: engine.state().model?.path ?? null,
-      collections: collectionIds,
-      chunkIds: sources.map((passage) => passage.chunkId),
-      prompt: question ?? '',
-      response: message.content,
-    });
+    const loadedPath = engine.state().model?.path ?? null;
+    const model = loadedPath === null ? null : modelByPath(db, loadedPath);
+    if (model !== null) {
+      deps.emit({
+        type: 'chat.turn',
+        data: { conversationId: conversation.id, modelSha256: model.sha256, collections: [...collectionIds], chunkIds: sources.map((passage) => passage.chunkId), prompt: question ?? '', response: message.content },
+      });
+    }
     return { type: 'done', message };
   };
 
   /** Runs `start` as the only answer in progress, stoppable by the caller or by deleting the conversation. */
   const exclusive = (conversationOf: () => string, ctxSignal: AbortSignal, start: (push: (event: ChatEvent) => void, signal: AbortSignal) => Promise<ChatEvent>) =>
     pump<ChatEvent>(async (push) => {
+      // Before anything is saved: an answer that could not be audited must not be written either.
+      gate.check('chat.send');
       notBusy();
       const conversationId = conversationOf();
       const controller = new AbortController();
@@ -285,7 +287,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     return ok({ saved: saved !== null, path: saved });
   };
 
-  const emit = <T>(conversationId: string | null, value: T): T => {
+  /** A change with no event of its own: recorded, and broadcast to the windows. */
+  const recorded = <T>(action: GovernedAction, conversationId: string | null, value: T): T => {
+    gate.changed(action, conversationId);
     changed(conversationId);
     return value;
   };
@@ -294,15 +298,17 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     'chat.list': ({ query }) => ok({ conversations: store.list(query) }),
 
     'chat.create': ({ modelId, presetId, title }) => {
+      gate.check('chat.create');
       const model = modelId === undefined ? (listModels(db).find((candidate) => candidate.isDefaultChat)?.id ?? null) : chatModel(modelId).id;
       const conversationSettings = presetId === undefined ? defaultConversationSettings(settings()) : store.preset(presetId).settings;
       const conversation = store.create({ modelId: model, settings: conversationSettings, ...(title === undefined ? {} : { title }) });
-      return ok(emit(conversation.id, conversation));
+      return ok(recorded('chat.create', conversation.id, conversation));
     },
 
     'chat.get': ({ id }) => ok(store.thread(id)),
 
     'chat.update': ({ id, title, pinned, modelId, settings: conversationSettings, knowledge }) => {
+      gate.check('chat.update');
       if (modelId !== undefined && modelId !== null) chatModel(modelId);
       if (conversationSettings !== undefined) refuseLocked(conversationSettings, () => store.conversation(id).settings);
       const conversation = store.update(id, {
@@ -312,19 +318,21 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
         ...(conversationSettings === undefined ? {} : { settings: conversationSettings }),
         ...(knowledge === undefined ? {} : { knowledge }),
       });
-      return ok(emit(id, conversation));
+      return ok(recorded('chat.update', id, conversation));
     },
 
     'chat.delete': ({ id }) => {
+      gate.check('chat.delete');
       const result = store.remove(id);
       // An answer still being written there would only write into a deleted conversation.
       running.get(id)?.abort();
-      return ok(emit(id, result));
+      return ok(recorded('chat.delete', id, result));
     },
 
     'chat.restore': ({ undoToken }) => {
+      gate.check('chat.restore');
       const conversation = store.restore(undoToken);
-      return ok(emit(conversation.id, conversation));
+      return ok(recorded('chat.restore', conversation.id, conversation));
     },
 
     'chat.send': ({ conversationId, content, parentId }, { signal }) =>
@@ -395,41 +403,48 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
       }),
 
     'chat.switchBranch': ({ messageId }) => {
+      gate.check('chat.switchBranch');
       // The answer being written belongs to the thread shown; switching under it would hide it mid-stream.
       if (running.has(store.message(messageId).conversationId)) throw new AppError('busy', 'Wait for the answer to finish, or stop it, before switching branches.');
       const thread = store.switchBranch(messageId);
-      return ok(emit(thread.conversation.id, thread));
+      return ok(recorded('chat.switchBranch', thread.conversation.id, thread));
     },
 
     'chat.export': async ({ id, format }) => {
-      deps.beforeExport?.();
+      gate.check('chat.export');
       const thread = store.thread(id);
       const result = format === 'markdown' ? await save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread)) : await save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
-      if (result.ok && result.value.saved) deps.exported?.('conversation', format, thread.messages.length);
+      if (result.ok && result.value.saved) deps.emit({ type: 'export', data: { what: 'conversation', format, items: thread.messages.length } });
       return result;
     },
 
     'presets.list': () => ok({ presets: store.listPresets() }),
 
     'presets.save': ({ id, name, settings: presetSettings }) => {
+      gate.check('presets.save');
       refuseLocked(presetSettings, () => (id === undefined ? null : store.preset(id).settings));
-      return ok(store.savePreset({ ...(id === undefined ? {} : { id }), name, settings: presetSettings }));
+      const preset = store.savePreset({ ...(id === undefined ? {} : { id }), name, settings: presetSettings });
+      gate.changed('presets.save', preset.id);
+      return ok(preset);
     },
 
     'presets.delete': ({ id }) => {
+      gate.check('presets.delete');
       store.removePreset(id);
+      gate.changed('presets.delete', id);
       return ok({ deleted: true as const });
     },
 
     'presets.export': async ({ id }) => {
-      deps.beforeExport?.();
+      gate.check('presets.export');
       const preset = store.preset(id);
       const result = await save(fileNameFor(`${preset.name}.preset`, 'json'), presetFile([preset]));
-      if (result.ok && result.value.saved) deps.exported?.('preset', 'json', 1);
+      if (result.ok && result.value.saved) deps.emit({ type: 'export', data: { what: 'preset', format: 'json', items: 1 } });
       return result;
     },
 
     'presets.import': async () => {
+      gate.check('presets.import');
       const chosen = await picker.pickOpenFile('Import presets', ['json']);
       if (chosen === null) return ok({ imported: [] });
       let text: string;
@@ -443,6 +458,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
       const entries = parsePresetFile(text);
       // New ids: a preset file may come from another machine, and importing twice must not overwrite.
       const imported = transaction(db, () => entries.map((entry) => store.savePreset(entry)));
+      for (const preset of imported) gate.changed('presets.import', preset.id);
       return ok({ imported });
     },
   };

@@ -27,10 +27,8 @@ export const GOVERNED_ACTIONS = [
   'presets.import',
   'presets.export',
   'runtime.load',
-  'runtime.unload',
   'runtime.generate',
   'models.import',
-  'models.load',
   'models.rename',
   'models.remove',
   'models.verify',
@@ -74,7 +72,7 @@ export interface Gate {
   /** Throws when the action may not run now; the refusal is recorded. */
   check(action: GovernedAction): void;
   /** The policy's allow-list of model hashes, for an import or a load of this model. */
-  checkModel(action: 'models.import' | 'models.load' | 'runtime.load' | 'bundles.install', model: { sha256: string; name: string }): void;
+  checkModel(action: 'models.import' | 'runtime.load', model: { sha256: string; name: string }): void;
   /** A change with no event of its own, for the audit log. */
   changed(action: GovernedAction, target: string | null): void;
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { openTestGate } from '../domain/test-gate.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import type { ChatEvent, Conversation, LoadEvent, GenerateEvent, ChatPreset } from '../../../common/contract/index.ts';
@@ -179,7 +180,8 @@ describe('lockedEngine with the real inference process', () => {
     await engine.start();
     // The app's settings as if their own lock were bypassed: the wrapper must not rely on them.
     const settings = () => ({ ...DEFAULT_SETTINGS.runtime, threads: 2, contextSize: 2048 as const });
-    const chat = createChatHandlers({ db, engine, picker: NO_PICKER, settings, changed: () => undefined });
+    const { gate, emit } = await openTestGate(db, dataDir);
+    const chat = createChatHandlers({ db, engine, picker: NO_PICKER, settings, changed: () => undefined, gate, emit });
     const files = createFileTokens();
     const runtime = createRuntimeHandlers({ engine, files, picker: { ...NO_PICKER, pickModelFile: async () => modelFile }, settings });
     const answer = (events: ChatEvent[]) => {

@@ -1,0 +1,60 @@
+import { AppError } from '../../../common/result.ts';
+import type { Emit } from '../domain/events.ts';
+import type { Gate } from '../domain/gate.ts';
+import type { Governance } from '../governance.ts';
+import type { Database } from '../storage/sqlite.ts';
+import type { RuntimeEngine } from './engine.ts';
+import { modelByPath } from './model-events.ts';
+
+// Every model load and every generation passes here, whoever asked: chat, the Models
+// screen, the runtime endpoints that load a picked file, `soberana generate`. So the model
+// rules (no file the library does not know when only signed or allowed models may run, the
+// allow-list of hashes) and the audit gate cannot be stepped around by loading a file
+// directly instead of through the library.
+
+/** A generation outside any conversation is recorded as a chat turn of this pseudo-conversation. */
+export const DIRECT_GENERATION = 'direct';
+
+export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { db: Database; governance: Governance; gate: Gate; emit: Emit }): E {
+  const { db, governance, gate, emit } = deps;
+  return {
+    ...engine,
+    async load(filePath, options, onProgress, signal, displayName) {
+      gate.check('runtime.load');
+      const known = modelByPath(db, filePath);
+      const policy = governance.policy;
+      if (known === null && (!policy.models.allowUnsigned || policy.models.allowedHashes !== null)) {
+        // Its hash is unknown until the whole file is read; the library is where files are hashed, checked and vouched for.
+        const refusal = new AppError('forbidden', `This machine's policy allows only models in the library that it allows. Import the file on the Models screen (or with "soberana models import") first.`, filePath);
+        emit({ type: 'action.refused', data: { action: 'runtime.load', reason: `${refusal.code}: ${refusal.message}` } });
+        throw refusal;
+      }
+      if (known !== null) gate.checkModel('runtime.load', { sha256: known.sha256, name: displayName ?? known.id });
+      return engine.load(filePath, options, onProgress, signal, displayName);
+    },
+    async generate(params, onDelta, signal) {
+      gate.check('runtime.generate');
+      let response = '';
+      const stats = await engine.generate(
+        params,
+        (text, tokens) => {
+          response += text;
+          onDelta(text, tokens);
+        },
+        signal,
+      );
+      const loaded = engine.state().model;
+      const model = loaded === null ? null : modelByPath(db, loaded.path);
+      // A file outside the library (allowed only when the policy allows any model) has no recorded hash to name.
+      emit({
+        type: 'chat.turn',
+        data: { conversationId: DIRECT_GENERATION, modelSha256: model?.sha256 ?? '0'.repeat(64), collections: [], chunkIds: [], prompt: params.prompt, response },
+      });
+      return stats;
+    },
+    async chat(request, onDelta, signal) {
+      gate.check('chat.send');
+      return engine.chat(request, onDelta, signal);
+    },
+  };
+}
