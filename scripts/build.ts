@@ -73,7 +73,7 @@ export const targets: Record<string, BuildOptions> = {
     format: 'esm',
     target: 'node24',
     external: ['node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*'],
-    banner: { js: '#!/usr/bin/env node' },
+    // No banner: esbuild keeps the entry's own `#!` line, and a second one is a SyntaxError.
   },
 };
 
