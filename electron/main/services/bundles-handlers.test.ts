@@ -1,10 +1,11 @@
-import { mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../../e2e/fixtures/gguf/writer.ts';
 import { createBundle, generateKeyPair, signBundle, type GeneratedKeyPair } from './bundles/index.ts';
-import { bundlePolicyPath, installWithPayloads, uninstallWithPayloads } from './bundles/service.ts';
+import { installWithPayloads, uninstallWithPayloads } from './bundles/service.ts';
+import { keptPolicyDir, keptPolicyPath } from './policy/index.ts';
 import { createCore, type Core } from './core.ts';
 import { checkBeforeLoad, listModels } from './models/index.ts';
 
@@ -78,7 +79,7 @@ describe('installing bundles with their payloads', () => {
     expect(listModels(core.storage)).toEqual([]);
   });
 
-  it('applies a policy payload at the next start only when the policy allows bundle updates', async () => {
+  it('installs a policy payload into the managed location when it may write there, and only when the policy allows bundle updates', async () => {
     const payload = path.join(dir, 'payload-policy.json');
     await writeFile(payload, JSON.stringify({ version: 1, description: 'From the bundle', bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }], allowPolicyUpdates: true }, documents: { allowIngestion: false } }));
     const bundle = await bundleWith('policy', [{ kind: 'policy', source: payload, meta: {} }]);
@@ -88,7 +89,8 @@ describe('installing bundles with their payloads', () => {
     const strict = await openCore(refusedDir, await machinePolicy('no-updates', false));
     await expect(installWithPayloads(strict.bundles, bundle)).rejects.toMatchObject({ code: 'forbidden' });
 
-    // Allowed: written aside, and the machine policy from the next start.
+    // Allowed, and this process may write the managed location (as the installer or an
+    // elevated CLI can): the policy is the machine policy from the next start.
     const dataDir = await mkdtemp(path.join(dir, 'data-'));
     const machine = await machinePolicy('updates', true);
     let core = await openCore(dataDir, machine);
@@ -97,16 +99,28 @@ describe('installing bundles with their payloads', () => {
     await core.close();
     cores.splice(cores.indexOf(core), 1);
     core = await openCore(dataDir, machine);
-    expect(core.governance.loaded.source.machine).toBe(bundlePolicyPath(dataDir));
+    expect(core.governance.loaded.source.machine).toBe(machine);
     expect(core.governance.policy.description).toBe('From the bundle');
     expect(core.governance.policy.documents.allowIngestion).toBe(false);
+    // The change of policy in force is on the record.
+    expect(core.audit.log?.list({ type: 'policy.changed' }).length).toBeGreaterThan(0);
+  });
 
-    // Uninstalling the bundle takes its policy away again.
-    await uninstallWithPayloads(core.bundles, 'policy');
-    await core.close();
-    cores.splice(cores.indexOf(core), 1);
-    core = await openCore(dataDir, machine);
+  it('ignores a policy a user program wrote into the data folder (finding 1), with a record and a notice', async () => {
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const machine = await machinePolicy('kept', true);
+    const forged = JSON.stringify({ version: 1, audit: { level: 'off' }, export: { allowed: true }, models: { allowUnsigned: true }, bundles: { trustedKeys: null } });
+    // Where earlier versions read it, and where a kept bundle policy lives now, unsigned.
+    await mkdir(keptPolicyDir(dataDir), { recursive: true });
+    await writeFile(path.join(dataDir, 'policy', 'from-bundle.json'), forged);
+    await writeFile(keptPolicyPath(dataDir), forged);
+    const core = await openCore(dataDir, machine);
     expect(core.governance.loaded.source.machine).toBe(machine);
+    expect(core.governance.policy.audit.level).toBe('metadata');
+    expect(core.governance.policy.bundles.trustedKeys).toHaveLength(1);
+    const ignored = core.audit.log?.list({ type: 'policy.bundle_ignored' }) ?? [];
+    expect(ignored).toHaveLength(1);
+    expect(core.governance.info().notes.join(' ')).toMatch(/bundle/i);
   });
 
   it('removes at start a knowledge pack whose bundle never committed', async () => {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Contract } from '../../common/contract/index.ts';
+import { egressGuard } from '../../guard/egress.ts';
 import type { ModelEntry } from '../../common/contract/models.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { ok } from '../../common/result.ts';
@@ -107,6 +108,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
   const announceLoad = modelLoadEvents(storage, emit);
+  // Each process's egress guard reports here; a refusal is an audit record, whichever process tried.
+  const onEgressBlocked = (attempt: { process: 'main' | 'inference' | 'worker'; kind: string; target: string }) =>
+    emit({ type: 'egress.blocked', data: { process: attempt.process, kind: attempt.kind, target: attempt.target.slice(0, 500) } });
+  const stopEgressAudit = egressGuard()?.subscribe(onEgressBlocked) ?? (() => undefined);
   // Every caller's loads and generations meet the policy here, where they are used: its locks
   // and prompts PII rule (lockedEngine), its model rules and the audit gate (governedEngine).
   const engine = lockedEngine(createEngine({
@@ -117,6 +122,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       announceLoad(state);
       bus.emit('runtime.stateChanged', state);
     },
+    onEgressBlocked,
     ...(options.log === undefined ? {} : { log: options.log }),
   }), () => governance.policy);
   const runtime = governedEngine(engine, { db: storage, governance, gate, emit });
@@ -133,7 +139,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     throw error;
   });
   // Two parsing workers: one file is parsed while another is, and a third embedded.
-  const extractor = createExtractorPool(PARSE_WORKERS);
+  const extractor = createExtractorPool(PARSE_WORKERS, { onEgressBlocked });
   const knowledge = await createKnowledgeService({
     db: storage,
     dataDir,
@@ -160,6 +166,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     packs: knowledge.packs,
     changed: (bundleId) => bus.emit('bundles.changed', { bundleId }),
     modelsChanged: () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] }),
+    machinePolicyPath: context.machinePolicyPath,
     gate,
     emit,
   };
@@ -211,6 +218,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       .then(() => runtime.stop())
       .finally(() => {
         emit({ type: 'app.stop', data: { version: product.version } });
+        stopEgressAudit();
         vectors.close();
         closeStorage();
       }));

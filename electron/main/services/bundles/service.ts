@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BundleFile, InstalledBundleEntry } from '../../../common/contract/index.ts';
 import { AppError } from '../../../common/result.ts';
-import { writeFileAtomic } from '../atomic-file.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate } from '../domain/gate.ts';
 import type { FilePicker } from '../files.ts';
 import type { Governance } from '../governance.ts';
 import { findModelBySha256, importModel, listModels, markVerifiedByBundle, removeModel, scanModels } from '../models/index.ts';
-import { validatePolicyBytes } from '../policy/index.ts';
+import { installBundlePolicy, removeBundlePolicy } from '../policy/index.ts';
 import type { Database } from '../storage/sqlite.ts';
 import {
   canonicalJson,
@@ -49,6 +48,8 @@ export interface BundleDeps {
   readonly packs?: KnowledgePacks;
   readonly changed: (bundleId: string | null) => void;
   readonly modelsChanged: () => void;
+  /** The OS's managed policy location, for a policy payload. */
+  readonly machinePolicyPath: string;
   readonly gate: Gate;
   /** Domain events: bundles verified, installed or refused, and the models they added. */
   readonly emit: Emit;
@@ -65,9 +66,6 @@ export function reportVerification(deps: Pick<BundleDeps, 'emit'>, fileName: str
 }
 
 const MODEL_KINDS = new Set(['model', 'embedding-model', 'reranker']);
-
-/** Where a policy that came in a signed bundle waits to be loaded as the machine policy. */
-export const bundlePolicyPath = (dataDir: string): string => path.join(dataDir, 'policy', 'from-bundle.json');
 
 const signerNames = (bundle: { readonly signers: readonly { readonly name: string; readonly keyId: string }[] }) => bundle.signers.map((signer) => signer.name || signer.keyId).join(', ');
 
@@ -144,19 +142,21 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
       const collectionId = await deps.packs.install(file, bundle.manifest.id, requireModel);
       undo.push(() => deps.packs!.remove([collectionId]));
     },
-    policy: async ({ path: file }) => {
+    policy: async ({ path: file, entry, bundle }) => {
       if (!deps.governance.policy.bundles.allowPolicyUpdates) {
         throw new AppError('forbidden', 'This bundle carries a policy, and this machine’s policy does not allow bundles to change it. Ask IT to install the policy file directly.');
       }
-      const bytes = await readFile(file);
-      const checked = validatePolicyBytes(bytes);
-      if (!checked.ok) throw new AppError('bad_request', `The policy in this bundle is not valid, so nothing was installed: ${checked.problems.slice(0, 3).join('; ')}`);
-      // It becomes the machine policy at the next start; until then the one in force stays.
-      const target = bundlePolicyPath(deps.dataDir);
-      const previous = await readFile(target).catch(() => null);
-      await mkdir(path.dirname(target), { recursive: true });
-      await writeFileAtomic(target, bytes);
-      undo.push(async () => (previous === null ? rm(target, { force: true }) : writeFileAtomic(target, previous)));
+      // Into the managed location when this process may write there (an installer, an elevated
+      // CLI); otherwise kept with its signed manifest, and counted only once it verifies at a start.
+      const installed = await installBundlePolicy({
+        bytes: await readFile(file),
+        manifestBytes: bundle.manifestBytes,
+        signatureBytes: Buffer.from(canonicalJson(bundle.signatures)),
+        policyPathInManifest: entry.path,
+        machinePolicyPath: deps.machinePolicyPath,
+        dataDir: deps.dataDir,
+      });
+      undo.push(() => installed.undo());
     },
   };
   return { installers, undo: async () => { for (const step of undo.reverse()) await step(); } };
@@ -208,7 +208,7 @@ export async function uninstallWithPayloads(deps: BundleDeps, id: string): Promi
   }
   if (deps.packs !== undefined) await deps.packs.removeFor(id);
   // A policy it brought stops applying at the next start.
-  if (bundle.files.some((file) => file.kind === 'policy')) await rm(bundlePolicyPath(deps.dataDir), { force: true });
+  if (bundle.files.some((file) => file.kind === 'policy')) await removeBundlePolicy(deps.dataDir);
   await uninstallBundle(deps.db, deps.dataDir, id);
   deps.gate.changed('bundles.uninstall', id);
   deps.modelsChanged();

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createAuditTrail, type AuditTrail } from '../audit-trail.ts';
 import { createGovernance, type Governance } from '../governance.ts';
-import { loadPolicy, userPolicyPath } from '../policy/index.ts';
+import { resolvePolicyInForce, userPolicyPath } from '../policy/index.ts';
 import { openDatabase, type Database } from '../storage/sqlite.ts';
 import { subscribeAudit } from './audit-subscriber.ts';
 import { createDomainBus, emitterOf, type DomainBus, type Emit } from './events.ts';
@@ -22,6 +22,8 @@ export interface GovernedContext {
   readonly gate: Gate;
   /** Things the user should be told about the policy (a bundle policy ignored, development mode…). */
   readonly notices: readonly string[];
+  /** The OS's managed policy location: where an elevated bundle install puts a policy. */
+  readonly machinePolicyPath: string;
   close(): void;
 }
 
@@ -36,15 +38,18 @@ export interface ContextOptions {
 export async function openContext(options: ContextOptions): Promise<GovernedContext> {
   const { dataDir } = options;
   await mkdir(dataDir, { recursive: true });
-  const loaded = await loadPolicy({ userPath: userPolicyPath(dataDir), ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) });
-  const governance = createGovernance(loaded);
+  // The machine file, or a kept bundle policy that verifies against its keys, tightened by the user's file.
+  const start = await resolvePolicyInForce({ dataDir, userPath: userPolicyPath(dataDir), ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) });
+  const governance = createGovernance(start.loaded);
   const storage = openDatabase(dataDir);
   const trail = createAuditTrail({ db: storage, dataDir, governance, ...(options.log === undefined ? {} : { log: options.log }) });
   const events = createDomainBus(options.onListenerError);
   const unsubscribe = subscribeAudit(events, trail);
   const emit = emitterOf(events);
   const gate = createGate({ governance, trail, emit });
-  const notices: string[] = [];
+  // What start decided about the policy (a kept bundle policy ignored, a new policy in force) is on the record.
+  for (const event of start.events) emit(event);
+  if (trail.problem === null) await start.commit();
   return {
     dataDir,
     storage,
@@ -53,7 +58,8 @@ export async function openContext(options: ContextOptions): Promise<GovernedCont
     events,
     emit,
     gate,
-    notices,
+    notices: start.notices,
+    machinePolicyPath: start.machinePath,
     close() {
       unsubscribe();
       if (storage.isOpen) storage.close();
