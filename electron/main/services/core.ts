@@ -32,7 +32,7 @@ import { forkLauncher, type RuntimeLauncher } from './runtime/launcher.ts';
 import { governedEngine } from './runtime/governed-engine.ts';
 import { lockedEngine } from './runtime/locked-engine.ts';
 import { checkModelFile } from './runtime/model-check.ts';
-import { modelLoadEvents } from './runtime/model-events.ts';
+import { createModelLookup, modelLoadEvents } from './runtime/model-events.ts';
 import { sqliteQuarantine } from './runtime/quarantine.ts';
 import { openSettings } from './settings.ts';
 import { appendEvent } from './storage/events.ts';
@@ -107,7 +107,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const screen = createScreening(governance, emit);
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
-  const announceLoad = modelLoadEvents(storage, emit);
+  const lookup = createModelLookup(storage);
+  const announceLoad = modelLoadEvents(lookup, emit);
   // Each process's egress guard reports here; a refusal is an audit record, whichever process tried.
   const onEgressBlocked = (attempt: { process: 'main' | 'inference' | 'worker'; kind: string; target: string }) =>
     emit({ type: 'egress.blocked', data: { process: attempt.process, kind: attempt.kind, target: attempt.target.slice(0, 500) } });
@@ -125,7 +126,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     onEgressBlocked,
     ...(options.log === undefined ? {} : { log: options.log }),
   }), () => governance.policy);
-  const runtime = governedEngine(engine, { db: storage, governance, gate, emit });
+  const runtime = governedEngine(engine, { lookup, governance, gate, emit });
   const files = createFileTokens();
   const picker = options.filePicker ?? NO_PICKER;
   const libraryDir = libraryDirFor(dataDir);

@@ -2,9 +2,8 @@ import { AppError } from '../../../common/result.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate } from '../domain/gate.ts';
 import type { Governance } from '../governance.ts';
-import type { Database } from '../storage/sqlite.ts';
 import type { RuntimeEngine } from './engine.ts';
-import { modelByPath } from './model-events.ts';
+import type { ModelLookup } from './model-events.ts';
 
 // Every model load and every generation passes here, whoever asked: chat, the Models
 // screen, the runtime endpoints that load a picked file, `soberana generate`. So the model
@@ -15,13 +14,13 @@ import { modelByPath } from './model-events.ts';
 /** A generation outside any conversation is recorded as a chat turn of this pseudo-conversation. */
 export const DIRECT_GENERATION = 'direct';
 
-export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { db: Database; governance: Governance; gate: Gate; emit: Emit }): E {
-  const { db, governance, gate, emit } = deps;
+export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { lookup: ModelLookup; governance: Governance; gate: Gate; emit: Emit }): E {
+  const { lookup, governance, gate, emit } = deps;
   return {
     ...engine,
     async load(filePath, options, onProgress, signal, displayName) {
       gate.check('runtime.load');
-      const known = modelByPath(db, filePath);
+      const known = lookup.byPath(filePath);
       const policy = governance.policy;
       if (known === null && (!policy.models.allowUnsigned || policy.models.allowedHashes !== null)) {
         // Its hash is unknown until the whole file is read; the library is where files are hashed, checked and vouched for.
@@ -30,6 +29,8 @@ export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { db: D
         throw refusal;
       }
       if (known !== null) gate.checkModel('runtime.load', { sha256: known.sha256, name: displayName ?? known.id });
+      // A file outside the library is hashed before it loads, so its load and its answers are on the record by hash.
+      else await lookup.hashLoose(filePath, signal);
       return engine.load(filePath, options, onProgress, signal, displayName);
     },
     async generate(params, onDelta, signal) {
@@ -44,12 +45,8 @@ export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { db: D
         signal,
       );
       const loaded = engine.state().model;
-      const model = loaded === null ? null : modelByPath(db, loaded.path);
-      // A file outside the library (allowed only when the policy allows any model) has no recorded hash to name.
-      emit({
-        type: 'chat.turn',
-        data: { conversationId: DIRECT_GENERATION, modelSha256: model?.sha256 ?? '0'.repeat(64), collections: [], chunkIds: [], prompt: params.prompt, response },
-      });
+      const model = loaded === null ? null : lookup.byPath(loaded.path);
+      if (model !== null) emit({ type: 'chat.turn', data: { conversationId: DIRECT_GENERATION, modelSha256: model.sha256, collections: [], chunkIds: [], prompt: params.prompt, response } });
       return stats;
     },
     async chat(request, onDelta, signal) {
