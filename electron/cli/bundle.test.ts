@@ -216,7 +216,7 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     });
   });
 
-  it('says when a machine policy is in force and the local keys are ignored', async () => {
+  it('says when a machine policy is in force and the local keys are ignored; keys trust is then refused', async () => {
     const policy = path.join(dir, 'policy.json');
     const publicKey = (JSON.parse(await readFile(pubFile, 'utf8')) as { publicKey: string }).publicKey;
     await writeFile(policy, JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT key', publicKey }] } }));
@@ -226,9 +226,10 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     expect(list.stdout).toContain("Trust: the machine policy's 1 key; 1 signature from distinct trusted keys needed. The local development-mode keys are ignored while a policy is in force.");
     expect(list.stdout).toContain(`Policy keys:\n  ${keyId}  IT key`);
     expect(list.stdout).toContain(`Development-mode keys (ignored):\n  ${keyId}  Field office`);
-    const trust = cli(machineData, ['keys', 'trust', pubFile], env);
-    expect(trust.status).toBe(0);
-    expect(trust.stderr).toContain('The local development-mode keys are ignored while a policy is in force.');
+    // Under a machine policy the development-mode store is closed: only the policy's keys count.
+    const trust = cli(machineData, ['keys', 'trust', pubFile, '--json'], env);
+    expect(trust.status).toBe(1);
+    expect(JSON.parse(trust.stdout)).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('only the keys it lists (bundles.trustedKeys) are trusted') } });
     // The policy's name for the key is the one a verification shows.
     const verify = cli(publisherData, ['bundle', 'verify', bundle], env);
     expect(verify.status, verify.stderr).toBe(0);

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
+import { CLI_ENTRY } from './run-cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface Run {
@@ -20,7 +20,7 @@ interface Run {
 function cli(...args: string[]): Run {
   const env = { ...process.env };
   delete env.SOBERANA_DATA_DIR;
-  const result = spawnSync(process.execPath, [ENTRY, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
   if (result.error !== undefined) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -4,9 +4,12 @@ import { fileURLToPath } from 'node:url';
 
 // For the CLI's tests: runs `soberana` as a user would, in its own process, against a
 // data directory the test owns. The parent's data-dir and policy variables never leak in.
+// It runs the built artefact, out/cli/soberana.js (what `npm run build` ships, with the
+// extraction worker and the inference entry it finds beside itself in out/), not the
+// TypeScript source: Vitest's global setup (scripts/vitest-global-setup.ts) builds it first.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = path.join('electron', 'cli', 'soberana.ts');
+export const CLI_ENTRY = path.join(ROOT, 'out', 'cli', 'soberana.js');
 
 export interface CliRun {
   readonly status: number | null;
@@ -28,7 +31,7 @@ export function runCli(args: readonly string[], options: CliRunOptions): CliRun 
   delete env.SOBERANA_DATA_DIR;
   delete env.SOBERANA_POLICY_FILE;
   Object.assign(env, options.env);
-  const result = spawnSync(process.execPath, ['--no-warnings', ENTRY, ...args, '--data-dir', options.dataDir], {
+  const result = spawnSync(process.execPath, ['--no-warnings', CLI_ENTRY, ...args, '--data-dir', options.dataDir], {
     cwd: ROOT,
     env,
     encoding: 'utf8',
