@@ -12,7 +12,9 @@ import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, s
 import { shellLockdown } from './security/shell-lockdown.ts';
 import { BUILT_IN_GUARDS } from './services/app-info.ts';
 import { createCore } from './services/core.ts';
-import { DATA_DIR_ENV } from './services/data-dir.ts';
+import { chooseDataDir } from './services/data-dir.ts';
+import { noteDataDirMove } from './services/domain/data-dir-move.ts';
+import { loadMachinePolicySync } from './services/policy/index.ts';
 import { IPC_CHANNELS } from '../common/contract/channels.ts';
 import { acceptDroppedFiles, dialogPicker, utilityLauncher } from './platform.ts';
 import { createMainWindow } from './window.ts';
@@ -32,8 +34,13 @@ for (const { name, value } of shell.switches) {
   else app.commandLine.appendSwitch(name, value);
 }
 
-const dataDirOverride = process.env[DATA_DIR_ENV];
-if (dataDirOverride !== undefined && dataDirOverride !== '') app.setPath('userData', path.resolve(dataDirOverride));
+// The data folder, before anything opens it: the packaged app follows SOBERANA_DATA_DIR only
+// where the machine policy allows it (any program can set a variable; a fresh folder would
+// be a fresh audit log). Only the machine policy decides: the user's file lives in the folder.
+const defaultDataDir = app.getPath('userData');
+const chosenDataDir = chooseDataDir({ packaged: app.isPackaged, env: process.env, defaultDir: defaultDataDir, policy: loadMachinePolicySync().storage });
+if (chosenDataDir.ignored !== null) console.warn(chosenDataDir.ignored);
+app.setPath('userData', chosenDataDir.dir);
 
 registerAppScheme();
 lockDownContents(shell);
@@ -76,6 +83,10 @@ async function start(): Promise<void> {
     log: (level, message) => (level === 'error' ? console.error : console.log)(`[runtime] ${message}`),
   });
   app.on('before-quit', () => void core.close());
+  // A move to another folder goes on the old folder's log.
+  await noteDataDirMove({ defaultDir: defaultDataDir, dataDir: chosenDataDir.dir, governance: core.governance, log: (level, message) => console.warn(`[data] ${level}: ${message}`) }).catch((error: unknown) =>
+    console.error('The data folder change could not be recorded:', error),
+  );
   const trustedOrigins = devServerOrigin === undefined ? [APP_ORIGIN] : [APP_ORIGIN, devServerOrigin];
   const router = createRouter(contract, core.handlers, {
     trustedOrigins,
