@@ -6,6 +6,7 @@ import { createGovernance } from '../main/services/governance.ts';
 import { loadPolicy, userPolicyPath } from '../main/services/policy/index.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
 import type { Command } from './command.ts';
+import { auditCheck, auditHealth, type AuditCheck, type AuditHealth } from './doctor-audit.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
 
@@ -13,7 +14,9 @@ export const DOCTOR_HELP = `Usage: soberana doctor [--data-dir DIR] [--json]
 
 Shows what the app's Diagnostics view shows: version, data directory, platform,
 runtime versions, the network guards in force, the keys trusted to sign bundles and
-the bundles installed, and a run of health checks.
+the bundles installed, and a run of health checks. The audit check says whether the
+audit log can record: while it cannot (a missing or unreadable key file), audited
+actions are refused, and the check fails naming the key file.
 
 Exit codes: 0 all checks passed or warned, 1 a check failed, 2 bad usage, 3 internal error.`;
 
@@ -23,10 +26,12 @@ type Check = Extract<DiagnosticEvent, { type: 'check' }>;
 
 export interface DoctorReport {
   readonly app: AppInfo;
-  readonly checks: readonly Omit<Check, 'type' | 'index'>[];
+  readonly checks: readonly (Omit<Check, 'type' | 'index'> | AuditCheck)[];
   readonly summary: { readonly passed: number; readonly warned: number; readonly failed: number };
   /** Null when the database cannot be opened; the sqlite check says why. */
   readonly bundles: BundleSection | null;
+  /** The audit log's level and whether it can record, as the gate sees it. */
+  readonly audit: AuditHealth;
 }
 
 interface BundleSection {
@@ -60,7 +65,13 @@ export async function doctorReport(dataDir: string): Promise<DoctorReport> {
     if (event.type === 'check') checks.push({ id: event.id, status: event.status, detail: event.detail });
     if (event.type === 'done') summary = { passed: event.passed, warned: event.warned, failed: event.failed };
   }
-  return { app, checks, summary, bundles: await bundleSection(dataDir) };
+  // After the sqlite check: it is what creates the database of a new folder, and the audit check adds nothing to one.
+  const audit = await auditHealth(dataDir);
+  const check = auditCheck(audit);
+  checks.push(check);
+  const counted = { pass: 'passed', warn: 'warned', fail: 'failed' } as const;
+  summary = { ...summary, [counted[check.status]]: summary[counted[check.status]] + 1 };
+  return { app, checks, summary, bundles: await bundleSection(dataDir), audit };
 }
 
 const MARK = { pass: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
