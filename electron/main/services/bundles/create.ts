@@ -5,7 +5,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../common/result.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { DEFAULT_LIMITS, readBundle, type BundleForm, bundleForm } from './archive.ts';
+import type { BundleForm } from './archive.ts';
+import { readHead } from './head.ts';
 import { canonicalJson } from './canonical.ts';
 import { loadPrivateKey, signBytes, type BundleSignature } from './keys.ts';
 import { checkManifestFiles, MANIFEST_FILE, manifestSchema, parseManifest, PAYLOAD_DIR, SIGNATURES_FILE, type BundleKind, type FileMeta, type Manifest, type ManifestFile } from './manifest.ts';
@@ -131,26 +132,11 @@ export interface BundleHead {
   readonly manifestBytes: Buffer;
 }
 
-class HeadRead extends Error {}
-
-/** Reads manifest and signatures without judging them (no trust decision, no payload read). */
+/** Reads manifest and signatures without judging them (no trust decision, no payload read); a bundle that cannot be read is a bad request naming its rejection code. */
 export async function inspectBundle(bundlePath: string): Promise<BundleHead> {
-  const form = await bundleForm(bundlePath);
-  let head: BundleHead | null = null;
-  try {
-    await readBundle(bundlePath, {
-      limits: DEFAULT_LIMITS,
-      head(manifestBytes, signatureBytes) {
-        head = { form, manifest: parseManifest(manifestBytes), signatures: parseSignatures(signatureBytes), manifestBytes };
-        // Stops the read before any payload byte.
-        throw new HeadRead();
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof HeadRead)) throw asBadRequest(error);
-  }
-  if (head === null) throw new AppError('bad_request', 'The bundle could not be read.');
-  return head;
+  const reading = await readHead(bundlePath);
+  if (!reading.ok) throw new AppError('bad_request', reading.reason.message, reading.reason.details ?? reading.reason.code);
+  return reading.head;
 }
 
 /**

@@ -9,3 +9,4 @@ export { createBundle, inspectBundle, packBundle, signBundle, type BundleHead, t
 export { verifyBundle, type BundleProgress, type VerificationReport, type VerifiedBundle, type VerifyOptions } from './verify.ts';
 export { bundleDir, cleanupBundles, installBundle, uninstallBundle, type CleanupReport, type Installer, type InstallOptions, type InstallOutcome, type Uninstaller } from './install.ts';
 export { getBundle, listBundles, type InstalledBundle, type InstalledFile } from './store.ts';
+export { readHead, type HeadReading } from './head.ts';
