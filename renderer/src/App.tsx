@@ -18,6 +18,9 @@ import { followKnowledgeChanges } from './stores/knowledge.ts';
 import { followBundleChanges } from './stores/bundles.ts';
 import { usePolicy } from './stores/policy.ts';
 import { PolicyBanner } from './components/PolicyBanner.tsx';
+import { AuditBanner } from './components/AuditBanner.tsx';
+import { onCallError } from './api/client.ts';
+import { useAudit } from './stores/audit.ts';
 import { followModelChanges } from './stores/models.ts';
 import { followRuntimeChanges, useRuntime } from './stores/runtime.ts';
 import { followSettingsChanges, useSettings } from './stores/settings.ts';
@@ -74,7 +77,14 @@ export function App() {
     const unfollowBundles = followBundleChanges();
     void useRuntime.getState().refresh();
     void usePolicy.getState().refresh();
+    // Whether the audit log records: asked at start, and again whenever an action is refused
+    // because it does not, so the shell's banner follows what the services say.
+    void useAudit.getState().checkHealth();
+    const unfollowRefusals = onCallError((error) => {
+      if (error.code === 'audit_unavailable') void useAudit.getState().checkHealth();
+    });
     return () => {
+      unfollowRefusals();
       unfollowRuntime();
       unfollowModels();
       unfollowKnowledge();
@@ -82,6 +92,11 @@ export function App() {
       unfollowChat();
     };
   }, []);
+
+  // A log that was repaired opens again at the next action; moving between screens looks again.
+  useEffect(() => {
+    if (useAudit.getState().problem !== null) void useAudit.getState().checkHealth();
+  }, [section]);
 
   useTheme(settings?.theme ?? 'system');
   useSectionShortcuts(open);
@@ -99,6 +114,7 @@ export function App() {
     <Tooltip.Provider delayDuration={300}>
       <div className="shell">
         <PolicyBanner />
+        <AuditBanner />
         <div className="shell__main">
           <Sidebar width={width} />
           <ResizeHandle

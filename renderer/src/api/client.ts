@@ -30,9 +30,24 @@ function endpoint(name: string): AnyFn {
 
 const lost: AppErrorData = { code: 'unavailable', message: 'Soberana’s background service did not answer.' };
 
+// Some refusals concern the whole app, not the screen that met them (an audit log that
+// cannot record refuses every audited action): the shell listens for them here.
+const errorListeners = new Set<(error: AppErrorData) => void>();
+
+/** Calls `listener` with every error an endpoint returns, whichever store made the call. */
+export function onCallError(listener: (error: AppErrorData) => void): () => void {
+  errorListeners.add(listener);
+  return () => void errorListeners.delete(listener);
+}
+
+function failed<T extends Result<unknown>>(result: T): T {
+  if (!result.ok) for (const listener of errorListeners) listener(result.error);
+  return result;
+}
+
 export async function call<N extends RpcName>(name: N, input: RpcInput<N>): Promise<Result<RpcOutput<N>>> {
   try {
-    return (await endpoint(name)(input)) as Result<RpcOutput<N>>;
+    return failed((await endpoint(name)(input)) as Result<RpcOutput<N>>);
   } catch {
     return { ok: false, error: lost };
   }
@@ -57,7 +72,7 @@ export function stream<N extends StreamName>(
       if (frame.type === 'event') onEvent(frame.event);
       else {
         signal?.removeEventListener('abort', onAbort);
-        resolve(frame.type === 'end' ? { ok: true, value: undefined } : { ok: false, error: frame.error });
+        resolve(frame.type === 'end' ? { ok: true, value: undefined } : failed({ ok: false, error: frame.error }));
       }
     }) as () => void;
     const onAbort = () => {

@@ -464,6 +464,13 @@ export const en = {
     columns: { at: 'Time', user: 'User', type: 'Event', details: 'Details' },
     newer: 'Newer',
     older: 'Older',
+    notRecording: 'The audit log is not recording.',
+    notRecordingShort: 'Chat, imports, document ingestion, exports and bundle installs are refused until it is repaired.',
+    refusedUntilRepaired: 'Until it is repaired, Soberana refuses chat, model imports, document ingestion, exports and bundle installs, because they could not be accounted for. Reading conversations, documents and this log still works.',
+    whatToDo: 'What to do:',
+    askIt: 'Ask your IT team to repair the audit log. On the command line, “soberana doctor” says what is wrong.',
+    restoreKey: 'If the key file (audit/key in the data folder shown on the About screen) was deleted or damaged, restoring it from a backup is enough: the next action opens the log again, with no restart.',
+    openScreen: 'Open Audit',
   },
   policy: {
     locked: 'Fixed by policy.',

@@ -466,6 +466,13 @@ export const es: Messages = {
     columns: { at: 'Hora', user: 'Usuario', type: 'Evento', details: 'Detalles' },
     newer: 'Más recientes',
     older: 'Más antiguos',
+    notRecording: 'El registro de auditoría no está registrando.',
+    notRecordingShort: 'El chat, las importaciones, la ingesta de documentos, las exportaciones y la instalación de paquetes se rechazan hasta que se repare.',
+    refusedUntilRepaired: 'Hasta que se repare, Soberana rechaza el chat, la importación de modelos, la ingesta de documentos, las exportaciones y la instalación de paquetes, porque no podrían quedar registrados. Leer conversaciones, documentos y este registro sigue funcionando.',
+    whatToDo: 'Qué hacer:',
+    askIt: 'Pide a tu equipo de TI que repare el registro de auditoría. En la línea de comandos, «soberana doctor» indica qué falla.',
+    restoreKey: 'Si el archivo de clave (audit/key en la carpeta de datos que muestra la pantalla Acerca de) se borró o dañó, basta con restaurarlo desde una copia de seguridad: la siguiente acción vuelve a abrir el registro, sin reiniciar.',
+    openScreen: 'Abrir Auditoría',
   },
   policy: {
     locked: 'Fijado por la política.',

@@ -13,7 +13,14 @@ interface AuditStore {
   readonly checking: boolean;
   readonly error: AppErrorData | null;
   readonly exported: string | null;
+  /**
+   * Why the log is not recording when the policy wants it to (null: it records, or the level
+   * is off). The app shell shows it everywhere, since every audited action is refused meanwhile.
+   */
+  readonly problem: string | null;
   refresh(): Promise<void>;
+  /** Asks the services whether the log records now, without loading a page of records. */
+  checkHealth(): Promise<void>;
   setFilter(patch: Partial<AuditStore['filter']>): void;
   setOffset(offset: number): void;
   verify(): Promise<void>;
@@ -28,6 +35,7 @@ export const useAudit = create<AuditStore>()((set, get) => ({
   checking: false,
   error: null,
   exported: null,
+  problem: null,
 
   async refresh() {
     const { filter, offset } = get();
@@ -38,8 +46,14 @@ export const useAudit = create<AuditStore>()((set, get) => ({
       limit: AUDIT_PAGE_SIZE,
       offset,
     });
-    if (result.ok) set({ page: result.value, error: null });
+    if (result.ok) set({ page: result.value, problem: result.value.problem, error: null });
     else set({ error: result.error });
+  },
+
+  async checkHealth() {
+    // audit.list carries the trail's problem; one record is the cheapest page it serves.
+    const result = await call('audit.list', { limit: 1 });
+    if (result.ok) set({ problem: result.value.problem });
   },
 
   setFilter(patch) {

@@ -45,15 +45,26 @@ export function AuditSection() {
         </button>
       </header>
       <div className="section__body section__body--wide">
-        {page === null ? null : (
+        {/* "Recording events…" would be untrue while the log cannot record: the banner below says so instead. */}
+        {page === null || page.problem !== null ? null : (
           <p className="muted audit__level" data-testid="audit-level">
             {t(`audit.levels.${page.level}`)}
           </p>
         )}
         {page?.problem ? (
-          <p className="notice notice--danger" role="alert">
-            {page.problem}
-          </p>
+          <div className="notice notice--danger audit-problem" role="alert" data-testid="audit-problem">
+            <ShieldAlert size={20} aria-hidden="true" className="audit-problem__icon" />
+            <div className="audit-problem__body">
+              <p className="audit-problem__title">{t('audit.notRecording')}</p>
+              <p data-testid="audit-problem-reason">{page.problem}</p>
+              <p>{t('audit.refusedUntilRepaired')}</p>
+              <p className="audit-problem__next">{t('audit.whatToDo')}</p>
+              <ul className="audit-problem__steps">
+                <li>{t('audit.askIt')}</li>
+                <li>{t('audit.restoreKey')}</li>
+              </ul>
+            </div>
+          </div>
         ) : null}
         {error === null ? null : (
           <p className="notice notice--danger" role="alert">
