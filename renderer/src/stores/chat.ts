@@ -204,7 +204,8 @@ export const useChat = create<ChatStore>()((set, get) => {
     },
 
     async togglePin(id, pinned) {
-      await call('chat.update', { id, pinned });
+      const result = await call('chat.update', { id, pinned });
+      if (!result.ok) set({ error: result.error });
       await get().refreshList();
     },
 

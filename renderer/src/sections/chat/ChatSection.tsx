@@ -150,6 +150,12 @@ export function ChatSection() {
       <div className="chat">
         <ConversationList />
         <div className="chat__main">
+          {/* With no conversation open, a refused "New chat" must still say why. */}
+          {selectedId !== null || error === null ? null : (
+            <p className="notice notice--danger chat__notice" role="alert">
+              {error.message}
+            </p>
+          )}
           {selectedId === null ? (
             conversations.length === 0 && !hasChatModel ? (
               <EmptyState icon={MessageSquare} title={t('chat.emptyTitle')} body={t('chat.emptyBody')}>

@@ -64,7 +64,7 @@ function Presets({ current, apply }: { current: ConversationSettings | null; app
         </button>
       </div>
       <div className="field__row">
-        <button type="button" className="button button--ghost" disabled={preset === null} onClick={() => void call('presets.export', { id: chosen }).then((result) => setMessage(result.ok && result.value.saved ? t('chat.presets.exported') : null))}>
+        <button type="button" className="button button--ghost" disabled={preset === null} onClick={() => void call('presets.export', { id: chosen }).then((result) => setMessage(!result.ok ? result.error.message : result.value.saved ? t('chat.presets.exported') : null))}>
           {t('chat.presets.export')}
         </button>
         <button
@@ -84,8 +84,9 @@ function Presets({ current, apply }: { current: ConversationSettings | null; app
           className="button button--danger-ghost"
           disabled={preset === null}
           onClick={() =>
-            void call('presets.delete', { id: chosen }).then(() => {
-              setChosen('');
+            void call('presets.delete', { id: chosen }).then((result) => {
+              if (!result.ok) setMessage(result.error.message);
+              else setChosen('');
               void refresh();
             })
           }
