@@ -26,8 +26,11 @@ export interface AppUnderTest {
   /** Errors matching this are expected by the test and not reported at teardown. */
   allowErrors(pattern: RegExp): void;
   reload(): Promise<void>;
-  /** Stops the app (services, inference process, page) and starts it again on the same data directory. */
-  restart(): Promise<void>;
+  /**
+   * Stops the app (services, inference process, page) and starts it again on the same data
+   * directory; `whileStopped` runs in between, e.g. to damage or repair the data folder.
+   */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
   /** Makes the next "choose" dialog return these paths, as if the user had picked them. */
   choosePickedFile(chosen: string | readonly string[] | null): Promise<void>;
   /** SIGKILLs the real inference process. */
@@ -147,8 +150,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await page.reload();
         await expect(page.getByRole('navigation')).toBeVisible();
       },
-      async restart() {
+      async restart(whileStopped) {
         await shutdown();
+        await whileStopped?.();
         await launch();
       },
       async choosePickedFile(chosen) {

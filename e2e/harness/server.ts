@@ -136,7 +136,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // One thread: tests run on shared 2-core machines, where more threads make tiny models crawl.
     const ctx = { caller: { origin: 'harness', isMainFrame: true }, signal: new AbortController().signal };
     const current = await core.handlers['settings.get']({}, ctx);
-    if (current.ok) await core.handlers['settings.update']({ runtime: { ...current.value.runtime, threads: 1 } }, ctx);
+    // Only when it changes anything: a settings change is an audited action, and a data folder
+    // whose audit log cannot record (a test of failing closed) refuses it.
+    if (current.ok && current.value.runtime.threads !== 1) await core.handlers['settings.update']({ runtime: { ...current.value.runtime, threads: 1 } }, ctx);
     // Not awaited: the app shows the runtime starting, as it does in Electron.
     core.runtime.start().catch((error: unknown) => console.error('[harness] runtime failed to start', error));
   }
