@@ -1,11 +1,12 @@
 import { lstat, mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../common/result.ts';
-import { addTrustedKey, generateKeyPair, keyIdOf, listTrustedKeys, removeTrustedKey, type TrustSource } from '../main/services/bundles/index.ts';
+import { generateKeyPair, keyIdOf, listTrustedKeys, type TrustSource } from '../main/services/bundles/index.ts';
 import { decodePublicKey, loadPrivateKey } from '../main/services/bundles/keys.ts';
-import { createGovernance, type Governance } from '../main/services/governance.ts';
-import { loadPolicy, userPolicyPath } from '../main/services/policy/index.ts';
-import { openDatabase, type Database } from '../main/services/storage/sqlite.ts';
+import { createTrustStore } from '../main/services/bundles/trust-store.ts';
+import { openContext, type GovernedContext } from '../main/services/domain/context.ts';
+import type { Governance } from '../main/services/governance.ts';
+import type { Database } from '../main/services/storage/sqlite.ts';
 import { UsageError, type Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
@@ -30,19 +31,19 @@ export function reportError(output: Output, thrown: unknown): number {
 }
 
 /**
- * The database and the policy, as the app loads them at start, without the rest of the
- * services: trust and the installed bundles need nothing else.
+ * The database and the policy in force, opened as the app opens them at start (the same
+ * policy resolution, audit trail and gate), without the rest of the services: trust and the
+ * installed bundles need nothing else.
  */
-export async function withTrust(dataDir: string, output: Output, run: (db: Database, governance: Governance) => Promise<number> | number): Promise<number> {
-  let db: Database | null = null;
+export async function withTrust(dataDir: string, output: Output, run: (db: Database, governance: Governance, context: GovernedContext) => Promise<number> | number): Promise<number> {
+  let context: GovernedContext | null = null;
   try {
-    const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dataDir) }));
-    db = openDatabase(dataDir);
-    return await run(db, governance);
+    context = await openContext({ dataDir, log: (level, message) => level === 'error' && process.stderr.write(`[soberana] ${message}\n`) });
+    return await run(context.storage, context.governance, context);
   } catch (error) {
     return reportError(output, error);
   } finally {
-    db?.close();
+    context?.close();
   }
 }
 
@@ -237,13 +238,12 @@ Exit codes: 0 trusted, 1 not a public key or a machine policy is installed, 2 ba
   async run({ dataDir, output, values, positionals }) {
     const given = positionals[0]!.trim();
     if (values.name !== undefined && (typeof values.name !== 'string' || values.name.trim() === '')) throw new UsageError('--name needs a name for the key.');
-    return withTrust(dataDir, output, async (db, governance) => {
-      governance.assertLocalTrustEditable();
+    return withTrust(dataDir, output, async (db, governance, context) => {
       const key = (await exists(given)) ? await readKeyFile(path.resolve(given)) : parseKey(given, 'The argument');
       if (key.kind === 'private') throw new AppError('bad_request', 'That is a private key. Trust the public key (the .pub file) instead, and keep the private key off this machine.');
       const name = typeof values.name === 'string' ? values.name.trim() : key.name;
       if (name === null) throw new UsageError('--name is needed: the key has no name of its own.');
-      const stored = addTrustedKey(db, { publicKey: key.publicKey, name });
+      const stored = createTrustStore({ db, gate: context.gate }).trust({ publicKey: key.publicKey, name });
       const trust = governance.trust(db);
       if (output.json) output.out(JSON.stringify({ trusted: stored, effective: trust.source === 'local', trust: { source: trust.source, threshold: trust.threshold } }, null, 2));
       else {
@@ -293,11 +293,11 @@ Exit codes: 0 removed, 1 no such key, 2 bad usage.`,
   async run({ dataDir, output, positionals }) {
     const given = positionals[0]!.trim().toLowerCase();
     if (given.length < 4) throw new UsageError('Give the key id (at least its first 4 characters).');
-    return withTrust(dataDir, output, (db, governance) => {
+    return withTrust(dataDir, output, (db, governance, context) => {
       const matches = listTrustedKeys(db).filter((key) => key.id.startsWith(given));
       if (matches.length > 1) throw new AppError('bad_request', `"${given}" matches ${matches.length} keys; give more of the id.`);
       const key = matches[0];
-      if (key === undefined || !removeTrustedKey(db, key.id)) throw new AppError('not_found', `No trusted key has the id "${given}". Run "soberana keys list" to see them.`);
+      if (key === undefined || !createTrustStore({ db, gate: context.gate }).untrust(key.id)) throw new AppError('not_found', `No trusted key has the id "${given}". Run "soberana keys list" to see them.`);
       const trust = governance.trust(db);
       if (output.json) output.out(JSON.stringify({ removed: { id: key.id, name: key.name } }, null, 2));
       else {

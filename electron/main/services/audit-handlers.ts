@@ -25,6 +25,8 @@ export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; gov
   return {
     // Newest first, as an investigator reads it; the log itself is verified in seq order.
     'audit.list': ({ type, from, to, limit, offset }) => {
+      // A repaired log (the key restored) opens again here, so the screen never reports a stale problem.
+      trail.ready();
       const where: string[] = [];
       const params: (string | number)[] = [];
       if (type !== undefined && type !== '') {
@@ -52,6 +54,7 @@ export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; gov
     },
 
     'audit.verify': () => {
+      trail.ready();
       if (trail.log === null) throw new AppError('unavailable', trail.problem?.message ?? 'The audit log is off on this machine.');
       const result = trail.log.verify();
       return ok({

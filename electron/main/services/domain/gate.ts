@@ -56,17 +56,9 @@ const EXPORTS: readonly GovernedAction[] = ['chat.export', 'presets.export', 'kn
 const POLICY_RULES: Partial<Record<GovernedAction, (governance: Governance) => void>> = {
   'models.import': (governance) => governance.assertUnsignedImportAllowed(),
   'knowledge.ingest': (governance) => governance.assertIngestionAllowed(),
-  'keys.trust': assertTrustStoreOpen,
-  'keys.untrust': assertTrustStoreOpen,
+  'keys.trust': (governance) => governance.assertLocalTrustEditable(),
   ...Object.fromEntries(EXPORTS.map((action) => [action, (governance: Governance) => governance.assertExportAllowed()])),
 };
-
-/** The local trust store is for development machines: under a machine policy only its keys count, and nobody edits them here. */
-function assertTrustStoreOpen(governance: Governance): void {
-  if (governance.loaded.source.machine !== null) {
-    throw new AppError('forbidden', 'This machine has a machine policy, so only the keys it names are trusted. Ask your IT team to add the key to the policy.');
-  }
-}
 
 export interface Gate {
   /** Throws when the action may not run now; the refusal is recorded. */
@@ -88,7 +80,7 @@ export function createGate(deps: { governance: Governance; trail: Pick<AuditTrai
     // Not recorded: the log is what failed. The app says so on the Audit screen and in doctor.
     throw new AppError(
       'audit_unavailable',
-      `This action was refused because the audit log cannot record it (${trail.problem?.message ?? 'unknown problem'}). Ask your IT team to repair the audit log; run "soberana doctor" for details.`,
+      `This action was refused because the audit log cannot record it: ${trail.problem?.message ?? 'the log could not be opened.'} Ask your IT team to repair the audit log; run "soberana doctor" for details.`,
       `${action}${trail.problem?.details === undefined ? '' : `: ${trail.problem.details}`}`,
     );
   };
