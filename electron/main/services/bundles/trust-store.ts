@@ -1,5 +1,6 @@
 import type { Gate } from '../domain/gate.ts';
 import type { Database } from '../storage/sqlite.ts';
+import { keyIdOf } from './keys.ts';
 import { addTrustedKey, removeTrustedKey, type StoredTrustedKey } from './trust.ts';
 
 // The development-mode trust store's changes, governed: the gate refuses them under a
@@ -14,12 +15,7 @@ export interface TrustStore {
 export function createTrustStore(deps: { db: Database; gate: Gate }): TrustStore {
   const { db, gate } = deps;
   return {
-    trust(key) {
-      gate.check('keys.trust');
-      const stored = addTrustedKey(db, key);
-      gate.changed('keys.trust', stored.id);
-      return stored;
-    },
+    trust: (key) => gate.perform('keys.trust', keyIdOf(key.publicKey.trim()), () => addTrustedKey(db, key)),
     untrust(keyId) {
       gate.check('keys.untrust');
       const removed = removeTrustedKey(db, keyId);

@@ -67,6 +67,8 @@ export interface Gate {
   checkModel(action: 'models.import' | 'runtime.load', model: { sha256: string; name: string }): void;
   /** A change with no event of its own, for the audit log. */
   changed(action: GovernedAction, target: string | null): void;
+  /** check, then `act` (sync or async), then `changed`: a governed change with no event of its own. */
+  perform<T>(action: GovernedAction, target: string | null, act: () => T): T;
 }
 
 export function createGate(deps: { governance: Governance; trail: Pick<AuditTrail, 'ready' | 'problem'>; emit: Emit }): Gate {
@@ -84,6 +86,7 @@ export function createGate(deps: { governance: Governance; trail: Pick<AuditTrai
       `${action}${trail.problem?.details === undefined ? '' : `: ${trail.problem.details}`}`,
     );
   };
+  const changed = (action: GovernedAction, target: string | null) => emit({ type: 'change', data: { action, target: target === null ? null : target.slice(0, 500) } });
   return {
     check(action) {
       auditReady(action);
@@ -104,8 +107,13 @@ export function createGate(deps: { governance: Governance; trail: Pick<AuditTrai
         throw error;
       }
     },
-    changed(action, target) {
-      emit({ type: 'change', data: { action, target: target === null ? null : target.slice(0, 500) } });
+    changed,
+    perform(action, target, act) {
+      this.check(action);
+      const result = act();
+      if (result instanceof Promise) return result.then((value: unknown) => (changed(action, target), value)) as typeof result;
+      changed(action, target);
+      return result;
     },
   };
 }

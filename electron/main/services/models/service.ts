@@ -1,5 +1,5 @@
 import type { Emit } from '../domain/events.ts';
-import type { Gate } from '../domain/gate.ts';
+import type { Gate, GovernedAction } from '../domain/gate.ts';
 import type { Database } from '../storage/sqlite.ts';
 import { importModel, type ImportOptions } from './import.ts';
 import type { ModelLoadSettings } from './load-settings.ts';
@@ -23,6 +23,13 @@ export interface ModelService {
 export function createModelService(deps: { db: Database; libraryDir: string; gate: Gate; emit: Emit; changed?: () => void }): ModelService {
   const { db, libraryDir, gate, emit } = deps;
   const changed = () => deps.changed?.();
+  /** A governed change, then the new list to the windows (whether or not it worked: a failed verify changes the status too). */
+  const change = <T>(action: GovernedAction, id: string, act: () => T): T => {
+    const result = gate.perform(action, id, act);
+    if (result instanceof Promise) return result.finally(changed) as T;
+    changed();
+    return result;
+  };
   return {
     async import(candidate, options) {
       gate.check('models.import');
@@ -39,40 +46,10 @@ export function createModelService(deps: { db: Database; libraryDir: string; gat
       changed();
       return model;
     },
-    async remove(id) {
-      gate.check('models.remove');
-      const removed = await removeModel(db, libraryDir, id);
-      gate.changed('models.remove', id);
-      changed();
-      return removed;
-    },
-    rename(id, name) {
-      gate.check('models.rename');
-      const model = renameModel(db, id, name);
-      gate.changed('models.rename', id);
-      changed();
-      return model;
-    },
-    setDefault(id, role) {
-      gate.check('models.setDefault');
-      const model = setDefault(db, id, role);
-      gate.changed('models.setDefault', id);
-      changed();
-      return model;
-    },
-    setLoadSettings(id, settings) {
-      gate.check('models.setLoadSettings');
-      const model = setLoadSettings(db, id, settings);
-      gate.changed('models.setLoadSettings', id);
-      changed();
-      return model;
-    },
-    async verify(id, options = {}) {
-      gate.check('models.verify');
-      const model = await verifyModel(db, id, options);
-      gate.changed('models.verify', id);
-      changed();
-      return model;
-    },
+    remove: (id) => change('models.remove', id, () => removeModel(db, libraryDir, id)),
+    rename: (id, name) => change('models.rename', id, () => renameModel(db, id, name)),
+    setDefault: (id, role) => change('models.setDefault', id, () => setDefault(db, id, role)),
+    setLoadSettings: (id, settings) => change('models.setLoadSettings', id, () => setLoadSettings(db, id, settings)),
+    verify: (id, options = {}) => change('models.verify', id, () => verifyModel(db, id, options)),
   };
 }
