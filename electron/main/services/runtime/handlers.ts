@@ -1,9 +1,9 @@
 import type { Contract, RuntimeSettings } from '../../../common/contract/index.ts';
 import type { Handlers } from '../../../common/handlers.ts';
 import { AppError, ok } from '../../../common/result.ts';
-import type { LoadOptions } from '../../../common/runtime/protocol.ts';
 import type { FilePicker, FileTokens } from '../files.ts';
 import type { RuntimeEngine } from './engine.ts';
+import { loadOptionsFrom } from './load-options.ts';
 
 type RuntimeHandlers = Pick<Handlers<Contract>, 'files.pickModel' | 'runtime.state' | 'runtime.load' | 'runtime.unload' | 'runtime.generate'>;
 
@@ -12,15 +12,6 @@ export interface RuntimeHandlerDeps {
   readonly files: FileTokens;
   readonly picker: FilePicker;
   readonly settings: () => RuntimeSettings;
-}
-
-/** Settings say `auto` for threads; the runtime's answer is the CPU cores it found useful. */
-export function loadOptionsFrom(settings: RuntimeSettings, cpuCores: number, overrides: Partial<Pick<RuntimeSettings, 'gpuLayers' | 'contextSize'>> = {}): LoadOptions {
-  return {
-    gpuLayers: overrides.gpuLayers ?? settings.gpuLayers,
-    contextSize: overrides.contextSize ?? settings.contextSize,
-    threads: settings.threads === 'auto' ? cpuCores : settings.threads,
-  };
 }
 
 /** Turns a stream of callbacks into an async generator the router can iterate. */
