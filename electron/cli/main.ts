@@ -18,7 +18,7 @@ import { policyShow, policyValidate } from './policy.ts';
 import { generate, runtimeInfo } from './runtime-commands.ts';
 
 // Each later feature adds its commands here. A name may have two words ("runtime info").
-const COMMANDS: Readonly<Record<string, Command>> = {
+export const COMMANDS: Readonly<Record<string, Command>> = {
   doctor: doctorCommand,
   'runtime info': runtimeInfo,
   'gguf check': ggufCheck,
