@@ -50,9 +50,10 @@ describe('soberana doctor', () => {
     expect(report.app.host).toBe('cli');
     expect(report.app.version).toBe(VERSION);
     expect(report.app.network.outboundAllowed).toBe(false);
-    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation']);
+    // The app's diagnostics, then the audit log's health (electron/cli/doctor-audit.ts).
+    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation', 'audit']);
     expect(report.summary.failed).toBe(0);
-    expect(report.summary.passed + report.summary.warned).toBe(5);
+    expect(report.summary.passed + report.summary.warned).toBe(6);
   });
 
   it('prints a human report without --json', () => {
