@@ -62,6 +62,7 @@ export function resolvePolicy(doc: PolicyDocument): EffectivePolicy {
     },
     export: { allowed: doc.export?.allowed ?? d.export.allowed },
     storage: { allowDataDirOverride: doc.storage?.allowDataDirOverride ?? d.storage.allowDataDirOverride },
+    runtime: { allowedBackends: doc.runtime?.allowedBackends === undefined ? d.runtime.allowedBackends : unique(doc.runtime.allowedBackends) as EffectivePolicy['runtime']['allowedBackends'] },
     settings,
     settingOrigins: Object.fromEntries(settingLeaves(settings).map((leaf) => [leaf.path.join('.'), 'machine' as const])),
   };
@@ -168,6 +169,9 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
     },
     export: { allowed: take('export.allowed', base.export.allowed, doc.export?.allowed, and) },
     storage: { allowDataDirOverride: take('storage.allowDataDirOverride', base.storage.allowDataDirOverride, doc.storage?.allowDataDirOverride, and) },
+    runtime: {
+      allowedBackends: take('runtime.allowedBackends', base.runtime.allowedBackends, doc.runtime?.allowedBackends, (a, b) => intersect(a, b, String), sameSet, showList),
+    },
     settings,
     settingOrigins,
   };

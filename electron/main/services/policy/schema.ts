@@ -13,6 +13,10 @@ export type AuditLevel = z.infer<typeof AuditLevel>;
 
 export const POLICY_VERSION = 1;
 
+/** The inference backends a policy can allow; `cpu` is the fallback and is always allowed. */
+export const RUNTIME_BACKENDS = ['cpu', 'cuda', 'vulkan', 'metal'] as const;
+export const RuntimeBackendName = z.enum(RUNTIME_BACKENDS);
+
 const PUBLIC_KEY_MESSAGE = 'must be a raw Ed25519 public key: 32 bytes in standard base64 (44 characters ending in "=")';
 
 /** A key is compared by its bytes, so only the canonical spelling is accepted: two spellings of one key would count twice. */
@@ -92,6 +96,7 @@ export const PolicyDocument = z
       .optional(),
     export: z.strictObject({ allowed: z.boolean().optional() }).optional(),
     storage: z.strictObject({ allowDataDirOverride: z.boolean().optional() }).optional(),
+    runtime: z.strictObject({ allowedBackends: z.array(RuntimeBackendName).max(RUNTIME_BACKENDS.length).nullable().optional() }).optional(),
     settings: PolicySettings.optional(),
   })
   .superRefine((doc, ctx) => {
@@ -148,6 +153,8 @@ export interface EffectivePolicy {
   readonly export: { readonly allowed: boolean };
   /** Read from the machine file only, before the data folder is known (see data-dir.ts). */
   readonly storage: { readonly allowDataDirOverride: boolean };
+  /** null: any backend, built in or from a runtime pack; otherwise only these (the CPU always remains as the fallback). */
+  readonly runtime: { readonly allowedBackends: readonly (typeof RUNTIME_BACKENDS)[number][] | null };
   readonly settings: PolicySettings;
   /** Which file fixed each locked setting, by dotted path, so the UI can say who to ask. */
   readonly settingOrigins: Readonly<Record<string, PolicyOrigin>>;
@@ -171,6 +178,7 @@ export const DEFAULT_POLICY: EffectivePolicy = {
   retention: { conversationDays: null, auditDays: null },
   export: { allowed: true },
   storage: { allowDataDirOverride: false },
+  runtime: { allowedBackends: null },
   settings: {},
   settingOrigins: {},
 };
