@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AppError } from '../common/result.ts';
 import { anchorFilePath, exportAudit, isoDate, parseAnchor, readKeyFileForVerify, verifyAudit, type AuditVerification } from '../main/services/audit/index.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { openContext } from '../main/services/domain/context.ts';
 import { UsageError, type Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
@@ -112,28 +113,34 @@ Exit codes: 0 exported, 1 it could not be, 2 bad usage, 3 internal error.`,
     if (values.out === '') throw new UsageError('--out needs a file.');
     const out = typeof values.out === 'string' ? path.resolve(values.out) : null;
     try {
-      const db = openDatabase(dataDir);
+      // An export like the Audit screen's: the same gate (the policy's export rule, a log that can record it) and the same record.
+      const context = await openContext({ dataDir, log: (level, message) => level === 'error' && process.stderr.write(`[soberana] ${message}\n`) });
       try {
+        context.gate.check('audit.export');
+        const db = context.storage;
+        const counts = { records: 0, checkpoints: 0 };
+        const count = (line: string) => {
+          if (line.startsWith('{"kind":"footer"')) Object.assign(counts, JSON.parse(line) as typeof counts);
+          return line;
+        };
         if (out === null) {
-          for (const line of exportAudit(db, range)) output.out(line);
+          for (const line of exportAudit(db, range)) output.out(count(line));
+          context.emit({ type: 'export', data: { what: 'audit', format: 'jsonl', items: counts.records } });
           return EXIT.ok;
         }
-        const counts = { records: 0, checkpoints: 0 };
         const handle = await open(out, 'w', 0o600);
         try {
-          for (const line of exportAudit(db, range)) {
-            if (line.startsWith('{"kind":"footer"')) Object.assign(counts, JSON.parse(line) as typeof counts);
-            await handle.write(`${line}\n`);
-          }
+          for (const line of exportAudit(db, range)) await handle.write(`${count(line)}\n`);
           await handle.sync();
         } finally {
           await handle.close();
         }
+        context.emit({ type: 'export', data: { what: 'audit', format: 'jsonl', items: counts.records } });
         const summary = { file: out, records: counts.records, checkpoints: counts.checkpoints };
         output.out(output.json ? JSON.stringify(summary, null, 2) : `Wrote ${counts.records.toLocaleString('en-US')} records and ${counts.checkpoints} checkpoints to ${out}`);
         return EXIT.ok;
       } finally {
-        db.close();
+        context.close();
       }
     } catch (error) {
       if (error instanceof AppError) return reportError(output, error);

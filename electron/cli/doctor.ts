@@ -3,7 +3,7 @@ import { BUILT_IN_GUARDS, describeApp } from '../main/services/app-info.ts';
 import { listBundles } from '../main/services/bundles/index.ts';
 import { runDiagnostics } from '../main/services/diagnostics.ts';
 import { createGovernance } from '../main/services/governance.ts';
-import { loadPolicy, userPolicyPath } from '../main/services/policy/index.ts';
+import { resolvePolicyInForce, userPolicyPath } from '../main/services/policy/index.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
 import type { Command } from './command.ts';
 import { auditCheck, auditHealth, type AuditCheck, type AuditHealth } from './doctor-audit.ts';
@@ -41,7 +41,8 @@ interface BundleSection {
 
 async function bundleSection(dataDir: string): Promise<BundleSection | null> {
   try {
-    const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dataDir) }));
+    // The policy as the app resolves it at start (a verified bundle policy counts), without recording it as applied.
+    const governance = createGovernance((await resolvePolicyInForce({ dataDir, userPath: userPolicyPath(dataDir) })).loaded);
     const db = openDatabase(dataDir);
     try {
       const trust = governance.trust(db);

@@ -162,8 +162,8 @@ describe('issue 12 finding 3: the command line obeys the machine policy and reco
  *
  * Commands that write only files outside the data folder (keys generate, bundle create,
  * pack and sign: the publisher's side) count as reads of the data folder. `audit verify`
- * and `audit export` are the IT team's reads of the log (see the note on audit export in
- * the report: the app's endpoint is gated as an export).
+ * is the IT team's read of the log; `audit export` is an export like the Audit screen's,
+ * under the same gate.
  */
 const COMMAND_TABLE: Readonly<Record<string, 'reads' | `changes:${GovernedAction}`>> = {
   doctor: 'reads',
@@ -186,7 +186,7 @@ const COMMAND_TABLE: Readonly<Record<string, 'reads' | `changes:${GovernedAction
   'knowledge ask': 'changes:chat.create',
   'knowledge export': 'changes:knowledge.export',
   'audit verify': 'reads',
-  'audit export': 'reads',
+  'audit export': 'changes:audit.export',
   'pii scan': 'reads',
   'policy validate': 'reads',
   'policy show': 'reads',
@@ -225,6 +225,7 @@ describe('issue 12 finding 2b: the audit log fails closed on the command line', 
     'keys untrust': ['keys', 'untrust', signer.keyId],
     'bundle install': ['bundle', 'install', kitV2],
     'bundle uninstall': ['bundle', 'uninstall', 'kit'],
+    'audit export': ['audit', 'export', '--out', path.join(dir, 'broken-audit-export.jsonl')],
   });
 
   beforeAll(async () => {

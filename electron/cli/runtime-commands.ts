@@ -108,7 +108,8 @@ Exit codes: 0 ok, 1 the model was refused or failed, 2 bad usage, 3 internal err
         await core.runtime.load(model, options, undefined, signal);
       } catch (error) {
         if (error instanceof AppError) {
-          output.err(`${error.message}${error.details === undefined ? '' : `\n  ${error.details}`}`);
+          if (output.json) output.out(JSON.stringify({ error: error.toData() }, null, 2));
+          else output.err(`${error.message}${error.details === undefined ? '' : `\n  ${error.details}`}`);
           return EXIT.problem;
         }
         throw error;
