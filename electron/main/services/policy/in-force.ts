@@ -5,9 +5,11 @@ import { keyIdOf } from '../bundles/keys.ts';
 import type { TrustSource } from '../bundles/trust.ts';
 import { hasKeptPolicy, loadBundlePolicy, type BundlePolicyRefusal } from './bundle-policy.ts';
 import { loadPolicy, loadPolicyFromBytes, machinePolicyLocation, type LoadedPolicy } from './load.ts';
+import type { OsPolicyReader } from './os-source.ts';
 import type { EffectivePolicy } from './schema.ts';
 
-// The policy the app runs under, decided once at start: the machine file IT installed; in
+// The policy the app runs under, decided once at start: the OS's managed source (registry,
+// managed preferences) if there is one, then the machine file IT installed; in
 // its place a policy from a signed bundle, if the machine file allows that and the kept copy
 // verifies against the machine file's keys; tightened by the user's file. What happened
 // comes back as audit events for the caller to record, so nothing here writes the log.
@@ -39,6 +41,8 @@ export interface PolicyInForceOptions {
   readonly userPath: string | null;
   readonly platform?: NodeJS.Platform;
   readonly env?: NodeJS.ProcessEnv;
+  /** The OS's managed source (registry, managed preferences); by default this machine's. */
+  readonly osPolicy?: OsPolicyReader | null;
   readonly now?: Date;
 }
 
@@ -67,7 +71,12 @@ export function bundlePolicyGate(machine: LoadedPolicy): { readonly trust: Trust
 }
 
 export async function resolvePolicyInForce(options: PolicyInForceOptions): Promise<PolicyInForce> {
-  const where = { ...(options.machinePath === undefined ? {} : { machinePath: options.machinePath }), ...(options.platform === undefined ? {} : { platform: options.platform }), ...(options.env === undefined ? {} : { env: options.env }) };
+  const where = {
+    ...(options.machinePath === undefined ? {} : { machinePath: options.machinePath }),
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.osPolicy === undefined ? {} : { osPolicy: options.osPolicy }),
+  };
   const location = await machinePolicyLocation(where);
   const machine = await loadPolicy({ ...where, userPath: null });
   const notices: string[] = [];
@@ -83,7 +92,7 @@ export async function resolvePolicyInForce(options: PolicyInForceOptions): Promi
     if (kept.kind === 'verified') {
       const signers = kept.signers.map((signer) => signer.name || signer.keyId).join(', ');
       const note = `The machine policy in force came in the signed bundle "${kept.manifest.name}" v${kept.manifest.version} (signed by ${signers}), verified against ${location.path}.`;
-      loaded = await loadPolicyFromBytes({ path: kept.path, bytes: kept.bytes }, options.userPath, [...location.notes, note]);
+      loaded = await loadPolicyFromBytes({ path: kept.path, bytes: kept.bytes }, options.userPath, [...location.notes, note], where);
     } else if (kept.kind === 'refused') {
       notices.push(`A policy kept from a bundle in the data folder was ignored: ${kept.reason}`);
       events.push({ type: 'policy.bundle_ignored', data: { reason: kept.reason } });

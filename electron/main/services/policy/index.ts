@@ -29,7 +29,11 @@ export {
   userPolicyPath,
   validatePolicyBytes,
 } from './load.ts';
-export type { LoadedPolicy, LoadPolicyOptions, MachinePolicyBytes, MachinePolicyLocation, PolicyStatus } from './load.ts';
+export type { LoadedPolicy, LoadPolicyOptions, MachinePolicyBytes, MachinePolicyLocation, PolicySourceInfo, PolicySourceKind, PolicyStatus } from './load.ts';
+export { MANAGED_PREFERENCES_DOMAIN, MANAGED_PREFERENCES_PATH, POLICY_LAYOUT, REGISTRY_ROOT, REGISTRY_ROOT_SHORT } from './os-layout.ts';
+export type { LayoutKey, LeafKind } from './os-layout.ts';
+export { interpretPlutil, interpretRegQuery, osPolicySource, recordedOsPolicyReader, systemOsPolicyReader } from './os-source.ts';
+export type { OsPolicyKind, OsPolicyRead, OsPolicyReader, OsPolicySource, ToolRun } from './os-source.ts';
 export { hasKeptPolicy, installBundlePolicy, keptPolicyDir, keptPolicyPath, loadBundlePolicy, removeBundlePolicy } from './bundle-policy.ts';
 export type { BundlePolicyRefusal, InstallBundlePolicyInput, InstalledBundlePolicy, KeptPolicy, LoadBundlePolicyOptions } from './bundle-policy.ts';
 export { bundlePolicyGate, lastAppliedPath, resolvePolicyInForce } from './in-force.ts';

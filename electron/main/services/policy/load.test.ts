@@ -68,7 +68,7 @@ describe('machinePolicyLocation', () => {
 describe('loadPolicy', () => {
   it('is permissive with status "none" when there is no file', async () => {
     const loaded = await loadPolicy({ machinePath, userPath });
-    expect(loaded).toEqual({ status: 'none', source: { machine: null, user: null }, policy: DEFAULT_POLICY, hash: null, problems: [], notes: [], locked: [] });
+    expect(loaded).toEqual({ status: 'none', source: { machine: null, user: null }, sources: [], policy: DEFAULT_POLICY, hash: null, problems: [], notes: [], locked: [] });
   });
 
   it('reads the file named by SOBERANA_POLICY_FILE', async () => {

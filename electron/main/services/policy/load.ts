@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULT_POLICY, validatePolicyText, type EffectivePolicy, type PolicyDocument, type PolicyValidation } from './schema.ts';
 import { lockDown, resolvePolicy, tightenPolicy } from './merge.ts';
 import { lockedSettings, type LockedSetting } from './settings-lock.ts';
+import { systemOsPolicyReader, type OsPolicyKind, type OsPolicyRead, type OsPolicyReader } from './os-source.ts';
 
 export const POLICY_FILE_ENV = 'SOBERANA_POLICY_FILE';
 export const POLICY_FILE_NAME = 'policy.json';
@@ -36,16 +37,44 @@ export interface LoadPolicyOptions {
   readonly userPath?: string | null;
   readonly platform?: NodeJS.Platform;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The OS's managed source (registry, managed preferences). By default this machine's, read
+   * only on the platform it belongs to; null: none; tests give recorded output.
+   */
+  readonly osPolicy?: OsPolicyReader | null;
 }
 
 export type PolicyStatus = 'none' | 'ok' | 'invalid';
 
+export type PolicySourceKind = OsPolicyKind | 'machine-file' | 'bundle' | 'user-file';
+
+/** One place a policy was found, for `policy show` and Settings. */
+export interface PolicySourceInfo {
+  readonly kind: PolicySourceKind;
+  /** The registry key or the file. */
+  readonly location: string;
+  readonly status: 'ok' | 'invalid';
+  /** SHA-256 of what was read (the file's bytes, the tool's output); null when nothing could be read. */
+  readonly sha256: string | null;
+  /** 'sets': the first managed source found, over the defaults; 'tightens': every later one, which can only tighten it. */
+  readonly role: 'sets' | 'tightens';
+}
+
 export interface LoadedPolicy {
   readonly status: PolicyStatus;
-  /** The files that were found (valid or not). */
+  /**
+   * machine: the managed source that sets the policy (the registry key, the managed
+   * preferences or the machine file, in that order of precedence); user: the user's file.
+   */
   readonly source: { readonly machine: string | null; readonly user: string | null };
+  /** Every source found, in order of precedence (see docs/policy.md). */
+  readonly sources: readonly PolicySourceInfo[];
   readonly policy: EffectivePolicy;
-  /** SHA-256 (hex) of the machine file's bytes, for the audit log; null when there is none. */
+  /**
+   * SHA-256 (hex) of the managed policy, for the audit log: of the machine file's bytes when
+   * it is the only managed source; with several, of their kinds and hashes, one per line
+   * ("registry <sha256>\nmachine-file <sha256>"). null when there is none.
+   */
   readonly hash: string | null;
   /** Why the policy is invalid, one line each, starting with the file. Empty unless status is 'invalid'. */
   readonly problems: readonly string[];
@@ -106,21 +135,42 @@ export function validatePolicyBytes(bytes: Uint8Array): PolicyValidation {
 }
 
 interface FileOutcome {
+  readonly kind: PolicySourceKind;
   readonly path: string | null;
   readonly bytes: Buffer | null;
   readonly doc: PolicyDocument | null;
   readonly problems: readonly string[];
 }
 
-async function loadFile(file: string | null): Promise<FileOutcome> {
-  if (file === null) return { path: null, bytes: null, doc: null, problems: [] };
-  const read = await readPolicyFile(file);
-  if (read.kind === 'missing') return { path: null, bytes: null, doc: null, problems: [] };
-  if (read.kind === 'error') return { path: file, bytes: null, doc: null, problems: [`${file}: ${read.message}`] };
+async function loadFile(file: string | null, kind: PolicySourceKind): Promise<FileOutcome> {
+  return fileOutcome(file, kind, file === null ? { kind: 'missing' } : await readPolicyFile(file));
+}
+
+function fileOutcome(file: string | null, kind: PolicySourceKind, read: FileRead): FileOutcome {
+  if (file === null || read.kind === 'missing') return { kind, path: null, bytes: null, doc: null, problems: [] };
+  if (read.kind === 'error') return { kind, path: file, bytes: null, doc: null, problems: [`${file}: ${read.message}`] };
   const result = validatePolicyBytes(read.bytes);
   return result.ok
-    ? { path: file, bytes: read.bytes, doc: result.policy, problems: [] }
-    : { path: file, bytes: read.bytes, doc: null, problems: result.problems.map((problem) => `${file}: ${problem}`) };
+    ? { kind, path: file, bytes: read.bytes, doc: result.policy, problems: [] }
+    : { kind, path: file, bytes: read.bytes, doc: null, problems: result.problems.map((problem) => `${file}: ${problem}`) };
+}
+
+function osReader(options: LoadPolicyOptions): OsPolicyReader | null {
+  return options.osPolicy === undefined ? systemOsPolicyReader(options.platform ?? process.platform, options.env ?? process.env) : options.osPolicy;
+}
+
+/** What the OS source held, checked by the same schema as a file, so its problems read the same. */
+function osOutcome(reader: OsPolicyReader | null, sync: boolean): FileOutcome | Promise<FileOutcome> {
+  if (reader === null) return { kind: 'machine-file', path: null, bytes: null, doc: null, problems: [] };
+  const { kind, location } = reader.source;
+  const outcome = (read: OsPolicyRead): FileOutcome => {
+    if (read.kind === 'missing') return { kind, path: null, bytes: null, doc: null, problems: [] };
+    const result: PolicyValidation = read.raw === null ? { ok: false, problems: read.problems } : validatePolicyText(JSON.stringify(read.raw));
+    return result.ok
+      ? { kind, path: location, bytes: read.bytes, doc: result.policy, problems: [] }
+      : { kind, path: location, bytes: read.bytes, doc: null, problems: result.problems.map((problem) => `${location}: ${problem}`) };
+  };
+  return sync ? outcome(reader.readSync()) : reader.read().then(outcome);
 }
 
 /**
@@ -130,7 +180,8 @@ async function loadFile(file: string | null): Promise<FileOutcome> {
  */
 export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<LoadedPolicy> {
   const location = await machinePolicyLocation(options);
-  return compose(await loadFile(location.path), await loadFile(options.userPath ?? null), location.notes);
+  const os = await osOutcome(osReader(options), false);
+  return compose([os, await loadFile(location.path, 'machine-file')], await loadFile(options.userPath ?? null, 'user-file'), location.notes);
 }
 
 /** A machine policy whose bytes were already read and checked, e.g. a bundle's policy after its signature was verified. */
@@ -143,31 +194,64 @@ export interface MachinePolicyBytes {
  * As loadPolicy, with the machine policy given as bytes. Parsing the very bytes that were
  * verified leaves no gap in which the file could be swapped between check and use.
  */
-export async function loadPolicyFromBytes(machine: MachinePolicyBytes, userPath: string | null, notes: readonly string[] = []): Promise<LoadedPolicy> {
-  const result = validatePolicyBytes(machine.bytes);
-  const outcome: FileOutcome = result.ok
-    ? { path: machine.path, bytes: machine.bytes, doc: result.policy, problems: [] }
-    : { path: machine.path, bytes: machine.bytes, doc: null, problems: result.problems.map((problem) => `${machine.path}: ${problem}`) };
-  return compose(outcome, await loadFile(userPath), notes);
+export async function loadPolicyFromBytes(
+  machine: MachinePolicyBytes,
+  userPath: string | null,
+  notes: readonly string[] = [],
+  options: Pick<LoadPolicyOptions, 'osPolicy' | 'platform' | 'env'> = {},
+): Promise<LoadedPolicy> {
+  const os = await osOutcome(osReader(options), false);
+  return compose([os, fileOutcome(machine.path, 'bundle', { kind: 'read', bytes: machine.bytes })], await loadFile(userPath, 'user-file'), notes);
 }
 
-function compose(machine: FileOutcome, user: FileOutcome, locationNotes: readonly string[]): LoadedPolicy {
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The managed sources in order of precedence: the first one found sets the policy over the
+ * defaults, every later one (and then the user's file) can only tighten it. So no source can
+ * loosen another: a GPO cannot be undone by a file in ProgramData, nor the other way round.
+ */
+function compose(managedSources: readonly FileOutcome[], user: FileOutcome, locationNotes: readonly string[]): LoadedPolicy {
   const notes = [...locationNotes];
-  let policy = machine.doc === null ? DEFAULT_POLICY : resolvePolicy(machine.doc);
+  const managed = managedSources.filter((source) => source.path !== null);
+  let policy: EffectivePolicy = DEFAULT_POLICY;
+  let set = false;
+  for (const source of managed) {
+    if (source.doc === null) continue;
+    if (!set) {
+      policy = resolvePolicy(source.doc);
+      set = true;
+      continue;
+    }
+    const tightened = tightenPolicy(policy, source.doc, 'machine', source.path ?? source.kind);
+    // Who to ask is not a rule: a later source may say it where the first one did not.
+    policy = { ...tightened.policy, description: policy.description ?? source.doc.description ?? null, contact: policy.contact ?? source.doc.contact ?? null };
+    notes.push(...tightened.ignored);
+  }
   if (user.doc !== null) {
     const tightened = tightenPolicy(policy, user.doc, 'user', user.path ?? 'user policy');
     policy = tightened.policy;
     notes.push(...tightened.ignored);
   }
-  const problems = [...machine.problems, ...user.problems];
+  const problems = [...managed.flatMap((source) => source.problems), ...user.problems];
   if (problems.length > 0) policy = lockDown(policy);
 
-  const found = machine.path !== null || user.path !== null;
+  const found = [...managed, ...(user.path === null ? [] : [user])];
+  const sources = found.map((source, index): PolicySourceInfo => ({
+    kind: source.kind,
+    location: source.path ?? source.kind,
+    status: source.problems.length > 0 ? 'invalid' : 'ok',
+    sha256: source.bytes === null ? null : sha256(source.bytes),
+    role: index === 0 && source.kind !== 'user-file' ? 'sets' : 'tightens',
+  }));
+  const hashed = sources.filter((source) => source.kind !== 'user-file' && source.sha256 !== null);
+  const hash = hashed.length === 0 ? null : hashed.length === 1 ? hashed[0]!.sha256 : sha256(Buffer.from(hashed.map((source) => `${source.kind} ${source.sha256 ?? ''}`).join('\n')));
   return {
-    status: problems.length > 0 ? 'invalid' : found ? 'ok' : 'none',
-    source: { machine: machine.path, user: user.path },
+    status: problems.length > 0 ? 'invalid' : found.length > 0 ? 'ok' : 'none',
+    source: { machine: managed[0]?.path ?? null, user: user.path },
+    sources,
     policy,
-    hash: machine.bytes === null ? null : createHash('sha256').update(machine.bytes).digest('hex'),
+    hash,
     problems,
     notes,
     locked: lockedSettings(policy),
@@ -199,8 +283,6 @@ export function loadMachinePolicySync(options: Omit<LoadPolicyOptions, 'userPath
     file = path.resolve(override);
     found = read(file);
   }
-  if (found.kind === 'missing') return DEFAULT_POLICY;
-  if (found.kind === 'error') return lockDown(DEFAULT_POLICY);
-  const result = validatePolicyBytes(found.bytes);
-  return result.ok ? resolvePolicy(result.policy) : lockDown(DEFAULT_POLICY);
+  const os = osOutcome(osReader(options), true) as FileOutcome;
+  return compose([os, fileOutcome(file, 'machine-file', found)], fileOutcome(null, 'user-file', { kind: 'missing' }), []).policy;
 }
