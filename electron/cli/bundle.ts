@@ -18,6 +18,7 @@ import {
   type TrustSource,
   type VerificationReport,
 } from '../main/services/bundles/index.ts';
+import { runtimePackFiles } from '../main/services/bundles/runtime-pack-source.ts';
 import { readHead } from '../main/services/bundles/head.ts';
 import { installedEntry, installWithPayloads, uninstallWithPayloads } from '../main/services/bundles/service.ts';
 import { createCore, type Core } from '../main/services/core.ts';
@@ -180,6 +181,10 @@ async function bundleFiles(additions: readonly Addition[], names: Map<Addition, 
       files.push(...(await packFiles(addition, name)));
       continue;
     }
+    if (addition.kind === 'runtime') {
+      files.push(...(await runtimePackFiles(addition.source, name)));
+      continue;
+    }
     const info = await lstat(addition.source).catch(() => null);
     if (info === null) throw new AppError('not_found', `"${addition.given}" was not found.`);
     if (!info.isFile()) throw new AppError('bad_request', `"${addition.given}" is not a plain file; --add ${addition.kind}:… takes a file.`);
@@ -222,7 +227,9 @@ Options:
   --publisher KEYID     the publisher's key id
   --add KIND:PATH       Repeatable. KIND is model, embedding-model, reranker (a GGUF
                         file), knowledge-pack (a folder made by "soberana knowledge
-                        export") or policy (a policy JSON file)
+                        export"), policy (a policy JSON file) or runtime (a folder
+                        holding one of node-llama-cpp's prebuilt-binary packages,
+                        such as node_modules/@node-llama-cpp/linux-x64-vulkan)
   --meta-name KIND:PATH=NAME
                         The display name of the --add with that KIND:PATH (default:
                         the file name, or the pack's collection name)

@@ -71,6 +71,8 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
       return host.fit(request.path, { contextSize: request.contextSize, gpuLayers: request.gpuLayers });
     case 'egressCheck':
       return checkEgress();
+    case 'configure':
+      return { configured: host.configure(request.choice) };
   }
 }
 

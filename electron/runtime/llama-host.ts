@@ -21,7 +21,11 @@ import {
   type Token,
 } from 'node-llama-cpp';
 import { DecodeThreadTuner } from './decode-threads.ts';
+import { selectBackend } from './backend-select.ts';
+import { mappedBindingPath } from './pack-resolver.ts';
 import type {
+  BackendChoice,
+  BackendSource,
   ChatOutcome,
   ChatParams,
   EmbeddingInfo,
@@ -65,6 +69,8 @@ function backendOf(gpu: Llama['gpu']): GpuBackend {
 }
 
 export interface LlamaHost {
+  /** The allowed backends and runtime packs; only before the first call that needs llama.cpp. Returns false when it came too late. */
+  configure(choice: BackendChoice): boolean;
   info(): Promise<Hardware>;
   load(path: string, options: LoadOptions, onProgress: (progress: number) => void): Promise<LoadedModelInfo>;
   unload(): Promise<boolean>;
@@ -284,19 +290,30 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
   };
   let generating = false;
 
+  let choice: BackendChoice = { allowedBackends: null, packs: [], notices: [] };
+  let backend: { source: BackendSource; notices: readonly string[] } = { source: { kind: 'builtin' }, notices: [] };
   const llama = () =>
-    (llamaPromise ??= getLlama({
-      // Never build, never download: only the prebuilt binaries shipped with the app.
-      build: 'never',
-      skipDownload: true,
-      usePrebuiltBinaries: true,
-      gpu: process.env.SOBERANA_RUNTIME_GPU === 'off' ? false : 'auto',
-      progressLogs: false,
-      logLevel: LlamaLogLevel.warn,
-      logger: (level, message) => {
-        const text = message.trim();
-        if (text !== '') log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', text);
-      },
+    (llamaPromise ??= selectBackend(
+      choice,
+      (gpu) =>
+        getLlama({
+          // Never build, never download: only the prebuilt binaries shipped with the app or installed as runtime packs.
+          build: 'never',
+          skipDownload: true,
+          usePrebuiltBinaries: true,
+          gpu,
+          progressLogs: false,
+          logLevel: LlamaLogLevel.warn,
+          logger: (level, message) => {
+            const text = message.trim();
+            if (text !== '') log(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'warn', text);
+          },
+        }),
+      { gpuOff: process.env.SOBERANA_RUNTIME_GPU === 'off' },
+    ).then((selected) => {
+      backend = { source: selected.source, notices: selected.notices };
+      for (const notice of selected.notices) log('warn', notice);
+      return selected.llama;
     }));
 
   /**
@@ -395,11 +412,20 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
   };
 
   return {
+    configure(next) {
+      if (llamaPromise !== null) return false;
+      choice = next;
+      return true;
+    },
+
     async info() {
       const instance = await llama();
       const [vram, ram, gpuNames] = await Promise.all([instance.getVramState(), instance.getRamState(), instance.getGpuDeviceNames()]);
       return {
         backend: backendOf(instance.gpu),
+        backendSource: backend.source,
+        bindingPath: mappedBindingPath(),
+        backendNotices: [...backend.notices],
         gpuNames,
         vramTotal: vram.total,
         vramFree: vram.free,

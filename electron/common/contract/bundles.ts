@@ -3,7 +3,7 @@ import { z } from 'zod';
 // Signed offline bundles as the renderer sees them: a verification report before anything
 // is installed, install progress, and the installed bundles.
 
-export const BundleKind = z.enum(['model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy']);
+export const BundleKind = z.enum(['model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy', 'runtime']);
 export type BundleKind = z.infer<typeof BundleKind>;
 
 export const BundleFile = z.object({

@@ -7,8 +7,48 @@ import { z } from 'zod';
 export const GpuBackend = z.enum(['cpu', 'cuda', 'vulkan', 'metal']);
 export type GpuBackend = z.infer<typeof GpuBackend>;
 
+/**
+ * A runtime pack as the inference process receives it: which npm package of node-llama-cpp's
+ * prebuilt binaries it stands in for, and the folder that holds its `bins/` (inside the
+ * installed bundle). The main process has already checked the policy and the platform.
+ */
+export const RuntimePack = z.object({
+  backend: GpuBackend,
+  /** e.g. `@node-llama-cpp/linux-x64-vulkan`: the import node-llama-cpp makes for this backend. */
+  package: z.string().regex(/^@node-llama-cpp\/[a-z0-9-]+$/),
+  /** node-llama-cpp's version the binaries were built for; node-llama-cpp ignores a package of another version. */
+  version: z.string().min(1).max(100),
+  binsDir: z.string().min(1),
+  bundleId: z.string().min(1),
+  bundleVersion: z.number().int().positive(),
+});
+export type RuntimePack = z.infer<typeof RuntimePack>;
+
+/** Which backends the inference process may use and the packs it may load; sent once, before the first `info`. */
+export const BackendChoice = z.object({
+  /** null: any; the CPU is always allowed (it is the fallback). */
+  allowedBackends: z.array(GpuBackend).nullable(),
+  packs: z.array(RuntimePack).max(16),
+  /** What the main process already set aside (a pack the policy forbids, another platform's), for the report. */
+  notices: z.array(z.string().max(2000)).max(32),
+});
+export type BackendChoice = z.infer<typeof BackendChoice>;
+
+/** Where the binaries in use came from. */
+export const BackendSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('builtin') }),
+  z.object({ kind: z.literal('pack'), bundleId: z.string(), bundleVersion: z.number().int().positive(), package: z.string() }),
+]);
+export type BackendSource = z.infer<typeof BackendSource>;
+
 export const Hardware = z.object({
   backend: GpuBackend,
+  /** Absent from an older inference process: built in. */
+  backendSource: BackendSource.optional(),
+  /** The llama-addon.node the process mapped, where the OS says (Linux: /proc/self/maps); null elsewhere. */
+  bindingPath: z.string().nullable().optional(),
+  /** Why a runtime pack is not in use (unsupported hardware, policy, platform), in words for people. */
+  backendNotices: z.array(z.string()).optional(),
   gpuNames: z.array(z.string()),
   vramTotal: z.number().nonnegative(),
   vramFree: z.number().nonnegative(),
@@ -193,6 +233,8 @@ export const RuntimeRequest = z.discriminatedUnion('op', [
   }),
   /** Has the process try each way out and report whether its egress guard refused each one. */
   z.object({ id: z.number().int(), op: z.literal('egressCheck') }),
+  /** The backends allowed and the runtime packs to resolve; before the first `info`, never after. */
+  z.object({ id: z.number().int(), op: z.literal('configure'), choice: BackendChoice }),
 ]);
 export type RuntimeRequest = z.infer<typeof RuntimeRequest>;
 export type RuntimeOp = RuntimeRequest['op'];
@@ -242,6 +284,7 @@ export interface RuntimeResults {
   memory: { rss: number };
   fit: FitEstimate;
   egressCheck: EgressCheck;
+  configure: { configured: boolean };
 }
 
 export const RuntimeResultSchemas = {
@@ -258,4 +301,5 @@ export const RuntimeResultSchemas = {
   memory: z.object({ rss: z.number().nonnegative() }),
   fit: FitEstimate,
   egressCheck: EgressCheck,
+  configure: z.object({ configured: z.boolean() }),
 } satisfies { [K in RuntimeOp]: z.ZodType<RuntimeResults[K]> };

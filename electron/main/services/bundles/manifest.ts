@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { canonicalJson } from './canonical.ts';
 import { asRejection, reject } from './rejections.ts';
 
-export const bundleKinds = ['model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy'] as const;
+export const bundleKinds = ['model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy', 'runtime'] as const;
 export type BundleKind = (typeof bundleKinds)[number];
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -29,6 +29,15 @@ const metaByKind = {
   reranker: modelMeta,
   'knowledge-pack': z.looseObject({ ...common, collection: z.string().trim().min(1).max(200).optional() }),
   policy: z.looseObject({ ...common, displayName: common.displayName.optional() }),
+  // Every file of a runtime pack carries the same description (see runtime-pack.ts).
+  runtime: z.looseObject({
+    ...common,
+    backend: z.enum(['cpu', 'cuda', 'vulkan', 'metal']),
+    platform: z.enum(['linux', 'win', 'mac']),
+    arch: z.string().regex(/^[a-z0-9]{1,16}$/),
+    package: z.string().regex(/^@node-llama-cpp\/[a-z0-9-]{1,100}$/, 'a package name such as "@node-llama-cpp/linux-x64-vulkan"'),
+    nodeLlamaCpp: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'the node-llama-cpp version, such as "3.21.1"'),
+  }),
 } satisfies Record<BundleKind, z.ZodType>;
 
 const fileBase = {
@@ -38,7 +47,7 @@ const fileBase = {
 };
 
 const fileOf = <K extends BundleKind>(kind: K) => z.strictObject({ ...fileBase, kind: z.literal(kind), meta: metaByKind[kind] });
-const manifestFile = z.discriminatedUnion('kind', [fileOf('model'), fileOf('embedding-model'), fileOf('reranker'), fileOf('knowledge-pack'), fileOf('policy')]);
+const manifestFile = z.discriminatedUnion('kind', [fileOf('model'), fileOf('embedding-model'), fileOf('reranker'), fileOf('knowledge-pack'), fileOf('policy'), fileOf('runtime')]);
 
 export type FileMeta = { displayName?: string; license?: string; description?: string; recommended?: Record<string, string | number | boolean>; [key: string]: unknown };
 

@@ -10,6 +10,7 @@ import type { Governance } from '../governance.ts';
 import { findModelBySha256, importModel, listModels, markVerifiedByBundle, removeModel, scanModels } from '../models/index.ts';
 import { installBundlePolicy, removeBundlePolicy } from '../policy/index.ts';
 import type { Database } from '../storage/sqlite.ts';
+import { checkPacksForInstall } from './runtime-pack.ts';
 import {
   canonicalJson,
   cleanupBundles,
@@ -105,6 +106,7 @@ export async function verifyForInstall(deps: BundleDeps, bundlePath: string): Pr
 /** Installs a bundle's payloads into the library and the documents; returns how to undo what it did if the install does not commit. */
 export function bundleInstallers(deps: BundleDeps, label: () => string) {
   const undo: (() => Promise<void>)[] = [];
+  const runtimeChecked = new WeakSet<object>();
   const installModelFile = async (file: string, entry: ManifestFile) => {
     const existing = findModelBySha256(deps.db, entry.sha256);
     if (existing !== null) {
@@ -157,6 +159,14 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
         dataDir: deps.dataDir,
       });
       undo.push(() => installed.undo());
+    },
+    // A runtime pack stays in the bundle's folder; the inference process finds it at its next
+    // start (runtime-pack.ts). What is checked here: the policy allows its backend, and it is
+    // built for this app's node-llama-cpp. Once per bundle, on its first runtime file.
+    runtime: async ({ bundle }) => {
+      if (runtimeChecked.has(bundle)) return;
+      runtimeChecked.add(bundle);
+      checkPacksForInstall(bundle.manifest.files, deps.governance.policy);
     },
   };
   return { installers, undo: async () => { for (const step of undo.reverse()) await step(); } };

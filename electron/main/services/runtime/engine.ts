@@ -5,6 +5,7 @@ import { AppError, type ErrorCode } from '../../../common/result.ts';
 import {
   MAX_BATCH,
   RuntimeMessage,
+  type BackendChoice,
   type EgressCheck,
   type EgressKind,
   RuntimeResultSchemas,
@@ -46,6 +47,12 @@ export interface EngineOptions {
   readonly log?: (level: string, message: string) => void;
   readonly readyTimeoutMs?: number;
   readonly backoffMs?: (consecutiveCrashes: number) => number;
+  /**
+   * The backends the policy allows and the runtime packs installed, asked at every start of
+   * the inference process (a pack installed since the last start is then used). Absent: the
+   * built-in binaries, any backend.
+   */
+  readonly backends?: () => BackendChoice | Promise<BackendChoice>;
   /** The inference process's egress guard refused an attempt to reach the network (for the audit log). */
   readonly onEgressBlocked?: (attempt: { readonly process: 'inference'; readonly kind: EgressKind; readonly target: string }) => void;
 }
@@ -341,6 +348,14 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       });
     });
     return ready.then(async () => {
+      if (options.backends !== undefined) {
+        // Before the first `info`: that is when the inference process picks its binaries.
+        try {
+          await request('configure', { choice: await options.backends() }).result;
+        } catch (error) {
+          options.log?.('warn', `Runtime packs and the policy's backends could not be applied; the built-in binaries are used: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
       const hardware = await hardwareNow();
       const reload = loaded;
       setState({ hardware, status: reload === null ? 'idle' : 'loading', model: null });

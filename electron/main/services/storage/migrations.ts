@@ -351,6 +351,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE documents ADD COLUMN pii TEXT CHECK (pii IS NULL OR json_valid(pii));
     `,
   },
+  {
+    version: 11,
+    name: 'runtime packs in bundles',
+    // A CHECK cannot be altered in SQLite: the table is rebuilt with the new kind, rows kept.
+    up: `
+      CREATE TABLE bundle_files_new (
+        bundle_id TEXT NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('model', 'embedding-model', 'reranker', 'knowledge-pack', 'policy', 'runtime')),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+        meta TEXT NOT NULL CHECK (json_valid(meta)),
+        PRIMARY KEY (bundle_id, path)
+      );
+      INSERT INTO bundle_files_new (bundle_id, path, kind, size, sha256, meta) SELECT bundle_id, path, kind, size, sha256, meta FROM bundle_files;
+      DROP TABLE bundle_files;
+      ALTER TABLE bundle_files_new RENAME TO bundle_files;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

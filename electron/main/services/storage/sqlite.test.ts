@@ -173,6 +173,11 @@ const expectedSchema: Record<number, (db: Database) => void> = {
   10: (db) => {
     expect(columns(db, 'documents').at(-1)?.name).toBe('pii');
   },
+  11: (db) => {
+    const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'bundle_files'").get() as { sql: string }).sql;
+    expect(sql).toContain("'runtime'");
+    expect(columns(db, 'bundle_files').map((c) => c.name)).toEqual(['bundle_id', 'path', 'kind', 'size', 'sha256', 'meta']);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
