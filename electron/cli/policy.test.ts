@@ -81,6 +81,25 @@ describe('soberana policy show', () => {
     expect(run.stdout).toMatch(/^ {2}runtime\.threads +4 +Managed by your organization’s policy/m);
   });
 
+  it('lists each source found, which one sets the policy and which only tighten it', async () => {
+    await mkdir(path.join(dir, 'data'));
+    const userFile = path.join(dir, 'data', 'policy.json');
+    await writeFile(userFile, JSON.stringify({ version: 1, export: { allowed: true } }));
+    const run = cli(['policy', 'show', '--json'], EXAMPLE);
+    expect(run.status, run.stderr).toBe(0);
+    const loaded = JSON.parse(run.stdout) as LoadedPolicy;
+    const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+    // No registry or managed preferences on this machine (Linux): the file sets the policy.
+    expect(loaded.sources).toEqual([
+      { kind: 'machine-file', location: EXAMPLE, status: 'ok', sha256: sha(EXAMPLE), role: 'sets' },
+      { kind: 'user-file', location: userFile, status: 'ok', sha256: sha(userFile), role: 'tightens' },
+    ]);
+    const human = cli(['policy', 'show'], EXAMPLE).stdout;
+    expect(human).toMatch(/^Sources \(the first sets the policy, each later one can only tighten it\)$/m);
+    expect(human).toContain(`  sets      machine file         ok       ${EXAMPLE}  sha256 ${sha(EXAMPLE)}`);
+    expect(human).toContain(`  tightens  user file            ok       ${userFile}`);
+  });
+
   it('says when there is no policy', () => {
     const run = cli(['policy', 'show', '--json'], path.join(dir, 'none.json'));
     expect(run.status, run.stderr).toBe(0);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { policyMode, type PolicyMode } from '../main/services/governance.ts';
-import { POLICY_FILE_ENV, resolvePolicyInForce, userPolicyPath, validatePolicyBytes, type EffectivePolicy, type LoadedPolicy } from '../main/services/policy/index.ts';
+import { POLICY_FILE_ENV, resolvePolicyInForce, userPolicyPath, validatePolicyBytes, type EffectivePolicy, type LoadedPolicy, type PolicySourceInfo } from '../main/services/policy/index.ts';
 import type { Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -44,10 +44,13 @@ export const policyShow: Command = {
   summary: 'Show the policy in force, where it comes from and its hash',
   help: `Usage: soberana policy show [--policy-file FILE] [--data-dir DIR] [--json]
 
-Loads the machine policy (the system location, or $${POLICY_FILE_ENV} where none is
-installed there), a policy kept from a signed bundle if it verifies against the machine
-policy's keys, and the user's <data-dir>/policy.json, as the app does at start, and
-prints the rules in force. A broken file locks the app down; its problems are listed.
+Loads the policy as the app does at start, from every source, in this order: the OS's
+managed source (Windows: the registry key HKLM\\SOFTWARE\\Policies\\Soberana set by Group
+Policy; macOS: the managed preferences an MDM profile installs), the machine policy file
+(the system location, or $${POLICY_FILE_ENV} where none is installed there; a policy kept
+from a signed bundle in its place if it verifies against the machine policy's keys), and
+the user's <data-dir>/policy.json. The first source found sets the policy; each later one
+can only tighten it. Lists each source with its role, and prints the rules in force. A broken file locks the app down; its problems are listed.
 Without a machine policy the app runs in development mode, and this says so.
 
 Options:
@@ -71,6 +74,14 @@ const STATUS_LINE: Record<LoadedPolicy['status'], string> = {
   invalid: 'INVALID: the app is locked down until the problems below are fixed',
 };
 
+const SOURCE_KIND: Record<PolicySourceInfo['kind'], string> = {
+  registry: 'registry (GPO)',
+  'managed-preferences': 'managed preferences',
+  'machine-file': 'machine file',
+  bundle: 'bundle policy',
+  'user-file': 'user file',
+};
+
 const MODE_LINE: Record<PolicyMode, string> = {
   managed: 'managed: a machine policy is in force',
   development: 'DEVELOPMENT: no machine policy is installed, so the user decides every rule and the local trust store is used',
@@ -80,6 +91,11 @@ function describe(loaded: LoadedPolicy, mode: PolicyMode): string {
   const lines = [`Policy  ${STATUS_LINE[loaded.status]}`, `  mode     ${MODE_LINE[mode]}`, `  machine  ${loaded.source.machine ?? '(none)'}`];
   if (loaded.hash !== null) lines.push(`  sha256   ${loaded.hash}`);
   lines.push(`  user     ${loaded.source.user ?? '(none)'}`);
+  lines.push('', 'Sources (the first sets the policy, each later one can only tighten it)');
+  if (loaded.sources.length === 0) lines.push('  (none)');
+  for (const source of loaded.sources) {
+    lines.push(`  ${source.role.padEnd(8)}  ${SOURCE_KIND[source.kind].padEnd(19)}  ${source.status === 'ok' ? 'ok     ' : 'INVALID'}  ${source.location}${source.sha256 === null ? '' : `  sha256 ${source.sha256}`}`);
+  }
   const { description, contact } = loaded.policy;
   if (description !== null) lines.push(`  about    ${description}`);
   if (contact !== null) lines.push(`  contact  ${contact}`);
