@@ -20,6 +20,7 @@ import {
   type LlamaRankingContext,
   type Token,
 } from 'node-llama-cpp';
+import { answerBindingTestsInProcess } from './binding-test.ts';
 import { DecodeThreadTuner } from './decode-threads.ts';
 import { selectBackend } from './backend-select.ts';
 import { mappedBindingPath } from './pack-resolver.ts';
@@ -63,6 +64,9 @@ export class RuntimeError extends Error {
 }
 
 const DELTA_INTERVAL_MS = 40; // architecture: deltas batched every 30 to 50 ms
+
+// Under Electron, node-llama-cpp's pre-load binary test cannot fork a Node process (runAsNode fuse off): see binding-test.ts.
+if (process.versions.electron !== undefined) answerBindingTestsInProcess();
 
 function backendOf(gpu: Llama['gpu']): GpuBackend {
   return gpu === false ? 'cpu' : gpu;
