@@ -24,7 +24,8 @@ export const runtimeInfo: Command = {
   help: `Usage: soberana runtime info [--data-dir DIR] [--json]
 
 Starts the inference process and reports what it detected: the backend (CPU, CUDA,
-Vulkan or Metal), GPUs and their memory, system memory, and the thread count that
+Vulkan or Metal) and where its binaries came from (built in, or a runtime pack and its
+bundle, with a note for each pack set aside and why), GPUs and their memory, system memory, and the thread count that
 "auto" means on this machine.`,
   async run({ dataDir, output }) {
     return withCore(dataDir, async (core) => {
@@ -39,6 +40,8 @@ Vulkan or Metal), GPUs and their memory, system memory, and the thread count tha
         output.out(
           [
             `backend   ${hardware.backend}`,
+            `binaries  ${hardware.backendSource?.kind === 'pack' ? `runtime pack ${hardware.backendSource.bundleId} v${hardware.backendSource.bundleVersion} (${hardware.backendSource.package})` : 'built in'}${hardware.bindingPath ? `\n          ${hardware.bindingPath}` : ''}`,
+            ...(hardware.backendNotices ?? []).map((notice) => `note      ${notice}`),
             `gpu       ${hardware.gpuNames.length === 0 ? 'none found' : hardware.gpuNames.join(', ')}`,
             `vram      ${hardware.vramTotal === 0 ? '-' : `${gib(hardware.vramFree)} free of ${gib(hardware.vramTotal)}`}`,
             `ram       ${gib(hardware.ramFree)} free of ${gib(hardware.ramTotal)}`,

@@ -9,11 +9,13 @@ import { useBundles } from '../../stores/bundles.ts';
 
 const date = (iso: string | null) => (iso === null ? '—' : new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }));
 
-/** A knowledge pack is many files; it is shown as one row, as it installs as one collection. */
+/** A knowledge pack or a runtime pack is many files; it is shown as one row, as it installs as one thing. */
 function grouped(files: readonly BundleFile[]): (BundleFile & { readonly parts: number })[] {
   const rows: (BundleFile & { parts: number })[] = [];
   for (const file of files) {
-    const same = file.kind === 'knowledge-pack' ? rows.find((row) => row.kind === 'knowledge-pack' && row.displayName === file.displayName && row.path.split('/')[0] === file.path.split('/')[0]) : undefined;
+    const depth = file.kind === 'runtime' ? 2 : 1; // runtime/<package>/…
+    const folder = (filePath: string) => filePath.split('/').slice(0, depth).join('/');
+    const same = file.kind === 'knowledge-pack' || file.kind === 'runtime' ? rows.find((row) => row.kind === file.kind && row.displayName === file.displayName && folder(row.path) === folder(file.path)) : undefined;
     if (same === undefined) rows.push({ ...file, parts: 1 });
     else {
       same.size += file.size;

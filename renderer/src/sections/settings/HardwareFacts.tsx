@@ -15,6 +15,19 @@ export function HardwareFacts() {
         </dd>
       </div>
       <div className="facts__row">
+        <dt className="facts__label">{t('runtime.binaries')}</dt>
+        <dd className="facts__value" data-testid="hardware-binaries">
+          {hardware.backendSource?.kind === 'pack'
+            ? t('runtime.fromPack', { bundle: hardware.backendSource.bundleId, version: hardware.backendSource.bundleVersion })
+            : t('runtime.builtIn')}
+          {(hardware.backendNotices ?? []).map((notice) => (
+            <p key={notice} className="muted" data-testid="hardware-backend-notice">
+              {notice}
+            </p>
+          ))}
+        </dd>
+      </div>
+      <div className="facts__row">
         <dt className="facts__label">{t('runtime.gpu')}</dt>
         <dd className="facts__value">{hardware.gpuNames.length === 0 ? t('runtime.noGpu') : hardware.gpuNames.join(', ')}</dd>
       </div>
