@@ -8,6 +8,8 @@ import { describeApp, type HostInfo } from './app-info.ts';
 import { createAuditHandlers } from './audit-handlers.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import { createBundleHandlers } from './bundles-handlers.ts';
+import { listBundles } from './bundles/index.ts';
+import { backendChoice } from './bundles/runtime-pack.ts';
 import { tidyBundles, type BundleDeps } from './bundles/service.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createChatHandlers } from './chat/handlers.ts';
@@ -124,6 +126,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       bus.emit('runtime.stateChanged', state);
     },
     onEgressBlocked,
+    // At every start of the inference process: the backends the policy allows and the runtime packs installed.
+    backends: () => backendChoice(listBundles(storage), dataDir, governance.policy),
     ...(options.log === undefined ? {} : { log: options.log }),
   }), () => governance.policy);
   const runtime = governedEngine(engine, { lookup, governance, gate, emit });

@@ -327,6 +327,9 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     }
   }
 
+  /** Why runtime packs are no longer offered in this session, after one crashed the process. */
+  let packsSetAside: string | null = null;
+
   function spawn(): Promise<void> {
     const current = options.launcher();
     child = current;
@@ -351,7 +354,10 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       if (options.backends !== undefined) {
         // Before the first `info`: that is when the inference process picks its binaries.
         try {
-          await request('configure', { choice: await options.backends() }).result;
+          const choice = await options.backends();
+          // A pack that passed node-llama-cpp's own test but then took the process down is not
+          // offered again in this session: the restart comes back on the built-in binaries.
+          await request('configure', { choice: packsSetAside === null ? choice : { ...choice, packs: [], notices: [...choice.notices, packsSetAside].slice(0, 32) } }).result;
         } catch (error) {
           options.log?.('warn', `Runtime packs and the policy's backends could not be applied; the built-in binaries are used: ${error instanceof Error ? error.message : String(error)}`);
         }
@@ -373,6 +379,10 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
 
   function onExit(exit: { code: number | null; signal: string | null }): void {
     child = null;
+    const source = state.hardware?.backendSource;
+    if (!stopping && source?.kind === 'pack' && packsSetAside === null) {
+      packsSetAside = `The runtime pack ${source.package} (bundle ${source.bundleId} v${source.bundleVersion}) stopped the inference process, so it is set aside until Soberana restarts; the built-in binaries are used.`;
+    }
     if (stopping) {
       setState({ status: 'stopped', memoryBytes: null });
       return;
