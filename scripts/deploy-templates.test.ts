@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 // @xmldom/xmldom is already installed (mammoth, a runtime dependency, and electron-builder's
 // plist use it): a real XML parser, so "well-formed" is not this test's own opinion.
-import { DOMParser, type Element } from '@xmldom/xmldom';
+import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { managedPreferencesToPolicy } from '../electron/main/services/policy/managed-preferences-source.ts';
 import { dottedPath, MANAGED_PREFERENCES_DOMAIN, POLICY_LAYOUT, REGISTRY_ROOT } from '../electron/main/services/policy/os-layout.ts';
@@ -12,17 +12,27 @@ import { deployTemplates, examplePolicy } from './deploy-templates.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
+/** The part of the DOM this test reads (the project's TypeScript has no DOM library). */
+interface Element {
+  readonly localName: string;
+  readonly nodeType: number;
+  readonly textContent: string;
+  readonly childNodes: ArrayLike<unknown>;
+  getAttribute(name: string): string | null;
+  getElementsByTagName(name: string): ArrayLike<Element>;
+}
+
 /** Parses XML, failing on anything the parser reports (xmldom reports an unclosed tag as a mere warning). */
 function parseXml(text: string): Element {
   const messages: string[] = [];
   const report = (message: string) => messages.push(message);
   const doc = new DOMParser({ errorHandler: { warning: report, error: report, fatalError: report } }).parseFromString(text, 'text/xml');
   expect(messages).toEqual([]);
-  return doc.documentElement!;
+  return doc.documentElement as unknown as Element;
 }
 
 const children = (element: Element, name?: string): Element[] =>
-  Array.from(element.childNodes).filter((node): node is Element => node.nodeType === 1 && (name === undefined || (node as Element).localName === name));
+  (Array.from(element.childNodes) as Element[]).filter((node) => node.nodeType === 1 && (name === undefined || node.localName === name));
 const child = (element: Element, name: string): Element => {
   const found = children(element, name);
   expect(found, `<${element.localName}> has one <${name}>`).toHaveLength(1);
