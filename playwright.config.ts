@@ -35,8 +35,10 @@ export default defineConfig({
       },
       {
         // The same specs against the Electron app; skipped where its binary is not installed.
+        // E2E_ELECTRON_APP=packaged runs them against the packaged app (`npm run pack`) instead
+        // of the development build: see packagedAppExecutable in e2e/electron-app.ts.
         name: 'electron',
-        metadata: { target: 'electron' },
+        metadata: { target: 'electron', electronApp: process.env.E2E_ELECTRON_APP === 'packaged' ? 'packaged' : 'development' },
       },
     ] satisfies Project[]
   ).filter((project) => only === undefined || only === '' || project.name === only),
