@@ -28,8 +28,9 @@ describe('defaultPolicyPath', () => {
     expect(defaultPolicyPath('linux', {})).toBe('/etc/soberana/policy.json');
     expect(defaultPolicyPath('freebsd', {})).toBe('/etc/soberana/policy.json');
     expect(defaultPolicyPath('darwin', {})).toBe('/Library/Application Support/Soberana/policy.json');
-    expect(defaultPolicyPath('win32', { ProgramData: 'D:\\ProgramData' })).toBe('D:\\ProgramData\\Soberana\\policy.json');
-    expect(defaultPolicyPath('win32', { ALLUSERSPROFILE: 'E:\\ProgramData' })).toBe('E:\\ProgramData\\Soberana\\policy.json');
+    // A variable the user can set must not move the machine policy.
+    expect(defaultPolicyPath('win32', { ProgramData: 'D:\\Users\\me\\fake' })).toBe('C:\\ProgramData\\Soberana\\policy.json');
+    expect(defaultPolicyPath('win32', { ALLUSERSPROFILE: 'E:\\ProgramData' })).toBe('C:\\ProgramData\\Soberana\\policy.json');
     expect(defaultPolicyPath('win32', {})).toBe('C:\\ProgramData\\Soberana\\policy.json');
   });
 

@@ -13,11 +13,11 @@ export const POLICY_FILE_NAME = 'policy.json';
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
 /** Where IT installs the machine policy on each system. */
-export function defaultPolicyPath(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  if (platform === 'win32') {
-    const programData = nonEmpty(env.ProgramData) ?? nonEmpty(env.ALLUSERSPROFILE) ?? 'C:\\ProgramData';
-    return path.win32.join(programData, 'Soberana', POLICY_FILE_NAME);
-  }
+export function defaultPolicyPath(platform: NodeJS.Platform = process.platform, _env: NodeJS.ProcessEnv = process.env): string {
+  // Fixed, never from %ProgramData%: any program the user runs can set that variable and
+  // point the app at a "machine" policy of its own. Where ProgramData lives elsewhere, IT
+  // uses the registry source (Group Policy), which no variable redirects.
+  if (platform === 'win32') return path.win32.join('C:\\ProgramData', 'Soberana', POLICY_FILE_NAME);
   if (platform === 'darwin') return path.posix.join('/Library/Application Support/Soberana', POLICY_FILE_NAME);
   return path.posix.join('/etc/soberana', POLICY_FILE_NAME);
 }
