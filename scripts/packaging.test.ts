@@ -11,6 +11,7 @@ import { checkNativeBinaries } from '../native/check.ts';
 import { manifestFileName, type NativeManifest } from '../native/manifest.ts';
 import { currentTarget, isNativeFile, shippedNativePackages } from '../native/targets.ts';
 import { archiveEntries, folderSize, nodeViewOf, type ArchiveEntry } from './packaging/archive-layout.ts';
+import { buildForTests } from './packaging/build-app.ts';
 import { STAND_IN_NOTICE } from './packaging/stand-in-electron.ts';
 
 // The packaged app's layout, proven here without Electron's binary: electron-builder packs the
@@ -31,10 +32,7 @@ let entries: ArchiveEntry[] = [];
 beforeAll(async () => {
   // `npm test` runs Vitest before its full build: build what the app needs (the global setup
   // built the extraction worker and the runtime). Then pack, in a child process.
-  // Not extract-worker and runtime: other test files may be running them now, and the global
-  // setup wrote them atomically. NODE_ENV as `npm run build` has it (Vitest sets "test").
-  const built = spawnSync(process.execPath, ['scripts/build.ts', '--only', 'main,preload,renderer'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
-  if (built.status !== 0) throw new Error(`build failed: ${built.stderr}`);
+  await buildForTests(['main', 'preload', 'renderer']);
   output = await mkdtemp(path.join(os.tmpdir(), 'soberana-pack-'));
   const packed = spawnSync(process.execPath, ['scripts/packaging/pack-stand-in.ts', output], { cwd: root, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
   if (packed.status !== 0) throw new Error(`electron-builder failed:\n${packed.stdout}\n${packed.stderr}`);
