@@ -96,18 +96,62 @@ describe('soberana doctor', () => {
   });
 });
 
+describe('soberana: global options before the command, as with git, npm and docker', () => {
+  it('runs doctor with --data-dir and --json first', () => {
+    const run = cli('--data-dir', dir, '--json', 'doctor');
+    expect(run.status, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as DoctorJson).app.dataDir).toBe(dir);
+    const equals = cli(`--data-dir=${dir}`, 'doctor', '--json');
+    expect(equals.status, equals.stderr).toBe(0);
+    expect((JSON.parse(equals.stdout) as DoctorJson).app.dataDir).toBe(dir);
+  });
+
+  it('never takes the value of --data-dir for the command', () => {
+    // Run from the test's folder: the data folder "doctor" is made relative to it.
+    const run = spawnSync(process.execPath, [CLI_ENTRY, '--data-dir', 'doctor', 'doctor', '--json'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as DoctorJson).app.dataDir).toBe(path.join(dir, 'doctor'));
+  });
+
+  it('passes the command its own options: models import X --mode copy', async () => {
+    const source = path.join(dir, 'global-first.gguf');
+    await writeGguf(source, presetSpec('tiny', 'F16', 4));
+    const data = path.join(dir, 'data');
+    const run = cli('--data-dir', data, '--json', 'models', 'import', source, '--mode', 'copy');
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { imported: { importMode: string; files: string[] }[] };
+    expect(result.imported).toHaveLength(1);
+    expect(result.imported[0]!.importMode).toBe('copy');
+    expect(result.imported[0]!.files[0]!.startsWith(data)).toBe(true);
+  });
+
+  it('prints the command\'s help with --help or -h anywhere', () => {
+    for (const args of [['--help', 'doctor'], ['-h', 'models', 'import'], ['models', '-h', 'import']]) {
+      const run = cli(...args);
+      expect(run.status, args.join(' ')).toBe(0);
+      expect(run.stdout).toContain(`Usage: soberana ${args.filter((arg) => !arg.startsWith('-')).join(' ')}`);
+    }
+  });
+
+  it('exits 2 when --data-dir has no value', () => {
+    const run = cli('doctor', '--data-dir');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--data-dir needs a folder.');
+  });
+});
+
 describe('soberana', () => {
   it('prints the global help with --help and exits 0', () => {
     const run = cli('--help');
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('Usage: soberana <command>');
+    expect(run.stdout).toContain('Usage: soberana [--data-dir DIR] [--json] <command>');
     expect(run.stdout).toContain('doctor');
   });
 
   it('exits 2 with usage on stderr when given no arguments', () => {
     const run = cli();
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('Usage: soberana <command>');
+    expect(run.stderr).toContain('Usage: soberana [--data-dir DIR] [--json] <command>');
     expect(run.stdout).toBe('');
   });
 

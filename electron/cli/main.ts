@@ -5,6 +5,7 @@ import { product } from '../main/services/product.ts';
 import { auditExport, auditVerify } from './audit.ts';
 import { bundleCreate, bundleInspect, bundleInstall, bundleList, bundlePack, bundleSign, bundleUninstall, bundleVerify } from './bundle.ts';
 import { chat } from './chat.ts';
+import { splitArgv } from './argv.ts';
 import { UsageError, type Command, type CommandValues, type OptionSpec } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT } from './exit-codes.ts';
@@ -57,14 +58,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
 
-const GLOBAL_OPTIONS: OptionSpec = {
-  'data-dir': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  version: { type: 'boolean', default: false },
-};
+// --data-dir, --json and --help are global options, taken out of argv wherever they are (./argv.ts).
+// --version prints the program's version when no command is given; commands accept and ignore it,
+// unless they have an option of that name (bundle create).
+const VERSION_OPTION: OptionSpec = { version: { type: 'boolean', default: false } };
 
-const GLOBAL_HELP = `Usage: soberana <command> [--data-dir DIR] [--json]
+const GLOBAL_HELP = `Usage: soberana [--data-dir DIR] [--json] <command> [options]
 
 Soberana's command line. It uses the same services as the app and never opens a
 network connection.
@@ -74,7 +73,7 @@ ${Object.entries(COMMANDS)
   .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH)}  ${command.summary}`)
   .join('\n')}
 
-Options (every command):
+Options (every command, before or after it):
   --data-dir DIR  Data directory (default: the app's, or $SOBERANA_DATA_DIR)
   --json          Machine-readable output
   -h, --help      Help for the command
@@ -82,53 +81,57 @@ Options (every command):
 
 Exit codes: 0 ok, 1 the command found a problem, 2 bad usage, 3 internal error.`;
 
-/** The command named by the leading words of argv, and the arguments after them. */
-function findCommand(argv: readonly string[]): { name: string; command: Command; rest: string[] } | null {
-  const [first, second] = argv;
-  if (first === undefined || first[0] === '-') return null;
-  const two = second === undefined ? '' : `${first} ${second}`;
-  if (two !== '' && Object.hasOwn(COMMANDS, two)) return { name: two, command: COMMANDS[two]!, rest: argv.slice(2) };
-  if (Object.hasOwn(COMMANDS, first)) return { name: first, command: COMMANDS[first]!, rest: argv.slice(1) };
-  return null;
-}
-
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const found = findCommand(argv);
-  if (found === null) {
+  const split = splitArgv(argv, (name) => Object.hasOwn(COMMANDS, name));
+  if (!split.ok) {
+    process.stderr.write(`${split.message}\n\n${GLOBAL_HELP}\n`);
+    return EXIT.usage;
+  }
+  const { globals } = split;
+  if (split.command === null) {
     let values;
     let positionals;
     try {
-      ({ values, positionals } = parseArgs({ args: [...argv], options: GLOBAL_OPTIONS, allowPositionals: true, strict: true }));
+      ({ values, positionals } = parseArgs({ args: [...split.rest], options: VERSION_OPTION, allowPositionals: true, strict: true }));
     } catch (error) {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${GLOBAL_HELP}\n`);
       return EXIT.usage;
     }
-    const output = consoleOutput(values.json === true);
+    const output = consoleOutput(globals.json);
     if (values.version === true) {
-      output.out(values.json === true ? JSON.stringify({ version: product.version }) : product.version);
+      output.out(globals.json ? JSON.stringify({ version: product.version }) : product.version);
       return EXIT.ok;
     }
-    // parseArgs's positionals, not every word without a dash: an option's value (--data-dir DIR) is not a command.
+    // Global options and their values are already out of the way: a word left here is not a command.
     const [name] = positionals;
     if (name !== undefined) {
       output.err(`Unknown command "${name}". Run "soberana --help" for the list.`);
       return EXIT.usage;
     }
-    (values.help === true ? output.out : output.err)(GLOBAL_HELP);
-    return values.help === true ? EXIT.ok : EXIT.usage;
+    (globals.help ? output.out : output.err)(GLOBAL_HELP);
+    return globals.help ? EXIT.ok : EXIT.usage;
   }
 
-  const { name, command, rest } = found;
+  const name = split.command;
+  const command = COMMANDS[name]!;
+  const rest = [...split.rest];
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options: { ...VERSION_OPTION, ...command.options }, allowPositionals: true, strict: true });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${command.help}\n`);
     return EXIT.usage;
   }
-  const { values, positionals } = parsed;
-  const output = consoleOutput(values.json === true);
-  if (values.help === true) {
+  const { positionals } = parsed;
+  // The global options were taken out of argv by splitArgv; commands still see them among their values.
+  const values: CommandValues = {
+    ...(parsed.values as CommandValues),
+    json: globals.json,
+    help: globals.help,
+    ...(globals.dataDir === undefined ? {} : { 'data-dir': globals.dataDir }),
+  };
+  const output = consoleOutput(globals.json);
+  if (globals.help) {
     output.out(command.help);
     return EXIT.ok;
   }
@@ -137,17 +140,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     output.err(`${positionals.length > allowed.max ? `Unexpected argument "${positionals[allowed.max]}".` : 'Missing argument.'}\n\n${command.help}`);
     return EXIT.usage;
   }
-  const dataDirValue = values['data-dir'];
-  if (dataDirValue === '') {
+  if (globals.dataDir === '') {
     output.err('--data-dir needs a folder.');
     return EXIT.usage;
   }
-  const dataDir = typeof dataDirValue === 'string' ? path.resolve(dataDirValue) : defaultDataDir(process.platform, env);
+  const dataDir = globals.dataDir === undefined ? defaultDataDir(process.platform, env) : path.resolve(globals.dataDir);
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
   try {
-    return await command.run({ dataDir, output, values: values as CommandValues, positionals, signal: controller.signal });
+    return await command.run({ dataDir, output, values, positionals, signal: controller.signal });
   } catch (error) {
     if (error instanceof UsageError) {
       output.err(`${error.message}\n\n${command.help}`);
