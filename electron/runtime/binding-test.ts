@@ -1,6 +1,6 @@
 import childProcess, { type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 
 // node-llama-cpp tests a prebuilt binary before loading it (always on Linux; GPU builds on
 // Windows) by running its own `testBindingBinary.js` in a child process, so that a binary
@@ -10,19 +10,35 @@ import { syncBuiltinESMExports } from 'node:module';
 // app's Electron binary) as Node. With the runAsNode fuse off that cannot work: Electron
 // throws, or starts a second copy of the app. getLlama has no option to skip the test.
 //
-// The test's purpose is already served here: this process is the isolation. The main
-// process survives it crashing and restarts it (electron/main/services/runtime). So under
-// Electron, forks of node-llama-cpp's test file are answered in this process by a stand-in
-// child that reports the binary passed; node-llama-cpp then loads the binary for real, here,
-// and a binary that fails to load still throws and is handled by getLlama's fallback. Any
-// other fork goes to the real `child_process.fork`. Under plain Node (tests, the CLI) nothing
-// changes and the real test runs.
+// Under Electron, forks of node-llama-cpp's test file are answered in this process by a
+// stand-in child: it loads the addon here (`require`, as node-llama-cpp does next), and
+// reports failure when that throws (a missing library, say libvulkan or libcuda for a runtime
+// pack: the dynamic loader refuses it), so getLlama sets the binary aside and falls back as
+// it would after the real test. What it cannot catch is a binary that crashes the process
+// (illegal instruction, a driver fault): that takes down this process, which is itself the
+// isolation (the main process survives it and restarts it: electron/main/services/runtime).
+// It does not run the real test's GPU-type check (that needs `init()`, which node-llama-cpp
+// then runs again). Any other fork goes to the real `child_process.fork`. Under plain Node
+// (tests, the CLI) nothing changes and the real test runs.
 
 const TEST_FILE = /[\\/]testBindingBinary\.js$/;
 
-type TestMessage = { readonly type: 'start' | 'test' | 'exit' };
+type TestMessage = { readonly type: 'start' | 'test' | 'exit'; readonly bindingBinaryPath?: string };
 
-/** A child process that answers node-llama-cpp's binding-test protocol with "passed". */
+const requireAddon = createRequire(import.meta.url);
+
+/** Loads the addon as node-llama-cpp will; false when the dynamic loader refuses it. */
+function loads(bindingBinaryPath: string | undefined): boolean {
+  if (bindingBinaryPath === undefined) return false;
+  try {
+    requireAddon(bindingBinaryPath);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A child process that answers node-llama-cpp's binding-test protocol in this process. */
 function passedTestChild(): ChildProcess {
   const child = new EventEmitter() as EventEmitter & { exitCode: number | null; killed: boolean; send(message: TestMessage): boolean; kill(): boolean };
   child.exitCode = null;
@@ -33,9 +49,11 @@ function passedTestChild(): ChildProcess {
     queueMicrotask(() => child.emit('exit', code, null));
   };
   child.send = (message) => {
-    const reply = message.type === 'start' ? 'loaded' : message.type === 'test' ? 'done' : null;
-    if (reply !== null) queueMicrotask(() => child.emit('message', { type: reply }));
-    else if (message.type === 'exit') exit(0);
+    if (message.type === 'start') {
+      if (loads(message.bindingBinaryPath)) queueMicrotask(() => child.emit('message', { type: 'loaded' }));
+      else exit(1);
+    } else if (message.type === 'test') queueMicrotask(() => child.emit('message', { type: 'done' }));
+    else exit(0);
     return true;
   };
   child.kill = () => {
