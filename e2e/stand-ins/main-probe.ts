@@ -92,7 +92,7 @@ for (const [name, definition] of Object.entries(contract) as [string, { kind: st
   for (const [who, senderFrame] of Object.entries(callers)) {
     // null is never a valid input: a trusted call proves the route exists without running it.
     const result = definition.kind === 'rpc' ? await rpc?.({ senderFrame, sender }, name, null) : await streamFirstFrame(senderFrame, name, null);
-    codes[who] = result === undefined ? 'no handler' : (result.error?.code ?? (('ok' in result && result.ok) || result.type === 'event' ? 'ran' : result.type));
+    codes[who] = result === undefined ? 'no handler' : (result.error?.code ?? ('ok' in result ? 'ran' : result.type));
   }
   endpoints[name] = { kind: definition.kind, evil: codes.evil ?? '', appSubframe: codes.appSubframe ?? '', app: codes.app ?? '' };
 }
