@@ -33,7 +33,7 @@ describe('targets', () => {
 
 describe('the committed manifest', () => {
   for (const target of committed) {
-    it.skipIf(currentTarget() !== target)(`matches node_modules for ${target} (after an upgrade: node native/manifest.ts --write, and review the diff)`, async () => {
+    it.skipIf(currentTarget() !== target)(`matches node_modules for ${target} (after an upgrade: node native/write-manifest.ts, and review the diff)`, async () => {
       const fresh = serializeManifest(await computeManifest(root, target));
       expect(await readFile(path.join(NATIVE_DIR, manifestFileName(target)), 'utf8')).toBe(fresh);
     });

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentTarget, isNativeFile, shippedNativePackages, type Target } from './targets.ts';
 
 // The manifest of the native binaries that ship for one target: every `.node` addon and
 // shared library in the packages of targets.ts, with its size and SHA-256. It is computed
-// from node_modules at packaging time (`node native/manifest.ts --write`, run by `npm run
+// from node_modules at packaging time (`node native/write-manifest.ts`, run by `npm run
 // pack`/`dist`) and committed for the targets whose packages are installed on the build
 // machines (linux-x64): a dependency upgrade that changes a shipped binary then shows up
 // as a diff to review, and manifest.test.ts fails until the manifest is rewritten.
@@ -84,16 +84,3 @@ export function serializeManifest(manifest: NativeManifest): string {
 
 export const NATIVE_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-if (import.meta.main) {
-  const root = path.resolve(NATIVE_DIR, '..');
-  const target = (process.argv.find((arg) => arg.startsWith('--target='))?.slice('--target='.length) ?? currentTarget()) as Target;
-  const manifest = await computeManifest(root, target);
-  const text = serializeManifest(manifest);
-  if (process.argv.includes('--write')) {
-    const file = path.join(NATIVE_DIR, manifestFileName(target));
-    await writeFile(file, text);
-    console.log(`wrote ${path.relative(root, file)}: ${manifest.files.length} native files`);
-  } else {
-    process.stdout.write(text);
-  }
-}
