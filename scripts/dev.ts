@@ -1,30 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { context } from 'esbuild';
 import { createServer } from 'vite';
 import { electronBinary } from '../e2e/electron-app.ts';
 import { targets } from './build.ts';
+import { beforeStart, offlineInstructions, runElectronInstaller } from './electron-install.ts';
 
 // `npm start`: the renderer from Vite's dev server (hot reload), main and preload
 // rebuilt by esbuild on change, and Electron restarted when the main process changes.
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const binary = electronBinary();
-if (binary === null) {
-  console.error(`Electron's binary is not installed, so the app cannot start here.
-
-This happens when dependencies were installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1,
-as on air-gapped build machines. To install it without a network, put Electron's zip
-for this platform (electron-v<version>-<platform>-<arch>.zip) in a folder, then run:
-
-  electron_config_cache=/path/to/folder node node_modules/electron/install.js
-
-Everything but the Electron shell runs without it: npm test drives the real renderer
-in Chromium against the real services.`);
+// Electron 45 has no install script: `npm ci` leaves its binary out, and it comes on first
+// use. Install it here with Electron's own installer; only if that fails, say why (the
+// installer's own error) and how to install it offline (scripts/electron-install.ts).
+const { version } = JSON.parse(readFileSync(path.join(root, 'node_modules', 'electron', 'package.json'), 'utf8')) as { version: string };
+let decision = beforeStart(electronBinary(), process.env);
+if (decision.action === 'install') {
+  console.log(`[start] Electron's binary is not installed: installing Electron ${version} with its installer (node_modules/electron/install.js)...`);
+  const run = await runElectronInstaller(root);
+  decision = beforeStart(electronBinary(), process.env, run);
+}
+if (decision.action !== 'start') {
+  const cause = decision.action === 'explain' ? decision.cause : 'Electron could not be installed.';
+  console.error(`\n${offlineInstructions(cause, { version, platform: process.platform, arch: process.arch }, process.env)}`);
   process.exit(1);
 }
+const binary = decision.binary;
 
 const server = await createServer({ configFile: path.join(root, 'vite.config.ts') });
 await server.listen();
@@ -33,7 +37,7 @@ const devUrl = server.resolvedUrls?.local[0] ?? 'http://localhost:5173/';
 let electron: ChildProcess | null = null;
 let quitting = false;
 function launch(): void {
-  electron = spawn(binary!, [path.join(root, 'out/main/index.js')], {
+  electron = spawn(binary, [path.join(root, 'out/main/index.js')], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, VITE_DEV_SERVER_URL: devUrl, NODE_ENV: 'development' },
