@@ -201,6 +201,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),
       knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
       policy: () => governance.policy,
+      screenPrompt: (text) => screen(text, 'prompts'),
       gate,
       emit,
     }),

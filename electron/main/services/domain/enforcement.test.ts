@@ -363,3 +363,32 @@ describe('the policy’s own rules, through the same gate', () => {
     await core.close();
   });
 });
+
+describe('the prompts PII rule, as the core wires it', () => {
+  it('refuses a message with personal data under block before anything is saved, and records what was found (types and counts only)', { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const blocking = path.join(dir, 'pii-block-policy.json');
+    await writeFile(blocking, JSON.stringify({ version: 1, pii: { prompts: 'block' }, settings: { runtime: { threads: 1 } } }));
+    const core = await createCore({ dataDir, host: HOST, policyFile: blocking, filePicker: picker() });
+    try {
+      await core.runtime.start();
+      const h = core.handlers;
+      importQueue.push(files.chatModel);
+      const scanned = await h['models.scan']({ source: 'files' }, ctx());
+      if (!scanned.ok) throw new Error(scanned.error.message);
+      expect((await settle(() => h['models.import']({ candidateToken: scanned.value.candidates[0]!.token, mode: 'reference' }, ctx()))).ok).toBe(true);
+      const model = core.storage.prepare('SELECT id FROM models LIMIT 1').get() as { id: string };
+      expect((await settle(() => h['models.setDefault']({ id: model.id, role: 'chat' }, ctx()))).ok).toBe(true);
+      const created = await h['chat.create']({}, ctx());
+      if (!created.ok) throw new Error(created.error.message);
+      const outcome = await settle(() => h['chat.send']({ conversationId: created.value.id, content: 'Write to jane.doe@example.org today' }, ctx()));
+      expect(outcome).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(core.storage.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 0 });
+      const found = core.audit.log!.list({ type: 'pii.found' }).map((record) => record.data);
+      expect(found).toEqual([{ kind: 'email', action: 'block', context: 'prompts', count: 1 }]);
+      expect(JSON.stringify(core.audit.log!.list({ limit: 10_000 }))).not.toContain('jane.doe');
+    } finally {
+      await core.close();
+    }
+  });
+});
