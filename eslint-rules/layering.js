@@ -38,7 +38,8 @@ export const RULES = {
   main: { layers: ['common', 'guard', 'services', 'main'], node: true, electron: true, packages: true },
   runtime: { layers: ['common', 'guard', 'runtime'], node: true, electron: false, packages: ['node-llama-cpp'] },
   preload: { layers: ['common'], node: false, electron: true, packages: [] },
-  cli: { layers: ['common', 'guard', 'services', 'cli'], node: true, electron: false, packages: true },
+  // native/: doctor checks the shipped binaries against their manifest.
+  cli: { layers: ['common', 'guard', 'services', 'native', 'cli'], node: true, electron: false, packages: true },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: true },
   native: { layers: ['native'], node: true, electron: false, packages: true },
   e2e: { layers: ['common', 'guard', 'services', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'], node: true, electron: true, packages: true },

@@ -50,10 +50,10 @@ describe('soberana doctor', () => {
     expect(report.app.host).toBe('cli');
     expect(report.app.version).toBe(VERSION);
     expect(report.app.network.outboundAllowed).toBe(false);
-    // The app's diagnostics, then the audit log's health (electron/cli/doctor-audit.ts).
-    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation', 'audit']);
+    // The app's diagnostics, then the audit log's health (electron/cli/doctor-audit.ts) and the native binaries against their manifest.
+    expect(report.checks.map((check) => check.id)).toEqual(['dataDir', 'diskSpace', 'sqlite', 'vectorStore', 'networkIsolation', 'audit', 'nativeBinaries']);
     expect(report.summary.failed).toBe(0);
-    expect(report.summary.passed + report.summary.warned).toBe(6);
+    expect(report.summary.passed + report.summary.warned).toBe(7);
   });
 
   it('prints a human report without --json', () => {

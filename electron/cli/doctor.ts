@@ -6,6 +6,9 @@ import { createGovernance } from '../main/services/governance.ts';
 import { resolvePolicyInForce, userPolicyPath } from '../main/services/policy/index.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
 import type { Command } from './command.ts';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkNativeBinaries, describeNativeProblem } from '../../native/check.ts';
 import { auditCheck, auditHealth, type AuditCheck, type AuditHealth } from './doctor-audit.ts';
 import { EXIT } from './exit-codes.ts';
 import type { Output } from './output.ts';
@@ -26,7 +29,7 @@ type Check = Extract<DiagnosticEvent, { type: 'check' }>;
 
 export interface DoctorReport {
   readonly app: AppInfo;
-  readonly checks: readonly (Omit<Check, 'type' | 'index'> | AuditCheck)[];
+  readonly checks: readonly (Omit<Check, 'type' | 'index'> | AuditCheck | { readonly id: 'nativeBinaries'; readonly status: 'pass' | 'warn' | 'fail'; readonly detail: string })[];
   readonly summary: { readonly passed: number; readonly warned: number; readonly failed: number };
   /** Null when the database cannot be opened; the sqlite check says why. */
   readonly bundles: BundleSection | null;
@@ -58,6 +61,16 @@ async function bundleSection(dataDir: string): Promise<BundleSection | null> {
   }
 }
 
+/** The native binaries against native/manifest.<target>.json: a changed or missing one is a failure; no manifest for this target (a platform we do not package here) a warning. */
+async function nativeCheck(): Promise<{ id: 'nativeBinaries'; status: 'pass' | 'warn' | 'fail'; detail: string }> {
+  // From out/cli/ (built) or electron/cli/ (source) alike, the checkout's root is two folders up.
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const native = await checkNativeBinaries(root);
+  if (native.ok) return { id: 'nativeBinaries', status: 'pass', detail: `${native.checked} files match native/manifest.${native.target}.json` };
+  const status = native.problems.every((problem) => problem.kind === 'no-manifest') ? 'warn' : 'fail';
+  return { id: 'nativeBinaries', status, detail: native.problems.map(describeNativeProblem).join(' ') };
+}
+
 export async function doctorReport(dataDir: string): Promise<DoctorReport> {
   const app = describeApp(dataDir, { kind: 'cli', electronVersion: null, chromeVersion: null, networkGuards: CLI_GUARDS });
   const checks: DoctorReport['checks'][number][] = [];
@@ -68,10 +81,11 @@ export async function doctorReport(dataDir: string): Promise<DoctorReport> {
   }
   // After the sqlite check: it is what creates the database of a new folder, and the audit check adds nothing to one.
   const audit = await auditHealth(dataDir);
-  const check = auditCheck(audit);
-  checks.push(check);
   const counted = { pass: 'passed', warn: 'warned', fail: 'failed' } as const;
-  summary = { ...summary, [counted[check.status]]: summary[counted[check.status]] + 1 };
+  for (const check of [auditCheck(audit), await nativeCheck()]) {
+    checks.push(check);
+    summary = { ...summary, [counted[check.status]]: summary[counted[check.status]] + 1 };
+  }
   return { app, checks, summary, bundles: await bundleSection(dataDir), audit };
 }
 
