@@ -116,6 +116,11 @@ async function main(): Promise<void> {
   console.log(`[preview] Soberana at ${services.harness.url} (loopback only; window.api over a token-guarded WebSocket)`);
   console.log(`[preview] data folder: ${dataDir}`);
   console.log(`[preview] Chromium: ${chromium}, throwaway profile ${profileDir}`);
+  // The harness's file picker is the e2e specs' (they choose what a dialog returns), so here every
+  // dialog and drop comes back empty. The CLI fills the same data folder, but not while the preview
+  // runs: two processes appending to one audit log break its chain.
+  console.log(`[preview] File dialogs and drag and drop act as cancelled here. To add models or documents, stop the preview, then:
+[preview]   npm run cli -- --data-dir ${JSON.stringify(dataDir)} models import FILE   (or: knowledge ingest, bundle install)`);
   console.log('[preview] Ctrl-C (or closing the window) stops Chromium and the services.');
 
   let window: AppWindow | null = null;
