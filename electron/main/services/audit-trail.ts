@@ -56,17 +56,25 @@ export function createAuditTrail(options: { db: Database; dataDir: string; gover
   const record = (event: AuditEventInput) => {
     if (level === 'off') return;
     if (!ready()) return;
-    try {
-      log!.record(event);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'bad_request') {
-        // A malformed event is a bug in the emitter, not a broken log: say so, keep the log open.
-        options.log?.('error', `An audit event was not valid (${event.type}): ${error.details ?? error.message}`);
+    // Twice at most: another process of this user (the CLI beside the app) may have appended
+    // since this one last wrote. The log refuses to write over that, with nothing written;
+    // reopened, it continues from the other writer's last record. A second failure is real.
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      try {
+        log!.record(event);
+        return;
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'bad_request') {
+          // A malformed event is a bug in the emitter, not a broken log: say so, keep the log open.
+          options.log?.('error', `An audit event was not valid (${event.type}): ${error.details ?? error.message}`);
+          return;
+        }
+        if (attempt === 1 && open()) continue;
+        problem = asProblem(error);
+        log = null;
+        options.log?.('error', `An audit record could not be written (${event.type}): ${problem.message}`);
         return;
       }
-      problem = asProblem(error);
-      log = null;
-      options.log?.('error', `An audit record could not be written (${event.type}): ${problem.message}`);
     }
   };
 

@@ -123,6 +123,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   // The live key and the counters that go with it; null while the log does not exist.
   let state: AuditKeyState | null = open();
   let sealedThrough = state === null ? 0 : sealedEnd();
+  /** Whether the write in progress has named its record as pending in the key file (so a rollback must clear it). */
+  let pendingWritten = false;
 
   function open(): AuditKeyState | null {
     const meta = readMeta(db);
@@ -217,6 +219,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     insertRecord(db, record);
     const pending: PendingRecord = { seq, hash: record.hash, seals: forceSeal || seq - sealedThrough >= checkpointEvery };
     writeKeyFile(dataDir, { ...current, pending });
+    pendingWritten = true;
     if (pending.seals) {
       const checkpoint = { period: current.period, firstSeq: sealedThrough + 1, lastSeq: seq, chainHash: record.hash };
       const key = Buffer.from(current.key, 'hex');
@@ -230,14 +233,19 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   function write(fn: () => Staged): AuditRecord {
     const before = requireState();
     let staged: Staged;
+    pendingWritten = false;
     try {
       staged = transaction(db, fn);
     } catch (error) {
       // The pending entry names a record that was rolled back; clear it so the next write starts clean.
-      try {
-        writeKeyFile(dataDir, before);
-      } catch {
-        // reconcile() clears it at the next start.
+      // Only if this writer wrote it: a refusal before that (another writer appended) must leave
+      // that writer's key file alone, or its newer state would be lost.
+      if (pendingWritten) {
+        try {
+          writeKeyFile(dataDir, before);
+        } catch {
+          // reconcile() clears it at the next start.
+        }
       }
       throw error;
     }

@@ -1,0 +1,43 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAnchorFile, anchorFilePath, verifyAudit, readKeyFileForVerify } from './audit/index.ts';
+import { createAuditTrail } from './audit-trail.ts';
+import { createGovernance } from './governance.ts';
+import { loadPolicy, userPolicyPath } from './policy/index.ts';
+import { openDatabase } from './storage/sqlite.ts';
+
+// Two writers of one data folder, as when `soberana models import` runs beside the app:
+// each appends after the other, and the log stays one intact chain.
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-trail-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the audit trail with another writer', () => {
+  it('continues after the other process appended, instead of failing closed', async () => {
+    const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(dir), machinePath: path.join(dir, 'none.json') }));
+    const appDb = openDatabase(dir);
+    const cliDb = openDatabase(dir);
+    const app = createAuditTrail({ db: appDb, dataDir: dir, governance });
+    const cli = createAuditTrail({ db: cliDb, dataDir: dir, governance });
+    app.record({ type: 'app.start', data: { version: '1' } });
+    cli.record({ type: 'change', data: { action: 'models.remove', target: 'm1' } });
+    cli.record({ type: 'change', data: { action: 'models.rename', target: 'm2' } });
+    app.record({ type: 'app.stop', data: { version: '1' } });
+    expect(app.problem, JSON.stringify(app.problem)).toBeNull();
+    expect(cli.problem).toBeNull();
+    const types = (appDb.prepare('SELECT type FROM audit_records ORDER BY seq').all() as { type: string }[]).map((row) => row.type);
+    expect(types).toEqual(['app.start', 'change', 'change', 'app.stop']);
+    expect(verifyAudit(appDb, readAnchorFile(anchorFilePath(dir)), { keyFile: readKeyFileForVerify(dir) })).toMatchObject({ ok: true, records: 4 });
+    appDb.close();
+    cliDb.close();
+  });
+});
