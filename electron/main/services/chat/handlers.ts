@@ -1,22 +1,19 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import type { ChatEvent, Contract, ConversationSettings, Passage, RuntimeSettings } from '../../../common/contract/index.ts';
-import { groundedPrompt, noSourcesAnswer, sourcesBudget } from '../knowledge/grounding.ts';
+import { readFile, stat } from 'node:fs/promises';
+import type { ChatEvent, Contract, ConversationSettings, RuntimeSettings } from '../../../common/contract/index.ts';
 import type { Handlers } from '../../../common/handlers.ts';
 import { AppError, ok } from '../../../common/result.ts';
-import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { FilePicker } from '../files.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate, GovernedAction } from '../domain/gate.ts';
-import { loadLibraryModel } from '../models-handlers.ts';
-import { getModel, listModels } from '../models/index.ts';
+import { listModels } from '../models/index.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';
-import type { ChatTurn, RuntimeEngine } from '../runtime/engine.ts';
+import type { ChatTurn } from '../runtime/engine.ts';
 import { pump } from '../runtime/handlers.ts';
-import { modelByPath } from '../runtime/model-events.ts';
-import { lockedValueRefusal, runtimeLocks, type StoredRuntimeValues } from '../runtime/locks.ts';
+import { lockedValueRefusal, type StoredRuntimeValues } from '../runtime/locks.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
+import { answer, chatModel as libraryChatModel, checkModel, type AnswerDeps, type AnswerPlan, type ChatEngine, type ChatKnowledge } from './answer.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
-import { createChatStore, type AnswerWriter, type ChatStore, type StoredMessage } from './store.ts';
+import { createChatStore, type ChatStore, type StoredMessage } from './store.ts';
 
 type ChatHandlers = Pick<
   Handlers<Contract>,
@@ -38,8 +35,7 @@ type ChatHandlers = Pick<
   | 'presets.import'
 >;
 
-/** What chat needs of the engine; tests may pass a stand-in with these methods. */
-export type ChatEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load' | 'chat'>;
+export type { ChatEngine, ChatKnowledge } from './answer.ts';
 export type { ChatRequest, ChatResult, ChatTurn } from '../runtime/engine.ts';
 
 export interface ChatHandlerDeps {
@@ -69,12 +65,6 @@ export interface ChatHandlerDeps {
   readonly policy?: () => EffectivePolicy;
 }
 
-/** What chat needs of the knowledge service. */
-export interface ChatKnowledge {
-  /** Passages for `query` from the collections, within `budgetTokens`; `relevant` is false when nothing matched well enough to answer from. */
-  retrieve(query: string, collectionIds: readonly string[], budgetTokens: number): Promise<{ passages: Passage[]; mode: 'hybrid' | 'text'; relevant: boolean; notice: string | null }>;
-}
-
 /** min-p and the seed are not app-wide settings; these are the conversation defaults. */
 export const DEFAULT_MIN_P = 0.05;
 
@@ -82,25 +72,8 @@ export function defaultConversationSettings(runtime: RuntimeSettings): Conversat
   return { systemPrompt: '', sampling: { ...runtime.sampling, minP: DEFAULT_MIN_P, seed: null }, contextSize: runtime.contextSize };
 }
 
-const ANSWER_STATUS: Readonly<Record<GenerateStats['stopReason'], 'complete' | 'interrupted'>> = {
-  eos: 'complete',
-  other: 'complete',
-  // Cut off by the token limit: interrupted, so the user is offered Continue.
-  maxTokens: 'interrupted',
-  aborted: 'interrupted',
-};
-
 /** Turns for the engine: empty answers (stopped before the first token) carry nothing. */
 const turns = (messages: readonly StoredMessage[]): ChatTurn[] => messages.filter((message) => message.content !== '').map(({ role, content }) => ({ role, content }));
-
-async function samePath(a: string, b: string): Promise<boolean> {
-  if (a === b) return true;
-  try {
-    return (await realpath(a)) === (await realpath(b));
-  } catch {
-    return false;
-  }
-}
 
 export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   const { db, engine, picker, settings, changed, gate } = deps;
@@ -108,12 +81,9 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   // One answer at a time: the inference process generates one at a time anyway, and a
   // second send must fail before it saves anything.
   const running = new Map<string, AbortController>();
-
-  const chatModel = (id: string) => {
-    const model = getModel(db, id);
-    if (model.role !== 'chat') throw new AppError('bad_request', `${model.displayName} is ${model.role === 'embedding' ? 'an embedding' : 'a reranking'} model: it cannot chat. Choose a chat model.`);
-    return model;
-  };
+  const answerDeps: AnswerDeps = { db, engine, settings, store, changed, emit: deps.emit, knowledge: deps.knowledge, screenPrompt: deps.screenPrompt, policy: deps.policy };
+  const chatModel = (id: string) => libraryChatModel(db, id);
+  const answerWith = (push: (event: ChatEvent) => void, plan: AnswerPlan, signal: AbortSignal) => answer(answerDeps, push, plan, signal);
 
   const writerOptions = (modelName: string) => ({ modelName, ...(deps.flushMs === undefined ? {} : { flushMs: deps.flushMs }) });
 
@@ -128,137 +98,6 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
 
   const notBusy = () => {
     if (running.size > 0) throw new AppError('busy', 'An answer is already being written. Stop it or wait for it to finish.');
-  };
-
-  /** Fails before anything is saved when there is no model to answer with at all. */
-  const checkModel = (modelId: string | null) => {
-    if (modelId === null) {
-      if (engine.state().model === null) throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
-      return;
-    }
-    try {
-      chatModel(modelId);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'not_found') {
-        throw new AppError('not_found', 'The model of this conversation is no longer in the library. Choose another one for it.', `model ${modelId}`);
-      }
-      throw error;
-    }
-  };
-
-  /** Loads the conversation's model unless it is already loaded with the context size it asks for; returns its name. */
-  const ensureModel = async (modelId: string | null, asked: ConversationSettings['contextSize'], signal: AbortSignal): Promise<string> => {
-    const loaded = engine.state().model;
-    if (modelId === null) {
-      if (loaded === null) throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
-      return loaded.name;
-    }
-    const record = chatModel(modelId);
-    const first = record.files[0];
-    // The engine loads a locked context size whatever is asked; asking for it here keeps a
-    // conversation stored with another number from reloading the model at every turn.
-    const contextSize = (deps.policy === undefined ? undefined : runtimeLocks(deps.policy()).contextSize) ?? asked;
-    if (loaded !== null && first !== undefined && (await samePath(first, loaded.path)) && (contextSize === 'auto' || loaded.contextSize === contextSize)) return loaded.name;
-    const model = await loadLibraryModel({ db, engine, settings }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
-    return model.name;
-  };
-
-  interface Plan {
-    readonly conversationId: string;
-    readonly history: readonly ChatTurn[];
-    readonly prompt: string | null;
-    readonly open: (modelName: string) => AnswerWriter;
-  }
-
-  /** Loads the model, streams the answer into the database and to the caller, and finishes the row whatever happens. */
-  const answer = async (push: (event: ChatEvent) => void, plan: Plan, signal: AbortSignal): Promise<ChatEvent> => {
-    const conversation = store.conversation(plan.conversationId);
-    const modelName = await ensureModel(conversation.modelId, conversation.settings.contextSize, signal);
-    if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
-    const writer = plan.open(modelName);
-    push({ type: 'started', messageId: writer.messageId, parentId: writer.parentId });
-    const screened = plan.prompt === null || deps.screenPrompt === undefined ? null : deps.screenPrompt(plan.prompt);
-    if (screened !== null && screened.findings.length > 0 && !screened.blocked) {
-      push({
-        type: 'notice',
-        kind: 'personalData',
-        detail: screened.text === plan.prompt ? 'Your message contains personal data. It was sent as written.' : 'Your message contains personal data. The model saw it with that data replaced by placeholders such as [EMAIL].',
-      });
-    }
-    const question = screened?.text ?? plan.prompt;
-    let prompt = question;
-    let sources: readonly Passage[] = [];
-    const { collectionIds, documentsOnly } = conversation.knowledge;
-    // Continuing an answer keeps the passages it was given; only a new question retrieves.
-    if (deps.knowledge !== undefined && collectionIds.length > 0 && plan.prompt !== null) {
-      let found;
-      try {
-        found = await deps.knowledge.retrieve(question ?? plan.prompt, collectionIds, sourcesBudget(engine.state().model?.contextSize ?? null));
-      } catch (error) {
-        writer.finish('interrupted', null);
-        changed(conversation.id);
-        throw error;
-      }
-      if (found.notice !== null) push({ type: 'notice', kind: 'textSearchOnly', detail: found.notice });
-      if (!found.relevant && documentsOnly) {
-        writer.append(noSourcesAnswer(), '');
-        const message = writer.finish('complete', null);
-        push({ type: 'notice', kind: 'noSources', detail: 'Nothing in the attached collections matches this question, so the model was not asked.' });
-        changed(conversation.id);
-        return { type: 'done', message };
-      }
-      if (found.passages.length > 0) {
-        writer.setSources(found.passages);
-        sources = found.passages;
-        push({ type: 'sources', sources: found.passages, mode: found.mode });
-        prompt = groundedPrompt(question ?? plan.prompt, found.passages, documentsOnly);
-      }
-    }
-    if (signal.aborted) {
-      const message = writer.finish('interrupted', null);
-      changed(conversation.id);
-      return { type: 'done', message };
-    }
-    let result;
-    try {
-      result = await engine.chat(
-        { conversationId: conversation.id, systemPrompt: conversation.settings.systemPrompt, history: plan.history, prompt, sampling: conversation.settings.sampling },
-        (text, reasoning) => {
-          writer.append(text, reasoning);
-          push({ type: 'delta', text, reasoning });
-        },
-        signal,
-      );
-    } catch (error) {
-      const message = writer.finish('interrupted', null);
-      changed(conversation.id);
-      // Stopping is not a failure: the partial answer is kept and can be continued.
-      if (signal.aborted) return { type: 'done', message };
-      throw error;
-    }
-    if (result.trimmedTurns > 0) {
-      const n = result.trimmedTurns;
-      push({
-        type: 'notice',
-        kind: 'contextTrimmed',
-        detail: `The ${n === 1 ? 'oldest message' : `${n} oldest messages`} did not fit in the model's context and ${n === 1 ? 'was' : 'were'} left out of this answer. The system prompt was kept.`,
-      });
-    }
-    if (result.defaultTemplate) {
-      push({ type: 'notice', kind: 'defaultTemplate', detail: `${modelName} has no chat template of its own, so a generic one was used. Answers may be less accurate.` });
-    }
-    const { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms } = result.stats;
-    const message = writer.finish(ANSWER_STATUS[result.stats.stopReason], { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms });
-    changed(conversation.id);
-    const loadedPath = engine.state().model?.path ?? null;
-    const model = loadedPath === null ? null : modelByPath(db, loadedPath);
-    if (model !== null) {
-      deps.emit({
-        type: 'chat.turn',
-        data: { conversationId: conversation.id, modelSha256: model.sha256, collections: [...collectionIds], chunkIds: sources.map((passage) => passage.chunkId), prompt: question ?? '', response: message.content },
-      });
-    }
-    return { type: 'done', message };
   };
 
   /** Runs `start` as the only answer in progress, stoppable by the caller or by deleting the conversation. */
@@ -338,7 +177,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     'chat.send': ({ conversationId, content, parentId }, { signal }) =>
       exclusive(() => conversationId, signal, async (push, stop) => {
         const conversation = store.conversation(conversationId);
-        checkModel(conversation.modelId);
+        checkModel(answerDeps, conversation.modelId);
         // Refused before anything is saved: a blocked message must not reach the database either.
         const screened = deps.screenPrompt?.(content);
         if (screened?.blocked === true) throw new AppError('forbidden', `${screened.reason ?? 'Blocked: the message contains personal data.'} This machine's policy does not allow sending personal data to the model. Remove it and send again.`);
@@ -348,7 +187,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
         const user = store.addUserMessage(conversationId, parent?.id ?? null, content);
         push({ type: 'user', message: user });
         changed(conversationId);
-        return answer(
+        return answerWith(
           push,
           {
             conversationId,
@@ -367,8 +206,8 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
         const user = target.role === 'user' ? target : target.parentId === null ? null : store.message(target.parentId);
         if (user === null || user.role !== 'user') throw new AppError('bad_request', 'That answer has no question to answer again.', `message ${messageId}`);
         const conversation = store.conversation(user.conversationId);
-        checkModel(conversation.modelId);
-        return answer(
+        checkModel(answerDeps, conversation.modelId);
+        return answerWith(
           push,
           {
             conversationId: conversation.id,
@@ -386,11 +225,11 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
         if (target.role !== 'assistant') throw new AppError('bad_request', 'Only an answer can be continued.', `message ${messageId}`);
         if (target.status === 'complete') throw new AppError('bad_request', 'This answer is complete; only an interrupted answer can be continued.', `message ${messageId}`);
         const conversation = store.conversation(target.conversationId);
-        checkModel(conversation.modelId);
+        checkModel(answerDeps, conversation.modelId);
         const path = store.pathTo(messageId);
         // Stopped before its first token, there is nothing to continue from: ask the question again into the same message.
         const empty = target.content === '';
-        return answer(
+        return answerWith(
           push,
           {
             conversationId: conversation.id,
