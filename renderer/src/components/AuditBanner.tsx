@@ -2,6 +2,7 @@ import { ShieldAlert } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import { useAudit } from '../stores/audit.ts';
 import { useNavigation } from '../stores/navigation.ts';
+import './AuditBanner.css';
 
 /**
  * The audit log fails closed: while it cannot record, every audited action is refused. One

@@ -6,6 +6,7 @@ import type { DocumentView } from '../../../electron/common/contract/knowledge.t
 import { useKnowledge, type ViewerTarget } from '../stores/knowledge.ts';
 import { Dialog } from './Dialog.tsx';
 import { openPdf, renderPage, type OpenedPdf } from './pdf.ts';
+import './DocumentViewer.css';
 
 function PdfPage({ view, target }: { readonly view: DocumentView; readonly target: ViewerTarget }) {
   const { t } = useTranslation();

@@ -1,5 +1,6 @@
 import type { LucideIcon } from 'lucide-react';
 import type { ReactNode } from 'react';
+import './EmptyState.css';
 
 interface EmptyStateProps {
   readonly icon: LucideIcon;

@@ -1,5 +1,6 @@
 import { Lock } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
+import './LockNote.css';
 
 /** A lock and the reason: a setting the machine policy fixes. Never colour alone. */
 export function LockNote({ path, reason }: { readonly path: string; readonly reason: string }) {

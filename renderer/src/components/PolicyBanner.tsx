@@ -1,6 +1,7 @@
 import { ShieldAlert } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import { usePolicy } from '../stores/policy.ts';
+import './PolicyBanner.css';
 
 /** A malformed policy fails closed; the app says so everywhere, with what is wrong. */
 export function PolicyBanner() {

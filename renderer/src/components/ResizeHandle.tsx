@@ -1,5 +1,6 @@
 import { useRef, type KeyboardEvent, type PointerEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import './ResizeHandle.css';
 
 interface ResizeHandleProps {
   readonly value: number;

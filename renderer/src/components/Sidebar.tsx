@@ -2,6 +2,7 @@ import { Boxes, FileText, Info, MessageSquare, Package, ScrollText, Settings as 
 import { useRef, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigation, type Section } from '../stores/navigation.ts';
+import './Sidebar.css';
 
 interface Item {
   readonly section: Section;

@@ -1,4 +1,5 @@
 import type { Passage } from '../../../electron/common/contract/knowledge.ts';
+import './Snippet.css';
 
 /** A passage's snippet with the words that matched the query marked. */
 export function Snippet({ passage }: { readonly passage: Pick<Passage, 'snippet' | 'highlights'> }) {

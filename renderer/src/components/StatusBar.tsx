@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useKnowledge } from '../stores/knowledge.ts';
 import { useNavigation } from '../stores/navigation.ts';
 import { RuntimeIndicator } from './RuntimeIndicator.tsx';
+import './StatusBar.css';
 
 /** Background ingestion, with its progress; opens the Documents screen. */
 function JobsIndicator() {

@@ -3,6 +3,7 @@ import { useEffect, useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AuditEntry } from '../../../../electron/common/contract/audit.ts';
 import { AUDIT_PAGE_SIZE, useAudit } from '../../stores/audit.ts';
+import './AuditSection.css';
 
 /** One line of an event's data: field names and values, with long hashes shortened. */
 function summary(entry: AuditEntry): string {

@@ -6,6 +6,7 @@ import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { formatBytes } from '../../format.ts';
 import { useBundles } from '../../stores/bundles.ts';
+import './BundlesSection.css';
 
 const date = (iso: string | null) => (iso === null ? '—' : new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }));
 

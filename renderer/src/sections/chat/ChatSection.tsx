@@ -9,6 +9,7 @@ import { ConversationSettingsDialog } from './ConversationSettings.tsx';
 import { KnowledgePicker } from './KnowledgePicker.tsx';
 import { Messages } from './Messages.tsx';
 import { SourcesPanel } from './SourcesPanel.tsx';
+import './ChatSection.css';
 
 function ConversationList() {
   const { t } = useTranslation();

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { KnowledgeSettings } from '../../../../electron/common/contract/knowledge.ts';
 import { useChat } from '../../stores/chat.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
+import './KnowledgePicker.css';
 
 /** Which collections a conversation answers from, and whether it may answer without them. */
 export function KnowledgePicker({ knowledge }: { readonly knowledge: KnowledgeSettings }) {

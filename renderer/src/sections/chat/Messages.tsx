@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import type { ChatMessage } from '../../../../electron/common/contract/chat.ts';
 import { useChat } from '../../stores/chat.ts';
 import { CopyButton, Markdown } from './Markdown.tsx';
+import './Messages.css';
 
 function Reasoning({ text }: { text: string }) {
   const { t } = useTranslation();

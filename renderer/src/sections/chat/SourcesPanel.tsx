@@ -4,6 +4,7 @@ import type { Passage } from '../../../../electron/common/contract/knowledge.ts'
 import { Snippet } from '../../components/Snippet.tsx';
 import { useChat } from '../../stores/chat.ts';
 import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
+import './SourcesPanel.css';
 
 /** The passages behind an answer, numbered as the answer cites them. */
 export function SourcesPanel() {

@@ -11,6 +11,7 @@ import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
 import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
 import { IngestPanel } from './IngestPanel.tsx';
+import './DocumentsSection.css';
 
 function NewCollectionDialog({ open, onOpenChange }: { readonly open: boolean; onOpenChange(open: boolean): void }) {
   const { t } = useTranslation();

@@ -2,6 +2,7 @@ import { AlertTriangle, CheckCircle2, Loader2, X } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import type { IngestProgress } from '../../../../electron/common/contract/knowledge.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
+import './IngestPanel.css';
 
 export function formatEta(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '—';

@@ -4,6 +4,7 @@ import type { ImportMode } from '../../../../electron/common/contract/models.ts'
 import { Dialog } from '../../components/Dialog.tsx';
 import { formatBytes } from '../../format.ts';
 import { useModels, type ImportJob } from '../../stores/models.ts';
+import './ImportDialog.css';
 
 const MODES: readonly ImportMode[] = ['copy', 'link', 'reference'];
 

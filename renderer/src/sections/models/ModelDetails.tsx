@@ -8,6 +8,7 @@ import { useModels } from '../../stores/models.ts';
 import { useRuntime } from '../../stores/runtime.ts';
 import { fitAdvice } from './fit.ts';
 import { LoadSettingsForm } from './LoadSettingsForm.tsx';
+import './ModelDetails.css';
 
 function Row({ label, value, mono }: { label: string; value: string; mono?: boolean }) {
   return (

@@ -9,6 +9,7 @@ import { useModels, visibleModels, type SortKey } from '../../stores/models.ts';
 import { useRuntime } from '../../stores/runtime.ts';
 import { ImportDialog } from './ImportDialog.tsx';
 import { ModelDetails } from './ModelDetails.tsx';
+import './ModelsSection.css';
 
 const COLUMNS: readonly SortKey[] = ['name', 'role', 'size', 'quantization', 'context', 'status'];
 

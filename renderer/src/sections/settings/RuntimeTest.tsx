@@ -3,6 +3,7 @@ import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatBytes } from '../../format.ts';
 import { liveTokensPerSecond, useRuntime } from '../../stores/runtime.ts';
+import './RuntimeTest.css';
 
 function ErrorNote({ message, details }: { message: string; details?: string | undefined }) {
   const { t } = useTranslation();
