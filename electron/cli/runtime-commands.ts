@@ -128,8 +128,8 @@ Exit codes: 0 ok, 1 the model was refused or failed, 2 bad usage, 3 internal err
           ...(seed === undefined ? {} : { seed }),
         },
         (delta) => {
-          text += delta;
-          if (!output.json) process.stdout.write(delta);
+          text += delta.text;
+          if (!output.json) process.stdout.write(delta.text);
         },
         signal,
       );

@@ -1,7 +1,7 @@
 // First: the egress guard, before any other module (node-llama-cpp included) loads.
 import './egress.ts';
 import { checkEgress } from '../guard/probe.ts';
-import { RuntimeRequest, type RuntimeFailure, type RuntimeMessage } from '../common/runtime/protocol.ts';
+import { RuntimeRequest, type Delta, type RuntimeFailure, type RuntimeMessage } from '../common/runtime/protocol.ts';
 import { createLlamaHost, RuntimeError } from './llama-host.ts';
 import { connectToParent } from './parent-port.ts';
 
@@ -17,6 +17,11 @@ const running = new Map<number, AbortController>();
 // A test seam, not a fake: it only delays a real load so that a spec can kill the
 // real process while it is loading. Ignored unless the variable is set.
 const testLoadDelayMs = Number(process.env.SOBERANA_TEST_LOAD_DELAY_MS ?? 0);
+
+/** Reasoning goes on the wire only when there is some. */
+function deltaMessage(id: number, { text, reasoning, tokens }: Delta): RuntimeMessage {
+  return reasoning === '' ? { type: 'delta', id, text, tokens } : { type: 'delta', id, text, tokens, reasoning };
+}
 
 function failureOf(error: unknown): RuntimeFailure {
   if (error instanceof RuntimeError) return error.failure;
@@ -36,7 +41,7 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
       const controller = new AbortController();
       running.set(request.id, controller);
       try {
-        return await host.generate(request.params, controller.signal, (text, tokens) => send({ type: 'delta', id: request.id, text, tokens }));
+        return await host.generate(request.params, controller.signal, (delta) => send(deltaMessage(request.id, delta)));
       } finally {
         running.delete(request.id);
       }
@@ -45,9 +50,7 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
       const controller = new AbortController();
       running.set(request.id, controller);
       try {
-        return await host.chat(request.params, controller.signal, (text, reasoning, tokens) =>
-          send(reasoning === '' ? { type: 'delta', id: request.id, text, tokens } : { type: 'delta', id: request.id, text, tokens, reasoning }),
-        );
+        return await host.chat(request.params, controller.signal, (delta) => send(deltaMessage(request.id, delta)));
       } finally {
         running.delete(request.id);
       }

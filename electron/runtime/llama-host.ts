@@ -29,6 +29,7 @@ import type {
   BackendSource,
   ChatOutcome,
   ChatParams,
+  Delta,
   EmbeddingInfo,
   EmbedResult,
   FitEstimate,
@@ -78,8 +79,8 @@ export interface LlamaHost {
   info(): Promise<Hardware>;
   load(path: string, options: LoadOptions, onProgress: (progress: number) => void): Promise<LoadedModelInfo>;
   unload(): Promise<boolean>;
-  generate(params: GenerateParams, signal: AbortSignal, onDelta: (text: string, tokens: number) => void): Promise<GenerateStats>;
-  chat(params: ChatParams, signal: AbortSignal, onDelta: (text: string, reasoning: string, tokens: number) => void): Promise<ChatOutcome>;
+  generate(params: GenerateParams, signal: AbortSignal, onDelta: (delta: Delta) => void): Promise<GenerateStats>;
+  chat(params: ChatParams, signal: AbortSignal, onDelta: (delta: Delta) => void): Promise<ChatOutcome>;
   /** Texts longer than the context are cut to their first `EmbeddingInfo.maxTokens` tokens, and listed. */
   embed(path: string, texts: readonly string[], threads: number): Promise<EmbedResult>;
   embeddingInfo(path: string, threads: number): Promise<EmbeddingInfo>;
@@ -171,14 +172,14 @@ const STOP_REASONS: Readonly<Record<string, GenerateStats['stopReason']>> = { eo
  * first token the user sees), then whatever gathered every DELTA_INTERVAL_MS, so the
  * main process and the renderer handle a few dozen messages a second, not one per token.
  */
-function deltaBatcher(onDelta: (text: string, reasoning: string, tokens: number) => void) {
+function deltaBatcher(onDelta: (delta: Delta) => void) {
   let text = '';
   let reasoning = '';
   let tokens = 0;
   let sent = false;
   const flush = () => {
     if (text === '' && reasoning === '' && tokens === 0) return;
-    onDelta(text, reasoning, tokens);
+    onDelta({ text, reasoning, tokens });
     text = '';
     reasoning = '';
     tokens = 0;
@@ -517,7 +518,7 @@ export function createLlamaHost(log: (level: 'debug' | 'info' | 'warn' | 'error'
       const started = performance.now();
       const flush = () => {
         if (pending === '' && pendingTokens === 0) return;
-        onDelta(pending, pendingTokens);
+        onDelta({ text: pending, reasoning: '', tokens: pendingTokens });
         pending = '';
         pendingTokens = 0;
       };

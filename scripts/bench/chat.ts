@@ -211,7 +211,7 @@ function soberanaClient(engine: RuntimeEngine) {
     {
       'bench.chat': (input, { signal }) =>
         pump<BenchEvent>(async (push) => {
-          const result = await engine.chat(input, (text, reasoning, tokens) => push({ type: 'delta', text, reasoning, tokens }), signal);
+          const result = await engine.chat(input, (delta) => push({ type: 'delta', ...delta }), signal);
           return { type: 'done', ...result };
         }),
     },

@@ -126,6 +126,18 @@ export const GenerateStats = z.object({
 });
 export type GenerateStats = z.infer<typeof GenerateStats>;
 
+/**
+ * A piece of a reply as it streams: the same object from the inference process's batcher
+ * to the engine's callers (`onDelta(delta)`). `reasoning` is the model's "thinking" text,
+ * apart from the answer; it is empty for `generate`. `tokens` counts the tokens the piece
+ * took to produce.
+ */
+export interface Delta {
+  readonly text: string;
+  readonly reasoning: string;
+  readonly tokens: number;
+}
+
 export const ChatSampling = z.object({
   temperature: z.number().min(0).max(2),
   topP: z.number().gt(0).max(1),

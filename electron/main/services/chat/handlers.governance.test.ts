@@ -42,7 +42,7 @@ function recordingEngine() {
     },
     async chat(request, onDelta) {
       requests.push(request);
-      onDelta('Fine.', '', 1);
+      onDelta({ text: 'Fine.', reasoning: '', tokens: 1 });
       return { stats: { tokens: 1, promptTokens: 7, ms: 10, firstTokenMs: 5, tokensPerSecond: 100, stopReason: 'eos' }, trimmedTurns: 0, defaultTemplate: false };
     },
   };

@@ -59,7 +59,7 @@ function standInEngine() {
         }
         await new Promise((resolve) => setTimeout(resolve, script.delayMs ?? 2));
         tokens += 1;
-        onDelta(text, script.reasoning?.[index] ?? '', 1);
+        onDelta({ text, reasoning: script.reasoning?.[index] ?? '', tokens: 1 });
       }
       if (script.fail !== undefined) throw script.fail;
       return {

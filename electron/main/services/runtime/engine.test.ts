@@ -85,8 +85,8 @@ describe('the runtime engine', () => {
 
     let text = '';
     let deltas = 0;
-    const stats = await engine.generate(params(40), (chunk) => {
-      text += chunk;
+    const stats = await engine.generate(params(40), (delta) => {
+      text += delta.text;
       deltas += 1;
     });
     // node-llama-cpp may hold back a few tokens that could start a stop trigger.
@@ -142,8 +142,8 @@ describe('the runtime engine', () => {
     await engine.load(model, OPTIONS);
     const controller = new AbortController();
     let tokens = 0;
-    const done = engine.generate(params(100_000), (_text, count) => {
-      tokens += count;
+    const done = engine.generate(params(100_000), (delta) => {
+      tokens += delta.tokens;
       if (tokens > 20) controller.abort();
     }, controller.signal);
     const stats = await done;
@@ -158,7 +158,7 @@ describe('the runtime engine', () => {
     await engine.load(model, OPTIONS);
     const firstPid = engine.pid();
     let streamed = 0;
-    const running = engine.generate(params(1_000_000), (_text, count) => (streamed += count));
+    const running = engine.generate(params(1_000_000), (delta) => (streamed += delta.tokens));
     await waitFor(() => streamed > 10);
     const killedAt = performance.now();
     process.kill(firstPid!, 'SIGKILL');
@@ -238,10 +238,10 @@ async function collect(engine: RuntimeEngine, request: ChatRequest, signal?: Abo
   let deltas = 0;
   const result = await engine.chat(
     request,
-    (chunk, thought, tokens) => {
-      text += chunk;
-      reasoning += thought;
-      received += tokens;
+    (delta) => {
+      text += delta.text;
+      reasoning += delta.reasoning;
+      received += delta.tokens;
       deltas += 1;
     },
     signal,
@@ -307,8 +307,8 @@ describe('chat', () => {
     const request: ChatRequest = { conversationId: 'stop', systemPrompt: '', history: [], prompt: 'Tell me everything', sampling: { ...SAMPLING, maxTokens: 100_000 } };
     const result = await engine.chat(
       request,
-      (_text, _reasoning, tokens) => {
-        streamed += tokens;
+      (delta) => {
+        streamed += delta.tokens;
         if (streamed > 20) controller.abort();
       },
       controller.signal,
@@ -378,7 +378,7 @@ describe('chat', () => {
     const firstPid = engine.pid();
     let streamed = 0;
     const request: ChatRequest = { conversationId: 'crash', systemPrompt: '', history: historyOf(1), prompt: 'Talk', sampling: { ...SAMPLING, maxTokens: 1_000_000 } };
-    const running = engine.chat(request, (_text, _reasoning, tokens) => (streamed += tokens));
+    const running = engine.chat(request, (delta) => (streamed += delta.tokens));
     await waitFor(() => streamed > 10);
     process.kill(firstPid!, 'SIGKILL');
     await expect(running).rejects.toMatchObject({ code: 'runtime_crashed', message: expect.stringContaining('killed (SIGKILL)') });
@@ -400,7 +400,7 @@ describe('compatibility with a GGUF written by another project', () => {
     const loaded = await engine.load(THIRD_PARTY, OPTIONS);
     expect(loaded).toMatchObject({ name: 'LLaMA v2', contextSize: 512 });
     let text = '';
-    const stats = await engine.generate(params(16), (chunk) => (text += chunk));
+    const stats = await engine.generate(params(16), (delta) => (text += delta.text));
     expect(stats.tokens).toBeGreaterThan(0);
     expect(text.length).toBeGreaterThan(0);
   });

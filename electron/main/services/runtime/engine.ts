@@ -6,6 +6,7 @@ import {
   MAX_BATCH,
   RuntimeMessage,
   type BackendChoice,
+  type Delta,
   type EgressCheck,
   type EgressKind,
   RuntimeResultSchemas,
@@ -90,12 +91,12 @@ export interface RuntimeEngine {
   /** `displayName` replaces the file's own name in the state, e.g. the library's name for it. */
   load(filePath: string, options: LoadOptions, onProgress?: (progress: number) => void, signal?: AbortSignal, displayName?: string): Promise<RuntimeModel>;
   unload(): Promise<void>;
-  generate(params: GenerateParams, onDelta: (text: string, tokens: number) => void, signal?: AbortSignal): Promise<GenerateStats>;
+  generate(params: GenerateParams, onDelta: (delta: Delta) => void, signal?: AbortSignal): Promise<GenerateStats>;
   /**
    * Answers `request.prompt` (or continues the last answer) in a conversation. A follow-up to
    * the conversation answered last evaluates only the new prompt. Requires a loaded chat model.
    */
-  chat(request: ChatRequest, onDelta: (text: string, reasoning: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatResult>;
+  chat(request: ChatRequest, onDelta: (delta: Delta) => void, signal?: AbortSignal): Promise<ChatResult>;
   /**
    * One vector per text, in order. A text longer than the model's context is embedded by its
    * first `embeddingInfo().maxTokens` tokens and its index is listed in `truncated`.
@@ -126,7 +127,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: AppError): void;
   onProgress?: (progress: number) => void;
-  onDelta?: (text: string, tokens: number, reasoning: string) => void;
+  onDelta?: (delta: Delta) => void;
 }
 
 interface Wanted {
@@ -250,7 +251,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         pending.get(message.id)?.onProgress?.(message.progress);
         return;
       case 'delta':
-        pending.get(message.id)?.onDelta?.(message.text, message.tokens, message.reasoning ?? '');
+        pending.get(message.id)?.onDelta?.({ text: message.text, reasoning: message.reasoning ?? '', tokens: message.tokens });
         return;
       case 'result': {
         const entry = pending.get(message.id);
@@ -528,7 +529,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     },
 
     generate(params, onDelta, signal) {
-      return reply('generate', { params }, (text, tokens) => onDelta(text, tokens), signal);
+      return reply('generate', { params }, onDelta, signal);
     },
 
     chat(chatRequest, onDelta, signal) {
@@ -539,7 +540,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         prompt: chatRequest.prompt,
         sampling: { ...chatRequest.sampling },
       };
-      return reply('chat', { params }, (text, tokens, reasoning) => onDelta(text, reasoning, tokens), signal);
+      return reply('chat', { params }, onDelta, signal);
     },
 
     async embed(filePath, texts, threads) {

@@ -38,9 +38,9 @@ export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { looku
       let response = '';
       const stats = await engine.generate(
         params,
-        (text, tokens) => {
-          response += text;
-          onDelta(text, tokens);
+        (delta) => {
+          response += delta.text;
+          onDelta(delta);
         },
         signal,
       );

@@ -87,7 +87,7 @@ export function createRuntimeHandlers({ engine, files, picker, settings }: Runti
         }
         const stats = await engine.generate(
           { prompt: input.prompt, ...sampling },
-          (text, tokens) => push({ type: 'delta', text, tokens }),
+          (delta) => push({ type: 'delta', text: delta.text, tokens: delta.tokens }),
           signal,
         );
         return { type: 'done', stats };
