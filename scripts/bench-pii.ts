@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { report } from './bench/report.ts';
 import { detectPii } from '../electron/main/services/pii/index.ts';
-import { generateLabelledSet, measurePii } from '../electron/main/services/pii/labelled-set.ts';
+import { generateLabelledSet, measurePii } from '../electron/test-support/pii-labelled-set.ts';
 
 /*
  * PII detection benchmark: precision and recall per type on the generated labelled set
- * (electron/main/services/pii/labelled-set.ts), and scan throughput on about 1 MB of
+ * (electron/test-support/pii-labelled-set.ts), and scan throughput on about 1 MB of
  * mixed text. Prints `name=value` lines and writes bench-results/pii.json.
  *
  *   npm run bench:pii -- [--seed 20240601] [--per-type 64]

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anchorFilePath, createAuditLog, parseAnchor, verifyAuditExport } from '../main/services/audit/index.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 // `soberana audit verify` and `soberana audit export` as the IT team runs them, on a log the
 // app's own service wrote. The cases share one data directory and run in order.

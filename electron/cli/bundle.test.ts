@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FACT, makeTestBundle, writeBundleSources, type BundleSources } from '../../e2e/fixtures/bundle.ts';
 import type { Collection } from '../common/contract/index.ts';
 import { canonicalJson } from '../main/services/bundles/canonical.ts';
-import { buildBundle } from '../main/services/bundles/fixtures.ts';
+import { buildBundle } from '../test-support/bundles-fixtures.ts';
 import { generateKeyPair, loadPrivateKey, signBytes, type GeneratedKeyPair } from '../main/services/bundles/keys.ts';
 import type { ModelRecord } from '../main/services/models/index.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 // The acceptance round trip, every step through `soberana` in its own process: a publisher
 // makes a key, builds a knowledge pack from documents, bundles it with two models and signs

@@ -8,7 +8,7 @@ import { createChatStore } from '../main/services/chat/store.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { createEngine } from '../main/services/runtime/engine.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
-import { runCli, type CliRun } from './run-cli.ts';
+import { runCli, type CliRun } from '../test-support/run-cli.ts';
 
 
 // The real-model cases need `engine.chat`, which the inference side is adding; until it

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
-import { CLI_ENTRY } from './run-cli.ts';
+import { CLI_ENTRY } from '../test-support/run-cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -12,7 +12,7 @@ import { libraryDirFor, type ModelRecord } from '../main/services/models/index.t
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
 import { COMMANDS } from './main.ts';
-import { runCli, type CliRun } from './run-cli.ts';
+import { runCli, type CliRun } from '../test-support/run-cli.ts';
 
 // Issue 12, through the built CLI (out/cli/soberana.js) as a user runs it: the command line
 // no longer steps around the policy or the audit log (finding 3), the log fails closed when

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markdownDocument, writeDocuments } from '../../e2e/fixtures/documents/index.ts';
 import { createCore } from '../main/services/core.ts';
 import type { PackManifest, PackSummary } from '../main/services/knowledge/pack.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 // `soberana knowledge export` end to end: a words-only collection made with the real
 // service, exported by the CLI in its own process.

@@ -9,7 +9,7 @@ import type { Collection, SearchResult } from '../common/contract/index.ts';
 import { createChatStore } from '../main/services/chat/store.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 // The knowledge commands end to end: real SQLite, real LanceDB, the real extraction worker
 // and inference process, on documents and tiny models this test writes. The cases share one

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeMalformed } from '../../e2e/fixtures/gguf/malformed.ts';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 import type { ModelRecord } from '../main/services/models/index.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadedPolicy } from '../main/services/policy/index.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../docs/policy.example.json', import.meta.url));
 

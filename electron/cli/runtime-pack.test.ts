@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
-import { runCli } from './run-cli.ts';
+import { runCli } from '../test-support/run-cli.ts';
 
 // Issue 13's runtime pack round trip, as IT runs it with the built command line and no
 // network: create a bundle carrying node-llama-cpp's prebuilt CPU binaries (a registry

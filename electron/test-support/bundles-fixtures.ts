@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, type Database } from '../storage/sqlite.ts';
-import { createBundle, signBundle } from './create.ts';
-import { generateKeyPair, type GeneratedKeyPair } from './keys.ts';
-import type { BundleKind } from './manifest.ts';
-import type { TrustSource } from './trust.ts';
+import { openDatabase, type Database } from '../main/services/storage/sqlite.ts';
+import { createBundle, signBundle } from '../main/services/bundles/create.ts';
+import { generateKeyPair, type GeneratedKeyPair } from '../main/services/bundles/keys.ts';
+import type { BundleKind } from '../main/services/bundles/manifest.ts';
+import type { TrustSource } from '../main/services/bundles/trust.ts';
 
 /** Shared by the bundle tests: real folders, real SQLite, real keys. */
 

@@ -1,8 +1,8 @@
-// Installs one bundle and is SIGKILLed by crash.test.ts at a random moment. Each step is
+// Installs one bundle and is SIGKILLed by bundles/crash.test.ts at a random moment. Each step is
 // slowed down (blocking, so the kill can land inside it) to spread the kills over them all.
-import { openDatabase } from '../storage/sqlite.ts';
-import { installBundle } from './install.ts';
-import type { TrustSource } from './trust.ts';
+import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { installBundle } from '../main/services/bundles/install.ts';
+import type { TrustSource } from '../main/services/bundles/trust.ts';
 
 const [dataDir, bundle, trustJson] = process.argv.slice(2) as [string, string, string];
 const stepMs = Number(process.env.BUNDLE_CHILD_STEP_MS ?? 6);

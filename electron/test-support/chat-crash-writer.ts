@@ -1,12 +1,12 @@
-// Child process of crash.test.ts: writes a conversation through the real chat store, then
+// Child process of chat/crash.test.ts: writes a conversation through the real chat store, then
 // streams an answer into it until it is killed. No model: the tokens are made up here, so
 // the test is about what the storage keeps, not about inference.
-// Usage: node crash-writer.ts <dataDir>
+// Usage: node chat-crash-writer.ts <dataDir>
 //
 // Each line on stdout is printed after the write it describes has committed.
 import { writeSync } from 'node:fs';
-import { openDatabase } from '../storage/sqlite.ts';
-import { createChatStore } from './store.ts';
+import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { createChatStore } from '../main/services/chat/store.ts';
 
 export type CrashLine =
   | { readonly kind: 'conversation'; readonly id: string }
@@ -23,7 +23,7 @@ function emit(line: CrashLine): void {
 
 function main(): void {
   const [dataDir] = process.argv.slice(2);
-  if (dataDir === undefined) throw new Error('usage: crash-writer.ts <dataDir>');
+  if (dataDir === undefined) throw new Error('usage: chat-crash-writer.ts <dataDir>');
   const store = createChatStore(openDatabase(dataDir));
   const settings = { systemPrompt: '', sampling: { temperature: 0.7, topP: 0.9, topK: 40, minP: 0.05, repeatPenalty: 1.1, maxTokens: 512, seed: null }, contextSize: 'auto' as const };
   const { id } = store.create({ modelId: null, settings });

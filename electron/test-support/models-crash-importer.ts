@@ -1,14 +1,14 @@
-// Child process of import.test.ts: imports one model by copy and reports progress until it is killed.
-// Usage: node crash-importer.ts <dataDir> <modelPath>
+// Child process of models/import.test.ts: imports one model by copy and reports progress until it is killed.
+// Usage: node models-crash-importer.ts <dataDir> <modelPath>
 // Prints one JSON line per progress report ({"bytesDone":…,"bytesTotal":…}) and {"done":true} at the end.
 import { writeSync } from 'node:fs';
-import { openDatabase } from '../storage/sqlite.ts';
-import { importModel } from './import.ts';
-import { libraryDirFor } from './library.ts';
-import { scanModels } from './scan.ts';
+import { openDatabase } from '../main/services/storage/sqlite.ts';
+import { importModel } from '../main/services/models/import.ts';
+import { libraryDirFor } from '../main/services/models/library.ts';
+import { scanModels } from '../main/services/models/scan.ts';
 
 const [dataDir, modelPath] = process.argv.slice(2);
-if (dataDir === undefined || modelPath === undefined) throw new Error('usage: crash-importer.ts <dataDir> <modelPath>');
+if (dataDir === undefined || modelPath === undefined) throw new Error('usage: models-crash-importer.ts <dataDir> <modelPath>');
 
 const db = openDatabase(dataDir);
 const { candidates } = await scanModels(modelPath);

@@ -1,7 +1,7 @@
-import { dniLetter, ibanCheckDigits, ibanValid, luhnCheckDigit, luhnValid } from './checks.ts';
-import { detectPii } from './detect.ts';
-import { DEFAULT_DETECTORS } from './detectors/index.ts';
-import { BUILTIN_PII_TYPES, type BuiltinPiiType, type Finding, type PiiDetector } from './types.ts';
+import { dniLetter, ibanCheckDigits, ibanValid, luhnCheckDigit, luhnValid } from '../main/services/pii/checks.ts';
+import { detectPii } from '../main/services/pii/detect.ts';
+import { DEFAULT_DETECTORS } from '../main/services/pii/detectors/index.ts';
+import { BUILTIN_PII_TYPES, type BuiltinPiiType, type Finding, type PiiDetector } from '../main/services/pii/types.ts';
 
 /*
  * A labelled set for measuring the detectors: per type, positives (one labelled value in a

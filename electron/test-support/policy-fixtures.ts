@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../bundles/canonical.ts';
-import { loadPrivateKey, signBytes, type GeneratedKeyPair } from '../bundles/keys.ts';
+import { canonicalJson } from '../main/services/bundles/canonical.ts';
+import { loadPrivateKey, signBytes, type GeneratedKeyPair } from '../main/services/bundles/keys.ts';
 
 // Test support for policies that arrive in bundles; product code never imports it.
 

@@ -1,13 +1,13 @@
-// Child process of crash.test.ts: writes through the real storage code until it is killed.
-// Usage: node crash-writer.ts <dataDir> <run> <firstSeq>
+// Child process of storage/crash.test.ts: writes through the real storage code until it is killed.
+// Usage: node storage-crash-writer.ts <dataDir> <run> <firstSeq>
 //
 // Every write is announced before it starts ("intent") and acknowledged after it commits
 // ("ack"), one line each, so the parent knows which writes must have survived the kill and
 // which single write may or may not have.
 import { writeSync } from 'node:fs';
-import { openSettings } from '../settings.ts';
-import { appendEvent } from './events.ts';
-import { openDatabase } from './sqlite.ts';
+import { openSettings } from '../main/services/settings.ts';
+import { appendEvent } from '../main/services/storage/events.ts';
+import { openDatabase } from '../main/services/storage/sqlite.ts';
 
 export const CRASH_EVENT = 'crash.write';
 
@@ -32,7 +32,7 @@ function emit(line: CrashLine): void {
 
 async function main(): Promise<void> {
   const [dataDir, runText, firstText] = process.argv.slice(2);
-  if (dataDir === undefined || runText === undefined || firstText === undefined) throw new Error('usage: crash-writer.ts <dataDir> <run> <firstSeq>');
+  if (dataDir === undefined || runText === undefined || firstText === undefined) throw new Error('usage: storage-crash-writer.ts <dataDir> <run> <firstSeq>');
   const run = Number(runText);
   const db = openDatabase(dataDir);
   const settings = await openSettings(db, dataDir, () => undefined);

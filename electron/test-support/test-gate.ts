@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { AuditEventInput } from '../audit/index.ts';
-import { createAuditTrail } from '../audit-trail.ts';
-import { createGovernance, type Governance } from '../governance.ts';
-import { loadPolicy, userPolicyPath } from '../policy/index.ts';
-import type { Database } from '../storage/sqlite.ts';
-import { subscribeAudit } from './audit-subscriber.ts';
-import { createDomainBus, emitterOf, type Emit } from './events.ts';
-import { createGate, type Gate } from './gate.ts';
+import type { AuditEventInput } from '../main/services/audit/index.ts';
+import { createAuditTrail } from '../main/services/audit-trail.ts';
+import { createGovernance, type Governance } from '../main/services/governance.ts';
+import { loadPolicy, userPolicyPath } from '../main/services/policy/index.ts';
+import type { Database } from '../main/services/storage/sqlite.ts';
+import { subscribeAudit } from '../main/services/domain/audit-subscriber.ts';
+import { createDomainBus, emitterOf, type Emit } from '../main/services/domain/events.ts';
+import { createGate, type Gate } from '../main/services/domain/gate.ts';
 
 // Test support, never imported by product code: the real gate and audit trail over a test's
 // own database and folder, with the events it saw kept in order for assertions.

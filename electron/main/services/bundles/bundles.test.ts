@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.ts';
-import { buildBundle, defaultPayloads, sha256, trustOf, workspace, type Workspace } from './fixtures.ts';
+import { buildBundle, defaultPayloads, sha256, trustOf, workspace, type Workspace } from '../../../test-support/bundles-fixtures.ts';
 import { addTrustedKey, bundleDir, cleanupBundles, generateKeyPair, inspectBundle, installBundle, keyIdOf, listBundles, listTrustedKeys, localTrustSource, packBundle, removeTrustedKey, signBundle, uninstallBundle, verifyBundle } from './index.ts';
 
 let ws: Workspace;

@@ -5,11 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../storage/sqlite.ts';
-import { buildBundle, pseudoRandom, sha256, trustOf, workspace, type Workspace } from './fixtures.ts';
+import { buildBundle, pseudoRandom, sha256, trustOf, workspace, type Workspace } from '../../../test-support/bundles-fixtures.ts';
 import { bundleDir, cleanupBundles, generateKeyPair, installBundle, listBundles } from './index.ts';
 import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'install-child.ts');
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test-support/bundles-install-child.ts');
 const KILLS = 30;
 const PAYLOAD_BYTES = 4 * 1024 * 1024;
 const SEED = Number(process.env.CRASH_SEED ?? 0xb0d1e);

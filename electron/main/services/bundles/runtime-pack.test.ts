@@ -11,7 +11,7 @@ import { createEngine, type RuntimeEngine } from '../runtime/engine.ts';
 import { forkLauncher } from '../runtime/launcher.ts';
 import { checkModelFile } from '../runtime/model-check.ts';
 import { sqliteQuarantine } from '../runtime/quarantine.ts';
-import { trustOf, workspace, type Workspace } from './fixtures.ts';
+import { trustOf, workspace, type Workspace } from '../../../test-support/bundles-fixtures.ts';
 import { createBundle, generateKeyPair, listBundles, signBundle, type GeneratedKeyPair } from './index.ts';
 import { backendChoice } from './runtime-pack.ts';
 import { runtimePackFiles } from './runtime-pack-source.ts';

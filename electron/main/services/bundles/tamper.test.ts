@@ -5,7 +5,7 @@ import { Header, Pax } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BundleLimits } from './archive.ts';
 import { canonicalJson } from './canonical.ts';
-import { buildBundle, snapshot, trustOf, workspace, type Workspace } from './fixtures.ts';
+import { buildBundle, snapshot, trustOf, workspace, type Workspace } from '../../../test-support/bundles-fixtures.ts';
 import { installBundle, verifyBundle, type BundleRejection, type TrustSource } from './index.ts';
 import { generateKeyPair, loadPrivateKey, signBytes, type GeneratedKeyPair } from './keys.ts';
 import { END_OF_ARCHIVE, fileHeader, padding } from './tar-writer.ts';

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../storage/sqlite.ts';
-import { token, type CrashLine } from './crash-writer.ts';
+import { token, type CrashLine } from '../../../test-support/chat-crash-writer.ts';
 import { createChatStore } from './store.ts';
 
-const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-writer.ts');
+const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test-support/chat-crash-writer.ts');
 const RUNS = 5;
 
 let dir: string | undefined;

@@ -1,7 +1,7 @@
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openTestGate, type TestGate } from '../domain/test-gate.ts';
+import { openTestGate, type TestGate } from '../../../test-support/test-gate.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import type { ChatEvent, ChatThread, Conversation, Passage, RuntimeModel, RuntimeState } from '../../../common/contract/index.ts';

@@ -1,7 +1,7 @@
 import { readFile, realpath, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openTestGate, type TestGate } from '../domain/test-gate.ts';
+import { openTestGate, type TestGate } from '../../../test-support/test-gate.ts';
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';

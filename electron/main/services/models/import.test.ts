@@ -242,7 +242,7 @@ describe('importModel', () => {
   it('leaves no partial file and no row after the importing process is killed mid-copy', { timeout: 40_000 }, async () => {
     const source = await sized('crash.gguf', 300);
     db.close();
-    const child = spawn(process.execPath, ['--no-warnings', path.join(HERE, 'crash-importer.ts'), dataDir, source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-warnings', path.join(HERE, '../../../test-support/models-crash-importer.ts'), dataDir, source], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let killedAt = 0;
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

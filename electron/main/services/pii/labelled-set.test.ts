@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateLabelledSet, measurePii } from './labelled-set.ts';
+import { generateLabelledSet, measurePii } from '../../../test-support/pii-labelled-set.ts';
 import { BUILTIN_PII_TYPES } from './types.ts';
 
 const CHECKSUM_TYPES = ['iban', 'card', 'dni', 'nie'];

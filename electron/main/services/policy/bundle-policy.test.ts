@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPair, keyIdOf, type GeneratedKeyPair } from '../bundles/keys.ts';
 import type { TrustSource } from '../bundles/trust.ts';
-import { signedPolicy, type SignedPolicy } from './fixtures.ts';
+import { signedPolicy, type SignedPolicy } from '../../../test-support/policy-fixtures.ts';
 import { hasKeptPolicy, installBundlePolicy, keptPolicyDir, keptPolicyPath, loadBundlePolicy, removeBundlePolicy } from './bundle-policy.ts';
 
 let dir: string;

@@ -7,7 +7,7 @@ import { addTrustedKey } from '../bundles/trust.ts';
 import { generateKeyPair, type GeneratedKeyPair } from '../bundles/keys.ts';
 import { openDatabase } from '../storage/sqlite.ts';
 import { installBundlePolicy, keptPolicyDir, keptPolicyPath } from './bundle-policy.ts';
-import { signedPolicy } from './fixtures.ts';
+import { signedPolicy } from '../../../test-support/policy-fixtures.ts';
 import { lastAppliedPath, resolvePolicyInForce } from './in-force.ts';
 import { userPolicyPath } from './load.ts';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openTestGate } from '../domain/test-gate.ts';
+import { openTestGate } from '../../../test-support/test-gate.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import type { ChatEvent, Conversation, LoadEvent, GenerateEvent, ChatPreset } from '../../../common/contract/index.ts';

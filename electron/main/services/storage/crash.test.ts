@@ -5,11 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, openSettings } from '../settings.ts';
-import { CRASH_EVENT, type CrashLine } from './crash-writer.ts';
+import { CRASH_EVENT, type CrashLine } from '../../../test-support/storage-crash-writer.ts';
 import { openDatabase } from './sqlite.ts';
 import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
-const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-writer.ts');
+const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test-support/storage-crash-writer.ts');
 const KILLS = 50;
 const MIN_DELAY_MS = 20;
 const MAX_DELAY_MS = 250;
