@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { report } from './bench/report.ts';
-import { LANCE_CPU_THREADS_MIN } from '../electron/main/services/knowledge/vector-index-plan.ts';
+import { LANCE_CPU_THREADS_MIN } from '../electron/main/services/knowledge/index/vector-index-plan.ts';
 
 // Before lance starts its CPU pool: with the default pool on a 2-core machine the full-text
 // index build deadlocks (see LANCE_CPU_THREADS_MIN).

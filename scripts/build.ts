@@ -32,11 +32,11 @@ export const targets: Record<string, BuildOptions> = {
     banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
   },
   // Document parsing runs in a worker thread, which needs its own file next to the main bundle
-  // (see defaultWorkerEntry in electron/main/services/knowledge/extract/pool.ts). pdf.js stays
+  // (see defaultWorkerEntry in electron/main/services/knowledge/ingestion/extract/pool.ts). pdf.js stays
   // external: it loads its own worker module and data files relative to its package.
   'extract-worker': {
     ...common,
-    entryPoints: ['electron/main/services/knowledge/extract/worker.ts'],
+    entryPoints: ['electron/main/services/knowledge/ingestion/extract/worker.ts'],
     outfile: out('main/extract-worker.js'),
     platform: 'node',
     format: 'esm',

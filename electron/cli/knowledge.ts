@@ -4,7 +4,7 @@ import type { ChatMessage, Collection, IngestFile, IngestProgress, Passage } fro
 import type { CallContext } from '../common/handlers.ts';
 import { AppError, type Result } from '../common/result.ts';
 import { createCore, type Core } from '../main/services/core.ts';
-import { isDocumentName } from '../main/services/knowledge/files.ts';
+import { isDocumentName } from '../main/services/knowledge/ingestion/files.ts';
 import type { PackProgress } from '../main/services/knowledge/pack.ts';
 import { listModels } from '../main/services/models/index.ts';
 import { intOption, UsageError, type Command, type CommandValues } from './command.ts';

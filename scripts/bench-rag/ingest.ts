@@ -6,9 +6,9 @@ import { corpus, writeDocuments } from '../../e2e/fixtures/documents/index.ts';
 import { gv } from '../../e2e/fixtures/gguf/index.ts';
 import { writeGguf, type ModelSpec } from '../../e2e/fixtures/gguf/writer.ts';
 import { createCore, type Core } from '../../electron/main/services/core.ts';
-import { chunkDocument } from '../../electron/main/services/knowledge/chunk.ts';
-import { chunkSizing } from '../../electron/main/services/knowledge/embedder.ts';
-import { pagesOf } from '../../electron/main/services/knowledge/ingest.ts';
+import { chunkDocument } from '../../electron/main/services/knowledge/ingestion/chunk.ts';
+import { chunkSizing } from '../../electron/main/services/knowledge/ingestion/embedder.ts';
+import { pagesOf } from '../../electron/main/services/knowledge/ingestion/ingest.ts';
 import { getModel, importModel, libraryDirFor, scanModels } from '../../electron/main/services/models/index.ts';
 
 /*
@@ -73,7 +73,7 @@ async function naiveIngest(core: Core, collectionId: string, files: readonly str
           embed: async () => [],
         },
   );
-  const extractor = (await import('../../electron/main/services/knowledge/extract/pool.ts')).createExtractor();
+  const extractor = (await import('../../electron/main/services/knowledge/ingestion/extract/pool.ts')).createExtractor();
   let pages = 0;
   try {
     for (const file of files) {

@@ -1,6 +1,6 @@
 import type { Table } from '@lancedb/lancedb';
-import { applyCollectionIndex, applySearchPlan, applyTextIndex, applyVectorIndex, FTS_INDEX_OPTIONS, vectorIndexPlan } from '../../electron/main/services/knowledge/vector-index-plan.ts';
-import type { VectorIndexPlan } from '../../electron/main/services/knowledge/vector-index-plan.ts';
+import { applyCollectionIndex, applySearchPlan, applyTextIndex, applyVectorIndex, FTS_INDEX_OPTIONS, vectorIndexPlan } from '../../electron/main/services/knowledge/index/vector-index-plan.ts';
+import type { VectorIndexPlan } from '../../electron/main/services/knowledge/index/vector-index-plan.ts';
 import { makeQueries } from './data.ts';
 import type { BenchQuery } from './data.ts';
 import { exactSearch, hybridSearch, K, percentile, recallAt, round, textSearch, timeEach, vectorSearch } from './measure.ts';

@@ -63,7 +63,7 @@ describe('every process entry installs the egress guard first', () => {
   it.each([
     ['electron/main/index.ts', './security/egress.ts'],
     ['electron/runtime/index.ts', './egress.ts'],
-    ['electron/main/services/knowledge/extract/worker.ts', './egress.ts'],
+    ['electron/main/services/knowledge/ingestion/extract/worker.ts', './egress.ts'],
     ['electron/cli/soberana.ts', '../guard/egress.ts'],
   ])('%s', async (entry, guard) => {
     expect(await firstImport(entry)).toBe(guard);

@@ -20,7 +20,7 @@ import { createScreening } from './domain/screening.ts';
 import { governSettings } from './domain/settings.ts';
 import { createFileTokens, NO_PICKER, type FilePicker } from './files.ts';
 import type { Governance } from './governance.ts';
-import { createExtractorPool } from './knowledge/extract/pool.ts';
+import { createExtractorPool } from './knowledge/ingestion/extract/pool.ts';
 import { createKnowledgeHandlers } from './knowledge/handlers.ts';
 import { createKnowledgeService, type KnowledgeService } from './knowledge/service.ts';
 import { createModelHandlers } from './models-handlers.ts';

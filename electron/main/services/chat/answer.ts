@@ -3,7 +3,7 @@ import type { ChatEvent, Conversation, ConversationSettings, Passage, RuntimeSet
 import { AppError } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { Emit } from '../domain/events.ts';
-import { groundedPrompt, noSourcesAnswer, sourcesBudget } from '../knowledge/grounding.ts';
+import { groundedPrompt, noSourcesAnswer, sourcesBudget } from '../knowledge/retrieval/grounding.ts';
 import { loadLibraryModel } from '../models-handlers.ts';
 import { getModel } from '../models/index.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AppError } from '../../../common/result.ts';
 import { findModelBySha256, getModel } from '../models/index.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
-import type { IndexRowInput, KnowledgeIndex } from './lance-index.ts';
+import type { IndexRowInput, KnowledgeIndex } from './index/lance-index.ts';
 import { encodeVector, FTS_ONLY_KEY, type KnowledgeDocument, type KnowledgeStore } from './store.ts';
 import { documentFormats, type Chunk } from './types.ts';
 

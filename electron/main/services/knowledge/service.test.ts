@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { htmlDocument, markdownDocument, pdfDocument, writeDocuments } from '../../../../e2e/fixtures/documents/index.ts';
 import { gv } from '../../../../e2e/fixtures/gguf/index.ts';
 import { presetSpec, rerankerSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
-import { noSourcesAnswer } from './grounding.ts';
+import { noSourcesAnswer } from './retrieval/grounding.ts';
 import { createCore, type Core } from '../core.ts';
 import { importModel, libraryDirFor, scanModels } from '../models/index.ts';
 import { VECTOR_DIR } from '../storage/lance.ts';

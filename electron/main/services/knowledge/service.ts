@@ -9,16 +9,16 @@ import type { RuntimeEngine } from '../runtime/engine.ts';
 import { appendEvent } from '../storage/events.ts';
 import type { VectorStore } from '../storage/lance.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
-import { createEmbedders, type Embedder } from './embedder.ts';
-import { formatByName } from './extract/detect.ts';
-import { expandPaths } from './files.ts';
-import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestDeps, type IngestJob } from './ingest.ts';
-import { createKnowledgeIndex } from './lance-index.ts';
+import { createEmbedders, type Embedder } from './ingestion/embedder.ts';
+import { formatByName } from './ingestion/extract/detect.ts';
+import { expandPaths } from './ingestion/files.ts';
+import { CHARS_PER_PAGE, createIngestQueue, type Extractor, type IngestDeps, type IngestJob } from './ingestion/ingest.ts';
+import { createKnowledgeIndex } from './index/lance-index.ts';
 import { exportKnowledgePack, importKnowledgePack, type PackProgress } from './pack.ts';
-import { recoverKnowledge } from './recover.ts';
-import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieve.ts';
+import { recoverKnowledge } from './index/recover.ts';
+import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieval/retrieve.ts';
 import { createKnowledgeStore, type CollectionSummary } from './store.ts';
-import { createFolderWatch } from './watch.ts';
+import { createFolderWatch } from './ingestion/watch.ts';
 
 // The knowledge service: collections, ingestion, retrieval and the viewer, over SQLite (the
 // record) and LanceDB (the index). Handlers, the chat and the CLI all come through here.

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openVectorStore, type VectorStore } from '../storage/lance.ts';
 import { openDatabase, type Database } from '../storage/sqlite.ts';
-import { createKnowledgeIndex, type KnowledgeIndex, type KnowledgeIndexOptions } from './lance-index.ts';
+import { createKnowledgeIndex, type KnowledgeIndex, type KnowledgeIndexOptions } from './index/lance-index.ts';
 import { createKnowledgeStore, type KnowledgeStore } from './store.ts';
 
 // Deterministic data for the knowledge tests.

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MatchQuery, Operator, type Table } from '@lancedb/lancedb';
-import type { VectorStore } from '../storage/lance.ts';
-import { messageOf } from '../storage/sqlite.ts';
-import { FTS_ONLY_KEY } from './store.ts';
+import type { VectorStore } from '../../storage/lance.ts';
+import { messageOf } from '../../storage/sqlite.ts';
+import { FTS_ONLY_KEY } from '../store.ts';
 import { applyCollectionIndex, applySearchPlan, applyTextIndex, applyVectorIndex, TEXT_COLUMN, VECTOR_COLUMN, vectorIndexPlan, type VectorIndexPlan } from './vector-index-plan.ts';
 
 // The LanceDB side of knowledge search: a rebuildable copy of chunk text and vectors.

@@ -2,9 +2,9 @@ import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KnowledgeIndex } from './lance-index.ts';
 import { recoverKnowledge } from './recover.ts';
-import { retrieve } from './retrieve.ts';
-import { FTS_ONLY_KEY } from './store.ts';
-import { ingestSynthetic, knowledgeFixture, seededVector, type KnowledgeFixture } from './test-helpers.ts';
+import { retrieve } from '../retrieval/retrieve.ts';
+import { FTS_ONLY_KEY } from '../store.ts';
+import { ingestSynthetic, knowledgeFixture, seededVector, type KnowledgeFixture } from '../test-helpers.ts';
 
 const KEY = 'c'.repeat(64);
 let fx: KnowledgeFixture;

@@ -1,5 +1,5 @@
 import type { KnowledgeIndex } from './lance-index.ts';
-import type { KnowledgeStore } from './store.ts';
+import type { KnowledgeStore } from '../store.ts';
 
 // Run once at start, before ingestion resumes: makes LanceDB agree with SQLite again after a
 // crash, a kill or a lost index folder. SQLite is the truth; LanceDB is only ever rebuilt or

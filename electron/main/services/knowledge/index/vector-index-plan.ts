@@ -22,7 +22,7 @@ export interface VectorIndexPlan {
   readonly distanceType: 'cosine';
 }
 
-export { LANCE_CPU_THREADS_MIN } from '../storage/lance.ts';
+export { LANCE_CPU_THREADS_MIN } from '../../storage/lance.ts';
 
 export const VECTOR_COLUMN = 'vector';
 export const TEXT_COLUMN = 'text';

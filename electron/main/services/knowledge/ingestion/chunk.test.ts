@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkBody, chunkDocument, estimateTokenCounter, estimateTokens, fullText, sentenceSpans } from './chunk.ts';
-import { seededRandom } from './test-helpers.ts';
-import type { Chunk, ExtractedBlock, TokenCounter } from './types.ts';
+import { seededRandom } from '../test-helpers.ts';
+import type { Chunk, ExtractedBlock, TokenCounter } from '../types.ts';
 
 /** Counts words plus punctuation marks: not additive over concatenation, like a real tokenizer. */
 const wordCounter: TokenCounter = (texts) => Promise.resolve(texts.map((text) => (text.match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? []).length));

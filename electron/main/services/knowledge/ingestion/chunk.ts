@@ -1,4 +1,4 @@
-import type { Chunk, ExtractedBlock, TokenCounter } from './types.ts';
+import type { Chunk, ExtractedBlock, TokenCounter } from '../types.ts';
 
 // Splits a document into retrievable chunks that respect its structure.
 //

@@ -1,11 +1,11 @@
-import type { RuntimeSettings } from '../../../common/contract/index.ts';
-import { AppError } from '../../../common/result.ts';
-import { getModel } from '../models/index.ts';
-import type { RuntimeEngine } from '../runtime/engine.ts';
-import type { Database } from '../storage/sqlite.ts';
+import type { RuntimeSettings } from '../../../../common/contract/index.ts';
+import { AppError } from '../../../../common/result.ts';
+import { getModel } from '../../models/index.ts';
+import type { RuntimeEngine } from '../../runtime/engine.ts';
+import type { Database } from '../../storage/sqlite.ts';
 import { estimateTokenCounter } from './chunk.ts';
-import { FTS_ONLY_KEY, type EmbeddingSpace } from './store.ts';
-import type { TokenCounter } from './types.ts';
+import { FTS_ONLY_KEY, type EmbeddingSpace } from '../store.ts';
+import type { TokenCounter } from '../types.ts';
 
 // A collection's embedding model as the pipeline uses it: its vector space (the model's
 // sha256 names it, so two collections on the same model share one table), a token counter

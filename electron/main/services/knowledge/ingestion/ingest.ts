@@ -2,14 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DocumentFailure, IngestFile, IngestProgress } from '../../../common/contract/knowledge.ts';
+import type { DocumentFailure, IngestFile, IngestProgress } from '../../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
 import { detectFormat } from './extract/detect.ts';
 import type { Extractor } from './extract/pool.ts';
 import { chunkSizing, type Embedder } from './embedder.ts';
-import type { KnowledgeIndex } from './lance-index.ts';
-import type { KnowledgeDocument, KnowledgeStore } from './store.ts';
-import { DocumentError, type ExtractedDocument } from './types.ts';
+import type { KnowledgeIndex } from '../index/lance-index.ts';
+import type { KnowledgeDocument, KnowledgeStore } from '../store.ts';
+import { DocumentError, type ExtractedDocument } from '../types.ts';
 
 // The ingestion queue: one run at a time, files in order, two stages overlapped. While one
 // document is embedded in the inference process and written to the index, the next is

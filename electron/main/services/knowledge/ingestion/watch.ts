@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { IngestJob } from './ingest.ts';
 import { listDocumentFiles } from './files.ts';
-import type { KnowledgeStore, WatchedFolder } from './store.ts';
+import type { KnowledgeStore, WatchedFolder } from '../store.ts';
 
 // Watched folders: new and changed files are queued, removed ones leave the collection.
 // fs.watch only says "something changed"; each event schedules a rescan of the folder,

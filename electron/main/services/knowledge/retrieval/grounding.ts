@@ -1,4 +1,4 @@
-import type { Passage } from '../../../common/contract/knowledge.ts';
+import type { Passage } from '../../../../common/contract/knowledge.ts';
 
 // How retrieved passages reach the model: as quoted, labelled data between markers the
 // passages themselves cannot forge (spotlighting by delimiting), with the instruction to

@@ -1,6 +1,6 @@
-import { estimateTokens } from './chunk.ts';
-import { ftsTerms, type KnowledgeIndex } from './lance-index.ts';
-import type { ChunkRecord, KnowledgeStore } from './store.ts';
+import { estimateTokens } from '../ingestion/chunk.ts';
+import { ftsTerms, type KnowledgeIndex } from '../index/lance-index.ts';
+import type { ChunkRecord, KnowledgeStore } from '../store.ts';
 
 // Hybrid retrieval: vector and full-text candidates fused by reciprocal rank, optionally
 // reordered by a reranker, then joined with SQLite for everything a citation shows. LanceDB

@@ -1,4 +1,4 @@
-import type { BlockKind, ExtractedBlock } from '../types.ts';
+import type { BlockKind, ExtractedBlock } from '../../types.ts';
 
 /** Collapses runs of whitespace (including non-breaking spaces) to one space. */
 export function squash(text: string): string {

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { DocumentFormat } from '../types.ts';
+import type { DocumentFormat } from '../../types.ts';
 
 const CFB_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 

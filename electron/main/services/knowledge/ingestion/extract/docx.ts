@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import mammoth from 'mammoth';
 import { Parser } from 'htmlparser2';
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import type { BlockCollector } from './blocks.ts';
 import { extractHtml } from './html.ts';
 import type { ResolvedLimits } from './limits.ts';

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { installEgressGuard } from '../../../../guard/egress.ts';
+import { installEgressGuard } from '../../../../../guard/egress.ts';
 import type { EgressBlockedNotice } from './protocol.ts';
 
 // Imported first by the extraction worker's entry, so the guard is in place before the

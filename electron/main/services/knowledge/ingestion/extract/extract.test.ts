@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import { csvDocument, docxDocument, htmlDocument, markdownDocument, pdfDocument, textDocument, type Section } from '../../../../../e2e/fixtures/documents/index.ts';
-import type { ExtractedBlock } from '../types.ts';
+import { csvDocument, docxDocument, htmlDocument, markdownDocument, pdfDocument, textDocument, type Section } from '../../../../../../e2e/fixtures/documents/index.ts';
+import type { ExtractedBlock } from '../../types.ts';
 import { detectFormat, extractDocument } from './index.ts';
 
 const sections: Section[] = [

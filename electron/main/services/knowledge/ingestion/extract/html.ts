@@ -1,5 +1,5 @@
 import { Parser } from 'htmlparser2';
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import { BlockCollector, squash } from './blocks.ts';
 
 // Elements whose text is never document content. <title> is read before <head> is skipped.

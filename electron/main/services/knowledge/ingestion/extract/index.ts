@@ -1,4 +1,4 @@
-import { DocumentError, type DocumentFormat, type ExtractedDocument } from '../types.ts';
+import { DocumentError, type DocumentFormat, type ExtractedDocument } from '../../types.ts';
 import type { BlockCollector } from './blocks.ts';
 import { detectFormat, extensionOf, isCfb, isEncryptedOffice, isZip } from './detect.ts';
 import { extractDocx } from './docx.ts';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
 import type { ResolvedLimits } from './limits.ts';
 import { headingLevels, linesOf, paragraphsOf, type Paragraph, type TextRun } from './pdf-layout.ts';

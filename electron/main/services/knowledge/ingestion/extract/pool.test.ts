@@ -22,8 +22,8 @@ import {
   writeDocuments,
   zipBombDocx,
   type PdfPageSpec,
-} from '../../../../../e2e/fixtures/documents/index.ts';
-import { DocumentError, type DocumentFailureReason } from '../types.ts';
+} from '../../../../../../e2e/fixtures/documents/index.ts';
+import { DocumentError, type DocumentFailureReason } from '../../types.ts';
 import { createExtractor, createExtractorPool, type Extractor } from './pool.ts';
 
 const MB = 1024 * 1024;

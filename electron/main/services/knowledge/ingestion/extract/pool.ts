@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { EgressKind } from '../../../../guard/egress.ts';
-import type { EgressCheck } from '../../../../guard/probe.ts';
-import { DocumentError, type ExtractedDocument } from '../types.ts';
+import type { EgressKind } from '../../../../../guard/egress.ts';
+import type { EgressCheck } from '../../../../../guard/probe.ts';
+import { DocumentError, type ExtractedDocument } from '../../types.ts';
 import type { ExtractLimits } from './limits.ts';
 import type { WireError, WorkerMessage, WorkerRequest } from './protocol.ts';
 

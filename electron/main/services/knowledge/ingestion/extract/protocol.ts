@@ -1,6 +1,6 @@
-import type { EgressCheck } from '../../../../guard/probe.ts';
-import type { EgressKind } from '../../../../guard/egress.ts';
-import type { DocumentFailureReason, ExtractedDocument } from '../types.ts';
+import type { EgressCheck } from '../../../../../guard/probe.ts';
+import type { EgressKind } from '../../../../../guard/egress.ts';
+import type { DocumentFailureReason, ExtractedDocument } from '../../types.ts';
 import type { ExtractLimits } from './limits.ts';
 
 // Messages between the pool (main thread) and the extraction worker. Errors travel as

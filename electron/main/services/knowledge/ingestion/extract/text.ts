@@ -1,4 +1,4 @@
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
 
 /**

@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import { extractDocument, resolveLimits, tooLarge } from './index.ts';
-import { checkEgress } from '../../../../guard/probe.ts';
+import { checkEgress } from '../../../../../guard/probe.ts';
 import type { EgressCheckReply, ExtractReply, ExtractRequest, WireError, WorkerRequest } from './protocol.ts';
 
 // The extraction worker: reads, hashes and parses one file per request, so the main thread

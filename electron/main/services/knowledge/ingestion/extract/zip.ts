@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import yauzl from 'yauzl';
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import { formatBytes, type ResolvedLimits } from './limits.ts';
 
 /** A ZIP whose directory passed the guard; entries are inflated on demand, with their sizes enforced. */

@@ -1,6 +1,6 @@
 import path from 'node:path/posix';
 import { Parser } from 'htmlparser2';
-import { DocumentError } from '../types.ts';
+import { DocumentError } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
 import { coreTitle } from './docx.ts';
 import { extractHtml } from './html.ts';
