@@ -2,7 +2,8 @@
 import './egress.ts';
 import { checkEgress } from '../guard/probe.ts';
 import { RuntimeRequest, type Delta, type RuntimeFailure, type RuntimeMessage } from '../common/runtime/protocol.ts';
-import { createLlamaHost, RuntimeError } from './llama-host.ts';
+import { createLlamaHost } from './llama-host.ts';
+import { RuntimeError } from './runtime-error.ts';
 import { connectToParent } from './parent-port.ts';
 
 // The inference process. llama.cpp parses untrusted files in native code, so it runs

@@ -1,6 +1,6 @@
 import type { ChatHistoryItem } from 'node-llama-cpp';
 import { describe, expect, it } from 'vitest';
-import { countTrimmedTurns, sameVisibleHistory, toChatHistory } from './llama-host.ts';
+import { countTrimmedTurns, sameVisibleHistory, toChatHistory } from './chat-history.ts';
 
 const thought = (text: string) => ({ type: 'segment', segmentType: 'thought', text, ended: true }) as const;
 
