@@ -1,25 +1,13 @@
 import { create } from 'zustand';
 import type { ChatEvent, ChatMessage, ChatThread, ConversationSettings, ConversationSummary } from '../../../electron/common/contract/chat.ts';
-import type { KnowledgeSettings, Passage } from '../../../electron/common/contract/knowledge.ts';
+import type { KnowledgeSettings } from '../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on, stream } from '../api/client.ts';
+import { applyChatEvent, syncThreadWithList, type ChatStreamEvent, type Notice, type Streaming } from './chat/reducer.ts';
 
-/** The answer being written. Kept apart from `thread`, so that only it re-renders per delta. */
-export interface Streaming {
-  readonly conversationId: string;
-  readonly messageId: string | null;
-  readonly parentId: string | null;
-  readonly text: string;
-  readonly reasoning: string;
-  readonly sources: readonly Passage[];
-}
+export type { Notice, Streaming } from './chat/reducer.ts';
 
-export interface Notice {
-  readonly kind: Extract<ChatEvent, { type: 'notice' }>['kind'];
-  readonly detail: string;
-}
-
-interface ChatStore {
+export interface ChatStore {
   readonly conversations: readonly ConversationSummary[];
   readonly query: string;
   readonly selectedId: string | null;
@@ -58,222 +46,218 @@ interface ChatStore {
   showSources(messageId: string | null): void;
 }
 
-let controller: AbortController | null = null;
-let searchTimer: ReturnType<typeof setTimeout> | null = null;
+/**
+ * One store instance. Its timers and the running stream's controller live in this closure,
+ * not in module variables, so that each instance (a test's, the app's) owns its own.
+ */
+export function createChatStore() {
+  return create<ChatStore>()((set, get) => {
+    let controller: AbortController | null = null;
+    let searchTimer: ReturnType<typeof setTimeout> | null = null;
+    // Answers to older list requests are dropped: a slow one must not undo a newer one.
+    let listRequest = 0;
 
-export const useChat = create<ChatStore>()((set, get) => {
-  const reloadThread = async () => {
-    const id = get().selectedId;
-    if (id === null) return;
-    const result = await call('chat.get', { id });
-    if (result.ok && get().selectedId === id) set({ thread: result.value });
-  };
+    const reloadThread = async () => {
+      const id = get().selectedId;
+      if (id === null) return;
+      const result = await call('chat.get', { id });
+      if (result.ok && get().selectedId === id) set({ thread: result.value });
+    };
 
-  /** Runs one answer stream and folds its events into the store. */
-  const runStream = async (conversationId: string, start: (onEvent: (event: ChatEvent) => void, signal: AbortSignal) => Promise<{ ok: boolean; error?: AppErrorData }>) => {
-    controller?.abort();
-    const own = (controller = new AbortController());
-    set({ streaming: { conversationId, messageId: null, parentId: null, text: '', reasoning: '', sources: [] }, notices: [], error: null, sourcesFor: null });
-    const result = await start((event) => {
-      const current = get().streaming;
-      switch (event.type) {
-        case 'user': {
-          const thread = get().thread;
-          if (thread !== null && thread.conversation.id === conversationId) {
-            const path = thread.messages;
-            const parentIndex = event.message.parentId === null ? -1 : path.findIndex((message) => message.id === event.message.parentId);
-            set({ thread: { ...thread, messages: [...path.slice(0, parentIndex + 1), event.message] } });
-          }
+    const dispatch = (event: ChatStreamEvent) => set((state) => applyChatEvent(state, event));
+
+    /**
+     * Runs one answer stream and folds its events into the store. A `done` carries the saved
+     * answer and is applied as it is; the list follows from the `chat.changed` that the main
+     * process sends when it saves. Only a stream that ends without `done` (stopped, failed)
+     * fetches the thread, since the partial answer was saved out of sight.
+     */
+    const runStream = async (conversationId: string, start: (onEvent: (event: ChatEvent) => void, signal: AbortSignal) => Promise<{ ok: boolean; error?: AppErrorData }>) => {
+      controller?.abort();
+      const own = (controller = new AbortController());
+      let done = false;
+      dispatch({ type: 'begin', conversationId });
+      const result = await start((event) => {
+        if (event.type === 'done') done = true;
+        dispatch(event);
+      }, own.signal);
+      if (controller === own) controller = null;
+      if (!result.ok && result.error !== undefined) dispatch({ type: 'error', error: result.error });
+      else if (get().streaming !== null) set({ streaming: null });
+      if (done) return;
+      await reloadThread();
+      void get().refreshList();
+    };
+
+    return {
+      conversations: [],
+      query: '',
+      selectedId: null,
+      thread: null,
+      streaming: null,
+      notices: [],
+      error: null,
+      drafts: {},
+      editing: null,
+      undo: null,
+      announcement: '',
+      sourcesFor: null,
+
+      async refreshList() {
+        const query = get().query.trim();
+        const request = ++listRequest;
+        const result = await call('chat.list', query === '' ? {} : { query });
+        if (result.ok && request === listRequest) set((state) => ({ conversations: result.value.conversations, thread: syncThreadWithList(state.thread, result.value.conversations) }));
+      },
+
+      search(query) {
+        set({ query });
+        if (searchTimer !== null) clearTimeout(searchTimer);
+        searchTimer = setTimeout(() => void get().refreshList(), 150);
+      },
+
+      async open(id) {
+        set({ selectedId: id, thread: null, editing: null, notices: [], error: null, sourcesFor: null });
+        if (id !== null) await reloadThread();
+      },
+
+      async create() {
+        const result = await call('chat.create', {});
+        if (!result.ok) {
+          set({ error: result.error });
           return;
         }
-        case 'started':
-          if (current !== null) set({ streaming: { ...current, messageId: event.messageId, parentId: event.parentId } });
+        await get().refreshList();
+        await get().open(result.value.id);
+      },
+
+      setDraft(text) {
+        const id = get().selectedId ?? '';
+        set({ drafts: { ...get().drafts, [id]: text } });
+      },
+
+      async send() {
+        const id = get().selectedId;
+        if (id === null || get().streaming !== null) return;
+        const content = (get().drafts[id] ?? '').trim();
+        if (content === '') return;
+        set({ drafts: { ...get().drafts, [id]: '' } });
+        await runStream(id, (onEvent, signal) => stream('chat.send', { conversationId: id, content }, onEvent, signal));
+      },
+
+      stop() {
+        controller?.abort();
+      },
+
+      async regenerate(messageId) {
+        const id = get().selectedId;
+        if (id === null) return;
+        await runStream(id, (onEvent, signal) => stream('chat.regenerate', { messageId }, onEvent, signal));
+      },
+
+      async continueAnswer(messageId) {
+        const id = get().selectedId;
+        if (id === null) return;
+        await runStream(id, (onEvent, signal) => stream('chat.continue', { messageId }, onEvent, signal));
+      },
+
+      startEdit: (messageId) => set({ editing: messageId }),
+
+      async sendEdit(messageId, content) {
+        const id = get().selectedId;
+        const message = get().thread?.messages.find((candidate) => candidate.id === messageId);
+        if (id === null || message === undefined) return;
+        set({ editing: null });
+        await runStream(id, (onEvent, signal) => stream('chat.send', { conversationId: id, content, parentId: message.parentId }, onEvent, signal));
+      },
+
+      async switchBranch(messageId) {
+        const result = await call('chat.switchBranch', { messageId });
+        if (result.ok) set({ thread: result.value });
+        else set({ error: result.error });
+      },
+
+      async rename(id, title) {
+        const result = await call('chat.update', { id, title });
+        if (!result.ok) set({ error: result.error });
+        await get().refreshList();
+        await reloadThread();
+      },
+
+      async togglePin(id, pinned) {
+        const result = await call('chat.update', { id, pinned });
+        if (!result.ok) set({ error: result.error });
+        await get().refreshList();
+      },
+
+      async remove(id) {
+        const title = get().conversations.find((conversation) => conversation.id === id)?.title ?? '';
+        const result = await call('chat.delete', { id });
+        if (!result.ok) {
+          set({ error: result.error });
           return;
-        case 'delta':
-          if (current !== null) set({ streaming: { ...current, text: current.text + event.text, reasoning: current.reasoning + event.reasoning } });
-          return;
-        case 'sources':
-          if (current !== null) set({ streaming: { ...current, sources: event.sources } });
-          return;
-        case 'notice':
-          set({ notices: [...get().notices, { kind: event.kind, detail: event.detail }] });
-          return;
-        case 'done':
-          set({ announcement: `Answer complete: ${event.message.content.slice(0, 200)}` });
-      }
-    }, own.signal);
-    if (controller === own) controller = null;
-    set({ streaming: null });
-    if (!result.ok && result.error !== undefined && result.error.code !== 'cancelled') set({ error: result.error });
-    await reloadThread();
-    void get().refreshList();
-  };
+        }
+        set({ undo: { token: result.value.undoToken, title, until: Date.now() + result.value.undoSeconds * 1000 } });
+        if (get().selectedId === id) await get().open(null);
+        await get().refreshList();
+        setTimeout(() => {
+          if (get().undo?.token === result.value.undoToken) set({ undo: null });
+        }, result.value.undoSeconds * 1000);
+      },
 
-  return {
-    conversations: [],
-    query: '',
-    selectedId: null,
-    thread: null,
-    streaming: null,
-    notices: [],
-    error: null,
-    drafts: {},
-    editing: null,
-    undo: null,
-    announcement: '',
-    sourcesFor: null,
+      async restore() {
+        const undo = get().undo;
+        if (undo === null) return;
+        set({ undo: null });
+        const result = await call('chat.restore', { undoToken: undo.token });
+        if (!result.ok) set({ error: result.error });
+        await get().refreshList();
+        if (result.ok) await get().open(result.value.id);
+      },
 
-    async refreshList() {
-      const query = get().query.trim();
-      const result = await call('chat.list', query === '' ? {} : { query });
-      if (result.ok) set({ conversations: result.value.conversations });
-    },
+      async saveSettings(settings) {
+        const id = get().selectedId;
+        if (id === null) return false;
+        const result = await call('chat.update', { id, settings });
+        if (!result.ok) set({ error: result.error });
+        await reloadThread();
+        return result.ok;
+      },
 
-    search(query) {
-      set({ query });
-      if (searchTimer !== null) clearTimeout(searchTimer);
-      searchTimer = setTimeout(() => void get().refreshList(), 150);
-    },
+      async setModel(modelId) {
+        const id = get().selectedId;
+        if (id === null) return;
+        const result = await call('chat.update', { id, modelId });
+        if (!result.ok) set({ error: result.error });
+        await reloadThread();
+      },
 
-    async open(id) {
-      set({ selectedId: id, thread: null, editing: null, notices: [], error: null, sourcesFor: null });
-      if (id !== null) await reloadThread();
-    },
+      async setKnowledge(knowledge) {
+        const id = get().selectedId;
+        if (id === null) return;
+        // Shown at once: the checkbox must not flicker back while the change is saved.
+        const thread = get().thread;
+        if (thread !== null && thread.conversation.id === id) set({ thread: { ...thread, conversation: { ...thread.conversation, knowledge } } });
+        const result = await call('chat.update', { id, knowledge });
+        if (!result.ok) set({ error: result.error });
+        else await reloadThread();
+      },
 
-    async create() {
-      const result = await call('chat.create', {});
-      if (!result.ok) {
-        set({ error: result.error });
-        return;
-      }
-      await get().refreshList();
-      await get().open(result.value.id);
-    },
+      showSources(messageId) {
+        set({ sourcesFor: messageId });
+      },
 
-    setDraft(text) {
-      const id = get().selectedId ?? '';
-      set({ drafts: { ...get().drafts, [id]: text } });
-    },
+      async exportAs(format) {
+        const id = get().selectedId;
+        if (id === null) return;
+        const result = await call('chat.export', { id, format });
+        if (!result.ok) set({ error: result.error });
+      },
+    };
+  });
+}
 
-    async send() {
-      const id = get().selectedId;
-      if (id === null || get().streaming !== null) return;
-      const content = (get().drafts[id] ?? '').trim();
-      if (content === '') return;
-      set({ drafts: { ...get().drafts, [id]: '' } });
-      await runStream(id, (onEvent, signal) => stream('chat.send', { conversationId: id, content }, onEvent, signal));
-    },
-
-    stop() {
-      controller?.abort();
-    },
-
-    async regenerate(messageId) {
-      const id = get().selectedId;
-      if (id === null) return;
-      await runStream(id, (onEvent, signal) => stream('chat.regenerate', { messageId }, onEvent, signal));
-    },
-
-    async continueAnswer(messageId) {
-      const id = get().selectedId;
-      if (id === null) return;
-      await runStream(id, (onEvent, signal) => stream('chat.continue', { messageId }, onEvent, signal));
-    },
-
-    startEdit: (messageId) => set({ editing: messageId }),
-
-    async sendEdit(messageId, content) {
-      const id = get().selectedId;
-      const message = get().thread?.messages.find((candidate) => candidate.id === messageId);
-      if (id === null || message === undefined) return;
-      set({ editing: null });
-      await runStream(id, (onEvent, signal) => stream('chat.send', { conversationId: id, content, parentId: message.parentId }, onEvent, signal));
-    },
-
-    async switchBranch(messageId) {
-      const result = await call('chat.switchBranch', { messageId });
-      if (result.ok) set({ thread: result.value });
-      else set({ error: result.error });
-    },
-
-    async rename(id, title) {
-      const result = await call('chat.update', { id, title });
-      if (!result.ok) set({ error: result.error });
-      await get().refreshList();
-      await reloadThread();
-    },
-
-    async togglePin(id, pinned) {
-      const result = await call('chat.update', { id, pinned });
-      if (!result.ok) set({ error: result.error });
-      await get().refreshList();
-    },
-
-    async remove(id) {
-      const title = get().conversations.find((conversation) => conversation.id === id)?.title ?? '';
-      const result = await call('chat.delete', { id });
-      if (!result.ok) {
-        set({ error: result.error });
-        return;
-      }
-      set({ undo: { token: result.value.undoToken, title, until: Date.now() + result.value.undoSeconds * 1000 } });
-      if (get().selectedId === id) await get().open(null);
-      await get().refreshList();
-      setTimeout(() => {
-        if (get().undo?.token === result.value.undoToken) set({ undo: null });
-      }, result.value.undoSeconds * 1000);
-    },
-
-    async restore() {
-      const undo = get().undo;
-      if (undo === null) return;
-      set({ undo: null });
-      const result = await call('chat.restore', { undoToken: undo.token });
-      if (!result.ok) set({ error: result.error });
-      await get().refreshList();
-      if (result.ok) await get().open(result.value.id);
-    },
-
-    async saveSettings(settings) {
-      const id = get().selectedId;
-      if (id === null) return false;
-      const result = await call('chat.update', { id, settings });
-      if (!result.ok) set({ error: result.error });
-      await reloadThread();
-      return result.ok;
-    },
-
-    async setModel(modelId) {
-      const id = get().selectedId;
-      if (id === null) return;
-      const result = await call('chat.update', { id, modelId });
-      if (!result.ok) set({ error: result.error });
-      await reloadThread();
-    },
-
-    async setKnowledge(knowledge) {
-      const id = get().selectedId;
-      if (id === null) return;
-      // Shown at once: the checkbox must not flicker back while the change is saved.
-      const thread = get().thread;
-      if (thread !== null && thread.conversation.id === id) set({ thread: { ...thread, conversation: { ...thread.conversation, knowledge } } });
-      const result = await call('chat.update', { id, knowledge });
-      if (!result.ok) set({ error: result.error });
-      else await reloadThread();
-    },
-
-    showSources(messageId) {
-      set({ sourcesFor: messageId });
-    },
-
-    async exportAs(format) {
-      const id = get().selectedId;
-      if (id === null) return;
-      const result = await call('chat.export', { id, format });
-      if (!result.ok) set({ error: result.error });
-    },
-  };
-});
+export const useChat = createChatStore();
 
 export function followChatChanges(): () => void {
   return on('chat.changed', () => void useChat.getState().refreshList());

@@ -3,6 +3,7 @@ import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { useChat } from '../../stores/chat.ts';
+import { chatSelectors } from '../../stores/chat/selectors.ts';
 import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
 import { ConversationSettingsDialog } from './ConversationSettings.tsx';
@@ -13,9 +14,9 @@ import './ChatSection.css';
 
 function ConversationList() {
   const { t } = useTranslation();
-  const conversations = useChat((state) => state.conversations);
-  const query = useChat((state) => state.query);
-  const selectedId = useChat((state) => state.selectedId);
+  const conversations = useChat(chatSelectors.conversations);
+  const query = useChat(chatSelectors.query);
+  const selectedId = useChat(chatSelectors.selectedId);
   const { search, open, create, togglePin, remove } = useChat.getState();
   return (
     <aside className="conversations" aria-label={t('chat.conversations')}>
@@ -58,10 +59,10 @@ function ConversationList() {
 function Composer() {
   const { t } = useTranslation();
   const id = useId();
-  const selectedId = useChat((state) => state.selectedId);
-  const draft = useChat((state) => state.drafts[state.selectedId ?? ''] ?? '');
-  const streaming = useChat((state) => state.streaming !== null);
-  const thread = useChat((state) => state.thread);
+  const selectedId = useChat(chatSelectors.selectedId);
+  const draft = useChat(chatSelectors.draft);
+  const streaming = useChat(chatSelectors.isStreaming);
+  const thread = useChat(chatSelectors.thread);
   const { setDraft, send, stop, startEdit } = useChat.getState();
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
@@ -110,13 +111,13 @@ function Composer() {
 
 export function ChatSection() {
   const { t } = useTranslation();
-  const thread = useChat((state) => state.thread);
-  const selectedId = useChat((state) => state.selectedId);
-  const conversations = useChat((state) => state.conversations);
-  const error = useChat((state) => state.error);
-  const notices = useChat((state) => state.notices);
-  const undo = useChat((state) => state.undo);
-  const announcement = useChat((state) => state.announcement);
+  const thread = useChat(chatSelectors.thread);
+  const selectedId = useChat(chatSelectors.selectedId);
+  const conversations = useChat(chatSelectors.conversations);
+  const error = useChat(chatSelectors.error);
+  const notices = useChat(chatSelectors.notices);
+  const undo = useChat(chatSelectors.undo);
+  const announcement = useChat(chatSelectors.announcement);
   const models = useModels((state) => state.models);
   const openSection = useNavigation((state) => state.open);
   const [settingsOpen, setSettingsOpen] = useState(false);

@@ -4,6 +4,7 @@ import { ConversationSettings, type ChatPreset } from '../../../../electron/comm
 import { call } from '../../api/client.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { useChat } from '../../stores/chat.ts';
+import { chatSelectors } from '../../stores/chat/selectors.ts';
 
 /** Presets: pick one to fill the form; save the form as a new one, or under the picked one's id (renaming it); export or import them as JSON. */
 function Presets({ current, apply }: { current: ConversationSettings | null; apply: (settings: ConversationSettings) => void }) {
@@ -108,7 +109,7 @@ const NUMBER_FIELDS = ['temperature', 'topP', 'topK', 'minP', 'repeatPenalty', '
 export function ConversationSettingsDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
   const { t } = useTranslation();
   const id = useId();
-  const settings = useChat((state) => state.thread?.conversation.settings ?? null);
+  const settings = useChat(chatSelectors.conversationSettings);
   const [draft, setDraft] = useState<Record<string, string>>({});
   const fill = (from: ConversationSettings) =>
     setDraft({

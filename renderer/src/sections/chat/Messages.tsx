@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChatMessage } from '../../../../electron/common/contract/chat.ts';
 import { useChat } from '../../stores/chat.ts';
+import { chatSelectors } from '../../stores/chat/selectors.ts';
 import { CopyButton, Markdown } from './Markdown.tsx';
 import './Messages.css';
 
@@ -20,7 +21,7 @@ function Reasoning({ text }: { text: string }) {
 
 function Branches({ message }: { message: ChatMessage }) {
   const { t } = useTranslation();
-  const thread = useChat((state) => state.thread);
+  const thread = useChat(chatSelectors.thread);
   const switchBranch = useChat((state) => state.switchBranch);
   if (message.siblingCount < 2 || thread === null) return null;
   const go = (delta: -1 | 1) => {
@@ -85,8 +86,8 @@ function EditBox({ message }: { message: ChatMessage }) {
 
 function Message({ message, last }: { message: ChatMessage; last: boolean }) {
   const { t } = useTranslation();
-  const editing = useChat((state) => state.editing === message.id);
-  const busy = useChat((state) => state.streaming !== null);
+  const editing = useChat(chatSelectors.isEditing(message.id));
+  const busy = useChat(chatSelectors.isStreaming);
   const { regenerate, continueAnswer, startEdit, showSources } = useChat.getState();
   return (
     <article className={`message message--${message.role}`} data-role={message.role} data-status={message.status} aria-label={t(`chat.from.${message.role}`)}>
@@ -144,7 +145,7 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
 /** Only this re-renders while tokens arrive. */
 function StreamingMessage() {
   const { t } = useTranslation();
-  const streaming = useChat((state) => state.streaming);
+  const streaming = useChat(chatSelectors.streaming);
   if (streaming === null) return null;
   return (
     <article className="message message--assistant message--streaming" aria-busy="true" data-testid="streaming-message">
@@ -160,7 +161,7 @@ function StreamingMessage() {
 
 export function Messages({ messages }: { messages: readonly ChatMessage[] }) {
   const parent = useRef<HTMLDivElement>(null);
-  const streamingText = useChat((state) => state.streaming?.text.length ?? -1);
+  const streamingText = useChat(chatSelectors.streamingLength);
   const virtualizer = useVirtualizer({
     count: messages.length,
     getScrollElement: () => parent.current,

@@ -1,22 +1,18 @@
 import { FileText, X } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
-import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
 import { Snippet } from '../../components/Snippet.tsx';
 import { useChat } from '../../stores/chat.ts';
+import { chatSelectors } from '../../stores/chat/selectors.ts';
 import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
 import './SourcesPanel.css';
 
 /** The passages behind an answer, numbered as the answer cites them. */
 export function SourcesPanel() {
   const { t } = useTranslation();
-  const streamingSources = useChat((state) => state.streaming?.sources ?? null);
-  const sourcesFor = useChat((state) => state.sourcesFor);
-  const messages = useChat((state) => state.thread?.messages ?? null);
+  const sources = useChat(chatSelectors.shownSources);
+  const sourcesFor = useChat(chatSelectors.sourcesFor);
   const showSources = useChat((state) => state.showSources);
   const openViewer = useKnowledge((state) => state.openViewer);
-  const latest = () => [...(messages ?? [])].reverse().find((message) => message.role === 'assistant' && message.sources.length > 0)?.sources ?? [];
-  const sources: readonly Passage[] =
-    sourcesFor !== null ? (messages?.find((message) => message.id === sourcesFor)?.sources ?? []) : streamingSources !== null && streamingSources.length > 0 ? streamingSources : latest();
   if (sources.length === 0) return null;
   return (
     <aside className="sources" aria-label={t('chat.sources.title')} data-testid="sources-panel">
