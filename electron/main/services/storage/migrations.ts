@@ -1,4 +1,4 @@
-import type { Database } from './sqlite.ts';
+import type { Database } from './database.ts';
 
 /**
  * One step of the schema. `version` numbers run 1, 2, 3… with no gaps; each step is applied

@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { AppError } from '../../../common/result.ts';
+import type { Database } from './database.ts';
 import { assertMigrationList, MIGRATIONS, type Migration } from './migrations.ts';
 
-export type Database = DatabaseSync;
+export type { Database } from './database.ts';
 
 export const DATABASE_FILE = 'soberana.db';
 
