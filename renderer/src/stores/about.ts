@@ -35,31 +35,32 @@ export function reduceRun(state: RunState, event: DiagnosticEvent): RunState {
   }
 }
 
-let controller: AbortController | null = null;
-
-export const useAbout = create<AboutState>()((set, get) => ({
-  info: null,
-  infoError: null,
-  run: { phase: 'idle' },
-  async loadInfo() {
-    const result = await call('app.info', {});
-    set(result.ok ? { info: result.value, infoError: null } : { infoError: result.error });
-  },
-  async runChecks() {
-    controller?.abort();
-    const own = (controller = new AbortController());
-    set({ run: { phase: 'running', total: 0, checks: [] } });
-    const result = await stream('diagnostics.run', {}, (event) => set({ run: reduceRun(get().run, event) }), own.signal);
-    if (controller !== own) return; // a newer run took over
-    controller = null;
-    if (!result.ok) {
-      const checks = get().run.phase === 'idle' ? [] : (get().run as { checks: readonly CheckEvent[] }).checks;
-      set({ run: result.error.code === 'cancelled' ? { phase: 'cancelled', checks } : { phase: 'failed', checks, error: result.error } });
-    }
-  },
-  cancelChecks() {
-    controller?.abort();
-  },
-}));
+export const useAbout = create<AboutState>()((set, get) => {
+  let controller: AbortController | null = null;
+  return {
+    info: null,
+    infoError: null,
+    run: { phase: 'idle' },
+    async loadInfo() {
+      const result = await call('app.info', {});
+      set(result.ok ? { info: result.value, infoError: null } : { infoError: result.error });
+    },
+    async runChecks() {
+      controller?.abort();
+      const own = (controller = new AbortController());
+      set({ run: { phase: 'running', total: 0, checks: [] } });
+      const result = await stream('diagnostics.run', {}, (event) => set({ run: reduceRun(get().run, event) }), own.signal);
+      if (controller !== own) return; // a newer run took over
+      controller = null;
+      if (!result.ok) {
+        const checks = get().run.phase === 'idle' ? [] : (get().run as { checks: readonly CheckEvent[] }).checks;
+        set({ run: result.error.code === 'cancelled' ? { phase: 'cancelled', checks } : { phase: 'failed', checks, error: result.error } });
+      }
+    },
+    cancelChecks() {
+      controller?.abort();
+    },
+  };
+});
 
 export type { CheckEvent, DiagnosticCheckId };

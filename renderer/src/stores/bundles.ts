@@ -29,67 +29,68 @@ interface BundlesStore {
   uninstall(id: string): Promise<void>;
 }
 
-let controller: AbortController | null = null;
+export const useBundles = create<BundlesStore>()((set, get) => {
+  let controller: AbortController | null = null;
+  return {
+    bundles: [],
+    trust: null,
+    listed: false,
+    error: null,
+    checking: false,
+    report: null,
+    install: null,
 
-export const useBundles = create<BundlesStore>()((set, get) => ({
-  bundles: [],
-  trust: null,
-  listed: false,
-  error: null,
-  checking: false,
-  report: null,
-  install: null,
+    async refresh() {
+      const result = await call('bundles.list', {});
+      if (result.ok) set({ bundles: result.value.bundles, trust: result.value.trust, listed: true });
+      else set({ error: result.error, listed: true });
+    },
 
-  async refresh() {
-    const result = await call('bundles.list', {});
-    if (result.ok) set({ bundles: result.value.bundles, trust: result.value.trust, listed: true });
-    else set({ error: result.error, listed: true });
-  },
+    async pick(source) {
+      set({ checking: true, error: null });
+      const result = await call('bundles.pick', { source });
+      set({ checking: false });
+      if (!result.ok) set({ error: result.error });
+      else if (result.value.report !== null) set({ report: result.value.report, install: { phase: 'report' } });
+    },
 
-  async pick(source) {
-    set({ checking: true, error: null });
-    const result = await call('bundles.pick', { source });
-    set({ checking: false });
-    if (!result.ok) set({ error: result.error });
-    else if (result.value.report !== null) set({ report: result.value.report, install: { phase: 'report' } });
-  },
+    async startInstall() {
+      const report = get().report;
+      if (report === null || !report.ok) return;
+      controller?.abort();
+      const own = (controller = new AbortController());
+      set({ install: { phase: 'installing', progress: null } });
+      const result = await stream(
+        'bundles.install',
+        { token: report.token },
+        (event) => {
+          if (event.type === 'progress') set({ install: { phase: 'installing', progress: event } });
+          else if (event.type === 'done') set({ install: { phase: 'done', bundle: event.bundle } });
+          else set({ install: { phase: 'rejected', report: event.report } });
+        },
+        own.signal,
+      );
+      if (controller === own) controller = null;
+      if (!result.ok) set({ install: { phase: 'failed', error: result.error } });
+      await get().refresh();
+    },
 
-  async startInstall() {
-    const report = get().report;
-    if (report === null || !report.ok) return;
-    controller?.abort();
-    const own = (controller = new AbortController());
-    set({ install: { phase: 'installing', progress: null } });
-    const result = await stream(
-      'bundles.install',
-      { token: report.token },
-      (event) => {
-        if (event.type === 'progress') set({ install: { phase: 'installing', progress: event } });
-        else if (event.type === 'done') set({ install: { phase: 'done', bundle: event.bundle } });
-        else set({ install: { phase: 'rejected', report: event.report } });
-      },
-      own.signal,
-    );
-    if (controller === own) controller = null;
-    if (!result.ok) set({ install: { phase: 'failed', error: result.error } });
-    await get().refresh();
-  },
+    cancelInstall() {
+      controller?.abort();
+    },
 
-  cancelInstall() {
-    controller?.abort();
-  },
+    close() {
+      controller?.abort();
+      set({ report: null, install: null });
+    },
 
-  close() {
-    controller?.abort();
-    set({ report: null, install: null });
-  },
-
-  async uninstall(id) {
-    const result = await call('bundles.uninstall', { id });
-    if (!result.ok) set({ error: result.error });
-    await get().refresh();
-  },
-}));
+    async uninstall(id) {
+      const result = await call('bundles.uninstall', { id });
+      if (!result.ok) set({ error: result.error });
+      await get().refresh();
+    },
+  };
+});
 
 export function followBundleChanges(): () => void {
   return on('bundles.changed', () => void useBundles.getState().refresh());

@@ -192,9 +192,9 @@ export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
 /** The viewer's target for a passage: its document, page and words to mark. */
 export const targetOf = (passage: Passage): ViewerTarget => ({ documentId: passage.documentId, chunkId: passage.chunkId, page: passage.page, highlight: passage.text });
 
-let refreshTimer: ReturnType<typeof setTimeout> | null = null;
-
 export function followKnowledgeChanges(): () => void {
+  // Per subscription, not per module: each follower coalesces its own bursts.
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
   const offChanged = on('knowledge.changed', () => {
     // Ingestion changes documents many times a second; one refresh per burst is enough.
     if (refreshTimer !== null) return;
@@ -208,6 +208,7 @@ export function followKnowledgeChanges(): () => void {
     if (result.ok) useKnowledge.setState({ progress: result.value });
   });
   return () => {
+    if (refreshTimer !== null) clearTimeout(refreshTimer);
     offChanged();
     offProgress();
   };
