@@ -1,3 +1,5 @@
+// One dictionary, whole on purpose: the English source of every string the UI shows, which
+// es.ts mirrors key for key (its type is this object's). Split, a missing key would hide.
 export const en = {
   app: { name: 'Soberana', tagline: 'Local AI, offline' },
   nav: {

@@ -1,3 +1,5 @@
+// Whole on purpose: one memory-safe pass over an untrusted GGUF header, where every read is
+// bounds-checked by the same cursor; split, the invariants between the steps would scatter.
 import { GGUF_VALUE_SIZE, GGUF_VALUE_TYPE, GGUF_VALUE_TYPE_NAMES, fileTypeName, ggmlType } from './ggml-types.ts';
 import { GGUF_LIMITS } from './types.ts';
 import type { GgufRejection, GgufRejectionCode, GgufResult, ModelFacts, ModelKind } from './types.ts';
