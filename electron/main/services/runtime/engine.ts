@@ -1,39 +1,32 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RuntimeModel, RuntimeState } from '../../../common/contract/schemas.ts';
-import { AppError, type ErrorCode } from '../../../common/result.ts';
+import { AppError } from '../../../common/result.ts';
 import {
   MAX_BATCH,
-  RuntimeMessage,
   type BackendChoice,
   type Delta,
   type EgressCheck,
   type EgressKind,
-  RuntimeResultSchemas,
   type ChatParams,
   type GenerateParams,
   type GenerateStats,
   type Hardware,
   type LoadOptions,
-  type RuntimeFailure,
-  type RuntimeOp,
-  type RuntimeRequest,
   type RuntimeResults,
 } from '../../../common/runtime/protocol.ts';
-import type { RuntimeChild, RuntimeLauncher } from './launcher.ts';
+import { createProtocol, type RequestPayload } from './engine/protocol.ts';
+import { createSupervisor, defaultBackoff, type QuarantineStore, type Wanted } from './engine/supervisor.ts';
+import type { RuntimeLauncher } from './launcher.ts';
 import { autoThreads, cpuFacts, decodeThreadCandidates } from './threads.ts';
 
-// The main process's side of the inference process: it owns the process's life,
-// turns its crashes into state changes and typed errors, restarts it with backoff,
-// reloads the model it had, and quarantines a file that keeps killing the loader.
+// The main process's side of the inference process. Two parts, composed here: the
+// supervisor (engine/supervisor.ts) owns the process's life, its crashes, restarts and
+// quarantine; the protocol (engine/protocol.ts) owns requests and replies. This module
+// adds what the engine's callers see: files admitted (identity, quarantine, GGUF check)
+// before they reach the process, loads, one reply at a time, and the typed calls.
 
-export const QUARANTINE_AFTER = 3;
-
-export interface QuarantineStore {
-  /** The reason, if this file identity is quarantined. */
-  reasonFor(identity: string): string | null;
-  add(identity: string, filePath: string, reason: string): void;
-}
+export { defaultBackoff, describeExit, QUARANTINE_AFTER, type QuarantineStore } from './engine/supervisor.ts';
 
 export type ModelCheck =
   | { readonly ok: true; readonly name: string; readonly kind: 'chat' | 'embedding' | 'reranking' }
@@ -122,35 +115,6 @@ export interface RuntimeEngine {
   stop(): Promise<void>;
 }
 
-interface Pending {
-  readonly op: RuntimeOp;
-  resolve(value: unknown): void;
-  reject(error: AppError): void;
-  onProgress?: (progress: number) => void;
-  onDelta?: (delta: Delta) => void;
-}
-
-interface Wanted {
-  readonly filePath: string;
-  readonly identity: string;
-  readonly name: string;
-  readonly options: LoadOptions;
-}
-
-const INITIAL_STATE: RuntimeState = {
-  status: 'stopped',
-  hardware: null,
-  model: null,
-  loadProgress: null,
-  memoryBytes: null,
-  lastCrash: null,
-  restarts: 0,
-};
-
-export function defaultBackoff(consecutiveCrashes: number): number {
-  return Math.min(10_000, 250 * 2 ** Math.max(0, consecutiveCrashes - 1));
-}
-
 /** A file is the same file while its real path, size and modification time are. */
 export async function fileIdentity(filePath: string): Promise<{ real: string; identity: string; size: number }> {
   let real: string;
@@ -164,62 +128,20 @@ export async function fileIdentity(filePath: string): Promise<{ real: string; id
   return { real, identity: `${real}\0${info.size}\0${Math.trunc(info.mtimeMs)}`, size: info.size };
 }
 
-export function describeExit(exit: { code: number | null; signal: string | null }): string {
-  if (exit.signal !== null) return exit.signal === 'SIGKILL' ? 'it was killed (SIGKILL), possibly for lack of memory' : `it was stopped by ${exit.signal}`;
-  if (exit.code === 134 || exit.code === 133) return `it aborted (exit code ${exit.code})`;
-  return `it exited with code ${exit.code ?? 'unknown'}`;
-}
-
-const FAILURE_CODES: Readonly<Record<RuntimeFailure['code'], ErrorCode>> = {
-  bad_request: 'bad_request',
-  no_model: 'no_model',
-  busy: 'busy',
-  load_failed: 'rejected_file',
-  out_of_memory: 'out_of_memory',
-  aborted: 'cancelled',
-  internal: 'internal',
-};
-
-/** Requests on the embedding and ranking models, apart from the chat model's state. */
-const AUXILIARY_OPS: ReadonlySet<RuntimeOp> = new Set(['embed', 'embeddingInfo', 'tokenize', 'rank']);
-
 export function createEngine(options: EngineOptions): RuntimeEngine {
-  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
-  const backoff = options.backoffMs ?? defaultBackoff;
-  let state: RuntimeState = INITIAL_STATE;
-  let child: RuntimeChild | null = null;
-  let nextId = 1;
-  const pending = new Map<number, Pending>();
-  let loaded: Wanted | null = null;
-  let stopping = false;
-  let consecutiveCrashes = 0;
-  const loadCrashes = new Map<string, number>();
-  let settleWaiters: (() => void)[] = [];
+  const protocol = createProtocol({ log: options.log, onEgressBlocked: options.onEgressBlocked });
+  const supervisor = createSupervisor({
+    launcher: options.launcher,
+    protocol,
+    quarantine: options.quarantine,
+    onState: options.onState,
+    log: options.log,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    backoffMs: options.backoffMs ?? defaultBackoff,
+    backends: options.backends,
+    restore,
+  });
   let lock: Promise<unknown> = Promise.resolve();
-
-  const setState = (patch: Partial<RuntimeState>) => {
-    state = { ...state, ...patch };
-    options.onState(state);
-    if (state.status === 'idle' || state.status === 'ready' || state.status === 'stopped') {
-      const waiters = settleWaiters;
-      settleWaiters = [];
-      for (const wake of waiters) wake();
-    }
-  };
-
-  /** Waits until the process is up and not loading: after a crash, the next request waits for the restart. */
-  const settled = (): Promise<void> => {
-    if (state.status === 'idle' || state.status === 'ready') return Promise.resolve();
-    if (state.status === 'stopped') return Promise.reject(new AppError('unavailable', 'The inference process is not running.'));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AppError('unavailable', 'The inference process did not become ready in time.')), readyTimeoutMs);
-      settleWaiters.push(() => {
-        clearTimeout(timer);
-        if (state.status === 'stopped') reject(new AppError('unavailable', 'The inference process is not running.'));
-        else resolve();
-      });
-    });
-  };
 
   const serialised = <T>(task: () => Promise<T>): Promise<T> => {
     const run = lock.then(task, task);
@@ -227,93 +149,33 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     return run;
   };
 
-  function onMessage(raw: unknown): void {
-    const parsed = RuntimeMessage.safeParse(raw);
-    if (!parsed.success) {
-      options.log?.('warn', `Ignored a malformed message from the inference process: ${parsed.error.message}`);
-      return;
-    }
-    const message = parsed.data;
-    switch (message.type) {
-      case 'ready':
-        return;
-      case 'log':
-        options.log?.(message.level, message.message);
-        return;
-      case 'egressBlocked':
-        try {
-          options.onEgressBlocked?.({ process: 'inference', kind: message.kind, target: message.target });
-        } catch (error) {
-          options.log?.('error', `Could not record a blocked network attempt: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        return;
-      case 'progress':
-        pending.get(message.id)?.onProgress?.(message.progress);
-        return;
-      case 'delta':
-        pending.get(message.id)?.onDelta?.({ text: message.text, reasoning: message.reasoning ?? '', tokens: message.tokens });
-        return;
-      case 'result': {
-        const entry = pending.get(message.id);
-        if (entry === undefined) return;
-        pending.delete(message.id);
-        if (!message.result.ok) {
-          const failure = message.result.error;
-          entry.reject(new AppError(FAILURE_CODES[failure.code], failure.message, failure.details));
-          return;
-        }
-        const value = RuntimeResultSchemas[entry.op].safeParse(message.result.value);
-        if (value.success) entry.resolve(value.data);
-        else entry.reject(new AppError('internal', 'The inference process sent a malformed reply.', value.error.message));
-      }
-    }
-  }
-
-  function request<K extends RuntimeOp>(
-    op: K,
-    payload: Omit<Extract<RuntimeRequest, { op: K }>, 'id' | 'op'>,
-    handlers: Pick<Pending, 'onProgress' | 'onDelta'> = {},
-  ): { id: number; result: Promise<RuntimeResults[K]> } {
-    const id = nextId++;
-    const result = new Promise<RuntimeResults[K]>((resolve, reject) => {
-      if (child === null) {
-        reject(new AppError('unavailable', 'The inference process is not running.'));
-        return;
-      }
-      pending.set(id, { op, resolve: resolve as (value: unknown) => void, reject, ...handlers });
-      child.send({ id, op, ...payload });
-    });
-    return { id, result };
-  }
-
   /** The process reports llama.cpp's math cores; `auto` threads follow Soberana's rule instead. */
   async function hardwareNow(): Promise<Hardware> {
-    const reported = await request('info', {}).result;
+    const reported = await protocol.request('info', {}).result;
     return { ...reported, cpuCores: autoThreads(cpuFacts(reported.cpuCores)) };
   }
 
   /** generate and chat: one reply at a time, cancellable, with state changes around it. */
   async function reply<K extends 'generate' | 'chat'>(
     op: K,
-    payload: Omit<Extract<RuntimeRequest, { op: K }>, 'id' | 'op'>,
-    onDelta: NonNullable<Pending['onDelta']>,
+    payload: RequestPayload<K>,
+    onDelta: (delta: Delta) => void,
     signal: AbortSignal | undefined,
   ): Promise<RuntimeResults[K]> {
-    await settled();
-    if (state.model === null) throw new AppError('no_model', 'No model is loaded. Load one first.');
-    if (state.status === 'generating') throw new AppError('busy', 'A reply is already being generated.');
-    setState({ status: 'generating' });
-    const { id, result } = request(op, payload, { onDelta });
-    const onAbort = () => child?.send({ id: nextId++, op: 'abort', target: id });
+    await supervisor.settled();
+    if (supervisor.state().model === null) throw new AppError('no_model', 'No model is loaded. Load one first.');
+    if (supervisor.state().status === 'generating') throw new AppError('busy', 'A reply is already being generated.');
+    supervisor.setState({ status: 'generating' });
+    const { id, result } = protocol.request(op, payload, { onDelta });
+    const onAbort = () => protocol.abort(id);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
     try {
       return await result;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      // setState ran in between, which TypeScript's narrowing cannot see.
-      if ((state.status as RuntimeState['status']) === 'generating') {
-        setState({ status: 'ready' });
+      if (supervisor.state().status === 'generating') {
+        supervisor.setState({ status: 'ready' });
         void refreshMemory();
       }
     }
@@ -321,122 +183,34 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
 
   async function refreshMemory(): Promise<void> {
     try {
-      const { rss } = await request('memory', {}).result;
-      setState({ memoryBytes: rss });
+      const { rss } = await protocol.request('memory', {}).result;
+      supervisor.setState({ memoryBytes: rss });
     } catch {
       // Memory figures are informative; a crash is reported by the exit handler.
     }
   }
 
-  /** Why runtime packs are no longer offered in this session, after one crashed the process. */
-  let packsSetAside: string | null = null;
-
-  function spawn(): Promise<void> {
-    const current = options.launcher();
-    child = current;
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AppError('unavailable', 'The inference process did not start.')), readyTimeoutMs);
-      current.onMessage((raw) => {
-        if (child !== current) return;
-        const parsed = RuntimeMessage.safeParse(raw);
-        if (parsed.success && parsed.data.type === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        }
-        onMessage(raw);
-      });
-      current.onExit((exit) => {
-        clearTimeout(timer);
-        reject(new AppError('runtime_crashed', `The inference process stopped: ${describeExit(exit)}.`));
-        if (child === current) onExit(exit);
-      });
-    });
-    return ready.then(async () => {
-      if (options.backends !== undefined) {
-        // Before the first `info`: that is when the inference process picks its binaries.
-        try {
-          const choice = await options.backends();
-          // A pack that passed node-llama-cpp's own test but then took the process down is not
-          // offered again in this session: the restart comes back on the built-in binaries.
-          await request('configure', { choice: packsSetAside === null ? choice : { ...choice, packs: [], notices: [...choice.notices, packsSetAside].slice(0, 32) } }).result;
-        } catch (error) {
-          options.log?.('warn', `Runtime packs and the policy's backends could not be applied; the built-in binaries are used: ${error instanceof Error ? error.message : String(error)}`);
-        }
+  /** After a start or a restart (the supervisor's hook): the hardware, then the model the process had. */
+  async function restore(reload: Wanted | null): Promise<void> {
+    const hardware = await hardwareNow();
+    supervisor.setState({ hardware, status: reload === null ? 'idle' : 'loading', model: null });
+    await refreshMemory();
+    if (reload !== null) {
+      // The model it had before the crash comes back by itself, so the next request just works.
+      try {
+        await loadNow(reload, () => undefined);
+      } catch (error) {
+        options.log?.('warn', `Could not reload ${reload.name} after a restart: ${error instanceof Error ? error.message : String(error)}`);
       }
-      const hardware = await hardwareNow();
-      const reload = loaded;
-      setState({ hardware, status: reload === null ? 'idle' : 'loading', model: null });
-      await refreshMemory();
-      if (reload !== null) {
-        // The model it had before the crash comes back by itself, so the next request just works.
-        try {
-          await loadNow(reload, () => undefined);
-        } catch (error) {
-          options.log?.('warn', `Could not reload ${reload.name} after a restart: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    });
+    }
   }
-
-  function onExit(exit: { code: number | null; signal: string | null }): void {
-    child = null;
-    const source = state.hardware?.backendSource;
-    if (!stopping && source?.kind === 'pack' && packsSetAside === null) {
-      packsSetAside = `The runtime pack ${source.package} (bundle ${source.bundleId} v${source.bundleVersion}) stopped the inference process, so it is set aside until Soberana restarts; the built-in binaries are used.`;
-    }
-    if (stopping) {
-      setState({ status: 'stopped', memoryBytes: null });
-      return;
-    }
-    const during = [...pending.values()].some((entry) => entry.op === 'load')
-      ? 'load'
-      : [...pending.values()].some((entry) => entry.op === 'generate' || entry.op === 'chat')
-        ? 'generate'
-        : 'idle';
-    const reason = `The inference process stopped: ${describeExit(exit)}.`;
-    let message = reason;
-    if (during === 'load' && loading !== null) {
-      const crashes = (loadCrashes.get(loading.identity) ?? 0) + 1;
-      loadCrashes.set(loading.identity, crashes);
-      if (crashes >= QUARANTINE_AFTER) {
-        const why = `${loading.name} stopped the model loader ${crashes} times in a row, so it has been quarantined and will not be loaded again.`;
-        options.quarantine.add(loading.identity, loading.filePath, why);
-        loadCrashes.delete(loading.identity);
-        message = `${reason} ${why}`;
-      } else {
-        message = `${reason} This happened while loading ${loading.name} (${crashes} of ${QUARANTINE_AFTER} before it is quarantined).`;
-      }
-      loaded = null; // never reload a file that was being loaded when the process died
-    } else if (during === 'generate') {
-      message = `${reason} The reply was cut short. Soberana is restarting it; try again in a moment.`;
-    } else if ([...pending.values()].some((entry) => AUXILIARY_OPS.has(entry.op))) {
-      message = `${reason} Soberana is restarting it; try again in a moment.`;
-    }
-    for (const entry of pending.values()) entry.reject(new AppError('runtime_crashed', message, describeExit(exit)));
-    pending.clear();
-    consecutiveCrashes += 1;
-    setState({
-      status: 'crashed',
-      model: null,
-      loadProgress: null,
-      memoryBytes: null,
-      lastCrash: { at: new Date().toISOString(), reason: message, during },
-    });
-    setTimeout(() => {
-      if (stopping) return;
-      setState({ status: 'restarting', restarts: state.restarts + 1 });
-      spawn().catch((error: unknown) => options.log?.('error', `Restart failed: ${error instanceof Error ? error.message : String(error)}`));
-    }, backoff(consecutiveCrashes));
-  }
-
-  let loading: Wanted | null = null;
 
   async function loadNow(wanted: Wanted, onProgress: (progress: number) => void): Promise<RuntimeModel> {
-    loading = wanted;
-    setState({ status: 'loading', loadProgress: 0, model: null });
+    supervisor.models.loading = wanted;
+    supervisor.setState({ status: 'loading', loadProgress: 0, model: null });
     let lastShown = 0;
     try {
-      const info = await request(
+      const info = await protocol.request(
         'load',
         { path: wanted.filePath, options: wanted.options },
         {
@@ -445,7 +219,7 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
             // The status bar does not need every byte; a percent is enough.
             if (progress - lastShown >= 0.01 || progress === 1) {
               lastShown = progress;
-              setState({ loadProgress: progress });
+              supervisor.setState({ loadProgress: progress });
             }
           },
         },
@@ -458,20 +232,18 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         gpuLayers: info.gpuLayers,
         threads: info.threads,
       };
-      loaded = wanted;
-      loadCrashes.delete(wanted.identity);
-      consecutiveCrashes = 0;
-      setState({ status: 'ready', model, loadProgress: null });
+      supervisor.loadSucceeded(wanted);
+      supervisor.setState({ status: 'ready', model, loadProgress: null });
       await refreshMemory();
       return model;
     } catch (error) {
       if (!(error instanceof AppError && error.code === 'runtime_crashed')) {
-        loaded = null;
-        setState({ status: 'idle', model: null, loadProgress: null });
+        supervisor.models.loaded = null;
+        supervisor.setState({ status: 'idle', model: null, loadProgress: null });
       }
       throw error;
     } finally {
-      loading = null;
+      supervisor.models.loading = null;
     }
   }
 
@@ -485,18 +257,13 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
   }
 
   return {
-    state: () => state,
-    pid: () => child?.pid ?? null,
-
-    async start() {
-      if (child !== null) return;
-      stopping = false;
-      setState({ status: 'starting' });
-      await spawn();
-    },
+    state: () => supervisor.state(),
+    pid: () => supervisor.pid(),
+    start: () => supervisor.start(),
+    stop: () => supervisor.stop(),
 
     async hardware() {
-      await settled();
+      await supervisor.settled();
       return hardwareNow();
     },
 
@@ -505,11 +272,11 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         const admitted = await admit(filePath);
         if (admitted.kind !== 'chat') throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a reranking'} model: it finds and ranks text but cannot chat.`);
         if (signal?.aborted) throw new AppError('cancelled', 'Cancelled.');
-        await settled();
+        await supervisor.settled();
         // Settings hold 'auto' or a number, and arrive here resolved; the automatic number
         // stands for 'auto', whose decode count the inference process measures. A count the
         // user picked on purpose is used as it is.
-        const auto = state.hardware?.cpuCores;
+        const auto = supervisor.state().hardware?.cpuCores;
         const options: LoadOptions =
           loadOptions.decodeThreadCandidates === undefined && auto !== undefined && loadOptions.threads === auto
             ? { ...loadOptions, decodeThreadCandidates: decodeThreadCandidates(auto) }
@@ -520,10 +287,10 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
 
     unload() {
       return serialised(async () => {
-        await settled();
-        loaded = null;
-        await request('unload', {}).result;
-        setState({ status: 'idle', model: null });
+        await supervisor.settled();
+        supervisor.models.loaded = null;
+        await protocol.request('unload', {}).result;
+        supervisor.setState({ status: 'idle', model: null });
         await refreshMemory();
       });
     },
@@ -545,14 +312,14 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
 
     async embed(filePath, texts, threads) {
       const admitted = await admit(filePath);
-      await settled();
-      return request('embed', { path: admitted.real, texts: [...texts], threads }).result;
+      await supervisor.settled();
+      return protocol.request('embed', { path: admitted.real, texts: [...texts], threads }).result;
     },
 
     async embeddingInfo(filePath, threads) {
       const admitted = await admit(filePath);
-      await settled();
-      return request('embeddingInfo', { path: admitted.real, threads }).result;
+      await supervisor.settled();
+      return protocol.request('embeddingInfo', { path: admitted.real, threads }).result;
     },
 
     async countTokens(filePath, texts, threads) {
@@ -560,8 +327,8 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       const admitted = await admit(filePath);
       const counts: number[] = [];
       for (let start = 0; start < texts.length; start += MAX_BATCH) {
-        await settled();
-        counts.push(...(await request('tokenize', { path: admitted.real, texts: texts.slice(start, start + MAX_BATCH), threads }).result).counts);
+        await supervisor.settled();
+        counts.push(...(await protocol.request('tokenize', { path: admitted.real, texts: texts.slice(start, start + MAX_BATCH), threads }).result).counts);
       }
       return counts;
     },
@@ -574,8 +341,8 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       }
       const scores: number[] = [];
       for (let start = 0; start < documents.length; start += MAX_BATCH) {
-        await settled();
-        scores.push(...(await request('rank', { path: admitted.real, query, documents: documents.slice(start, start + MAX_BATCH), threads }).result).scores);
+        await supervisor.settled();
+        scores.push(...(await protocol.request('rank', { path: admitted.real, query, documents: documents.slice(start, start + MAX_BATCH), threads }).result).scores);
       }
       if (scores.length !== documents.length) throw new AppError('internal', 'The inference process sent the wrong number of scores.');
       return scores;
@@ -583,8 +350,8 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
 
     async fit(filePath, target = {}) {
       const admitted = await admit(filePath);
-      await settled();
-      return request('fit', {
+      await supervisor.settled();
+      return protocol.request('fit', {
         path: admitted.real,
         ...(target.contextSize === undefined ? {} : { contextSize: target.contextSize }),
         ...(target.gpuLayers === undefined ? {} : { gpuLayers: target.gpuLayers }),
@@ -592,20 +359,8 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     },
 
     async checkEgress() {
-      await settled();
-      return request('egressCheck', {}).result;
-    },
-
-    async stop() {
-      stopping = true;
-      const current = child;
-      if (current === null) {
-        setState({ status: 'stopped' });
-        return;
-      }
-      const exited = new Promise<void>((resolve) => current.onExit(() => resolve()));
-      current.kill();
-      await exited;
+      await supervisor.settled();
+      return protocol.request('egressCheck', {}).result;
     },
   };
 }
