@@ -285,7 +285,7 @@ describe('chat', () => {
     expect(turn2.result.stats.evaluatedTokens).toBeLessThan(0.2 * turn2.result.stats.promptTokens);
     expect(turn2.result.stats.firstTokenMs!).toBeLessThan(turn1.result.stats.firstTokenMs!);
 
-    // The cache holds one conversation at a time (one sequence; see llama-host.ts): another one in
+    // The cache holds one conversation at a time (one sequence; see electron/runtime/chat-session.ts): another one in
     // between takes it, and going back evaluates again from where the two differ.
     const other = await collect(engine, { conversationId: 'other', systemPrompt: 'Another assistant.', history: historyOf(2, 'x'), prompt: 'Hi', sampling: SAMPLING });
     expect(other.result.stats.tokens).toBeGreaterThan(0);
