@@ -97,6 +97,47 @@ test('send, watch it stream, stop midway, regenerate, branch, and find it all af
   await expect(after.getByTestId('conversation-list').getByRole('listitem')).toHaveCount(0);
 });
 
+test('a send applies the saved answer it streams: at most one contract call after done', async ({ app }) => {
+  test.skip(app.target !== 'chromium', 'Counts the calls on the harness socket, which only the chromium target has');
+  const { page } = app;
+  // Everything the page sends and receives on the harness socket, in order.
+  const log: { readonly kind: 'call' | 'done'; readonly name?: string }[] = [];
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { t: string; name?: string };
+      if (message.t === 'call') log.push({ kind: 'call', name: message.name ?? '' });
+    });
+    socket.on('framereceived', ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { t: string; frame?: { type: string; event?: { type: string } } };
+      if (message.t === 'frame' && message.frame?.type === 'event' && message.frame.event?.type === 'done') log.push({ kind: 'done' });
+    });
+  });
+  // The socket opened before this test could listen: a reload opens a new one.
+  await app.reload();
+  await newConversation(app);
+  await setMaxTokens(app, '16');
+
+  await send(app, 'Count my calls');
+  await expect(page.getByTestId('message-stats')).toBeVisible({ timeout: 20_000 });
+  await expect.poll(() => log.filter((entry) => entry.kind === 'done').length).toBe(1);
+  // Room for whatever a done would set off (a refetch of the thread, of the list) to be sent.
+  await page.waitForTimeout(2_000);
+  const afterDone = log.slice(log.findIndex((entry) => entry.kind === 'done') + 1).filter((entry) => entry.kind === 'call');
+  expect(afterDone.length, `calls after done: ${afterDone.map((entry) => entry.name).join(', ')}`).toBeLessThanOrEqual(1);
+
+  // What was applied locally is what was saved: the answer in the thread, the first message as the title in the list.
+  const messages = page.getByTestId('messages');
+  await expect(messages.locator('[data-role="user"]')).toHaveCount(1);
+  await expect(messages.locator('[data-role="assistant"]')).toHaveCount(1);
+  await expect(page.getByTestId('conversation-list').getByRole('listitem')).toHaveCount(1);
+  await expect(page.getByTestId('conversation-list')).toContainText('Count my calls');
+  const answer = (await messages.locator('[data-role="assistant"]').textContent()) ?? '';
+  await app.reload();
+  await openSection(app, 'Chat');
+  await page.getByTestId('conversation-list').getByRole('button').first().click();
+  await expect(page.getByTestId('messages').locator('[data-role="assistant"]')).toHaveText(answer);
+});
+
 test('the chat screen passes axe', async ({ app }) => {
   const { page } = app;
   await newConversation(app);
