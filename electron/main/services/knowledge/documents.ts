@@ -1,0 +1,123 @@
+import { readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DocumentEntry, DocumentView } from '../../../common/contract/index.ts';
+import { AppError } from '../../../common/result.ts';
+import { transaction } from '../storage/sqlite.ts';
+import { writable } from './collections.ts';
+import { formatByName } from './ingestion/extract/detect.ts';
+import { expandPaths } from './ingestion/files.ts';
+import type { IngestJob } from './ingestion/ingest.ts';
+import type { KnowledgeParts, WatchedParts } from './parts.ts';
+import type { KnowledgeStore } from './store.ts';
+
+// Documents as the service offers them: adding files and folders (watched or not), the
+// Documents screen's list, removal, and the viewer.
+
+/** The viewer sends PDFs whole; past this size it shows the extracted text instead. */
+const MAX_VIEW_PDF_BYTES = 64 * 1024 * 1024;
+
+/** Removes a document with its index rows and stored copy; no gate: the folder watcher calls it too. */
+export async function removeDocumentNow(parts: Pick<KnowledgeParts, 'store' | 'index' | 'emit' | 'onChanged'>, id: string): Promise<void> {
+  const document = parts.store.document(id);
+  const removed = parts.store.deleteDocument(id);
+  if (removed === null) return;
+  parts.emit({ type: 'document.deleted', data: { documentId: id, collectionId: document.collectionId, sha256: document.sha256 } });
+  await parts.index.deleteDocuments(removed.embeddingKey, [id]);
+  if (removed.storedPath !== null) await rm(removed.storedPath, { force: true });
+  parts.onChanged(document.collectionId);
+}
+
+/**
+ * New files get a `queued` row before any work starts, so a crash mid-run leaves the rest
+ * of the list in the journal and the next start resumes it. Files already in the
+ * collection keep their indexed row until their new content is ready.
+ */
+export const register = (parts: Pick<KnowledgeParts, 'db' | 'store'>, collectionId: string, files: readonly string[]): IngestJob[] =>
+  transaction(parts.db, () =>
+    files.map((file) => {
+      if (parts.store.findDocument(collectionId, file) !== null) return { collectionId, path: file };
+      const document = parts.store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: formatByName(file) ?? 'text', bytes: 0, sha256: '' });
+      return { collectionId, path: file, resume: { documentId: document.id, from: 'queued' as const } };
+    }),
+  );
+
+export function listDocumentEntries(parts: Pick<KnowledgeParts, 'db' | 'store'>, collectionId: string): DocumentEntry[] {
+  const { db, store } = parts;
+  store.collection(collectionId);
+  const pii = new Map(
+    (db.prepare('SELECT id, pii FROM documents WHERE collection_id = ? AND pii IS NOT NULL').all(collectionId) as { id: string; pii: string }[]).map((row) => [row.id, JSON.parse(row.pii) as Record<string, number>]),
+  );
+  return store.listDocuments(collectionId).map((document) => ({
+    id: document.id,
+    collectionId: document.collectionId,
+    name: document.name,
+    sourcePath: document.sourcePath,
+    format: document.format,
+    bytes: document.bytes,
+    pages: document.pageCount,
+    chunks: document.chunkCount,
+    status: document.status,
+    error: document.errorReason === null ? null : { reason: document.errorReason, message: document.errorMessage ?? '' },
+    personalData: pii.get(document.id) ?? null,
+    addedAt: document.addedAt,
+    updatedAt: document.updatedAt,
+  }));
+}
+
+/** Queues files and folders (walked); `watchFolder` also keeps the folders watched. */
+export async function addPaths(parts: WatchedParts, collectionId: string, paths: readonly string[], watchFolder = false) {
+  const { store, queue } = parts;
+  parts.gate.check('knowledge.ingest');
+  writable(store, collectionId);
+  if (watchFolder) {
+    let queued = 0;
+    for (const folder of paths) {
+      if (!(await stat(folder).then((info) => info.isDirectory(), () => false))) continue;
+      const watched = store.listWatchedFolders(collectionId).find((existing) => existing.path === folder) ?? store.addWatchedFolder(collectionId, folder);
+      const before = queue.progress().total;
+      await parts.watch.add(watched);
+      queued += Math.max(0, queue.progress().total - before);
+    }
+    parts.onChanged(collectionId);
+    return { queued, unsupported: [] as string[] };
+  }
+  const { files, unsupported } = await expandPaths(paths);
+  queue.enqueue(register(parts, collectionId, files));
+  return { queued: files.length, unsupported };
+}
+
+export async function removeDocument(parts: KnowledgeParts, id: string): Promise<void> {
+  parts.gate.check('knowledge.removeDocument');
+  const document = parts.store.document(id);
+  writable(parts.store, document.collectionId);
+  if (document.status !== 'indexed' && document.status !== 'failed' && parts.queue.progress().active) {
+    throw new AppError('busy', 'This document is still being added. Wait for it, or cancel, before removing it.');
+  }
+  await removeDocumentNow(parts, id);
+}
+
+export function unwatch(parts: WatchedParts, id: string): void {
+  parts.gate.check('knowledge.unwatch');
+  parts.watch.remove(id);
+  const folder = parts.store.listWatchedFolders().find((candidate) => candidate.id === id);
+  parts.store.removeWatchedFolder(id);
+  parts.gate.changed('knowledge.unwatch', id);
+  parts.onChanged(folder?.collectionId ?? null);
+}
+
+export async function viewDocument(store: KnowledgeStore, documentId: string): Promise<DocumentView> {
+  const document = store.document(documentId);
+  let pdfBase64: string | null = null;
+  if (document.format === 'pdf' && document.storedPath !== null) {
+    const info = await stat(document.storedPath).catch(() => null);
+    if (info !== null && info.size <= MAX_VIEW_PDF_BYTES) pdfBase64 = (await readFile(document.storedPath)).toString('base64');
+  }
+  return {
+    documentId,
+    name: document.name,
+    format: document.format,
+    pages: document.pageCount,
+    pdfBase64,
+    chunks: store.chunksForDocument(documentId).map((chunk) => ({ id: chunk.id, text: chunk.text, page: chunk.page, headingPath: [...chunk.headingPath] })),
+  };
+}
