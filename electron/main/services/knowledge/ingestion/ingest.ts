@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DocumentFailure, IngestFile, IngestProgress } from '../../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
+import { failureOf, hashFile, isAbort, pagesOf, readHead } from './document-file.ts';
 import { detectFormat } from './extract/detect.ts';
 import type { Extractor } from './extract/pool.ts';
 import { chunkSizing, type Embedder } from './embedder.ts';
@@ -18,6 +18,7 @@ import { DocumentError, type ExtractedDocument } from '../types.ts';
 // the next start (recover.ts). A document is searchable only once all its rows are written.
 
 export type { Extractor } from './extract/pool.ts';
+export { CHARS_PER_PAGE, hashFile, pagesOf } from './document-file.ts';
 
 export interface IngestJob {
   readonly collectionId: string;
@@ -51,46 +52,7 @@ export interface IngestDeps {
   readonly onIndexed?: (document: KnowledgeDocument) => void;
 }
 
-/** Unpaged formats count one page per this many characters, so pages/s compares across formats. */
-export const CHARS_PER_PAGE = 3000;
 const MAX_LISTED_FILES = 300;
-
-export function pagesOf(extracted: Pick<ExtractedDocument, 'pageCount' | 'blocks'>): number {
-  if (extracted.pageCount !== null) return extracted.pageCount;
-  const chars = extracted.blocks.reduce((sum, block) => sum + block.text.length, 0);
-  return Math.max(1, Math.ceil(chars / CHARS_PER_PAGE));
-}
-
-export async function hashFile(filePath: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  // Small reads keep each hashing step short, so the main process stays responsive.
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 256 * 1024, ...(signal === undefined ? {} : { signal }) })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function readHead(filePath: string): Promise<Uint8Array> {
-  const handle = await open(filePath, 'r');
-  try {
-    const buffer = new Uint8Array(8192);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-const failureOf = (error: unknown): DocumentFailure => {
-  if (error instanceof DocumentError) return { reason: error.reason, message: error.message };
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT') return { reason: 'io_error', message: 'The file is gone: it was moved or deleted before it could be read.' };
-  if (code === 'EACCES' || code === 'EPERM') return { reason: 'io_error', message: 'The file cannot be read: permission denied.' };
-  if (typeof code === 'string' && code.startsWith('E')) return { reason: 'io_error', message: `The file could not be read (${code}).` };
-  if (typeof code === 'string' && code === 'runtime_crashed') return { reason: 'embedding_failed', message: 'The inference process stopped while embedding this document. Add it again.' };
-  const message = error instanceof Error ? error.message : String(error);
-  return { reason: 'embedding_failed', message: `This document could not be indexed: ${message}` };
-};
-
-const isAbort = (error: unknown) => error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'cancelled');
 
 interface Prepared {
   readonly job: IngestJob;
