@@ -70,8 +70,6 @@ async function createCollection(app: AppUnderTest, name: string) {
 
 async function drop(app: AppUnderTest, files: readonly string[]) {
   const { page } = app;
-  // In Electron the preload hands the dropped paths to the main process; the harness's picker port stands in for it.
-  await app.choosePickedFile(files);
   const zone = page.getByTestId('documents-drop-zone');
   const dataTransfer = await page.evaluateHandle((names) => {
     const transfer = new DataTransfer();
@@ -80,6 +78,9 @@ async function drop(app: AppUnderTest, files: readonly string[]) {
   }, files.map((file) => path.basename(file)));
   await zone.dispatchEvent('dragover', { dataTransfer });
   await zone.dispatchEvent('drop', { dataTransfer });
+  // In Electron the preload hands the dropped paths to the main process, which answers with a
+  // token for this drop; a page's File has no path, so the test gives them.
+  await app.dropFiles(files);
 }
 
 test('drop four kinds of documents into a collection, ask in chat, and open the cited page', async ({ app }) => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IPC_CHANNELS } from '../electron/common/contract/channels.ts';
 import { electronBinary } from './electron-app.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
 import { startHarness, type Harness } from './harness/server.ts';
@@ -33,6 +34,12 @@ export interface AppUnderTest {
   restart(whileStopped?: () => Promise<void>): Promise<void>;
   /** Makes the next "choose" dialog return these paths, as if the user had picked them. */
   choosePickedFile(chosen: string | readonly string[] | null): Promise<void>;
+  /**
+   * Hands these paths to the main process as the preload does with a real drop's files (a page
+   * can only drop files without paths); the app then gets a `files.dropped` token for them.
+   * Dispatch the drop on the page first: the token goes to the section that saw a drop.
+   */
+  dropFiles(paths: readonly string[]): Promise<void>;
   /** SIGKILLs the real inference process. */
   killRuntime(): Promise<void>;
 }
@@ -164,6 +171,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         await electronApp!.evaluate(({ dialog }, filePaths) => {
           dialog.showOpenDialog = (async () => ({ canceled: filePaths.length === 0, filePaths })) as typeof dialog.showOpenDialog;
         }, paths);
+      },
+      async dropFiles(paths) {
+        if (harness !== null) {
+          (harness as Harness).drop(paths);
+          return;
+        }
+        // The preload's message, from the window's own frame, so the main process's sender check applies as for a real drop.
+        await electronApp!.evaluate(
+          ({ BrowserWindow, ipcMain }, { channel, filePaths }) => {
+            const window = BrowserWindow.getAllWindows()[0];
+            if (window !== undefined) ipcMain.emit(channel, { senderFrame: window.webContents.mainFrame }, filePaths);
+          },
+          { channel: IPC_CHANNELS.dropped, filePaths: [...paths] },
+        );
       },
       async killRuntime() {
         const pid =

@@ -134,9 +134,6 @@ test('dropping files on the Models screen offers them for import', async ({ app 
   const dropped = path.join(dir, 'dropped-model.gguf');
   await writeGguf(dropped, presetSpec('tiny', 'Q8_0', 31));
   await openModels(app);
-  // In Electron the preload reads the dropped files' paths and gives them to the main
-  // process; here the harness's picker port stands in for that step.
-  await app.choosePickedFile([dropped]);
   const zone = page.getByTestId('models-drop-zone');
   const dataTransfer = await page.evaluateHandle(() => {
     const transfer = new DataTransfer();
@@ -145,6 +142,9 @@ test('dropping files on the Models screen offers them for import', async ({ app 
   });
   await zone.dispatchEvent('dragover', { dataTransfer });
   await zone.dispatchEvent('drop', { dataTransfer });
+  // In Electron the preload reads the dropped files' paths and gives them to the main process,
+  // which answers with a token for this drop; a page's File has no path, so the test gives them.
+  await app.dropFiles([dropped]);
   const dialog = page.getByRole('dialog', { name: 'Import models' });
   await expect(dialog.locator('[data-candidate="dropped-model"]')).toBeVisible();
   await dialog.getByRole('button', { name: 'Import', exact: true }).click();

@@ -15,6 +15,7 @@ import { installEgressGuard } from '../../electron/guard/egress.ts';
 import { BUILT_IN_GUARDS } from '../../electron/main/services/app-info.ts';
 import { writeFileAtomic } from '../../electron/main/services/atomic-file.ts';
 import { createCore, type Core } from '../../electron/main/services/core.ts';
+import { createDropTokens } from '../../electron/main/services/files.ts';
 import { WS_PATH } from './protocol.ts';
 import { createWsTransport } from './ws-transport.ts';
 
@@ -28,6 +29,8 @@ export interface Harness {
   readonly url: string;
   /** What the next "choose" or "save" dialog returns, as if the user picked it: a file, several, a folder; null cancels. */
   setNextPick(chosen: string | readonly string[] | null): void;
+  /** What the preload and the main process do with a drop in Electron: keeps the paths under a token and announces it with `files.dropped`. */
+  drop(paths: readonly string[]): void;
   readonly token: string;
   readonly dataDir: string;
   readonly core: Core;
@@ -79,6 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   let nextPick: string | readonly string[] | null = null;
   const asList = (): string[] => (nextPick === null ? [] : typeof nextPick === 'string' ? [nextPick] : [...nextPick]);
+  const drops = createDropTokens();
   const core = await createCore({
     dataDir,
     ...(options.policyFile === undefined ? {} : { policyFile: options.policyFile }),
@@ -88,7 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       pickImportFiles: async () => asList(),
       pickDocuments: async () => asList(),
       pickFolder: async () => asList()[0] ?? null,
-      droppedFiles: async () => asList(),
+      droppedFiles: async (dropToken) => drops.take(dropToken),
       pickOpenFile: async () => asList()[0] ?? null,
       // As if the user chose this path in the save dialog; null cancels.
       saveFile: async (_defaultName, content) => {
@@ -152,6 +156,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     initScript,
     setNextPick(chosen) {
       nextPick = chosen;
+    },
+    drop(paths) {
+      core.bus.emit('files.dropped', { dropToken: drops.add(paths) });
     },
     async close() {
       stop();

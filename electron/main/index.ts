@@ -12,6 +12,7 @@ import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, s
 import { shellLockdown } from './security/shell-lockdown.ts';
 import { BUILT_IN_GUARDS } from './services/app-info.ts';
 import { createCore } from './services/core.ts';
+import { createDropTokens } from './services/files.ts';
 import { chooseDataDir } from './services/data-dir.ts';
 import { noteDataDirMove } from './services/domain/data-dir-move.ts';
 import { loadMachinePolicySync } from './services/policy/index.ts';
@@ -63,6 +64,8 @@ async function start(): Promise<void> {
   lockDownSession(session, policy);
   serveRenderer(session, path.join(here, '../renderer'), policy);
 
+  // Dropped files' paths, by token: the preload reads them, the page only ever sees the token.
+  const drops = createDropTokens();
   const core = await createCore({
     dataDir: app.getPath('userData'),
     host: {
@@ -79,7 +82,7 @@ async function start(): Promise<void> {
     },
     onListenerError: (error) => console.error('[bus]', error),
     runtimeLauncher: utilityLauncher(path.join(here, '../runtime/index.js')),
-    filePicker: dialogPicker(() => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null),
+    filePicker: dialogPicker(() => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null, drops),
     log: (level, message) => (level === 'error' ? console.error : console.log)(`[runtime] ${message}`),
   });
   app.on('before-quit', () => void core.close());
@@ -96,7 +99,9 @@ async function start(): Promise<void> {
   serve(router, core.bus, createElectronTransport(trustedOrigins));
   ipcMain.on(IPC_CHANNELS.dropped, (event, paths: unknown) => {
     const frame = event.senderFrame;
-    if (frame !== null && isTrustedCaller(callerFromFrame(frame.url, frame.parent === null), trustedOrigins)) acceptDroppedFiles(paths);
+    if (frame === null || !isTrustedCaller(callerFromFrame(frame.url, frame.parent === null), trustedOrigins)) return;
+    const dropToken = acceptDroppedFiles(drops, paths);
+    if (dropToken !== null) core.bus.emit('files.dropped', { dropToken });
   });
 
   createMainWindow({ preloadPath: path.join(here, '../preload/index.cjs'), url: devServerUrl, devTools: shell.devTools });

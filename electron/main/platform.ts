@@ -1,7 +1,7 @@
 import { dialog, utilityProcess, type BrowserWindow } from 'electron';
 import path from 'node:path';
 import { writeFileAtomic } from './services/atomic-file.ts';
-import type { FilePicker } from './services/files.ts';
+import type { DropTokens, FilePicker } from './services/files.ts';
 import type { RuntimeLauncher } from './services/runtime/launcher.ts';
 
 // Electron's implementations of the services' platform ports.
@@ -33,14 +33,16 @@ const DOCUMENT_FILTERS = [
   { name: 'All files', extensions: ['*'] },
 ];
 
-let dropped: string[] = [];
-
-/** Called with the paths the preload read from a drop on a trusted window. */
-export function acceptDroppedFiles(paths: unknown): void {
-  if (Array.isArray(paths) && paths.every((item) => typeof item === 'string') && paths.length <= 10_000) dropped = paths;
+/**
+ * Called with the paths the preload read from a drop on a trusted window: keeps them under
+ * a new token, returned for `files.dropped`; null when the message is not a list of paths.
+ */
+export function acceptDroppedFiles(drops: DropTokens, paths: unknown): string | null {
+  if (Array.isArray(paths) && paths.length > 0 && paths.length <= 10_000 && paths.every((item) => typeof item === 'string')) return drops.add(paths);
+  return null;
 }
 
-export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
+export function dialogPicker(window: () => BrowserWindow | null, drops: DropTokens): FilePicker {
   const show = async (options: Electron.OpenDialogOptions): Promise<string[]> => {
     const owner = window();
     const result = owner === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(owner, options);
@@ -51,11 +53,7 @@ export function dialogPicker(window: () => BrowserWindow | null): FilePicker {
     pickImportFiles: () => show({ title: 'Import models', properties: ['openFile', 'multiSelections'], filters: MODEL_FILTERS }),
     pickDocuments: () => show({ title: 'Add documents', properties: ['openFile', 'multiSelections'], filters: DOCUMENT_FILTERS }),
     pickFolder: async () => (await show({ title: 'Import models from a folder', properties: ['openDirectory'] }))[0] ?? null,
-    droppedFiles: async () => {
-      const taken = dropped;
-      dropped = [];
-      return taken;
-    },
+    droppedFiles: async (dropToken) => drops.take(dropToken),
     pickOpenFile: async (title, extensions) =>
       (await show({ title, properties: ['openFile'], filters: [{ name: extensions.join(', ').toUpperCase(), extensions: [...extensions] }, { name: 'All files', extensions: ['*'] }] }))[0] ?? null,
     saveFile: async (defaultName, content) => {

@@ -42,7 +42,8 @@ const bridge: Bridge = {
 contextBridge.exposeInMainWorld('api', buildApi(endpointKinds, bridge));
 
 // Dropped files' paths are visible only here. They go to the main process directly, so the
-// page never handles a path; the page then asks to scan "what was dropped".
+// page never handles a path: the main process keeps them under a token for this one drop and
+// announces it with `files.dropped`; the page passes that token to `models.scan` or `knowledge.add`.
 window.addEventListener(
   'drop',
   (event) => {

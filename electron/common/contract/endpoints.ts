@@ -61,6 +61,7 @@ export const endpointKinds = {
   'bundles.uninstall': 'rpc',
   'settings.changed': 'event',
   'chat.changed': 'event',
+  'files.dropped': 'event',
   'runtime.stateChanged': 'event',
   'models.changed': 'event',
   'knowledge.changed': 'event',

@@ -33,6 +33,8 @@ import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, 
 const ModelList = z.object({ models: z.array(ModelEntry) });
 const ConversationList = z.object({ conversations: z.array(ConversationSummary) });
 const Saved = z.object({ saved: z.boolean(), path: z.string().nullable() });
+/** Names one drop's files in the main process, like `candidateToken` names a scanned model. */
+const DropToken = z.string().min(16).max(64);
 
 type ContractShape = { readonly [K in keyof typeof endpointKinds]: DefOfKind<(typeof endpointKinds)[K]> };
 
@@ -51,7 +53,8 @@ export const contract = {
   'runtime.unload': rpc({ input: Empty, output: RuntimeState }),
   'runtime.generate': stream({ input: GenerateRequest, event: GenerateEvent }),
   'models.list': rpc({ input: Empty, output: ModelList }),
-  'models.scan': rpc({ input: z.object({ source: z.enum(['files', 'folder', 'dropped']) }).strict(), output: ScanOutcome }),
+  /** `dropped` scans one drop: the `dropToken` its `files.dropped` gave (each is good for one use). */
+  'models.scan': rpc({ input: z.object({ source: z.enum(['files', 'folder', 'dropped']), dropToken: DropToken.optional() }).strict(), output: ScanOutcome }),
   'models.import': stream({ input: z.object({ candidateToken: z.string().min(16).max(64), mode: ImportMode }).strict(), event: ImportEvent }),
   'models.fit': rpc({ input: ModelId, output: FitEstimate }),
   'models.load': stream({ input: ModelId, event: LoadEvent }),
@@ -105,7 +108,7 @@ export const contract = {
   'knowledge.documents': rpc({ input: z.object({ collectionId: z.string().min(1).max(64) }).strict(), output: z.object({ documents: z.array(DocumentEntry) }) }),
   /** Picks files, a folder (optionally watched) or takes what was dropped, and queues them; progress comes as `knowledge.ingestProgress`. */
   'knowledge.add': rpc({
-    input: z.object({ collectionId: z.string().min(1).max(64), source: z.enum(['files', 'folder', 'dropped']), watch: z.boolean().optional() }).strict(),
+    input: z.object({ collectionId: z.string().min(1).max(64), source: z.enum(['files', 'folder', 'dropped']), dropToken: DropToken.optional(), watch: z.boolean().optional() }).strict(),
     output: z.object({ queued: z.number().int().nonnegative(), unsupported: z.array(z.string()) }),
   }),
   'knowledge.removeDocument': rpc({ input: Id, output: z.object({ removed: z.literal(true) }) }),
@@ -139,6 +142,11 @@ export const contract = {
   'knowledge.ingestProgress': event({ payload: IngestProgress }),
   'bundles.changed': event({ payload: z.object({ bundleId: z.string().nullable() }) }),
   'chat.changed': event({ payload: z.object({ conversationId: z.string().nullable() }) }),
+  /**
+   * Files were dropped on the window. Their paths stay in the main process (the preload read
+   * them); the page gets a token for this one drop, to pass to `models.scan` or `knowledge.add`.
+   */
+  'files.dropped': event({ payload: z.object({ dropToken: DropToken }) }),
 } as const satisfies ContractShape;
 
 export type Contract = typeof contract;

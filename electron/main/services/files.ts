@@ -14,8 +14,8 @@ export interface FilePicker {
   /** Documents to add to a collection. Empty when the user cancels. */
   pickDocuments(): Promise<string[]>;
   pickFolder(): Promise<string | null>;
-  /** The files last dropped on the window; each drop is handed out once. */
-  droppedFiles(): Promise<string[]>;
+  /** The files of the drop this token names (from `files.dropped`); each drop is handed out once. */
+  droppedFiles(dropToken: string): Promise<string[]>;
   /** One file to read, e.g. a preset to import; `extensions` without dots. */
   pickOpenFile(title: string, extensions: readonly string[]): Promise<string | null>;
   /** Asks where to save, then writes `content` there; the path written, or null when the user cancels. */
@@ -40,6 +40,38 @@ export function createFileTokens(): FileTokens {
       return { canceled: false, file: { token, name: path.basename(chosen), sizeBytes: info.size } };
     },
     resolve: (token) => paths.get(token) ?? null,
+  };
+}
+
+/**
+ * Dropped files' paths by token. Each drop gets its own, so a second drop does not replace
+ * the first, and a token is taken once: a stale or replayed one finds nothing.
+ */
+export interface DropTokens {
+  /** Keeps a drop's paths; the token to announce with `files.dropped`. */
+  add(paths: readonly string[]): string;
+  /** The drop's paths, forgotten as they are handed out; empty for an unknown token. */
+  take(token: string): string[];
+}
+
+/** Drops nobody used are not kept for ever: past this many, the oldest go. */
+const MAX_PENDING_DROPS = 16;
+
+export function createDropTokens(): DropTokens {
+  const drops = new Map<string, readonly string[]>();
+  return {
+    add(paths) {
+      const token = randomBytes(18).toString('base64url');
+      drops.set(token, [...paths]);
+      // A Map iterates in insertion order: the first key is the oldest drop.
+      while (drops.size > MAX_PENDING_DROPS) drops.delete(drops.keys().next().value!);
+      return token;
+    },
+    take(token) {
+      const paths = drops.get(token) ?? [];
+      drops.delete(token);
+      return [...paths];
+    },
   };
 }
 

@@ -32,7 +32,8 @@ interface KnowledgeStore {
   rename(id: string, name: string): Promise<boolean>;
   setEmbeddingModel(id: string, embeddingModelId: string | null): Promise<void>;
   removeCollection(id: string): Promise<void>;
-  add(source: 'files' | 'folder' | 'dropped', watch?: boolean): Promise<void>;
+  /** Adds picked files, a picked folder (optionally watched), or one drop (its token from `files.dropped`). */
+  add(source: 'files' | 'folder' | { readonly dropToken: string }, watch?: boolean): Promise<void>;
   removeDocument(id: string): Promise<void>;
   unwatch(id: string): Promise<void>;
   cancel(): Promise<void>;
@@ -120,7 +121,8 @@ export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
   async add(source, watch) {
     const collectionId = get().selectedId;
     if (collectionId === null) return;
-    const result = await call('knowledge.add', watch === undefined ? { collectionId, source } : { collectionId, source, watch });
+    const input = typeof source === 'string' ? { collectionId, source } : { collectionId, source: 'dropped' as const, dropToken: source.dropToken };
+    const result = await call('knowledge.add', watch === undefined ? input : { ...input, watch });
     if (!result.ok) set({ error: result.error });
     else if (result.value.unsupported.length > 0) {
       set({ error: { code: 'bad_request', message: `Not a supported document: ${result.value.unsupported.slice(0, 5).join(', ')}${result.value.unsupported.length > 5 ? '…' : ''}` } });

@@ -50,7 +50,8 @@ interface ModelsStore {
   setDefault(id: string, role: 'chat' | 'embedding'): Promise<void>;
   setLoadSettings(id: string, settings: ModelLoadSettings | null): Promise<boolean>;
   openImport(open: boolean): void;
-  scan(source: 'files' | 'folder' | 'dropped'): Promise<void>;
+  /** Scans picked files, a picked folder, or one drop (its token from `files.dropped`). */
+  scan(source: 'files' | 'folder' | { readonly dropToken: string }): Promise<void>;
   setCandidate(token: string, patch: Partial<Pick<PickedCandidate, 'mode' | 'selected'>>): void;
   startImport(): Promise<void>;
   cancelImport(token: string): void;
@@ -196,7 +197,7 @@ export const useModels = create<ModelsStore>()((set, get) => {
 
     async scan(source) {
       set({ scanError: null });
-      const result = await call('models.scan', { source });
+      const result = await call('models.scan', typeof source === 'string' ? { source } : { source: 'dropped', dropToken: source.dropToken });
       if (!result.ok) {
         set({ scanError: result.error });
         return;

@@ -368,7 +368,7 @@ export function DocumentsSection() {
   const { refresh, add, dismissError } = useKnowledge.getState();
   const [creating, setCreating] = useState(false);
   const selected = collections.find((collection) => collection.id === selectedId) ?? null;
-  const drop = useFileDrop(() => void add('dropped'), selected !== null && !selected.readOnly);
+  const drop = useFileDrop((dropToken) => void add({ dropToken }), selected !== null && !selected.readOnly);
 
   useEffect(() => {
     void refresh();

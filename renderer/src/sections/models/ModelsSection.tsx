@@ -127,11 +127,11 @@ export function ModelsSection() {
     void refresh();
   }, [refresh]);
 
-  const importFrom = (source: 'files' | 'folder' | 'dropped') => {
+  const importFrom = (source: 'files' | 'folder' | { readonly dropToken: string }) => {
     openImport(true);
     void scan(source);
   };
-  const drop = useFileDrop(() => importFrom('dropped'));
+  const drop = useFileDrop((dropToken) => importFrom({ dropToken }));
 
   return (
     <section
