@@ -7,7 +7,7 @@ import { applyChatEvent, syncThreadWithList, type ChatStreamEvent, type Notice, 
 
 export type { Notice, Streaming } from './chat/reducer.ts';
 
-export interface ChatStore {
+export interface ChatScreenStore {
   readonly conversations: readonly ConversationSummary[];
   readonly query: string;
   readonly selectedId: string | null;
@@ -51,7 +51,7 @@ export interface ChatStore {
  * not in module variables, so that each instance (a test's, the app's) owns its own.
  */
 export function createChatStore() {
-  return create<ChatStore>()((set, get) => {
+  return create<ChatScreenStore>()((set, get) => {
     let controller: AbortController | null = null;
     let searchTimer: ReturnType<typeof setTimeout> | null = null;
     // Answers to older list requests are dropped: a slow one must not undo a newer one.

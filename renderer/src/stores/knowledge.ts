@@ -11,7 +11,7 @@ export interface ViewerTarget {
   readonly highlight: string | null;
 }
 
-interface KnowledgeStore {
+interface DocumentsScreenStore {
   readonly collections: readonly Collection[];
   readonly listed: boolean;
   readonly notices: readonly string[];
@@ -45,7 +45,7 @@ interface KnowledgeStore {
   dismissError(): void;
 }
 
-export const useKnowledge = create<KnowledgeStore>()((set, get) => ({
+export const useKnowledge = create<DocumentsScreenStore>()((set, get) => ({
   collections: [],
   listed: false,
   notices: [],
