@@ -1,0 +1,228 @@
+import { AppError } from '../../../common/result.ts';
+import { transaction, type Database } from '../storage/sqlite.ts';
+import { collectionRow } from './collections-store.ts';
+import type { DocumentFailureReason, DocumentFormat } from './types.ts';
+
+// Documents in SQLite and their ingestion journal (queued → extracted → embedded → indexed,
+// or failed), which recovery reads after a crash.
+
+export type DocumentStatus = 'queued' | 'extracted' | 'embedded' | 'indexed' | 'failed';
+
+export interface KnowledgeDocument {
+  readonly id: string;
+  readonly collectionId: string;
+  readonly name: string;
+  readonly sourcePath: string;
+  readonly storedPath: string | null;
+  readonly format: DocumentFormat;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly pageCount: number | null;
+  readonly status: DocumentStatus;
+  readonly errorReason: DocumentFailureReason | null;
+  readonly errorMessage: string | null;
+  readonly chunkCount: number;
+  readonly addedAt: string;
+  readonly updatedAt: string;
+}
+
+export interface DocumentSummary extends KnowledgeDocument {
+  /** Chunks with a vector. */
+  readonly vectorCount: number;
+}
+
+export interface NewDocument {
+  readonly collectionId: string;
+  readonly name: string;
+  readonly sourcePath: string;
+  readonly storedPath: string | null;
+  readonly format: DocumentFormat;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface RecoveryCandidate {
+  readonly id: string;
+  readonly collectionId: string;
+  readonly status: 'queued' | 'extracted' | 'embedded';
+  readonly embeddingKey: string;
+}
+
+export interface DocumentStore {
+  /**
+   * Adds a document as `queued`. The same source path in the same collection is the same
+   * document: its row is updated and queued again, keeping its id.
+   */
+  addDocument(input: NewDocument): KnowledgeDocument;
+  document(id: string): KnowledgeDocument;
+  findDocument(collectionId: string, sourcePath: string): KnowledgeDocument | null;
+  listDocuments(collectionId: string): DocumentSummary[];
+  /** Moves along the ingestion journal; throws on a step the journal does not allow. */
+  setStatus(id: string, status: Exclude<DocumentStatus, 'failed'>): KnowledgeDocument;
+  markFailed(id: string, reason: DocumentFailureReason, message: string): KnowledgeDocument;
+  /** Returns the stored copy's path for the caller to delete, and the embedding key of its LanceDB rows. */
+  deleteDocument(id: string): { storedPath: string | null; embeddingKey: string } | null;
+  /** Documents of collections using `key`, in the given statuses, in insertion order. */
+  documentIdsForKey(key: string, statuses: readonly DocumentStatus[]): string[];
+  /** Documents whose ingestion did not finish: anything not indexed or failed. */
+  documentsNeedingRecovery(): RecoveryCandidate[];
+  /** Whether a document id exists (LanceDB rows of missing documents are orphans). */
+  existingDocumentIds(ids: readonly string[]): Set<string>;
+}
+
+/** The journal's allowed steps. `queued` and `failed` are reachable from anywhere (retry, re-ingest, error). */
+const NEXT: Record<DocumentStatus, readonly DocumentStatus[]> = {
+  queued: ['extracted'],
+  extracted: ['embedded', 'indexed'],
+  embedded: ['indexed', 'extracted'],
+  indexed: ['extracted'],
+  failed: [],
+};
+
+/** Keeps IN lists and json_each inputs at a size SQLite handles comfortably. */
+const BATCH = 500;
+
+/** Splits `items` into runs of BATCH. */
+export function* batches<T>(items: readonly T[]): Generator<T[]> {
+  for (let at = 0; at < items.length; at += BATCH) yield items.slice(at, at + BATCH);
+}
+
+const DOCUMENT_COLUMNS =
+  'd.id, d.collection_id, d.name, d.source_path, d.stored_path, d.format, d.bytes, d.sha256, d.page_count, d.status, d.error_reason, d.error_message, d.chunk_count, d.added_at, d.updated_at';
+
+interface DocumentRow {
+  id: string;
+  collection_id: string;
+  name: string;
+  source_path: string;
+  stored_path: string | null;
+  format: DocumentFormat;
+  bytes: number;
+  sha256: string;
+  page_count: number | null;
+  status: DocumentStatus;
+  error_reason: DocumentFailureReason | null;
+  error_message: string | null;
+  chunk_count: number;
+  added_at: string;
+  updated_at: string;
+}
+
+/** A document, or not_found. */
+export function documentRow(db: Database, id: string): KnowledgeDocument {
+  const row = db.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents d WHERE id = ?`).get(id) as DocumentRow | undefined;
+  if (row === undefined) throw new AppError('not_found', 'The document no longer exists.', `document ${id}`);
+  return toDocument(row);
+}
+
+export function createDocumentStore(db: Database, iso: () => string, newId: () => string): DocumentStore {
+  return {
+    addDocument(input) {
+      return transaction(db, () => {
+        collectionRow(db, input.collectionId);
+        const at = iso();
+        const existing = db.prepare('SELECT id FROM documents WHERE collection_id = ? AND source_path = ?').get(input.collectionId, input.sourcePath) as { id: string } | undefined;
+        if (existing !== undefined) {
+          db.prepare(
+            "UPDATE documents SET name = ?, stored_path = ?, format = ?, bytes = ?, sha256 = ?, status = 'queued', error_reason = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
+          ).run(input.name, input.storedPath, input.format, input.bytes, input.sha256, at, existing.id);
+          return documentRow(db, existing.id);
+        }
+        const id = newId();
+        db.prepare(
+          "INSERT INTO documents (id, collection_id, name, source_path, stored_path, format, bytes, sha256, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+        ).run(id, input.collectionId, input.name, input.sourcePath, input.storedPath, input.format, input.bytes, input.sha256, at, at);
+        return documentRow(db, id);
+      });
+    },
+
+    document: (id) => documentRow(db, id),
+
+    findDocument(collectionId, sourcePath) {
+      const row = db.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents d WHERE collection_id = ? AND source_path = ?`).get(collectionId, sourcePath) as DocumentRow | undefined;
+      return row === undefined ? null : toDocument(row);
+    },
+
+    listDocuments(collectionId) {
+      const rows = db
+        .prepare(`SELECT ${DOCUMENT_COLUMNS}, (SELECT count(*) FROM chunks k WHERE k.document_id = d.id AND k.vector IS NOT NULL) AS vector_count FROM documents d WHERE collection_id = ? ORDER BY added_at, name`)
+        .all(collectionId) as unknown as (DocumentRow & { vector_count: number })[];
+      return rows.map((row) => ({ ...toDocument(row), vectorCount: row.vector_count }));
+    },
+
+    setStatus(id, status) {
+      return transaction(db, () => {
+        const current = documentRow(db, id);
+        if (status !== 'queued' && current.status !== status && !NEXT[current.status].includes(status)) {
+          throw new AppError('bad_request', 'The document cannot move to that step.', `document ${id}: ${current.status} → ${status}`);
+        }
+        db.prepare('UPDATE documents SET status = ?, error_reason = NULL, error_message = NULL, updated_at = ? WHERE id = ?').run(status, iso(), id);
+        return documentRow(db, id);
+      });
+    },
+
+    markFailed(id, reason, message) {
+      documentRow(db, id);
+      db.prepare("UPDATE documents SET status = 'failed', error_reason = ?, error_message = ?, updated_at = ? WHERE id = ?").run(reason, message, iso(), id);
+      return documentRow(db, id);
+    },
+
+    deleteDocument(id) {
+      return transaction(db, () => {
+        const row = db.prepare('SELECT d.stored_path, c.embedding_key FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.id = ?').get(id) as
+          | { stored_path: string | null; embedding_key: string }
+          | undefined;
+        if (row === undefined) return null;
+        db.prepare('DELETE FROM documents WHERE id = ?').run(id);
+        return { storedPath: row.stored_path, embeddingKey: row.embedding_key };
+      });
+    },
+
+    documentIdsForKey(key, statuses) {
+      const rows = db
+        .prepare(
+          'SELECT d.id FROM documents d JOIN collections c ON c.id = d.collection_id WHERE c.embedding_key = ? AND d.status IN (SELECT value FROM json_each(?)) ORDER BY d.rowid',
+        )
+        .all(key, JSON.stringify(statuses)) as { id: string }[];
+      return rows.map((row) => row.id);
+    },
+
+    documentsNeedingRecovery() {
+      const rows = db
+        .prepare(
+          "SELECT d.id, d.collection_id, d.status, c.embedding_key FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.status NOT IN ('indexed', 'failed') ORDER BY d.rowid",
+        )
+        .all() as { id: string; collection_id: string; status: RecoveryCandidate['status']; embedding_key: string }[];
+      return rows.map((row) => ({ id: row.id, collectionId: row.collection_id, status: row.status, embeddingKey: row.embedding_key }));
+    },
+
+    existingDocumentIds(ids) {
+      const found = new Set<string>();
+      for (const batch of batches(ids)) {
+        const rows = db.prepare('SELECT id FROM documents WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(batch)) as { id: string }[];
+        for (const row of rows) found.add(row.id);
+      }
+      return found;
+    },
+  };
+}
+
+function toDocument(row: DocumentRow): KnowledgeDocument {
+  return {
+    id: row.id,
+    collectionId: row.collection_id,
+    name: row.name,
+    sourcePath: row.source_path,
+    storedPath: row.stored_path,
+    format: row.format,
+    bytes: row.bytes,
+    sha256: row.sha256,
+    pageCount: row.page_count,
+    status: row.status,
+    errorReason: row.error_reason,
+    errorMessage: row.error_message,
+    chunkCount: row.chunk_count,
+    addedAt: row.added_at,
+    updatedAt: row.updated_at,
+  };
+}
