@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DocumentFailure, IngestFile, IngestProgress } from '../../../../common/contract/knowledge.ts';
+import type { IngestProgress } from '../../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
 import { failureOf, hashFile, isAbort, pagesOf, readHead } from './document-file.ts';
 import { detectFormat } from './extract/detect.ts';
+import { progressOf, type MutableFile } from './progress.ts';
 import type { Extractor } from './extract/pool.ts';
 import { chunkSizing, type Embedder } from './embedder.ts';
 import type { KnowledgeIndex } from '../index/lance-index.ts';
@@ -52,8 +53,6 @@ export interface IngestDeps {
   readonly onIndexed?: (document: KnowledgeDocument) => void;
 }
 
-const MAX_LISTED_FILES = 300;
-
 interface Prepared {
   readonly job: IngestJob;
   readonly entry: MutableFile;
@@ -63,16 +62,6 @@ interface Prepared {
   /** Files written for this attempt, to remove if it does not finish. */
   readonly created: boolean;
   readonly pages: number;
-}
-
-interface MutableFile {
-  path: string;
-  name: string;
-  collectionId: string;
-  state: IngestFile['state'];
-  pages: number | null;
-  progress: number;
-  error: DocumentFailure | null;
 }
 
 export interface IngestQueue {
@@ -98,32 +87,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const touchedKeys = new Set<string>();
 
-  const snapshot = (): IngestProgress => {
-    const count = (state: IngestFile['state']) => files.filter((file) => file.state === state).length;
-    const done = count('done');
-    const failed = count('failed');
-    const skipped = count('skipped');
-    const cancelled = count('cancelled');
-    const total = files.length;
-    const finished = done + failed + skipped + cancelled;
-    const inFlight = files.reduce((sum, file) => sum + (file.state === 'extracting' || file.state === 'embedding' || file.state === 'indexing' ? file.progress : 0), 0);
-    const elapsed = run.started === 0 ? 0 : (performance.now() - run.started) / 1000;
-    const pagesPerSecond = elapsed > 0.5 ? run.pages / elapsed : 0;
-    const perFile = finished > 0 ? elapsed / (finished + inFlight) : null;
-    const remaining = total - finished - inFlight;
-    return {
-      active: running !== null,
-      total,
-      done,
-      failed,
-      skipped,
-      pages: run.pages,
-      pagesPerSecond,
-      etaSeconds: running === null ? 0 : perFile === null ? null : Math.max(0, remaining * perFile),
-      progress: total === 0 ? 0 : Math.min(1, (finished + inFlight) / total),
-      files: files.slice(-MAX_LISTED_FILES).map((file) => ({ ...file })),
-    };
-  };
+  const snapshot = (): IngestProgress => progressOf(files, run, running !== null);
 
   const emitNow = () => {
     if (timer !== null) clearTimeout(timer);
