@@ -8,7 +8,7 @@ import path from 'node:path';
  * it resolves to, or from its kind (Node built-in, `electron`, a package).
  */
 
-/** @typedef {'common'|'guard'|'services'|'main'|'runtime'|'preload'|'cli'|'renderer'|'native'|'e2e'} Layer */
+/** @typedef {'common'|'guard'|'services'|'test-support'|'main'|'runtime'|'preload'|'cli'|'renderer'|'native'|'e2e'} Layer */
 
 /** Most specific folder first. */
 const LAYER_FOLDERS = /** @type {const} */ ([
@@ -17,6 +17,9 @@ const LAYER_FOLDERS = /** @type {const} */ ([
   // start. Its own layer because no other folder may be imported by both services and runtime.
   ['electron/guard', 'guard'],
   ['electron/main/services', 'services'],
+  // Crash children, fixtures, labelled sets: what tests need beside the services. Tests
+  // (*.test.ts), e2e/ and scripts/ may import it; product code may not.
+  ['electron/test-support', 'test-support'],
   ['electron/main', 'main'],
   ['electron/runtime', 'runtime'],
   ['electron/preload', 'preload'],
@@ -35,6 +38,7 @@ export const RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['zod'] },
   guard: { layers: ['guard'], node: true, electron: false, packages: [] },
   services: { layers: ['common', 'guard', 'services'], node: true, electron: false, packages: true },
+  'test-support': { layers: ['common', 'guard', 'services', 'test-support'], node: true, electron: false, packages: true },
   main: { layers: ['common', 'guard', 'services', 'main'], node: true, electron: true, packages: true },
   runtime: { layers: ['common', 'guard', 'runtime'], node: true, electron: false, packages: ['node-llama-cpp'] },
   preload: { layers: ['common'], node: false, electron: true, packages: [] },
@@ -42,8 +46,57 @@ export const RULES = {
   cli: { layers: ['common', 'guard', 'services', 'native', 'cli'], node: true, electron: false, packages: true },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: true },
   native: { layers: ['native'], node: true, electron: false, packages: true },
-  e2e: { layers: ['common', 'guard', 'services', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'], node: true, electron: true, packages: true },
+  e2e: { layers: ['common', 'guard', 'services', 'test-support', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'], node: true, electron: true, packages: true },
 };
+
+/**
+ * The order inside electron/main/services/, lowest first: a product module may import units of
+ * its rank and lower ranks, never a higher rank. A unit is a folder or a top-level file of
+ * services/; a few files rank apart from their folder (listed by path), where the folder holds
+ * both a low part and a high part (the bundle format below policy, the bundle service above
+ * models; the chat store below the domain, chat's answer and handlers above it). Files of one
+ * folder may import each other: the order is between folders, and a file ranked apart is how
+ * its folder offers a low entry to the folders below (domain/ uses chat/store.ts, nothing
+ * else of chat/). Derived from the imports as they are; if the design changes, move the unit
+ * here on purpose. Tests are exempt (a test may reach across); test support is its own layer.
+ */
+export const SERVICE_RANKS = /** @type {readonly (readonly string[])[]} */ ([
+  // Foundations: files on disk, the database, the GGUF reader, PII detectors.
+  ['product.ts', 'atomic-file.ts', 'files.ts', 'bus.ts', 'gguf', 'pii', 'storage'],
+  // Records kept over storage; the bundle format (archive, manifest, keys, trust, verify, install).
+  ['app-info.ts', 'data-dir.ts', 'settings.ts', 'diagnostics.ts', 'audit', 'chat/store.ts', 'bundles'],
+  // Policy (it arrives in bundles, so it reads the bundle format).
+  ['policy'],
+  // Governance: what policy and settings mean together; runtime packs, checked against policy.
+  ['governance.ts', 'bundles/runtime-pack.ts'],
+  ['audit-trail.ts', 'bundles/runtime-pack-source.ts'],
+  // The domain: the gate every governed action passes, its events, the audit subscriber.
+  ['domain'],
+  // Features behind the gate, each above what it uses.
+  ['models', 'audit-handlers.ts', 'bundles/trust-store.ts'],
+  ['runtime', 'bundles/service.ts'],
+  ['knowledge', 'models-handlers.ts', 'bundles-handlers.ts'],
+  ['chat'],
+  // The core wires everything.
+  ['core.ts'],
+]);
+
+const SERVICES_ROOT = 'electron/main/services/';
+
+/**
+ * The rank of a path under services/, or null when its unit is not in SERVICE_RANKS.
+ * @param {string} rel a posix path relative to the project root, under services/
+ * @returns {{ unit: string; rank: number | null }}
+ */
+export function serviceRank(rel) {
+  const inner = rel.slice(SERVICES_ROOT.length);
+  const folder = inner.split('/')[0] ?? inner;
+  for (const candidate of [inner, folder]) {
+    const rank = SERVICE_RANKS.findIndex((units) => units.includes(candidate));
+    if (rank !== -1) return { unit: candidate, rank };
+  }
+  return { unit: folder, rank: null };
+}
 
 export const NETWORK_MODULES = ['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'undici'];
 
@@ -92,6 +145,9 @@ export const layeringRule = {
     schema: [],
     messages: {
       layer: '{{from}} may not import {{what}} ({{specifier}}). See the layering table in docs/architecture.md.',
+      testSupport: '{{from}} may not import test support ({{specifier}}): only tests (*.test.ts), e2e/ and scripts/ may.',
+      upward: 'services/{{from}} (rank {{fromRank}}) may not import services/{{to}} (rank {{toRank}}), which sits above it ({{specifier}}). See SERVICE_RANKS in eslint-rules/layering.js.',
+      unranked: 'services/{{unit}} has no rank in SERVICE_RANKS (eslint-rules/layering.js): give it one, so the order inside services/ stays checked.',
       network: 'Network module "{{specifier}}" is banned in electron/: Soberana makes no outbound connections.',
       electronNet: "Electron's `net` is banned in electron/: Soberana makes no outbound connections.",
     },
@@ -105,6 +161,23 @@ export const layeringRule = {
     const inElectron = file.split('/')[0] === 'electron';
     const networkAllowed = NETWORK_ALLOWLIST.includes(file) || NETWORK_GUARD_FILES.includes(file);
     if (layer === null && !inElectron) return {};
+
+    /** An import inside services/ may not run up SERVICE_RANKS. @param {import('estree').Node} node @param {string} specifier @param {string} target */
+    function checkRank(node, specifier, target) {
+      // Inside one folder, files may import each other: the order is between folders.
+      const folderOf = (/** @type {string} */ rel) => {
+        const parts = rel.slice(SERVICES_ROOT.length).split('/');
+        return parts.length > 1 ? parts[0] : null;
+      };
+      if (folderOf(file) !== null && folderOf(file) === folderOf(target)) return;
+      const from = serviceRank(file);
+      const to = serviceRank(target);
+      if (from.rank === null) context.report({ node, messageId: 'unranked', data: { unit: from.unit } });
+      else if (to.rank === null) context.report({ node, messageId: 'unranked', data: { unit: to.unit } });
+      else if (to.rank > from.rank) {
+        context.report({ node, messageId: 'upward', data: { from: from.unit, fromRank: String(from.rank), to: to.unit, toRank: String(to.rank), specifier } });
+      }
+    }
 
     /** @param {import('estree').Node} node @param {string} specifier */
     function check(node, specifier) {
@@ -124,8 +197,13 @@ export const layeringRule = {
         const target = path.relative(root, path.resolve(path.dirname(context.filename), specifier)).split(path.sep).join('/');
         const targetLayer = layerOf(target);
         // Tests may also use the e2e fixtures (the GGUF writer, models, documents).
-        const testFixture = isTest && targetLayer === 'e2e';
+        const testFixture = isTest && (targetLayer === 'e2e' || targetLayer === 'test-support');
+        if (targetLayer === 'test-support' && !rules.layers.includes(targetLayer) && !testFixture) {
+          context.report({ node, messageId: 'testSupport', data: { from: layer, specifier } });
+          return;
+        }
         if (targetLayer !== null && !rules.layers.includes(targetLayer) && !testFixture) deny(`the ${targetLayer} layer`);
+        if (layer === 'services' && targetLayer === 'services' && !isTest) checkRank(node, specifier, target);
         return;
       }
       if (isBuiltin(specifier)) {

@@ -38,6 +38,17 @@ const cases: [string, string, string, RegExp][] = [
   ['main calls global fetch', 'electron/main/bad.ts', "export const x = fetch('https://example.com');", /no-restricted-globals: .*no outbound connections/],
   ['main calls globalThis.fetch', 'electron/main/bad.ts', "export const x = globalThis.fetch('https://example.com');", /no-restricted-properties: .*no outbound connections/],
   ['runtime opens a WebSocket', 'electron/runtime/bad.ts', "export const x = new WebSocket('ws://example.com');", /no-restricted-globals/],
+  ['services import test support', 'electron/main/services/chat/bad.ts', "import { openTestGate } from '../../../test-support/test-gate.ts';\nexport const x = openTestGate;", /services may not import test support/],
+  ['the shell imports test support', 'electron/main/bad.ts', "export { CLI_ENTRY } from '../test-support/run-cli.ts';", /main may not import test support/],
+  ['the CLI imports test support', 'electron/cli/bad.ts', "export const x = await import('../test-support/bundles-fixtures.ts');", /cli may not import test support/],
+  ['renderer imports test support', 'renderer/src/bad.ts', "export { signedPolicy } from '../../electron/test-support/policy-fixtures.ts';", /renderer may not import test support/],
+  ['test support imports the shell', 'electron/test-support/bad.ts', "export { createMainWindow } from '../main/window.ts';", /test-support may not import the main layer/],
+  ['storage imports chat (upward inside services)', 'electron/main/services/storage/bad.ts', "import { createChatStore } from '../chat/store.ts';\nexport const x = createChatStore;", /services\/storage \(rank 0\) may not import services\/chat\/store\.ts \(rank 1\)/],
+  ['gguf imports the domain', 'electron/main/services/gguf/bad.ts', "import type { Gate } from '../domain/gate.ts';\nexport type X = Gate;", /services\/gguf .* may not import services\/domain /],
+  ['policy imports the bundle service', 'electron/main/services/policy/bad.ts', "export { createBundleService } from '../bundles/service.ts';", /services\/policy .* may not import services\/bundles\/service\.ts/],
+  ['models import the core', 'electron/main/services/models/bad.ts', "export const x = await import('../core.ts');", /services\/models .* may not import services\/core\.ts/],
+  ['the domain imports a part of chat other than its store', 'electron/main/services/domain/bad.ts', "export { answer } from '../chat/answer.ts';", /services\/domain .* may not import services\/chat /],
+  ['a new services folder has no rank', 'electron/main/services/newfolder/bad.ts', "export { openDatabase } from '../storage/sqlite.ts';", /services\/newfolder has no rank/],
 ];
 
 describe('lint enforces the layering table and the network ban', () => {
@@ -53,6 +64,17 @@ describe('lint enforces the layering table and the network ban', () => {
     expect(await problems('electron/main/services/ok.ts', "import fs from 'node:fs';\nimport { ok } from '../../common/result.ts';\nexport const x = [fs, ok];")).toEqual([]);
     expect(await problems('electron/main/ok.ts', "import { app } from 'electron';\nexport const x = app;")).toEqual([]);
     expect(await problems('renderer/src/ok.ts', "import type { Settings } from '../../electron/common/contract/schemas.ts';\nexport type X = Settings;")).toEqual([]);
+    // Downward and lateral imports inside services/, and a test reaching up from a low folder.
+    expect(await problems('electron/main/services/chat/ok.ts', "import { transaction } from '../storage/sqlite.ts';\nimport type { Gate } from '../domain/gate.ts';\nexport const x = transaction;\nexport type X = Gate;")).toEqual([]);
+    expect(await problems('electron/main/services/domain/ok.ts', "import { createChatStore } from '../chat/store.ts';\nexport const x = createChatStore;")).toEqual([]);
+    expect(await problems('electron/main/services/storage/ok.ts', "import { openDatabase } from './sqlite.ts';\nimport { writeFileAtomic } from '../atomic-file.ts';\nexport const x = [openDatabase, writeFileAtomic];")).toEqual([]);
+    expect(await problems('electron/main/services/chat/store.ts', "import { createMessages } from './messages-store.ts';\nexport const x = createMessages;")).toEqual([]);
+    expect(await problems('electron/main/services/storage/ok.test.ts', "import { createChatStore } from '../chat/store.ts';\nexport const x = createChatStore;")).toEqual([]);
+    // Tests, e2e/ and test support itself may use test support.
+    expect(await problems('electron/main/services/chat/ok.test.ts', "import { openTestGate } from '../../../test-support/test-gate.ts';\nexport const x = openTestGate;")).toEqual([]);
+    expect(await problems('electron/cli/ok.test.ts', "import { runCli } from '../test-support/run-cli.ts';\nexport const x = runCli;")).toEqual([]);
+    expect(await problems('e2e/ok.ts', "import { buildBundle } from '../electron/test-support/bundles-fixtures.ts';\nexport const x = buildBundle;")).toEqual([]);
+    expect(await problems('electron/test-support/ok.ts', "import { openDatabase } from '../main/services/storage/sqlite.ts';\nimport { createCore } from '../main/services/core.ts';\nexport const x = [openDatabase, createCore];")).toEqual([]);
     // e2e may use the network: the harness's loopback WebSocket lives there.
     expect(await problems('e2e/harness/ok.ts', "import http from 'node:http';\nexport const x = http;")).toEqual([]);
   });

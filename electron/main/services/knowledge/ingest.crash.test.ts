@@ -14,7 +14,7 @@ import { DATABASE_FILE } from '../storage/sqlite.ts';
 // same data directory: the journal and LanceDB must agree, no document may be half in the
 // index, and the rest of the files must get indexed without being added again.
 
-const INGESTER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crash-ingester.ts');
+const INGESTER = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test-support/knowledge-crash-ingester.ts');
 const FILES = 100;
 const HOST = { kind: 'cli' as const, electronVersion: null, chromeVersion: null, networkGuards: [] };
 

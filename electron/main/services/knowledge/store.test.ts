@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeVector, encodeVector, FTS_ONLY_KEY } from './store.ts';
-import { knowledgeFixture, seededVector, type KnowledgeFixture } from './test-helpers.ts';
+import { knowledgeFixture, seededVector, type KnowledgeFixture } from '../../../test-support/knowledge-test-helpers.ts';
 import type { Chunk } from './types.ts';
 
 let fx: KnowledgeFixture;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ftsTerms, inList, tableName, type IndexRowInput } from './lance-index.ts';
 import { FTS_ONLY_KEY } from '../store.ts';
-import { knowledgeFixture, seededRandom, seededText, seededVector, type KnowledgeFixture } from '../test-helpers.ts';
+import { knowledgeFixture, seededRandom, seededText, seededVector, type KnowledgeFixture } from '../../../../test-support/knowledge-test-helpers.ts';
 
 const KEY = 'e'.repeat(64);
 const DIMS = 16;

@@ -4,7 +4,7 @@ import type { KnowledgeIndex } from './lance-index.ts';
 import { recoverKnowledge } from './recover.ts';
 import { retrieve } from '../retrieval/retrieve.ts';
 import { FTS_ONLY_KEY } from '../store.ts';
-import { ingestSynthetic, knowledgeFixture, seededVector, type KnowledgeFixture } from '../test-helpers.ts';
+import { ingestSynthetic, knowledgeFixture, seededVector, type KnowledgeFixture } from '../../../../test-support/knowledge-test-helpers.ts';
 
 const KEY = 'c'.repeat(64);
 let fx: KnowledgeFixture;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunkBody, chunkDocument, estimateTokenCounter, estimateTokens, fullText, sentenceSpans } from './chunk.ts';
-import { seededRandom } from '../test-helpers.ts';
+import { seededRandom } from '../../../../test-support/knowledge-test-helpers.ts';
 import type { Chunk, ExtractedBlock, TokenCounter } from '../types.ts';
 
 /** Counts words plus punctuation marks: not additive over concatenation, like a real tokenizer. */

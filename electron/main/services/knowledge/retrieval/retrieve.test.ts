@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { budgetPassages, findTerms, reciprocalRankFusion, retrieve, snippet } from './retrieve.ts';
-import { ingestSynthetic, knowledgeFixture, seededVector, type KnowledgeFixture } from '../test-helpers.ts';
+import { ingestSynthetic, knowledgeFixture, seededVector, type KnowledgeFixture } from '../../../../test-support/knowledge-test-helpers.ts';
 
 describe('reciprocalRankFusion', () => {
   it('adds 1/(k+rank) per list and sorts by the sum, ties in order of first appearance', () => {

@@ -1,15 +1,15 @@
-// Child process of ingest.crash.test.ts: the app's services ingesting a folder into a
+// Child process of knowledge/ingest.crash.test.ts: the app's services ingesting a folder into a
 // collection, until the test SIGKILLs it. It is the real main-process code path (core,
 // ingestion queue, extraction worker, inference process), minus Electron.
-// Usage: node crash-ingester.ts <dataDir> <folder> <embeddingModelPath>
+// Usage: node knowledge-crash-ingester.ts <dataDir> <folder> <embeddingModelPath>
 //
 // Prints the documents' journal states, by count, whenever they change.
 import { writeSync } from 'node:fs';
-import { createCore } from '../core.ts';
-import { importModel, libraryDirFor, scanModels } from '../models/index.ts';
+import { createCore } from '../main/services/core.ts';
+import { importModel, libraryDirFor, scanModels } from '../main/services/models/index.ts';
 
 const [dataDir, folder, embeddingModel] = process.argv.slice(2);
-if (dataDir === undefined || folder === undefined || embeddingModel === undefined) throw new Error('usage: crash-ingester.ts <dataDir> <folder> <embeddingModel>');
+if (dataDir === undefined || folder === undefined || embeddingModel === undefined) throw new Error('usage: knowledge-crash-ingester.ts <dataDir> <folder> <embeddingModel>');
 
 const core = await createCore({ dataDir, host: { kind: 'cli', electronVersion: null, chromeVersion: null, networkGuards: [] } });
 const ctx = { caller: { origin: 'test', isMainFrame: true }, signal: new AbortController().signal };

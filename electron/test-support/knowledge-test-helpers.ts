@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openVectorStore, type VectorStore } from '../storage/lance.ts';
-import { openDatabase, type Database } from '../storage/sqlite.ts';
-import { createKnowledgeIndex, type KnowledgeIndex, type KnowledgeIndexOptions } from './index/lance-index.ts';
-import { createKnowledgeStore, type KnowledgeStore } from './store.ts';
+import { openVectorStore, type VectorStore } from '../main/services/storage/lance.ts';
+import { openDatabase, type Database } from '../main/services/storage/sqlite.ts';
+import { createKnowledgeIndex, type KnowledgeIndex, type KnowledgeIndexOptions } from '../main/services/knowledge/index/lance-index.ts';
+import { createKnowledgeStore, type KnowledgeStore } from '../main/services/knowledge/store.ts';
 
 // Deterministic data for the knowledge tests.
 
