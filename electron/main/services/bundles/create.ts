@@ -5,14 +5,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../common/result.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
-import type { BundleForm } from './archive.ts';
-import { readHead } from './head.ts';
 import { canonicalJson } from './canonical.ts';
+import { readHead, type BundleHead } from './head.ts';
 import { loadPrivateKey, signBytes, type BundleSignature } from './keys.ts';
 import { checkManifestFiles, MANIFEST_FILE, manifestSchema, parseManifest, PAYLOAD_DIR, SIGNATURES_FILE, type BundleKind, type FileMeta, type Manifest, type ManifestFile } from './manifest.ts';
 import { BundleRejectedError } from './rejections.ts';
 import { parseSignatures } from './trust.ts';
 import { offsetAfterEntries, readFrom, writeArchiveAtomic } from './tar-writer.ts';
+
+export type { BundleHead } from './head.ts';
 
 /** Publisher-side tools: build a bundle folder, pack it into one file, sign either form. */
 
@@ -123,13 +124,6 @@ export async function packBundle(dir: string, outFile: string): Promise<void> {
     },
     { endMarker: true },
   );
-}
-
-export interface BundleHead {
-  readonly form: BundleForm;
-  readonly manifest: Manifest;
-  readonly signatures: readonly BundleSignature[];
-  readonly manifestBytes: Buffer;
 }
 
 /** Reads manifest and signatures without judging them (no trust decision, no payload read); a bundle that cannot be read is a bad request naming its rejection code. */

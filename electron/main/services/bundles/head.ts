@@ -1,8 +1,16 @@
-import { bundleForm, DEFAULT_LIMITS, readBundle } from './archive.ts';
-import type { BundleHead } from './create.ts';
-import { parseManifest } from './manifest.ts';
+import { bundleForm, DEFAULT_LIMITS, readBundle, type BundleForm } from './archive.ts';
+import type { BundleSignature } from './keys.ts';
+import { parseManifest, type Manifest } from './manifest.ts';
 import { BundleRejectedError, type Rejection } from './rejections.ts';
 import { parseSignatures } from './trust.ts';
+
+/** A bundle's signed head: its manifest, the exact bytes the signatures cover, and the signatures. */
+export interface BundleHead {
+  readonly form: BundleForm;
+  readonly manifest: Manifest;
+  readonly signatures: readonly BundleSignature[];
+  readonly manifestBytes: Buffer;
+}
 
 /** What a bundle says about itself, or the documented reason it cannot be read. */
 export type HeadReading = { readonly ok: true; readonly head: BundleHead } | { readonly ok: false; readonly reason: Rejection };
