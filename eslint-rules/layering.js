@@ -74,7 +74,7 @@ export const SERVICE_RANKS = /** @type {readonly (readonly string[])[]} */ ([
   ['domain'],
   // Features behind the gate, each above what it uses.
   ['models', 'audit-handlers.ts', 'bundles/trust-store.ts'],
-  ['runtime', 'bundles/service.ts'],
+  ['inference', 'bundles/service.ts'],
   ['knowledge', 'models-handlers.ts', 'bundles-handlers.ts'],
   ['chat'],
   // The core wires everything.

@@ -6,7 +6,7 @@ import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 import type { ChatMessage } from '../common/contract/index.ts';
 import { createChatStore } from '../main/services/chat/store.ts';
 import { DEFAULT_SETTINGS, openSettings } from '../main/services/settings.ts';
-import { createEngine } from '../main/services/runtime/engine.ts';
+import { createEngine } from '../main/services/inference/engine.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
 import { runCli, type CliRun } from '../test-support/run-cli.ts';
 

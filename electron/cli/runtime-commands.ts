@@ -1,6 +1,6 @@
 import { AppError } from '../common/result.ts';
 import { createCore, type Core } from '../main/services/core.ts';
-import { loadOptionsFrom } from '../main/services/runtime/load-options.ts';
+import { loadOptionsFrom } from '../main/services/inference/load-options.ts';
 import { intOption, numberOption, type Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 

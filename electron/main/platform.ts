@@ -2,7 +2,7 @@ import { dialog, utilityProcess, type BrowserWindow } from 'electron';
 import path from 'node:path';
 import { writeFileAtomic } from './services/atomic-file.ts';
 import type { DropTokens, FilePicker } from './services/files.ts';
-import type { RuntimeLauncher } from './services/runtime/launcher.ts';
+import type { RuntimeLauncher } from './services/inference/launcher.ts';
 
 // Electron's implementations of the services' platform ports.
 

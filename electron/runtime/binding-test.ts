@@ -16,7 +16,7 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 // pack: the dynamic loader refuses it), so getLlama sets the binary aside and falls back as
 // it would after the real test. What it cannot catch is a binary that crashes the process
 // (illegal instruction, a driver fault): that takes down this process, which is itself the
-// isolation (the main process survives it and restarts it: electron/main/services/runtime).
+// isolation (the main process survives it and restarts it: electron/main/services/inference).
 // It does not run the real test's GPU-type check (that needs `init()`, which node-llama-cpp
 // then runs again). Any other fork goes to the real `child_process.fork`. Under plain Node
 // (tests, the CLI) nothing changes and the real test runs.

@@ -12,10 +12,10 @@ import { stream } from '../../electron/common/contract/define.ts';
 import { GenerateStats } from '../../electron/common/runtime/protocol.ts';
 import { createMemoryPair } from '../../electron/main/ipc/memory-transport.ts';
 import { createRouter } from '../../electron/main/ipc/router.ts';
-import { createEngine, type ChatRequest, type RuntimeEngine } from '../../electron/main/services/runtime/engine.ts';
-import { pump } from '../../electron/main/services/runtime/handlers.ts';
-import { forkLauncher } from '../../electron/main/services/runtime/launcher.ts';
-import { checkModelFile } from '../../electron/main/services/runtime/model-check.ts';
+import { createEngine, type ChatRequest, type RuntimeEngine } from '../../electron/main/services/inference/engine.ts';
+import { pump } from '../../electron/main/services/inference/handlers.ts';
+import { forkLauncher } from '../../electron/main/services/inference/launcher.ts';
+import { checkModelFile } from '../../electron/main/services/inference/model-check.ts';
 import { report } from './report.ts';
 
 /*

@@ -56,7 +56,7 @@ export const Hardware = z.object({
   ramFree: z.number().nonnegative(),
   /**
    * The thread count `auto` stands for. The inference process reports llama.cpp's count of
-   * cores useful for math; the engine replaces it with its own rule (`services/runtime/threads.ts`).
+   * cores useful for math; the engine replaces it with its own rule (`services/inference/threads.ts`).
    */
   cpuCores: z.number().int().positive(),
   llamaCppRelease: z.string(),

@@ -6,7 +6,7 @@ import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import { getBundle, listBundles, type VerificationReport } from './bundles/index.ts';
 import { fileEntry, installedEntry, installWithPayloads, uninstallWithPayloads, verifyForInstall, type BundleDeps } from './bundles/service.ts';
-import { pump } from './runtime/handlers.ts';
+import { pump } from './inference/handlers.ts';
 
 // The Bundles screen's endpoints over the bundles service: pick a file, read the
 // verification report, install with progress, uninstall.

@@ -5,9 +5,9 @@ import { AppError, ok } from '../../common/result.ts';
 import type { FilePicker } from './files.ts';
 import type { ModelService } from './models/service.ts';
 import { checkBeforeLoad, getModel, listModels, scanModels, type ModelCandidate, type ModelRecord } from './models/index.ts';
-import type { RuntimeEngine } from './runtime/engine.ts';
-import { pump } from './runtime/handlers.ts';
-import { loadOptionsFrom } from './runtime/load-options.ts';
+import type { RuntimeEngine } from './inference/engine.ts';
+import { pump } from './inference/handlers.ts';
+import { loadOptionsFrom } from './inference/load-options.ts';
 import type { Database } from './storage/sqlite.ts';
 
 type ModelHandlers = Pick<

@@ -7,9 +7,9 @@ import { groundedPrompt, noSourcesAnswer, sourcesBudget } from '../knowledge/ret
 import { loadLibraryModel } from '../models-handlers.ts';
 import { getModel } from '../models/index.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';
-import type { ChatResult, ChatTurn, RuntimeEngine } from '../runtime/engine.ts';
-import { modelByPath } from '../runtime/model-events.ts';
-import { runtimeLocks } from '../runtime/locks.ts';
+import type { ChatResult, ChatTurn, RuntimeEngine } from '../inference/engine.ts';
+import { modelByPath } from '../inference/model-events.ts';
+import { runtimeLocks } from '../inference/locks.ts';
 import type { Database } from '../storage/sqlite.ts';
 import type { AnswerWriter, ChatStore } from './store.ts';
 

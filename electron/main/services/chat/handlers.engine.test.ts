@@ -8,7 +8,7 @@ import type { CallContext } from '../../../common/handlers.ts';
 import { AppError, type Result } from '../../../common/result.ts';
 import { createCore, type Core } from '../core.ts';
 import { importModel, libraryDirFor, scanModels } from '../models/index.ts';
-import { createEngine } from '../runtime/engine.ts';
+import { createEngine } from '../inference/engine.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 
 // The chat handlers end to end: the real inference process and node-llama-cpp, on the

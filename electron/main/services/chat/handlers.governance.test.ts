@@ -13,7 +13,7 @@ import { importModel, scanModels, setDefault } from '../models/index.ts';
 import { applyPiiPolicy } from '../pii/index.ts';
 import { resolvePolicy } from '../policy/merge.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';
-import { lockedEngine } from '../runtime/locked-engine.ts';
+import { lockedEngine } from '../inference/locked-engine.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 import { openDatabase, type Database } from '../storage/sqlite.ts';
 import { createChatHandlers, type ChatEngine, type ChatKnowledge, type ChatRequest } from './handlers.ts';

@@ -7,9 +7,9 @@ import type { Emit } from '../domain/events.ts';
 import type { Gate, GovernedAction } from '../domain/gate.ts';
 import { listModels } from '../models/index.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';
-import type { ChatTurn } from '../runtime/engine.ts';
-import { pump } from '../runtime/handlers.ts';
-import { lockedValueRefusal, type StoredRuntimeValues } from '../runtime/locks.ts';
+import type { ChatTurn } from '../inference/engine.ts';
+import { pump } from '../inference/handlers.ts';
+import { lockedValueRefusal, type StoredRuntimeValues } from '../inference/locks.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { answer, chatModel as libraryChatModel, checkModel, type AnswerDeps, type AnswerPlan, type ChatEngine, type ChatKnowledge } from './answer.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
@@ -36,7 +36,7 @@ type ChatHandlers = Pick<
 >;
 
 export type { ChatEngine, ChatKnowledge } from './answer.ts';
-export type { ChatRequest, ChatResult, ChatTurn } from '../runtime/engine.ts';
+export type { ChatRequest, ChatResult, ChatTurn } from '../inference/engine.ts';
 
 export interface ChatHandlerDeps {
   readonly db: Database;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { IngestProgress, RuntimeSettings } from '../../../common/contract/index.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate } from '../domain/gate.ts';
-import type { RuntimeEngine } from '../runtime/engine.ts';
+import type { RuntimeEngine } from '../inference/engine.ts';
 import { appendEvent } from '../storage/events.ts';
 import type { VectorStore } from '../storage/lance.ts';
 import type { Database } from '../storage/sqlite.ts';

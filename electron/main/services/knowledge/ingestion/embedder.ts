@@ -1,7 +1,7 @@
 import type { RuntimeSettings } from '../../../../common/contract/index.ts';
 import { AppError } from '../../../../common/result.ts';
 import { getModel } from '../../models/index.ts';
-import type { RuntimeEngine } from '../../runtime/engine.ts';
+import type { RuntimeEngine } from '../../inference/engine.ts';
 import type { Database } from '../../storage/sqlite.ts';
 import { estimateTokenCounter } from './chunk.ts';
 import { FTS_ONLY_KEY, type EmbeddingSpace } from '../store.ts';

@@ -1,6 +1,6 @@
 import type { Passage, SearchResult } from '../../../../common/contract/index.ts';
 import { listModels } from '../../models/index.ts';
-import type { RuntimeEngine } from '../../runtime/engine.ts';
+import type { RuntimeEngine } from '../../inference/engine.ts';
 import type { Embedder } from '../ingestion/embedder.ts';
 import type { KnowledgeParts } from '../parts.ts';
 import { budgetPassages, reciprocalRankFusion, retrieve, type Passage as Retrieved } from './retrieve.ts';
