@@ -3,7 +3,16 @@ import { defineConfig } from 'vitest/config';
 // Unit and integration tests under plain Node: real files, real SQLite, real sockets on loopback.
 export default defineConfig({
   test: {
-    include: ['electron/**/*.test.ts', 'renderer/**/*.test.ts', 'renderer/**/*.test.tsx', 'e2e/harness/**/*.test.ts', 'e2e/fixtures/**/*.test.ts', 'eslint-rules/**/*.test.ts', 'scripts/**/*.test.ts', 'native/**/*.test.ts'],
+    include: [
+      'electron/**/*.test.ts',
+      'renderer/**/*.test.ts',
+      'renderer/**/*.test.tsx',
+      'e2e/harness/**/*.test.ts',
+      'e2e/fixtures/**/*.test.ts',
+      'eslint-rules/**/*.test.ts',
+      'scripts/**/*.test.ts',
+      'native/**/*.test.ts',
+    ],
     environment: 'node',
     pool: 'forks',
     // The CLI's tests run the built CLI: built here first (a second), since `npm test` builds everything only after Vitest.

@@ -16,7 +16,9 @@ for (const theme of ['light', 'dark'] as const) {
         await expect(page.getByTestId('checks-summary')).not.toBeEmpty();
       }
       const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-      const violations = results.violations.map((violation) => `${section}: ${violation.id} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`);
+      const violations = results.violations.map(
+        (violation) => `${section}: ${violation.id} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
+      );
       expect(violations).toEqual([]);
     }
   });

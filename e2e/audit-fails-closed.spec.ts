@@ -16,7 +16,11 @@ let note: string;
 
 test.beforeAll(async () => {
   await rm(dir, { recursive: true, force: true });
-  note = (await writeDocuments(dir, { 'note.md': markdownDocument({ sections: [{ heading: 'Note', level: 1, paragraphs: ['The amber ledger is kept in the east wing.'] }] }) }))['note.md']!;
+  note = (
+    await writeDocuments(dir, {
+      'note.md': markdownDocument({ sections: [{ heading: 'Note', level: 1, paragraphs: ['The amber ledger is kept in the east wing.'] }] }),
+    })
+  )['note.md']!;
 });
 
 test.afterAll(async () => {

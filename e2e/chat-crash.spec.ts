@@ -39,7 +39,10 @@ async function openPage(test: { chromium: Browser }, served: Served): Promise<Pa
   return page;
 }
 
-test('kill -9 of the main process while an answer streams keeps every completed message and marks the partial answer interrupted', async ({ chromium, target }) => {
+test('kill -9 of the main process while an answer streams keeps every completed message and marks the partial answer interrupted', async ({
+  chromium,
+  target,
+}) => {
   test.skip(target !== 'chromium', 'The Electron target runs the main process inside Electron');
   test.setTimeout(90_000);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-chat-crash-'));

@@ -3,7 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
-import { corruptPdf, deepHtml, docxDocument, encryptedPdf, htmlDocument, markdownDocument, pdfDocument, unknownBinary, writeDocuments, zipBombDocx } from './fixtures/documents/index.ts';
+import {
+  corruptPdf,
+  deepHtml,
+  docxDocument,
+  encryptedPdf,
+  htmlDocument,
+  markdownDocument,
+  pdfDocument,
+  unknownBinary,
+  writeDocuments,
+  zipBombDocx,
+} from './fixtures/documents/index.ts';
 import { gv } from './fixtures/gguf/index.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
 import { importModelFile, openSection } from './pages.ts';
@@ -29,8 +40,18 @@ test.beforeAll(async () => {
   documents = await writeDocuments(path.join(dir, 'docs'), {
     'treaties.pdf': await pdfDocument(
       [
-        { blocks: [{ kind: 'heading', text: 'Treaties of the northern coast' }, { kind: 'paragraph', text: FILLER }] },
-        { blocks: [{ kind: 'heading', text: 'The Quillfeather accord' }, { kind: 'paragraph', text: 'The Quillfeather accord was signed in the harbour town of Vantora in 1847 by both councils.' }] },
+        {
+          blocks: [
+            { kind: 'heading', text: 'Treaties of the northern coast' },
+            { kind: 'paragraph', text: FILLER },
+          ],
+        },
+        {
+          blocks: [
+            { kind: 'heading', text: 'The Quillfeather accord' },
+            { kind: 'paragraph', text: 'The Quillfeather accord was signed in the harbour town of Vantora in 1847 by both councils.' },
+          ],
+        },
         { blocks: [{ kind: 'paragraph', text: FILLER }] },
       ],
       { title: 'Treaties' },
@@ -41,8 +62,13 @@ test.beforeAll(async () => {
       { text: 'Each employee receives thirty-one days of zorbalite leave every calendar year.' },
       { text: FILLER },
     ]),
-    'lighthouses.html': htmlDocument({ title: 'Lighthouses', sections: [{ heading: 'Kelmarsh light', level: 1, paragraphs: ['The Kelmarsh lighthouse flashes green every nine seconds.', FILLER] }] }),
-    'recipes.md': markdownDocument({ sections: [{ heading: 'Bread', level: 1, paragraphs: ['Proof the marrowloaf dough for exactly forty minutes.', FILLER] }] }),
+    'lighthouses.html': htmlDocument({
+      title: 'Lighthouses',
+      sections: [{ heading: 'Kelmarsh light', level: 1, paragraphs: ['The Kelmarsh lighthouse flashes green every nine seconds.', FILLER] }],
+    }),
+    'recipes.md': markdownDocument({
+      sections: [{ heading: 'Bread', level: 1, paragraphs: ['Proof the marrowloaf dough for exactly forty minutes.', FILLER] }],
+    }),
   });
   hostile = await writeDocuments(path.join(dir, 'hostile'), {
     'locked.pdf': encryptedPdf(),
@@ -71,11 +97,14 @@ async function createCollection(app: AppUnderTest, name: string) {
 async function drop(app: AppUnderTest, files: readonly string[]) {
   const { page } = app;
   const zone = page.getByTestId('documents-drop-zone');
-  const dataTransfer = await page.evaluateHandle((names) => {
-    const transfer = new DataTransfer();
-    for (const name of names) transfer.items.add(new File(['x'], name));
-    return transfer;
-  }, files.map((file) => path.basename(file)));
+  const dataTransfer = await page.evaluateHandle(
+    (names) => {
+      const transfer = new DataTransfer();
+      for (const name of names) transfer.items.add(new File(['x'], name));
+      return transfer;
+    },
+    files.map((file) => path.basename(file)),
+  );
   await zone.dispatchEvent('dragover', { dataTransfer });
   await zone.dispatchEvent('drop', { dataTransfer });
   // In Electron the preload hands the dropped paths to the main process, which answers with a
@@ -96,7 +125,8 @@ test('drop four kinds of documents into a collection, ask in chat, and open the 
   await expect(progress).toBeVisible();
   await expect(progress).toContainText(/pages\/s/);
   const table = page.getByTestId('documents-table');
-  for (const name of Object.keys(documents)) await expect(table.locator(`[data-document="${name}"]`)).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });
+  for (const name of Object.keys(documents))
+    await expect(table.locator(`[data-document="${name}"]`)).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });
   await expect(progress).toContainText('Added 4, failed 0, unchanged 0');
   await expect(table.locator('[data-document="treaties.pdf"]')).toContainText('3');
   await saveScreenshot(app, 'documents-collection');

@@ -37,7 +37,10 @@ export function packagedAppExecutable(env: NodeJS.ProcessEnv = process.env): str
   const dist = env.E2E_PACKAGED_DIST ?? path.resolve(import.meta.dirname, '..', 'dist');
   const candidates =
     process.platform === 'darwin'
-      ? [path.join(dist, `mac-${process.arch}`, 'Soberana.app', 'Contents', 'MacOS', 'Soberana'), path.join(dist, 'mac', 'Soberana.app', 'Contents', 'MacOS', 'Soberana')]
+      ? [
+          path.join(dist, `mac-${process.arch}`, 'Soberana.app', 'Contents', 'MacOS', 'Soberana'),
+          path.join(dist, 'mac', 'Soberana.app', 'Contents', 'MacOS', 'Soberana'),
+        ]
       : process.platform === 'win32'
         ? [path.join(dist, 'win-unpacked', 'Soberana.exe')]
         : [path.join(dist, 'linux-unpacked', 'soberana')];

@@ -136,7 +136,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       await expect(page.getByRole('navigation')).toBeVisible();
     };
     const shutdown = async () => {
-      await page.context().close().catch(() => undefined);
+      await page
+        .context()
+        .close()
+        .catch(() => undefined);
       await (electronApp as ElectronApplication | null)?.close();
       await (harness as Harness | null)?.close();
       harness = null;
@@ -190,7 +193,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         const pid =
           harness !== null
             ? (harness as Harness).core.runtime.pid()
-            : await electronApp!.evaluate(({ app: electron }) => electron.getAppMetrics().find((metric) => metric.type === 'Utility' && metric.serviceName === 'Soberana inference')?.pid ?? null);
+            : await electronApp!.evaluate(
+                ({ app: electron }) =>
+                  electron.getAppMetrics().find((metric) => metric.type === 'Utility' && metric.serviceName === 'Soberana inference')?.pid ?? null,
+              );
         if (pid === null || pid === undefined) throw new Error('The inference process is not running.');
         process.kill(pid, 'SIGKILL');
       },

@@ -31,7 +31,11 @@ test.beforeAll(async () => {
   untrusted = await makeTestBundle(path.join(dir, 'untrusted'));
   unsignedModel = path.join(dir, 'hand-made.gguf');
   await writeGguf(unsignedModel, presetSpec('tiny', 'Q8_0', 91));
-  withEmail = (await writeDocuments(path.join(dir, 'docs'), { 'contacts.md': markdownDocument({ sections: [{ heading: 'Contacts', level: 1, paragraphs: ['Write to jane.doe@example.org about the amber ledger.'] }] }) }))['contacts.md']!;
+  withEmail = (
+    await writeDocuments(path.join(dir, 'docs'), {
+      'contacts.md': markdownDocument({ sections: [{ heading: 'Contacts', level: 1, paragraphs: ['Write to jane.doe@example.org about the amber ledger.'] }] }),
+    })
+  )['contacts.md']!;
   await writeDocuments(path.dirname(policyFile), {
     'policy.json': new TextEncoder().encode(
       JSON.stringify({
@@ -53,7 +57,9 @@ test.afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('a managed policy locks settings, refuses unsigned models and untrusted bundles; a full run leaves every audit event, and no prompt text', async ({ app }) => {
+test('a managed policy locks settings, refuses unsigned models and untrusted bundles; a full run leaves every audit event, and no prompt text', async ({
+  app,
+}) => {
   test.setTimeout(240_000);
   let page = app.page;
 
@@ -63,7 +69,16 @@ test('a managed policy locks settings, refuses unsigned models and untrusted bun
   await expect(page.locator('[data-field="threads"] input[type="number"]')).toBeDisabled();
   // …and through the contract.
   const refused = await page.evaluate(async () => {
-    const api = (window as unknown as { api: { settings: { get(input: object): Promise<{ ok: boolean; value: { runtime: object } }>; update(patch: object): Promise<{ ok: boolean; error?: { code: string; message: string } }> } } }).api;
+    const api = (
+      window as unknown as {
+        api: {
+          settings: {
+            get(input: object): Promise<{ ok: boolean; value: { runtime: object } }>;
+            update(patch: object): Promise<{ ok: boolean; error?: { code: string; message: string } }>;
+          };
+        };
+      }
+    ).api;
     const current = await api.settings.get({});
     return api.settings.update({ runtime: { ...current.value.runtime, threads: 2 } });
   });
@@ -131,7 +146,9 @@ test('a managed policy locks settings, refuses unsigned models and untrusted bun
   await page.keyboard.press('Escape');
   await page.getByRole('textbox', { name: 'Message', exact: true }).fill(`${good.fact.question} ${MARKER} reply to jane.doe@example.org`);
   await page.getByRole('textbox', { name: 'Message', exact: true }).press('Enter');
-  await expect(page.getByTestId('sources-panel').locator(`[data-document="${good.fact.file}"][data-page="${good.fact.page}"]`)).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.getByTestId('sources-panel').locator(`[data-document="${good.fact.file}"][data-page="${good.fact.page}"]`)).toHaveCount(1, {
+    timeout: 60_000,
+  });
   await expect(page.getByText('Your message contains personal data.')).toBeVisible();
   await expect(page.getByTestId('message-stats')).toBeVisible({ timeout: 60_000 });
 
@@ -141,7 +158,9 @@ test('a managed policy locks settings, refuses unsigned models and untrusted bun
   await expect.poll(() => readFile(path.join(dir, 'conversation.md'), 'utf8').catch(() => '')).toContain(MARKER);
   await openSection(app, 'Settings');
   await page.getByRole('radio', { name: 'Dark' }).check();
-  const unloaded = await page.evaluate(async () => (window as unknown as { api: { runtime: { unload(input: object): Promise<{ ok: boolean }> } } }).api.runtime.unload({}));
+  const unloaded = await page.evaluate(async () =>
+    (window as unknown as { api: { runtime: { unload(input: object): Promise<{ ok: boolean }> } } }).api.runtime.unload({}),
+  );
   expect(unloaded.ok).toBe(true);
 
   // Retention: the conversation is older than the policy keeps, so the next start removes it.
@@ -185,4 +204,3 @@ test('a malformed policy locks the app down and says what is wrong', async ({ ap
   await expect(banner).toContainText('alowUnsigned');
   await saveScreenshot(app, 'policy-locked-down');
 });
-

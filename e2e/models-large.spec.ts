@@ -48,9 +48,7 @@ test('a 2 GB import by copy shows progress, and Cancel at half way leaves no fil
   const bar = row.getByRole('progressbar');
   await expect(bar).toBeVisible({ timeout: 20_000 });
   await expect(row).toContainText(/Copying · \d+% · [\d.]+ (MiB|GiB)\/s/);
-  await expect
-    .poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000, intervals: [20] })
-    .toBeGreaterThanOrEqual(0.5);
+  await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 60_000, intervals: [20] }).toBeGreaterThanOrEqual(0.5);
   await row.getByRole('button', { name: 'Cancel importing large-1b' }).click();
   await expect(row).toContainText('Cancelled; nothing was kept.');
   await dialog.getByRole('button', { name: 'Close' }).first().click();
@@ -67,10 +65,16 @@ test('kill -9 of the importing process leaves no partial file or row after resta
   const { page } = app;
   // A second Soberana process (the command line) imports into a data directory of its own…
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'soberana-killed-import-'));
-  const child = spawn(process.execPath, ['electron/cli/soberana.ts', 'models', 'import', big, '--mode', 'copy', '--data-dir', dataDir], { cwd: root, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['electron/cli/soberana.ts', 'models', 'import', big, '--mode', 'copy', '--data-dir', dataDir], {
+    cwd: root,
+    stdio: 'ignore',
+  });
   // …and is killed once the copy is under way.
   await expect
-    .poll(async () => (await readdir(path.join(dataDir, 'models'), { recursive: true }).catch(() => [] as string[])).some((entry) => entry.endsWith('.partial')), { timeout: 30_000, intervals: [20] })
+    .poll(
+      async () => (await readdir(path.join(dataDir, 'models'), { recursive: true }).catch(() => [] as string[])).some((entry) => entry.endsWith('.partial')),
+      { timeout: 30_000, intervals: [20] },
+    )
     .toBe(true);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));

@@ -109,7 +109,14 @@ test('a referenced file that changed or vanished is marked and not loaded; per-m
   await expect(form.getByRole('status')).toHaveText('Saved');
   await details.getByRole('button', { name: 'Load', exact: true }).click();
   await expect(page.getByTestId('status-model')).toHaveText('gamma-ref', { timeout: 20_000 });
-  const loaded = await page.evaluate(async () => (await (window as unknown as { api: { runtime: { state(input: object): Promise<{ ok: boolean; value: { model: { contextSize: number } } }> } } }).api.runtime.state({})).value.model.contextSize);
+  const loaded = await page.evaluate(
+    async () =>
+      (
+        await (
+          window as unknown as { api: { runtime: { state(input: object): Promise<{ ok: boolean; value: { model: { contextSize: number } } }> } } }
+        ).api.runtime.state({})
+      ).value.model.contextSize,
+  );
   expect(loaded).toBe(1024);
   await details.getByRole('button', { name: 'Unload' }).click();
   await expect(page.getByTestId('status-runtime')).toHaveAttribute('data-status', 'idle');

@@ -52,7 +52,8 @@ test('a broadcast from the main process reaches the page', async ({ app }) => {
   // Settings changed elsewhere (another window, or the CLI) arrive as a settings.changed event.
   await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
   const changed = await page.evaluate(async () => {
-    const api = (window as unknown as { api: { settings: { changed(l: (p: { theme: string }) => void): () => void; update(p: object): Promise<unknown> } } }).api;
+    const api = (window as unknown as { api: { settings: { changed(l: (p: { theme: string }) => void): () => void; update(p: object): Promise<unknown> } } })
+      .api;
     const seen = new Promise<string>((resolve) => {
       const off = api.settings.changed((payload) => {
         off();

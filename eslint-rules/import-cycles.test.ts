@@ -15,8 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * order, to be broken and then removed from here (the test fails when one is gone, so this
  * list can only shrink).
  */
-const KNOWN_CYCLES: readonly string[] = [
-];
+const KNOWN_CYCLES: readonly string[] = [];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {

@@ -46,7 +46,12 @@ export const RULES = {
   cli: { layers: ['common', 'guard', 'services', 'native', 'cli'], node: true, electron: false, packages: true },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: true },
   native: { layers: ['native'], node: true, electron: false, packages: true },
-  e2e: { layers: ['common', 'guard', 'services', 'test-support', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'], node: true, electron: true, packages: true },
+  e2e: {
+    layers: ['common', 'guard', 'services', 'test-support', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'],
+    node: true,
+    electron: true,
+    packages: true,
+  },
 };
 
 /**
@@ -146,7 +151,8 @@ export const layeringRule = {
     messages: {
       layer: '{{from}} may not import {{what}} ({{specifier}}). See the layering table in docs/architecture.md.',
       testSupport: '{{from}} may not import test support ({{specifier}}): only tests (*.test.ts), e2e/ and scripts/ may.',
-      upward: 'services/{{from}} (rank {{fromRank}}) may not import services/{{to}} (rank {{toRank}}), which sits above it ({{specifier}}). See SERVICE_RANKS in eslint-rules/layering.js.',
+      upward:
+        'services/{{from}} (rank {{fromRank}}) may not import services/{{to}} (rank {{toRank}}), which sits above it ({{specifier}}). See SERVICE_RANKS in eslint-rules/layering.js.',
       unranked: 'services/{{unit}} has no rank in SERVICE_RANKS (eslint-rules/layering.js): give it one, so the order inside services/ stays checked.',
       network: 'Network module "{{specifier}}" is banned in electron/: Soberana makes no outbound connections.',
       electronNet: "Electron's `net` is banned in electron/: Soberana makes no outbound connections.",
@@ -194,7 +200,10 @@ export const layeringRule = {
       /** @param {string} what */
       const deny = (what) => context.report({ node, messageId: 'layer', data: { from: layer, what, specifier } });
       if (specifier[0] === '.' || specifier[0] === '/') {
-        const target = path.relative(root, path.resolve(path.dirname(context.filename), specifier)).split(path.sep).join('/');
+        const target = path
+          .relative(root, path.resolve(path.dirname(context.filename), specifier))
+          .split(path.sep)
+          .join('/');
         const targetLayer = layerOf(target);
         // Tests may also use the e2e fixtures (the GGUF writer, models, documents).
         const testFixture = isTest && (targetLayer === 'e2e' || targetLayer === 'test-support');

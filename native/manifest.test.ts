@@ -17,8 +17,14 @@ describe('targets', () => {
   it('ships the CPU build of node-llama-cpp (Metal on Apple silicon), never CUDA or Vulkan', () => {
     for (const target of ['linux-x64', 'linux-arm64', 'win32-x64', 'win32-arm64', 'darwin-arm64', 'darwin-x64'] as const) {
       const packages = shippedNativePackages(target);
-      expect(packages.some((name) => /cuda|vulkan/.test(name)), target).toBe(false);
-      expect(packages.filter((name) => name.startsWith('@node-llama-cpp/')), target).toHaveLength(1);
+      expect(
+        packages.some((name) => /cuda|vulkan/.test(name)),
+        target,
+      ).toBe(false);
+      expect(
+        packages.filter((name) => name.startsWith('@node-llama-cpp/')),
+        target,
+      ).toHaveLength(1);
     }
     expect(shippedNativePackages('darwin-arm64')).toContain('@node-llama-cpp/mac-arm64-metal');
     expect(shippedNativePackages('win32-x64')).toEqual(['@node-llama-cpp/win-x64', '@lancedb/lancedb-win32-x64-msvc', '@napi-rs/canvas-win32-x64-msvc']);
@@ -33,10 +39,13 @@ describe('targets', () => {
 
 describe('the committed manifest', () => {
   for (const target of committed) {
-    it.skipIf(currentTarget() !== target)(`matches node_modules for ${target} (after an upgrade: node native/write-manifest.ts, and review the diff)`, async () => {
-      const fresh = serializeManifest(await computeManifest(root, target));
-      expect(await readFile(path.join(NATIVE_DIR, manifestFileName(target)), 'utf8')).toBe(fresh);
-    });
+    it.skipIf(currentTarget() !== target)(
+      `matches node_modules for ${target} (after an upgrade: node native/write-manifest.ts, and review the diff)`,
+      async () => {
+        const fresh = serializeManifest(await computeManifest(root, target));
+        expect(await readFile(path.join(NATIVE_DIR, manifestFileName(target)), 'utf8')).toBe(fresh);
+      },
+    );
   }
 
   it.skipIf(currentTarget() !== 'linux-x64')('lists the llama.cpp CPU addon and the libraries it loads, LanceDB and canvas, and no GPU build', async () => {
@@ -108,7 +117,9 @@ describe('checkNativeBinaries', () => {
     temporary.push(copy);
     // The real files, through the committed manifest; copying only what it lists keeps this fast.
     await cp(path.join(NATIVE_DIR, manifestFileName('linux-x64')), path.join(copy, 'native', manifestFileName('linux-x64')));
-    await cp(path.join(root, 'node_modules', '@node-llama-cpp', 'linux-x64'), path.join(copy, 'node_modules', '@node-llama-cpp', 'linux-x64'), { recursive: true });
+    await cp(path.join(root, 'node_modules', '@node-llama-cpp', 'linux-x64'), path.join(copy, 'node_modules', '@node-llama-cpp', 'linux-x64'), {
+      recursive: true,
+    });
     expect((await checkNativeBinaries(root, 'linux-x64')).ok).toBe(true);
     // Only llama.cpp was copied: LanceDB's and canvas's addons are missing there.
     const partial = await checkNativeBinaries(copy, 'linux-x64');

@@ -65,7 +65,9 @@ export async function computeManifest(root: string, target: Target = currentTarg
     try {
       version = (JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
     } catch {
-      throw new Error(`${name} is not installed in ${root}: the native binaries for ${target} cannot be listed (install on a ${target} machine, or with --os/--cpu).`);
+      throw new Error(
+        `${name} is not installed in ${root}: the native binaries for ${target} cannot be listed (install on a ${target} machine, or with --os/--cpu).`,
+      );
     }
     packages.push({ name, version });
     for (const relative of await listNativeFiles(root, dir)) {
@@ -83,4 +85,3 @@ export function serializeManifest(manifest: NativeManifest): string {
 }
 
 export const NATIVE_DIR = path.dirname(fileURLToPath(import.meta.url));
-

@@ -44,7 +44,10 @@ const only = values.only === undefined ? null : values.only.split(',');
 for (const name of only ?? []) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only takes ${SECTIONS.join(', ')}: ${name}`);
 const runs = (section: Section): boolean => only === null || only.includes(section);
 
-const sizes = values.sizes.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+const sizes = values.sizes
+  .split(',')
+  .map((s) => s.trim().toLowerCase())
+  .filter((s) => s !== '');
 for (const s of sizes) if (SIZES[s] === undefined) throw new Error(`--sizes takes ${Object.keys(SIZES).join(', ')}: ${s}`);
 const dimension = Number(values.dim);
 if (!Number.isInteger(dimension) || dimension < 8) throw new Error('--dim takes a whole number of at least 8');

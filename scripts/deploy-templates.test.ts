@@ -52,7 +52,11 @@ describe('deploy templates', () => {
 
   it('the example policy has every key of the schema and is valid', () => {
     const example = examplePolicy();
-    expect(Object.keys(example).sort()).toEqual(Object.keys(PolicyDocument.shape).filter((key) => key !== '$schema').sort());
+    expect(Object.keys(example).sort()).toEqual(
+      Object.keys(PolicyDocument.shape)
+        .filter((key) => key !== '$schema')
+        .sort(),
+    );
     expect(PolicyDocument.safeParse(example).success).toBe(true);
   });
 });
@@ -98,7 +102,10 @@ describe('ADMX and ADML', () => {
       const elements = children(policy, 'elements')[0];
       const element = elements === undefined ? null : children(elements)[0]!;
       const valueName = element === null ? policy.getAttribute('valueName')! : element.getAttribute('valueName')!;
-      const layout = POLICY_LAYOUT.find((candidate) => `${candidate.subkey}\\${candidate.valueName}`.toLowerCase() === `${key.replace(/^SOFTWARE\\Policies\\Soberana\\?/, '')}\\${valueName}`.toLowerCase())!;
+      const layout = POLICY_LAYOUT.find(
+        (candidate) =>
+          `${candidate.subkey}\\${candidate.valueName}`.toLowerCase() === `${key.replace(/^SOFTWARE\\Policies\\Soberana\\?/, '')}\\${valueName}`.toLowerCase(),
+      )!;
       const value = valueAt(layout.path);
       let line: string;
       if (element === null) {
@@ -171,7 +178,15 @@ describe('mobileconfig', () => {
 
   it('its payload keys are the schema keys, and read as managed preferences they are the example policy', () => {
     const payload = payloads[0]!;
-    expect(Object.keys(payload).filter((key) => !key.startsWith('Payload')).sort()).toEqual(Object.keys(PolicyDocument.shape).filter((key) => key !== '$schema').sort());
+    expect(
+      Object.keys(payload)
+        .filter((key) => !key.startsWith('Payload'))
+        .sort(),
+    ).toEqual(
+      Object.keys(PolicyDocument.shape)
+        .filter((key) => key !== '$schema')
+        .sort(),
+    );
     // What plutil -convert json prints of the managed preferences file the profile installs.
     const { raw, problems } = managedPreferencesToPolicy(JSON.stringify(payload));
     expect(problems).toEqual([]);

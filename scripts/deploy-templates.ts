@@ -16,12 +16,25 @@ interface KeyText {
   readonly label?: string;
 }
 
-const MANAGED = 'Not configured: no opinion, the next source (the machine policy file, then the user file) decides. A later source can only tighten what is set here.';
+const MANAGED =
+  'Not configured: no opinion, the next source (the machine policy file, then the user file) decides. A later source can only tighten what is set here.';
 
 const TEXT: Readonly<Record<string, KeyText>> = {
-  version: { name: 'Policy format version', label: 'Version (must be 1):', help: 'The policy format version; only 1 exists. Optional: the registry policy is read as version 1 when it is not set.' },
-  description: { name: 'Description of this policy', label: 'Description:', help: 'Shown to users with the policy (for example "Managed by the Records Office IT team"). At most 500 characters.' },
-  contact: { name: 'Who to contact', label: 'Contact:', help: 'Shown next to every locked setting ("Managed by your organization’s policy. Contact: …"). At most 200 characters.' },
+  version: {
+    name: 'Policy format version',
+    label: 'Version (must be 1):',
+    help: 'The policy format version; only 1 exists. Optional: the registry policy is read as version 1 when it is not set.',
+  },
+  description: {
+    name: 'Description of this policy',
+    label: 'Description:',
+    help: 'Shown to users with the policy (for example "Managed by the Records Office IT team"). At most 500 characters.',
+  },
+  contact: {
+    name: 'Who to contact',
+    label: 'Contact:',
+    help: 'Shown next to every locked setting ("Managed by your organization’s policy. Contact: …"). At most 200 characters.',
+  },
   settings: {
     name: 'Locked settings (JSON)',
     label: 'Settings as JSON:',
@@ -32,24 +45,67 @@ const TEXT: Readonly<Record<string, KeyText>> = {
     label: 'Trusted keys as JSON:',
     help: 'A JSON list of {"id"?, "name", "publicKey"}; publicKey is a raw Ed25519 public key, 32 bytes in standard base64 (44 characters ending in "="). Only these keys are trusted to sign bundles; [] trusts none. At most 64 keys.',
   },
-  'bundles.signatureThreshold': { name: 'Signatures a bundle needs', label: 'Signatures from distinct trusted keys:', help: 'How many signatures from distinct trusted keys a bundle needs (1 to 64).' },
-  'bundles.allowPolicyUpdates': { name: 'Allow policy updates from signed bundles', help: 'Enabled: a policy in a bundle signed by the trusted keys may replace the machine policy file (never this registry policy, which it can only tighten). Disabled: it may not.' },
-  'bundles.expiryGraceDays': { name: 'Days an expired bundle is still accepted', label: 'Grace days (0 to 36500):', help: 'Days after its expiry date that a bundle is still accepted. 0: none.' },
+  'bundles.signatureThreshold': {
+    name: 'Signatures a bundle needs',
+    label: 'Signatures from distinct trusted keys:',
+    help: 'How many signatures from distinct trusted keys a bundle needs (1 to 64).',
+  },
+  'bundles.allowPolicyUpdates': {
+    name: 'Allow policy updates from signed bundles',
+    help: 'Enabled: a policy in a bundle signed by the trusted keys may replace the machine policy file (never this registry policy, which it can only tighten). Disabled: it may not.',
+  },
+  'bundles.expiryGraceDays': {
+    name: 'Days an expired bundle is still accepted',
+    label: 'Grace days (0 to 36500):',
+    help: 'Days after its expiry date that a bundle is still accepted. 0: none.',
+  },
   'models.allowedHashes': {
     name: 'Models allowed (SHA-256)',
     label: 'One SHA-256 per line:',
     help: 'Only model files with one of these SHA-256 hashes (64 hex characters, one per line) may be used. Enabled with no line: no model is allowed.',
   },
-  'models.allowUnsigned': { name: 'Allow models no signed bundle vouches for', help: 'Enabled: any model file may be imported. Disabled: only models that come in a bundle signed by a trusted key.' },
-  'documents.allowIngestion': { name: 'Allow adding documents to collections', help: 'Enabled: users may add documents to collections. Disabled: they may not.' },
-  'pii.ingestion': { name: 'Personal data in documents being ingested', label: 'Action:', help: 'What to do when personal data is found in a document being ingested: off, warn, redact or block.' },
-  'pii.prompts': { name: 'Personal data in prompts', label: 'Action:', help: 'What to do when personal data is found in a prompt: off, warn, redact or block.' },
+  'models.allowUnsigned': {
+    name: 'Allow models no signed bundle vouches for',
+    help: 'Enabled: any model file may be imported. Disabled: only models that come in a bundle signed by a trusted key.',
+  },
+  'documents.allowIngestion': {
+    name: 'Allow adding documents to collections',
+    help: 'Enabled: users may add documents to collections. Disabled: they may not.',
+  },
+  'pii.ingestion': {
+    name: 'Personal data in documents being ingested',
+    label: 'Action:',
+    help: 'What to do when personal data is found in a document being ingested: off, warn, redact or block.',
+  },
+  'pii.prompts': {
+    name: 'Personal data in prompts',
+    label: 'Action:',
+    help: 'What to do when personal data is found in a prompt: off, warn, redact or block.',
+  },
   'audit.level': { name: 'Audit level', label: 'Level:', help: 'off: no audit records; metadata: who did what and when; full: metadata and content.' },
-  'retention.conversationDays': { name: 'Keep conversations for (days)', label: 'Days (0 keeps them until deleted):', help: 'Conversations older than this are deleted. 0: kept until the user deletes them.' },
-  'retention.auditDays': { name: 'Keep audit records for (days)', label: 'Days (0 keeps them forever):', help: 'Audit records older than this are purged. 0: kept forever.' },
-  'export.allowed': { name: 'Allow exporting conversations and documents', help: 'Enabled: users may export conversations and documents. Disabled: they may not.' },
-  'storage.allowDataDirOverride': { name: 'Follow SOBERANA_DATA_DIR', help: 'Enabled: the installed app uses the data folder named by the SOBERANA_DATA_DIR environment variable. Disabled: it always uses the platform’s data folder.' },
-  'runtime.allowedBackends': { name: 'Inference backends allowed', label: 'One backend per line:', help: 'Only these inference backends may be used, one per line (cpu, cuda, vulkan, metal). The CPU always remains as the fallback.' },
+  'retention.conversationDays': {
+    name: 'Keep conversations for (days)',
+    label: 'Days (0 keeps them until deleted):',
+    help: 'Conversations older than this are deleted. 0: kept until the user deletes them.',
+  },
+  'retention.auditDays': {
+    name: 'Keep audit records for (days)',
+    label: 'Days (0 keeps them forever):',
+    help: 'Audit records older than this are purged. 0: kept forever.',
+  },
+  'export.allowed': {
+    name: 'Allow exporting conversations and documents',
+    help: 'Enabled: users may export conversations and documents. Disabled: they may not.',
+  },
+  'storage.allowDataDirOverride': {
+    name: 'Follow SOBERANA_DATA_DIR',
+    help: 'Enabled: the installed app uses the data folder named by the SOBERANA_DATA_DIR environment variable. Disabled: it always uses the platform’s data folder.',
+  },
+  'runtime.allowedBackends': {
+    name: 'Inference backends allowed',
+    label: 'One backend per line:',
+    help: 'Only these inference backends may be used, one per line (cpu, cuda, vulkan, metal). The CPU always remains as the fallback.',
+  },
 };
 
 const GROUP_NAMES: Readonly<Record<string, string>> = {
@@ -124,7 +180,9 @@ function admxElement(key: LayoutKey): string | null {
     case 'integer':
       return `<decimal id="${id}" valueName="${id}" minValue="${key.leaf.zeroIsNull ? 0 : key.leaf.min}" maxValue="${key.leaf.max}" />`;
     case 'enum': {
-      const items = key.leaf.options.map((option) => `\n          <item displayName="$(string.${policyId(key)}_${option})"><value><string>${escapeXml(option)}</string></value></item>`).join('');
+      const items = key.leaf.options
+        .map((option) => `\n          <item displayName="$(string.${policyId(key)}_${option})"><value><string>${escapeXml(option)}</string></value></item>`)
+        .join('');
       return `<enum id="${id}" valueName="${id}" required="true">${items}\n        </enum>`;
     }
     case 'string':
@@ -140,7 +198,9 @@ export function buildAdmx(): string {
   const groups = [...new Set(POLICY_LAYOUT.map((key) => key.subkey).filter((subkey) => subkey !== ''))];
   const categories = [
     '    <category name="Soberana" displayName="$(string.Soberana)" />',
-    ...groups.map((group) => `    <category name="Soberana_${group}" displayName="$(string.Cat_${group})">\n      <parentCategory ref="Soberana" />\n    </category>`),
+    ...groups.map(
+      (group) => `    <category name="Soberana_${group}" displayName="$(string.Cat_${group})">\n      <parentCategory ref="Soberana" />\n    </category>`,
+    ),
   ];
   const policies = POLICY_LAYOUT.map((key) => {
     const id = policyId(key);
@@ -275,7 +335,8 @@ export function buildMobileconfig(): string {
   };
   const profile = {
     PayloadContent: [payload],
-    PayloadDescription: 'Example: sets the Soberana machine policy. Edit the values, give it your own PayloadIdentifier and PayloadUUID, sign it and deploy it with your MDM.',
+    PayloadDescription:
+      'Example: sets the Soberana machine policy. Edit the values, give it your own PayloadIdentifier and PayloadUUID, sign it and deploy it with your MDM.',
     PayloadDisplayName: 'Soberana policy (example)',
     PayloadIdentifier: `${MANAGED_PREFERENCES_DOMAIN}.profile`,
     PayloadOrganization: 'Example Organization',

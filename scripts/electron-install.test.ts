@@ -32,14 +32,18 @@ describe('npm start: what to do when Electron is missing', () => {
   });
 
   it('does not download when ELECTRON_SKIP_BINARY_DOWNLOAD asks it not to, and says so', () => {
-    expect(beforeStart(null, { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })).toEqual({ action: 'explain', cause: expect.stringContaining('ELECTRON_SKIP_BINARY_DOWNLOAD is set') });
+    expect(beforeStart(null, { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })).toEqual({
+      action: 'explain',
+      cause: expect.stringContaining('ELECTRON_SKIP_BINARY_DOWNLOAD is set'),
+    });
   });
 
-  it('after a failed install, explains with the installer\'s own error', () => {
+  it("after a failed install, explains with the installer's own error", () => {
     const decision = beforeStart(null, {}, { status: 1, stderr: OFFLINE });
     expect(decision).toEqual({
       action: 'explain',
-      cause: "Electron's installer failed: TypeError: fetch failed (https://github.com/electron/electron/releases/download/v45.6.1/electron-v45.6.1-linux-x64.zip: EAI_AGAIN getaddrinfo EAI_AGAIN github.com)",
+      cause:
+        "Electron's installer failed: TypeError: fetch failed (https://github.com/electron/electron/releases/download/v45.6.1/electron-v45.6.1-linux-x64.zip: EAI_AGAIN getaddrinfo EAI_AGAIN github.com)",
     });
     expect(beforeStart('/x/electron', {}, { status: 0, stderr: '' })).toEqual({ action: 'start', binary: '/x/electron' });
     expect(beforeStart(null, {}, { status: 0, stderr: '' })).toMatchObject({ action: 'explain', cause: expect.stringContaining('no binary') });
@@ -53,9 +57,11 @@ describe('npm start: what to do when Electron is missing', () => {
     expect(installerFailureCause({ status: null, stderr: '' })).toContain('without saying why');
   });
 
-  it('puts the zip where @electron/get looks: a folder named for the SHA-256 of the URL\'s folder', () => {
+  it("puts the zip where @electron/get looks: a folder named for the SHA-256 of the URL's folder", () => {
     // sha256("https://github.com/electron/electron/releases/download/v45.6.1"), as the real installer found it (a cache hit).
-    expect(electronCachePath(ARTIFACT, { electron_config_cache: '/c' })).toBe('/c/f99b0d5148739f499cd150742d05d943b7049eaef6568de0f2f58c95fcc97bce/electron-v45.6.1-linux-x64.zip');
+    expect(electronCachePath(ARTIFACT, { electron_config_cache: '/c' })).toBe(
+      '/c/f99b0d5148739f499cd150742d05d943b7049eaef6568de0f2f58c95fcc97bce/electron-v45.6.1-linux-x64.zip',
+    );
     expect(electronCachePath(ARTIFACT, { electron_config_cache: '/c', ELECTRON_MIRROR: 'https://mirror.example/electron/' })).not.toContain('f99b0d51');
     expect(electronCachePath(ARTIFACT, { XDG_CACHE_HOME: '/xdg' }, '/home/u')).toMatch(process.platform === 'linux' ? /^\/xdg\/electron\// : /electron/);
   });

@@ -13,9 +13,7 @@ import path from 'node:path';
 // runElectronInstaller touches the world.
 
 export type StartDecision =
-  | { readonly action: 'start'; readonly binary: string }
-  | { readonly action: 'install' }
-  | { readonly action: 'explain'; readonly cause: string };
+  { readonly action: 'start'; readonly binary: string } | { readonly action: 'install' } | { readonly action: 'explain'; readonly cause: string };
 
 function truthy(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
@@ -25,7 +23,10 @@ function truthy(value: string | undefined): boolean {
 export function beforeStart(binary: string | null, env: NodeJS.ProcessEnv, attempted: InstallerRun | null = null): StartDecision {
   if (binary !== null) return { action: 'start', binary };
   if (attempted !== null) {
-    return { action: 'explain', cause: attempted.status === 0 ? "Electron's installer finished but no binary is where it should be." : installerFailureCause(attempted) };
+    return {
+      action: 'explain',
+      cause: attempted.status === 0 ? "Electron's installer finished but no binary is where it should be." : installerFailureCause(attempted),
+    };
   }
   // Whoever set it asked for no download; npm start respects that instead of fetching behind their back.
   if (truthy(env.ELECTRON_SKIP_BINARY_DOWNLOAD)) {
@@ -104,7 +105,8 @@ export function artifactFileName({ version, platform, arch }: ElectronArtifact):
  * release artefact: ELECTRON_MIRROR (or npm_config_electron_mirror) and ELECTRON_CUSTOM_DIR.
  */
 export function electronCachePath(artifact: ElectronArtifact, env: NodeJS.ProcessEnv, home = os.homedir()): string {
-  const base = env.ELECTRON_MIRROR ?? env.npm_config_electron_mirror ?? env.NPM_CONFIG_ELECTRON_MIRROR ?? 'https://github.com/electron/electron/releases/download/';
+  const base =
+    env.ELECTRON_MIRROR ?? env.npm_config_electron_mirror ?? env.NPM_CONFIG_ELECTRON_MIRROR ?? 'https://github.com/electron/electron/releases/download/';
   const dir = (env.ELECTRON_CUSTOM_DIR ?? env.npm_config_electron_custom_dir ?? `v${artifact.version}`).replace('{{ version }}', artifact.version);
   const fileName = artifactFileName(artifact);
   const url = new URL(`${base}${dir}/${fileName}`);

@@ -34,7 +34,11 @@ beforeAll(async () => {
   // built the extraction worker and the runtime). Then pack, in a child process.
   await buildForTests(['main', 'preload', 'renderer']);
   output = await mkdtemp(path.join(os.tmpdir(), 'soberana-pack-'));
-  const packed = spawnSync(process.execPath, ['scripts/packaging/pack-stand-in.ts', output], { cwd: root, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
+  const packed = spawnSync(process.execPath, ['scripts/packaging/pack-stand-in.ts', output], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+  });
   if (packed.status !== 0) throw new Error(`electron-builder failed:\n${packed.stdout}\n${packed.stderr}`);
   const result = JSON.parse(packed.stdout.trim().split('\n').at(-1) ?? '{}') as { resources: string; executable: string };
   ({ resources, executable } = result);
@@ -48,14 +52,24 @@ afterAll(async () => {
 describe('the packaged app (electron-builder --dir, stand-in Electron)', () => {
   it('holds the main, preload, renderer, runtime and worker entry points in the archive', () => {
     const paths = new Set(entries.map((entry) => entry.path));
-    for (const entry of ['package.json', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'out/runtime/index.js', 'out/main/extract-worker.js']) {
+    for (const entry of [
+      'package.json',
+      'out/main/index.js',
+      'out/preload/index.cjs',
+      'out/renderer/index.html',
+      'out/runtime/index.js',
+      'out/main/extract-worker.js',
+    ]) {
       expect(paths.has(entry), entry).toBe(true);
     }
     expect((JSON.parse(extractFile(path.join(resources, 'app.asar'), 'package.json').toString('utf8')) as { main: string }).main).toBe('out/main/index.js');
   });
 
   it('ships nothing from e2e/, no tests, no source maps, no sources, no CLI', () => {
-    const bad = entries.filter(({ path: file }) => /^(e2e|electron|renderer|scripts|docs)\//.test(file) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(file) || file.endsWith('.map') || /^out\/cli\//.test(file));
+    const bad = entries.filter(
+      ({ path: file }) =>
+        /^(e2e|electron|renderer|scripts|docs)\//.test(file) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(file) || file.endsWith('.map') || /^out\/cli\//.test(file),
+    );
     expect(bad.map((entry) => entry.path)).toEqual([]);
   });
 
@@ -63,7 +77,8 @@ describe('the packaged app (electron-builder --dir, stand-in Electron)', () => {
     const packages = new Set(entries.map(({ path: file }) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1]).filter((name) => name !== undefined));
     expect([...packages].filter((name) => /cuda|vulkan|linux-arm|armv7|win-|mac-|darwin|win32/.test(name))).toEqual([]);
     for (const name of ['openai', '@huggingface/transformers', 'onnxruntime-node', 'sharp', '@reflink/reflink']) expect(packages.has(name), name).toBe(false);
-    for (const name of ['node-llama-cpp', '@lancedb/lancedb', 'pdfjs-dist', ...shippedNativePackages(currentTarget())]) expect(packages.has(name), name).toBe(true);
+    for (const name of ['node-llama-cpp', '@lancedb/lancedb', 'pdfjs-dist', ...shippedNativePackages(currentTarget())])
+      expect(packages.has(name), name).toBe(true);
     expect(entries.some((entry) => entry.path.endsWith('gitRelease.bundle'))).toBe(false);
   });
 
@@ -90,7 +105,11 @@ describe('the packaged app (electron-builder --dir, stand-in Electron)', () => {
     const fromWorker = createRequire(path.join(unpacked, 'out', 'main', 'extract-worker.js'));
     const pdfjs = fromWorker.resolve('pdfjs-dist/legacy/build/pdf.mjs');
     expect(pdfjs.startsWith(unpacked + path.sep)).toBe(true);
-    expect(createRequire(pdfjs).resolve('@napi-rs/canvas').startsWith(unpacked + path.sep)).toBe(true);
+    expect(
+      createRequire(pdfjs)
+        .resolve('@napi-rs/canvas')
+        .startsWith(unpacked + path.sep),
+    ).toBe(true);
   });
 
   it('flips the fuses on the executable: no run-as-Node, NODE_OPTIONS or inspector; asar integrity and only-load-from-asar on', async () => {
@@ -100,39 +119,46 @@ describe('the packaged app (electron-builder --dir, stand-in Electron)', () => {
     expect([0, 1, 2, 3, 4, 5, 7].map(state)).toEqual(['0', '1', '0', '0', '1', '1', '0']);
   });
 
-  it.skipIf(!existsSync(gguf))('runs the packaged inference entry under Node from that layout: loads the shared test GGUF and generates', { timeout: 120_000 }, async () => {
-    const view = await nodeViewOf(resources, path.join(output, 'node-view'));
-    const child = fork(path.join(view, 'out', 'runtime', 'index.js'), [], {
-      execArgv: [],
-      env: { ...process.env, SOBERANA_RUNTIME_GPU: 'off', NODE_ENV: 'production' },
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const replies = new Map<number, (value: unknown) => void>();
-    const deltas: string[] = [];
-    child.on('message', (message: { type: string; id?: number; result?: unknown; text?: string }) => {
-      if (message.type === 'delta') deltas.push(String(message.text));
-      if (message.type === 'result' && message.id !== undefined) replies.get(message.id)?.(message.result);
-    });
-    const call = (id: number, request: object) =>
-      new Promise<{ ok: boolean; value?: unknown; error?: unknown }>((resolve) => {
-        replies.set(id, resolve as (value: unknown) => void);
-        child.send({ id, ...request });
+  it.skipIf(!existsSync(gguf))(
+    'runs the packaged inference entry under Node from that layout: loads the shared test GGUF and generates',
+    { timeout: 120_000 },
+    async () => {
+      const view = await nodeViewOf(resources, path.join(output, 'node-view'));
+      const child = fork(path.join(view, 'out', 'runtime', 'index.js'), [], {
+        execArgv: [],
+        env: { ...process.env, SOBERANA_RUNTIME_GPU: 'off', NODE_ENV: 'production' },
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-    try {
-      const info = await call(1, { op: 'info' });
-      expect(info.ok, JSON.stringify(info)).toBe(true);
-      const loaded = await call(2, { op: 'load', path: gguf, options: { gpuLayers: 0, contextSize: 256, threads: 1 } });
-      expect(loaded.ok, JSON.stringify(loaded)).toBe(true);
-      const generated = await call(3, { op: 'generate', params: { prompt: 'Once upon a time', temperature: 0, topP: 1, topK: 0, repeatPenalty: 1, maxTokens: 4 } });
-      expect(generated.ok, JSON.stringify(generated)).toBe(true);
-      // GenerateStats (electron/common/runtime/protocol.ts).
-      expect((generated.value as { tokens: number }).tokens).toBeGreaterThan(0);
-      expect(deltas.join('').length).toBeGreaterThan(0);
-    } finally {
-      child.kill('SIGKILL');
-    }
-  });
+      const replies = new Map<number, (value: unknown) => void>();
+      const deltas: string[] = [];
+      child.on('message', (message: { type: string; id?: number; result?: unknown; text?: string }) => {
+        if (message.type === 'delta') deltas.push(String(message.text));
+        if (message.type === 'result' && message.id !== undefined) replies.get(message.id)?.(message.result);
+      });
+      const call = (id: number, request: object) =>
+        new Promise<{ ok: boolean; value?: unknown; error?: unknown }>((resolve) => {
+          replies.set(id, resolve as (value: unknown) => void);
+          child.send({ id, ...request });
+        });
+      try {
+        const info = await call(1, { op: 'info' });
+        expect(info.ok, JSON.stringify(info)).toBe(true);
+        const loaded = await call(2, { op: 'load', path: gguf, options: { gpuLayers: 0, contextSize: 256, threads: 1 } });
+        expect(loaded.ok, JSON.stringify(loaded)).toBe(true);
+        const generated = await call(3, {
+          op: 'generate',
+          params: { prompt: 'Once upon a time', temperature: 0, topP: 1, topK: 0, repeatPenalty: 1, maxTokens: 4 },
+        });
+        expect(generated.ok, JSON.stringify(generated)).toBe(true);
+        // GenerateStats (electron/common/runtime/protocol.ts).
+        expect((generated.value as { tokens: number }).tokens).toBeGreaterThan(0);
+        expect(deltas.join('').length).toBeGreaterThan(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    },
+  );
 
   it('reports the unpacked size and the native binaries that ship, per platform', async () => {
     const lines: string[] = [];
@@ -143,13 +169,15 @@ describe('the packaged app (electron-builder --dir, stand-in Electron)', () => {
         const unpacked = await folderSize(path.join(resources, 'app.asar.unpacked'));
         const natives = entries.filter((entry) => isNativeFile(path.basename(entry.path)));
         lines.push(`${target}: app.asar ${(asar / MB).toFixed(1)} MB, app.asar.unpacked ${(unpacked / MB).toFixed(1)} MB, ${natives.length} native binaries:`);
-        for (const entry of natives) lines.push(`  ${entry.path} (${((await stat(path.join(resources, 'app.asar.unpacked', entry.path))).size / MB).toFixed(1)} MB)`);
+        for (const entry of natives)
+          lines.push(`  ${entry.path} (${((await stat(path.join(resources, 'app.asar.unpacked', entry.path))).size / MB).toFixed(1)} MB)`);
       } else {
-        lines.push(`${target}: not packed here (${installed ? 'packages installed, but electron-builder packs for this machine' : 'its native packages are not installed on this machine'})`);
+        lines.push(
+          `${target}: not packed here (${installed ? 'packages installed, but electron-builder packs for this machine' : 'its native packages are not installed on this machine'})`,
+        );
       }
     }
     console.log(lines.join('\n'));
     expect(lines[0]).toMatch(/MB/);
   });
 });
-

@@ -77,7 +77,9 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits until the renderer has mounted something (or gives up), so a screenshot shows the app. */
 async function waitForApp(window: AppWindow): Promise<void> {
   for (let attempt = 0; attempt < 150; attempt += 1) {
-    const ready = await window.evaluate("document.readyState === 'complete' && (document.querySelector('#root')?.childElementCount ?? 0) > 0 && typeof window.api === 'object'").catch(() => false);
+    const ready = await window
+      .evaluate("document.readyState === 'complete' && (document.querySelector('#root')?.childElementCount ?? 0) > 0 && typeof window.api === 'object'")
+      .catch(() => false);
     if (ready === true) return;
     await delay(200);
   }

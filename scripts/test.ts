@@ -47,6 +47,14 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 let broken = false;
 
+// Lint first (the format check, layering, no-network and cycle rules): a tree that does not
+// lint is not green, whatever the tests say.
+const lintExit = run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'lint']);
+if (lintExit !== 0) {
+  console.error('npm run lint failed: run "npm run format", then fix what eslint reports.');
+  broken = true;
+}
+
 const unitReport = path.join(reports, 'vitest.json');
 const unitExit = run(npx, ['vitest', 'run'], { VITEST_JSON_OUTPUT: unitReport });
 const unit = vitestCounts(readJson(unitReport));
@@ -66,6 +74,8 @@ if (e2eExit !== 0 && (e2e === null || e2e.failed === 0)) broken = true;
 
 // A runner that crashed before reporting counts as one failure, so the line never reads green.
 if (broken && total.failed === 0) total.failed = 1;
-console.log(`\nunit: ${unit ? `${unit.passed} passed, ${unit.failed} failed` : 'no report'}; e2e: ${e2e ? `${e2e.passed} passed, ${e2e.failed} failed, ${e2e.skipped} skipped` : 'no report'}`);
+console.log(
+  `\nunit: ${unit ? `${unit.passed} passed, ${unit.failed} failed` : 'no report'}; e2e: ${e2e ? `${e2e.passed} passed, ${e2e.failed} failed, ${e2e.skipped} skipped` : 'no report'}`,
+);
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exitCode = total.failed > 0 ? 1 : 0;

@@ -64,10 +64,7 @@ export function createWsTransport(server: Server, token: string): WsTransport {
 
     listen(router: Router) {
       const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-        const decision = checkUpgrade(
-          { remoteAddress: request.socket.remoteAddress, url: request.url, origin: request.headers.origin },
-          token,
-        );
+        const decision = checkUpgrade({ remoteAddress: request.socket.remoteAddress, url: request.url, origin: request.headers.origin }, token);
         if (!decision.ok) {
           refuse(socket, decision.status);
           return;

@@ -156,7 +156,11 @@ export const ipcMain = {
   },
   removeHandler: (channel: string) => void recorded.ipcHandlers.delete(channel),
   on: (channel: string, listener: Listener) => void recorded.ipcListeners.set(channel, [...(recorded.ipcListeners.get(channel) ?? []), listener]),
-  removeListener: (channel: string, listener: Listener) => void recorded.ipcListeners.set(channel, (recorded.ipcListeners.get(channel) ?? []).filter((item) => item !== listener)),
+  removeListener: (channel: string, listener: Listener) =>
+    void recorded.ipcListeners.set(
+      channel,
+      (recorded.ipcListeners.get(channel) ?? []).filter((item) => item !== listener),
+    ),
 };
 
 export const webContents = { getAllWebContents: () => [] };

@@ -21,7 +21,10 @@ async function until(done: () => boolean, what: string, ms = 60_000): Promise<vo
 }
 
 await import(pathToFileURL(bundle).href);
-await until(() => recorded.windows.length > 0 && recorded.forks.length > 0 && recorded.ipcHandlers.has(IPC_CHANNELS.rpc), 'the window, the inference process and the IPC handlers');
+await until(
+  () => recorded.windows.length > 0 && recorded.forks.length > 0 && recorded.ipcHandlers.has(IPC_CHANNELS.rpc),
+  'the window, the inference process and the IPC handlers',
+);
 
 type Callback = (value: unknown) => void;
 const answer = (register: (callback: Callback) => void): unknown => {
@@ -44,7 +47,12 @@ const permissions = {
   displayMedia: answer((callback) => (recorded.displayMediaRequestHandler as ((...args: unknown[]) => void) | null)?.({}, callback)),
 };
 const request = (url: string) => answer((callback) => (recorded.beforeRequest as ((...args: unknown[]) => void) | null)?.({ url }, callback));
-const requests = { app: request('app://soberana/index.html'), https: request('https://example.com/'), file: request('file:///etc/passwd'), devtools: request('devtools://devtools/bundled/inspector.html') };
+const requests = {
+  app: request('app://soberana/index.html'),
+  https: request('https://example.com/'),
+  file: request('file:///etc/passwd'),
+  devtools: request('devtools://devtools/bundled/inspector.html'),
+};
 
 // Every WebContents: as Electron emits 'web-contents-created'.
 const contents = Object.assign(new EventEmitter(), {
@@ -77,7 +85,8 @@ const navigation = {
 // The IPC router: every endpoint, from an untrusted sender and from the app's own main frame.
 const frame = (url: string, isMain: boolean) => ({ url, parent: isMain ? null : {}, isDestroyed: () => false });
 const sender = Object.assign(new EventEmitter(), { id: 1 });
-const rpc = recorded.ipcHandlers.get(IPC_CHANNELS.rpc) as ((event: unknown, name: unknown, input: unknown) => Promise<{ ok: boolean; error?: { code: string } }>) | undefined;
+const rpc = recorded.ipcHandlers.get(IPC_CHANNELS.rpc) as
+  ((event: unknown, name: unknown, input: unknown) => Promise<{ ok: boolean; error?: { code: string } }>) | undefined;
 const streamListener = recorded.ipcListeners.get(IPC_CHANNELS.stream)?.[0] as ((event: unknown, request: unknown) => void) | undefined;
 const streamFirstFrame = (senderFrame: unknown, name: string, input: unknown) =>
   new Promise<{ type: string; error?: { code: string } }>((resolve) => {
@@ -98,13 +107,20 @@ for (const [name, definition] of Object.entries(contract) as [string, { kind: st
 }
 const unknownEndpoint = (await rpc?.({ senderFrame: callers.app, sender }, 'no.such.endpoint', {}))?.error?.code ?? null;
 
-
 const report = {
   switches: recorded.switches,
   singleInstanceLockRequests: recorded.singleInstanceLockRequests,
   privilegedSchemes: recorded.privilegedSchemes,
   protocolSchemes: [...recorded.protocolHandlers.keys()],
-  appProtocol: served === null ? null : { status: served.status, headers: Object.fromEntries(served.headers.entries()), otherHost: otherHost?.status ?? null, traversal: traversal?.status ?? null },
+  appProtocol:
+    served === null
+      ? null
+      : {
+          status: served.status,
+          headers: Object.fromEntries(served.headers.entries()),
+          otherHost: otherHost?.status ?? null,
+          traversal: traversal?.status ?? null,
+        },
   permissions,
   spellCheckerEnabled: recorded.spellCheckerEnabled,
   requests,

@@ -10,7 +10,6 @@ import { runCli } from '../test-support/run-cli.ts';
 // `soberana audit verify` and `soberana audit export` as the IT team runs them, on a log the
 // app's own service wrote. The cases share one data directory and run in order.
 
-
 let dir: string;
 let dataDir: string;
 let vault: string;
@@ -64,7 +63,10 @@ describe('soberana audit', { timeout: 60_000 }, () => {
     const ranged = cli('audit', 'export', '--from', '2025-03-03T00:00:00Z', '--to', '2025-03-05T00:00:00Z', '--out', out, '--json');
     expect(ranged.status).toBe(0);
     expect(JSON.parse(ranged.stdout)).toEqual({ file: out, records: 3, checkpoints: 2 });
-    const written = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; seq?: number });
+    const written = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; seq?: number });
     expect(written[0]).toMatchObject({ kind: 'header', from: '2025-03-03T00:00:00.000Z', to: '2025-03-05T00:00:00.000Z' });
     expect(written.filter((line) => line.kind === 'record').map((line) => line.seq)).toEqual([3, 4, 5]);
   });

@@ -137,14 +137,19 @@ Exit codes: 0 exported, 1 it could not be, 2 bad usage, 3 internal error.`,
         }
         context.emit({ type: 'export', data: { what: 'audit', format: 'jsonl', items: counts.records } });
         const summary = { file: out, records: counts.records, checkpoints: counts.checkpoints };
-        output.out(output.json ? JSON.stringify(summary, null, 2) : `Wrote ${counts.records.toLocaleString('en-US')} records and ${counts.checkpoints} checkpoints to ${out}`);
+        output.out(
+          output.json
+            ? JSON.stringify(summary, null, 2)
+            : `Wrote ${counts.records.toLocaleString('en-US')} records and ${counts.checkpoints} checkpoints to ${out}`,
+        );
         return EXIT.ok;
       } finally {
         context.close();
       }
     } catch (error) {
       if (error instanceof AppError) return reportError(output, error);
-      if ((error as NodeJS.ErrnoException).code !== undefined) return reportError(output, new AppError('io_error', 'The export could not be written.', String(error)));
+      if ((error as NodeJS.ErrnoException).code !== undefined)
+        return reportError(output, new AppError('io_error', 'The export could not be written.', String(error)));
       throw error;
     }
   },

@@ -82,7 +82,8 @@ export function stringOption(values: CommandValues, name: string): string | unde
   return value.trim();
 }
 
-export const signerText = (signers: readonly Signer[]) => (signers.length === 0 ? 'nobody trusted here' : signers.map((signer) => `${signer.name} (${signer.keyId})`).join(', '));
+export const signerText = (signers: readonly Signer[]) =>
+  signers.length === 0 ? 'nobody trusted here' : signers.map((signer) => `${signer.name} (${signer.keyId})`).join(', ');
 
 export async function mustExist(bundle: string): Promise<void> {
   if ((await stat(bundle).catch(() => null)) === null) throw new AppError('not_found', `There is no bundle at "${bundle}".`);

@@ -14,7 +14,9 @@ import { printReport, reportJson } from './bundle-verify.ts';
 // installed here is "verified by bundle …" and a knowledge pack is a read-only collection there too.
 
 function bundleCollections(core: Core, bundleId: string): string[] {
-  const ids = new Set((core.storage.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id = ?').all(bundleId) as { id: string }[]).map((row) => row.id));
+  const ids = new Set(
+    (core.storage.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id = ?').all(bundleId) as { id: string }[]).map((row) => row.id),
+  );
   return core.knowledge
     .collections()
     .filter((collection) => ids.has(collection.id))
@@ -83,7 +85,14 @@ and when it expires.`,
       else if (bundles.length === 0) output.out('No bundle is installed. Install one with "soberana bundle install BUNDLE".');
       else {
         const header = ['ID', 'VERSION', 'INSTALLED', 'EXPIRES', 'SIGNED BY', 'NAME'];
-        const rows = bundles.map((b) => [b.id, String(b.version), b.installedAt.slice(0, 10), b.expires.slice(0, 10), b.signers.map((s) => s.name).join(', ') || '-', b.name]);
+        const rows = bundles.map((b) => [
+          b.id,
+          String(b.version),
+          b.installedAt.slice(0, 10),
+          b.expires.slice(0, 10),
+          b.signers.map((s) => s.name).join(', ') || '-',
+          b.name,
+        ]);
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
         for (const row of [header, ...rows]) output.out(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
       }

@@ -61,18 +61,28 @@ async function walkFiles(root: string, relative = ''): Promise<string[]> {
 
 async function packFiles(addition: Addition, displayName: string | undefined): Promise<CreateBundleFile[]> {
   const info = await stat(addition.source).catch(() => null);
-  if (info === null || !info.isDirectory()) throw new AppError('bad_request', `A knowledge pack is a folder made by "soberana knowledge export"; "${addition.given}" is not a folder.`);
+  if (info === null || !info.isDirectory())
+    throw new AppError('bad_request', `A knowledge pack is a folder made by "soberana knowledge export"; "${addition.given}" is not a folder.`);
   let pack: { collection?: { name?: unknown } };
   try {
     pack = JSON.parse(await readFile(path.join(addition.source, PACK_FILE), 'utf8')) as typeof pack;
   } catch (error) {
-    throw new AppError('bad_request', `"${addition.given}" is not a knowledge pack: its ${PACK_FILE} is missing or unreadable. Make one with "soberana knowledge export".`, error instanceof Error ? error.message : String(error));
+    throw new AppError(
+      'bad_request',
+      `"${addition.given}" is not a knowledge pack: its ${PACK_FILE} is missing or unreadable. Make one with "soberana knowledge export".`,
+      error instanceof Error ? error.message : String(error),
+    );
   }
   const collection = typeof pack.collection?.name === 'string' ? pack.collection.name : path.basename(addition.source);
   const meta: FileMeta = { displayName: displayName ?? collection, collection };
   // The app imports the pack from its pack.json; the other files are found next to it.
   const folder = path.basename(addition.source);
-  return (await walkFiles(addition.source)).map((relative) => ({ kind: 'knowledge-pack', source: path.join(addition.source, ...relative.split('/')), path: `${folder}/${relative}`, meta }));
+  return (await walkFiles(addition.source)).map((relative) => ({
+    kind: 'knowledge-pack',
+    source: path.join(addition.source, ...relative.split('/')),
+    path: `${folder}/${relative}`,
+    meta,
+  }));
 }
 
 async function bundleFiles(additions: readonly Addition[], names: Map<Addition, string>): Promise<CreateBundleFile[]> {
@@ -173,8 +183,10 @@ Exit codes: 0 created, 1 a file is missing or the description is invalid, 2 bad 
     const expires = expiry(values, new Date());
     try {
       const keyId = keyFile === undefined ? undefined : (await readKeyFile(path.resolve(keyFile))).keyId;
-      if (keyId !== undefined && publisher !== undefined && keyId !== publisher) throw new AppError('bad_request', `--publisher ${publisher} is not the id of --key's key (${keyId}).`);
-      if (out !== undefined && (await lstat(path.resolve(out)).catch(() => null)) !== null) throw new AppError('bad_request', `"${path.resolve(out)}" already exists; choose another --out, nothing was overwritten.`);
+      if (keyId !== undefined && publisher !== undefined && keyId !== publisher)
+        throw new AppError('bad_request', `--publisher ${publisher} is not the id of --key's key (${keyId}).`);
+      if (out !== undefined && (await lstat(path.resolve(out)).catch(() => null)) !== null)
+        throw new AppError('bad_request', `"${path.resolve(out)}" already exists; choose another --out, nothing was overwritten.`);
       const files = await bundleFiles(additions, names);
       const printer = bytesPrinter(output.json);
       const created = await createBundle(
@@ -194,7 +206,9 @@ Exit codes: 0 created, 1 a file is missing or the description is invalid, 2 bad 
       const total = manifest.files.reduce((sum, file) => sum + file.size, 0);
       if (output.json) output.out(JSON.stringify({ path: created.path, manifest }, null, 2));
       else {
-        output.out(`created  ${manifest.id} v${manifest.version} (“${manifest.name}”): ${manifest.files.length} files, ${formatBytes(total)}, expires ${manifest.expires}`);
+        output.out(
+          `created  ${manifest.id} v${manifest.version} (“${manifest.name}”): ${manifest.files.length} files, ${formatBytes(total)}, expires ${manifest.expires}`,
+        );
         output.out(`  ${created.path}`);
         output.err(`Unsigned: sign it with "soberana bundle sign ${created.path} --key FILE.key".`);
       }
@@ -246,8 +260,12 @@ Exit codes: 0 signed, 1 not a bundle or not a private key, 2 bad usage.`,
     try {
       const key = await readPrivateKey(keyFile);
       const signed = await signBundle(bundle, key.pem);
-      if (output.json) output.out(JSON.stringify({ path: bundle, keyId: signed.keyId, signatures: signed.signatures.map((signature) => signature.keyId) }, null, 2));
-      else output.out(`signed  ${bundle}\n  by ${signed.keyId}; ${signed.signatures.length} signature${signed.signatures.length === 1 ? '' : 's'}: ${signed.signatures.map((signature) => signature.keyId).join(', ')}`);
+      if (output.json)
+        output.out(JSON.stringify({ path: bundle, keyId: signed.keyId, signatures: signed.signatures.map((signature) => signature.keyId) }, null, 2));
+      else
+        output.out(
+          `signed  ${bundle}\n  by ${signed.keyId}; ${signed.signatures.length} signature${signed.signatures.length === 1 ? '' : 's'}: ${signed.signatures.map((signature) => signature.keyId).join(', ')}`,
+        );
       return EXIT.ok;
     } catch (error) {
       return reportError(output, error);

@@ -30,13 +30,22 @@ and message are printed), 2 bad usage.`,
       const reading = await readHead(bundle);
       if (!reading.ok) {
         const { reason } = reading;
-        if (output.json) output.out(JSON.stringify({ path: bundle, ok: false, rejection: { code: reason.code, message: reason.message, details: reason.details ?? null } }, null, 2));
-        else output.err([`unreadable  ${bundle}`, `  ${reason.code}: ${reason.message}`, ...(reason.details === undefined ? [] : [`  ${reason.details}`])].join('\n'));
+        if (output.json)
+          output.out(
+            JSON.stringify({ path: bundle, ok: false, rejection: { code: reason.code, message: reason.message, details: reason.details ?? null } }, null, 2),
+          );
+        else
+          output.err(
+            [`unreadable  ${bundle}`, `  ${reason.code}: ${reason.message}`, ...(reason.details === undefined ? [] : [`  ${reason.details}`])].join('\n'),
+          );
         return EXIT.problem;
       }
       const { head } = reading;
       const { manifest } = head;
-      if (output.json) output.out(JSON.stringify({ path: bundle, form: head.form, manifest, signatures: head.signatures.map((signature) => ({ keyId: signature.keyId })) }, null, 2));
+      if (output.json)
+        output.out(
+          JSON.stringify({ path: bundle, form: head.form, manifest, signatures: head.signatures.map((signature) => ({ keyId: signature.keyId })) }, null, 2),
+        );
       else {
         output.out(
           [

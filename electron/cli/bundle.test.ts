@@ -20,7 +20,6 @@ import { runCli } from '../test-support/run-cli.ts';
 /** The finished bundle is kept here after the run, for trying it by hand or in the app. */
 const KNOWN_BUNDLE_DIR = path.join(os.tmpdir(), 'soberana-test-bundle');
 
-
 let dir: string;
 let publisherData: string;
 let machineData: string;
@@ -38,7 +37,9 @@ async function testSettings(dataDir: string): Promise<void> {
   const db = openDatabase(dataDir);
   try {
     const settings = await openSettings(db, dataDir, () => undefined);
-    await settings.update({ runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } } });
+    await settings.update({
+      runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } },
+    });
   } finally {
     db.close();
   }
@@ -113,7 +114,11 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
 
     const inspected = cli(publisherData, ['bundle', 'inspect', bundle, '--json']);
     expect(inspected.status, inspected.stderr).toBe(0);
-    const head = JSON.parse(inspected.stdout) as { form: string; manifest: { publisher: string; files: { path: string; kind: string; meta: Record<string, unknown> }[] }; signatures: unknown[] };
+    const head = JSON.parse(inspected.stdout) as {
+      form: string;
+      manifest: { publisher: string; files: { path: string; kind: string; meta: Record<string, unknown> }[] };
+      signatures: unknown[];
+    };
     expect(head).toMatchObject({ form: 'tar', manifest: { publisher: keyId }, signatures: [] });
     const files = head.manifest.files;
     expect(files.slice(0, 2)).toMatchObject([
@@ -189,7 +194,9 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     expect(run.status, run.stderr).toBe(0);
     const [answer, sources] = run.stdout.split('\nSources (words and meaning):\n');
     expect(answer!.trim().length).toBeGreaterThan(0);
-    expect(sources!.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^\\[\\d\\] ${BUNDLE_FACT.file.replace('.', '\\.')}, page ${BUNDLE_FACT.page}$`)));
+    expect(sources!.split('\n')).toContainEqual(
+      expect.stringMatching(new RegExp(`^\\[\\d\\] ${BUNDLE_FACT.file.replace('.', '\\.')}, page ${BUNDLE_FACT.page}$`)),
+    );
   });
 
   it('refuses to install the same version again (replay), and lists what is installed', () => {
@@ -223,13 +230,17 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     const env = { SOBERANA_POLICY_FILE: policy };
     const list = cli(machineData, ['keys', 'list'], env);
     expect(list.status, list.stderr).toBe(0);
-    expect(list.stdout).toContain("Trust: the machine policy's 1 key; 1 signature from distinct trusted keys needed. The local development-mode keys are ignored while a policy is in force.");
+    expect(list.stdout).toContain(
+      "Trust: the machine policy's 1 key; 1 signature from distinct trusted keys needed. The local development-mode keys are ignored while a policy is in force.",
+    );
     expect(list.stdout).toContain(`Policy keys:\n  ${keyId}  IT key`);
     expect(list.stdout).toContain(`Development-mode keys (ignored):\n  ${keyId}  Field office`);
     // Under a machine policy the development-mode store is closed: only the policy's keys count.
     const trust = cli(machineData, ['keys', 'trust', pubFile, '--json'], env);
     expect(trust.status).toBe(1);
-    expect(JSON.parse(trust.stdout)).toMatchObject({ error: { code: 'forbidden', message: expect.stringContaining('only the keys it lists (bundles.trustedKeys) are trusted') } });
+    expect(JSON.parse(trust.stdout)).toMatchObject({
+      error: { code: 'forbidden', message: expect.stringContaining('only the keys it lists (bundles.trustedKeys) are trusted') },
+    });
     // The policy's name for the key is the one a verification shows.
     const verify = cli(publisherData, ['bundle', 'verify', bundle], env);
     expect(verify.status, verify.stderr).toBe(0);

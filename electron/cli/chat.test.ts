@@ -10,7 +10,6 @@ import { createEngine } from '../main/services/inference/engine.ts';
 import { openDatabase } from '../main/services/storage/sqlite.ts';
 import { runCli, type CliRun } from '../test-support/run-cli.ts';
 
-
 // The real-model cases need `engine.chat`, which the inference side is adding; until it
 // is there they are skipped, and they run by themselves once it lands.
 const ENGINE_HAS_CHAT =
@@ -24,7 +23,6 @@ const ENGINE_HAS_CHAT =
     onState: () => undefined,
   });
 
-
 let dir: string;
 
 const cli = (dataDir: string, ...args: string[]) => runCli(args, { dataDir });
@@ -34,7 +32,9 @@ async function testSettings(dataDir: string): Promise<void> {
   const db = openDatabase(dataDir);
   try {
     const settings = await openSettings(db, dataDir, () => undefined);
-    await settings.update({ runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } } });
+    await settings.update({
+      runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } },
+    });
   } finally {
     db.close();
   }
@@ -69,7 +69,10 @@ describe('soberana chat', () => {
     const dataDir = path.join(dir, 'no-model');
     await testSettings(dataDir);
     const db = openDatabase(dataDir);
-    const id = createChatStore(db).create({ modelId: null, settings: { systemPrompt: '', sampling: { ...DEFAULT_SETTINGS.runtime.sampling, minP: 0.05, seed: null }, contextSize: 'auto' } }).id;
+    const id = createChatStore(db).create({
+      modelId: null,
+      settings: { systemPrompt: '', sampling: { ...DEFAULT_SETTINGS.runtime.sampling, minP: 0.05, seed: null }, contextSize: 'auto' },
+    }).id;
     db.close();
     const run = cli(dataDir, 'chat', '--conversation', id, 'Hello?');
     expect(run.status, run.stderr).toBe(1);
@@ -133,7 +136,11 @@ describe('soberana chat', () => {
     expect(third.status, third.stderr).toBe(0);
     const after = openDatabase(dataDir);
     try {
-      expect(createChatStore(after).thread(appConversation).messages.map((message) => message.content)[0]).toBe('Hi from the terminal');
+      expect(
+        createChatStore(after)
+          .thread(appConversation)
+          .messages.map((message) => message.content)[0],
+      ).toBe('Hi from the terminal');
     } finally {
       after.close();
     }

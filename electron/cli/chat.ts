@@ -84,7 +84,8 @@ Exit codes: 0 ok, 1 no model, a refused model or a failed answer, 2 bad usage, 3
           ? unwrap(await handlers['chat.create'](modelId === undefined ? {} : { modelId }, ctx))
           : unwrap(await handlers['chat.get']({ id: conversationId }, ctx)).conversation;
       if (conversationId !== undefined && modelId !== undefined) conversation = unwrap(await handlers['chat.update']({ id: conversation.id, modelId }, ctx));
-      if (system !== undefined) conversation = unwrap(await handlers['chat.update']({ id: conversation.id, settings: { ...conversation.settings, systemPrompt: system } }, ctx));
+      if (system !== undefined)
+        conversation = unwrap(await handlers['chat.update']({ id: conversation.id, settings: { ...conversation.settings, systemPrompt: system } }, ctx));
       // First, so that the conversation can be continued even if this answer fails.
       output.err(`conversation=${conversation.id}`);
 

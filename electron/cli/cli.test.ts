@@ -125,8 +125,12 @@ describe('soberana: global options before the command, as with git, npm and dock
     expect(result.imported[0]!.files[0]!.startsWith(data)).toBe(true);
   });
 
-  it('prints the command\'s help with --help or -h anywhere', () => {
-    for (const args of [['--help', 'doctor'], ['-h', 'models', 'import'], ['models', '-h', 'import']]) {
+  it("prints the command's help with --help or -h anywhere", () => {
+    for (const args of [
+      ['--help', 'doctor'],
+      ['-h', 'models', 'import'],
+      ['models', '-h', 'import'],
+    ]) {
       const run = cli(...args);
       expect(run.status, args.join(' ')).toBe(0);
       expect(run.stdout).toContain(`Usage: soberana ${args.filter((arg) => !arg.startsWith('-')).join(' ')}`);

@@ -51,7 +51,11 @@ export async function auditHealth(dataDir: string): Promise<AuditHealth> {
       if (db.isOpen) db.close();
     }
   } catch (error) {
-    const problem: AppErrorData = { code: 'io_error', message: 'The audit log could not be checked.', details: error instanceof Error ? error.message : String(error) };
+    const problem: AppErrorData = {
+      code: 'io_error',
+      message: 'The audit log could not be checked.',
+      details: error instanceof Error ? error.message : String(error),
+    };
     return { level, recording: false, created: false, keyFile, problem };
   }
 }
@@ -61,10 +65,17 @@ export function auditCheck(health: AuditHealth): AuditCheck {
   if (level === 'off') {
     return problem === null
       ? { id: 'audit', status: 'pass', detail: 'Level off: the policy in force records nothing.' }
-      : { id: 'audit', status: 'warn', detail: `Level off, so nothing is refused; but the log could not record if the level were raised: ${problem.message} (key file ${keyFile})` };
+      : {
+          id: 'audit',
+          status: 'warn',
+          detail: `Level off, so nothing is refused; but the log could not record if the level were raised: ${problem.message} (key file ${keyFile})`,
+        };
   }
   if (problem !== null || !health.recording) {
-    const why = problem === null ? 'The audit log cannot record.' : `${problem.message}${problem.details === undefined || problem.details === keyFile ? '' : ` (${problem.details})`}`;
+    const why =
+      problem === null
+        ? 'The audit log cannot record.'
+        : `${problem.message}${problem.details === undefined || problem.details === keyFile ? '' : ` (${problem.details})`}`;
     return { id: 'audit', status: 'fail', detail: `${why} Key file: ${keyFile}. ${REFUSED} Restore the key file from a backup, or ask your IT team.` };
   }
   if (!health.created) return { id: 'audit', status: 'pass', detail: `Level ${level}: the log is set up when the data folder is first used.` };

@@ -29,7 +29,9 @@ type Check = Extract<DiagnosticEvent, { type: 'check' }>;
 
 export interface DoctorReport {
   readonly app: AppInfo;
-  readonly checks: readonly (Omit<Check, 'type' | 'index'> | AuditCheck | { readonly id: 'nativeBinaries'; readonly status: 'pass' | 'warn' | 'fail'; readonly detail: string })[];
+  readonly checks: readonly (
+    Omit<Check, 'type' | 'index'> | AuditCheck | { readonly id: 'nativeBinaries'; readonly status: 'pass' | 'warn' | 'fail'; readonly detail: string }
+  )[];
   readonly summary: { readonly passed: number; readonly warned: number; readonly failed: number };
   /** Null when the database cannot be opened; the sqlite check says why. */
   readonly bundles: BundleSection | null;
@@ -39,7 +41,12 @@ export interface DoctorReport {
 
 interface BundleSection {
   readonly trust: { readonly source: 'policy' | 'local'; readonly threshold: number; readonly keys: readonly { readonly id: string; readonly name: string }[] };
-  readonly installed: readonly { readonly id: string; readonly version: number; readonly name: string; readonly signers: readonly { readonly keyId: string; readonly name: string }[] }[];
+  readonly installed: readonly {
+    readonly id: string;
+    readonly version: number;
+    readonly name: string;
+    readonly signers: readonly { readonly keyId: string; readonly name: string }[];
+  }[];
 }
 
 async function bundleSection(dataDir: string): Promise<BundleSection | null> {
@@ -51,7 +58,12 @@ async function bundleSection(dataDir: string): Promise<BundleSection | null> {
       const trust = governance.trust(db);
       return {
         trust: { source: trust.source, threshold: trust.threshold, keys: trust.keys.map(({ id, name }) => ({ id, name })) },
-        installed: listBundles(db).map(({ id, version, name, signers }) => ({ id, version, name, signers: signers.map(({ keyId, name: signer }) => ({ keyId, name: signer })) })),
+        installed: listBundles(db).map(({ id, version, name, signers }) => ({
+          id,
+          version,
+          name,
+          signers: signers.map(({ keyId, name: signer }) => ({ keyId, name: signer })),
+        })),
       };
     } finally {
       db.close();
@@ -119,7 +131,10 @@ function bundleLines(bundles: BundleSection | null): string[] {
     ...(trust.keys.length === 0 ? ['  no trusted keys'] : trust.keys.map((key) => `  key     ${key.id}  ${key.name}`)),
     ...(installed.length === 0
       ? ['  no bundles installed']
-      : installed.map((bundle) => `  bundle  ${bundle.id} v${bundle.version}  “${bundle.name}”  signed by ${bundle.signers.map((signer) => `${signer.name} (${signer.keyId})`).join(', ') || '-'}`)),
+      : installed.map(
+          (bundle) =>
+            `  bundle  ${bundle.id} v${bundle.version}  “${bundle.name}”  signed by ${bundle.signers.map((signer) => `${signer.name} (${signer.keyId})`).join(', ') || '-'}`,
+        )),
     '',
   ];
 }

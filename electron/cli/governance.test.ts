@@ -45,21 +45,26 @@ function codesIn(value: unknown): string[] {
 function auditRecords(dataDir: string): { type: string; data: Record<string, unknown> }[] {
   const db = openDatabase(dataDir);
   try {
-    return [...exportAudit(db)].map((line) => JSON.parse(line) as { kind: string; type: string; data: Record<string, unknown> }).filter((line) => line.kind === 'record')
+    return [...exportAudit(db)]
+      .map((line) => JSON.parse(line) as { kind: string; type: string; data: Record<string, unknown> })
+      .filter((line) => line.kind === 'record')
       .map(({ type, data }) => ({ type, data }));
   } finally {
     db.close();
   }
 }
 
-const refusals = (dataDir: string, action: GovernedAction) => auditRecords(dataDir).filter((record) => record.type === 'action.refused' && record.data.action === action);
+const refusals = (dataDir: string, action: GovernedAction) =>
+  auditRecords(dataDir).filter((record) => record.type === 'action.refused' && record.data.action === action);
 
 /** One thread (shared 2-core machines) and short answers, as the other CLI tests set it. */
 async function testSettings(dataDir: string): Promise<void> {
   const db = openDatabase(dataDir);
   try {
     const settings = await openSettings(db, dataDir, () => undefined);
-    await settings.update({ runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 2048, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 4 } } });
+    await settings.update({
+      runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 2048, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 4 } },
+    });
   } finally {
     db.close();
   }
@@ -125,7 +130,9 @@ describe('issue 12 finding 3: the command line obeys the machine policy and reco
     expect(json(cli(dataDir, ['models', 'list', '--json'], env))).toEqual([]);
     const library = libraryDirFor(dataDir);
     expect(existsSync(library) ? (await readdir(library)).filter((name) => name.endsWith('.gguf')) : []).toEqual([]);
-    expect(refusals(dataDir, 'models.import')).toEqual([{ type: 'action.refused', data: { action: 'models.import', reason: expect.stringMatching(/^forbidden: /) } }]);
+    expect(refusals(dataDir, 'models.import')).toEqual([
+      { type: 'action.refused', data: { action: 'models.import', reason: expect.stringMatching(/^forbidden: /) } },
+    ]);
     expect(auditRecords(dataDir).some((record) => record.type === 'model.imported')).toBe(false);
   });
 
@@ -135,7 +142,9 @@ describe('issue 12 finding 3: the command line obeys the machine policy and reco
     expect(run.status, run.stderr).toBe(1);
     expect(codesIn(json(run))).toEqual(['forbidden']);
     expect(existsSync(out)).toBe(false);
-    expect(refusals(dataDir, 'knowledge.export')).toEqual([{ type: 'action.refused', data: { action: 'knowledge.export', reason: expect.stringMatching(/^forbidden: /) } }]);
+    expect(refusals(dataDir, 'knowledge.export')).toEqual([
+      { type: 'action.refused', data: { action: 'knowledge.export', reason: expect.stringMatching(/^forbidden: /) } },
+    ]);
     expect(auditRecords(dataDir).some((record) => record.type === 'export')).toBe(false);
   });
 
@@ -246,7 +255,9 @@ describe('issue 12 finding 2b: the audit log fails closed on the command line', 
 
   it('classifies every command, and no other', () => {
     expect(Object.keys(COMMAND_TABLE).sort()).toEqual(Object.keys(COMMANDS).sort());
-    const changing = Object.entries(COMMAND_TABLE).filter(([, kind]) => kind !== 'reads').map(([name]) => name);
+    const changing = Object.entries(COMMAND_TABLE)
+      .filter(([, kind]) => kind !== 'reads')
+      .map(([name]) => name);
     expect(Object.keys(argsFor()).sort()).toEqual(changing.sort());
   });
 
@@ -288,8 +299,16 @@ describe('issue 12 finding 2b: the audit log fails closed on the command line', 
   it('doctor reports the missing key, naming it, and fails', () => {
     const run = cli(dataDir, ['doctor', '--json']);
     expect(run.status).toBe(1);
-    const report = json(run) as { checks: { id: string; status: string; detail: string }[]; audit: { level: string; recording: boolean; keyFile: string; problem: { message: string } | null } };
-    expect(report.audit).toMatchObject({ level: 'metadata', recording: false, keyFile: keyFilePath(dataDir), problem: { message: expect.stringContaining('key file is missing') } });
+    const report = json(run) as {
+      checks: { id: string; status: string; detail: string }[];
+      audit: { level: string; recording: boolean; keyFile: string; problem: { message: string } | null };
+    };
+    expect(report.audit).toMatchObject({
+      level: 'metadata',
+      recording: false,
+      keyFile: keyFilePath(dataDir),
+      problem: { message: expect.stringContaining('key file is missing') },
+    });
     const check = report.checks.find((entry) => entry.id === 'audit');
     expect(check).toMatchObject({ status: 'fail' });
     expect(check!.detail).toContain(keyFilePath(dataDir));

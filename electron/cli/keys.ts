@@ -19,7 +19,11 @@ import type { Output } from './output.ts';
 function asAppError(error: unknown): unknown {
   if (error instanceof AppError || !(error instanceof Error) || typeof (error as NodeJS.ErrnoException).syscall !== 'string') return error;
   const code = (error as NodeJS.ErrnoException).code;
-  return new AppError(code === 'ENOENT' ? 'not_found' : 'io_error', code === 'ENOENT' ? 'A file or folder it needs is not there.' : 'A file could not be read or written.', error.message);
+  return new AppError(
+    code === 'ENOENT' ? 'not_found' : 'io_error',
+    code === 'ENOENT' ? 'A file or folder it needs is not there.' : 'A file could not be read or written.',
+    error.message,
+  );
 }
 
 export function reportError(output: Output, thrown: unknown): number {
@@ -35,7 +39,11 @@ export function reportError(output: Output, thrown: unknown): number {
  * policy resolution, audit trail and gate), without the rest of the services: trust and the
  * installed bundles need nothing else.
  */
-export async function withTrust(dataDir: string, output: Output, run: (db: Database, governance: Governance, context: GovernedContext) => Promise<number> | number): Promise<number> {
+export async function withTrust(
+  dataDir: string,
+  output: Output,
+  run: (db: Database, governance: Governance, context: GovernedContext) => Promise<number> | number,
+): Promise<number> {
   let context: GovernedContext | null = null;
   try {
     context = await openContext({ dataDir, log: (level, message) => level === 'error' && process.stderr.write(`[soberana] ${message}\n`) });
@@ -53,7 +61,8 @@ export const shortId = (keyId: string): string => keyId.slice(0, 8);
 export function trustLine(trust: TrustSource, governance: Governance): string {
   const needed = `${trust.threshold} signature${trust.threshold === 1 ? '' : 's'} from distinct trusted keys needed`;
   if (trust.source === 'local') return `Trust: this data folder's development-mode keys (no machine policy names trusted keys); ${needed}.`;
-  if (governance.loaded.status === 'invalid') return 'Trust: the machine policy is invalid, so no key is trusted (locked down). The local development-mode keys are ignored.';
+  if (governance.loaded.status === 'invalid')
+    return 'Trust: the machine policy is invalid, so no key is trusted (locked down). The local development-mode keys are ignored.';
   return `Trust: the machine policy's ${trust.keys.length} key${trust.keys.length === 1 ? '' : 's'}; ${needed}. The local development-mode keys are ignored while a policy is in force.`;
 }
 
@@ -89,7 +98,8 @@ export function parseKey(text: string, where: string): KeyFile {
     const publicKey = decodePublicKey(record.publicKey.trim()).toString('base64');
     const keyId = keyIdOf(publicKey);
     // A key id is derived from the key; one that disagrees means the file was edited by hand.
-    if (record.keyId !== undefined && record.keyId !== keyId) throw new AppError('bad_request', `${where} names key id ${String(record.keyId)}, but its public key's id is ${keyId}.`);
+    if (record.keyId !== undefined && record.keyId !== keyId)
+      throw new AppError('bad_request', `${where} names key id ${String(record.keyId)}, but its public key's id is ${keyId}.`);
     return { kind: 'public', keyId, publicKey, name: typeof record.name === 'string' && record.name.trim() !== '' ? record.name.trim() : null };
   }
   const publicKey = decodePublicKey(trimmed).toString('base64');
@@ -110,11 +120,16 @@ export async function readKeyFile(file: string): Promise<KeyFile> {
 export async function readPrivateKey(file: string): Promise<{ pem: string; keyId: string }> {
   const resolved = path.resolve(file);
   const key = await readKeyFile(resolved);
-  if (key.kind !== 'private') throw new AppError('bad_request', `"${resolved}" is a public key; signing needs the private key (the .key file made by "soberana keys generate").`);
+  if (key.kind !== 'private')
+    throw new AppError('bad_request', `"${resolved}" is a public key; signing needs the private key (the .key file made by "soberana keys generate").`);
   return { pem: await readFile(resolved, 'utf8'), keyId: key.keyId };
 }
 
-const exists = (file: string) => lstat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  lstat(file).then(
+    () => true,
+    () => false,
+  );
 
 export const keysGenerate: Command = {
   summary: 'Make an Ed25519 key pair for signing bundles',
@@ -169,7 +184,9 @@ Exit codes: 0 written, 1 a file is already there or cannot be written, 2 bad usa
       } catch (error) {
         // A private key without its public half would be a key nobody can trust.
         if (wrote) await rm(privateFile, { force: true });
-        throw error instanceof AppError ? error : new AppError('io_error', `The key files could not be written to "${dir}".`, error instanceof Error ? error.message : String(error));
+        throw error instanceof AppError
+          ? error
+          : new AppError('io_error', `The key files could not be written to "${dir}".`, error instanceof Error ? error.message : String(error));
       }
       if (output.json) output.out(JSON.stringify({ ...publicJson, privateKeyFile: privateFile, publicKeyFile: publicFile }, null, 2));
       else
@@ -240,12 +257,16 @@ Exit codes: 0 trusted, 1 not a public key or a machine policy is installed, 2 ba
     if (values.name !== undefined && (typeof values.name !== 'string' || values.name.trim() === '')) throw new UsageError('--name needs a name for the key.');
     return withTrust(dataDir, output, async (db, governance, context) => {
       const key = (await exists(given)) ? await readKeyFile(path.resolve(given)) : parseKey(given, 'The argument');
-      if (key.kind === 'private') throw new AppError('bad_request', 'That is a private key. Trust the public key (the .pub file) instead, and keep the private key off this machine.');
+      if (key.kind === 'private')
+        throw new AppError('bad_request', 'That is a private key. Trust the public key (the .pub file) instead, and keep the private key off this machine.');
       const name = typeof values.name === 'string' ? values.name.trim() : key.name;
       if (name === null) throw new UsageError('--name is needed: the key has no name of its own.');
       const stored = createTrustStore({ db, gate: context.gate }).trust({ publicKey: key.publicKey, name });
       const trust = governance.trust(db);
-      if (output.json) output.out(JSON.stringify({ trusted: stored, effective: trust.source === 'local', trust: { source: trust.source, threshold: trust.threshold } }, null, 2));
+      if (output.json)
+        output.out(
+          JSON.stringify({ trusted: stored, effective: trust.source === 'local', trust: { source: trust.source, threshold: trust.threshold } }, null, 2),
+        );
       else {
         output.out(`trusted  ${stored.id}  “${stored.name}”`);
         if (trust.source === 'policy') output.err(`${trustLine(trust, governance)} Add the key to the policy for it to count here.`);
@@ -267,7 +288,13 @@ store (edited with "soberana keys trust" and "soberana keys untrust").`,
       const trust = governance.trust(db);
       const local = listTrustedKeys(db);
       if (output.json) {
-        output.out(JSON.stringify({ source: trust.source, threshold: trust.threshold, keys: trust.keys, localKeys: local, localIgnored: trust.source === 'policy' }, null, 2));
+        output.out(
+          JSON.stringify(
+            { source: trust.source, threshold: trust.threshold, keys: trust.keys, localKeys: local, localIgnored: trust.source === 'policy' },
+            null,
+            2,
+          ),
+        );
         return EXIT.ok;
       }
       output.out(trustLine(trust, governance));
@@ -297,7 +324,8 @@ Exit codes: 0 removed, 1 no such key, 2 bad usage.`,
       const matches = listTrustedKeys(db).filter((key) => key.id.startsWith(given));
       if (matches.length > 1) throw new AppError('bad_request', `"${given}" matches ${matches.length} keys; give more of the id.`);
       const key = matches[0];
-      if (key === undefined || !createTrustStore({ db, gate: context.gate }).untrust(key.id)) throw new AppError('not_found', `No trusted key has the id "${given}". Run "soberana keys list" to see them.`);
+      if (key === undefined || !createTrustStore({ db, gate: context.gate }).untrust(key.id))
+        throw new AppError('not_found', `No trusted key has the id "${given}". Run "soberana keys list" to see them.`);
       const trust = governance.trust(db);
       if (output.json) output.out(JSON.stringify({ removed: { id: key.id, name: key.name } }, null, 2));
       else {

@@ -19,7 +19,10 @@ by full text alone. Create one with "soberana knowledge create".`,
     return withCore(dataDir, output, async (core) => {
       const collections = core.knowledge.collections();
       if (output.json) output.out(JSON.stringify(collections, null, 2));
-      else if (collections.length === 0) output.out('There are no collections. Create one with "soberana knowledge create NAME", or add documents with "soberana knowledge ingest <files> --collection NAME --create".');
+      else if (collections.length === 0)
+        output.out(
+          'There are no collections. Create one with "soberana knowledge create NAME", or add documents with "soberana knowledge ingest <files> --collection NAME --create".',
+        );
       else
         table(
           output,
@@ -62,7 +65,10 @@ Exit codes: 0 created, 1 the name is taken or the model cannot be used, 2 bad us
       await startEngineIfUseful(core, model !== null);
       const created = await core.knowledge.createCollection(name, model);
       if (output.json) output.out(JSON.stringify(created, null, 2));
-      else output.out(`created  “${created.name}”  ${searchMode(created.search)}${created.embeddingModelName === null ? '' : ` with ${created.embeddingModelName}`}`);
+      else
+        output.out(
+          `created  “${created.name}”  ${searchMode(created.search)}${created.embeddingModelName === null ? '' : ` with ${created.embeddingModelName}`}`,
+        );
       return EXIT.ok;
     });
   },

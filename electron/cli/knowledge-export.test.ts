@@ -65,7 +65,13 @@ describe('soberana knowledge export', { timeout: 60_000 }, () => {
     const out = path.join(dir, 'json-pack');
     const run = cli('knowledge', 'export', '--collection', 'Field Notes', '--out', out, '--json');
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ dir: out, collection: 'Field Notes', documents: 2, chunks: 2, embedding: null } satisfies Partial<PackSummary>);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      dir: out,
+      collection: 'Field Notes',
+      documents: 2,
+      chunks: 2,
+      embedding: null,
+    } satisfies Partial<PackSummary>);
 
     const missing = cli('knowledge', 'export', '--collection', 'Nope', '--out', path.join(dir, 'nope'));
     expect(missing.status).toBe(1);

@@ -88,12 +88,16 @@ document, the run was cancelled, or the collection does not exist, 2 bad usage.`
       if (existing !== undefined) {
         collection = existing;
         // Changing the model of a collection re-indexes all of it: too much to do as a side effect.
-        if (values['embedding-model'] !== undefined) output.err(`“${existing.name}” already exists; --embedding-model applies only to a new collection and was ignored.`);
+        if (values['embedding-model'] !== undefined)
+          output.err(`“${existing.name}” already exists; --embedding-model applies only to a new collection and was ignored.`);
       } else if (values.create === true) {
         const model = embeddingChoice(core, values);
         await startEngineIfUseful(core, model !== null);
         collection = await core.knowledge.createCollection(name, model);
-        if (!output.json) output.err(`created  “${collection.name}”  ${searchMode(collection.search)}${collection.embeddingModelName === null ? '' : ` with ${collection.embeddingModelName}`}`);
+        if (!output.json)
+          output.err(
+            `created  “${collection.name}”  ${searchMode(collection.search)}${collection.embeddingModelName === null ? '' : ` with ${collection.embeddingModelName}`}`,
+          );
       } else {
         const missing = missingCollection(core, name);
         throw new AppError('not_found', `${missing.message} Pass --create to create it.`, missing.details);
@@ -114,7 +118,15 @@ document, the run was cancelled, or the collection does not exist, 2 bad usage.`
         const info = await stat(full).catch(() => null);
         if (info === null) fail({ path: full, state: 'missing', pages: null, error: { reason: 'missing', message: 'There is no such file or folder.' } });
         else if (info.isFile() && !isDocumentName(full)) {
-          fail({ path: full, state: 'unsupported', pages: null, error: { reason: 'unsupported', message: 'Soberana reads PDF, Word (.docx), HTML, Markdown, text and CSV files; this name does not look like one.' } });
+          fail({
+            path: full,
+            state: 'unsupported',
+            pages: null,
+            error: {
+              reason: 'unsupported',
+              message: 'Soberana reads PDF, Word (.docx), HTML, Markdown, text and CSV files; this name does not look like one.',
+            },
+          });
         } else paths.push(full);
       }
       const track = (progress: IngestProgress) => {

@@ -45,7 +45,10 @@ Exit codes: 0 ok (also when nothing matched), 1 no such collection, 2 bad usage.
     const limit = intOption(values.limit, 'limit', 1, 100) ?? 10;
     return withCore(dataDir, output, async (core) => {
       const collections = names.map((name) => findCollection(core, name));
-      await startEngineIfUseful(core, collections.some((collection) => collection.search === 'hybrid'));
+      await startEngineIfUseful(
+        core,
+        collections.some((collection) => collection.search === 'hybrid'),
+      );
       const result = await core.knowledge.search({ query, collectionIds: collections.map((collection) => collection.id), limit });
       if (output.json) {
         output.out(JSON.stringify(result, null, 2));
@@ -114,7 +117,9 @@ Exit codes: 0 ok, 1 no such collection, no model, or a failed or stopped answer,
         const { handlers } = core;
         const ctx: CallContext = { caller: { origin: 'cli', isMainFrame: true }, signal: stop };
         const created = unwrap(await handlers['chat.create'](modelId === undefined ? {} : { modelId }, ctx));
-        const conversation = unwrap(await handlers['chat.update']({ id: created.id, knowledge: { collectionIds: collections.map((c) => c.id), documentsOnly } }, ctx));
+        const conversation = unwrap(
+          await handlers['chat.update']({ id: created.id, knowledge: { collectionIds: collections.map((c) => c.id), documentsOnly } }, ctx),
+        );
         output.err(`conversation=${conversation.id}`);
 
         await core.runtime.start();
@@ -135,7 +140,20 @@ Exit codes: 0 ok, 1 no such collection, no model, or a failed or stopped answer,
         if (answer === null) throw new AppError('internal', 'The answer ended without being saved.');
         const sources = answer.sources;
         if (output.json) {
-          output.out(JSON.stringify({ conversationId: conversation.id, answer: answer.content, status: answer.status, mode, notices, sources: sources.map((source, index) => ({ n: index + 1, ...source })) }, null, 2));
+          output.out(
+            JSON.stringify(
+              {
+                conversationId: conversation.id,
+                answer: answer.content,
+                status: answer.status,
+                mode,
+                notices,
+                sources: sources.map((source, index) => ({ n: index + 1, ...source })),
+              },
+              null,
+              2,
+            ),
+          );
         } else if (!readerGone.signal.aborted) {
           // The canned refusal in documents-only mode arrives with `done`, never as deltas.
           if (!streamed && answer.content !== '') process.stdout.write(answer.content);
@@ -158,5 +176,3 @@ Exit codes: 0 ok, 1 no such collection, no model, or a failed or stopped answer,
     }
   },
 };
-
-

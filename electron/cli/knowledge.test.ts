@@ -15,8 +15,6 @@ import { runCli } from '../test-support/run-cli.ts';
 // and inference process, on documents and tiny models this test writes. The cases share one
 // data directory and run in order, as a user would: create, ingest, search, ask.
 
-
-
 let dir: string;
 let dataDir: string;
 let docs: string;
@@ -38,7 +36,9 @@ beforeAll(async () => {
   const db = openDatabase(dataDir);
   try {
     const settings = await openSettings(db, dataDir, () => undefined);
-    await settings.update({ runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } } });
+    await settings.update({
+      runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 16 } },
+    });
   } finally {
     db.close();
   }
@@ -127,7 +127,11 @@ describe('soberana knowledge', { timeout: 60_000 }, () => {
   });
 
   it('creates a collection on the default embedding model when ingesting with --create', async () => {
-    await writeGguf(path.join(dir, 'cli-embedder.gguf'), { ...presetSpec('tiny', 'Q8_0', 21), contextLength: 512, extraMetadata: [['llama.pooling_type', gv.u32(1)]] });
+    await writeGguf(path.join(dir, 'cli-embedder.gguf'), {
+      ...presetSpec('tiny', 'Q8_0', 21),
+      contextLength: 512,
+      extraMetadata: [['llama.pooling_type', gv.u32(1)]],
+    });
     expect(cli('models', 'import', path.join(dir, 'cli-embedder.gguf'), '--mode', 'reference').status).toBe(0);
 
     const run = cli('knowledge', 'ingest', path.join(docs, 'doc-001.pdf'), '--collection', 'Vectors', '--create');

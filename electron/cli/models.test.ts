@@ -8,8 +8,6 @@ import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 import type { ModelRecord } from '../main/services/models/index.ts';
 import { runCli } from '../test-support/run-cli.ts';
 
-
-
 let dir: string;
 let dataDir: string;
 

@@ -42,7 +42,11 @@ export function formatBytes(bytes: number): string {
 function formatSeconds(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--';
   const s = Math.ceil(seconds);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /**
@@ -120,10 +124,24 @@ function describe(model: ModelRecord): string {
     `  source          ${model.sourcePath}`,
     ...model.files.map((file, i) => `  ${i === 0 ? 'files          ' : '               '} ${file}`),
     `  license         ${model.license ?? '-'}`,
-    `  provenance      ${provenance === null ? '-' : Object.entries(provenance).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${String(v)}`).join('; ')}`,
+    `  provenance      ${
+      provenance === null
+        ? '-'
+        : Object.entries(provenance)
+            .filter(([, v]) => v !== null)
+            .map(([k, v]) => `${k}: ${String(v)}`)
+            .join('; ')
+    }`,
     `  bundle          ${model.verifiedByBundle ?? '-'}`,
     `  load settings   ${model.loadSettings === null ? 'app defaults' : JSON.stringify(model.loadSettings)}`,
-    `  chat template   ${model.chatTemplate === null ? '-' : `\n${model.chatTemplate.split('\n').map((line) => `    ${line}`).join('\n')}`}`,
+    `  chat template   ${
+      model.chatTemplate === null
+        ? '-'
+        : `\n${model.chatTemplate
+            .split('\n')
+            .map((line) => `    ${line}`)
+            .join('\n')}`
+    }`,
   ].join('\n');
 }
 
@@ -149,7 +167,8 @@ cancelled, or nothing was found, 2 bad usage, 3 internal error.`,
   positionals: { min: 1, max: 1 },
   async run({ dataDir, output, values, positionals, signal }) {
     const modeValue = values.mode ?? 'copy';
-    if (typeof modeValue !== 'string' || !(IMPORT_MODES as readonly string[]).includes(modeValue)) throw new UsageError('--mode takes copy, link or reference.');
+    if (typeof modeValue !== 'string' || !(IMPORT_MODES as readonly string[]).includes(modeValue))
+      throw new UsageError('--mode takes copy, link or reference.');
     const mode = modeValue as ImportMode;
     return withModelService(dataDir, async (service, db) => {
       const library = libraryDirFor(dataDir);
@@ -168,7 +187,10 @@ cancelled, or nothing was found, 2 bad usage, 3 internal error.`,
           const record = await service.import(candidate, { mode, signal, onProgress: (p) => p.phase !== 'checking' && printer.update(p) });
           printer.done();
           imported.push(record);
-          if (!output.json) output.out(`imported  ${record.id}  ${record.displayName}  ${record.role}  ${formatBytes(record.sizeBytes)}  ${record.facts.quantization}  (${mode})`);
+          if (!output.json)
+            output.out(
+              `imported  ${record.id}  ${record.displayName}  ${record.role}  ${formatBytes(record.sizeBytes)}  ${record.facts.quantization}  (${mode})`,
+            );
         } catch (error) {
           printer.done();
           if (!(error instanceof AppError)) throw error;
@@ -288,7 +310,10 @@ linked into it). Files imported by reference are never deleted.`,
       try {
         const removed = await service.remove(resolveId(db, positionals[0]!));
         if (output.json) output.out(JSON.stringify({ id: removed.record.id, name: removed.record.displayName, deletedFolder: removed.deletedFolder }, null, 2));
-        else output.out(`removed  ${removed.record.displayName} (${removed.record.id})${removed.deletedFolder === null ? `; its file was left in place: ${removed.record.files.join(', ')}` : ''}`);
+        else
+          output.out(
+            `removed  ${removed.record.displayName} (${removed.record.id})${removed.deletedFolder === null ? `; its file was left in place: ${removed.record.files.join(', ')}` : ''}`,
+          );
         return EXIT.ok;
       } catch (error) {
         return reportError(output, error);

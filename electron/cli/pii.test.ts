@@ -4,11 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../test-support/run-cli.ts';
 
-
-
 const cli = (input: string | undefined, ...args: string[]) => runCli(args, { dataDir: dir, timeoutMs: 30_000, ...(input === undefined ? {} : { input }) });
 
-const lines = (run: CliRun): Record<string, unknown>[] => run.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+const lines = (run: CliRun): Record<string, unknown>[] =>
+  run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const TEXT = 'Ana: ana@example.com, IBAN ES91 2100 0418 4502 0005 1332.\n';
 

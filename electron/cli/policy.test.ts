@@ -12,7 +12,8 @@ const EXAMPLE = fileURLToPath(new URL('../../docs/policy.example.json', import.m
 
 let dir: string;
 
-const cli = (args: readonly string[], policyFile?: string) => runCli(args, { dataDir: path.join(dir, 'data'), timeoutMs: 30_000, ...(policyFile === undefined ? {} : { env: { SOBERANA_POLICY_FILE: policyFile } }) });
+const cli = (args: readonly string[], policyFile?: string) =>
+  runCli(args, { dataDir: path.join(dir, 'data'), timeoutMs: 30_000, ...(policyFile === undefined ? {} : { env: { SOBERANA_POLICY_FILE: policyFile } }) });
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-cli-policy-'));

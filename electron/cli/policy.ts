@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { policyMode, type PolicyMode } from '../main/services/governance.ts';
-import { POLICY_FILE_ENV, resolvePolicyInForce, userPolicyPath, validatePolicyBytes, type EffectivePolicy, type LoadedPolicy, type PolicySourceInfo } from '../main/services/policy/index.ts';
+import {
+  POLICY_FILE_ENV,
+  resolvePolicyInForce,
+  userPolicyPath,
+  validatePolicyBytes,
+  type EffectivePolicy,
+  type LoadedPolicy,
+  type PolicySourceInfo,
+} from '../main/services/policy/index.ts';
 import type { Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -94,7 +102,9 @@ function describe(loaded: LoadedPolicy, mode: PolicyMode): string {
   lines.push('', 'Sources (the first sets the policy, each later one can only tighten it)');
   if (loaded.sources.length === 0) lines.push('  (none)');
   for (const source of loaded.sources) {
-    lines.push(`  ${source.role.padEnd(8)}  ${SOURCE_KIND[source.kind].padEnd(19)}  ${source.status === 'ok' ? 'ok     ' : 'INVALID'}  ${source.location}${source.sha256 === null ? '' : `  sha256 ${source.sha256}`}`);
+    lines.push(
+      `  ${source.role.padEnd(8)}  ${SOURCE_KIND[source.kind].padEnd(19)}  ${source.status === 'ok' ? 'ok     ' : 'INVALID'}  ${source.location}${source.sha256 === null ? '' : `  sha256 ${source.sha256}`}`,
+    );
   }
   const { description, contact } = loaded.policy;
   if (description !== null) lines.push(`  about    ${description}`);

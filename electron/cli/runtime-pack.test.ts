@@ -36,7 +36,24 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64' && existsS
     const key = json<{ privateKeyFile: string; publicKeyFile: string }>(keys.stdout);
 
     const bundle = path.join(dir, 'cpu-runtime.tar');
-    const created = cli(publisher, ['bundle', 'create', '--id', 'cpu.runtime', '--name', 'CPU runtime', '--version', '1', '--expires-in-days', '30', '--key', key.privateKeyFile, '--add', `runtime:${cpuPackage}`, '--out', bundle]);
+    const created = cli(publisher, [
+      'bundle',
+      'create',
+      '--id',
+      'cpu.runtime',
+      '--name',
+      'CPU runtime',
+      '--version',
+      '1',
+      '--expires-in-days',
+      '30',
+      '--key',
+      key.privateKeyFile,
+      '--add',
+      `runtime:${cpuPackage}`,
+      '--out',
+      bundle,
+    ]);
     expect(created.status, created.stderr).toBe(0);
     const signed = cli(publisher, ['bundle', 'sign', bundle, '--key', key.privateKeyFile]);
     expect(signed.status, signed.stderr).toBe(0);

@@ -7,26 +7,15 @@ import type { AppErrorData, Result } from './result.ts';
 // `buildApi`, so the renderer sees the same object on either path.
 
 export type StreamFrame<E> =
-  | { readonly type: 'event'; readonly event: E }
-  | { readonly type: 'end' }
-  | { readonly type: 'error'; readonly error: AppErrorData };
+  { readonly type: 'event'; readonly event: E } | { readonly type: 'end' } | { readonly type: 'error'; readonly error: AppErrorData };
 
 export type RpcFn<D extends RpcDef> = (input: z.input<D['input']>) => Promise<Result<z.output<D['output']>>>;
 /** Starts a stream; frames arrive in order and end with `end` or `error`. Returns a cancel function. */
-export type StreamFn<D extends StreamDef> = (
-  input: z.input<D['input']>,
-  onFrame: (frame: StreamFrame<z.output<D['event']>>) => void,
-) => () => void;
+export type StreamFn<D extends StreamDef> = (input: z.input<D['input']>, onFrame: (frame: StreamFrame<z.output<D['event']>>) => void) => () => void;
 /** Subscribes to a broadcast; returns the unsubscribe function. */
 export type EventFn<D extends EventDef> = (listener: (payload: z.output<D['payload']>) => void) => () => void;
 
-export type EndpointFn<D extends EndpointDef> = D extends RpcDef
-  ? RpcFn<D>
-  : D extends StreamDef
-    ? StreamFn<D>
-    : D extends EventDef
-      ? EventFn<D>
-      : never;
+export type EndpointFn<D extends EndpointDef> = D extends RpcDef ? RpcFn<D> : D extends StreamDef ? StreamFn<D> : D extends EventDef ? EventFn<D> : never;
 
 type NamespaceOf<K> = K extends `${infer N}.${string}` ? N : never;
 type MethodOf<K, N extends string> = K extends `${N}.${infer M}` ? M : never;

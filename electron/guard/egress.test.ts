@@ -215,7 +215,20 @@ describe('isLoopbackHost', () => {
     for (const host of ['localhost', 'LOCALHOST', 'localhost.', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {
       expect(isLoopbackHost(host), host).toBe(true);
     }
-    for (const host of ['example.com', 'localhost.example.com', 'my.localhost', '0.0.0.0', '128.0.0.1', '198.51.100.7', '::', '::2', '2001:db8::1', '::ffff:10.0.0.1', '2130706433', '']) {
+    for (const host of [
+      'example.com',
+      'localhost.example.com',
+      'my.localhost',
+      '0.0.0.0',
+      '128.0.0.1',
+      '198.51.100.7',
+      '::',
+      '::2',
+      '2001:db8::1',
+      '::ffff:10.0.0.1',
+      '2130706433',
+      '',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(false);
     }
   });

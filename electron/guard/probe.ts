@@ -46,7 +46,10 @@ export async function checkEgress(): Promise<EgressCheck> {
   const attempts = [
     await attempt('net.connect', 'connect', () => {
       // Without the guard this would start a connection: stop it at once.
-      net.connect(PROBE_PORT, PROBE_ADDRESS).on('error', () => undefined).destroy();
+      net
+        .connect(PROBE_PORT, PROBE_ADDRESS)
+        .on('error', () => undefined)
+        .destroy();
     }),
     await attempt('fetch', 'connect', async () => {
       // Port 80: fetch itself refuses port 9 (a "bad port"), which would prove nothing.

@@ -87,9 +87,12 @@ async function start(): Promise<void> {
   });
   app.on('before-quit', () => void core.close());
   // A move to another folder goes on the old folder's log.
-  await noteDataDirMove({ defaultDir: defaultDataDir, dataDir: chosenDataDir.dir, governance: core.governance, log: (level, message) => console.warn(`[data] ${level}: ${message}`) }).catch((error: unknown) =>
-    console.error('The data folder change could not be recorded:', error),
-  );
+  await noteDataDirMove({
+    defaultDir: defaultDataDir,
+    dataDir: chosenDataDir.dir,
+    governance: core.governance,
+    log: (level, message) => console.warn(`[data] ${level}: ${message}`),
+  }).catch((error: unknown) => console.error('The data folder change could not be recorded:', error));
   const trustedOrigins = devServerOrigin === undefined ? [APP_ORIGIN] : [APP_ORIGIN, devServerOrigin];
   const router = createRouter(contract, core.handlers, {
     trustedOrigins,

@@ -55,7 +55,16 @@ export function dialogPicker(window: () => BrowserWindow | null, drops: DropToke
     pickFolder: async () => (await show({ title: 'Import models from a folder', properties: ['openDirectory'] }))[0] ?? null,
     droppedFiles: async (dropToken) => drops.take(dropToken),
     pickOpenFile: async (title, extensions) =>
-      (await show({ title, properties: ['openFile'], filters: [{ name: extensions.join(', ').toUpperCase(), extensions: [...extensions] }, { name: 'All files', extensions: ['*'] }] }))[0] ?? null,
+      (
+        await show({
+          title,
+          properties: ['openFile'],
+          filters: [
+            { name: extensions.join(', ').toUpperCase(), extensions: [...extensions] },
+            { name: 'All files', extensions: ['*'] },
+          ],
+        })
+      )[0] ?? null,
     saveFile: async (defaultName, content) => {
       const owner = window();
       const extension = path.extname(defaultName).slice(1);

@@ -42,7 +42,14 @@ async function probe(packaged: boolean): Promise<Report> {
   dataDirs.push(userData);
   const child = spawn(process.execPath, ['--import', './e2e/stand-ins/register-electron-stand-in.ts', 'e2e/stand-ins/main-probe.ts', 'out/main/index.js'], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', STAND_IN_PACKAGED: packaged ? '1' : '0', STAND_IN_USER_DATA: userData, SOBERANA_DATA_DIR: '', VITE_DEV_SERVER_URL: '' },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      STAND_IN_PACKAGED: packaged ? '1' : '0',
+      STAND_IN_USER_DATA: userData,
+      SOBERANA_DATA_DIR: '',
+      VITE_DEV_SERVER_URL: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

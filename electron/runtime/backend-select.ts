@@ -19,7 +19,8 @@ export interface Selected<L> {
 const GPU_ORDER: readonly Exclude<GpuBackend, 'cpu'>[] = ['cuda', 'vulkan', 'metal'];
 const NAMES: Record<GpuBackend, string> = { cpu: 'CPU', cuda: 'CUDA', vulkan: 'Vulkan', metal: 'Metal' };
 
-const allowed = (choice: BackendChoice, backend: GpuBackend) => backend === 'cpu' || choice.allowedBackends === null || choice.allowedBackends.includes(backend);
+const allowed = (choice: BackendChoice, backend: GpuBackend) =>
+  backend === 'cpu' || choice.allowedBackends === null || choice.allowedBackends.includes(backend);
 const label = (pack: RuntimePack) => `The ${NAMES[pack.backend]} runtime pack (bundle ${pack.bundleId} v${pack.bundleVersion})`;
 
 /** The gpu option for node-llama-cpp's own choice: everything the policy allows, or the CPU alone when it is switched off. */
@@ -44,7 +45,10 @@ export async function selectBackend<L extends { readonly gpu: false | string }>(
     return false;
   });
   const resolver = packs.length === 0 ? null : (options.resolver ?? installPackResolver)(packs);
-  if (packs.length > 0 && resolver === null) notices.push('Runtime packs are not used: this runtime cannot redirect node-llama-cpp to them (it needs Node 22.15 or later). The built-in binaries are used.');
+  if (packs.length > 0 && resolver === null)
+    notices.push(
+      'Runtime packs are not used: this runtime cannot redirect node-llama-cpp to them (it needs Node 22.15 or later). The built-in binaries are used.',
+    );
   const usable = resolver === null ? [] : packs;
   const sourceOf = (gpu: false | string): BackendSource => {
     const backend = gpu === false ? 'cpu' : gpu;
@@ -52,7 +56,8 @@ export async function selectBackend<L extends { readonly gpu: false | string }>(
     return pack === undefined ? { kind: 'builtin' } : { kind: 'pack', bundleId: pack.bundleId, bundleVersion: pack.bundleVersion, package: pack.package };
   };
 
-  if (options.gpuOff && usable.some((pack) => pack.backend !== 'cpu')) notices.push('GPU runtime packs are not tried: the GPU is switched off for this process (SOBERANA_RUNTIME_GPU=off).');
+  if (options.gpuOff && usable.some((pack) => pack.backend !== 'cpu'))
+    notices.push('GPU runtime packs are not tried: the GPU is switched off for this process (SOBERANA_RUNTIME_GPU=off).');
   const tried = new Set<GpuBackend>();
   for (const backend of options.gpuOff ? [] : GPU_ORDER) {
     const pack = usable.find((candidate) => candidate.backend === backend);

@@ -73,7 +73,9 @@ export function answerBindingTestsInProcess(): void {
   installed = true;
   const realFork = childProcess.fork;
   childProcess.fork = ((modulePath: string | URL, ...rest: unknown[]) =>
-    TEST_FILE.test(String(modulePath)) ? passedTestChild() : (realFork as (...args: unknown[]) => ChildProcess)(modulePath, ...rest)) as typeof childProcess.fork;
+    TEST_FILE.test(String(modulePath))
+      ? passedTestChild()
+      : (realFork as (...args: unknown[]) => ChildProcess)(modulePath, ...rest)) as typeof childProcess.fork;
   // node-llama-cpp imports `fork` by name from node:child_process: update the ESM view too.
   syncBuiltinESMExports();
 }

@@ -6,7 +6,12 @@ const thought = (text: string) => ({ type: 'segment', segmentType: 'thought', te
 
 describe('chat history for node-llama-cpp', () => {
   it('maps turns to history items, with the system prompt first when there is one', () => {
-    expect(toChatHistory('Be brief.', [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }])).toEqual([
+    expect(
+      toChatHistory('Be brief.', [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' },
+      ]),
+    ).toEqual([
       { type: 'system', text: 'Be brief.' },
       { type: 'user', text: 'Hi' },
       { type: 'model', response: ['Hello'] },
@@ -15,11 +20,34 @@ describe('chat history for node-llama-cpp', () => {
   });
 
   it('treats the session’s own history as the client’s when only reasoning segments differ', () => {
-    const session: ChatHistoryItem[] = [{ type: 'system', text: 'S' }, { type: 'user', text: 'Q' }, { type: 'model', response: [thought('hmm'), 'A'] }];
-    const client = toChatHistory('S', [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }]);
+    const session: ChatHistoryItem[] = [
+      { type: 'system', text: 'S' },
+      { type: 'user', text: 'Q' },
+      { type: 'model', response: [thought('hmm'), 'A'] },
+    ];
+    const client = toChatHistory('S', [
+      { role: 'user', content: 'Q' },
+      { role: 'assistant', content: 'A' },
+    ]);
     expect(sameVisibleHistory(session, client)).toBe(true);
-    expect(sameVisibleHistory(session, toChatHistory('S', [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'B' }]))).toBe(false);
-    expect(sameVisibleHistory(session, toChatHistory('T', [{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }]))).toBe(false);
+    expect(
+      sameVisibleHistory(
+        session,
+        toChatHistory('S', [
+          { role: 'user', content: 'Q' },
+          { role: 'assistant', content: 'B' },
+        ]),
+      ),
+    ).toBe(false);
+    expect(
+      sameVisibleHistory(
+        session,
+        toChatHistory('T', [
+          { role: 'user', content: 'Q' },
+          { role: 'assistant', content: 'A' },
+        ]),
+      ),
+    ).toBe(false);
     expect(sameVisibleHistory(session, session.slice(0, 2))).toBe(false);
   });
 });

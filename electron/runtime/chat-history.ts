@@ -31,7 +31,15 @@ function visibleText(item: ChatHistoryItem): string {
 /** Like visibleText, but a shortened reasoning segment counts as a change too. */
 function fullText(item: ChatHistoryItem): string {
   if (item.type !== 'model') return visibleText(item);
-  const parts = item.response.map((part) => (typeof part === 'string' ? part : part.type === 'segment' ? (part.text === '' ? '' : `\u0000${part.segmentType}\u0000${part.text}\u0000`) : `\u0000call\u0000${part.name}`));
+  const parts = item.response.map((part) =>
+    typeof part === 'string'
+      ? part
+      : part.type === 'segment'
+        ? part.text === ''
+          ? ''
+          : `\u0000${part.segmentType}\u0000${part.text}\u0000`
+        : `\u0000call\u0000${part.name}`,
+  );
   return `model\u0000${parts.join('')}`;
 }
 
@@ -51,7 +59,8 @@ export function countTrimmedTurns(history: readonly ChatHistoryItem[], contextWi
   const turns = history.filter((item) => item.type !== 'system');
   const kept = contextWindow.filter((item) => item.type !== 'system');
   let intact = 0;
-  while (intact < kept.length && intact < turns.length && fullText(kept[kept.length - 1 - intact]!) === fullText(turns[turns.length - 1 - intact]!)) intact += 1;
+  while (intact < kept.length && intact < turns.length && fullText(kept[kept.length - 1 - intact]!) === fullText(turns[turns.length - 1 - intact]!))
+    intact += 1;
   return turns.length - intact;
 }
 

@@ -44,7 +44,10 @@ export function decodePhase(loaded: LoadedChat, log: RuntimeLog) {
       if (choice !== null && choice.threads !== before) {
         const timings = [...choice.msPerToken].map(([threads, ms]) => `${threads}: ${ms.toFixed(1)} ms`).join(', ');
         // The first choice is news; later changes follow the machine's load and would be noise in the log.
-        log(before === null ? 'info' : 'debug', `Decoding ${basename(loaded.info.path)} with ${choice.threads} thread(s), the fastest measured (median per token: ${timings}).`);
+        log(
+          before === null ? 'info' : 'debug',
+          `Decoding ${basename(loaded.info.path)} with ${choice.threads} thread(s), the fastest measured (median per token: ${timings}).`,
+        );
       }
     },
     end() {

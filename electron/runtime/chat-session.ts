@@ -23,7 +23,12 @@ export const CHAT_SESSIONS = 4;
 export type ChatSessions = Map<string, LlamaChatSession>;
 
 /** A stop generation trigger is the end-of-turn marker written out as text: the model ended its turn too. */
-const STOP_REASONS: Readonly<Record<string, GenerateStats['stopReason']>> = { eogToken: 'eos', stopGenerationTrigger: 'eos', maxTokens: 'maxTokens', abort: 'aborted' };
+const STOP_REASONS: Readonly<Record<string, GenerateStats['stopReason']>> = {
+  eogToken: 'eos',
+  stopGenerationTrigger: 'eos',
+  maxTokens: 'maxTokens',
+  abort: 'aborted',
+};
 
 function chatFailure(error: unknown): RuntimeError {
   if (error instanceof RuntimeError) return error;
@@ -158,7 +163,8 @@ export async function chatTurn(
       stopReason,
       evaluatedTokens: evaluatedTokens ?? used.usedInputTokens,
     };
-    const trimmed = stopReason === 'aborted' && firstTokenMs === null ? 0 : countTrimmedTurns(session.getChatHistory(), session.getLastEvaluationContextWindow());
+    const trimmed =
+      stopReason === 'aborted' && firstTokenMs === null ? 0 : countTrimmedTurns(session.getChatHistory(), session.getLastEvaluationContextWindow());
     return { stats, trimmedTurns: Math.min(priorTurns, trimmed), defaultTemplate: loaded.defaultTemplate };
   } finally {
     batcher.close();

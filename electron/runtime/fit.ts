@@ -15,7 +15,11 @@ export function speedClassOf(placement: FitEstimate['placement'], modelBytes: nu
 }
 
 /** node-llama-cpp's fit estimate for a file on this machine's hardware. */
-export async function fitEstimate(instance: Llama, path: string, target: { contextSize?: number | undefined; gpuLayers?: number | undefined }): Promise<FitEstimate> {
+export async function fitEstimate(
+  instance: Llama,
+  path: string,
+  target: { contextSize?: number | undefined; gpuLayers?: number | undefined },
+): Promise<FitEstimate> {
   // Reached only after the main process's own GGUF check accepted the file.
   const info = await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false });
   const insights = await GgufInsights.from(info, instance);

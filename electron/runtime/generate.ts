@@ -5,7 +5,13 @@ import { DELTA_INTERVAL_MS } from './deltas.ts';
 import type { RuntimeLog } from './log.ts';
 
 /** A one-off prompt, outside any conversation. The caller allows one reply at a time. */
-export async function generateOnce(loaded: LoadedChat, params: GenerateParams, signal: AbortSignal, onDelta: (delta: Delta) => void, log: RuntimeLog): Promise<GenerateStats> {
+export async function generateOnce(
+  loaded: LoadedChat,
+  params: GenerateParams,
+  signal: AbortSignal,
+  onDelta: (delta: Delta) => void,
+  log: RuntimeLog,
+): Promise<GenerateStats> {
   // The one sequence the chat sessions share; a one-off prompt reuses whatever prefix it can.
   const session = new LlamaChatSession({ contextSequence: loaded.sequence, chatWrapper: loaded.wrapper, autoDisposeSequence: false });
   const phase = decodePhase(loaded, log);
@@ -45,7 +51,8 @@ export async function generateOnce(loaded: LoadedChat, params: GenerateParams, s
     flush();
     const ms = performance.now() - started;
     const decodeMs = firstTokenMs === null ? ms : ms - firstTokenMs;
-    const stopReason = response.stopReason === 'eogToken' ? 'eos' : response.stopReason === 'maxTokens' ? 'maxTokens' : response.stopReason === 'abort' ? 'aborted' : 'other';
+    const stopReason =
+      response.stopReason === 'eogToken' ? 'eos' : response.stopReason === 'maxTokens' ? 'maxTokens' : response.stopReason === 'abort' ? 'aborted' : 'other';
     return {
       tokens,
       promptTokens,

@@ -1,6 +1,21 @@
 import { stat } from 'node:fs/promises';
 import { getLlama, InsufficientMemoryError, LlamaLogLevel, resolveChatWrapper, type Llama } from 'node-llama-cpp';
-import type { BackendChoice, BackendSource, ChatOutcome, ChatParams, Delta, EmbeddingInfo, EmbedResult, FitEstimate, GenerateParams, GenerateStats, GpuBackend, Hardware, LoadedModelInfo, LoadOptions } from '../common/runtime/protocol.ts';
+import type {
+  BackendChoice,
+  BackendSource,
+  ChatOutcome,
+  ChatParams,
+  Delta,
+  EmbeddingInfo,
+  EmbedResult,
+  FitEstimate,
+  GenerateParams,
+  GenerateStats,
+  GpuBackend,
+  Hardware,
+  LoadedModelInfo,
+  LoadOptions,
+} from '../common/runtime/protocol.ts';
 import { createAuxModels } from './aux-models.ts';
 import { selectBackend } from './backend-select.ts';
 import { answerBindingTestsInProcess } from './binding-test.ts';
@@ -158,9 +173,16 @@ export function createLlamaHost(log: RuntimeLog): LlamaHost {
         return info;
       } catch (error) {
         if (error instanceof InsufficientMemoryError) {
-          throw new RuntimeError({ code: 'out_of_memory', message: 'There is not enough memory to load this model with these settings. Try fewer GPU layers or a smaller context.' });
+          throw new RuntimeError({
+            code: 'out_of_memory',
+            message: 'There is not enough memory to load this model with these settings. Try fewer GPU layers or a smaller context.',
+          });
         }
-        throw new RuntimeError({ code: 'load_failed', message: 'The model could not be loaded.', details: error instanceof Error ? error.message : String(error) });
+        throw new RuntimeError({
+          code: 'load_failed',
+          message: 'The model could not be loaded.',
+          details: error instanceof Error ? error.message : String(error),
+        });
       }
     },
 

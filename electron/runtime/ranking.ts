@@ -28,7 +28,8 @@ export function rank(aux: AuxModels, path: string, query: string, documents: rea
       return scores.map((score) => (Number.isFinite(score) ? Math.min(1, Math.max(0, score)) : 0));
     } catch (error) {
       const details = error instanceof Error ? error.message : String(error);
-      if (/too long to fit/i.test(details)) throw new RuntimeError({ code: 'bad_request', message: 'The query is too long for the reranking model’s context.', details });
+      if (/too long to fit/i.test(details))
+        throw new RuntimeError({ code: 'bad_request', message: 'The query is too long for the reranking model’s context.', details });
       throw auxFailure(error, 'ranking');
     }
   });

@@ -25,7 +25,11 @@ function main(): void {
   const [dataDir] = process.argv.slice(2);
   if (dataDir === undefined) throw new Error('usage: chat-crash-writer.ts <dataDir>');
   const store = createChatStore(openDatabase(dataDir));
-  const settings = { systemPrompt: '', sampling: { temperature: 0.7, topP: 0.9, topK: 40, minP: 0.05, repeatPenalty: 1.1, maxTokens: 512, seed: null }, contextSize: 'auto' as const };
+  const settings = {
+    systemPrompt: '',
+    sampling: { temperature: 0.7, topP: 0.9, topK: 40, minP: 0.05, repeatPenalty: 1.1, maxTokens: 512, seed: null },
+    contextSize: 'auto' as const,
+  };
   const { id } = store.create({ modelId: null, settings });
   emit({ kind: 'conversation', id });
 

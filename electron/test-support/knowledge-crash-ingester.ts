@@ -9,7 +9,8 @@ import { createCore } from '../main/services/core.ts';
 import { importModel, libraryDirFor, scanModels } from '../main/services/models/index.ts';
 
 const [dataDir, folder, embeddingModel] = process.argv.slice(2);
-if (dataDir === undefined || folder === undefined || embeddingModel === undefined) throw new Error('usage: knowledge-crash-ingester.ts <dataDir> <folder> <embeddingModel>');
+if (dataDir === undefined || folder === undefined || embeddingModel === undefined)
+  throw new Error('usage: knowledge-crash-ingester.ts <dataDir> <folder> <embeddingModel>');
 
 const core = await createCore({ dataDir, host: { kind: 'cli', electronVersion: null, chromeVersion: null, networkGuards: [] } });
 const ctx = { caller: { origin: 'test', isMainFrame: true }, signal: new AbortController().signal };

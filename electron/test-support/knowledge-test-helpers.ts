@@ -76,16 +76,56 @@ export async function knowledgeFixture(options: KnowledgeIndexOptions = {}): Pro
 
 /** Words from a small vocabulary, so that text queries have something to find. */
 export function seededText(random: () => number, words: number): string {
-  const vocabulary = ['river', 'contract', 'payment', 'ledger', 'mountain', 'invoice', 'clause', 'delivery', 'warranty', 'tariff', 'harbor', 'vessel', 'cargo', 'audit', 'budget', 'café'];
+  const vocabulary = [
+    'river',
+    'contract',
+    'payment',
+    'ledger',
+    'mountain',
+    'invoice',
+    'clause',
+    'delivery',
+    'warranty',
+    'tariff',
+    'harbor',
+    'vessel',
+    'cargo',
+    'audit',
+    'budget',
+    'café',
+  ];
   return Array.from({ length: words }, () => vocabulary[Math.floor(random() * vocabulary.length)] as string).join(' ') + '.';
 }
 
 /** Takes a synthetic document all the way to `indexed`, the way the orchestrator will. */
-export async function ingestSynthetic(fx: KnowledgeFixture, collectionId: string, name: string, chunkCount: number, seed: number, stopAt: 'extracted' | 'embedded' | 'indexed' = 'indexed'): Promise<string> {
+export async function ingestSynthetic(
+  fx: KnowledgeFixture,
+  collectionId: string,
+  name: string,
+  chunkCount: number,
+  seed: number,
+  stopAt: 'extracted' | 'embedded' | 'indexed' = 'indexed',
+): Promise<string> {
   const collection = fx.store.collection(collectionId);
-  const document = fx.store.addDocument({ collectionId, name, sourcePath: `/src/${name}`, storedPath: null, format: 'text', bytes: 100, sha256: '0'.repeat(64) });
+  const document = fx.store.addDocument({
+    collectionId,
+    name,
+    sourcePath: `/src/${name}`,
+    storedPath: null,
+    format: 'text',
+    bytes: 100,
+    sha256: '0'.repeat(64),
+  });
   const random = seededRandom(seed);
-  const chunks = Array.from({ length: chunkCount }, (_, ordinal) => ({ ordinal, text: seededText(random, 5 + Math.floor(random() * 40)), page: null, headingPath: [], start: ordinal * 100, end: ordinal * 100 + 50, tokens: 13 }));
+  const chunks = Array.from({ length: chunkCount }, (_, ordinal) => ({
+    ordinal,
+    text: seededText(random, 5 + Math.floor(random() * 40)),
+    page: null,
+    headingPath: [],
+    start: ordinal * 100,
+    end: ordinal * 100 + 50,
+    tokens: 13,
+  }));
   const ids = fx.store.replaceChunks(document.id, chunks, null);
   if (stopAt === 'extracted') return document.id;
   if (collection.dimensions !== null) {

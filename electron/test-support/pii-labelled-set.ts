@@ -75,7 +75,18 @@ function place(template: Template, value: string): { text: string; start: number
 
 const FIRST = ['maria', 'jose', 'ana', 'john', 'laura', 'pablo', 'emma', 'lucia', 'david', 'sofia', 'carlos', 'olivia', 'javier', 'noah', 'elena'];
 const LAST = ['garcia', 'smith', 'lopez', 'martin', 'johnson', 'fernandez', 'brown', 'sanchez', 'perez', 'taylor', 'gomez', 'ruiz'];
-const DOMAINS = ['example.com', 'correo.es', 'mail.example.org', 'uni-madrid.es', 'company.co.uk', 'hospital.gob.es', 'outlook.com', 'proton.me', 'firma-legal.eu', 'sub.dept.example.net'];
+const DOMAINS = [
+  'example.com',
+  'correo.es',
+  'mail.example.org',
+  'uni-madrid.es',
+  'company.co.uk',
+  'hospital.gob.es',
+  'outlook.com',
+  'proton.me',
+  'firma-legal.eu',
+  'sub.dept.example.net',
+];
 
 interface TypeGenerator {
   positive(rng: Rng): { value: string; template: Template };
@@ -93,7 +104,14 @@ function emailValue(rng: Rng): string {
 const email: TypeGenerator = {
   positive: (rng) => ({
     value: emailValue(rng),
-    template: pick(rng, ['Contact me at {} before Friday.', 'Mi correo es {}.', 'Send the report to <{}>.', 'E-mail: {}', 'Escríbeme a {}, gracias.', 'cc: {}; the rest by post']),
+    template: pick(rng, [
+      'Contact me at {} before Friday.',
+      'Mi correo es {}.',
+      'Send the report to <{}>.',
+      'E-mail: {}',
+      'Escríbeme a {}, gracias.',
+      'cc: {}; the rest by post',
+    ]),
   }),
   negative(rng) {
     const f = pick(rng, FIRST);
@@ -147,7 +165,18 @@ const phone: TypeGenerator = {
       `+33 ${int(rng, 1, 9)} ${grouped(digits(rng, 8), 2, ' ')}`,
       `+52 55 ${digits(rng, 4)} ${digits(rng, 4)}`,
     ]);
-    return { value, template: pick(rng, ['Call me on {} after six.', 'Mi móvil es {}.', 'Tel: {}', 'Llámame al {} mañana.', 'Phone {} (office)', 'WhatsApp: {}', 'Contacto: {}, preguntar por Ana.']) };
+    return {
+      value,
+      template: pick(rng, [
+        'Call me on {} after six.',
+        'Mi móvil es {}.',
+        'Tel: {}',
+        'Llámame al {} mañana.',
+        'Phone {} (office)',
+        'WhatsApp: {}',
+        'Contacto: {}, preguntar por Ana.',
+      ]),
+    };
   },
   negative(rng) {
     const nine = `${int(rng, 6, 9)}${digits(rng, 8)}`;
@@ -194,7 +223,16 @@ const iban: TypeGenerator = {
   positive(rng) {
     const { country, bban } = ibanParts(rng);
     const compact = `${country}${ibanCheckDigits(country, bban)}${bban}`;
-    return { value: ibanFormat(rng, compact), template: pick(rng, ['IBAN: {}', 'Transfer the deposit to {} by Monday.', 'Cuenta de abono {}.', 'Please pay into {}, thank you.', 'Datos bancarios: {} (titular: la empresa)']) };
+    return {
+      value: ibanFormat(rng, compact),
+      template: pick(rng, [
+        'IBAN: {}',
+        'Transfer the deposit to {} by Monday.',
+        'Cuenta de abono {}.',
+        'Please pay into {}, thank you.',
+        'Datos bancarios: {} (titular: la empresa)',
+      ]),
+    };
   },
   negative(rng) {
     const { country, bban } = ibanParts(rng);
@@ -236,12 +274,16 @@ function cardDigits(rng: Rng, valid: boolean): { number: string; groups: readonl
   return { number: payload + String(valid ? check : (check + int(rng, 1, 9)) % 10), groups: network.groups };
 }
 
-const cardFormat = (rng: Rng, number: string, groups: readonly number[]): string => pick(rng, [number, grouped(number, groups, ' '), grouped(number, groups, '-')]);
+const cardFormat = (rng: Rng, number: string, groups: readonly number[]): string =>
+  pick(rng, [number, grouped(number, groups, ' '), grouped(number, groups, '-')]);
 
 const card: TypeGenerator = {
   positive(rng) {
     const { number, groups } = cardDigits(rng, true);
-    return { value: cardFormat(rng, number, groups), template: pick(rng, ['Card: {}', 'Pay with {} please.', 'Tarjeta {} caduca 08/27.', 'The customer read out {} over the phone.', 'Número de tarjeta: {}']) };
+    return {
+      value: cardFormat(rng, number, groups),
+      template: pick(rng, ['Card: {}', 'Pay with {} please.', 'Tarjeta {} caduca 08/27.', 'The customer read out {} over the phone.', 'Número de tarjeta: {}']),
+    };
   },
   negative(rng) {
     const kind = int(rng, 0, 3);
@@ -278,7 +320,16 @@ const ip: TypeGenerator = {
       `::ffff:${octet(rng)}.${octet(rng)}.${octet(rng)}.${octet(rng)}`,
       `2001:DB8:${hex(rng).toUpperCase()}::${hex(rng).toUpperCase()}`,
     ]);
-    return { value, template: pick(rng, ['The server at {} is down.', 'Conexión desde {} bloqueada.', 'Allow {} in the firewall.', 'Login from {}, unusual location', 'IP: {}']) };
+    return {
+      value,
+      template: pick(rng, [
+        'The server at {} is down.',
+        'Conexión desde {} bloqueada.',
+        'Allow {} in the firewall.',
+        'Login from {}, unusual location',
+        'IP: {}',
+      ]),
+    };
   },
   negative(rng) {
     return pick(rng, [
@@ -306,9 +357,20 @@ function wrongLetter(rng: Rng, right: string): string {
 }
 
 const dniFormat = (rng: Rng, number: string, letter: string): string =>
-  pick(rng, [`${number}${letter}`, `${number}-${letter}`, `${number.slice(0, 2)}.${number.slice(2, 5)}.${number.slice(5)}-${letter}`, `${number}${letter.toLowerCase()}`]);
+  pick(rng, [
+    `${number}${letter}`,
+    `${number}-${letter}`,
+    `${number.slice(0, 2)}.${number.slice(2, 5)}.${number.slice(5)}-${letter}`,
+    `${number}${letter.toLowerCase()}`,
+  ]);
 
-const DNI_TEMPLATES: readonly Template[] = ['DNI: {}', 'con DNI {} y domicilio en Madrid', 'Documento {}.', 'ID number {} on file.', 'Titular {}, mayor de edad'];
+const DNI_TEMPLATES: readonly Template[] = [
+  'DNI: {}',
+  'con DNI {} y domicilio en Madrid',
+  'Documento {}.',
+  'ID number {} on file.',
+  'Titular {}, mayor de edad',
+];
 
 const dni: TypeGenerator = {
   positive(rng) {
@@ -338,7 +400,12 @@ const nie: TypeGenerator = {
     const number = pad(int(rng, 0, 9_999_999), 7);
     const letter = dniLetter(Number(`${prefix}${number}`));
     const x = 'XYZ'[prefix]!;
-    const value = pick(rng, [`${x}${number}${wrongLetter(rng, letter)}`, `W${number}${letter}`, `${x}${number.slice(1)}${letter}`, `${x}-${number}-${wrongLetter(rng, letter)}`]);
+    const value = pick(rng, [
+      `${x}${number}${wrongLetter(rng, letter)}`,
+      `W${number}${letter}`,
+      `${x}${number.slice(1)}${letter}`,
+      `${x}-${number}-${wrongLetter(rng, letter)}`,
+    ]);
     return place(pick(rng, NIE_TEMPLATES), value).text;
   },
 };
@@ -400,21 +467,50 @@ const dob: TypeGenerator = {
     const [y, m, d] = validDate(rng, 1930, 2015);
     return {
       value: formatDate(rng, y, m, d),
-      template: pick(rng, ['Born on {}.', 'DOB: {}', 'Date of birth: {}', 'Fecha de nacimiento: {}', 'Nacido el {} en Sevilla.', 'La paciente, nacida el {}, ingresó ayer.', '{} (date of birth)', 'Patient John Roe, born {}, presented with a cough.', 'D.O.B. {}', 'Birthdate {}; blood type A+']),
+      template: pick(rng, [
+        'Born on {}.',
+        'DOB: {}',
+        'Date of birth: {}',
+        'Fecha de nacimiento: {}',
+        'Nacido el {} en Sevilla.',
+        'La paciente, nacida el {}, ingresó ayer.',
+        '{} (date of birth)',
+        'Patient John Roe, born {}, presented with a cough.',
+        'D.O.B. {}',
+        'Birthdate {}; blood type A+',
+      ]),
     };
   },
   negative(rng) {
     const [y, m, d] = validDate(rng, 1930, 2024);
     const kind = int(rng, 0, 4);
     if (kind <= 1) {
-      return place(pick(rng, ['Invoice dated {}.', 'The meeting is on {}.', 'Reunión el {} a las diez.', 'Delivered {}, signed by reception.', 'Contract signed {} in Madrid.', 'Fecha de emisión: {}']), formatDate(rng, y, m, d)).text;
+      return place(
+        pick(rng, [
+          'Invoice dated {}.',
+          'The meeting is on {}.',
+          'Reunión el {} a las diez.',
+          'Delivered {}, signed by reception.',
+          'Contract signed {} in Madrid.',
+          'Fecha de emisión: {}',
+        ]),
+        formatDate(rng, y, m, d),
+      ).text;
     }
     if (kind === 2) {
       // A birth keyword, but in the sentence before.
       return place(pick(rng, ['She was born in Madrid. The contract starts on {}.', 'Nació en Lugo. La factura vence el {}.']), formatDate(rng, y, m, d)).text;
     }
     if (kind === 3) {
-      const bad = pick(rng, [`31/02/${y}`, `30/02/${y}`, `${y}-13-${pad(d, 2)}`, `32/${pad(m, 2)}/${y}`, `31 April ${y}`, `29 de febrero de 1999`, `00/${pad(m, 2)}/${y}`]);
+      const bad = pick(rng, [
+        `31/02/${y}`,
+        `30/02/${y}`,
+        `${y}-13-${pad(d, 2)}`,
+        `32/${pad(m, 2)}/${y}`,
+        `31 April ${y}`,
+        `29 de febrero de 1999`,
+        `00/${pad(m, 2)}/${y}`,
+      ]);
       return place(pick(rng, ['Born on {}.', 'DOB: {}', 'Fecha de nacimiento: {}']), bad).text;
     }
     return place(pick(rng, ['Born on {}.', 'Date of birth: {}', 'Nacido el {}.']), formatDate(rng, int(rng, 1700, 1890), m, d)).text;
@@ -461,7 +557,13 @@ export interface PiiScore {
   readonly errors: readonly { readonly text: string; readonly expected: LabelledSpan | null; readonly found: readonly Finding[] }[];
 }
 
-const score = (tp: number, fp: number, fn: number): TypeScore => ({ tp, fp, fn, precision: tp + fp === 0 ? 1 : tp / (tp + fp), recall: tp + fn === 0 ? 1 : tp / (tp + fn) });
+const score = (tp: number, fp: number, fn: number): TypeScore => ({
+  tp,
+  fp,
+  fn,
+  precision: tp + fp === 0 ? 1 : tp / (tp + fp),
+  recall: tp + fn === 0 ? 1 : tp / (tp + fn),
+});
 
 /** A finding counts only when its type and exact span match the label; anything else it finds is a false positive of its own type. */
 export function measurePii(samples: readonly LabelledSample[], detectors: readonly PiiDetector[] = DEFAULT_DETECTORS): PiiScore {

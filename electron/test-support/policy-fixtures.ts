@@ -20,11 +20,10 @@ export function signedPolicy(policy: unknown, signers: readonly GeneratedKeyPair
     version: options.version ?? 1,
     created: '2025-01-01T00:00:00Z',
     expires: options.expires ?? '2099-01-01T00:00:00Z',
-    publisher: (signers[0]?.keyId ?? '0000000000000000'),
+    publisher: signers[0]?.keyId ?? '0000000000000000',
     files: [{ path: 'policy.json', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), kind: 'policy', meta: {} }],
   };
   const manifestBytes = Buffer.from(canonicalJson(manifest));
   const signatures = signers.map((signer) => signBytes(manifestBytes, loadPrivateKey(signer.privateKeyPem)));
   return { bytes, manifestBytes, signatureBytes: Buffer.from(canonicalJson(signatures)) };
 }
-

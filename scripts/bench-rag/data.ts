@@ -123,7 +123,8 @@ export class TextModel {
       // Frequent words come out short, as in real languages.
       const syllables = 1 + Math.min(4, Math.floor(Math.log2(2 + words.length) / 3.2)) + rng.int(2);
       let w = '';
-      for (let s = 0; s < syllables; s++) w += (onsets[rng.int(onsets.length)] ?? '') + (vowels[rng.int(vowels.length)] ?? '') + (codas[rng.int(codas.length)] ?? '');
+      for (let s = 0; s < syllables; s++)
+        w += (onsets[rng.int(onsets.length)] ?? '') + (vowels[rng.int(vowels.length)] ?? '') + (codas[rng.int(codas.length)] ?? '');
       if (w.length < 2 || seen.has(w)) continue;
       seen.add(w);
       words.push(w);
@@ -199,8 +200,19 @@ export function makeBatch(rng: Rng, vectors: VectorModel, text: TextModel, start
     vectors.sample(rng, values, i * dim);
   }
   const vectorType = schema.fields[4]?.type as Arrow.FixedSizeList<Arrow.Float32>;
-  const vectorData = makeData({ type: vectorType, length: count, nullCount: 0, child: makeData({ type: new Float32(), length: count * dim, nullCount: 0, data: values }) });
-  const children = [vectorFromArray(chunkIds, new Utf8()).data[0], vectorFromArray(documentIds, new Utf8()).data[0], vectorFromArray(collectionIds, new Utf8()).data[0], vectorFromArray(texts, new Utf8()).data[0], vectorData];
+  const vectorData = makeData({
+    type: vectorType,
+    length: count,
+    nullCount: 0,
+    child: makeData({ type: new Float32(), length: count * dim, nullCount: 0, data: values }),
+  });
+  const children = [
+    vectorFromArray(chunkIds, new Utf8()).data[0],
+    vectorFromArray(documentIds, new Utf8()).data[0],
+    vectorFromArray(collectionIds, new Utf8()).data[0],
+    vectorFromArray(texts, new Utf8()).data[0],
+    vectorData,
+  ];
   const struct = makeData({ type: new Struct(schema.fields), length: count, nullCount: 0, children: children as never });
   return new ArrowTable([new RecordBatch(schema, struct)]);
 }
@@ -221,7 +233,10 @@ export function makeQueries(count: number, dim: number, seed = 99): BenchQuery[]
     const vector = new Float32Array(dim);
     vectors.sample(rng, vector, 0);
     const a = rng.int(COLLECTIONS);
-    const where = i % 2 === 0 ? `collection_id = '${collectionId(a)}'` : `collection_id IN ('${collectionId(a)}', '${collectionId((a + 1 + rng.int(COLLECTIONS - 1)) % COLLECTIONS)}')`;
+    const where =
+      i % 2 === 0
+        ? `collection_id = '${collectionId(a)}'`
+        : `collection_id IN ('${collectionId(a)}', '${collectionId((a + 1 + rng.int(COLLECTIONS - 1)) % COLLECTIONS)}')`;
     out.push({ vector, text: text.query(rng), where });
   }
   return out;

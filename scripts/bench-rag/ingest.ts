@@ -78,13 +78,24 @@ async function naiveIngest(core: Core, collectionId: string, files: readonly str
   try {
     for (const file of files) {
       const extracted = await extractor.extract(file);
-      const document = store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: extracted.format, bytes: extracted.bytes, sha256: extracted.sha256 });
+      const document = store.addDocument({
+        collectionId,
+        name: path.basename(file),
+        sourcePath: file,
+        storedPath: null,
+        format: extracted.format,
+        bytes: extracted.bytes,
+        sha256: extracted.sha256,
+      });
       const chunks = await chunkDocument(extracted.blocks, sizing);
       const ids = store.replaceChunks(document.id, chunks, extracted.pageCount);
       if (modelFile !== null) {
         const vectors: Float32Array[] = [];
         for (const chunk of chunks) vectors.push(Float32Array.from((await core.runtime.embed(modelFile, [chunk.text], useThreads)).vectors[0]!));
-        store.setVectors(ids.map((chunkId, at) => ({ chunkId, vector: vectors[at]! })), { documentId: document.id });
+        store.setVectors(
+          ids.map((chunkId, at) => ({ chunkId, vector: vectors[at]! })),
+          { documentId: document.id },
+        );
       }
       for (const row of store.indexRows([document.id])) await index.add(collection.embeddingKey, collection.dimensions, [row]);
       store.setStatus(document.id, 'indexed');

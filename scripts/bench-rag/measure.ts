@@ -33,7 +33,15 @@ export async function vectorSearch(table: Table, q: BenchQuery, tune: Tune, limi
 }
 
 export async function exactSearch(table: Table, q: BenchQuery, distanceType: 'l2' | 'cosine' | 'dot', limit = K): Promise<string[]> {
-  const rows = (await table.query().nearestTo(q.vector).distanceType(distanceType).bypassVectorIndex().where(q.where).select(['chunk_id', '_distance']).limit(limit).toArray()) as Hit[];
+  const rows = (await table
+    .query()
+    .nearestTo(q.vector)
+    .distanceType(distanceType)
+    .bypassVectorIndex()
+    .where(q.where)
+    .select(['chunk_id', '_distance'])
+    .limit(limit)
+    .toArray()) as Hit[];
   return rows.map((r) => r.chunk_id);
 }
 

@@ -1,5 +1,12 @@
 import type { Table } from '@lancedb/lancedb';
-import { applyCollectionIndex, applySearchPlan, applyTextIndex, applyVectorIndex, FTS_INDEX_OPTIONS, vectorIndexPlan } from '../../electron/main/services/knowledge/index/vector-index-plan.ts';
+import {
+  applyCollectionIndex,
+  applySearchPlan,
+  applyTextIndex,
+  applyVectorIndex,
+  FTS_INDEX_OPTIONS,
+  vectorIndexPlan,
+} from '../../electron/main/services/knowledge/index/vector-index-plan.ts';
 import type { VectorIndexPlan } from '../../electron/main/services/knowledge/index/vector-index-plan.ts';
 import { makeQueries } from './data.ts';
 import type { BenchQuery } from './data.ts';
@@ -93,7 +100,10 @@ async function benchOne(label: string, rows: number, dimension: number, options:
       .join(',');
     out[`build_s_${label}`] = round(built.seconds, 1);
   }
-  out[`search_params_${label}`] = Object.entries(plan.search).map(([k, v]) => `${k}:${v}`).join(',') || 'exact';
+  out[`search_params_${label}`] =
+    Object.entries(plan.search)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(',') || 'exact';
   const tune = (q: Parameters<typeof applySearchPlan>[0]) => applySearchPlan(q, plan);
 
   // A fresh connection, as after an app start, so the first query pays for loading the indices.
@@ -145,6 +155,11 @@ export async function runRetrievalBench(options: RetrievalOptions): Promise<Reco
     if (rows === undefined) throw new Error(`unknown size ${options.extra768}`);
     Object.assign(figures, await benchOne(`${options.extra768}_d768`, rows, 768, options));
   }
-  Object.assign(figures, { retrieval_dimension: options.dimension, retrieval_queries: options.queries, retrieval_k: K, retrieval_filter: 'one or two of five collections' });
+  Object.assign(figures, {
+    retrieval_dimension: options.dimension,
+    retrieval_queries: options.queries,
+    retrieval_k: K,
+    retrieval_filter: 'one or two of five collections',
+  });
   return figures;
 }

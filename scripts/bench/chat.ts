@@ -142,7 +142,11 @@ interface BareScript {
 }
 
 async function startBare(modelPath: string): Promise<BareScript> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--bare-worker', modelPath], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--bare-worker', modelPath], {
+    execArgv: [],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const next = () =>
     new Promise<unknown>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`The bare script exited (${code ?? 'signal'}).`));
@@ -257,7 +261,16 @@ function median(list: readonly number[]): number {
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
-const TOPICS = ['quarterly revenue', 'the hiring plan', 'warehouse costs', 'the audit findings', 'supplier contracts', 'the training budget', 'customer churn', 'the data centre move'];
+const TOPICS = [
+  'quarterly revenue',
+  'the hiring plan',
+  'warehouse costs',
+  'the audit findings',
+  'supplier contracts',
+  'the training budget',
+  'customer churn',
+  'the data centre move',
+];
 
 /** A conversation of about `targetTokens` (the writer’s vocabulary averages ~2.2 characters a token, template included). */
 function historyOf(targetTokens: number): ChatRequest['history'] {
@@ -410,7 +423,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number of at least 1');
   if (!Number.isInteger(ttftRounds) || ttftRounds < 1) throw new Error('--ttft-rounds takes a whole number of at least 1');
   if (!Number.isInteger(maxTokens) || maxTokens < 8) throw new Error('--tokens takes a whole number of at least 8');
-  if (!Number.isInteger(historyTokens) || historyTokens < 100 || historyTokens > CONTEXT_SIZE - 512) throw new Error(`--history takes 100 to ${CONTEXT_SIZE - 512}`);
+  if (!Number.isInteger(historyTokens) || historyTokens < 100 || historyTokens > CONTEXT_SIZE - 512)
+    throw new Error(`--history takes 100 to ${CONTEXT_SIZE - 512}`);
 
   const dir = values.cache ?? (await mkdtemp(path.join(os.tmpdir(), 'soberana-bench-chat-')));
   await mkdir(dir, { recursive: true });

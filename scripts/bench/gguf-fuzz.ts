@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   const findings: Finding[] = [];
   let stalls = 0;
   const started = performance.now();
-  for (let from = 0; from < cases; ) {
+  for (let from = 0; from < cases;) {
     const { stalledAt } = await runWorker({ seed, from, to: cases, hangMs, counters }, stallMs, (f) => findings.push(f));
     if (stalledAt === null) break;
     stalls++;
@@ -224,7 +224,7 @@ async function crossCheck(seed: number, wanted: number, findings: Finding[]): Pr
     let loaded = 0;
     let refused = 0;
     let crashes = 0;
-    for (let from = 0; from < caseOf.length; ) {
+    for (let from = 0; from < caseOf.length;) {
       const { code, stderr } = await runChild([dir, String(from), String(caseOf.length)]);
       let started = from - 1;
       let done = from - 1;

@@ -40,7 +40,11 @@ export function buildForTests(names: readonly ('main' | 'preload' | 'renderer')[
     for (const name of names) {
       if (name === 'renderer') {
         if (existsSync(path.join(root, 'out', 'renderer', 'index.html'))) continue;
-        const result = spawnSync(process.execPath, ['scripts/build.ts', '--only', 'renderer'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+        const result = spawnSync(process.execPath, ['scripts/build.ts', '--only', 'renderer'], {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, NODE_ENV: 'production' },
+        });
         if (result.status !== 0) throw new Error(`renderer build failed: ${result.stderr}`);
         continue;
       }

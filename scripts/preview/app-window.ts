@@ -134,7 +134,11 @@ export async function openAppWindow(options: AppWindowOptions): Promise<AppWindo
       return Buffer.from(data, 'base64');
     },
     async evaluate(expression) {
-      const { result } = await cdp.send<{ result: { value?: unknown } }>('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId);
+      const { result } = await cdp.send<{ result: { value?: unknown } }>(
+        'Runtime.evaluate',
+        { expression, awaitPromise: true, returnByValue: true },
+        sessionId,
+      );
       return result.value;
     },
     async close() {

@@ -52,7 +52,13 @@ export const InstalledBundleEntry = z.object({
 export type InstalledBundleEntry = z.infer<typeof InstalledBundleEntry>;
 
 export const BundleInstallEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('progress'), phase: z.enum(['verifying', 'installing', 'registering', 'done']), file: z.string().nullable(), bytesDone: z.number().nonnegative(), bytesTotal: z.number().nonnegative() }),
+  z.object({
+    type: z.literal('progress'),
+    phase: z.enum(['verifying', 'installing', 'registering', 'done']),
+    file: z.string().nullable(),
+    bytesDone: z.number().nonnegative(),
+    bytesTotal: z.number().nonnegative(),
+  }),
   z.object({ type: z.literal('done'), bundle: InstalledBundleEntry }),
   z.object({ type: z.literal('rejected'), report: BundleReport }),
 ]);

@@ -13,7 +13,12 @@ export const ChatSampling = z.object({
   repeatPenalty: z.number().min(1).max(2),
   maxTokens: z.number().int().min(1).max(32_768),
   /** null: a new random seed for every answer. */
-  seed: z.number().int().min(0).max(2 ** 31 - 1).nullable(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .nullable(),
 });
 export type ChatSampling = z.infer<typeof ChatSampling>;
 
@@ -84,7 +89,11 @@ export const ChatEvent = z.discriminatedUnion('type', [
   /** The passages retrieved from the conversation's collections, before the first delta. */
   z.object({ type: z.literal('sources'), sources: z.array(Passage), mode: z.enum(['hybrid', 'text']) }),
   /** Something the user should know: older turns dropped to fit the context, a default chat template used. */
-  z.object({ type: z.literal('notice'), kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly', 'personalData']), detail: z.string() }),
+  z.object({
+    type: z.literal('notice'),
+    kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly', 'personalData']),
+    detail: z.string(),
+  }),
   /** The answer as saved, with its stats. */
   z.object({ type: z.literal('done'), message: ChatMessage }),
 ]);

@@ -13,16 +13,7 @@ import {
   Settings,
   SettingsPatch,
 } from './schemas.ts';
-import {
-  FitEstimate,
-  ImportEvent,
-  ImportMode,
-  ModelEntry,
-  ModelId,
-  ModelLoadSettings,
-  ScanOutcome,
-  VerifyEvent,
-} from './models.ts';
+import { FitEstimate, ImportEvent, ImportMode, ModelEntry, ModelId, ModelLoadSettings, ScanOutcome, VerifyEvent } from './models.ts';
 import { z } from 'zod';
 import { PolicyInfo } from './policy.ts';
 import { AuditCheck, AuditFilter, AuditPage } from './audit.ts';
@@ -84,7 +75,9 @@ export const contract = {
   'chat.restore': rpc({ input: z.object({ undoToken: z.string().min(1).max(64) }).strict(), output: Conversation }),
   /** `parentId` answers a given message instead of the end of the thread: editing an earlier message makes a branch. */
   'chat.send': stream({
-    input: z.object({ conversationId: z.string().min(1).max(64), content: z.string().trim().min(1).max(200_000), parentId: z.string().max(64).nullable().optional() }).strict(),
+    input: z
+      .object({ conversationId: z.string().min(1).max(64), content: z.string().trim().min(1).max(200_000), parentId: z.string().max(64).nullable().optional() })
+      .strict(),
     event: ChatEvent,
   }),
   'chat.regenerate': stream({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), event: ChatEvent }),
@@ -92,23 +85,39 @@ export const contract = {
   'chat.switchBranch': rpc({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), output: ChatThread }),
   'chat.export': rpc({ input: Id.extend({ format: z.enum(['markdown', 'json']) }).strict(), output: Saved }),
   'presets.list': rpc({ input: Empty, output: z.object({ presets: z.array(ChatPreset) }) }),
-  'presets.save': rpc({ input: z.object({ id: z.string().max(64).optional(), name: z.string().trim().min(1).max(200), settings: ConversationSettings }).strict(), output: ChatPreset }),
+  'presets.save': rpc({
+    input: z.object({ id: z.string().max(64).optional(), name: z.string().trim().min(1).max(200), settings: ConversationSettings }).strict(),
+    output: ChatPreset,
+  }),
   'presets.delete': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),
   'presets.export': rpc({ input: Id, output: Saved }),
   'presets.import': rpc({ input: Empty, output: z.object({ imported: z.array(ChatPreset) }) }),
   'knowledge.collections': rpc({ input: Empty, output: z.object({ collections: z.array(Collection), notices: z.array(z.string()) }) }),
   /** No embedding model given: the default embedding model, or full-text search alone when there is none. */
-  'knowledge.createCollection': rpc({ input: z.object({ name: z.string().trim().min(1).max(200), embeddingModelId: z.string().max(64).nullable().optional() }).strict(), output: Collection }),
+  'knowledge.createCollection': rpc({
+    input: z.object({ name: z.string().trim().min(1).max(200), embeddingModelId: z.string().max(64).nullable().optional() }).strict(),
+    output: Collection,
+  }),
   /** A new embedding model re-indexes every document of the collection in the background. */
   'knowledge.updateCollection': rpc({
     input: Id.extend({ name: z.string().trim().min(1).max(200).optional(), embeddingModelId: z.string().max(64).nullable().optional() }).strict(),
     output: Collection,
   }),
   'knowledge.deleteCollection': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),
-  'knowledge.documents': rpc({ input: z.object({ collectionId: z.string().min(1).max(64) }).strict(), output: z.object({ documents: z.array(DocumentEntry) }) }),
+  'knowledge.documents': rpc({
+    input: z.object({ collectionId: z.string().min(1).max(64) }).strict(),
+    output: z.object({ documents: z.array(DocumentEntry) }),
+  }),
   /** Picks files, a folder (optionally watched) or takes what was dropped, and queues them; progress comes as `knowledge.ingestProgress`. */
   'knowledge.add': rpc({
-    input: z.object({ collectionId: z.string().min(1).max(64), source: z.enum(['files', 'folder', 'dropped']), dropToken: DropToken.optional(), watch: z.boolean().optional() }).strict(),
+    input: z
+      .object({
+        collectionId: z.string().min(1).max(64),
+        source: z.enum(['files', 'folder', 'dropped']),
+        dropToken: DropToken.optional(),
+        watch: z.boolean().optional(),
+      })
+      .strict(),
     output: z.object({ queued: z.number().int().nonnegative(), unsupported: z.array(z.string()) }),
   }),
   'knowledge.removeDocument': rpc({ input: Id, output: z.object({ removed: z.literal(true) }) }),
@@ -116,12 +125,14 @@ export const contract = {
   'knowledge.progress': rpc({ input: Empty, output: IngestProgress }),
   'knowledge.cancel': rpc({ input: Empty, output: z.object({ cancelled: z.number().int().nonnegative() }) }),
   'knowledge.search': rpc({
-    input: z.object({
-      query: z.string().trim().min(1).max(2000),
-      collectionIds: z.array(z.string().min(1).max(64)).min(1).max(32),
-      documentIds: z.array(z.string().min(1).max(64)).max(256).optional(),
-      limit: z.number().int().min(1).max(100).optional(),
-    }).strict(),
+    input: z
+      .object({
+        query: z.string().trim().min(1).max(2000),
+        collectionIds: z.array(z.string().min(1).max(64)).min(1).max(32),
+        documentIds: z.array(z.string().min(1).max(64)).max(256).optional(),
+        limit: z.number().int().min(1).max(100).optional(),
+      })
+      .strict(),
     output: SearchResult,
   }),
   'knowledge.view': rpc({ input: z.object({ documentId: z.string().min(1).max(64) }).strict(), output: DocumentView }),

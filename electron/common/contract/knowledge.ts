@@ -8,7 +8,20 @@ export const DocumentStatus = z.enum(['queued', 'extracted', 'embedded', 'indexe
 export type DocumentStatus = z.infer<typeof DocumentStatus>;
 
 export const DocumentFailure = z.object({
-  reason: z.enum(['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout', 'pii_blocked', 'io_error', 'embedding_failed']),
+  reason: z.enum([
+    'encrypted',
+    'corrupt',
+    'too_large',
+    'zip_bomb',
+    'too_deep',
+    'unsupported',
+    'empty',
+    'out_of_memory',
+    'timeout',
+    'pii_blocked',
+    'io_error',
+    'embedding_failed',
+  ]),
   message: z.string(),
 });
 export type DocumentFailure = z.infer<typeof DocumentFailure>;

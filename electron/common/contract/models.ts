@@ -109,9 +109,6 @@ export type ImportEvent = z.infer<typeof ImportEvent>;
 
 export const ModelId = z.object({ id: z.string().min(1).max(64) }).strict();
 
-export const VerifyEvent = z.discriminatedUnion('type', [
-  ByteProgress,
-  z.object({ type: z.literal('verified'), model: ModelEntry }),
-]);
+export const VerifyEvent = z.discriminatedUnion('type', [ByteProgress, z.object({ type: z.literal('verified'), model: ModelEntry })]);
 
 export { FitEstimate };

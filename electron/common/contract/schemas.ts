@@ -37,7 +37,6 @@ export type ThemePreference = z.infer<typeof ThemePreference>;
 export const Language = z.enum(['en', 'es']);
 export type Language = z.infer<typeof Language>;
 
-
 export const SamplingSettings = z.object({
   temperature: z.number().min(0).max(2),
   topP: z.number().gt(0).max(1),
@@ -110,9 +109,7 @@ export const RuntimeState = z.object({
   loadProgress: z.number().min(0).max(1).nullable(),
   /** Resident memory of the inference process, in bytes. */
   memoryBytes: z.number().nonnegative().nullable(),
-  lastCrash: z
-    .object({ at: z.string(), reason: z.string(), during: z.enum(['idle', 'load', 'generate']) })
-    .nullable(),
+  lastCrash: z.object({ at: z.string(), reason: z.string(), during: z.enum(['idle', 'load', 'generate']) }).nullable(),
   restarts: z.number().int().nonnegative(),
 });
 export type RuntimeState = z.infer<typeof RuntimeState>;

@@ -211,9 +211,7 @@ export type EgressKind = z.infer<typeof EgressKind>;
 /** The guard's self-check in the inference process (electron/guard/probe.ts). */
 export const EgressCheck = z.object({
   guarded: z.boolean(),
-  attempts: z.array(
-    z.object({ via: z.enum(['net.connect', 'fetch', 'dns.lookup', 'dns.resolve4', 'dgram.send']), kind: EgressKind, blocked: z.boolean() }),
-  ),
+  attempts: z.array(z.object({ via: z.enum(['net.connect', 'fetch', 'dns.lookup', 'dns.resolve4', 'dgram.send']), kind: EgressKind, blocked: z.boolean() })),
 });
 export type EgressCheck = z.infer<typeof EgressCheck>;
 
@@ -223,9 +221,21 @@ export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('unload') }),
   z.object({ id: z.number().int(), op: z.literal('generate'), params: GenerateParams }),
   z.object({ id: z.number().int(), op: z.literal('chat'), params: ChatParams }),
-  z.object({ id: z.number().int(), op: z.literal('embed'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(MAX_BATCH), threads: z.number().int().min(1) }),
+  z.object({
+    id: z.number().int(),
+    op: z.literal('embed'),
+    path: z.string().min(1),
+    texts: z.array(z.string()).min(1).max(MAX_BATCH),
+    threads: z.number().int().min(1),
+  }),
   z.object({ id: z.number().int(), op: z.literal('embeddingInfo'), path: z.string().min(1), threads: z.number().int().min(1) }),
-  z.object({ id: z.number().int(), op: z.literal('tokenize'), path: z.string().min(1), texts: z.array(z.string()).min(1).max(MAX_BATCH), threads: z.number().int().min(1) }),
+  z.object({
+    id: z.number().int(),
+    op: z.literal('tokenize'),
+    path: z.string().min(1),
+    texts: z.array(z.string()).min(1).max(MAX_BATCH),
+    threads: z.number().int().min(1),
+  }),
   z.object({
     id: z.number().int(),
     op: z.literal('rank'),

@@ -30,11 +30,7 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-export function createRouter<C extends Record<string, EndpointDef>>(
-  contract: C,
-  handlers: Handlers<C>,
-  options: RouterOptions,
-): Router {
+export function createRouter<C extends Record<string, EndpointDef>>(contract: C, handlers: Handlers<C>, options: RouterOptions): Router {
   const table = handlers as unknown as Record<string, (input: unknown, ctx: unknown) => unknown>;
 
   function admit(caller: Caller, name: string, kind: 'rpc' | 'stream', input: unknown): { ok: true; value: unknown } | { ok: false; error: AppErrorData } {
@@ -115,4 +111,3 @@ export function createRouter<C extends Record<string, EndpointDef>>(
     },
   };
 }
-

@@ -7,9 +7,7 @@ import type { ShellLockdown } from './shell-lockdown.ts';
 
 /** Must run before `app.ready`. */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
-  ]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
 }
 
 export function serveRenderer(target: Session, rendererRoot: string, policy: RequestPolicy): void {
@@ -35,9 +33,7 @@ export function lockDownSession(target: Session, policy: RequestPolicy): void {
   // In development the Vite server sends its own headers; the CSP still applies.
   if (policy.devServerOrigin !== undefined) {
     const csp = contentSecurityPolicy(policy);
-    target.webRequest.onHeadersReceived((details, callback) =>
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } }),
-    );
+    target.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } }));
   }
 }
 

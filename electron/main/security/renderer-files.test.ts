@@ -33,7 +33,7 @@ describe('readRendererFile', () => {
     expect(file.body.toString('utf8')).toBe(INDEX);
   });
 
-  it("serves index.html for the empty path too", async () => {
+  it('serves index.html for the empty path too', async () => {
     const file = await readRendererFile(root, '');
     expect(file.status).toBe(200);
     if (file.status !== 200) return;

@@ -24,9 +24,7 @@ export function contentTypeFor(filePath: string): string {
   return CONTENT_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
 }
 
-export type RendererFile =
-  | { readonly status: 200; readonly body: Buffer; readonly contentType: string }
-  | { readonly status: 403 | 404 };
+export type RendererFile = { readonly status: 200; readonly body: Buffer; readonly contentType: string } | { readonly status: 403 | 404 };
 
 /** Reads `urlPath` from `root`; `/` is `index.html`. Symlinks leading outside are refused. */
 export async function readRendererFile(root: string, urlPath: string): Promise<RendererFile> {

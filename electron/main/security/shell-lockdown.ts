@@ -81,7 +81,18 @@ export function productionMenu(platform: NodeJS.Platform): readonly MenuItem[] {
   const window: MenuItem = { label: 'Window', submenu: [{ role: 'minimize' }, { role: 'close' }] };
   if (platform === 'darwin') {
     return [
-      { label: 'Soberana', submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, { role: 'quit' }] },
+      {
+        label: 'Soberana',
+        submenu: [
+          { role: 'about' },
+          { type: 'separator' },
+          { role: 'hide' },
+          { role: 'hideOthers' },
+          { role: 'unhide' },
+          { type: 'separator' },
+          { role: 'quit' },
+        ],
+      },
       edit,
       window,
     ];

@@ -19,7 +19,14 @@ interface Row {
   data: string;
 }
 
-export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; governance: Governance; picker: FilePicker; gate: Gate; emit: Emit }): AuditHandlers {
+export function createAuditHandlers(deps: {
+  db: Database;
+  trail: AuditTrail;
+  governance: Governance;
+  picker: FilePicker;
+  gate: Gate;
+  emit: Emit;
+}): AuditHandlers {
   const { db, trail } = deps;
   const level = () => trail.log?.level ?? deps.governance.policy.audit.level;
   return {
@@ -43,7 +50,9 @@ export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; gov
       }
       const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
       const total = Number((db.prepare(`SELECT count(*) AS n FROM audit_records ${clause}`).get(...params) as { n: number }).n);
-      const rows = db.prepare(`SELECT seq, at, os_user, type, data FROM audit_records ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`).all(...params, limit ?? 100, offset ?? 0) as unknown as Row[];
+      const rows = db
+        .prepare(`SELECT seq, at, os_user, type, data FROM audit_records ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`)
+        .all(...params, limit ?? 100, offset ?? 0) as unknown as Row[];
       return ok({
         level: level(),
         problem: trail.problem?.message ?? null,
@@ -75,7 +84,11 @@ export function createAuditHandlers(deps: { db: Database; trail: AuditTrail; gov
       try {
         saved = await deps.picker.saveFile(`soberana-audit-${new Date().toISOString().slice(0, 10)}.jsonl`, `${lines.join('\n')}\n`);
       } catch (error) {
-        throw new AppError('io_error', 'The export could not be saved. Check that the folder exists and that you can write to it.', error instanceof Error ? error.message : String(error));
+        throw new AppError(
+          'io_error',
+          'The export could not be saved. Check that the folder exists and that you can write to it.',
+          error instanceof Error ? error.message : String(error),
+        );
       }
       if (saved !== null) deps.emit({ type: 'export', data: { what: 'audit', format: 'jsonl', items: Math.max(0, lines.length - 2) } });
       return ok({ saved: saved !== null, path: saved });

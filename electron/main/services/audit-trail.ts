@@ -23,9 +23,18 @@ export interface AuditTrail {
 
 export const sha256Hex = (text: string | Uint8Array): string => createHash('sha256').update(text).digest('hex');
 
-const asProblem = (error: unknown): AppErrorData => (error instanceof AppError ? error.toData() : { code: 'io_error', message: 'The audit log could not be written.', details: error instanceof Error ? error.message : String(error) });
+const asProblem = (error: unknown): AppErrorData =>
+  error instanceof AppError
+    ? error.toData()
+    : { code: 'io_error', message: 'The audit log could not be written.', details: error instanceof Error ? error.message : String(error) };
 
-export function createAuditTrail(options: { db: Database; dataDir: string; governance: Governance; log?: (level: string, message: string) => void; user?: string }): AuditTrail {
+export function createAuditTrail(options: {
+  db: Database;
+  dataDir: string;
+  governance: Governance;
+  log?: (level: string, message: string) => void;
+  user?: string;
+}): AuditTrail {
   const { db, governance } = options;
   const level = governance.policy.audit.level;
   let log: AuditLog | null = null;

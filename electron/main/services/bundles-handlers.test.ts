@@ -21,7 +21,10 @@ let model: string;
 
 const machinePolicy = async (name: string, allowPolicyUpdates: boolean) => {
   const file = path.join(dir, `${name}.json`);
-  await writeFile(file, JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }], signatureThreshold: 1, allowPolicyUpdates } }));
+  await writeFile(
+    file,
+    JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }], signatureThreshold: 1, allowPolicyUpdates } }),
+  );
   return file;
 };
 
@@ -81,7 +84,15 @@ describe('installing bundles with their payloads', () => {
 
   it('installs a policy payload into the managed location when it may write there, and only when the policy allows bundle updates', async () => {
     const payload = path.join(dir, 'payload-policy.json');
-    await writeFile(payload, JSON.stringify({ version: 1, description: 'From the bundle', bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }], allowPolicyUpdates: true }, documents: { allowIngestion: false } }));
+    await writeFile(
+      payload,
+      JSON.stringify({
+        version: 1,
+        description: 'From the bundle',
+        bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }], allowPolicyUpdates: true },
+        documents: { allowIngestion: false },
+      }),
+    );
     const bundle = await bundleWith('policy', [{ kind: 'policy', source: payload, meta: {} }]);
 
     // Refused where the policy in force does not allow it: nothing installed.
@@ -109,7 +120,13 @@ describe('installing bundles with their payloads', () => {
   it('ignores a policy a user program wrote into the data folder (finding 1), with a record and a notice', async () => {
     const dataDir = await mkdtemp(path.join(dir, 'data-'));
     const machine = await machinePolicy('kept', true);
-    const forged = JSON.stringify({ version: 1, audit: { level: 'off' }, export: { allowed: true }, models: { allowUnsigned: true }, bundles: { trustedKeys: null } });
+    const forged = JSON.stringify({
+      version: 1,
+      audit: { level: 'off' },
+      export: { allowed: true },
+      models: { allowUnsigned: true },
+      bundles: { trustedKeys: null },
+    });
     // Where earlier versions read it, and where a kept bundle policy lives now, unsigned.
     await mkdir(keptPolicyDir(dataDir), { recursive: true });
     await writeFile(path.join(dataDir, 'policy', 'from-bundle.json'), forged);

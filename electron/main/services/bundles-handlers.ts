@@ -64,7 +64,8 @@ export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
         if (bundlePath === undefined) throw new AppError('not_found', 'That bundle is no longer selected. Choose it again.');
         const outcome = await installWithPayloads(deps, bundlePath, {
           signal,
-          onProgress: (progress) => push({ type: 'progress', phase: progress.phase, file: progress.file ?? null, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal }),
+          onProgress: (progress) =>
+            push({ type: 'progress', phase: progress.phase, file: progress.file ?? null, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal }),
         });
         picked.delete(token);
         if (!outcome.ok) {
@@ -80,4 +81,3 @@ export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
     },
   };
 }
-

@@ -98,12 +98,22 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const { storage, governance, trail, gate, emit } = context;
   const closeStorage = () => context.close();
   emit({ type: 'app.start', data: { version: product.version } });
-  emit({ type: 'policy.loaded', data: { status: governance.loaded.status, sha256: governance.loaded.hash, machineFile: governance.loaded.source.machine, userFile: governance.loaded.source.user } });
+  emit({
+    type: 'policy.loaded',
+    data: {
+      status: governance.loaded.status,
+      sha256: governance.loaded.hash,
+      machineFile: governance.loaded.source.machine,
+      userFile: governance.loaded.source.user,
+    },
+  });
   const lockedSettings = governance.lockSettings(
-    await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', applyLockedSettings(next, governance.policy) as typeof next)).catch((error: unknown) => {
-      closeStorage();
-      throw error;
-    }),
+    await openSettings(storage, dataDir, (next) => bus.emit('settings.changed', applyLockedSettings(next, governance.policy) as typeof next)).catch(
+      (error: unknown) => {
+        closeStorage();
+        throw error;
+      },
+    ),
   );
   const settings = governSettings(lockedSettings, gate, emit);
   const screen = createScreening(governance, emit);
@@ -117,26 +127,31 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const stopEgressAudit = egressGuard()?.subscribe(onEgressBlocked) ?? (() => undefined);
   // Every caller's loads and generations meet the policy here, where they are used: its locks
   // and prompts PII rule (lockedEngine), its model rules and the audit gate (governedEngine).
-  const engine = lockedEngine(createEngine({
-    launcher: options.runtimeLauncher ?? forkLauncher(),
-    validate: checkModelFile,
-    quarantine,
-    onState: (state) => {
-      announceLoad(state);
-      bus.emit('runtime.stateChanged', state);
-    },
-    onEgressBlocked,
-    // At every start of the inference process: the backends the policy allows and the runtime packs installed.
-    backends: () => backendChoice(listBundles(storage), dataDir, governance.policy),
-    ...(options.log === undefined ? {} : { log: options.log }),
-  }), () => governance.policy);
+  const engine = lockedEngine(
+    createEngine({
+      launcher: options.runtimeLauncher ?? forkLauncher(),
+      validate: checkModelFile,
+      quarantine,
+      onState: (state) => {
+        announceLoad(state);
+        bus.emit('runtime.stateChanged', state);
+      },
+      onEgressBlocked,
+      // At every start of the inference process: the backends the policy allows and the runtime packs installed.
+      backends: () => backendChoice(listBundles(storage), dataDir, governance.policy),
+      ...(options.log === undefined ? {} : { log: options.log }),
+    }),
+    () => governance.policy,
+  );
   const runtime = governedEngine(engine, { lookup, governance, gate, emit });
   const files = createFileTokens();
   const picker = options.filePicker ?? NO_PICKER;
   const libraryDir = libraryDirFor(dataDir);
   // An import cut short by a crash leaves a partial file and no registry row; tidy both up.
   await cleanupPartialImports(libraryDir, storage).catch((error: unknown) => options.log?.('warn', `Could not tidy up unfinished imports: ${String(error)}`));
-  await tidyBundles(storage, dataDir, libraryDir).catch((error: unknown) => options.log?.('warn', `Could not tidy up unfinished bundle installs: ${String(error)}`));
+  await tidyBundles(storage, dataDir, libraryDir).catch((error: unknown) =>
+    options.log?.('warn', `Could not tidy up unfinished bundle installs: ${String(error)}`),
+  );
 
   const vectors = await openVectorStore(dataDir).catch(async (error: unknown) => {
     await runtime.stop();

@@ -32,9 +32,7 @@ describe('defaultDataDir', () => {
   });
 
   it('uses APPDATA on Windows, falling back to AppData\\Roaming under the home folder', () => {
-    expect(defaultDataDir('win32', { APPDATA: 'C:\\Users\\ana\\AppData\\Roaming' }, 'C:\\Users\\ana')).toBe(
-      'C:\\Users\\ana\\AppData\\Roaming\\Soberana',
-    );
+    expect(defaultDataDir('win32', { APPDATA: 'C:\\Users\\ana\\AppData\\Roaming' }, 'C:\\Users\\ana')).toBe('C:\\Users\\ana\\AppData\\Roaming\\Soberana');
     expect(defaultDataDir('win32', { APPDATA: 'D:\\Profiles\\ana' }, 'C:\\Users\\ana')).toBe('D:\\Profiles\\ana\\Soberana');
     expect(defaultDataDir('win32', {}, 'C:\\Users\\ana')).toBe('C:\\Users\\ana\\AppData\\Roaming\\Soberana');
   });
@@ -47,7 +45,10 @@ describe('chooseDataDir', () => {
   const open = { allowDataDirOverride: true };
 
   it('ignores SOBERANA_DATA_DIR in the packaged app unless the machine policy allows it, and says so', () => {
-    expect(chooseDataDir({ packaged: true, env, defaultDir, policy: closed })).toEqual({ dir: defaultDir, ignored: expect.stringContaining('storage.allowDataDirOverride') });
+    expect(chooseDataDir({ packaged: true, env, defaultDir, policy: closed })).toEqual({
+      dir: defaultDir,
+      ignored: expect.stringContaining('storage.allowDataDirOverride'),
+    });
     expect(chooseDataDir({ packaged: true, env, defaultDir, policy: open })).toEqual({ dir: path.resolve('elsewhere'), ignored: null });
   });
 

@@ -55,7 +55,10 @@ export async function checkSqlite(dataDir: string): Promise<CheckOutcome> {
     if (problems.length !== 1 || problems[0] !== 'ok') return { status: 'fail', detail: `The database is damaged: ${problems.slice(0, 3).join('; ')}` };
     return { status: 'pass', detail: `SQLite ${version}, schema ${schemaVersion(db)}, ${DATABASE_FILE} intact` };
   } catch (error) {
-    return { status: 'fail', detail: `The database cannot be used: ${error instanceof AppError && error.details !== undefined ? `${error.message} ${error.details}` : error instanceof Error ? error.message : String(error)}` };
+    return {
+      status: 'fail',
+      detail: `The database cannot be used: ${error instanceof AppError && error.details !== undefined ? `${error.message} ${error.details}` : error instanceof Error ? error.message : String(error)}`,
+    };
   } finally {
     if (db?.isOpen) db.close();
   }

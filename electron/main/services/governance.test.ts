@@ -43,7 +43,9 @@ describe('governance: the local development trust store', () => {
     expect(gov.mode).toBe('managed');
     expect(gov.info().mode).toBe('managed');
     expect(gov.trust(db)).toEqual({ source: 'policy', threshold: 1, keys: [] });
-    expect(() => gov.assertLocalTrustEditable()).toThrow(expect.objectContaining({ code: 'forbidden', message: expect.stringContaining('only the keys it lists') }));
+    expect(() => gov.assertLocalTrustEditable()).toThrow(
+      expect.objectContaining({ code: 'forbidden', message: expect.stringContaining('only the keys it lists') }),
+    );
   });
 
   it('gives way to the machine policy’s keys', async () => {

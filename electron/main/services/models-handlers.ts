@@ -79,13 +79,16 @@ export function createModelHandlers({ db, service, engine, picker, settings, cha
   const candidates = new Map<string, ModelCandidate>();
   const announce = () => changed(listModels(db).map(entry));
 
-
   return {
     'models.list': () => ok({ models: listModels(db).map(entry) }),
 
     'models.scan': async ({ source, dropToken }) => {
       const targets =
-        source === 'files' ? await picker.pickImportFiles() : source === 'dropped' ? await picker.droppedFiles(dropToken ?? '') : [await picker.pickFolder()].filter((target) => target !== null);
+        source === 'files'
+          ? await picker.pickImportFiles()
+          : source === 'dropped'
+            ? await picker.droppedFiles(dropToken ?? '')
+            : [await picker.pickFolder()].filter((target) => target !== null);
       if (targets.length === 0) return ok({ canceled: true, candidates: [], problems: [], truncated: false });
       const found: { token: string; candidate: ModelCandidate }[] = [];
       const problems: { path: string; message: string }[] = [];

@@ -30,7 +30,12 @@ function restart(): void {
 }
 
 const rows = () =>
-  Object.fromEntries((db.prepare('SELECT key, value FROM settings ORDER BY key').all() as { key: string; value: string }[]).map((row) => [row.key, JSON.parse(row.value) as unknown]));
+  Object.fromEntries(
+    (db.prepare('SELECT key, value FROM settings ORDER BY key').all() as { key: string; value: string }[]).map((row) => [
+      row.key,
+      JSON.parse(row.value) as unknown,
+    ]),
+  );
 
 const store = (key: string, value: unknown) =>
   db.prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)').run(key, JSON.stringify(value), new Date().toISOString());
@@ -76,7 +81,10 @@ describe('openSettings', () => {
     await settings.update({ theme: 'light' });
     const before = db.prepare('SELECT * FROM settings').all();
 
-    await expect(settings.update({ language: 'es', sidebarWidth: 5 })).rejects.toMatchObject({ code: 'bad_request', details: expect.stringMatching(/sidebarWidth/) });
+    await expect(settings.update({ language: 'es', sidebarWidth: 5 })).rejects.toMatchObject({
+      code: 'bad_request',
+      details: expect.stringMatching(/sidebarWidth/),
+    });
 
     expect(db.prepare('SELECT * FROM settings').all()).toEqual(before);
     expect(settings.get()).toEqual({ ...DEFAULT_SETTINGS, theme: 'light' });

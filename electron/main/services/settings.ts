@@ -45,11 +45,19 @@ export async function openSettings(db: Database, dataDir: string, onChange: (set
     update(patch) {
       const run = async () => {
         const parsed = Settings.safeParse({ ...current, ...patch });
-        if (!parsed.success) throw new AppError('bad_request', 'That setting is not valid.', parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+        if (!parsed.success)
+          throw new AppError(
+            'bad_request',
+            'That setting is not valid.',
+            parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '),
+          );
         const next = parsed.data;
         const keys = SETTING_KEYS.filter((key) => Object.hasOwn(patch, key));
         try {
-          writeRows(db, keys.map((key) => [key, next[key]]));
+          writeRows(
+            db,
+            keys.map((key) => [key, next[key]]),
+          );
         } catch (error) {
           throw new AppError('io_error', 'Your settings could not be saved.', messageOf(error));
         }

@@ -49,17 +49,33 @@ function PdfPage({ view, target }: { readonly view: DocumentView; readonly targe
   return (
     <div className="viewer__pdf" ref={frame}>
       <div className="viewer__nav">
-        <button type="button" className="button button--ghost button--icon button--small" disabled={page <= 1} onClick={() => setPage(page - 1)} aria-label={t('viewer.previousPage')}>
+        <button
+          type="button"
+          className="button button--ghost button--icon button--small"
+          disabled={page <= 1}
+          onClick={() => setPage(page - 1)}
+          aria-label={t('viewer.previousPage')}
+        >
           <ChevronLeft size={14} aria-hidden="true" />
         </button>
         <span data-testid="viewer-page" data-rendered={rendered ?? ''}>
           {t('viewer.pageOf', { page, pages })}
         </span>
-        <button type="button" className="button button--ghost button--icon button--small" disabled={page >= pages} onClick={() => setPage(page + 1)} aria-label={t('viewer.nextPage')}>
+        <button
+          type="button"
+          className="button button--ghost button--icon button--small"
+          disabled={page >= pages}
+          onClick={() => setPage(page + 1)}
+          aria-label={t('viewer.nextPage')}
+        >
           <ChevronRight size={14} aria-hidden="true" />
         </button>
       </div>
-      {failed === null ? <canvas ref={canvas} className="viewer__canvas" aria-label={t('viewer.pageImage', { page })} /> : <p className="notice notice--danger">{t('viewer.renderFailed', { message: failed })}</p>}
+      {failed === null ? (
+        <canvas ref={canvas} className="viewer__canvas" aria-label={t('viewer.pageImage', { page })} />
+      ) : (
+        <p className="notice notice--danger">{t('viewer.renderFailed', { message: failed })}</p>
+      )}
     </div>
   );
 }
@@ -73,7 +89,11 @@ function TextView({ view, target }: { readonly view: DocumentView; readonly targ
   return (
     <ol className="viewer__text" ref={list}>
       {view.chunks.map((chunk) => (
-        <li key={chunk.id} className={chunk.id === target.chunkId ? 'viewer__chunk viewer__chunk--target' : 'viewer__chunk'} data-target={chunk.id === target.chunkId ? 'true' : undefined}>
+        <li
+          key={chunk.id}
+          className={chunk.id === target.chunkId ? 'viewer__chunk viewer__chunk--target' : 'viewer__chunk'}
+          data-target={chunk.id === target.chunkId ? 'true' : undefined}
+        >
           {chunk.headingPath.length === 0 ? null : <span className="muted viewer__path">{chunk.headingPath.join(' › ')}</span>}
           {chunk.page === null ? null : <span className="badge">p. {chunk.page}</span>}
           <p>{chunk.text}</p>

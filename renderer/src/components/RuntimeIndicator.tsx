@@ -10,7 +10,9 @@ function describe(runtime: RuntimeState | null, t: TFunction): string {
   const name = runtime.model?.name ?? '';
   switch (runtime.status) {
     case 'loading':
-      return runtime.loadProgress === null ? t('runtimeStatus.loading') : t('runtimeStatus.loadingPercent', { percent: Math.round(runtime.loadProgress * 100) });
+      return runtime.loadProgress === null
+        ? t('runtimeStatus.loading')
+        : t('runtimeStatus.loadingPercent', { percent: Math.round(runtime.loadProgress * 100) });
     case 'ready':
       return t('runtimeStatus.ready', { name });
     case 'generating':

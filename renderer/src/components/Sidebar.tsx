@@ -32,11 +32,15 @@ export function Sidebar({ width }: { readonly width: number }) {
     const index = buttons.indexOf(document.activeElement as HTMLButtonElement);
     if (index === -1) return;
     const next =
-      event.key === 'ArrowDown' ? (index + 1) % buttons.length
-      : event.key === 'ArrowUp' ? (index - 1 + buttons.length) % buttons.length
-      : event.key === 'Home' ? 0
-      : event.key === 'End' ? buttons.length - 1
-      : -1;
+      event.key === 'ArrowDown'
+        ? (index + 1) % buttons.length
+        : event.key === 'ArrowUp'
+          ? (index - 1 + buttons.length) % buttons.length
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? buttons.length - 1
+              : -1;
     if (next === -1) return;
     event.preventDefault();
     buttons[next]?.focus();
@@ -45,7 +49,9 @@ export function Sidebar({ width }: { readonly width: number }) {
   return (
     <nav className="sidebar" style={{ width }} aria-label={t('nav.label')}>
       <div className="sidebar__brand">
-        <span className="sidebar__logo" aria-hidden="true">S</span>
+        <span className="sidebar__logo" aria-hidden="true">
+          S
+        </span>
         <div>
           <div className="sidebar__name">{t('app.name')}</div>
           <div className="sidebar__tagline">{t('app.tagline')}</div>

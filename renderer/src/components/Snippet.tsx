@@ -12,9 +12,5 @@ export function Snippet({ passage }: { readonly passage: Pick<Passage, 'snippet'
     at = end;
   }
   parts.push(passage.snippet.slice(at));
-  return (
-    <span className="snippet">
-      {parts.map((part, index) => (typeof part === 'string' ? part : <mark key={index}>{part.mark}</mark>))}
-    </span>
-  );
+  return <span className="snippet">{parts.map((part, index) => (typeof part === 'string' ? part : <mark key={index}>{part.mark}</mark>))}</span>;
 }

@@ -82,7 +82,16 @@ export const en = {
     settingsTitle: 'Conversation settings',
     settingsHint: 'Apply to this conversation only.',
     systemPrompt: 'System prompt',
-    fields: { temperature: 'Temperature', topP: 'Top P', topK: 'Top K', minP: 'Min P', repeatPenalty: 'Repeat penalty', maxTokens: 'Maximum reply length', seed: 'Seed', contextSize: 'Context size' },
+    fields: {
+      temperature: 'Temperature',
+      topP: 'Top P',
+      topK: 'Top K',
+      minP: 'Min P',
+      repeatPenalty: 'Repeat penalty',
+      maxTokens: 'Maximum reply length',
+      seed: 'Seed',
+      contextSize: 'Context size',
+    },
     random: 'Random',
     invalidField: 'Out of range.',
     saveSettings: 'Save',
@@ -108,7 +117,8 @@ export const en = {
     title: 'Documents',
     collections: 'Collections',
     emptyTitle: 'No collections yet',
-    emptyBody: 'A collection holds documents you can ask about: PDF, Word, HTML, Markdown, text and CSV. Answers cite the exact page, and nothing leaves this machine.',
+    emptyBody:
+      'A collection holds documents you can ask about: PDF, Word, HTML, Markdown, text and CSV. Answers cite the exact page, and nothing leaves this machine.',
     newCollection: 'New collection',
     newTitle: 'New collection',
     newHint: 'Documents are added to a collection; a conversation can use one or more collections.',
@@ -156,7 +166,16 @@ export const en = {
     removeShort: 'Remove',
     columns: { name: 'Name', status: 'Status', pages: 'Pages', chunks: 'Passages', size: 'Size', actions: 'Actions' },
     statuses: { queued: 'Queued', extracted: 'Read', embedded: 'Embedded', indexed: 'Ready', failed: 'Failed' },
-    fileStates: { queued: 'Queued', extracting: 'Reading', embedding: 'Embedding', indexing: 'Indexing', done: 'Done', skipped: 'Unchanged', failed: 'Failed', cancelled: 'Cancelled' },
+    fileStates: {
+      queued: 'Queued',
+      extracting: 'Reading',
+      embedding: 'Embedding',
+      indexing: 'Indexing',
+      done: 'Done',
+      skipped: 'Unchanged',
+      failed: 'Failed',
+      cancelled: 'Cancelled',
+    },
     ingest: {
       label: 'Adding documents',
       running: 'Adding documents: {{done}} of {{total}}',
@@ -171,7 +190,8 @@ export const en = {
   models: {
     title: 'Models',
     emptyTitle: 'No models yet',
-    emptyBody: 'Bring models onto this offline machine from a USB drive or a network share: import files, a folder, or drop them here. Soberana checks every file before it loads it, and records where it came from.',
+    emptyBody:
+      'Bring models onto this offline machine from a USB drive or a network share: import files, a folder, or drop them here. Soberana checks every file before it loads it, and records where it came from.',
     emptyAction: 'Import model files…',
     emptyFolder: 'Import a folder…',
     emptyBundle: 'Or ask IT for a signed bundle: it installs models they have approved.',
@@ -271,7 +291,8 @@ export const en = {
       include: 'Import {{name}}',
       modeFor: 'How to keep {{name}}',
       modes: { copy: 'Copy into the library', link: 'Hard link', reference: 'Leave in place' },
-      modesHint: 'Copy keeps its own copy. Hard link shares the file without using more space (same drive only). Leave in place records where the file is and checks it before each load.',
+      modesHint:
+        'Copy keeps its own copy. Hard link shares the file without using more space (same drive only). Leave in place records where the file is and checks it before each load.',
       parts: '{{count}} parts',
       origins: { ollama: 'from Ollama', lmstudio: 'from LM Studio' },
       start: 'Import',
@@ -414,7 +435,8 @@ export const en = {
   bundles: {
     title: 'Bundles',
     emptyTitle: 'No bundles installed',
-    emptyBody: 'IT brings models, knowledge packs and policy onto this machine as one signed file. Soberana checks the signature, the expiry and every file before it unpacks anything.',
+    emptyBody:
+      'IT brings models, knowledge packs and policy onto this machine as one signed file. Soberana checks the signature, the expiry and every file before it unpacks anything.',
     installFile: 'Install bundle…',
     installFolder: 'From a folder…',
     checking: 'Checking…',
@@ -433,7 +455,14 @@ export const en = {
     phases: { verifying: 'Checking files', installing: 'Installing', registering: 'Registering', done: 'Done' },
     fields: { name: 'Name', id: 'Bundle id', version: 'Version', signedBy: 'Signed by', created: 'Created', expires: 'Expires', size: 'Contents' },
     columns: { file: 'File', kind: 'Kind', size: 'Size', license: 'Licence' },
-    kinds: { model: 'Chat model', 'embedding-model': 'Embedding model', reranker: 'Reranker', 'knowledge-pack': 'Knowledge pack', policy: 'Policy', runtime: 'Runtime pack' },
+    kinds: {
+      model: 'Chat model',
+      'embedding-model': 'Embedding model',
+      reranker: 'Reranker',
+      'knowledge-pack': 'Knowledge pack',
+      policy: 'Policy',
+      runtime: 'Runtime pack',
+    },
     signedByShort: 'signed by {{signers}}',
     installedOn: 'installed {{date}} · expires {{expires}}',
     uninstall: 'Uninstall',
@@ -458,7 +487,8 @@ export const en = {
     },
     intact_one: 'The log is intact: {{records}} records, {{count}} sealed checkpoint verified.',
     intact_other: 'The log is intact: {{records}} records, {{count}} sealed checkpoints verified.',
-    intactNoAnchor: 'The chain is intact ({{records}} records). The anchor is not on this machine, so the sealed checkpoints were not checked; IT can verify them with the anchor.',
+    intactNoAnchor:
+      'The chain is intact ({{records}} records). The anchor is not on this machine, so the sealed checkpoints were not checked; IT can verify them with the anchor.',
     broken: 'The log was changed: the first broken record is #{{seq}} ({{reason}}).',
     type: 'Event',
     allTypes: 'All events',
@@ -471,17 +501,20 @@ export const en = {
     older: 'Older',
     notRecording: 'The audit log is not recording.',
     notRecordingShort: 'Chat, imports, document ingestion, exports and bundle installs are refused until it is repaired.',
-    refusedUntilRepaired: 'Until it is repaired, Soberana refuses chat, model imports, document ingestion, exports and bundle installs, because they could not be accounted for. Reading conversations, documents and this log still works.',
+    refusedUntilRepaired:
+      'Until it is repaired, Soberana refuses chat, model imports, document ingestion, exports and bundle installs, because they could not be accounted for. Reading conversations, documents and this log still works.',
     whatToDo: 'What to do:',
     askIt: 'Ask your IT team to repair the audit log. On the command line, “soberana doctor” says what is wrong.',
-    restoreKey: 'If the key file (audit/key in the data folder shown on the About screen) was deleted or damaged, restoring it from a backup is enough: the next action opens the log again, with no restart.',
+    restoreKey:
+      'If the key file (audit/key in the data folder shown on the About screen) was deleted or damaged, restoring it from a backup is enough: the next action opens the log again, with no restart.',
     openScreen: 'Open Audit',
   },
   policy: {
     locked: 'Fixed by policy.',
     lockedDown: 'Locked down.',
     lockedDownBody: 'The machine policy file is not valid, so Soberana runs with everything restricted until IT fixes it:',
-    developmentMode: 'Development mode: no machine policy is installed, so no organization rule is enforced on this computer and any signing key you trust here is accepted.',
+    developmentMode:
+      'Development mode: no machine policy is installed, so no organization rule is enforced on this computer and any signing key you trust here is accepted.',
     managed: 'Managed by your organization',
   },
   viewer: {

@@ -84,7 +84,16 @@ export const es: Messages = {
     settingsTitle: 'Ajustes de la conversación',
     settingsHint: 'Solo se aplican a esta conversación.',
     systemPrompt: 'Instrucción de sistema',
-    fields: { temperature: 'Temperatura', topP: 'Top P', topK: 'Top K', minP: 'Min P', repeatPenalty: 'Penalización por repetición', maxTokens: 'Longitud máxima de la respuesta', seed: 'Semilla', contextSize: 'Tamaño de contexto' },
+    fields: {
+      temperature: 'Temperatura',
+      topP: 'Top P',
+      topK: 'Top K',
+      minP: 'Min P',
+      repeatPenalty: 'Penalización por repetición',
+      maxTokens: 'Longitud máxima de la respuesta',
+      seed: 'Semilla',
+      contextSize: 'Tamaño de contexto',
+    },
     random: 'Aleatoria',
     invalidField: 'Fuera de rango.',
     saveSettings: 'Guardar',
@@ -110,7 +119,8 @@ export const es: Messages = {
     title: 'Documentos',
     collections: 'Colecciones',
     emptyTitle: 'Aún no hay colecciones',
-    emptyBody: 'Una colección reúne documentos sobre los que preguntar: PDF, Word, HTML, Markdown, texto y CSV. Las respuestas citan la página exacta y nada sale de este equipo.',
+    emptyBody:
+      'Una colección reúne documentos sobre los que preguntar: PDF, Word, HTML, Markdown, texto y CSV. Las respuestas citan la página exacta y nada sale de este equipo.',
     newCollection: 'Nueva colección',
     newTitle: 'Nueva colección',
     newHint: 'Los documentos se añaden a una colección; una conversación puede usar una o varias.',
@@ -158,7 +168,16 @@ export const es: Messages = {
     removeShort: 'Quitar',
     columns: { name: 'Nombre', status: 'Estado', pages: 'Páginas', chunks: 'Pasajes', size: 'Tamaño', actions: 'Acciones' },
     statuses: { queued: 'En cola', extracted: 'Leído', embedded: 'Con embeddings', indexed: 'Listo', failed: 'Error' },
-    fileStates: { queued: 'En cola', extracting: 'Leyendo', embedding: 'Embeddings', indexing: 'Indexando', done: 'Hecho', skipped: 'Sin cambios', failed: 'Error', cancelled: 'Cancelado' },
+    fileStates: {
+      queued: 'En cola',
+      extracting: 'Leyendo',
+      embedding: 'Embeddings',
+      indexing: 'Indexando',
+      done: 'Hecho',
+      skipped: 'Sin cambios',
+      failed: 'Error',
+      cancelled: 'Cancelado',
+    },
     ingest: {
       label: 'Añadiendo documentos',
       running: 'Añadiendo documentos: {{done}} de {{total}}',
@@ -173,7 +192,8 @@ export const es: Messages = {
   models: {
     title: 'Modelos',
     emptyTitle: 'Aún no hay modelos',
-    emptyBody: 'Trae modelos a este equipo sin conexión desde una memoria USB o una carpeta compartida: importa archivos, una carpeta o suéltalos aquí. Soberana comprueba cada archivo antes de cargarlo y registra su origen.',
+    emptyBody:
+      'Trae modelos a este equipo sin conexión desde una memoria USB o una carpeta compartida: importa archivos, una carpeta o suéltalos aquí. Soberana comprueba cada archivo antes de cargarlo y registra su origen.',
     emptyAction: 'Importar archivos de modelo…',
     emptyFolder: 'Importar una carpeta…',
     emptyBundle: 'O pide a TI un paquete firmado: instala los modelos que han aprobado.',
@@ -273,7 +293,8 @@ export const es: Messages = {
       include: 'Importar {{name}}',
       modeFor: 'Cómo guardar {{name}}',
       modes: { copy: 'Copiar a la biblioteca', link: 'Enlace duro', reference: 'Dejar en su sitio' },
-      modesHint: 'Copiar guarda una copia propia. El enlace duro comparte el archivo sin ocupar más espacio (solo en la misma unidad). Dejar en su sitio registra dónde está y lo comprueba antes de cada carga.',
+      modesHint:
+        'Copiar guarda una copia propia. El enlace duro comparte el archivo sin ocupar más espacio (solo en la misma unidad). Dejar en su sitio registra dónde está y lo comprueba antes de cada carga.',
       parts: '{{count}} partes',
       origins: { ollama: 'de Ollama', lmstudio: 'de LM Studio' },
       start: 'Importar',
@@ -416,7 +437,8 @@ export const es: Messages = {
   bundles: {
     title: 'Paquetes',
     emptyTitle: 'No hay paquetes instalados',
-    emptyBody: 'TI trae modelos, paquetes de conocimiento y políticas a este equipo en un único archivo firmado. Soberana comprueba la firma, la caducidad y cada archivo antes de desempaquetar nada.',
+    emptyBody:
+      'TI trae modelos, paquetes de conocimiento y políticas a este equipo en un único archivo firmado. Soberana comprueba la firma, la caducidad y cada archivo antes de desempaquetar nada.',
     installFile: 'Instalar paquete…',
     installFolder: 'Desde una carpeta…',
     checking: 'Comprobando…',
@@ -435,7 +457,14 @@ export const es: Messages = {
     phases: { verifying: 'Comprobando archivos', installing: 'Instalando', registering: 'Registrando', done: 'Hecho' },
     fields: { name: 'Nombre', id: 'Id del paquete', version: 'Versión', signedBy: 'Firmado por', created: 'Creado', expires: 'Caduca', size: 'Contenido' },
     columns: { file: 'Archivo', kind: 'Tipo', size: 'Tamaño', license: 'Licencia' },
-    kinds: { model: 'Modelo de chat', 'embedding-model': 'Modelo de embeddings', reranker: 'Reordenador', 'knowledge-pack': 'Paquete de conocimiento', policy: 'Política', runtime: 'Paquete de ejecución' },
+    kinds: {
+      model: 'Modelo de chat',
+      'embedding-model': 'Modelo de embeddings',
+      reranker: 'Reordenador',
+      'knowledge-pack': 'Paquete de conocimiento',
+      policy: 'Política',
+      runtime: 'Paquete de ejecución',
+    },
     signedByShort: 'firmado por {{signers}}',
     installedOn: 'instalado {{date}} · caduca {{expires}}',
     uninstall: 'Desinstalar',
@@ -460,7 +489,8 @@ export const es: Messages = {
     },
     intact_one: 'El registro está íntegro: {{records}} registros, {{count}} punto de control sellado verificado.',
     intact_other: 'El registro está íntegro: {{records}} registros, {{count}} puntos de control sellados verificados.',
-    intactNoAnchor: 'La cadena está íntegra ({{records}} registros). El ancla no está en este equipo, así que los puntos de control sellados no se comprobaron; TI puede verificarlos con el ancla.',
+    intactNoAnchor:
+      'La cadena está íntegra ({{records}} registros). El ancla no está en este equipo, así que los puntos de control sellados no se comprobaron; TI puede verificarlos con el ancla.',
     broken: 'El registro fue modificado: el primer registro roto es el n.º {{seq}} ({{reason}}).',
     type: 'Evento',
     allTypes: 'Todos los eventos',
@@ -473,17 +503,20 @@ export const es: Messages = {
     older: 'Más antiguos',
     notRecording: 'El registro de auditoría no está registrando.',
     notRecordingShort: 'El chat, las importaciones, la ingesta de documentos, las exportaciones y la instalación de paquetes se rechazan hasta que se repare.',
-    refusedUntilRepaired: 'Hasta que se repare, Soberana rechaza el chat, la importación de modelos, la ingesta de documentos, las exportaciones y la instalación de paquetes, porque no podrían quedar registrados. Leer conversaciones, documentos y este registro sigue funcionando.',
+    refusedUntilRepaired:
+      'Hasta que se repare, Soberana rechaza el chat, la importación de modelos, la ingesta de documentos, las exportaciones y la instalación de paquetes, porque no podrían quedar registrados. Leer conversaciones, documentos y este registro sigue funcionando.',
     whatToDo: 'Qué hacer:',
     askIt: 'Pide a tu equipo de TI que repare el registro de auditoría. En la línea de comandos, «soberana doctor» indica qué falla.',
-    restoreKey: 'Si el archivo de clave (audit/key en la carpeta de datos que muestra la pantalla Acerca de) se borró o dañó, basta con restaurarlo desde una copia de seguridad: la siguiente acción vuelve a abrir el registro, sin reiniciar.',
+    restoreKey:
+      'Si el archivo de clave (audit/key en la carpeta de datos que muestra la pantalla Acerca de) se borró o dañó, basta con restaurarlo desde una copia de seguridad: la siguiente acción vuelve a abrir el registro, sin reiniciar.',
     openScreen: 'Abrir Auditoría',
   },
   policy: {
     locked: 'Fijado por la política.',
     lockedDown: 'Bloqueado.',
     lockedDownBody: 'El archivo de política del equipo no es válido, así que Soberana funciona con todo restringido hasta que TI lo corrija:',
-    developmentMode: 'Modo de desarrollo: no hay ninguna política de equipo instalada, así que en este ordenador no se aplica ninguna regla de la organización y se acepta cualquier clave de firma en la que confíes aquí.',
+    developmentMode:
+      'Modo de desarrollo: no hay ninguna política de equipo instalada, así que en este ordenador no se aplica ninguna regla de la organización y se acepta cualquier clave de firma en la que confíes aquí.',
     managed: 'Gestionado por tu organización',
   },
   viewer: {

@@ -53,7 +53,12 @@ function AppFacts() {
         <Fact label={t('about.platform')} value={`${info.platform} · ${info.arch}`} testId="fact-platform" />
         <Fact label={t('about.host')} value={t(`about.hosts.${info.host}`)} testId="fact-host" />
         <Fact label={t('about.node')} value={info.versions.node} testId="fact-node" mono />
-        <Fact label={t('about.electron')} value={info.versions.electron ?? t('about.electronNone')} testId="fact-electron" mono={info.versions.electron !== null} />
+        <Fact
+          label={t('about.electron')}
+          value={info.versions.electron ?? t('about.electronNone')}
+          testId="fact-electron"
+          mono={info.versions.electron !== null}
+        />
         {info.versions.chrome === null ? null : <Fact label={t('about.chrome')} value={info.versions.chrome} testId="fact-chrome" mono />}
         <Fact label={t('about.network')} value={t('about.networkNone')} testId="fact-network" />
       </dl>

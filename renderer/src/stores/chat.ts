@@ -72,7 +72,10 @@ export function createChatStore() {
      * process sends when it saves. Only a stream that ends without `done` (stopped, failed)
      * fetches the thread, since the partial answer was saved out of sight.
      */
-    const runStream = async (conversationId: string, start: (onEvent: (event: ChatEvent) => void, signal: AbortSignal) => Promise<{ ok: boolean; error?: AppErrorData }>) => {
+    const runStream = async (
+      conversationId: string,
+      start: (onEvent: (event: ChatEvent) => void, signal: AbortSignal) => Promise<{ ok: boolean; error?: AppErrorData }>,
+    ) => {
       controller?.abort();
       const own = (controller = new AbortController());
       let done = false;
@@ -107,7 +110,8 @@ export function createChatStore() {
         const query = get().query.trim();
         const request = ++listRequest;
         const result = await call('chat.list', query === '' ? {} : { query });
-        if (result.ok && request === listRequest) set((state) => ({ conversations: result.value.conversations, thread: syncThreadWithList(state.thread, result.value.conversations) }));
+        if (result.ok && request === listRequest)
+          set((state) => ({ conversations: result.value.conversations, thread: syncThreadWithList(state.thread, result.value.conversations) }));
       },
 
       search(query) {

@@ -125,7 +125,12 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => ({
     const result = await call('knowledge.add', watch === undefined ? input : { ...input, watch });
     if (!result.ok) set({ error: result.error });
     else if (result.value.unsupported.length > 0) {
-      set({ error: { code: 'bad_request', message: `Not a supported document: ${result.value.unsupported.slice(0, 5).join(', ')}${result.value.unsupported.length > 5 ? '…' : ''}` } });
+      set({
+        error: {
+          code: 'bad_request',
+          message: `Not a supported document: ${result.value.unsupported.slice(0, 5).join(', ')}${result.value.unsupported.length > 5 ? '…' : ''}`,
+        },
+      });
     } else set({ error: null });
     await get().refresh();
   },
@@ -164,7 +169,12 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => ({
     }
     set({ searching: true });
     const documentId = get().documentFilter;
-    const result = await call('knowledge.search', { query, collectionIds: [collectionId], limit: 20, ...(documentId === null ? {} : { documentIds: [documentId] }) });
+    const result = await call('knowledge.search', {
+      query,
+      collectionIds: [collectionId],
+      limit: 20,
+      ...(documentId === null ? {} : { documentIds: [documentId] }),
+    });
     set({ searching: false });
     if (result.ok) set({ results: result.value, error: null });
     else set({ error: result.error });
@@ -192,7 +202,12 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => ({
 }));
 
 /** The viewer's target for a passage: its document, page and words to mark. */
-export const targetOf = (passage: Passage): ViewerTarget => ({ documentId: passage.documentId, chunkId: passage.chunkId, page: passage.page, highlight: passage.text });
+export const targetOf = (passage: Passage): ViewerTarget => ({
+  documentId: passage.documentId,
+  chunkId: passage.chunkId,
+  page: passage.page,
+  highlight: passage.text,
+});
 
 export function followKnowledgeChanges(): () => void {
   // Per subscription, not per module: each follower coalesces its own bursts.

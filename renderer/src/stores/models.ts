@@ -4,7 +4,8 @@ import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on, stream } from '../api/client.ts';
 
 export type SortKey = 'name' | 'role' | 'size' | 'quantization' | 'context' | 'status';
-export type FitState = { readonly state: 'loading' } | { readonly state: 'ok'; readonly fit: FitEstimate } | { readonly state: 'error'; readonly error: AppErrorData };
+export type FitState =
+  { readonly state: 'loading' } | { readonly state: 'ok'; readonly fit: FitEstimate } | { readonly state: 'error'; readonly error: AppErrorData };
 type Progress = Omit<Extract<ImportEvent, { type: 'progress' }>, 'type'>;
 
 export type ImportJob =
@@ -60,7 +61,12 @@ interface ModelsStore {
 /** Pure: the table's rows, filtered and sorted. */
 export function visibleModels(models: readonly ModelEntry[], filter: string, sort: { key: SortKey; descending: boolean }): ModelEntry[] {
   const needle = filter.trim().toLowerCase();
-  const rows = needle === '' ? [...models] : models.filter((model) => [model.displayName, model.role, model.facts.quantization, model.facts.architecture].some((text) => text.toLowerCase().includes(needle)));
+  const rows =
+    needle === ''
+      ? [...models]
+      : models.filter((model) =>
+          [model.displayName, model.role, model.facts.quantization, model.facts.architecture].some((text) => text.toLowerCase().includes(needle)),
+        );
   const value = (model: ModelEntry): string | number => {
     switch (sort.key) {
       case 'name':
@@ -193,7 +199,12 @@ export const useModels = create<ModelsStore>()((set, get) => {
       return result.ok;
     },
 
-    openImport: (open) => set(open ? { importOpen: true } : { importOpen: false, candidates: get().candidates.filter((candidate) => get().jobs[candidate.token]?.phase === 'running') }),
+    openImport: (open) =>
+      set(
+        open
+          ? { importOpen: true }
+          : { importOpen: false, candidates: get().candidates.filter((candidate) => get().jobs[candidate.token]?.phase === 'running') },
+      ),
 
     async scan(source) {
       set({ scanError: null });
@@ -204,7 +215,9 @@ export const useModels = create<ModelsStore>()((set, get) => {
       }
       if (result.value.canceled) return;
       const known = new Set(get().candidates.map((candidate) => candidate.token));
-      const added = result.value.candidates.filter((candidate) => !known.has(candidate.token)).map((candidate) => ({ ...candidate, mode: 'copy' as const, selected: true }));
+      const added = result.value.candidates
+        .filter((candidate) => !known.has(candidate.token))
+        .map((candidate) => ({ ...candidate, mode: 'copy' as const, selected: true }));
       set({ candidates: [...get().candidates, ...added], scanProblems: result.value.problems });
     },
 
@@ -213,7 +226,11 @@ export const useModels = create<ModelsStore>()((set, get) => {
     },
 
     async startImport() {
-      const queue = get().candidates.filter((candidate) => candidate.selected && (get().jobs[candidate.token] === undefined || get().jobs[candidate.token]?.phase === 'failed' || get().jobs[candidate.token]?.phase === 'cancelled'));
+      const queue = get().candidates.filter(
+        (candidate) =>
+          candidate.selected &&
+          (get().jobs[candidate.token] === undefined || get().jobs[candidate.token]?.phase === 'failed' || get().jobs[candidate.token]?.phase === 'cancelled'),
+      );
       set({ jobs: { ...get().jobs, ...Object.fromEntries(queue.map((candidate) => [candidate.token, { phase: 'waiting' } as ImportJob])) } });
       // One at a time: several large copies at once only fight over the same disk.
       for (const candidate of queue) {

@@ -118,7 +118,8 @@ export function verifyAuditExport(lines: Iterable<string>, anchor: Uint8Array): 
   const firstSeq = records[0]?.seq ?? 0;
   if (header === null || header.format !== EXPORT_FORMAT) flag(firstSeq, 'The export has no Soberana audit header.');
   else if (header.anchorId !== idOfAnchor(anchor)) flag(firstSeq, 'This verification anchor does not belong to the exported log.');
-  if (footer === null || footer.records !== records.length || footer.checkpoints !== checkpoints.length) flag(firstSeq, 'The export is incomplete: its footer does not match its content.');
+  if (footer === null || footer.records !== records.length || footer.checkpoints !== checkpoints.length)
+    flag(firstSeq, 'The export is incomplete: its footer does not match its content.');
 
   const hashAt = new Map<number, string>();
   let previous: AuditRecord | null = null;
@@ -141,7 +142,8 @@ export function verifyAuditExport(lines: Iterable<string>, anchor: Uint8Array): 
     const macOk = sameHex(checkpointMac(key, checkpoint), checkpoint.mac);
     key.fill(0);
     if (!macOk) flag(checkpoint.firstSeq, `Checkpoint ${checkpoint.period} fails its MAC.`);
-    else if (hashAt.get(checkpoint.lastSeq) !== checkpoint.chainHash) flag(checkpoint.firstSeq, `Checkpoint ${checkpoint.period} does not match the records it seals.`);
+    else if (hashAt.get(checkpoint.lastSeq) !== checkpoint.chainHash)
+      flag(checkpoint.firstSeq, `Checkpoint ${checkpoint.period} does not match the records it seals.`);
     for (let seq = checkpoint.firstSeq; seq <= checkpoint.lastSeq; seq += 1) covered.add(seq);
   }
 

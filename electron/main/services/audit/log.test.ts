@@ -46,7 +46,17 @@ const EVERY_EVENT: readonly AuditEventInput[] = [
   { type: 'model.unloaded', data: { modelId: 'm1', sha256: hash('model') } },
   { type: 'document.ingested', data: { documentId: 'd1', collectionId: 'c1', name: 'handbook.pdf', sha256: hash('doc') } },
   { type: 'document.deleted', data: { documentId: 'd1', collectionId: 'c1', sha256: hash('doc') } },
-  { type: 'chat.turn', data: { conversationId: 'conv1', modelSha256: hash('model'), collections: ['c1'], chunkIds: ['k1', 'k2'], prompt: 'What is the secret ledger code?', response: 'The code is AZURE-7781.' } },
+  {
+    type: 'chat.turn',
+    data: {
+      conversationId: 'conv1',
+      modelSha256: hash('model'),
+      collections: ['c1'],
+      chunkIds: ['k1', 'k2'],
+      prompt: 'What is the secret ledger code?',
+      response: 'The code is AZURE-7781.',
+    },
+  },
   { type: 'pii.found', data: { kind: 'email', action: 'redact', context: 'prompts', count: 2 } },
   { type: 'export', data: { what: 'conversation', format: 'markdown', items: 1 } },
   { type: 'setting.changed', data: { key: 'audit.level', value: 'full' } },
@@ -101,14 +111,27 @@ describe('chat text by audit level', () => {
 
   /** Every byte Soberana wrote: the database, its WAL and the audit folder. */
   function everything(): string {
-    const files = [...readdirSync(dir).map((name) => path.join(dir, name)), ...readdirSync(path.join(dir, 'audit')).map((name) => path.join(dir, 'audit', name))];
-    return files.filter((file) => !file.endsWith('audit')).map((file) => readFileSync(file).toString('latin1')).join('\n');
+    const files = [
+      ...readdirSync(dir).map((name) => path.join(dir, name)),
+      ...readdirSync(path.join(dir, 'audit')).map((name) => path.join(dir, 'audit', name)),
+    ];
+    return files
+      .filter((file) => !file.endsWith('audit'))
+      .map((file) => readFileSync(file).toString('latin1'))
+      .join('\n');
   }
 
   it('metadata keeps only SHA-256 hashes of the prompt and the response, nowhere the text', () => {
     const log = open('metadata');
     const record = log.record(turn)!;
-    expect(record.data).toEqual({ conversationId: 'conv1', modelSha256: hash('model'), collections: ['c1'], chunkIds: ['k1', 'k2'], promptSha256: hash(prompt), responseSha256: hash(response) });
+    expect(record.data).toEqual({
+      conversationId: 'conv1',
+      modelSha256: hash('model'),
+      collections: ['c1'],
+      chunkIds: ['k1', 'k2'],
+      promptSha256: hash(prompt),
+      responseSha256: hash(response),
+    });
     db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     const bytes = everything();
     expect(bytes).not.toContain('secret ledger');
@@ -154,7 +177,9 @@ describe('the chain, checkpoints and the key ratchet', () => {
     const file = keyFile()!;
     expect(file).toMatchObject({ period: 2, records: 5, lastSeq: 5, lastHash: [...iterateRecords(db)].at(-1)!.hash, pending: null });
     expect(file.key).toBe(keyForPeriod(anchor, 2).toString('hex'));
-    const onDisk = readdirSync(path.join(dir, 'audit')).map((name) => readFileSync(path.join(dir, 'audit', name), 'utf8')).join('');
+    const onDisk = readdirSync(path.join(dir, 'audit'))
+      .map((name) => readFileSync(path.join(dir, 'audit', name), 'utf8'))
+      .join('');
     expect(onDisk).not.toContain(keyForPeriod(anchor, 1).toString('hex'));
     expect(log.anchor()).toEqual({ id: anchorId(anchor), file: anchorFilePath(dir), key: anchor.toString('hex') });
   });
@@ -255,7 +280,11 @@ describe('retention', () => {
     fill(log, 10, 3); // 30 records over 10 days; checkpoints end at 4, 8, …, 28
     const result = log.purge(5);
     // Records older than 5 days are those of days 0–4 (seq 1–15); the last whole period inside is 9–12.
-    expect(result).toMatchObject({ removed: 12, throughSeq: 12, record: { seq: 31, type: 'retention.purge', data: { scope: 'audit', olderThanDays: 5, removed: 12, throughSeq: 12 } } });
+    expect(result).toMatchObject({
+      removed: 12,
+      throughSeq: 12,
+      record: { seq: 31, type: 'retention.purge', data: { scope: 'audit', olderThanDays: 5, removed: 12, throughSeq: 12 } },
+    });
     expect(log.list({ limit: 1 })[0]!.seq).toBe(13);
     const verification = log.verify();
     expect(verification).toMatchObject({ ok: true, baseSeq: 12, records: 19, sealedThrough: 31, lastSeq: 31 });

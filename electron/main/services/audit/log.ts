@@ -117,7 +117,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const checkpointEvery = options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   if (!AUDIT_LEVELS.includes(level)) throw new AppError('bad_request', 'That audit level is not valid.', `level ${String(level)}`);
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1 || checkpointEvery > MAX_CHECKPOINT_EVERY) {
-    throw new AppError('bad_request', 'That checkpoint interval is not valid.', `checkpointEvery must be an integer from 1 to ${MAX_CHECKPOINT_EVERY}; got ${checkpointEvery}`);
+    throw new AppError(
+      'bad_request',
+      'That checkpoint interval is not valid.',
+      `checkpointEvery must be an integer from 1 to ${MAX_CHECKPOINT_EVERY}; got ${checkpointEvery}`,
+    );
   }
 
   // The live key and the counters that go with it; null while the log does not exist.
@@ -172,7 +176,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       writeKeyFile(dataDir, next);
       return next;
     }
-    throw mismatch(`The audit log (last record ${tip.seq}, ${periods} checkpoints) does not match its key file (record ${current.lastSeq}, period ${current.period}).`);
+    throw mismatch(
+      `The audit log (last record ${tip.seq}, ${periods} checkpoints) does not match its key file (record ${current.lastSeq}, period ${current.period}).`,
+    );
   }
 
   function chainTip(): { seq: number; hash: string } {
@@ -304,7 +310,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   function purge(olderThanDays: number): AuditPurgeResult {
-    if (!Number.isFinite(olderThanDays) || olderThanDays < 0) throw new AppError('bad_request', 'The retention period must be zero or more days.', `got ${olderThanDays}`);
+    if (!Number.isFinite(olderThanDays) || olderThanDays < 0)
+      throw new AppError('bad_request', 'The retention period must be zero or more days.', `got ${olderThanDays}`);
     const meta = readMeta(db);
     if (state === null || meta === null) return { removed: 0, throughSeq: 0, record: null };
     // Purging a tampered log would destroy the evidence; the anchor is used when it is still here.
@@ -332,7 +339,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   function list(options: AuditListOptions = {}): AuditRecord[] {
     const limit = options.limit ?? DEFAULT_LIST_LIMIT;
     const offset = options.offset ?? 0;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) throw new AppError('bad_request', 'That audit list limit is not valid.', `limit must be 1 to ${MAX_LIST_LIMIT}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      throw new AppError('bad_request', 'That audit list limit is not valid.', `limit must be 1 to ${MAX_LIST_LIMIT}`);
     if (!Number.isInteger(offset) || offset < 0) throw new AppError('bad_request', 'That audit list offset is not valid.');
     const where: string[] = [];
     const params: string[] = [];
@@ -385,5 +393,9 @@ function currentUser(): string {
 }
 
 function mismatch(details: string): AppError {
-  return new AppError('io_error', 'The audit log does not match its key file. Run "soberana audit verify" with the verification anchor to see what changed.', details);
+  return new AppError(
+    'io_error',
+    'The audit log does not match its key file. Run "soberana audit verify" with the verification anchor to see what changed.',
+    details,
+  );
 }

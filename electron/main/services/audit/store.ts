@@ -73,8 +73,7 @@ const toCheckpoint = (row: CheckpointRow): AuditCheckpoint => ({
 
 export function readMeta(db: Database): AuditMeta | null {
   const row = db.prepare('SELECT anchor_id, created_at, base_seq, base_hash, base_period FROM audit_meta WHERE id = 1').get() as
-    | { anchor_id: string; created_at: string; base_seq: number; base_hash: string; base_period: number | null }
-    | undefined;
+    { anchor_id: string; created_at: string; base_seq: number; base_hash: string; base_period: number | null } | undefined;
   if (row === undefined) return null;
   return { anchorId: row.anchor_id, createdAt: row.created_at, baseSeq: row.base_seq, baseHash: row.base_hash, basePeriod: row.base_period };
 }

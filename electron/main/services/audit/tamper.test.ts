@@ -10,7 +10,17 @@ import { checkpointMac, recordHash, sha256Hex } from './chain.ts';
 import type { AuditEventInput } from './events.ts';
 import { parseAnchor, readKeyFile, sealKeyState, type AuditKeyFile } from './key-file.ts';
 import { createAuditLog } from './log.ts';
-import { insertCheckpoint, insertMeta, insertRecord, iterateRecords, readCheckpoints, readMeta, type AuditCheckpoint, type AuditMeta, type AuditRecord } from './store.ts';
+import {
+  insertCheckpoint,
+  insertMeta,
+  insertRecord,
+  iterateRecords,
+  readCheckpoints,
+  readMeta,
+  type AuditCheckpoint,
+  type AuditMeta,
+  type AuditRecord,
+} from './store.ts';
 import { verifyAudit } from './verify.ts';
 import { uniform } from '../../../../e2e/fixtures/gguf/prng.ts';
 
@@ -51,7 +61,6 @@ const AUDIT_SCHEMA = MIGRATIONS.find((migration) => migration.name === 'tamper-e
 let dir: string;
 const logs: Snapshot[] = [];
 
-
 const hash = (text: string) => sha256Hex(text);
 
 function randomEvent(random: () => number, n: number): AuditEventInput {
@@ -59,7 +68,17 @@ function randomEvent(random: () => number, n: number): AuditEventInput {
     { type: 'app.start', data: { version: `0.${n}.0` } },
     { type: 'model.loaded', data: { modelId: `m${n}`, sha256: hash(`model ${n}`) } },
     { type: 'document.ingested', data: { documentId: `d${n}`, collectionId: 'c1', name: `file ${n}.pdf`, sha256: hash(`doc ${n}`) } },
-    { type: 'chat.turn', data: { conversationId: `conv${n}`, modelSha256: hash('model'), collections: ['c1', 'c2'], chunkIds: [`k${n}`, `k${n + 1}`], prompt: `question ${n}`, response: `answer ${n}` } },
+    {
+      type: 'chat.turn',
+      data: {
+        conversationId: `conv${n}`,
+        modelSha256: hash('model'),
+        collections: ['c1', 'c2'],
+        chunkIds: [`k${n}`, `k${n + 1}`],
+        prompt: `question ${n}`,
+        response: `answer ${n}`,
+      },
+    },
     { type: 'pii.found', data: { kind: 'email', action: 'redact', context: 'prompts', count: 1 + (n % 3) } },
     { type: 'setting.changed', data: { key: 'theme', value: { mode: n % 2 === 0 ? 'dark' : 'light', size: n } } },
     { type: 'bundle.rejected', data: { name: `bundle ${n}`, sha256: null, reason: 'expired' } },
@@ -67,7 +86,11 @@ function randomEvent(random: () => number, n: number): AuditEventInput {
   return events[Math.floor(random() * events.length)]!;
 }
 
-async function build(name: string, seed: number, plan: { records: number; every: number; level?: 'metadata' | 'full'; purgeAfter?: number; stop?: boolean }): Promise<Snapshot> {
+async function build(
+  name: string,
+  seed: number,
+  plan: { records: number; every: number; level?: 'metadata' | 'full'; purgeAfter?: number; stop?: boolean },
+): Promise<Snapshot> {
   const dataDir = path.join(dir, name);
   const db = openDatabase(dataDir);
   const random = uniform(seed);
@@ -179,7 +202,12 @@ interface Case {
 }
 
 function attack(snapshot: Snapshot, random: () => number, kind: Kind, rechained: boolean, attacker: 'A' | 'B'): Case | null {
-  const log: Tampered = { meta: snapshot.meta, records: snapshot.records.map((r) => ({ ...r })), checkpoints: snapshot.checkpoints.map((c) => ({ ...c })), keyFile: snapshot.keyFile };
+  const log: Tampered = {
+    meta: snapshot.meta,
+    records: snapshot.records.map((r) => ({ ...r })),
+    checkpoints: snapshot.checkpoints.map((c) => ({ ...c })),
+    keyFile: snapshot.keyFile,
+  };
   const currentKey = Buffer.from(snapshot.keyFile.key, 'hex');
   const base = snapshot.meta.baseSeq;
   const last = snapshot.records.at(-1)!.seq;
@@ -253,8 +281,16 @@ function attack(snapshot: Snapshot, random: () => number, kind: Kind, rechained:
       if (attacker === 'A' && random() < 0.15) position = last + 1;
       const previous = position - 1 === base ? snapshot.meta.baseHash : log.records[index(position - 1)]!.hash;
       const event = randomEvent(random, 9_999);
-      const data = event.type === 'chat.turn' ? { ...event.data, prompt: undefined, response: undefined, promptSha256: hash('p'), responseSha256: hash('r') } : event.data;
-      const fields = { seq: position, at: log.records[index(position - 1)]?.at ?? snapshot.records[0]!.at, user: 'alice', type: event.type, data: JSON.parse(JSON.stringify(data)) as unknown, prev: previous };
+      const data =
+        event.type === 'chat.turn' ? { ...event.data, prompt: undefined, response: undefined, promptSha256: hash('p'), responseSha256: hash('r') } : event.data;
+      const fields = {
+        seq: position,
+        at: log.records[index(position - 1)]?.at ?? snapshot.records[0]!.at,
+        user: 'alice',
+        type: event.type,
+        data: JSON.parse(JSON.stringify(data)) as unknown,
+        prev: previous,
+      };
       const forged: AuditRecord = { ...fields, hash: recordHash(fields) };
       log.records.splice(index(position), 0, forged);
       if (rechained) {
@@ -342,7 +378,12 @@ describe('audit tamper suite', { timeout: 120_000 }, () => {
   it('the documented limit: an attacker holding the current key AND writing the key file can rewrite unsealed records', () => {
     const snapshot = logs.find((log) => log.name === 'every-16-tail')!;
     expect(lastSealed(snapshot)).toBeLessThan(snapshot.records.at(-1)!.seq);
-    const log: Tampered = { meta: snapshot.meta, records: snapshot.records.map((r) => ({ ...r })), checkpoints: [...snapshot.checkpoints], keyFile: snapshot.keyFile };
+    const log: Tampered = {
+      meta: snapshot.meta,
+      records: snapshot.records.map((r) => ({ ...r })),
+      checkpoints: [...snapshot.checkpoints],
+      keyFile: snapshot.keyFile,
+    };
     const position = lastSealed(snapshot) + 2;
     log.records[position - 1] = { ...log.records[position - 1]!, user: 'mallory' };
     rechain(log, position);
@@ -358,13 +399,21 @@ describe('audit tamper suite', { timeout: 120_000 }, () => {
 
   it('an attacker with the current key cannot seal forged records in an earlier period', () => {
     const snapshot = logs[0]!;
-    const log: Tampered = { meta: snapshot.meta, records: snapshot.records.map((r) => ({ ...r })), checkpoints: snapshot.checkpoints.map((c) => ({ ...c })), keyFile: snapshot.keyFile };
+    const log: Tampered = {
+      meta: snapshot.meta,
+      records: snapshot.records.map((r) => ({ ...r })),
+      checkpoints: snapshot.checkpoints.map((c) => ({ ...c })),
+      keyFile: snapshot.keyFile,
+    };
     log.records[1] = { ...log.records[1]!, user: 'mallory' };
     rechain(log, 2);
     reseal(log, Buffer.from(snapshot.keyFile.key, 'hex'), 2, (seq) => seq);
     rewriteKeyFile(log);
     const db = load(log);
-    expect(verifyAudit(db, snapshot.anchor, { keyFile: log.keyFile })).toMatchObject({ ok: false, firstBroken: { seq: 1, reason: expect.stringMatching(/Checkpoint 0 .* fails its MAC/) } });
+    expect(verifyAudit(db, snapshot.anchor, { keyFile: log.keyFile })).toMatchObject({
+      ok: false,
+      firstBroken: { seq: 1, reason: expect.stringMatching(/Checkpoint 0 .* fails its MAC/) },
+    });
     db.close();
   });
 });

@@ -92,7 +92,8 @@ export function verifyAuditData(input: AuditData, anchor: Uint8Array | null, opt
       lastSeq = record.seq;
     }
     if (records > 0 || checkpoints.length > 0) flag(1, 'The audit log has records but its metadata row is missing.');
-    if (keyFile !== undefined && keyFile !== null && keyFile.lastSeq > 0) flag(1, `The key file says ${keyFile.lastSeq} records were written, but the audit log is empty.`);
+    if (keyFile !== undefined && keyFile !== null && keyFile.lastSeq > 0)
+      flag(1, `The key file says ${keyFile.lastSeq} records were written, but the audit log is empty.`);
     return result(records, lastSeq, 0);
   }
 
@@ -145,7 +146,8 @@ export function verifyAuditData(input: AuditData, anchor: Uint8Array | null, opt
     const { period, firstSeq, lastSeq } = checkpoint;
     const start = Math.min(nextFirst, firstSeq);
     const range = `records ${firstSeq}–${lastSeq}`;
-    if (period !== nextPeriod) flag(nextFirst, nextPeriod === period - 1 ? `Checkpoint ${nextPeriod} is missing.` : `Checkpoints ${nextPeriod}–${period - 1} are missing.`);
+    if (period !== nextPeriod)
+      flag(nextFirst, nextPeriod === period - 1 ? `Checkpoint ${nextPeriod} is missing.` : `Checkpoints ${nextPeriod}–${period - 1} are missing.`);
     if (firstSeq !== nextFirst) flag(start, `Checkpoint ${period} starts at record ${firstSeq}; the one before it ended at ${nextFirst - 1}.`);
     if (key !== null) {
       let current: Buffer = key;
@@ -156,7 +158,8 @@ export function verifyAuditData(input: AuditData, anchor: Uint8Array | null, opt
         keyPeriod += 1;
       }
       key = current;
-      if (!sameHex(checkpointMac(current, checkpoint), checkpoint.mac)) flag(start, `Checkpoint ${period} (${range}) fails its MAC: the records it seals or the checkpoint itself were changed.`);
+      if (!sameHex(checkpointMac(current, checkpoint), checkpoint.mac))
+        flag(start, `Checkpoint ${period} (${range}) fails its MAC: the records it seals or the checkpoint itself were changed.`);
     }
     if (lastSeq > base) {
       if (firstSeq <= base) flag(base + 1, `Checkpoint ${period} (${range}) was only partly purged.`);
@@ -189,7 +192,8 @@ export function verifyAuditData(input: AuditData, anchor: Uint8Array | null, opt
     } else {
       if (anchor !== null) {
         const expectedKey = keyForPeriodHex(anchor, keyFile.period);
-        if (!sameHex(expectedKey, keyFile.key)) flag(tailStart(last), `The key file does not hold this log's key for period ${keyFile.period}: it was replaced.`);
+        if (!sameHex(expectedKey, keyFile.key))
+          flag(tailStart(last), `The key file does not hold this log's key for period ${keyFile.period}: it was replaced.`);
       }
       if (!keyFileMacOk(keyFile)) flag(tailStart(last), 'The key file was edited.');
       if (keyFile.records !== keyFile.lastSeq) flag(tailStart(last), 'The counters in the key file disagree with each other.');
@@ -198,7 +202,12 @@ export function verifyAuditData(input: AuditData, anchor: Uint8Array | null, opt
       const confirms = (seq: number, hash: string) => (seq === base ? hash === meta.baseHash : hashAt.get(seq) === hash);
       const committed = last === keyFile.lastSeq && confirms(keyFile.lastSeq, keyFile.lastHash);
       // The app stopped between writing a record and updating the key file; its next start completes it.
-      const landedPending = pending !== null && pending.seq === keyFile.lastSeq + 1 && last === pending.seq && hashAt.get(pending.seq) === pending.hash && confirms(keyFile.lastSeq, keyFile.lastHash);
+      const landedPending =
+        pending !== null &&
+        pending.seq === keyFile.lastSeq + 1 &&
+        last === pending.seq &&
+        hashAt.get(pending.seq) === pending.hash &&
+        confirms(keyFile.lastSeq, keyFile.lastHash);
 
       const expectedPeriods = landedPending && pending.seals ? keyFile.period + 1 : keyFile.period;
       if (nextPeriod < expectedPeriods) {

@@ -90,7 +90,10 @@ class PayloadTracker {
    */
   acceptFolder(relative: string): void {
     if (relative !== '' && !this.#folders.has(relative)) {
-      reject('unlisted_file', `The bundle holds a folder its manifest does not list ("${PAYLOAD_DIR}/${relative}/"). Something was added after signing. ${REBUILD_ADVICE}`);
+      reject(
+        'unlisted_file',
+        `The bundle holds a folder its manifest does not list ("${PAYLOAD_DIR}/${relative}/"). Something was added after signing. ${REBUILD_ADVICE}`,
+      );
     }
     const key = collisionKey(relative);
     if (this.#seenFolders.has(key)) reject('duplicate_path', `The bundle holds the folder "${PAYLOAD_DIR}/${relative}" more than once. ${REBUILD_ADVICE}`);
@@ -104,7 +107,10 @@ class PayloadTracker {
     this.#seen.add(key);
     const file = this.#listed.get(key);
     if (file === undefined || file.path !== relative) {
-      reject('unlisted_file', `The bundle holds a file its manifest does not list ("${PAYLOAD_DIR}/${relative}"). Something was added after signing. ${REBUILD_ADVICE}`);
+      reject(
+        'unlisted_file',
+        `The bundle holds a file its manifest does not list ("${PAYLOAD_DIR}/${relative}"). Something was added after signing. ${REBUILD_ADVICE}`,
+      );
     }
     checkSize(file, size, this.#limits);
     return file;
@@ -112,33 +118,50 @@ class PayloadTracker {
 
   finish(): void {
     for (const [key, file] of this.#listed) {
-      if (!this.#seen.has(key)) reject('missing_file', `The bundle's manifest lists "${file.path}", but the file is not in the bundle. Copy the whole bundle again, or ask the publisher for a complete one.`);
+      if (!this.#seen.has(key))
+        reject(
+          'missing_file',
+          `The bundle's manifest lists "${file.path}", but the file is not in the bundle. Copy the whole bundle again, or ask the publisher for a complete one.`,
+        );
     }
   }
 }
 
 export function countEntry(count: number, limits: BundleLimits): number {
   const next = count + 1;
-  if (next > limits.maxEntries) reject('too_many_entries', `The bundle holds more than ${limits.maxEntries} entries, more than any genuine bundle needs. ${REBUILD_ADVICE}`);
+  if (next > limits.maxEntries)
+    reject('too_many_entries', `The bundle holds more than ${limits.maxEntries} entries, more than any genuine bundle needs. ${REBUILD_ADVICE}`);
   return next;
 }
 
 function checkSize(file: ManifestFile, size: number, limits: BundleLimits): void {
   if (size > limits.maxFileBytes) reject('oversized', `"${file.path}" is ${size} bytes, above the limit of ${limits.maxFileBytes} bytes for one file.`);
-  if (size > file.size) reject('oversized', `"${file.path}" is bigger than its manifest says (${size} bytes, not ${file.size}). It was changed after signing. ${REBUILD_ADVICE}`);
-  if (size < file.size) reject('size_mismatch', `"${file.path}" is smaller than its manifest says (${size} bytes, not ${file.size}). It was changed after signing, or cut short. ${REBUILD_ADVICE}`);
+  if (size > file.size)
+    reject('oversized', `"${file.path}" is bigger than its manifest says (${size} bytes, not ${file.size}). It was changed after signing. ${REBUILD_ADVICE}`);
+  if (size < file.size)
+    reject(
+      'size_mismatch',
+      `"${file.path}" is smaller than its manifest says (${size} bytes, not ${file.size}). It was changed after signing, or cut short. ${REBUILD_ADVICE}`,
+    );
 }
 
 export function checkDeclaredSizes(manifest: Manifest, limits: BundleLimits): void {
-  if (manifest.files.length + 3 > limits.maxEntries) reject('too_many_entries', `The bundle lists ${manifest.files.length} files, above the limit of ${limits.maxEntries} entries. ${REBUILD_ADVICE}`);
+  if (manifest.files.length + 3 > limits.maxEntries)
+    reject('too_many_entries', `The bundle lists ${manifest.files.length} files, above the limit of ${limits.maxEntries} entries. ${REBUILD_ADVICE}`);
   for (const file of manifest.files) {
-    if (file.size > limits.maxFileBytes) reject('oversized', `"${file.path}" is declared at ${file.size} bytes, above the limit of ${limits.maxFileBytes} bytes for one file.`);
+    if (file.size > limits.maxFileBytes)
+      reject('oversized', `"${file.path}" is declared at ${file.size} bytes, above the limit of ${limits.maxFileBytes} bytes for one file.`);
   }
 }
 
 function checkEntryPath(raw: string): string {
   const unsafe = unsafePathReason(raw);
-  if (unsafe !== null) reject('path_traversal', `The bundle holds an entry at an unsafe location ("${raw}"): ${unsafe}. It was built to write outside its folder; do not install it.`, raw);
+  if (unsafe !== null)
+    reject(
+      'path_traversal',
+      `The bundle holds an entry at an unsafe location ("${raw}"): ${unsafe}. It was built to write outside its folder; do not install it.`,
+      raw,
+    );
   return raw;
 }
 
@@ -165,7 +188,12 @@ async function stage(file: ManifestFile, chunks: AsyncIterable<Buffer>, options:
     }
     if (done < file.size) reject('size_mismatch', `"${file.path}" is smaller than its manifest says (${done} bytes, not ${file.size}). ${REBUILD_ADVICE}`);
     const digest = hash.digest('hex');
-    if (digest !== file.sha256) reject('hash_mismatch', `The contents of "${file.path}" do not match the signed manifest: the file was changed or damaged after signing. ${REBUILD_ADVICE}`, `sha256 ${digest}, expected ${file.sha256}`);
+    if (digest !== file.sha256)
+      reject(
+        'hash_mismatch',
+        `The contents of "${file.path}" do not match the signed manifest: the file was changed or damaged after signing. ${REBUILD_ADVICE}`,
+        `sha256 ${digest}, expected ${file.sha256}`,
+      );
     // Durable before the rename into installed/ makes it count.
     await handle?.sync();
   } finally {
@@ -178,9 +206,16 @@ async function stage(file: ManifestFile, chunks: AsyncIterable<Buffer>, options:
 function checkEntryType(entry: TarEntry): 'file' | 'dir' {
   if (entry.type === 'file' || entry.type === 'dir') return entry.type;
   if (entry.type === 'hardlink' || entry.type === 'symlink') {
-    reject('link_entry', `The bundle holds a ${entry.type === 'hardlink' ? 'hard link' : 'symbolic link'} ("${entry.path}" → "${entry.linkpath}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`);
+    reject(
+      'link_entry',
+      `The bundle holds a ${entry.type === 'hardlink' ? 'hard link' : 'symbolic link'} ("${entry.path}" → "${entry.linkpath}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`,
+    );
   }
-  reject('unsupported_entry', `The bundle holds a special entry ("${entry.path}", ${specialName(entry.typeflag)}). Bundles may hold only plain files and folders. Do not install it.`, specialName(entry.typeflag));
+  reject(
+    'unsupported_entry',
+    `The bundle holds a special entry ("${entry.path}", ${specialName(entry.typeflag)}). Bundles may hold only plain files and folders. Do not install it.`,
+    specialName(entry.typeflag),
+  );
 }
 
 /** A header block and the end-of-archive marker: nothing shorter can be a whole bundle. */
@@ -205,10 +240,12 @@ async function readTar(file: string, options: ReadOptions): Promise<Manifest> {
       if (index === 0 || index === 1) {
         const expected = index === 0 ? MANIFEST_FILE : SIGNATURES_FILE;
         if (name === expected && type === 'dir') {
-          if (index === 0) reject('malformed_manifest', `The bundle's ${MANIFEST_FILE} is a folder, not a file. Rebuild the bundle with "soberana bundle create".`);
+          if (index === 0)
+            reject('malformed_manifest', `The bundle's ${MANIFEST_FILE} is a folder, not a file. Rebuild the bundle with "soberana bundle create".`);
           reject('malformed_signature', fixedMessages.malformed_signature, `${SIGNATURES_FILE} is a folder`);
         }
-        if (name !== expected || type !== 'file') reject('malformed_archive', fixedMessages.malformed_archive, `entry ${index + 1} is "${entry.path}", expected ${expected}`);
+        if (name !== expected || type !== 'file')
+          reject('malformed_archive', fixedMessages.malformed_archive, `entry ${index + 1} is "${entry.path}", expected ${expected}`);
         const max = index === 0 ? limits.maxManifestBytes : limits.maxSignaturesBytes;
         if (entry.size > max) reject('oversized', `The bundle's ${expected} is ${entry.size} bytes, above the limit of ${max}. ${REBUILD_ADVICE}`);
         const bytes = await collect(entry.data());
@@ -224,11 +261,13 @@ async function readTar(file: string, options: ReadOptions): Promise<Manifest> {
       if (tracker === null) throw new AppError('internal', 'Payload before head.');
       if (name === MANIFEST_FILE || name === SIGNATURES_FILE) reject('duplicate_path', `The bundle holds a second "${name}". ${REBUILD_ADVICE}`);
       if (type === 'dir') {
-        if (name !== PAYLOAD_DIR && !name.startsWith(`${PAYLOAD_DIR}/`)) reject('unlisted_file', `The bundle holds a folder outside payload/ ("${name}"). ${REBUILD_ADVICE}`);
+        if (name !== PAYLOAD_DIR && !name.startsWith(`${PAYLOAD_DIR}/`))
+          reject('unlisted_file', `The bundle holds a folder outside payload/ ("${name}"). ${REBUILD_ADVICE}`);
         tracker.acceptFolder(name === PAYLOAD_DIR ? '' : name.slice(PAYLOAD_DIR.length + 1));
         continue;
       }
-      if (!name.startsWith(`${PAYLOAD_DIR}/`)) reject('unlisted_file', `The bundle holds a file outside payload/ ("${name}") that its manifest does not list. ${REBUILD_ADVICE}`);
+      if (!name.startsWith(`${PAYLOAD_DIR}/`))
+        reject('unlisted_file', `The bundle holds a file outside payload/ ("${name}") that its manifest does not list. ${REBUILD_ADVICE}`);
       const listed = tracker.accept(name.slice(PAYLOAD_DIR.length + 1), entry.size);
       await stage(listed, entry.data(), options);
     }
@@ -289,14 +328,19 @@ async function readDir(dir: string, options: ReadOptions): Promise<Manifest> {
   const { limits } = options;
   let manifestBytes: Buffer;
   try {
-    manifestBytes = await readSmall(dir, MANIFEST_FILE, limits.maxManifestBytes, () => reject('malformed_manifest', `The bundle's ${MANIFEST_FILE} is a folder, not a file. Rebuild the bundle with "soberana bundle create".`));
+    manifestBytes = await readSmall(dir, MANIFEST_FILE, limits.maxManifestBytes, () =>
+      reject('malformed_manifest', `The bundle's ${MANIFEST_FILE} is a folder, not a file. Rebuild the bundle with "soberana bundle create".`),
+    );
   } catch (error) {
-    if (error instanceof BundleRejectedError && error.rejection.code === 'missing_file') reject('malformed_manifest', 'The bundle folder has no manifest.json. Rebuild the bundle with "soberana bundle create".');
+    if (error instanceof BundleRejectedError && error.rejection.code === 'missing_file')
+      reject('malformed_manifest', 'The bundle folder has no manifest.json. Rebuild the bundle with "soberana bundle create".');
     throw error;
   }
   let signatureBytes: Buffer;
   try {
-    signatureBytes = await readSmall(dir, SIGNATURES_FILE, limits.maxSignaturesBytes, () => reject('malformed_signature', fixedMessages.malformed_signature, `${SIGNATURES_FILE} is a folder`));
+    signatureBytes = await readSmall(dir, SIGNATURES_FILE, limits.maxSignaturesBytes, () =>
+      reject('malformed_signature', fixedMessages.malformed_signature, `${SIGNATURES_FILE} is a folder`),
+    );
   } catch (error) {
     if (error instanceof BundleRejectedError && error.rejection.code === 'missing_file') reject('malformed_signature', fixedMessages.malformed_signature);
     throw error;
@@ -310,9 +354,12 @@ async function readDir(dir: string, options: ReadOptions): Promise<Manifest> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     entries = countEntry(entries, limits);
     if (entry.name === MANIFEST_FILE || entry.name === SIGNATURES_FILE) continue;
-    if (entry.name !== PAYLOAD_DIR) reject('unlisted_file', `The bundle folder holds "${entry.name}", which its manifest does not list. Remove it, or ask the publisher for a clean copy.`);
-    if (entry.isSymbolicLink()) reject('link_entry', `The bundle's payload folder is a link. Bundles may hold only plain files and folders. Do not install it.`);
-    if (!entry.isDirectory()) reject('unlisted_file', `The bundle folder holds a file named "${PAYLOAD_DIR}" where the payload folder belongs. ${REBUILD_ADVICE}`);
+    if (entry.name !== PAYLOAD_DIR)
+      reject('unlisted_file', `The bundle folder holds "${entry.name}", which its manifest does not list. Remove it, or ask the publisher for a clean copy.`);
+    if (entry.isSymbolicLink())
+      reject('link_entry', `The bundle's payload folder is a link. Bundles may hold only plain files and folders. Do not install it.`);
+    if (!entry.isDirectory())
+      reject('unlisted_file', `The bundle folder holds a file named "${PAYLOAD_DIR}" where the payload folder belongs. ${REBUILD_ADVICE}`);
     hasPayload = true;
   }
   const walk = async (relative: string): Promise<void> => {
@@ -321,13 +368,18 @@ async function readDir(dir: string, options: ReadOptions): Promise<Manifest> {
     for (const child of children) {
       entries = countEntry(entries, limits);
       const name = checkEntryPath(relative === '' ? child.name : `${relative}/${child.name}`);
-      if (child.isSymbolicLink()) reject('link_entry', `The bundle holds a symbolic link ("${PAYLOAD_DIR}/${name}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`);
+      if (child.isSymbolicLink())
+        reject(
+          'link_entry',
+          `The bundle holds a symbolic link ("${PAYLOAD_DIR}/${name}"). Bundles may hold only plain files; a link can point outside the bundle. Do not install it.`,
+        );
       if (child.isDirectory()) {
         tracker.acceptFolder(name);
         await walk(name);
         continue;
       }
-      if (!child.isFile()) reject('unsupported_entry', `The bundle holds a special file ("${PAYLOAD_DIR}/${name}"). Bundles may hold only plain files. Do not install it.`);
+      if (!child.isFile())
+        reject('unsupported_entry', `The bundle holds a special file ("${PAYLOAD_DIR}/${name}"). Bundles may hold only plain files. Do not install it.`);
       const { handle, size } = await openPlain(path.join(dir, PAYLOAD_DIR, ...name.split('/')), `${PAYLOAD_DIR}/${name}`);
       try {
         const listed = tracker.accept(name, size);

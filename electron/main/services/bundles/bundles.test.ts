@@ -4,7 +4,23 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.ts';
 import { buildBundle, defaultPayloads, sha256, trustOf, workspace, type Workspace } from '../../../test-support/bundles-fixtures.ts';
-import { addTrustedKey, bundleDir, cleanupBundles, generateKeyPair, inspectBundle, installBundle, keyIdOf, listBundles, listTrustedKeys, localTrustSource, packBundle, removeTrustedKey, signBundle, uninstallBundle, verifyBundle } from './index.ts';
+import {
+  addTrustedKey,
+  bundleDir,
+  cleanupBundles,
+  generateKeyPair,
+  inspectBundle,
+  installBundle,
+  keyIdOf,
+  listBundles,
+  listTrustedKeys,
+  localTrustSource,
+  packBundle,
+  removeTrustedKey,
+  signBundle,
+  uninstallBundle,
+  verifyBundle,
+} from './index.ts';
 
 let ws: Workspace;
 beforeEach(async () => {
@@ -16,14 +32,19 @@ afterEach(async () => {
 
 describe('canonicalJson', () => {
   it('sorts keys, drops whitespace and serialises like JCS', () => {
-    expect(canonicalJson({ b: [1, 'x', null, true], a: { d: -0, c: 1.5e-7 }, é: 'é', '\u20ac': 1, '\ud83d\ude00': 2 })).toBe('{"a":{"c":1.5e-7,"d":0},"b":[1,"x",null,true],"é":"é","€":1,"😀":2}');
+    expect(canonicalJson({ b: [1, 'x', null, true], a: { d: -0, c: 1.5e-7 }, é: 'é', '\u20ac': 1, '\ud83d\ude00': 2 })).toBe(
+      '{"a":{"c":1.5e-7,"d":0},"b":[1,"x",null,true],"é":"é","€":1,"😀":2}',
+    );
     expect(canonicalJson('line\nbreak "q"')).toBe('"line\\nbreak \\"q\\""');
   });
 
   // eslint-disable-next-line no-sparse-arrays -- a hole is one of the non-JSON values under test
-  it.each([[Number.NaN], [Infinity], [undefined], [() => 1], [Symbol('s')], [10n], [new Date(0)], [{ a: undefined }], ['\ud800'], [[1, , 2]], [new Map()]])('rejects %s', (value) => {
-    expect(() => canonicalJson(value)).toThrow();
-  });
+  it.each([[Number.NaN], [Infinity], [undefined], [() => 1], [Symbol('s')], [10n], [new Date(0)], [{ a: undefined }], ['\ud800'], [[1, , 2]], [new Map()]])(
+    'rejects %s',
+    (value) => {
+      expect(() => canonicalJson(value)).toThrow();
+    },
+  );
 
   it('rejects cycles', () => {
     const cyclic: Record<string, unknown> = {};
@@ -65,7 +86,10 @@ describe('bundles', () => {
       db: ws.db,
       dataDir: ws.dataDir,
       onProgress: (p) => phases.add(p.phase),
-      installers: { model: ({ path: file, entry }) => void installed.push(`${entry.kind}:${path.basename(file)}`), 'knowledge-pack': ({ entry }) => void installed.push(`${entry.kind}:${entry.path}`) },
+      installers: {
+        model: ({ path: file, entry }) => void installed.push(`${entry.kind}:${path.basename(file)}`),
+        'knowledge-pack': ({ entry }) => void installed.push(`${entry.kind}:${entry.path}`),
+      },
     });
     expect(outcome.ok).toBe(true);
     expect([...phases]).toEqual(['verifying', 'installing', 'registering', 'done']);
@@ -130,7 +154,9 @@ describe('bundles', () => {
     const bundle = await buildBundle(ws.src, { signers: [key] });
     const controller = new AbortController();
     controller.abort();
-    await expect(installBundle(bundle, trustOf([key]), { db: ws.db, dataDir: ws.dataDir, signal: controller.signal })).rejects.toMatchObject({ code: 'cancelled' });
+    await expect(installBundle(bundle, trustOf([key]), { db: ws.db, dataDir: ws.dataDir, signal: controller.signal })).rejects.toMatchObject({
+      code: 'cancelled',
+    });
     expect(await readdir(path.join(ws.dataDir, 'bundles', 'staging'))).toEqual([]);
     expect(listBundles(ws.db)).toEqual([]);
   });
@@ -141,7 +167,10 @@ describe('bundles', () => {
     const trust = trustOf([a, b], 2);
     expect((await verifyBundle(bundle, trust, { db: ws.db })).reason?.code).toBe('below_threshold');
     await signBundle(bundle, c.privateKeyPem);
-    expect((await verifyBundle(bundle, trust, { db: ws.db })).reason).toMatchObject({ code: 'below_threshold', message: expect.stringContaining(c.keyId.slice(0, 4)) });
+    expect((await verifyBundle(bundle, trust, { db: ws.db })).reason).toMatchObject({
+      code: 'below_threshold',
+      message: expect.stringContaining(c.keyId.slice(0, 4)),
+    });
     await signBundle(bundle, b.privateKeyPem);
     // Re-signing with the same key replaces its signature instead of adding one.
     await signBundle(bundle, b.privateKeyPem);
@@ -163,7 +192,10 @@ describe('bundles', () => {
   it('keeps a development trust store in SQLite', async () => {
     const key = generateKeyPair();
     const bundle = await buildBundle(ws.src, { signers: [key] });
-    expect((await verifyBundle(bundle, localTrustSource(ws.db), { db: ws.db })).reason).toMatchObject({ code: 'untrusted_key', message: expect.stringMatching(/development mode/) });
+    expect((await verifyBundle(bundle, localTrustSource(ws.db), { db: ws.db })).reason).toMatchObject({
+      code: 'untrusted_key',
+      message: expect.stringMatching(/development mode/),
+    });
     const stored = addTrustedKey(ws.db, { publicKey: key.publicKey, name: 'Dev laptop' });
     expect(stored.id).toBe(key.keyId);
     expect(listTrustedKeys(ws.db).map((k) => k.name)).toEqual(['Dev laptop']);
@@ -197,7 +229,9 @@ describe('bundles', () => {
 
   it('refuses to create a bundle with an unsafe path or a bad id', async () => {
     const key = generateKeyPair();
-    await expect(buildBundle(ws.src, { signers: [key], payloads: [{ path: '../escape', kind: 'model', bytes: Buffer.from('x') }] })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(buildBundle(ws.src, { signers: [key], payloads: [{ path: '../escape', kind: 'model', bytes: Buffer.from('x') }] })).rejects.toMatchObject({
+      code: 'bad_request',
+    });
     await expect(buildBundle(ws.src, { signers: [key], id: 'Not/An/Id' })).rejects.toMatchObject({ code: 'bad_request' });
   });
 });

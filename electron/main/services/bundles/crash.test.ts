@@ -14,7 +14,6 @@ const KILLS = 30;
 const PAYLOAD_BYTES = 4 * 1024 * 1024;
 const SEED = Number(process.env.CRASH_SEED ?? 0xb0d1e);
 
-
 const children = new Set<ChildProcess>();
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
@@ -99,7 +98,9 @@ describe('bundle install under SIGKILL', () => {
       }
     }
     const elapsed = performance.now() - started;
-    console.log(`${KILLS} kills: ${outcomes.previous} kept the previous version, ${outcomes.next} had the new one (${outcomes.finished} finished before the kill), ${Math.round(elapsed)} ms (seed ${SEED})`);
+    console.log(
+      `${KILLS} kills: ${outcomes.previous} kept the previous version, ${outcomes.next} had the new one (${outcomes.finished} finished before the kill), ${Math.round(elapsed)} ms (seed ${SEED})`,
+    );
     // Both sides of the commit were hit, or the timings above need retuning.
     expect(outcomes.previous).toBeGreaterThan(0);
     expect(outcomes.next).toBeGreaterThan(0);

@@ -8,7 +8,18 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import { canonicalJson } from './canonical.ts';
 import { readHead, type BundleHead } from './head.ts';
 import { loadPrivateKey, signBytes, type BundleSignature } from './keys.ts';
-import { checkManifestFiles, MANIFEST_FILE, manifestSchema, parseManifest, PAYLOAD_DIR, SIGNATURES_FILE, type BundleKind, type FileMeta, type Manifest, type ManifestFile } from './manifest.ts';
+import {
+  checkManifestFiles,
+  MANIFEST_FILE,
+  manifestSchema,
+  parseManifest,
+  PAYLOAD_DIR,
+  SIGNATURES_FILE,
+  type BundleKind,
+  type FileMeta,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.ts';
 import { BundleRejectedError } from './rejections.ts';
 import { parseSignatures } from './trust.ts';
 import { offsetAfterEntries, readFrom, writeArchiveAtomic } from './tar-writer.ts';
@@ -47,8 +58,12 @@ export interface CreateProgress {
   readonly bytesTotal: number;
 }
 
-export async function createBundle(options: CreateBundleOptions, onProgress?: (progress: CreateProgress) => void): Promise<{ path: string; manifest: Manifest }> {
-  if ((options.dir === undefined) === (options.out === undefined)) throw new AppError('bad_request', 'Give either a folder or an output file for the bundle, not both.');
+export async function createBundle(
+  options: CreateBundleOptions,
+  onProgress?: (progress: CreateProgress) => void,
+): Promise<{ path: string; manifest: Manifest }> {
+  if ((options.dir === undefined) === (options.out === undefined))
+    throw new AppError('bad_request', 'Give either a folder or an output file for the bundle, not both.');
   const out = options.out === undefined ? undefined : path.resolve(options.out);
   const dir = options.dir ?? path.join(path.dirname(out ?? ''), `.${path.basename(out ?? '')}.${randomBytes(6).toString('hex')}.building`);
   const sources = await Promise.all(options.files.map(async (file) => ({ file, size: (await statPlain(file.source)).size })));
@@ -119,7 +134,11 @@ export async function packBundle(dir: string, outFile: string): Promise<void> {
         const source = path.join(dir, PAYLOAD_DIR, ...file.path.split('/'));
         const { size } = await statPlain(source);
         if (size !== file.size) throw new AppError('bad_request', `"${file.path}" does not match the manifest (${size} bytes, expected ${file.size}).`);
-        await sink.file(`${PAYLOAD_DIR}/${file.path}`, size, checkingHash(createReadStream(source, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, file));
+        await sink.file(
+          `${PAYLOAD_DIR}/${file.path}`,
+          size,
+          checkingHash(createReadStream(source, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>, file),
+        );
       }
     },
     { endMarker: true },
@@ -165,7 +184,8 @@ async function* checkingHash(chunks: AsyncIterable<Buffer>, file: ManifestFile):
     hash.update(chunk);
     yield chunk;
   }
-  if (hash.digest('hex') !== file.sha256) throw new AppError('bad_request', `"${file.path}" does not match the manifest's SHA-256; it changed after the bundle was created.`);
+  if (hash.digest('hex') !== file.sha256)
+    throw new AppError('bad_request', `"${file.path}" does not match the manifest's SHA-256; it changed after the bundle was created.`);
 }
 
 async function copyHashing(source: string, target: string, onBytes: (done: number) => void): Promise<{ size: number; sha256: string }> {
@@ -199,7 +219,8 @@ async function statPlain(file: string): Promise<{ size: number }> {
 
 async function prepareEmptyDir(dir: string): Promise<void> {
   const existing = await stat(dir).catch(() => null);
-  if (existing !== null && (!existing.isDirectory() || (await readdir(dir)).length > 0)) throw new AppError('bad_request', `"${dir}" already exists and is not an empty folder.`);
+  if (existing !== null && (!existing.isDirectory() || (await readdir(dir)).length > 0))
+    throw new AppError('bad_request', `"${dir}" already exists and is not an empty folder.`);
   await mkdir(dir, { recursive: true });
 }
 

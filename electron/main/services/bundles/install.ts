@@ -26,7 +26,8 @@ export interface InstallOptions extends VerifyOptions {
   readonly installers?: Partial<Record<BundleKind, Installer>>;
 }
 
-export type InstallOutcome = { readonly ok: true; readonly report: VerificationReport; readonly bundle: InstalledBundle } | { readonly ok: false; readonly report: VerificationReport };
+export type InstallOutcome =
+  { readonly ok: true; readonly report: VerificationReport; readonly bundle: InstalledBundle } | { readonly ok: false; readonly report: VerificationReport };
 
 export const BUNDLES_DIR = 'bundles';
 const STAGING = 'staging';
@@ -107,7 +108,12 @@ export async function installBundle(bundlePath: string, trust: TrustSource, opti
  * Removes an installed bundle: uninstallers first (a throwing one stops everything), then
  * its rows, then its folder. Its bundle_versions record stays, so an older version is still refused.
  */
-export async function uninstallBundle(db: Database, dataDir: string, id: string, options: { uninstallers?: Partial<Record<BundleKind, Uninstaller>> } = {}): Promise<void> {
+export async function uninstallBundle(
+  db: Database,
+  dataDir: string,
+  id: string,
+  options: { uninstallers?: Partial<Record<BundleKind, Uninstaller>> } = {},
+): Promise<void> {
   const bundle = getBundle(db, id);
   if (bundle === null) throw new AppError('not_found', 'That bundle is not installed.', id);
   const dir = bundleDir(dataDir, bundle);
@@ -199,7 +205,6 @@ async function syncTree(root: string): Promise<void> {
   await syncDirectory(root);
 }
 
-
 /** Turns fs errors into io_error and aborts into cancelled; AppErrors pass through. */
 async function guard<T>(step: () => Promise<T>): Promise<T> {
   try {
@@ -212,5 +217,9 @@ async function guard<T>(step: () => Promise<T>): Promise<T> {
 function asAppError(error: unknown, message: string): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof Error && error.name === 'AbortError') return new AppError('cancelled', 'Installing the bundle was cancelled; nothing was installed.');
-  return new AppError(error instanceof Error && 'code' in error && typeof error.code === 'string' ? 'io_error' : 'internal', message, error instanceof Error ? error.message : String(error));
+  return new AppError(
+    error instanceof Error && 'code' in error && typeof error.code === 'string' ? 'io_error' : 'internal',
+    message,
+    error instanceof Error ? error.message : String(error),
+  );
 }

@@ -63,9 +63,14 @@ export function loadPrivateKey(privateKeyPem: string): PrivateSigningKey {
   try {
     key = createPrivateKey(privateKeyPem);
   } catch (error) {
-    throw new AppError('bad_request', 'The private key could not be read. Use the PEM file made by "soberana keys generate".', error instanceof Error ? error.message : String(error));
+    throw new AppError(
+      'bad_request',
+      'The private key could not be read. Use the PEM file made by "soberana keys generate".',
+      error instanceof Error ? error.message : String(error),
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new AppError('bad_request', 'The private key is not an Ed25519 key.', `type ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new AppError('bad_request', 'The private key is not an Ed25519 key.', `type ${key.asymmetricKeyType ?? 'unknown'}`);
   const raw = rawPublicKey(createPublicKey(key));
   return { keyId: keyIdOfRaw(raw), publicKey: raw.toString('base64'), key };
 }

@@ -47,9 +47,22 @@ const fileBase = {
 };
 
 const fileOf = <K extends BundleKind>(kind: K) => z.strictObject({ ...fileBase, kind: z.literal(kind), meta: metaByKind[kind] });
-const manifestFile = z.discriminatedUnion('kind', [fileOf('model'), fileOf('embedding-model'), fileOf('reranker'), fileOf('knowledge-pack'), fileOf('policy'), fileOf('runtime')]);
+const manifestFile = z.discriminatedUnion('kind', [
+  fileOf('model'),
+  fileOf('embedding-model'),
+  fileOf('reranker'),
+  fileOf('knowledge-pack'),
+  fileOf('policy'),
+  fileOf('runtime'),
+]);
 
-export type FileMeta = { displayName?: string; license?: string; description?: string; recommended?: Record<string, string | number | boolean>; [key: string]: unknown };
+export type FileMeta = {
+  displayName?: string;
+  license?: string;
+  description?: string;
+  recommended?: Record<string, string | number | boolean>;
+  [key: string]: unknown;
+};
 
 export interface ManifestFile {
   readonly path: string;
@@ -157,7 +170,10 @@ function parseManifestStrict(bytes: Buffer): Manifest {
   // Bounded before anything recursive (the schema, canonical JSON) sees the value.
   const depth = jsonDepth(text);
   if (depth > MAX_MANIFEST_DEPTH) {
-    reject('malformed_manifest', `The bundle manifest (manifest.json) nests values ${depth} levels deep, more than the ${MAX_MANIFEST_DEPTH} allowed. Rebuild the bundle with "soberana bundle create".`);
+    reject(
+      'malformed_manifest',
+      `The bundle manifest (manifest.json) nests values ${depth} levels deep, more than the ${MAX_MANIFEST_DEPTH} allowed. Rebuild the bundle with "soberana bundle create".`,
+    );
   }
   let value: unknown;
   try {
@@ -170,15 +186,26 @@ function parseManifestStrict(bytes: Buffer): Manifest {
     canonical = canonicalJson(value);
   } catch (error) {
     // A lone surrogate ("\ud800") has no UTF-8 form: readers would disagree on what it says.
-    reject('malformed_manifest', 'The bundle manifest (manifest.json) holds a value that is not valid JSON text (for example a string that is not valid Unicode). Rebuild the bundle with "soberana bundle create".', errorText(error));
+    reject(
+      'malformed_manifest',
+      'The bundle manifest (manifest.json) holds a value that is not valid JSON text (for example a string that is not valid Unicode). Rebuild the bundle with "soberana bundle create".',
+      errorText(error),
+    );
   }
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
-    reject('malformed_manifest', 'The bundle manifest (manifest.json) does not follow the bundle format. Rebuild the bundle with "soberana bundle create".', z.prettifyError(parsed.error));
+    reject(
+      'malformed_manifest',
+      'The bundle manifest (manifest.json) does not follow the bundle format. Rebuild the bundle with "soberana bundle create".',
+      z.prettifyError(parsed.error),
+    );
   }
   const manifest = parsed.data as Manifest;
   if (canonical !== text) {
-    reject('malformed_manifest', 'The bundle manifest (manifest.json) is not in canonical form, so its signature cannot be checked. Rebuild the bundle with "soberana bundle create".');
+    reject(
+      'malformed_manifest',
+      'The bundle manifest (manifest.json) is not in canonical form, so its signature cannot be checked. Rebuild the bundle with "soberana bundle create".',
+    );
   }
   checkManifestFiles(manifest);
   return manifest;
@@ -189,7 +216,10 @@ export function checkManifestFiles(manifest: Manifest): void {
   for (const file of manifest.files) {
     const unsafe = unsafePathReason(file.path);
     if (unsafe !== null) {
-      reject('path_traversal', `The bundle lists a file at an unsafe location ("${file.path}"): ${unsafe}. Such a bundle could write outside its folder; do not install it.`);
+      reject(
+        'path_traversal',
+        `The bundle lists a file at an unsafe location ("${file.path}"): ${unsafe}. Such a bundle could write outside its folder; do not install it.`,
+      );
     }
     const key = collisionKey(file.path);
     if (seen.has(key)) reject('duplicate_path', `The bundle manifest lists "${file.path}" twice (letter case aside). Rebuild the bundle.`);
@@ -198,7 +228,11 @@ export function checkManifestFiles(manifest: Manifest): void {
   for (const file of manifest.files) {
     const segments = collisionKey(file.path).split('/');
     for (let depth = 1; depth < segments.length; depth += 1) {
-      if (seen.has(segments.slice(0, depth).join('/'))) reject('duplicate_path', `The bundle manifest uses "${file.path.split('/').slice(0, depth).join('/')}" both as a file and as a folder. Rebuild the bundle.`);
+      if (seen.has(segments.slice(0, depth).join('/')))
+        reject(
+          'duplicate_path',
+          `The bundle manifest uses "${file.path.split('/').slice(0, depth).join('/')}" both as a file and as a folder. Rebuild the bundle.`,
+        );
     }
   }
 }

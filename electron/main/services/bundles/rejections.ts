@@ -58,9 +58,16 @@ export function reject(code: BundleRejection, message: string, details?: string)
  */
 export function asRejection(error: unknown, code: 'malformed_archive' | 'malformed_manifest'): unknown {
   if (error instanceof BundleRejectedError) return error;
-  const odd = error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || (error instanceof Error && error.name === 'CanonicalJsonError');
+  const odd =
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    (error instanceof Error && error.name === 'CanonicalJsonError');
   if (!odd) return error;
-  const message = code === 'malformed_archive' ? fixedMessages.malformed_archive : 'The bundle manifest (manifest.json) could not be read. Rebuild the bundle with "soberana bundle create".';
+  const message =
+    code === 'malformed_archive'
+      ? fixedMessages.malformed_archive
+      : 'The bundle manifest (manifest.json) could not be read. Rebuild the bundle with "soberana bundle create".';
   return new BundleRejectedError({ code, message, details: `${error.name}: ${error.message}`.slice(0, 500) });
 }
 

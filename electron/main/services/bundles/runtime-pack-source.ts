@@ -21,15 +21,20 @@ interface BuildMetadata {
 export async function runtimePackFiles(folder: string, displayName?: string): Promise<CreateBundleFile[]> {
   const pkg = await readJson<{ name?: unknown; version?: unknown }>(path.join(folder, 'package.json'), folder);
   if (typeof pkg.name !== 'string' || !/^@node-llama-cpp\/[a-z0-9-]+$/.test(pkg.name) || typeof pkg.version !== 'string') {
-    throw new AppError('bad_request', `"${folder}" is not one of node-llama-cpp's prebuilt-binary packages: its package.json should name "@node-llama-cpp/<platform>-<arch>[-<gpu>]" and a version.`);
+    throw new AppError(
+      'bad_request',
+      `"${folder}" is not one of node-llama-cpp's prebuilt-binary packages: its package.json should name "@node-llama-cpp/<platform>-<arch>[-<gpu>]" and a version.`,
+    );
   }
   const name = pkg.name.split('/')[1]!;
   const metadata = await readJson<BuildMetadata>(path.join(folder, 'bins', name, '_nlcBuildMetadata.json'), folder);
   const { platform, arch, gpu } = metadata.buildOptions ?? {};
-  if (platform !== 'linux' && platform !== 'win' && platform !== 'mac') throw new AppError('bad_request', `The build metadata of ${pkg.name} names no platform Soberana knows (${String(platform)}).`);
+  if (platform !== 'linux' && platform !== 'win' && platform !== 'mac')
+    throw new AppError('bad_request', `The build metadata of ${pkg.name} names no platform Soberana knows (${String(platform)}).`);
   if (typeof arch !== 'string') throw new AppError('bad_request', `The build metadata of ${pkg.name} names no architecture.`);
   const backend = gpu === false ? 'cpu' : typeof gpu === 'string' ? GPU_TO_BACKEND[gpu] : undefined;
-  if (backend === undefined) throw new AppError('bad_request', `The build metadata of ${pkg.name} names a GPU backend Soberana does not know (${String(gpu)}).`);
+  if (backend === undefined)
+    throw new AppError('bad_request', `The build metadata of ${pkg.name} names a GPU backend Soberana does not know (${String(gpu)}).`);
   const meta: FileMeta = {
     displayName: displayName ?? `${NAMES[backend]} runtime (${platform} ${arch})`,
     backend,
@@ -47,7 +52,11 @@ async function readJson<T>(file: string, folder: string): Promise<T> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch (error) {
-    throw new AppError('bad_request', `"${folder}" is not one of node-llama-cpp's prebuilt-binary packages: ${path.relative(folder, file)} is missing or unreadable.`, error instanceof Error ? error.message : String(error));
+    throw new AppError(
+      'bad_request',
+      `"${folder}" is not one of node-llama-cpp's prebuilt-binary packages: ${path.relative(folder, file)} is missing or unreadable.`,
+      error instanceof Error ? error.message : String(error),
+    );
   }
 }
 
@@ -64,4 +73,8 @@ async function walk(root: string, relative = ''): Promise<string[]> {
   return out;
 }
 
-const exists = (file: string) => readFile(file).then(() => true, () => false);
+const exists = (file: string) =>
+  readFile(file).then(
+    () => true,
+    () => false,
+  );

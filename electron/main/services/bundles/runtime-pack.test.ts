@@ -43,12 +43,31 @@ afterEach(async () => {
 function deps(policy: EffectivePolicy): BundleDeps {
   const governance = { policy, trust: () => trustOf([key]) } as unknown as Governance;
   const gate = { check: () => undefined, changed: () => undefined } as unknown as Gate;
-  return { db: ws.db, dataDir: ws.dataDir, libraryDir: path.join(ws.dataDir, 'library'), picker: null as never, governance, changed: () => undefined, modelsChanged: () => undefined, machinePolicyPath: path.join(ws.root, 'machine.json'), gate, emit: () => undefined };
+  return {
+    db: ws.db,
+    dataDir: ws.dataDir,
+    libraryDir: path.join(ws.dataDir, 'library'),
+    picker: null as never,
+    governance,
+    changed: () => undefined,
+    modelsChanged: () => undefined,
+    machinePolicyPath: path.join(ws.root, 'machine.json'),
+    gate,
+    emit: () => undefined,
+  };
 }
 
 async function packBundle(name: string, id: string): Promise<string> {
   const dir = path.join(ws.root, id);
-  await createBundle({ dir, id, name: `${name} runtime`, version: 1, expires: new Date(Date.now() + 86_400_000).toISOString(), publisherKeyId: key.keyId, files: await runtimePackFiles(packageDir(name)) });
+  await createBundle({
+    dir,
+    id,
+    name: `${name} runtime`,
+    version: 1,
+    expires: new Date(Date.now() + 86_400_000).toISOString(),
+    publisherKeyId: key.keyId,
+    files: await runtimePackFiles(packageDir(name)),
+  });
   await signBundle(dir, key.privateKeyPem);
   return dir;
 }
@@ -71,7 +90,9 @@ describe.runIf(onLinuxX64 && existsSync(packageDir('linux-x64-vulkan')))('runtim
     const outcome = await installWithPayloads(deps(DEFAULT_POLICY), bundle);
     expect(outcome.ok).toBe(true);
     const choice = backendChoice(listBundles(ws.db), ws.dataDir, DEFAULT_POLICY);
-    expect(choice.packs).toEqual([expect.objectContaining({ backend: 'vulkan', package: '@node-llama-cpp/linux-x64-vulkan', bundleId: 'vulkan-runtime', bundleVersion: 1 })]);
+    expect(choice.packs).toEqual([
+      expect.objectContaining({ backend: 'vulkan', package: '@node-llama-cpp/linux-x64-vulkan', bundleId: 'vulkan-runtime', bundleVersion: 1 }),
+    ]);
     // Inside the data folder, in the bundle's own folder, with the binary node-llama-cpp looks for.
     expect(choice.packs[0]!.binsDir.startsWith(ws.dataDir)).toBe(true);
     expect(existsSync(path.join(choice.packs[0]!.binsDir, 'linux-x64-vulkan', 'llama-addon.node'))).toBe(true);
@@ -86,7 +107,9 @@ describe.runIf(onLinuxX64 && existsSync(packageDir('linux-x64-vulkan')))('runtim
     } else {
       expect(hardware.backend).toBe('cpu');
       expect(hardware.backendSource).toEqual({ kind: 'builtin' });
-      expect(hardware.backendNotices).toEqual([expect.stringMatching(/^The Vulkan runtime pack \(bundle vulkan-runtime v1\) cannot run on this machine, so it is not used: /)]);
+      expect(hardware.backendNotices).toEqual([
+        expect.stringMatching(/^The Vulkan runtime pack \(bundle vulkan-runtime v1\) cannot run on this machine, so it is not used: /),
+      ]);
       expect(hardware.bindingPath?.startsWith(ws.dataDir) ?? false).toBe(false);
     }
   }, 120_000);
@@ -99,7 +122,9 @@ describe.runIf(onLinuxX64 && existsSync(packageDir('linux-x64-vulkan')))('runtim
     const hardware = await engine.hardware();
     expect(hardware.backend).toBe('cpu');
     expect(hardware.backendSource).toEqual({ kind: 'pack', bundleId: 'cpu-runtime', bundleVersion: 1, package: '@node-llama-cpp/linux-x64' });
-    expect(hardware.bindingPath).toBe(path.join(ws.dataDir, 'bundles', 'installed', 'cpu-runtime', '1', 'payload', 'runtime', 'linux-x64', 'bins', 'linux-x64', 'llama-addon.node'));
+    expect(hardware.bindingPath).toBe(
+      path.join(ws.dataDir, 'bundles', 'installed', 'cpu-runtime', '1', 'payload', 'runtime', 'linux-x64', 'bins', 'linux-x64', 'llama-addon.node'),
+    );
 
     const model = path.join(ws.root, 'tiny.gguf');
     await writeGguf(model, presetSpec('tiny', 'Q8_0', 7));
@@ -111,7 +136,10 @@ describe.runIf(onLinuxX64 && existsSync(packageDir('linux-x64-vulkan')))('runtim
   it('a pack whose backend the policy does not allow is refused at install, and ignored at load if the policy changed after', async () => {
     const cpuOnly: EffectivePolicy = { ...DEFAULT_POLICY, runtime: { allowedBackends: ['cpu'] } };
     const bundle = await packBundle('linux-x64-vulkan', 'vulkan-runtime');
-    const refused = await installWithPayloads(deps(cpuOnly), bundle).then(() => null, (error: unknown) => error);
+    const refused = await installWithPayloads(deps(cpuOnly), bundle).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(AppError);
     expect(refused).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/does not allow the Vulkan backend \(runtime\.allowedBackends\)/) });
     expect(listBundles(ws.db)).toEqual([]);

@@ -39,7 +39,8 @@ export function describePacks(files: readonly Pick<ManifestFile, 'path' | 'kind'
     const meta = file.meta as Record<string, unknown>;
     const name = String(meta.package).split('/')[1] ?? '';
     const root = `${RUNTIME_DIR}/${name}`;
-    if (!file.path.startsWith(`${root}/`)) throw new AppError('bad_request', `The runtime file "${file.path}" is not under "${root}/", where the pack for ${String(meta.package)} belongs.`);
+    if (!file.path.startsWith(`${root}/`))
+      throw new AppError('bad_request', `The runtime file "${file.path}" is not under "${root}/", where the pack for ${String(meta.package)} belongs.`);
     const description: PackDescription = {
       backend: meta.backend as GpuBackend,
       platform: meta.platform as PackDescription['platform'],
@@ -51,15 +52,24 @@ export function describePacks(files: readonly Pick<ManifestFile, 'path' | 'kind'
     };
     const seen = packs.get(description.package);
     if (seen === undefined) packs.set(description.package, { ...description, paths: [file.path] });
-    else if (seen.backend !== description.backend || seen.platform !== description.platform || seen.arch !== description.arch || seen.nodeLlamaCpp !== description.nodeLlamaCpp) {
-      throw new AppError('bad_request', `The files of the runtime pack ${description.package} do not all describe the same backend, platform, architecture and node-llama-cpp version.`);
+    else if (
+      seen.backend !== description.backend ||
+      seen.platform !== description.platform ||
+      seen.arch !== description.arch ||
+      seen.nodeLlamaCpp !== description.nodeLlamaCpp
+    ) {
+      throw new AppError(
+        'bad_request',
+        `The files of the runtime pack ${description.package} do not all describe the same backend, platform, architecture and node-llama-cpp version.`,
+      );
     } else seen.paths.push(file.path);
   }
   return [...packs.values()].map(({ paths, ...pack }) => {
     const folder = `${pack.root}/bins/${pack.package.split('/')[1]}`;
     // What node-llama-cpp needs to accept a prebuilt folder.
     for (const needed of ['llama-addon.node', '_nlcBuildMetadata.json']) {
-      if (!paths.includes(`${folder}/${needed}`)) throw new AppError('bad_request', `The runtime pack ${pack.package} has no ${folder}/${needed}; it is not node-llama-cpp's prebuilt binaries.`);
+      if (!paths.includes(`${folder}/${needed}`))
+        throw new AppError('bad_request', `The runtime pack ${pack.package} has no ${folder}/${needed}; it is not node-llama-cpp's prebuilt binaries.`);
     }
     return pack;
   });
@@ -93,20 +103,33 @@ export const backendAllowed = (policy: Pick<EffectivePolicy, 'runtime'>, backend
  * the binaries must be built for this app's node-llama-cpp. Another platform's pack is
  * accepted (one bundle may serve a mixed fleet) and ignored where it does not apply.
  */
-export function checkPacksForInstall(files: readonly ManifestFile[], policy: Pick<EffectivePolicy, 'runtime'>, appVersion: string | null = appNodeLlamaCppVersion()): PackDescription[] {
+export function checkPacksForInstall(
+  files: readonly ManifestFile[],
+  policy: Pick<EffectivePolicy, 'runtime'>,
+  appVersion: string | null = appNodeLlamaCppVersion(),
+): PackDescription[] {
   const packs = describePacks(files);
   for (const pack of packs) {
     if (!backendAllowed(policy, pack.backend)) {
-      throw new AppError('forbidden', `This bundle carries a ${NAMES[pack.backend]} runtime pack, and this machine's policy does not allow the ${NAMES[pack.backend]} backend (runtime.allowedBackends). Ask IT whether it should be allowed.`, pack.package);
+      throw new AppError(
+        'forbidden',
+        `This bundle carries a ${NAMES[pack.backend]} runtime pack, and this machine's policy does not allow the ${NAMES[pack.backend]} backend (runtime.allowedBackends). Ask IT whether it should be allowed.`,
+        pack.package,
+      );
     }
     if (appVersion !== null && pack.nodeLlamaCpp !== appVersion) {
-      throw new AppError('rejected_file', `The runtime pack ${pack.package} was built for node-llama-cpp ${pack.nodeLlamaCpp}, and this Soberana uses ${appVersion}: its binaries would not load. Ask for a pack made for this version.`, pack.package);
+      throw new AppError(
+        'rejected_file',
+        `The runtime pack ${pack.package} was built for node-llama-cpp ${pack.nodeLlamaCpp}, and this Soberana uses ${appVersion}: its binaries would not load. Ask for a pack made for this version.`,
+        pack.package,
+      );
     }
   }
   return packs;
 }
 
-const platformNow = (): PackDescription['platform'] | null => (process.platform === 'linux' ? 'linux' : process.platform === 'win32' ? 'win' : process.platform === 'darwin' ? 'mac' : null);
+const platformNow = (): PackDescription['platform'] | null =>
+  process.platform === 'linux' ? 'linux' : process.platform === 'win32' ? 'win' : process.platform === 'darwin' ? 'mac' : null;
 
 /**
  * What the inference process may use, asked at each of its starts: the policy's backends,
@@ -114,7 +137,12 @@ const platformNow = (): PackDescription['platform'] | null => (process.platform 
  * Packs the policy forbids (a policy changed since the install) or made for another platform,
  * architecture or node-llama-cpp are left out with a notice.
  */
-export function backendChoice(bundles: readonly InstalledBundle[], dataDir: string, policy: Pick<EffectivePolicy, 'runtime'>, appVersion: string | null = appNodeLlamaCppVersion()): BackendChoice {
+export function backendChoice(
+  bundles: readonly InstalledBundle[],
+  dataDir: string,
+  policy: Pick<EffectivePolicy, 'runtime'>,
+  appVersion: string | null = appNodeLlamaCppVersion(),
+): BackendChoice {
   const notices: string[] = [];
   const chosen = new Map<string, { pack: RuntimePack; installedAt: string }>();
   for (const bundle of bundles) {
@@ -148,5 +176,9 @@ export function backendChoice(bundles: readonly InstalledBundle[], dataDir: stri
       if (earlier === undefined || earlier.installedAt < bundle.installedAt) chosen.set(pack.package, { pack: candidate, installedAt: bundle.installedAt });
     }
   }
-  return { allowedBackends: policy.runtime.allowedBackends === null ? null : [...policy.runtime.allowedBackends], packs: [...chosen.values()].map(({ pack }) => pack), notices };
+  return {
+    allowedBackends: policy.runtime.allowedBackends === null ? null : [...policy.runtime.allowedBackends],
+    packs: [...chosen.values()].map(({ pack }) => pack),
+    notices,
+  };
 }

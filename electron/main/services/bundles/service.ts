@@ -57,18 +57,24 @@ export interface BundleDeps {
 }
 
 /** A bundle's fingerprint in the audit log: the SHA-256 of its signed manifest. */
-const manifestSha = (manifest: VerificationReport['manifest']) => (manifest === null ? null : createHash('sha256').update(canonicalJson(manifest)).digest('hex'));
+const manifestSha = (manifest: VerificationReport['manifest']) =>
+  manifest === null ? null : createHash('sha256').update(canonicalJson(manifest)).digest('hex');
 
 export function reportVerification(deps: Pick<BundleDeps, 'emit'>, fileName: string, report: VerificationReport, installed: boolean): void {
   const sha256 = manifestSha(report.manifest);
   const name = report.manifest?.name ?? fileName;
-  if (!report.ok) deps.emit({ type: 'bundle.rejected', data: { name, sha256, reason: `${report.reason?.code ?? 'rejected'}: ${report.reason?.message ?? ''}`.slice(0, 2000) } });
+  if (!report.ok)
+    deps.emit({
+      type: 'bundle.rejected',
+      data: { name, sha256, reason: `${report.reason?.code ?? 'rejected'}: ${report.reason?.message ?? ''}`.slice(0, 2000) },
+    });
   else if (sha256 !== null) deps.emit({ type: installed ? 'bundle.installed' : 'bundle.verified', data: { name, sha256 } });
 }
 
 const MODEL_KINDS = new Set(['model', 'embedding-model', 'reranker']);
 
-const signerNames = (bundle: { readonly signers: readonly { readonly name: string; readonly keyId: string }[] }) => bundle.signers.map((signer) => signer.name || signer.keyId).join(', ');
+const signerNames = (bundle: { readonly signers: readonly { readonly name: string; readonly keyId: string }[] }) =>
+  bundle.signers.map((signer) => signer.name || signer.keyId).join(', ');
 
 export const bundleLabel = (id: string, version: number, signers: string) => `bundle ${id} v${version}, signed by ${signers}`;
 
@@ -146,7 +152,10 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
     },
     policy: async ({ path: file, entry, bundle }) => {
       if (!deps.governance.policy.bundles.allowPolicyUpdates) {
-        throw new AppError('forbidden', 'This bundle carries a policy, and this machine’s policy does not allow bundles to change it. Ask IT to install the policy file directly.');
+        throw new AppError(
+          'forbidden',
+          'This bundle carries a policy, and this machine’s policy does not allow bundles to change it. Ask IT to install the policy file directly.',
+        );
       }
       // Into the managed location when this process may write there (an installer, an elevated
       // CLI); otherwise kept with its signed manifest, and counted only once it verifies at a start.
@@ -169,11 +178,20 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
       checkPacksForInstall(bundle.manifest.files, deps.governance.policy);
     },
   };
-  return { installers, undo: async () => { for (const step of undo.reverse()) await step(); } };
+  return {
+    installers,
+    undo: async () => {
+      for (const step of undo.reverse()) await step();
+    },
+  };
 }
 
 /** Verifies and installs a bundle with what its payloads become (models, packs); undoes those if the install does not commit. The CLI and the app share it. */
-export async function installWithPayloads(deps: BundleDeps, bundlePath: string, options: { signal?: AbortSignal; onProgress?: (progress: BundleProgress) => void } = {}): Promise<InstallOutcome> {
+export async function installWithPayloads(
+  deps: BundleDeps,
+  bundlePath: string,
+  options: { signal?: AbortSignal; onProgress?: (progress: BundleProgress) => void } = {},
+): Promise<InstallOutcome> {
   deps.gate.check('bundles.install');
   let label = '';
   const { installers, undo } = bundleInstallers(deps, () => label);
@@ -231,7 +249,14 @@ export async function tidyBundles(db: Database, dataDir: string, libraryDir: str
   const installedRoot = path.join(dataDir, 'bundles', 'installed') + path.sep;
   for (const model of listModels(db)) {
     if (model.verifiedByBundle === null || !model.files.some((file) => file.startsWith(installedRoot))) continue;
-    const present = await Promise.all(model.files.map((file) => stat(file).then(() => true, () => false)));
+    const present = await Promise.all(
+      model.files.map((file) =>
+        stat(file).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     if (present.some((exists) => !exists)) await removeModel(db, libraryDir, model.id);
   }
 }

@@ -83,7 +83,11 @@ export function listBundles(db: Database): InstalledBundle[] {
     list.push({ path: row.path, kind: row.kind, size: row.size, sha256: row.sha256, meta: JSON.parse(row.meta) as FileMeta });
     files.set(row.bundle_id, list);
   }
-  return (db.prepare('SELECT id, name, version, publisher, signers, installed_at, expires, manifest, path FROM bundles ORDER BY name COLLATE NOCASE, id').all() as unknown as BundleRow[]).map((row) => ({
+  return (
+    db
+      .prepare('SELECT id, name, version, publisher, signers, installed_at, expires, manifest, path FROM bundles ORDER BY name COLLATE NOCASE, id')
+      .all() as unknown as BundleRow[]
+  ).map((row) => ({
     id: row.id,
     name: row.name,
     version: row.version,

@@ -41,7 +41,22 @@ export interface TarReadOptions {
 }
 
 /** PAX keys read (path, linkpath, size) or harmlessly ignored; any other key is refused. */
-const PAX_KEYS = new Set(['path', 'linkpath', 'size', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname', 'comment', 'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink']);
+const PAX_KEYS = new Set([
+  'path',
+  'linkpath',
+  'size',
+  'mtime',
+  'atime',
+  'ctime',
+  'uid',
+  'gid',
+  'uname',
+  'gname',
+  'comment',
+  'SCHILY.dev',
+  'SCHILY.ino',
+  'SCHILY.nlink',
+]);
 /** Extended attributes that macOS bsdtar and star add; Soberana ignores them. */
 const PAX_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.'];
 
@@ -86,7 +101,10 @@ export function numeric(block: Buffer, start: number, length: number, what: stri
     }
     return value;
   }
-  const digits = raw.toString('latin1').replace(/^ +/, '').replace(/[ \0]+$/, '');
+  const digits = raw
+    .toString('latin1')
+    .replace(/^ +/, '')
+    .replace(/[ \0]+$/, '');
   if (!/^[0-7]*$/.test(digits)) malformed(`${what}: not an octal number`);
   const value = digits === '' ? 0 : parseInt(digits, 8);
   if (!Number.isSafeInteger(value)) malformed(`${what}: number too large`);
@@ -137,7 +155,11 @@ export function parsePax(bytes: Buffer): Map<string, string> {
     if (equals <= 0) malformed('PAX record without a key');
     const key = record.slice(0, equals);
     if (!PAX_KEYS.has(key) && !PAX_PREFIXES.some((prefix) => key.startsWith(prefix))) {
-      reject('unsupported_entry', `The bundle uses a tar extension Soberana does not read (PAX "${key}"). Bundles are plain tar archives made by "soberana bundle pack". Do not install it.`, `PAX key ${key}`);
+      reject(
+        'unsupported_entry',
+        `The bundle uses a tar extension Soberana does not read (PAX "${key}"). Bundles are plain tar archives made by "soberana bundle pack". Do not install it.`,
+        `PAX key ${key}`,
+      );
     }
     if (records.has(key)) malformed(`PAX key "${key}" given twice`);
     // The value is kept whole: a NUL inside a path is refused by the path check, never cut off.
@@ -198,7 +220,8 @@ export async function* tarEntries(handle: FileHandle, options: TarReadOptions): 
     options.signal?.throwIfAborted();
     const block = await readExact(handle, position, BLOCK, 'a header');
     if (isZero(block)) {
-      if (!isZero(await readExact(handle, position + BLOCK, BLOCK, 'its end-of-archive marker'))) malformed('a lone zero block before more entries (other tar readers stop there)');
+      if (!isZero(await readExact(handle, position + BLOCK, BLOCK, 'its end-of-archive marker')))
+        malformed('a lone zero block before more entries (other tar readers stop there)');
       if (pax !== null || longPath !== null || longLink !== null) malformed('an extended header with no entry after it');
       return;
     }
@@ -222,7 +245,11 @@ export async function* tarEntries(handle: FileHandle, options: TarReadOptions): 
       continue;
     }
     if (typeflag === 'g') {
-      reject('unsupported_entry', `The bundle holds a PAX global header, which other tar programs apply to every later entry, so they would list different names than Soberana checks. Bundles made by "soberana bundle pack" have none. Do not install it.`, 'PAX global header (typeflag g)');
+      reject(
+        'unsupported_entry',
+        `The bundle holds a PAX global header, which other tar programs apply to every later entry, so they would list different names than Soberana checks. Bundles made by "soberana bundle pack" have none. Do not install it.`,
+        'PAX global header (typeflag g)',
+      );
     }
     if (pax?.has('path') === true && longPath !== null) malformed('both a PAX path and a GNU long name for one entry');
     if (pax?.has('linkpath') === true && longLink !== null) malformed('both a PAX linkpath and a GNU long link name for one entry');

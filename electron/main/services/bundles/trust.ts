@@ -26,7 +26,15 @@ export interface Signer {
 const MAX_SIGNATURES = 64;
 
 const signaturesSchema = z
-  .array(z.strictObject({ keyId: z.string().regex(/^[0-9a-f]{16}$/), signature: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/).max(200) }))
+  .array(
+    z.strictObject({
+      keyId: z.string().regex(/^[0-9a-f]{16}$/),
+      signature: z
+        .string()
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+        .max(200),
+    }),
+  )
   .max(MAX_SIGNATURES);
 
 export function parseSignatures(bytes: Buffer): BundleSignature[] {
@@ -47,7 +55,12 @@ export function assertTrustSource(trust: TrustSource): void {
     throw new AppError('bad_request', 'The signature threshold must be a whole number of at least 1.', `threshold ${trust.threshold}`);
   }
   for (const key of trust.keys) {
-    if (keyIdOf(key.publicKey) !== key.id) throw new AppError('bad_request', `The trusted key "${key.name}" has an id that does not match its public key.`, `listed ${key.id}, computed ${keyIdOf(key.publicKey)}`);
+    if (keyIdOf(key.publicKey) !== key.id)
+      throw new AppError(
+        'bad_request',
+        `The trusted key "${key.name}" has an id that does not match its public key.`,
+        `listed ${key.id}, computed ${keyIdOf(key.publicKey)}`,
+      );
   }
 }
 
@@ -116,7 +129,12 @@ export function addTrustedKey(db: Database, input: { publicKey: string; name: st
   const name = input.name.trim();
   if (name.length === 0 || name.length > 200) throw new AppError('bad_request', 'Give the key a name of 1 to 200 characters.');
   const key = { id: keyIdOf(publicKey), publicKey, name, addedAt: now.toISOString() };
-  db.prepare('INSERT INTO bundle_trusted_keys (id, public_key, name, added_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name').run(key.id, key.publicKey, key.name, key.addedAt);
+  db.prepare('INSERT INTO bundle_trusted_keys (id, public_key, name, added_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name').run(
+    key.id,
+    key.publicKey,
+    key.name,
+    key.addedAt,
+  );
   return listTrustedKeys(db).find((stored) => stored.id === key.id) ?? key;
 }
 

@@ -137,7 +137,11 @@ export function checkRollback(db: Database, manifest: Manifest): void {
   const highest = highestVersion(db, manifest.id);
   if (highest === null || manifest.version > highest) return;
   if (manifest.version === highest) {
-    reject('replay', `Version ${manifest.version} of "${manifest.name}" was already installed on this machine. Nothing to do; to install again, the publisher must issue a higher version.`, `id ${manifest.id}`);
+    reject(
+      'replay',
+      `Version ${manifest.version} of "${manifest.name}" was already installed on this machine. Nothing to do; to install again, the publisher must issue a higher version.`,
+      `id ${manifest.id}`,
+    );
   }
   reject(
     'rollback',

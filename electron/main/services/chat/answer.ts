@@ -26,7 +26,11 @@ export type ChatEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load' | 'ch
 /** What chat needs of the knowledge service. */
 export interface ChatKnowledge {
   /** Passages for `query` from the collections, within `budgetTokens`; `relevant` is false when nothing matched well enough to answer from. */
-  retrieve(query: string, collectionIds: readonly string[], budgetTokens: number): Promise<{ passages: Passage[]; mode: 'hybrid' | 'text'; relevant: boolean; notice: string | null }>;
+  retrieve(
+    query: string,
+    collectionIds: readonly string[],
+    budgetTokens: number,
+  ): Promise<{ passages: Passage[]; mode: 'hybrid' | 'text'; relevant: boolean; notice: string | null }>;
 }
 
 /** What the answer pipeline needs: the part of ChatHandlerDeps it uses, with the store made. */
@@ -38,7 +42,8 @@ export interface AnswerDeps {
   readonly changed: (conversationId: string | null) => void;
   readonly emit: Emit;
   readonly knowledge?: ChatKnowledge | undefined;
-  readonly screenPrompt?: ((text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly unknown[] }) | undefined;
+  readonly screenPrompt?:
+    ((text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly unknown[] }) | undefined;
   readonly policy?: (() => EffectivePolicy) | undefined;
 }
 
@@ -72,14 +77,19 @@ async function samePath(a: string, b: string): Promise<boolean> {
 /** The library model `id`, refused unless it is a chat model. */
 export function chatModel(db: Database, id: string) {
   const model = getModel(db, id);
-  if (model.role !== 'chat') throw new AppError('bad_request', `${model.displayName} is ${model.role === 'embedding' ? 'an embedding' : 'a reranking'} model: it cannot chat. Choose a chat model.`);
+  if (model.role !== 'chat')
+    throw new AppError(
+      'bad_request',
+      `${model.displayName} is ${model.role === 'embedding' ? 'an embedding' : 'a reranking'} model: it cannot chat. Choose a chat model.`,
+    );
   return model;
 }
 
 /** Fails before anything is saved when there is no model to answer with at all. */
 export function checkModel(deps: Pick<AnswerDeps, 'db' | 'engine'>, modelId: string | null): void {
   if (modelId === null) {
-    if (deps.engine.state().model === null) throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
+    if (deps.engine.state().model === null)
+      throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
     return;
   }
   try {
@@ -93,11 +103,17 @@ export function checkModel(deps: Pick<AnswerDeps, 'db' | 'engine'>, modelId: str
 }
 
 /** Step 1. Loads the conversation's model unless it is already loaded with the context size it asks for; returns its name. */
-export async function ensureModel(deps: Pick<AnswerDeps, 'db' | 'engine' | 'settings' | 'policy'>, modelId: string | null, asked: ConversationSettings['contextSize'], signal: AbortSignal): Promise<string> {
+export async function ensureModel(
+  deps: Pick<AnswerDeps, 'db' | 'engine' | 'settings' | 'policy'>,
+  modelId: string | null,
+  asked: ConversationSettings['contextSize'],
+  signal: AbortSignal,
+): Promise<string> {
   const { db, engine, settings } = deps;
   const loaded = engine.state().model;
   if (modelId === null) {
-    if (loaded === null) throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
+    if (loaded === null)
+      throw new AppError('no_model', 'No model is loaded, and this conversation has none. Choose a model for it, or load one on the Models screen.');
     return loaded.name;
   }
   const record = chatModel(db, modelId);
@@ -105,7 +121,8 @@ export async function ensureModel(deps: Pick<AnswerDeps, 'db' | 'engine' | 'sett
   // The engine loads a locked context size whatever is asked; asking for it here keeps a
   // conversation stored with another number from reloading the model at every turn.
   const contextSize = (deps.policy === undefined ? undefined : runtimeLocks(deps.policy()).contextSize) ?? asked;
-  if (loaded !== null && first !== undefined && (await samePath(first, loaded.path)) && (contextSize === 'auto' || loaded.contextSize === contextSize)) return loaded.name;
+  if (loaded !== null && first !== undefined && (await samePath(first, loaded.path)) && (contextSize === 'auto' || loaded.contextSize === contextSize))
+    return loaded.name;
   const model = await loadLibraryModel({ db, engine, settings }, modelId, { signal, ...(contextSize === 'auto' ? {} : { contextSize }) });
   return model.name;
 }
@@ -117,7 +134,10 @@ export function screen(deps: Pick<AnswerDeps, 'screenPrompt'>, prompt: string | 
     push({
       type: 'notice',
       kind: 'personalData',
-      detail: screened.text === prompt ? 'Your message contains personal data. It was sent as written.' : 'Your message contains personal data. The model saw it with that data replaced by placeholders such as [EMAIL].',
+      detail:
+        screened.text === prompt
+          ? 'Your message contains personal data. It was sent as written.'
+          : 'Your message contains personal data. The model saw it with that data replaced by placeholders such as [EMAIL].',
     });
   }
   return screened?.text ?? prompt;
@@ -127,7 +147,14 @@ export function screen(deps: Pick<AnswerDeps, 'screenPrompt'>, prompt: string | 
 type Retrieved = { readonly prompt: string | null; readonly sources: readonly Passage[]; readonly done?: undefined } | { readonly done: ChatEvent };
 
 /** Step 3. Grounds the question in the conversation's collections; answers at once when documents-only finds nothing. */
-export async function retrieve(deps: Pick<AnswerDeps, 'engine' | 'knowledge' | 'changed'>, conversation: Conversation, plan: AnswerPlan, question: string | null, writer: AnswerWriter, push: Push): Promise<Retrieved> {
+export async function retrieve(
+  deps: Pick<AnswerDeps, 'engine' | 'knowledge' | 'changed'>,
+  conversation: Conversation,
+  plan: AnswerPlan,
+  question: string | null,
+  writer: AnswerWriter,
+  push: Push,
+): Promise<Retrieved> {
   const { collectionIds, documentsOnly } = conversation.knowledge;
   // Continuing an answer keeps the passages it was given; only a new question retrieves.
   if (deps.knowledge === undefined || collectionIds.length === 0 || plan.prompt === null) return { prompt: question, sources: [] };
@@ -171,7 +198,13 @@ export async function generate(
   let result;
   try {
     result = await deps.engine.chat(
-      { conversationId: conversation.id, systemPrompt: conversation.settings.systemPrompt, history: plan.history, prompt, sampling: conversation.settings.sampling },
+      {
+        conversationId: conversation.id,
+        systemPrompt: conversation.settings.systemPrompt,
+        history: plan.history,
+        prompt,
+        sampling: conversation.settings.sampling,
+      },
       (delta) => {
         writer.append(delta.text, delta.reasoning);
         push({ type: 'delta', text: delta.text, reasoning: delta.reasoning });
@@ -206,7 +239,11 @@ export function finish(
     });
   }
   if (result.defaultTemplate) {
-    push({ type: 'notice', kind: 'defaultTemplate', detail: `${modelName} has no chat template of its own, so a generic one was used. Answers may be less accurate.` });
+    push({
+      type: 'notice',
+      kind: 'defaultTemplate',
+      detail: `${modelName} has no chat template of its own, so a generic one was used. Answers may be less accurate.`,
+    });
   }
   const { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms } = result.stats;
   const message = writer.finish(ANSWER_STATUS[result.stats.stopReason], { tokens, promptTokens, tokensPerSecond, firstTokenMs, ms });
@@ -216,7 +253,14 @@ export function finish(
   if (model !== null) {
     deps.emit({
       type: 'chat.turn',
-      data: { conversationId: conversation.id, modelSha256: model.sha256, collections: [...conversation.knowledge.collectionIds], chunkIds: sources.map((passage) => passage.chunkId), prompt: question ?? '', response: message.content },
+      data: {
+        conversationId: conversation.id,
+        modelSha256: model.sha256,
+        collections: [...conversation.knowledge.collectionIds],
+        chunkIds: sources.map((passage) => passage.chunkId),
+        prompt: question ?? '',
+        response: message.content,
+      },
     });
   }
   return { type: 'done', message };

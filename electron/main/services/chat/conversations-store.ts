@@ -37,7 +37,8 @@ export interface ConversationStore {
 
 /** A conversation's row, or not_found when it does not exist or was deleted. */
 export function conversationRow(db: Database, id: string): ConversationRow {
-  const row = db.prepare(`SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE id = ? AND deleted_at IS NULL`).get(id) as ConversationRow | undefined;
+  const row = db.prepare(`SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE id = ? AND deleted_at IS NULL`).get(id) as
+    ConversationRow | undefined;
   if (row === undefined) throw new AppError('not_found', 'That conversation does not exist or was deleted.', `conversation ${id}`);
   return row;
 }
@@ -60,15 +61,22 @@ export function createConversationStore(db: Database, now: () => Date): Conversa
       purgeExpired();
       const words = searchWords(query);
       if (words === null) {
-        const rows = db.prepare(`SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, n DESC`).all() as unknown as ConversationRow[];
+        const rows = db
+          .prepare(`SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, n DESC`)
+          .all() as unknown as ConversationRow[];
         return rows.map(toSummary);
       }
       if (words.length === 0) return [];
       // Every word must occur somewhere in the conversation (its title or any message), each as a prefix.
       const quoted = words.map((word) => `"${word.replaceAll('"', '""')}"*`);
-      const inMessages = db.prepare('SELECT m.conversation_id AS conversation, max(m.n) AS n FROM messages_fts f JOIN messages m ON m.n = f.rowid WHERE messages_fts MATCH ? GROUP BY m.conversation_id');
+      const inMessages = db.prepare(
+        'SELECT m.conversation_id AS conversation, max(m.n) AS n FROM messages_fts f JOIN messages m ON m.n = f.rowid WHERE messages_fts MATCH ? GROUP BY m.conversation_id',
+      );
       const inTitles = db.prepare('SELECT c.id AS conversation FROM conversations_fts f JOIN conversations c ON c.n = f.rowid WHERE conversations_fts MATCH ?');
-      const matching = (match: string) => new Set([...(inMessages.all(match) as { conversation: string }[]), ...(inTitles.all(match) as { conversation: string }[])].map((row) => row.conversation));
+      const matching = (match: string) =>
+        new Set(
+          [...(inMessages.all(match) as { conversation: string }[]), ...(inTitles.all(match) as { conversation: string }[])].map((row) => row.conversation),
+        );
       let ids = matching(quoted[0]!);
       for (const word of quoted.slice(1)) {
         const found = matching(word);
@@ -80,7 +88,9 @@ export function createConversationStore(db: Database, now: () => Date): Conversa
       const all = lastHit(quoted.join(' '));
       const any = lastHit(quoted.join(' OR '));
       const rows = db
-        .prepare(`SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?)) ORDER BY pinned DESC, updated_at DESC, n DESC`)
+        .prepare(
+          `SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?)) ORDER BY pinned DESC, updated_at DESC, n DESC`,
+        )
         .all(JSON.stringify([...ids])) as unknown as ConversationRow[];
       const snippet = db.prepare("SELECT snippet(messages_fts, 0, '', '', '…', 16) AS text FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?");
       return rows.map((row) => {
@@ -97,7 +107,17 @@ export function createConversationStore(db: Database, now: () => Date): Conversa
       const given = title?.trim() ?? '';
       db.prepare(
         'INSERT INTO conversations (id, title, title_auto, pinned, model_id, system_prompt, sampling, context_size, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)',
-      ).run(id, given === '' ? DEFAULT_TITLE : given.slice(0, 200), given === '' ? 1 : 0, modelId, settings.systemPrompt, JSON.stringify(settings.sampling), contextColumn(settings.contextSize), at, at);
+      ).run(
+        id,
+        given === '' ? DEFAULT_TITLE : given.slice(0, 200),
+        given === '' ? 1 : 0,
+        modelId,
+        settings.systemPrompt,
+        JSON.stringify(settings.sampling),
+        contextColumn(settings.contextSize),
+        at,
+        at,
+      );
       return toConversation(conversationRow(db, id));
     },
 

@@ -39,36 +39,42 @@ function runAndKill(dataDir: string, flushes: number): Promise<{ lines: CrashLin
 }
 
 describe('chat storage under SIGKILL', () => {
-  it(`keeps every completed message and the partial answer, marked interrupted (${RUNS} kills mid-stream; the streaming writer is simulated in a child process, without a model)`, { timeout: 60_000 }, async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-chat-crash-'));
-    const full = Array.from({ length: 20_000 }, (_, index) => token(index)).join('');
-    for (let run = 0; run < RUNS; run += 1) {
-      const dataDir = path.join(dir, `run-${run}`);
-      const outcome = await runAndKill(dataDir, 2 + run * 3);
-      expect(outcome.signal, outcome.stderr).toBe('SIGKILL');
-      const conversation = outcome.lines.find((line) => line.kind === 'conversation');
-      const completed = outcome.lines.flatMap((line) => (line.kind === 'complete' ? [line] : []));
-      const lastFlush = outcome.lines.findLast((line) => line.kind === 'flushed');
-      expect(conversation?.kind === 'conversation' && completed.length === 3 && lastFlush?.kind === 'flushed', outcome.stderr).toBe(true);
+  it(
+    `keeps every completed message and the partial answer, marked interrupted (${RUNS} kills mid-stream; the streaming writer is simulated in a child process, without a model)`,
+    { timeout: 60_000 },
+    async () => {
+      dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-chat-crash-'));
+      const full = Array.from({ length: 20_000 }, (_, index) => token(index)).join('');
+      for (let run = 0; run < RUNS; run += 1) {
+        const dataDir = path.join(dir, `run-${run}`);
+        const outcome = await runAndKill(dataDir, 2 + run * 3);
+        expect(outcome.signal, outcome.stderr).toBe('SIGKILL');
+        const conversation = outcome.lines.find((line) => line.kind === 'conversation');
+        const completed = outcome.lines.flatMap((line) => (line.kind === 'complete' ? [line] : []));
+        const lastFlush = outcome.lines.findLast((line) => line.kind === 'flushed');
+        expect(conversation?.kind === 'conversation' && completed.length === 3 && lastFlush?.kind === 'flushed', outcome.stderr).toBe(true);
 
-      // What the app does when it starts again.
-      const db = openDatabase(dataDir);
-      try {
-        expect(db.prepare('PRAGMA integrity_check').all()).toEqual([{ integrity_check: 'ok' }]);
-        const store = createChatStore(db);
-        const thread = store.thread(conversation?.kind === 'conversation' ? conversation.id : '');
-        expect(thread.messages.slice(0, 3).map((message) => [message.id, message.content, message.status])).toEqual(completed.map((line) => [line.messageId, line.content, 'complete']));
-        const partial = thread.messages[3];
-        expect(partial).toMatchObject({ role: 'assistant', status: 'interrupted', modelName: 'simulated' });
-        // At least what was acknowledged, and only ever a prefix of what was generated.
-        const acknowledged = lastFlush?.kind === 'flushed' ? lastFlush.content : '';
-        expect(partial!.content.startsWith(acknowledged)).toBe(true);
-        expect(full.startsWith(partial!.content)).toBe(true);
-        expect(thread.messages).toHaveLength(4);
-        expect(db.prepare("SELECT count(*) AS n FROM messages WHERE status = 'streaming'").get()).toEqual({ n: 0 });
-      } finally {
-        db.close();
+        // What the app does when it starts again.
+        const db = openDatabase(dataDir);
+        try {
+          expect(db.prepare('PRAGMA integrity_check').all()).toEqual([{ integrity_check: 'ok' }]);
+          const store = createChatStore(db);
+          const thread = store.thread(conversation?.kind === 'conversation' ? conversation.id : '');
+          expect(thread.messages.slice(0, 3).map((message) => [message.id, message.content, message.status])).toEqual(
+            completed.map((line) => [line.messageId, line.content, 'complete']),
+          );
+          const partial = thread.messages[3];
+          expect(partial).toMatchObject({ role: 'assistant', status: 'interrupted', modelName: 'simulated' });
+          // At least what was acknowledged, and only ever a prefix of what was generated.
+          const acknowledged = lastFlush?.kind === 'flushed' ? lastFlush.content : '';
+          expect(partial!.content.startsWith(acknowledged)).toBe(true);
+          expect(full.startsWith(partial!.content)).toBe(true);
+          expect(thread.messages).toHaveLength(4);
+          expect(db.prepare("SELECT count(*) AS n FROM messages WHERE status = 'streaming'").get()).toEqual({ n: 0 });
+        } finally {
+          db.close();
+        }
       }
-    }
-  });
+    },
+  );
 });

@@ -70,6 +70,12 @@ export function conversationMarkdown(thread: ChatThread): string {
 /** A file name from a title: no path separators or characters some systems refuse. */
 export function fileNameFor(title: string, extension: string): string {
   const printable = [...title].map((char) => (char.charCodeAt(0) < 0x20 ? ' ' : char)).join('');
-  const base = printable.replace(/[\\/:*?"<>|]+/g, ' ').replace(/\s+/g, ' ').trim().replace(/^\.+/, '').slice(0, 80).trim();
+  const base = printable
+    .replace(/[\\/:*?"<>|]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^\.+/, '')
+    .slice(0, 80)
+    .trim();
   return `${base === '' ? 'conversation' : base}.${extension}`;
 }

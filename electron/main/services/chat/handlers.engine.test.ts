@@ -56,7 +56,12 @@ async function start(dataDir: string): Promise<Core> {
   const core = await createCore({ dataDir, host: HOST });
   cores.push(core);
   // threads: 1 on the shared 2-core machines; short answers, since this model never stops by itself.
-  unwrap(await core.handlers['settings.update']({ runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 24 } } }, ctx()));
+  unwrap(
+    await core.handlers['settings.update'](
+      { runtime: { ...DEFAULT_SETTINGS.runtime, threads: 1, contextSize: 4096, sampling: { ...DEFAULT_SETTINGS.runtime.sampling, maxTokens: 24 } } },
+      ctx(),
+    ),
+  );
   await core.runtime.start();
   return core;
 }
@@ -90,10 +95,20 @@ describe.skipIf(!ENGINE_HAS_CHAT)('chat handlers with the real engine', () => {
     expect(first.map((event) => event.type).filter((type, i, all) => type !== all[i - 1])).toEqual(['user', 'started', 'delta', 'done']);
     const a1 = final(first);
     expect(a1).toMatchObject({ role: 'assistant', status: 'interrupted', modelName: 'tiny-chat', stats: { tokens: 24 } });
-    expect(first.filter((event) => event.type === 'delta').map((event) => (event.type === 'delta' ? event.text : '')).join('')).toBe(a1.content);
+    expect(
+      first
+        .filter((event) => event.type === 'delta')
+        .map((event) => (event.type === 'delta' ? event.text : ''))
+        .join(''),
+    ).toBe(a1.content);
 
     // Stop midway: the partial answer stays, interrupted.
-    unwrap(await h()['chat.update']({ id: conversation.id, settings: { ...conversation.settings, sampling: { ...conversation.settings.sampling, maxTokens: 2000 } } }, ctx()));
+    unwrap(
+      await h()['chat.update'](
+        { id: conversation.id, settings: { ...conversation.settings, sampling: { ...conversation.settings.sampling, maxTokens: 2000 } } },
+        ctx(),
+      ),
+    );
     const controller = new AbortController();
     let deltas = 0;
     const stopped = await collect(h()['chat.send']({ conversationId: conversation.id, content: 'Tell me more' }, ctx(controller.signal)), (event) => {
@@ -104,7 +119,12 @@ describe.skipIf(!ENGINE_HAS_CHAT)('chat handlers with the real engine', () => {
     expect(partial.stats === null || partial.stats.tokens < 2000).toBe(true);
 
     // Continue appends to the same message.
-    unwrap(await h()['chat.update']({ id: conversation.id, settings: { ...conversation.settings, sampling: { ...conversation.settings.sampling, maxTokens: 8 } } }, ctx()));
+    unwrap(
+      await h()['chat.update'](
+        { id: conversation.id, settings: { ...conversation.settings, sampling: { ...conversation.settings.sampling, maxTokens: 8 } } },
+        ctx(),
+      ),
+    );
     const continued = final(await collect(h()['chat.continue']({ messageId: partial.id }, ctx())));
     expect(continued.id).toBe(partial.id);
     expect(continued.content.startsWith(partial.content)).toBe(true);

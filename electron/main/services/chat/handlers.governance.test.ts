@@ -37,13 +37,24 @@ function recordingEngine() {
     hardware: async () => HARDWARE,
     async load(filePath, options, _onProgress, _signal, displayName) {
       loads.push(options);
-      model = { name: displayName ?? 'file', path: await realpath(filePath), sizeBytes: 1, contextSize: options.contextSize === 'auto' ? 4096 : options.contextSize, gpuLayers: 0, threads: options.threads };
+      model = {
+        name: displayName ?? 'file',
+        path: await realpath(filePath),
+        sizeBytes: 1,
+        contextSize: options.contextSize === 'auto' ? 4096 : options.contextSize,
+        gpuLayers: 0,
+        threads: options.threads,
+      };
       return model;
     },
     async chat(request, onDelta) {
       requests.push(request);
       onDelta({ text: 'Fine.', reasoning: '', tokens: 1 });
-      return { stats: { tokens: 1, promptTokens: 7, ms: 10, firstTokenMs: 5, tokensPerSecond: 100, stopReason: 'eos' }, trimmedTurns: 0, defaultTemplate: false };
+      return {
+        stats: { tokens: 1, promptTokens: 7, ms: 10, firstTokenMs: 5, tokensPerSecond: 100, stopReason: 'eos' },
+        trimmedTurns: 0,
+        defaultTemplate: false,
+      };
     },
   };
   return { engine, loads, requests };
@@ -177,16 +188,31 @@ describe('PII redact reaches everything the model is sent (finding 4)', () => {
 });
 
 describe('locked values in conversations and presets (finding 5)', () => {
-  const LOCKED = resolvePolicy({ version: 1, contact: 'it@example.org', settings: { runtime: { contextSize: 2048, sampling: { temperature: 0.1, maxTokens: 128 } } } });
+  const LOCKED = resolvePolicy({
+    version: 1,
+    contact: 'it@example.org',
+    settings: { runtime: { contextSize: 2048, sampling: { temperature: 0.1, maxTokens: 128 } } },
+  });
 
   it('with the policy, chat.update and presets.save refuse a locked value with the message settings.update gives', async () => {
     const { handlers } = chatWith(LOCKED, { handlerPolicy: true });
     const conversation: Conversation = unwrap(await handlers['chat.create']({}, ctx()));
     const hot = { ...conversation.settings, sampling: { ...conversation.settings.sampling, temperature: 1.4 } };
-    expect(await failure(() => handlers['chat.update']({ id: conversation.id, settings: hot }, ctx()))).toMatchObject({ code: 'forbidden', message: 'runtime.sampling.temperature cannot be changed here. Managed by your organization’s policy. Contact: it@example.org.' });
-    expect(await failure(() => handlers['presets.save']({ name: 'Hot', settings: { ...conversation.settings, contextSize: 'auto' } }, ctx()))).toMatchObject({ code: 'forbidden', details: 'runtime.contextSize' });
+    expect(await failure(() => handlers['chat.update']({ id: conversation.id, settings: hot }, ctx()))).toMatchObject({
+      code: 'forbidden',
+      message: 'runtime.sampling.temperature cannot be changed here. Managed by your organization’s policy. Contact: it@example.org.',
+    });
+    expect(await failure(() => handlers['presets.save']({ name: 'Hot', settings: { ...conversation.settings, contextSize: 'auto' } }, ctx()))).toMatchObject({
+      code: 'forbidden',
+      details: 'runtime.contextSize',
+    });
     // Unlocked fields, and the locked values themselves, are accepted.
-    const calm = { ...conversation.settings, systemPrompt: 'Be brief.', sampling: { ...conversation.settings.sampling, topP: 0.5, temperature: 0.1, maxTokens: 128 }, contextSize: 2048 };
+    const calm = {
+      ...conversation.settings,
+      systemPrompt: 'Be brief.',
+      sampling: { ...conversation.settings.sampling, topP: 0.5, temperature: 0.1, maxTokens: 128 },
+      contextSize: 2048,
+    };
     expect(unwrap(await handlers['chat.update']({ id: conversation.id, settings: calm }, ctx())).settings).toEqual(calm);
     expect(unwrap(await handlers['presets.save']({ name: 'Calm', settings: calm }, ctx())).settings).toEqual(calm);
   });

@@ -5,7 +5,15 @@ import { openTestGate, type TestGate } from '../../../test-support/test-gate.ts'
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
-import { contract, type ChatEvent, type ChatMessage, type ChatThread, type Conversation, type RuntimeModel, type RuntimeState } from '../../../common/contract/index.ts';
+import {
+  contract,
+  type ChatEvent,
+  type ChatMessage,
+  type ChatThread,
+  type Conversation,
+  type RuntimeModel,
+  type RuntimeState,
+} from '../../../common/contract/index.ts';
 import { AppError, type AppErrorData, type Result } from '../../../common/result.ts';
 import type { Hardware, LoadOptions } from '../../../common/runtime/protocol.ts';
 import { NO_PICKER, type FilePicker } from '../files.ts';
@@ -43,7 +51,14 @@ function standInEngine() {
     hardware: async () => HARDWARE,
     async load(filePath, options, _onProgress, _signal, displayName) {
       loads.push({ path: filePath, options, name: displayName });
-      model = { name: displayName ?? 'file', path: await realpath(filePath), sizeBytes: 1, contextSize: options.contextSize === 'auto' ? 512 : options.contextSize, gpuLayers: 0, threads: options.threads };
+      model = {
+        name: displayName ?? 'file',
+        path: await realpath(filePath),
+        sizeBytes: 1,
+        contextSize: options.contextSize === 'auto' ? 512 : options.contextSize,
+        gpuLayers: 0,
+        threads: options.threads,
+      };
       return model;
     },
     async chat(request, onDelta, signal) {
@@ -171,7 +186,12 @@ interface Streamed {
 }
 
 /** Iterates a stream as the router does: stops at once when the caller aborts. */
-async function stream(name: string, input: unknown, signal: AbortSignal = new AbortController().signal, onEvent?: (event: ChatEvent) => void): Promise<Streamed> {
+async function stream(
+  name: string,
+  input: unknown,
+  signal: AbortSignal = new AbortController().signal,
+  onEvent?: (event: ChatEvent) => void,
+): Promise<Streamed> {
   const events: ChatEvent[] = [];
   try {
     const iterable = handlers[name]!(def(name).input.parse(input), { caller: CALLER, signal }) as AsyncIterable<unknown>;
@@ -210,14 +230,27 @@ describe('chat handlers (stand-in engine)', () => {
 
   it('send: saves the question, loads the model once, streams user, started, deltas and done, and keeps the thread as history', async () => {
     const { id } = await call<Conversation>('chat.create', {});
-    await call('chat.update', { id, settings: { systemPrompt: 'Be brief.', sampling: { temperature: 0.2, topP: 0.8, topK: 10, minP: 0.1, repeatPenalty: 1.2, maxTokens: 32, seed: 9 }, contextSize: 'auto' } });
+    await call('chat.update', {
+      id,
+      settings: {
+        systemPrompt: 'Be brief.',
+        sampling: { temperature: 0.2, topP: 0.8, topK: 10, minP: 0.1, repeatPenalty: 1.2, maxTokens: 32, seed: 9 },
+        contextSize: 'auto',
+      },
+    });
     const first = await stream('chat.send', { conversationId: id, content: 'Hi there, model' });
     expect(first.end).toEqual({ type: 'end' });
     expect(first.events.map((event) => event.type)).toEqual(['user', 'started', 'delta', 'delta', 'done']);
     const [user, started] = first.events;
     expect(user).toMatchObject({ type: 'user', message: { role: 'user', content: 'Hi there, model', parentId: null, status: 'complete' } });
     expect(started).toMatchObject({ type: 'started', parentId: user?.type === 'user' ? user.message.id : '' });
-    expect(done(first)).toMatchObject({ role: 'assistant', content: 'Hello there', status: 'complete', modelName: 'tiny-chat', stats: { tokens: 2, promptTokens: 7, firstTokenMs: 5 } });
+    expect(done(first)).toMatchObject({
+      role: 'assistant',
+      content: 'Hello there',
+      status: 'complete',
+      modelName: 'tiny-chat',
+      stats: { tokens: 2, promptTokens: 7, firstTokenMs: 5 },
+    });
     expect(stand.loads).toEqual([{ path: modelFile, options: { gpuLayers: 'auto', contextSize: 'auto', threads: 1 }, name: 'tiny-chat' }]);
     expect(stand.requests[0]).toEqual({
       conversationId: id,
@@ -308,7 +341,13 @@ describe('chat handlers (stand-in engine)', () => {
     const continued = await stream('chat.continue', { messageId: partial.id });
     expect(continued.events[0]).toEqual({ type: 'started', messageId: partial.id, parentId: partial.parentId });
     expect(done(continued)).toMatchObject({ id: partial.id, content: `${partial.content} and the rest`, status: 'complete' });
-    expect(stand.requests.at(-1)).toMatchObject({ prompt: null, history: [{ role: 'user', content: 'Count' }, { role: 'assistant', content: partial.content }] });
+    expect(stand.requests.at(-1)).toMatchObject({
+      prompt: null,
+      history: [
+        { role: 'user', content: 'Count' },
+        { role: 'assistant', content: partial.content },
+      ],
+    });
     expect(await failure('chat.switchBranch', { messageId: 'missing' })).toMatchObject({ code: 'not_found' });
     const again = await stream('chat.continue', { messageId: partial.id });
     expect(again.end).toMatchObject({ type: 'error', error: { code: 'bad_request', message: expect.stringMatching(/complete/) } });
@@ -365,7 +404,10 @@ describe('chat handlers (stand-in engine)', () => {
     const b = await call<Conversation>('chat.create', {});
     stand.scripts.push({ deltas: ['Plant tomatoes in May.'] });
     await stream('chat.send', { conversationId: b.id, content: 'When to plant?' });
-    const list = (query?: string) => call<{ conversations: { id: string; title: string; preview: string; pinned: boolean }[] }>('chat.list', query === undefined ? {} : { query }).then((r) => r.conversations);
+    const list = (query?: string) =>
+      call<{ conversations: { id: string; title: string; preview: string; pinned: boolean }[] }>('chat.list', query === undefined ? {} : { query }).then(
+        (r) => r.conversations,
+      );
     expect((await list()).map((c) => c.id)).toEqual([b.id, a.id]);
     await call('chat.update', { id: a.id, pinned: true, title: 'Vegetable garden' });
     expect((await list()).map((c) => [c.title, c.pinned])).toEqual([
@@ -391,7 +433,11 @@ describe('chat handlers (stand-in engine)', () => {
   });
 
   it('presets: save, rename, list, export, import and delete; a conversation can start from one', async () => {
-    const settings = { systemPrompt: 'You are terse.', sampling: { temperature: 0.1, topP: 0.5, topK: 5, minP: 0, repeatPenalty: 1, maxTokens: 100, seed: 1 }, contextSize: 2048 };
+    const settings = {
+      systemPrompt: 'You are terse.',
+      sampling: { temperature: 0.1, topP: 0.5, topK: 5, minP: 0, repeatPenalty: 1, maxTokens: 100, seed: 1 },
+      contextSize: 2048,
+    };
     const preset = await call<{ id: string; name: string }>('presets.save', { name: 'Terse', settings });
     const renamed = await call<{ id: string; name: string }>('presets.save', { id: preset.id, name: 'Very terse', settings });
     expect(renamed).toEqual({ id: preset.id, name: 'Very terse', settings });

@@ -56,7 +56,12 @@ export interface ChatHandlerDeps {
   /** Domain events: answers, exports and changes, for the audit subscriber. */
   readonly emit: Emit;
   /** Screens a prompt for personal data by the policy (warn, redact or block). */
-  readonly screenPrompt?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly unknown[] };
+  readonly screenPrompt?: (text: string) => {
+    readonly text: string;
+    readonly blocked: boolean;
+    readonly reason?: string;
+    readonly findings: readonly unknown[];
+  };
   /**
    * The policy in force, to refuse a conversation or preset value that a lock fixes, as
    * settings.update does. The engine clamps locked values whatever is stored (see
@@ -73,7 +78,8 @@ export function defaultConversationSettings(runtime: RuntimeSettings): Conversat
 }
 
 /** Turns for the engine: empty answers (stopped before the first token) carry nothing. */
-const turns = (messages: readonly StoredMessage[]): ChatTurn[] => messages.filter((message) => message.content !== '').map(({ role, content }) => ({ role, content }));
+const turns = (messages: readonly StoredMessage[]): ChatTurn[] =>
+  messages.filter((message) => message.content !== '').map(({ role, content }) => ({ role, content }));
 
 export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   const { db, engine, picker, settings, changed, gate } = deps;
@@ -81,7 +87,17 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   // One answer at a time: the inference process generates one at a time anyway, and a
   // second send must fail before it saves anything.
   const running = new Map<string, AbortController>();
-  const answerDeps: AnswerDeps = { db, engine, settings, store, changed, emit: deps.emit, knowledge: deps.knowledge, screenPrompt: deps.screenPrompt, policy: deps.policy };
+  const answerDeps: AnswerDeps = {
+    db,
+    engine,
+    settings,
+    store,
+    changed,
+    emit: deps.emit,
+    knowledge: deps.knowledge,
+    screenPrompt: deps.screenPrompt,
+    policy: deps.policy,
+  };
   const chatModel = (id: string) => libraryChatModel(db, id);
   const answerWith = (push: (event: ChatEvent) => void, plan: AnswerPlan, signal: AbortSignal) => answer(answerDeps, push, plan, signal);
 
@@ -101,7 +117,11 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   };
 
   /** Runs `start` as the only answer in progress, stoppable by the caller or by deleting the conversation. */
-  const exclusive = (conversationOf: () => string, ctxSignal: AbortSignal, start: (push: (event: ChatEvent) => void, signal: AbortSignal) => Promise<ChatEvent>) =>
+  const exclusive = (
+    conversationOf: () => string,
+    ctxSignal: AbortSignal,
+    start: (push: (event: ChatEvent) => void, signal: AbortSignal) => Promise<ChatEvent>,
+  ) =>
     pump<ChatEvent>(async (push) => {
       // Before anything is saved: an answer that could not be audited must not be written either.
       gate.check('chat.send');
@@ -121,7 +141,11 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     try {
       saved = await picker.saveFile(defaultName, content);
     } catch (error) {
-      throw new AppError('io_error', 'The file could not be saved. Check that the folder exists and that you can write to it.', error instanceof Error ? error.message : String(error));
+      throw new AppError(
+        'io_error',
+        'The file could not be saved. Check that the folder exists and that you can write to it.',
+        error instanceof Error ? error.message : String(error),
+      );
     }
     return ok({ saved: saved !== null, path: saved });
   };
@@ -175,76 +199,95 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     },
 
     'chat.send': ({ conversationId, content, parentId }, { signal }) =>
-      exclusive(() => conversationId, signal, async (push, stop) => {
-        const conversation = store.conversation(conversationId);
-        checkModel(answerDeps, conversation.modelId);
-        // Refused before anything is saved: a blocked message must not reach the database either.
-        const screened = deps.screenPrompt?.(content);
-        if (screened?.blocked === true) throw new AppError('forbidden', `${screened.reason ?? 'Blocked: the message contains personal data.'} This machine's policy does not allow sending personal data to the model. Remove it and send again.`);
-        // No parent given: answer the end of the thread. A parent that already has children makes a branch.
-        const parent = parentId === undefined ? store.lastOfThread(conversationId) : parentId === null ? null : store.message(parentId);
-        if (parent !== null && parent.conversationId !== conversationId) throw new AppError('not_found', 'That message is not in this conversation.', `message ${parent.id}`);
-        const user = store.addUserMessage(conversationId, parent?.id ?? null, content);
-        push({ type: 'user', message: user });
-        changed(conversationId);
-        return answerWith(
-          push,
-          {
-            conversationId,
-            history: parent === null ? [] : turns(store.pathTo(parent.id)),
-            prompt: content,
-            open: (modelName) => store.startAnswer(conversationId, user.id, writerOptions(modelName)),
-          },
-          stop,
-        );
-      }),
+      exclusive(
+        () => conversationId,
+        signal,
+        async (push, stop) => {
+          const conversation = store.conversation(conversationId);
+          checkModel(answerDeps, conversation.modelId);
+          // Refused before anything is saved: a blocked message must not reach the database either.
+          const screened = deps.screenPrompt?.(content);
+          if (screened?.blocked === true)
+            throw new AppError(
+              'forbidden',
+              `${screened.reason ?? 'Blocked: the message contains personal data.'} This machine's policy does not allow sending personal data to the model. Remove it and send again.`,
+            );
+          // No parent given: answer the end of the thread. A parent that already has children makes a branch.
+          const parent = parentId === undefined ? store.lastOfThread(conversationId) : parentId === null ? null : store.message(parentId);
+          if (parent !== null && parent.conversationId !== conversationId)
+            throw new AppError('not_found', 'That message is not in this conversation.', `message ${parent.id}`);
+          const user = store.addUserMessage(conversationId, parent?.id ?? null, content);
+          push({ type: 'user', message: user });
+          changed(conversationId);
+          return answerWith(
+            push,
+            {
+              conversationId,
+              history: parent === null ? [] : turns(store.pathTo(parent.id)),
+              prompt: content,
+              open: (modelName) => store.startAnswer(conversationId, user.id, writerOptions(modelName)),
+            },
+            stop,
+          );
+        },
+      ),
 
     // A user message's id answers it again (after a failed answer); an answer's id adds a sibling answer.
     'chat.regenerate': ({ messageId }, { signal }) =>
-      exclusive(() => store.message(messageId).conversationId, signal, async (push, stop) => {
-        const target = store.message(messageId);
-        const user = target.role === 'user' ? target : target.parentId === null ? null : store.message(target.parentId);
-        if (user === null || user.role !== 'user') throw new AppError('bad_request', 'That answer has no question to answer again.', `message ${messageId}`);
-        const conversation = store.conversation(user.conversationId);
-        checkModel(answerDeps, conversation.modelId);
-        return answerWith(
-          push,
-          {
-            conversationId: conversation.id,
-            history: user.parentId === null ? [] : turns(store.pathTo(user.parentId)),
-            prompt: user.content,
-            open: (modelName) => store.startAnswer(conversation.id, user.id, writerOptions(modelName)),
-          },
-          stop,
-        );
-      }),
+      exclusive(
+        () => store.message(messageId).conversationId,
+        signal,
+        async (push, stop) => {
+          const target = store.message(messageId);
+          const user = target.role === 'user' ? target : target.parentId === null ? null : store.message(target.parentId);
+          if (user === null || user.role !== 'user') throw new AppError('bad_request', 'That answer has no question to answer again.', `message ${messageId}`);
+          const conversation = store.conversation(user.conversationId);
+          checkModel(answerDeps, conversation.modelId);
+          return answerWith(
+            push,
+            {
+              conversationId: conversation.id,
+              history: user.parentId === null ? [] : turns(store.pathTo(user.parentId)),
+              prompt: user.content,
+              open: (modelName) => store.startAnswer(conversation.id, user.id, writerOptions(modelName)),
+            },
+            stop,
+          );
+        },
+      ),
 
     'chat.continue': ({ messageId }, { signal }) =>
-      exclusive(() => store.message(messageId).conversationId, signal, async (push, stop) => {
-        const target = store.message(messageId);
-        if (target.role !== 'assistant') throw new AppError('bad_request', 'Only an answer can be continued.', `message ${messageId}`);
-        if (target.status === 'complete') throw new AppError('bad_request', 'This answer is complete; only an interrupted answer can be continued.', `message ${messageId}`);
-        const conversation = store.conversation(target.conversationId);
-        checkModel(answerDeps, conversation.modelId);
-        const path = store.pathTo(messageId);
-        // Stopped before its first token, there is nothing to continue from: ask the question again into the same message.
-        const empty = target.content === '';
-        return answerWith(
-          push,
-          {
-            conversationId: conversation.id,
-            history: turns(empty ? path.slice(0, -2) : path),
-            prompt: empty ? (path.at(-2)?.content ?? null) : null,
-            open: (modelName) => store.continueAnswer(messageId, writerOptions(modelName)),
-          },
-          stop,
-        );
-      }),
+      exclusive(
+        () => store.message(messageId).conversationId,
+        signal,
+        async (push, stop) => {
+          const target = store.message(messageId);
+          if (target.role !== 'assistant') throw new AppError('bad_request', 'Only an answer can be continued.', `message ${messageId}`);
+          if (target.status === 'complete')
+            throw new AppError('bad_request', 'This answer is complete; only an interrupted answer can be continued.', `message ${messageId}`);
+          const conversation = store.conversation(target.conversationId);
+          checkModel(answerDeps, conversation.modelId);
+          const path = store.pathTo(messageId);
+          // Stopped before its first token, there is nothing to continue from: ask the question again into the same message.
+          const empty = target.content === '';
+          return answerWith(
+            push,
+            {
+              conversationId: conversation.id,
+              history: turns(empty ? path.slice(0, -2) : path),
+              prompt: empty ? (path.at(-2)?.content ?? null) : null,
+              open: (modelName) => store.continueAnswer(messageId, writerOptions(modelName)),
+            },
+            stop,
+          );
+        },
+      ),
 
     'chat.switchBranch': ({ messageId }) => {
       gate.check('chat.switchBranch');
       // The answer being written belongs to the thread shown; switching under it would hide it mid-stream.
-      if (running.has(store.message(messageId).conversationId)) throw new AppError('busy', 'Wait for the answer to finish, or stop it, before switching branches.');
+      if (running.has(store.message(messageId).conversationId))
+        throw new AppError('busy', 'Wait for the answer to finish, or stop it, before switching branches.');
       const thread = store.switchBranch(messageId);
       return ok(recorded('chat.switchBranch', thread.conversation.id, thread));
     },
@@ -252,7 +295,10 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     'chat.export': async ({ id, format }) => {
       gate.check('chat.export');
       const thread = store.thread(id);
-      const result = format === 'markdown' ? await save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread)) : await save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
+      const result =
+        format === 'markdown'
+          ? await save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread))
+          : await save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
       if (result.ok && result.value.saved) deps.emit({ type: 'export', data: { what: 'conversation', format, items: thread.messages.length } });
       return result;
     },

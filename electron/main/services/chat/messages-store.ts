@@ -65,7 +65,11 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
   };
 
   const siblings = (conversationId: string, parentId: string | null): string[] =>
-    (db.prepare("SELECT id FROM messages WHERE conversation_id = ? AND ifnull(parent_id, '') = ? ORDER BY n").all(conversationId, parentId ?? '') as { id: string }[]).map((row) => row.id);
+    (
+      db.prepare("SELECT id FROM messages WHERE conversation_id = ? AND ifnull(parent_id, '') = ? ORDER BY n").all(conversationId, parentId ?? '') as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
 
   const toChatMessage = (message: StoredMessage): ChatMessage => {
     const ids = siblings(message.conversationId, message.parentId);
@@ -77,7 +81,11 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
    * before inserting a new `id`, since the unique index allows one active child at a time.
    */
   const activate = (conversationId: string, parentId: string | null, id: string) => {
-    db.prepare("UPDATE messages SET active = 0 WHERE conversation_id = ? AND ifnull(parent_id, '') = ? AND active = 1 AND id <> ?").run(conversationId, parentId ?? '', id);
+    db.prepare("UPDATE messages SET active = 0 WHERE conversation_id = ? AND ifnull(parent_id, '') = ? AND active = 1 AND id <> ?").run(
+      conversationId,
+      parentId ?? '',
+      id,
+    );
     db.prepare('UPDATE messages SET active = 1 WHERE id = ?').run(id);
   };
 
@@ -85,7 +93,9 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
 
   /** The thread: from the root, the active child at each fork (the newest, should none be marked). */
   const threadOf = (conversationId: string): { message: StoredMessage; index: number; siblingIds: string[] }[] => {
-    const skeleton = db.prepare('SELECT id, parent_id, active FROM messages WHERE conversation_id = ? ORDER BY n').all(conversationId) as unknown as SkeletonRow[];
+    const skeleton = db
+      .prepare('SELECT id, parent_id, active FROM messages WHERE conversation_id = ? ORDER BY n')
+      .all(conversationId) as unknown as SkeletonRow[];
     const children = new Map<string, SkeletonRow[]>();
     for (const row of skeleton) {
       const key = row.parent_id ?? '';
@@ -103,7 +113,9 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
       level = children.get(row.id);
     }
     if (chosen.length === 0) return [];
-    const rows = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(chosen.map((item) => item.id))) as unknown as MessageRow[];
+    const rows = db
+      .prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(chosen.map((item) => item.id))) as unknown as MessageRow[];
     const byId = new Map(rows.map((row) => [row.id, toStored(row)]));
     return chosen.map((item) => ({ message: byId.get(item.id)!, index: item.index, siblingIds: item.siblingIds }));
   };
@@ -194,16 +206,13 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
           throw new AppError('not_found', 'That message is not in this conversation.', `message ${parentId}`);
         }
         activate(conversationId, parentId, id);
-        db.prepare("INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, active) VALUES (?, ?, ?, 'user', ?, 'complete', ?, 1)").run(
-          id,
-          conversationId,
-          parentId,
-          content,
-          iso(),
-        );
+        db.prepare(
+          "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, active) VALUES (?, ?, ?, 'user', ?, 'complete', ?, 1)",
+        ).run(id, conversationId, parentId, content, iso());
         touch(conversationId);
         // The first message names the conversation until the user names it.
-        if (conversation.title_auto === 1 && parentId === null) db.prepare('UPDATE conversations SET title = ? WHERE id = ?').run(titleFrom(content), conversationId);
+        if (conversation.title_auto === 1 && parentId === null)
+          db.prepare('UPDATE conversations SET title = ? WHERE id = ?').run(titleFrom(content), conversationId);
       });
       return toChatMessage(messageRow(id));
     },
@@ -213,13 +222,9 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
       transaction(db, () => {
         conversationRow(db, conversationId);
         activate(conversationId, parentId, id);
-        db.prepare("INSERT INTO messages (id, conversation_id, parent_id, role, content, status, model_name, created_at, active) VALUES (?, ?, ?, 'assistant', '', 'streaming', ?, ?, 1)").run(
-          id,
-          conversationId,
-          parentId,
-          options.modelName,
-          iso(),
-        );
+        db.prepare(
+          "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, model_name, created_at, active) VALUES (?, ?, ?, 'assistant', '', 'streaming', ?, ?, 1)",
+        ).run(id, conversationId, parentId, options.modelName, iso());
         touch(conversationId);
       });
       return writer(messageRow(id), '', '', options);

@@ -194,7 +194,12 @@ describe('search', () => {
     // FTS syntax is taken as plain words, never as operators.
     expect(store.list('"budget" OR NEAR(')).toEqual([]);
     expect(store.list('budget*').map((item) => item.id)).toEqual([a.id]);
-    expect(store.list('  ').map((item) => item.id).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(
+      store
+        .list('  ')
+        .map((item) => item.id)
+        .sort(),
+    ).toEqual([a.id, b.id, c.id].sort());
     expect(store.list('!!!')).toEqual([]);
     expect(searchWords('a "b" c')).toEqual(['a', 'b', 'c']);
 

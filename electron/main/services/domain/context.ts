@@ -39,7 +39,11 @@ export async function openContext(options: ContextOptions): Promise<GovernedCont
   const { dataDir } = options;
   await mkdir(dataDir, { recursive: true });
   // The machine file, or a kept bundle policy that verifies against its keys, tightened by the user's file.
-  const start = await resolvePolicyInForce({ dataDir, userPath: userPolicyPath(dataDir), ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }) });
+  const start = await resolvePolicyInForce({
+    dataDir,
+    userPath: userPolicyPath(dataDir),
+    ...(options.policyFile === undefined ? {} : { machinePath: options.policyFile }),
+  });
   const governance = createGovernance(start.loaded);
   const storage = openDatabase(dataDir);
   const trail = createAuditTrail({ db: storage, dataDir, governance, ...(options.log === undefined ? {} : { log: options.log }) });

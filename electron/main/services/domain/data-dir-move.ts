@@ -10,7 +10,12 @@ import { DATABASE_FILE, openDatabase } from '../storage/sqlite.ts';
  * OLD folder's audit log, where someone reviewing it would otherwise see the records simply
  * stop. Then the marker (kept in the default folder) names the new one.
  */
-export async function noteDataDirMove(options: { defaultDir: string; dataDir: string; governance: Governance; log?: (level: string, message: string) => void }): Promise<'moved' | 'same'> {
+export async function noteDataDirMove(options: {
+  defaultDir: string;
+  dataDir: string;
+  governance: Governance;
+  log?: (level: string, message: string) => void;
+}): Promise<'moved' | 'same'> {
   const marker = dataDirMarkerPath(options.defaultDir);
   const change = await detectDataDirChange(marker, options.dataDir);
   if (change.changed && change.from !== null) {

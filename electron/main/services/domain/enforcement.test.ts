@@ -132,7 +132,9 @@ const picker = (): FilePicker => ({
 });
 
 /** Runs one call as the router would: a thrown AppError, a failed Result and a failed stream are all refusals. */
-async function settle<T>(call: () => Result<T> | AsyncIterable<unknown> | Promise<Result<T>>): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
+async function settle<T>(
+  call: () => Result<T> | AsyncIterable<unknown> | Promise<Result<T>>,
+): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
   try {
     const resolved = await call();
     if (typeof resolved === 'object' && resolved !== null && Symbol.asyncIterator in resolved) {
@@ -157,7 +159,9 @@ async function openCore(dataDir: string): Promise<Core> {
 async function governedCalls(core: Core) {
   const h = core.handlers;
   const conversation = core.storage.prepare('SELECT id FROM conversations ORDER BY created_at LIMIT 1').get() as { id: string };
-  const answer = core.storage.prepare("SELECT id FROM messages WHERE role = 'assistant' AND status = 'interrupted' ORDER BY created_at LIMIT 1").get() as { id: string };
+  const answer = core.storage.prepare("SELECT id FROM messages WHERE role = 'assistant' AND status = 'interrupted' ORDER BY created_at LIMIT 1").get() as {
+    id: string;
+  };
   const model = core.storage.prepare("SELECT id FROM models WHERE role = 'chat' LIMIT 1").get() as { id: string };
   const preset = core.storage.prepare('SELECT id FROM presets LIMIT 1').get() as { id: string };
   const collection = core.storage.prepare('SELECT id FROM collections LIMIT 1').get() as { id: string };
@@ -226,12 +230,39 @@ beforeAll(async () => {
   await writeGguf(files.importModel, presetSpec('tiny', 'Q8_0', 6));
   await writeGguf(files.looseModel, presetSpec('tiny', 'Q8_0', 8));
   await writeFile(path.join(folder, 'watched.md'), '# Watched\n\nA note in a watched folder.\n');
-  await writeFile(files.preset, JSON.stringify({ format: 'soberana.presets', version: 1, presets: [{ name: 'Imported', settings: { systemPrompt: '', sampling: { temperature: 0.2, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 16, minP: 0.05, seed: null }, contextSize: 'auto' } }] }));
+  await writeFile(
+    files.preset,
+    JSON.stringify({
+      format: 'soberana.presets',
+      version: 1,
+      presets: [
+        {
+          name: 'Imported',
+          settings: {
+            systemPrompt: '',
+            sampling: { temperature: 0.2, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 16, minP: 0.05, seed: null },
+            contextSize: 'auto',
+          },
+        },
+      ],
+    }),
+  );
   const bundleModel = path.join(dir, 'bundled.gguf');
   await writeGguf(bundleModel, presetSpec('tiny', 'Q8_0', 7));
-  await createBundle({ out: files.bundle, id: 'kit', name: 'Kit', version: 1, expires: new Date(Date.now() + 86_400_000).toISOString(), publisherKeyId: key.keyId, files: [{ kind: 'model', source: bundleModel, meta: { displayName: 'Bundled' } }] });
+  await createBundle({
+    out: files.bundle,
+    id: 'kit',
+    name: 'Kit',
+    version: 1,
+    expires: new Date(Date.now() + 86_400_000).toISOString(),
+    publisherKeyId: key.keyId,
+    files: [{ kind: 'model', source: bundleModel, meta: { displayName: 'Bundled' } }],
+  });
   await signBundle(files.bundle, key.privateKeyPem);
-  await writeFile(files.policy, JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }] }, settings: { runtime: { threads: 1 } } }));
+  await writeFile(
+    files.policy,
+    JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }] }, settings: { runtime: { threads: 1 } } }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -266,7 +297,23 @@ describe('every contract endpoint that changes data goes through the gate', () =
     expect(await settle(() => h['chat.send']({ conversationId: created.value.id, content: 'Hello' }, ctx()))).toEqual({ ok: true });
     // As if the user stopped it: an answer chat.continue may continue.
     core.storage.prepare("UPDATE messages SET status = 'interrupted' WHERE role = 'assistant'").run();
-    expect((await settle(() => h['presets.save']({ name: 'Short', settings: { systemPrompt: '', sampling: { temperature: 0.2, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 8, minP: 0.05, seed: null }, contextSize: 'auto' } }, ctx()))).ok).toBe(true);
+    expect(
+      (
+        await settle(() =>
+          h['presets.save'](
+            {
+              name: 'Short',
+              settings: {
+                systemPrompt: '',
+                sampling: { temperature: 0.2, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 8, minP: 0.05, seed: null },
+                contextSize: 'auto',
+              },
+            },
+            ctx(),
+          ),
+        )
+      ).ok,
+    ).toBe(true);
     const collection = await h['knowledge.createCollection']({ name: 'Policies', embeddingModelId: null }, ctx());
     if (!collection.ok) throw new Error(collection.error.message);
     expect((await settle(() => h['knowledge.add']({ collectionId: collection.value.id, source: 'files' }, ctx()))).ok).toBe(true);
@@ -280,7 +327,12 @@ describe('every contract endpoint that changes data goes through the gate', () =
     await rm(keyFilePath(dataDir));
     core = await openCore(dataDir);
     expect(core.audit.problem?.message).toMatch(/key file is missing/);
-    const counts = () => core.storage.prepare('SELECT (SELECT count(*) FROM conversations) AS c, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM models) AS mo, (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM presets) AS p, (SELECT count(*) FROM audit_records) AS a').get();
+    const counts = () =>
+      core.storage
+        .prepare(
+          'SELECT (SELECT count(*) FROM conversations) AS c, (SELECT count(*) FROM messages) AS m, (SELECT count(*) FROM models) AS mo, (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM presets) AS p, (SELECT count(*) FROM audit_records) AS a',
+        )
+        .get();
     const before = counts();
     const refused: string[] = [];
     for (const [endpoint, call] of await governedCalls(core)) {
@@ -319,76 +371,105 @@ describe('every contract endpoint that changes data goes through the gate', () =
 });
 
 describe('the policy’s own rules, through the same gate', () => {
-  it('refuses hand imports, raw model files, ingestion and every export where the policy forbids them, each with an action.refused record', { timeout: 120_000 }, async () => {
-    const dataDir = await mkdtemp(path.join(dir, 'data-'));
-    const strict = path.join(dir, 'strict-policy.json');
-    await writeFile(
-      strict,
-      JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }] }, models: { allowUnsigned: false }, documents: { allowIngestion: false }, export: { allowed: false }, settings: { runtime: { threads: 1 } } }),
-    );
-    // Something to export: a conversation, a preset and a collection, made while the rules allow it.
-    let core = await openCore(dataDir);
-    const conversation = await core.handlers['chat.create']({}, ctx());
-    const preset = await core.handlers['presets.save']({ name: 'P', settings: { systemPrompt: '', sampling: { temperature: 0.2, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 8, minP: 0.05, seed: null }, contextSize: 'auto' } }, ctx());
-    const collection = await core.handlers['knowledge.createCollection']({ name: 'Exports', embeddingModelId: null }, ctx());
-    if (!conversation.ok || !preset.ok || !collection.ok) throw new Error('set-up failed');
-    await core.close();
+  it(
+    'refuses hand imports, raw model files, ingestion and every export where the policy forbids them, each with an action.refused record',
+    { timeout: 120_000 },
+    async () => {
+      const dataDir = await mkdtemp(path.join(dir, 'data-'));
+      const strict = path.join(dir, 'strict-policy.json');
+      await writeFile(
+        strict,
+        JSON.stringify({
+          version: 1,
+          bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }] },
+          models: { allowUnsigned: false },
+          documents: { allowIngestion: false },
+          export: { allowed: false },
+          settings: { runtime: { threads: 1 } },
+        }),
+      );
+      // Something to export: a conversation, a preset and a collection, made while the rules allow it.
+      let core = await openCore(dataDir);
+      const conversation = await core.handlers['chat.create']({}, ctx());
+      const preset = await core.handlers['presets.save'](
+        {
+          name: 'P',
+          settings: {
+            systemPrompt: '',
+            sampling: { temperature: 0.2, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 8, minP: 0.05, seed: null },
+            contextSize: 'auto',
+          },
+        },
+        ctx(),
+      );
+      const collection = await core.handlers['knowledge.createCollection']({ name: 'Exports', embeddingModelId: null }, ctx());
+      if (!conversation.ok || !preset.ok || !collection.ok) throw new Error('set-up failed');
+      await core.close();
 
-    core = await createCore({ dataDir, host: HOST, policyFile: strict, filePicker: picker() });
-    await core.runtime.start();
-    const h = core.handlers;
-    const scan = await h['models.scan']({ source: 'files' }, ctx());
-    const picked = await h['files.pickModel']({}, ctx());
-    if (!scan.ok || !picked.ok || picked.value.canceled) throw new Error('pick failed');
-    const cases: [GovernedAction, () => unknown][] = [
-      ['models.import', () => h['models.import']({ candidateToken: scan.value.candidates[0]!.token, mode: 'reference' }, ctx())],
-      ['runtime.load', () => h['runtime.load']({ fileToken: picked.value.canceled ? '' : picked.value.file.token }, ctx())],
-      ['knowledge.ingest', () => h['knowledge.add']({ collectionId: collection.value.id, source: 'files' }, ctx())],
-      ['chat.export', () => h['chat.export']({ id: conversation.value.id, format: 'json' }, ctx())],
-      ['presets.export', () => h['presets.export']({ id: preset.value.id }, ctx())],
-      ['audit.export', () => h['audit.export']({}, ctx())],
-    ];
-    const before = (await readdir(files.saveTo)).length;
-    for (const [action, call] of cases) {
-      const outcome = await settle(call as never);
-      expect(outcome, action).toMatchObject({ ok: false, code: 'forbidden' });
-      const refusals = core.audit.log!.list({ type: 'action.refused', limit: 10_000 }).filter((record) => (record.data as { action: string }).action === action);
-      expect(refusals, action).toHaveLength(1);
-    }
-    // The knowledge pack export is the service's too (the CLI calls it): refused the same way.
-    await expect(core.knowledge.exportPack(collection.value.id, path.join(dir, 'pack-out'))).rejects.toMatchObject({ code: 'forbidden' });
-    expect(core.audit.log!.list({ type: 'action.refused', limit: 10_000 }).some((record) => (record.data as { action: string }).action === 'knowledge.export')).toBe(true);
-    expect((await readdir(files.saveTo)).length).toBe(before);
-    expect(core.storage.prepare('SELECT count(*) AS n FROM models').get()).toEqual({ n: 0 });
-    await core.close();
-  });
+      core = await createCore({ dataDir, host: HOST, policyFile: strict, filePicker: picker() });
+      await core.runtime.start();
+      const h = core.handlers;
+      const scan = await h['models.scan']({ source: 'files' }, ctx());
+      const picked = await h['files.pickModel']({}, ctx());
+      if (!scan.ok || !picked.ok || picked.value.canceled) throw new Error('pick failed');
+      const cases: [GovernedAction, () => unknown][] = [
+        ['models.import', () => h['models.import']({ candidateToken: scan.value.candidates[0]!.token, mode: 'reference' }, ctx())],
+        ['runtime.load', () => h['runtime.load']({ fileToken: picked.value.canceled ? '' : picked.value.file.token }, ctx())],
+        ['knowledge.ingest', () => h['knowledge.add']({ collectionId: collection.value.id, source: 'files' }, ctx())],
+        ['chat.export', () => h['chat.export']({ id: conversation.value.id, format: 'json' }, ctx())],
+        ['presets.export', () => h['presets.export']({ id: preset.value.id }, ctx())],
+        ['audit.export', () => h['audit.export']({}, ctx())],
+      ];
+      const before = (await readdir(files.saveTo)).length;
+      for (const [action, call] of cases) {
+        const outcome = await settle(call as never);
+        expect(outcome, action).toMatchObject({ ok: false, code: 'forbidden' });
+        const refusals = core.audit
+          .log!.list({ type: 'action.refused', limit: 10_000 })
+          .filter((record) => (record.data as { action: string }).action === action);
+        expect(refusals, action).toHaveLength(1);
+      }
+      // The knowledge pack export is the service's too (the CLI calls it): refused the same way.
+      await expect(core.knowledge.exportPack(collection.value.id, path.join(dir, 'pack-out'))).rejects.toMatchObject({ code: 'forbidden' });
+      expect(
+        core.audit.log!.list({ type: 'action.refused', limit: 10_000 }).some((record) => (record.data as { action: string }).action === 'knowledge.export'),
+      ).toBe(true);
+      expect((await readdir(files.saveTo)).length).toBe(before);
+      expect(core.storage.prepare('SELECT count(*) AS n FROM models').get()).toEqual({ n: 0 });
+      await core.close();
+    },
+  );
 });
 
 describe('the prompts PII rule, as the core wires it', () => {
-  it('refuses a message with personal data under block before anything is saved, and records what was found (types and counts only)', { timeout: 120_000 }, async () => {
-    const dataDir = await mkdtemp(path.join(dir, 'data-'));
-    const blocking = path.join(dir, 'pii-block-policy.json');
-    await writeFile(blocking, JSON.stringify({ version: 1, pii: { prompts: 'block' }, settings: { runtime: { threads: 1 } } }));
-    const core = await createCore({ dataDir, host: HOST, policyFile: blocking, filePicker: picker() });
-    try {
-      await core.runtime.start();
-      const h = core.handlers;
-      importQueue.push(files.chatModel);
-      const scanned = await h['models.scan']({ source: 'files' }, ctx());
-      if (!scanned.ok) throw new Error(scanned.error.message);
-      expect((await settle(() => h['models.import']({ candidateToken: scanned.value.candidates[0]!.token, mode: 'reference' }, ctx()))).ok).toBe(true);
-      const model = core.storage.prepare('SELECT id FROM models LIMIT 1').get() as { id: string };
-      expect((await settle(() => h['models.setDefault']({ id: model.id, role: 'chat' }, ctx()))).ok).toBe(true);
-      const created = await h['chat.create']({}, ctx());
-      if (!created.ok) throw new Error(created.error.message);
-      const outcome = await settle(() => h['chat.send']({ conversationId: created.value.id, content: 'Write to jane.doe@example.org today' }, ctx()));
-      expect(outcome).toMatchObject({ ok: false, code: 'forbidden' });
-      expect(core.storage.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 0 });
-      const found = core.audit.log!.list({ type: 'pii.found' }).map((record) => record.data);
-      expect(found).toEqual([{ kind: 'email', action: 'block', context: 'prompts', count: 1 }]);
-      expect(JSON.stringify(core.audit.log!.list({ limit: 10_000 }))).not.toContain('jane.doe');
-    } finally {
-      await core.close();
-    }
-  });
+  it(
+    'refuses a message with personal data under block before anything is saved, and records what was found (types and counts only)',
+    { timeout: 120_000 },
+    async () => {
+      const dataDir = await mkdtemp(path.join(dir, 'data-'));
+      const blocking = path.join(dir, 'pii-block-policy.json');
+      await writeFile(blocking, JSON.stringify({ version: 1, pii: { prompts: 'block' }, settings: { runtime: { threads: 1 } } }));
+      const core = await createCore({ dataDir, host: HOST, policyFile: blocking, filePicker: picker() });
+      try {
+        await core.runtime.start();
+        const h = core.handlers;
+        importQueue.push(files.chatModel);
+        const scanned = await h['models.scan']({ source: 'files' }, ctx());
+        if (!scanned.ok) throw new Error(scanned.error.message);
+        expect((await settle(() => h['models.import']({ candidateToken: scanned.value.candidates[0]!.token, mode: 'reference' }, ctx()))).ok).toBe(true);
+        const model = core.storage.prepare('SELECT id FROM models LIMIT 1').get() as { id: string };
+        expect((await settle(() => h['models.setDefault']({ id: model.id, role: 'chat' }, ctx()))).ok).toBe(true);
+        const created = await h['chat.create']({}, ctx());
+        if (!created.ok) throw new Error(created.error.message);
+        const outcome = await settle(() => h['chat.send']({ conversationId: created.value.id, content: 'Write to jane.doe@example.org today' }, ctx()));
+        expect(outcome).toMatchObject({ ok: false, code: 'forbidden' });
+        expect(core.storage.prepare('SELECT count(*) AS n FROM messages').get()).toEqual({ n: 0 });
+        const found = core.audit.log!.list({ type: 'pii.found' }).map((record) => record.data);
+        expect(found).toEqual([{ kind: 'email', action: 'block', context: 'prompts', count: 1 }]);
+        expect(JSON.stringify(core.audit.log!.list({ limit: 10_000 }))).not.toContain('jane.doe');
+      } finally {
+        await core.close();
+      }
+    },
+  );
 });

@@ -86,7 +86,8 @@ export function createGate(deps: { governance: Governance; trail: Pick<AuditTrai
       `${action}${trail.problem?.details === undefined ? '' : `: ${trail.problem.details}`}`,
     );
   };
-  const changed = (action: GovernedAction, target: string | null) => emit({ type: 'change', data: { action, target: target === null ? null : target.slice(0, 500) } });
+  const changed = (action: GovernedAction, target: string | null) =>
+    emit({ type: 'change', data: { action, target: target === null ? null : target.slice(0, 500) } });
   return {
     check(action) {
       auditReady(action);

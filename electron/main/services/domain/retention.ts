@@ -11,7 +11,14 @@ const DAY_MS = 86_400_000;
  * audit log's sealed periods past theirs. The days are the merged policy's, in which a user
  * file may only lengthen what the machine policy set.
  */
-export function applyRetention(deps: { db: Database; governance: Governance; trail: AuditTrail; emit: Emit; log?: (level: string, message: string) => void; now?: () => number }): void {
+export function applyRetention(deps: {
+  db: Database;
+  governance: Governance;
+  trail: AuditTrail;
+  emit: Emit;
+  log?: (level: string, message: string) => void;
+  now?: () => number;
+}): void {
   const { governance } = deps;
   const now = deps.now?.() ?? Date.now();
   const conversationDays = governance.policy.retention.conversationDays;

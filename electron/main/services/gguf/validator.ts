@@ -154,7 +154,11 @@ class Reader {
       reject(code, `${capitalize(what)} claims to be ${claimed} bytes long, more than the ${limit} allowed. The file is damaged.`, at);
     }
     if (low > this.fileSizeNumber - this.pos) {
-      reject(code, `${capitalize(what)} claims ${low} bytes, but only ${this.remainingInFile()} bytes of the file are left. The file is damaged or incomplete.`, at);
+      reject(
+        code,
+        `${capitalize(what)} claims ${low} bytes, but only ${this.remainingInFile()} bytes of the file are left. The file is damaged or incomplete.`,
+        at,
+      );
     }
     this.ensure(low, what);
     this.pos += low;
@@ -188,7 +192,11 @@ function checkMagic(r: Reader): void {
   const have = Math.min(r.available, 4);
   for (let i = 0; i < have; i++) {
     if (r.bytes[i] !== MAGIC[i]) {
-      reject('not_gguf', `This file is not a GGUF model: its first bytes are ${hexBytes(r.bytes, Math.min(r.available, 4))}.${formatHint(r.bytes.subarray(0, r.available))}`, 0);
+      reject(
+        'not_gguf',
+        `This file is not a GGUF model: its first bytes are ${hexBytes(r.bytes, Math.min(r.available, 4))}.${formatHint(r.bytes.subarray(0, r.available))}`,
+        0,
+      );
     }
   }
   if (r.fileSize === 0n) reject('not_gguf', 'This file is empty, so it is not a GGUF model.', 0);
@@ -203,7 +211,11 @@ function checkVersion(r: Reader): number {
     reject('unsupported_version', 'This GGUF file is big-endian, which Soberana cannot read on this computer. Use the little-endian version of the model.', at);
   }
   if (version === 1) {
-    reject('unsupported_version', 'This is a GGUF version 1 file, an early format that current llama.cpp no longer reads. Use a newer conversion of the model.', at);
+    reject(
+      'unsupported_version',
+      'This is a GGUF version 1 file, an early format that current llama.cpp no longer reads. Use a newer conversion of the model.',
+      at,
+    );
   }
   reject('unsupported_version', `This GGUF file says it is version ${version}; Soberana reads versions 2 and 3.`, at);
 }
@@ -225,7 +237,8 @@ function checkFits(r: Reader, count: number, minBytes: number, code: GgufRejecti
 }
 
 function checkValueType(type: number, at: number, where: string): void {
-  if (type > 12) reject('bad_value_type', `${capitalize(where)} has an unknown value type (${type}). The file is damaged or uses a newer GGUF than Soberana knows.`, at);
+  if (type > 12)
+    reject('bad_value_type', `${capitalize(where)} has an unknown value type (${type}). The file is damaged or uses a newer GGUF than Soberana knows.`, at);
 }
 
 /** Labels for messages about one metadata array, built once: arrays can hold millions of items. */
@@ -261,7 +274,11 @@ function readArray(r: Reader, depth: number, labels: ArrayLabels): MetaValue {
   // Floating point is exact here for every count a file could hold; anything larger is rejected either way.
   if (count * minElement > r.fileSizeNumber - r.pos) {
     const claimed = r.view.getBigUint64(countAt, true);
-    reject('bad_array', `An array in ${labels.where} claims ${claimed} items, more than the rest of the file can hold. The file is damaged or incomplete.`, countAt);
+    reject(
+      'bad_array',
+      `An array in ${labels.where} claims ${claimed} items, more than the rest of the file can hold. The file is damaged or incomplete.`,
+      countAt,
+    );
   }
   const start = r.pos;
   if (fixed > 0) {
@@ -405,11 +422,19 @@ function readAlignment(metadata: Metadata): number {
   if (value === undefined) return GGUF_LIMITS.defaultAlignment;
   // llama.cpp reads this key with gguf_get_val_u32, which aborts the process on any other type.
   if (value.kind !== 'int' || value.type !== GGUF_VALUE_TYPE.UINT32) {
-    reject('bad_alignment', 'The metadata entry "general.alignment" is not a 32-bit unsigned number. The file is damaged.', metadata.offsets.get('general.alignment'));
+    reject(
+      'bad_alignment',
+      'The metadata entry "general.alignment" is not a 32-bit unsigned number. The file is damaged.',
+      metadata.offsets.get('general.alignment'),
+    );
   }
   const alignment = Number(value.value);
   if (alignment === 0 || (alignment & (alignment - 1)) !== 0) {
-    reject('bad_alignment', `The alignment ${alignment} in "general.alignment" is not a power of two. The file is damaged.`, metadata.offsets.get('general.alignment'));
+    reject(
+      'bad_alignment',
+      `The alignment ${alignment} in "general.alignment" is not a power of two. The file is damaged.`,
+      metadata.offsets.get('general.alignment'),
+    );
   }
   return alignment;
 }
@@ -455,18 +480,30 @@ function readTensorInfos(r: Reader, count: number, alignment: number): TensorInf
     const typeId = r.u32(`the type of ${label}`);
     const type = ggmlType(typeId);
     if (type === undefined) {
-      reject('unknown_tensor_type', `The ${label} uses tensor type ${typeId}, which Soberana does not know. It may need a newer version, or the file is damaged.`, typeAt);
+      reject(
+        'unknown_tensor_type',
+        `The ${label} uses tensor type ${typeId}, which Soberana does not know. It may need a newer version, or the file is damaged.`,
+        typeAt,
+      );
     }
     const block = BigInt(type.blockSize);
     if (first % block !== 0n) {
-      reject('bad_block_shape', `The ${label} has rows of ${first} values, which is not a whole number of ${type.name} blocks of ${type.blockSize}. The file is damaged.`, dimsAt);
+      reject(
+        'bad_block_shape',
+        `The ${label} has rows of ${first} values, which is not a whole number of ${type.name} blocks of ${type.blockSize}. The file is damaged.`,
+        dimsAt,
+      );
     }
     const bytes = (elements / block) * BigInt(type.bytesPerBlock);
 
     const offsetAt = r.pos;
     const offset = r.u64(`the data offset of ${label}`);
     if (offset % alignmentBig !== 0n) {
-      reject('misaligned_tensor', `The data of ${label} starts at offset ${offset}, which is not a multiple of the alignment ${alignment}. The file is damaged.`, offsetAt);
+      reject(
+        'misaligned_tensor',
+        `The data of ${label} starts at offset ${offset}, which is not a multiple of the alignment ${alignment}. The file is damaged.`,
+        offsetAt,
+      );
     }
     tensors.push({ name, dims, typeId, elements, bytes, offset, at: offsetAt });
   }
@@ -532,7 +569,8 @@ function readHeader(r: Reader): Header {
     keyCount,
     MIN_KV_BYTES,
     'too_many_keys',
-    () => `The file claims ${keyCount} metadata entries, more than the rest of the file (${r.remainingInFile()} bytes) can hold. The file is damaged or incomplete.`,
+    () =>
+      `The file claims ${keyCount} metadata entries, more than the rest of the file (${r.remainingInFile()} bytes) can hold. The file is damaged or incomplete.`,
     keyCountAt,
   );
   checkFits(
@@ -566,9 +604,14 @@ function checkTokenizer(r: Reader, metadata: Metadata): void {
   const tokens = metadata.get('tokenizer.ggml.tokens');
   if (tokens === undefined) return;
   if (tokens.kind !== 'array' || tokens.elementType !== GGUF_VALUE_TYPE.STRING) {
-    reject('bad_tokenizer', 'The vocabulary ("tokenizer.ggml.tokens") is not a list of strings. The file is damaged.', metadata.offsets.get('tokenizer.ggml.tokens'));
+    reject(
+      'bad_tokenizer',
+      'The vocabulary ("tokenizer.ggml.tokens") is not a list of strings. The file is damaged.',
+      metadata.offsets.get('tokenizer.ggml.tokens'),
+    );
   }
-  if (tokens.count === 0) reject('bad_tokenizer', 'The vocabulary ("tokenizer.ggml.tokens") is empty. The file is damaged.', metadata.offsets.get('tokenizer.ggml.tokens'));
+  if (tokens.count === 0)
+    reject('bad_tokenizer', 'The vocabulary ("tokenizer.ggml.tokens") is empty. The file is damaged.', metadata.offsets.get('tokenizer.ggml.tokens'));
   const texts = checkUniqueTokens(r, tokens.start, tokens.count, metadata.offsets.get('tokenizer.ggml.tokens'));
   if (stringValue(r, metadata.get('tokenizer.ggml.model')) === 'llama') checkByteFallback(texts, metadata.offsets.get('tokenizer.ggml.tokens'));
   const companions: readonly [string, number][] = [
@@ -579,7 +622,11 @@ function checkTokenizer(r: Reader, metadata: Metadata): void {
     const value = metadata.get(key);
     if (value === undefined) continue;
     if (value.kind !== 'array' || value.elementType !== elementType) {
-      reject('bad_tokenizer', `The tokenizer entry "${key}" should be a list of ${GGUF_VALUE_TYPE_NAMES[elementType]} values. The file is damaged.`, metadata.offsets.get(key));
+      reject(
+        'bad_tokenizer',
+        `The tokenizer entry "${key}" should be a list of ${GGUF_VALUE_TYPE_NAMES[elementType]} values. The file is damaged.`,
+        metadata.offsets.get(key),
+      );
     }
     if (value.count !== tokens.count) {
       reject(
@@ -591,7 +638,11 @@ function checkTokenizer(r: Reader, metadata: Metadata): void {
   }
   const merges = metadata.get('tokenizer.ggml.merges');
   if (merges !== undefined && (merges.kind !== 'array' || merges.elementType !== GGUF_VALUE_TYPE.STRING)) {
-    reject('bad_tokenizer', 'The tokenizer entry "tokenizer.ggml.merges" is not a list of strings. The file is damaged.', metadata.offsets.get('tokenizer.ggml.merges'));
+    reject(
+      'bad_tokenizer',
+      'The tokenizer entry "tokenizer.ggml.merges" is not a list of strings. The file is damaged.',
+      metadata.offsets.get('tokenizer.ggml.merges'),
+    );
   }
 }
 
@@ -639,7 +690,11 @@ function checkByteFallback(texts: ReadonlySet<string>, at: number | undefined): 
   for (let b = 0; b < 256; b++) {
     if (!texts.has(BYTE_TOKENS[b]!) && !texts.has(String.fromCharCode(b))) {
       const name = BYTE_TOKENS[b]!;
-      reject('bad_tokenizer', `The vocabulary has no token for the byte 0x${name.slice(3, 5)} (no "${name}"), so some text could not be read. The file is damaged.`, at);
+      reject(
+        'bad_tokenizer',
+        `The vocabulary has no token for the byte 0x${name.slice(3, 5)} (no "${name}"), so some text could not be read. The file is damaged.`,
+        at,
+      );
     }
   }
 }
@@ -703,7 +758,9 @@ function checkHyperparameters(
   if (!DENSE_FAMILIES.has(architecture)) return;
   const heads = requiredInt(r, metadata, arch('attention.head_count'), 'number of attention heads');
   const feedForward = requiredInt(r, metadata, arch('feed_forward_length'), 'feed-forward length');
-  const kvHeads = metadata.has(arch('attention.head_count_kv')) ? requiredInt(r, metadata, arch('attention.head_count_kv'), 'number of key-value heads') : heads;
+  const kvHeads = metadata.has(arch('attention.head_count_kv'))
+    ? requiredInt(r, metadata, arch('attention.head_count_kv'), 'number of key-value heads')
+    : heads;
   if (heads < 1) badMetadata(metadata, arch('attention.head_count'), 'The model claims 0 attention heads.');
   if (kvHeads < 1) badMetadata(metadata, arch('attention.head_count_kv'), 'The model claims 0 key-value heads.');
   if (feedForward < 1) badMetadata(metadata, arch('feed_forward_length'), 'The model claims a feed-forward length of 0.');

@@ -28,7 +28,12 @@ const EMBED_CONTEXT = 128;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-engine-knowledge-'));
   embedder = path.join(dir, 'embedder.gguf');
-  await writeGguf(embedder, { ...presetSpec('tiny', 'Q8_0', 11), name: 'soberana-embedder', contextLength: EMBED_CONTEXT, extraMetadata: [['llama.pooling_type', gv.u32(1)]] });
+  await writeGguf(embedder, {
+    ...presetSpec('tiny', 'Q8_0', 11),
+    name: 'soberana-embedder',
+    contextLength: EMBED_CONTEXT,
+    extraMetadata: [['llama.pooling_type', gv.u32(1)]],
+  });
   reranker = path.join(dir, 'reranker.gguf');
   await writeGguf(reranker, rerankerSpec(12));
   chatModel = path.join(dir, 'chat.gguf');
@@ -160,8 +165,14 @@ describe('reranking', () => {
   it('refuses chat and embedding models as rerankers before the process sees them', async () => {
     const { engine } = makeEngine();
     await engine.start();
-    await expect(engine.rank(chatModel, 'query', ['document'], 1)).rejects.toMatchObject({ code: 'rejected_file', message: expect.stringContaining('a chat model') });
-    await expect(engine.rank(embedder, 'query', ['document'], 1)).rejects.toMatchObject({ code: 'rejected_file', message: expect.stringContaining('an embedding model') });
+    await expect(engine.rank(chatModel, 'query', ['document'], 1)).rejects.toMatchObject({
+      code: 'rejected_file',
+      message: expect.stringContaining('a chat model'),
+    });
+    await expect(engine.rank(embedder, 'query', ['document'], 1)).rejects.toMatchObject({
+      code: 'rejected_file',
+      message: expect.stringContaining('an embedding model'),
+    });
     await expect(engine.load(reranker, { gpuLayers: 0, contextSize: 512, threads: 1 })).rejects.toMatchObject({ code: 'rejected_file' });
   });
 });

@@ -45,7 +45,15 @@ afterEach(async () => {
 });
 
 const OPTIONS = { gpuLayers: 0, contextSize: 512, threads: 1 } as const;
-const params = (maxTokens: number): GenerateParams => ({ prompt: 'Hello there', temperature: 0.7, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens, seed: 3 });
+const params = (maxTokens: number): GenerateParams => ({
+  prompt: 'Hello there',
+  temperature: 0.7,
+  topP: 0.9,
+  topK: 40,
+  repeatPenalty: 1.1,
+  maxTokens,
+  seed: 3,
+});
 
 function makeEngine(launcher: RuntimeLauncher = forkLauncher()) {
   const states: { at: number; state: RuntimeState }[] = [];
@@ -142,10 +150,14 @@ describe('the runtime engine', () => {
     await engine.load(model, OPTIONS);
     const controller = new AbortController();
     let tokens = 0;
-    const done = engine.generate(params(100_000), (delta) => {
-      tokens += delta.tokens;
-      if (tokens > 20) controller.abort();
-    }, controller.signal);
+    const done = engine.generate(
+      params(100_000),
+      (delta) => {
+        tokens += delta.tokens;
+        if (tokens > 20) controller.abort();
+      },
+      controller.signal,
+    );
     const stats = await done;
     expect(stats.stopReason).toBe('aborted');
     expect(stats.tokens).toBeLessThan(100_000);
@@ -253,9 +265,17 @@ describe('chat', () => {
   it('answers and streams, counting every token it decoded', async () => {
     const { engine } = makeEngine();
     await engine.start();
-    await expect(engine.chat({ conversationId: 'c', systemPrompt: '', history: [], prompt: 'Hi', sampling: SAMPLING }, () => undefined)).rejects.toMatchObject({ code: 'no_model' });
+    await expect(engine.chat({ conversationId: 'c', systemPrompt: '', history: [], prompt: 'Hi', sampling: SAMPLING }, () => undefined)).rejects.toMatchObject({
+      code: 'no_model',
+    });
     await engine.load(chatModel, OPTIONS);
-    const { result, text, reasoning, received, deltas } = await collect(engine, { conversationId: 'c', systemPrompt: 'You are brief.', history: [], prompt: 'Hello there', sampling: { ...SAMPLING, maxTokens: 40 } });
+    const { result, text, reasoning, received, deltas } = await collect(engine, {
+      conversationId: 'c',
+      systemPrompt: 'You are brief.',
+      history: [],
+      prompt: 'Hello there',
+      sampling: { ...SAMPLING, maxTokens: 40 },
+    });
     expect(result).toMatchObject({ trimmedTurns: 0, defaultTemplate: false, stats: { stopReason: 'maxTokens' } });
     expect(result.stats.tokens).toBe(40);
     // node-llama-cpp holds back a token that could begin the end-of-turn marker, and drops it when maxTokens cuts the reply there.
@@ -279,7 +299,11 @@ describe('chat', () => {
     expect(turn1.result.stats.promptTokens).toBeGreaterThan(200);
     expect(turn1.result.stats.evaluatedTokens).toBeGreaterThan(0.9 * turn1.result.stats.promptTokens);
 
-    const followUp: ChatRequest = { ...first, history: [...first.history, { role: 'user', content: 'And today?' }, { role: 'assistant', content: turn1.text }], prompt: 'Thanks.' };
+    const followUp: ChatRequest = {
+      ...first,
+      history: [...first.history, { role: 'user', content: 'And today?' }, { role: 'assistant', content: turn1.text }],
+      prompt: 'Thanks.',
+    };
     const turn2 = await collect(engine, followUp);
     expect(turn2.result.stats.promptTokens).toBeGreaterThan(turn1.result.stats.promptTokens);
     expect(turn2.result.stats.evaluatedTokens).toBeLessThan(0.2 * turn2.result.stats.promptTokens);
@@ -287,9 +311,19 @@ describe('chat', () => {
 
     // The cache holds one conversation at a time (one sequence; see electron/runtime/chat-session.ts): another one in
     // between takes it, and going back evaluates again from where the two differ.
-    const other = await collect(engine, { conversationId: 'other', systemPrompt: 'Another assistant.', history: historyOf(2, 'x'), prompt: 'Hi', sampling: SAMPLING });
+    const other = await collect(engine, {
+      conversationId: 'other',
+      systemPrompt: 'Another assistant.',
+      history: historyOf(2, 'x'),
+      prompt: 'Hi',
+      sampling: SAMPLING,
+    });
     expect(other.result.stats.tokens).toBeGreaterThan(0);
-    const back = await collect(engine, { ...followUp, history: [...followUp.history, { role: 'user', content: 'Thanks.' }, { role: 'assistant', content: turn2.text }], prompt: 'Bye.' });
+    const back = await collect(engine, {
+      ...followUp,
+      history: [...followUp.history, { role: 'user', content: 'Thanks.' }, { role: 'assistant', content: turn2.text }],
+      prompt: 'Bye.',
+    });
     expect(back.result.stats.tokens).toBeGreaterThan(0);
     expect(back.result.stats.evaluatedTokens).toBeGreaterThan(0.8 * back.result.stats.promptTokens);
 
@@ -304,7 +338,13 @@ describe('chat', () => {
     await engine.load(chatModel, OPTIONS);
     const controller = new AbortController();
     let streamed = 0;
-    const request: ChatRequest = { conversationId: 'stop', systemPrompt: '', history: [], prompt: 'Tell me everything', sampling: { ...SAMPLING, maxTokens: 100_000 } };
+    const request: ChatRequest = {
+      conversationId: 'stop',
+      systemPrompt: '',
+      history: [],
+      prompt: 'Tell me everything',
+      sampling: { ...SAMPLING, maxTokens: 100_000 },
+    };
     const result = await engine.chat(
       request,
       (delta) => {
@@ -330,7 +370,13 @@ describe('chat', () => {
     const { engine } = makeEngine();
     await engine.start();
     await engine.load(chatModel, OPTIONS);
-    const request: ChatRequest = { conversationId: 'more', systemPrompt: 'You are brief.', history: historyOf(2), prompt: 'Go on', sampling: { ...SAMPLING, maxTokens: 16 } };
+    const request: ChatRequest = {
+      conversationId: 'more',
+      systemPrompt: 'You are brief.',
+      history: historyOf(2),
+      prompt: 'Go on',
+      sampling: { ...SAMPLING, maxTokens: 16 },
+    };
     const cut = await collect(engine, request);
     expect(cut.result.stats.stopReason).toBe('maxTokens');
     const history: ChatTurn[] = [...request.history, { role: 'user', content: 'Go on' }, { role: 'assistant', content: cut.text }];
@@ -359,14 +405,22 @@ describe('chat', () => {
     const short = await collect(engine, { conversationId: 'short', systemPrompt: 'You are brief.', history: historyOf(1), prompt: 'Hi', sampling: SAMPLING });
     expect(short.result.trimmedTurns).toBe(0);
 
-    await expect(engine.chat({ conversationId: 'huge', systemPrompt: 'x'.repeat(600), history: [], prompt: 'Hi', sampling: SAMPLING }, () => undefined)).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(
+      engine.chat({ conversationId: 'huge', systemPrompt: 'x'.repeat(600), history: [], prompt: 'Hi', sampling: SAMPLING }, () => undefined),
+    ).rejects.toMatchObject({ code: 'bad_request' });
   });
 
   it('says when the GGUF has no chat template and a default was used', async () => {
     const { engine } = makeEngine();
     await engine.start();
     await engine.load(untemplated, OPTIONS);
-    const { result, text } = await collect(engine, { conversationId: 'plain', systemPrompt: 'You are brief.', history: historyOf(1), prompt: 'Hello', sampling: SAMPLING });
+    const { result, text } = await collect(engine, {
+      conversationId: 'plain',
+      systemPrompt: 'You are brief.',
+      history: historyOf(1),
+      prompt: 'Hello',
+      sampling: SAMPLING,
+    });
     expect(result.defaultTemplate).toBe(true);
     expect(text.length).toBeGreaterThan(0);
   });
@@ -377,7 +431,13 @@ describe('chat', () => {
     await engine.load(chatModel, OPTIONS);
     const firstPid = engine.pid();
     let streamed = 0;
-    const request: ChatRequest = { conversationId: 'crash', systemPrompt: '', history: historyOf(1), prompt: 'Talk', sampling: { ...SAMPLING, maxTokens: 1_000_000 } };
+    const request: ChatRequest = {
+      conversationId: 'crash',
+      systemPrompt: '',
+      history: historyOf(1),
+      prompt: 'Talk',
+      sampling: { ...SAMPLING, maxTokens: 1_000_000 },
+    };
     const running = engine.chat(request, (delta) => (streamed += delta.tokens));
     await waitFor(() => streamed > 10);
     process.kill(firstPid!, 'SIGKILL');
@@ -394,14 +454,17 @@ describe('chat', () => {
 const THIRD_PARTY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../../shared/fixtures/gguf/llama-2-tiny-random.gguf');
 
 describe('compatibility with a GGUF written by another project', () => {
-  it.skipIf(!existsSync(THIRD_PARTY))('validates, loads and generates from ../shared/fixtures/gguf/llama-2-tiny-random.gguf (skipped where ../shared is absent)', async () => {
-    const { engine } = makeEngine();
-    await engine.start();
-    const loaded = await engine.load(THIRD_PARTY, OPTIONS);
-    expect(loaded).toMatchObject({ name: 'LLaMA v2', contextSize: 512 });
-    let text = '';
-    const stats = await engine.generate(params(16), (delta) => (text += delta.text));
-    expect(stats.tokens).toBeGreaterThan(0);
-    expect(text.length).toBeGreaterThan(0);
-  });
+  it.skipIf(!existsSync(THIRD_PARTY))(
+    'validates, loads and generates from ../shared/fixtures/gguf/llama-2-tiny-random.gguf (skipped where ../shared is absent)',
+    async () => {
+      const { engine } = makeEngine();
+      await engine.start();
+      const loaded = await engine.load(THIRD_PARTY, OPTIONS);
+      expect(loaded).toMatchObject({ name: 'LLaMA v2', contextSize: 512 });
+      let text = '';
+      const stats = await engine.generate(params(16), (delta) => (text += delta.text));
+      expect(stats.tokens).toBeGreaterThan(0);
+      expect(text.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -29,8 +29,7 @@ import { autoThreads, cpuFacts, decodeThreadCandidates } from './threads.ts';
 export { defaultBackoff, describeExit, QUARANTINE_AFTER, type QuarantineStore } from './engine/supervisor.ts';
 
 export type ModelCheck =
-  | { readonly ok: true; readonly name: string; readonly kind: 'chat' | 'embedding' | 'reranking' }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly name: string; readonly kind: 'chat' | 'embedding' | 'reranking' } | { readonly ok: false; readonly message: string };
 
 export interface EngineOptions {
   readonly launcher: RuntimeLauncher;
@@ -270,7 +269,11 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     load(filePath, loadOptions, onProgress = () => undefined, signal, displayName) {
       return serialised(async () => {
         const admitted = await admit(filePath);
-        if (admitted.kind !== 'chat') throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a reranking'} model: it finds and ranks text but cannot chat.`);
+        if (admitted.kind !== 'chat')
+          throw new AppError(
+            'rejected_file',
+            `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a reranking'} model: it finds and ranks text but cannot chat.`,
+          );
         if (signal?.aborted) throw new AppError('cancelled', 'Cancelled.');
         await supervisor.settled();
         // Settings hold 'auto' or a number, and arrive here resolved; the automatic number
@@ -337,12 +340,17 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       if (documents.length === 0) return [];
       const admitted = await admit(filePath);
       if (admitted.kind !== 'reranking') {
-        throw new AppError('rejected_file', `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a chat'} model, not a reranking model: it cannot rank documents.`);
+        throw new AppError(
+          'rejected_file',
+          `${admitted.name} is ${admitted.kind === 'embedding' ? 'an embedding' : 'a chat'} model, not a reranking model: it cannot rank documents.`,
+        );
       }
       const scores: number[] = [];
       for (let start = 0; start < documents.length; start += MAX_BATCH) {
         await supervisor.settled();
-        scores.push(...(await protocol.request('rank', { path: admitted.real, query, documents: documents.slice(start, start + MAX_BATCH), threads }).result).scores);
+        scores.push(
+          ...(await protocol.request('rank', { path: admitted.real, query, documents: documents.slice(start, start + MAX_BATCH), threads }).result).scores,
+        );
       }
       if (scores.length !== documents.length) throw new AppError('internal', 'The inference process sent the wrong number of scores.');
       return scores;

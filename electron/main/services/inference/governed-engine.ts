@@ -24,7 +24,11 @@ export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { looku
       const policy = governance.policy;
       if (known === null && (!policy.models.allowUnsigned || policy.models.allowedHashes !== null)) {
         // Its hash is unknown until the whole file is read; the library is where files are hashed, checked and vouched for.
-        const refusal = new AppError('forbidden', `This machine's policy allows only models in the library that it allows. Import the file on the Models screen (or with "soberana models import") first.`, filePath);
+        const refusal = new AppError(
+          'forbidden',
+          `This machine's policy allows only models in the library that it allows. Import the file on the Models screen (or with "soberana models import") first.`,
+          filePath,
+        );
         emit({ type: 'action.refused', data: { action: 'runtime.load', reason: `${refusal.code}: ${refusal.message}` } });
         throw refusal;
       }
@@ -46,7 +50,11 @@ export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { looku
       );
       const loaded = engine.state().model;
       const model = loaded === null ? null : lookup.byPath(loaded.path);
-      if (model !== null) emit({ type: 'chat.turn', data: { conversationId: DIRECT_GENERATION, modelSha256: model.sha256, collections: [], chunkIds: [], prompt: params.prompt, response } });
+      if (model !== null)
+        emit({
+          type: 'chat.turn',
+          data: { conversationId: DIRECT_GENERATION, modelSha256: model.sha256, collections: [], chunkIds: [], prompt: params.prompt, response },
+        });
       return stats;
     },
     async chat(request, onDelta, signal) {

@@ -79,7 +79,10 @@ describe('lockedEngine (stand-in engine)', () => {
       embed: async (...args: unknown[]) => (calls.push(['embed', ...args]), { vectors: [], truncated: [] }),
       countTokens: async (...args: unknown[]) => (calls.push(['countTokens', ...args]), [1]),
       rank: async (...args: unknown[]) => (calls.push(['rank', ...args]), [0.5]),
-      fit: async (...args: unknown[]) => (calls.push(['fit', ...args]), { placement: 'cpu' as const, gpuLayers: 0, contextSize: 1, fits: true, ramBytes: 1, vramBytes: 0 }),
+      fit: async (...args: unknown[]) => (
+        calls.push(['fit', ...args]),
+        { placement: 'cpu' as const, gpuLayers: 0, contextSize: 1, fits: true, ramBytes: 1, vramBytes: 0 }
+      ),
     } as unknown as RuntimeEngine;
     const one = lockedEngine(stand, resolvePolicy({ version: 1, settings: { runtime: { threads: 1, contextSize: 1024, gpuLayers: 0 } } }));
     await one.embed('m.gguf', ['a'], 4);
@@ -201,7 +204,9 @@ describe('lockedEngine with the real inference process', () => {
     expect(engine.state().model).toMatchObject({ contextSize: 512, threads: 1 });
 
     // 2. presets.save, then a conversation made from that preset.
-    const preset: ChatPreset = unwrap(await chat['presets.save']({ name: 'Loose', settings: { ...loose, sampling: { ...loose.sampling, temperature: 1.9, maxTokens: 60 } } }, ctx()));
+    const preset: ChatPreset = unwrap(
+      await chat['presets.save']({ name: 'Loose', settings: { ...loose, sampling: { ...loose.sampling, temperature: 1.9, maxTokens: 60 } } }, ctx()),
+    );
     const fromPreset: Conversation = unwrap(await chat['chat.create']({ presetId: preset.id }, ctx()));
     const second = answer(await drain(chat['chat.send']({ conversationId: fromPreset.id, content: 'Hello again' }, ctx())));
     expect(recorded.chats.at(-1)!.sampling).toMatchObject({ temperature: 0, maxTokens: 4 });
@@ -210,12 +215,18 @@ describe('lockedEngine with the real inference process', () => {
     // 3. runtime.load with a one-off context size.
     const picked = await files.pick({ ...NO_PICKER, pickModelFile: async () => modelFile });
     if (picked.canceled) throw new Error('not picked');
-    const loaded = (await drain<LoadEvent>(runtime['runtime.load']({ fileToken: picked.file.token, contextSize: 2048, gpuLayers: 0 }, ctx()) as AsyncIterable<LoadEvent>)).at(-1);
+    const loaded = (
+      await drain<LoadEvent>(runtime['runtime.load']({ fileToken: picked.file.token, contextSize: 2048, gpuLayers: 0 }, ctx()) as AsyncIterable<LoadEvent>)
+    ).at(-1);
     expect(loaded).toMatchObject({ type: 'loaded', model: { contextSize: 512, threads: 1 } });
     expect(recorded.loads.at(-1)).toMatchObject({ contextSize: 512, threads: 1, gpuLayers: 0 });
 
     // 4. runtime.generate with per-call sampling.
-    const generated = (await drain<GenerateEvent>(runtime['runtime.generate']({ prompt: 'Hello there', sampling: { temperature: 1.8, maxTokens: 40 } }, ctx()) as AsyncIterable<GenerateEvent>)).at(-1);
+    const generated = (
+      await drain<GenerateEvent>(
+        runtime['runtime.generate']({ prompt: 'Hello there', sampling: { temperature: 1.8, maxTokens: 40 } }, ctx()) as AsyncIterable<GenerateEvent>,
+      )
+    ).at(-1);
     expect(recorded.generations.at(-1)).toMatchObject({ temperature: 0, maxTokens: 4 });
     if (generated?.type !== 'done') throw new Error('no stats');
     expect(generated.stats.tokens).toBeLessThanOrEqual(4);

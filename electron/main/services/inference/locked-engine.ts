@@ -11,7 +11,8 @@ import { clampFitTarget, clampLoadOptions, clampSampling, runtimeLocks } from '.
 export type PolicySource = EffectivePolicy | (() => EffectivePolicy);
 
 /** What the wrapper needs; stand-ins in tests may have only these. */
-type LockableEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> & Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'fit' | 'embed' | 'embeddingInfo' | 'countTokens' | 'rank'>>;
+type LockableEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> &
+  Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'fit' | 'embed' | 'embeddingInfo' | 'countTokens' | 'rank'>>;
 
 /**
  * A chat request as the model may see it under the prompts' PII mode. `redact` (and `block`,
@@ -39,7 +40,10 @@ export function screenGeneratePrompt(prompt: string, mode: PiiMode): string {
   if (mode !== 'redact' && mode !== 'block') return prompt;
   const result = applyPiiPolicy(prompt, mode);
   if (result.blocked) {
-    throw new AppError('forbidden', `Blocked: the text contains personal data (${describeFindings(result.findings)}). This machine's policy does not allow sending personal data to the model. Remove it and try again.`);
+    throw new AppError(
+      'forbidden',
+      `Blocked: the text contains personal data (${describeFindings(result.findings)}). This machine's policy does not allow sending personal data to the model. Remove it and try again.`,
+    );
   }
   return result.text;
 }

@@ -22,7 +22,14 @@ describe('runtimeLocks', () => {
 describe('clampLoadOptions', () => {
   it('forces the locked context size, GPU layers and threads, and keeps the rest', () => {
     const options = { gpuLayers: 'auto' as const, contextSize: 8192, threads: 8, batchSize: 64, flashAttention: true, decodeThreadCandidates: [8, 4, 2, 1] };
-    expect(clampLoadOptions(options, LOCKS, 8)).toEqual({ gpuLayers: 0, contextSize: 2048, threads: 2, batchSize: 64, flashAttention: true, decodeThreadCandidates: [2, 1] });
+    expect(clampLoadOptions(options, LOCKS, 8)).toEqual({
+      gpuLayers: 0,
+      contextSize: 2048,
+      threads: 2,
+      batchSize: 64,
+      flashAttention: true,
+      decodeThreadCandidates: [2, 1],
+    });
   });
 
   it('a smaller value than the lock is replaced too: a lock is a fixed value, as in settings.update', () => {

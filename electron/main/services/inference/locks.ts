@@ -96,7 +96,12 @@ export function lockedValueRefusal(next: StoredRuntimeValues, previous: StoredRu
   const checks: { path: string; lock: unknown; value: unknown; before: unknown }[] = [
     { path: 'runtime.gpuLayers', lock: locks.gpuLayers, value: next.gpuLayers, before: previous?.gpuLayers },
     { path: 'runtime.contextSize', lock: locks.contextSize, value: next.contextSize, before: previous?.contextSize },
-    ...SAMPLING_KEYS.map((key) => ({ path: `runtime.sampling.${key}`, lock: locks.sampling[key], value: next.sampling?.[key], before: previous?.sampling?.[key] })),
+    ...SAMPLING_KEYS.map((key) => ({
+      path: `runtime.sampling.${key}`,
+      lock: locks.sampling[key],
+      value: next.sampling?.[key],
+      before: previous?.sampling?.[key],
+    })),
   ];
   for (const { path, lock, value, before } of checks) {
     if (lock === undefined || value === undefined || value === lock || value === before) continue;

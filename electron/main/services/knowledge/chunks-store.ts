@@ -65,18 +65,17 @@ export function createChunkStore(db: Database, iso: () => string, newId: () => s
       return transaction(db, () => {
         documentRow(db, documentId);
         db.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
-        const insert = db.prepare('INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, start, "end", tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+        const insert = db.prepare(
+          'INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, start, "end", tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        );
         const ids = chunks.map((chunk) => {
           const id = newId();
           insert.run(id, documentId, chunk.ordinal, chunk.text, chunk.page, JSON.stringify(chunk.headingPath), chunk.start, chunk.end, chunk.tokens);
           return id;
         });
-        db.prepare("UPDATE documents SET chunk_count = ?, page_count = ?, status = 'extracted', error_reason = NULL, error_message = NULL, updated_at = ? WHERE id = ?").run(
-          chunks.length,
-          pageCount,
-          iso(),
-          documentId,
-        );
+        db.prepare(
+          "UPDATE documents SET chunk_count = ?, page_count = ?, status = 'extracted', error_reason = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
+        ).run(chunks.length, pageCount, iso(), documentId);
         return ids;
       });
     },
@@ -93,7 +92,8 @@ export function createChunkStore(db: Database, iso: () => string, newId: () => s
         if (documentId !== undefined) {
           const document = documentRow(db, documentId);
           const missing = db.prepare('SELECT count(*) AS n FROM chunks WHERE document_id = ? AND vector IS NULL').get(documentId) as { n: number };
-          if (missing.n > 0) throw new AppError('bad_request', 'Some passages of the document have no vector.', `document ${documentId}: ${missing.n} chunks without a vector`);
+          if (missing.n > 0)
+            throw new AppError('bad_request', 'Some passages of the document have no vector.', `document ${documentId}: ${missing.n} chunks without a vector`);
           if (document.status !== 'extracted' && document.status !== 'embedded') {
             throw new AppError('bad_request', 'The document cannot move to that step.', `document ${documentId}: ${document.status} → embedded`);
           }
@@ -115,7 +115,13 @@ export function createChunkStore(db: Database, iso: () => string, newId: () => s
             `SELECT ${CHUNK_COLUMNS}, d.collection_id, d.name AS document_name, d.source_path, d.stored_path, d.format
              FROM chunks k JOIN documents d ON d.id = k.document_id WHERE k.id IN (SELECT value FROM json_each(?))`,
           )
-          .all(JSON.stringify(batch)) as unknown as (ChunkRow & { collection_id: string; document_name: string; source_path: string; stored_path: string | null; format: DocumentFormat })[];
+          .all(JSON.stringify(batch)) as unknown as (ChunkRow & {
+          collection_id: string;
+          document_name: string;
+          source_path: string;
+          stored_path: string | null;
+          format: DocumentFormat;
+        })[];
         for (const row of rows) {
           byId.set(row.id, {
             ...toStoredChunk(row),
@@ -133,7 +139,9 @@ export function createChunkStore(db: Database, iso: () => string, newId: () => s
     chunkCounts(documentIds) {
       const counts = new Map(documentIds.map((id) => [id, 0]));
       for (const batch of batches(documentIds)) {
-        const rows = db.prepare('SELECT document_id, count(*) AS n FROM chunks WHERE document_id IN (SELECT value FROM json_each(?)) GROUP BY document_id').all(JSON.stringify(batch)) as {
+        const rows = db
+          .prepare('SELECT document_id, count(*) AS n FROM chunks WHERE document_id IN (SELECT value FROM json_each(?)) GROUP BY document_id')
+          .all(JSON.stringify(batch)) as {
           document_id: string;
           n: number;
         }[];
@@ -152,7 +160,13 @@ export function createChunkStore(db: Database, iso: () => string, newId: () => s
           )
           .all(JSON.stringify(batch)) as { id: string; document_id: string; collection_id: string; text: string; vector: Uint8Array | null }[];
         for (const row of found) {
-          rows.push({ chunkId: row.id, documentId: row.document_id, collectionId: row.collection_id, text: row.text, vector: row.vector === null ? null : decodeVector(row.vector) });
+          rows.push({
+            chunkId: row.id,
+            documentId: row.document_id,
+            collectionId: row.collection_id,
+            text: row.text,
+            vector: row.vector === null ? null : decodeVector(row.vector),
+          });
         }
       }
       return rows;

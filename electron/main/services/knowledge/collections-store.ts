@@ -79,13 +79,18 @@ export function createCollectionStore(db: Database, iso: () => string, newId: ()
   const checkSpace = (space: EmbeddingSpace) => {
     const textOnly = space.embeddingKey === FTS_ONLY_KEY;
     if (textOnly !== (space.dimensions === null) || (space.dimensions !== null && (!Number.isInteger(space.dimensions) || space.dimensions < 1))) {
-      throw new AppError('bad_request', 'The embedding model does not fit this collection.', `key ${space.embeddingKey} with dimensions ${String(space.dimensions)}`);
+      throw new AppError(
+        'bad_request',
+        'The embedding model does not fit this collection.',
+        `key ${space.embeddingKey} with dimensions ${String(space.dimensions)}`,
+      );
     }
   };
 
   const checkName = (name: string, exceptId: string | null) => {
     const trimmed = name.trim();
-    if (trimmed.length < 1 || trimmed.length > 200) throw new AppError('bad_request', 'A collection name must have 1 to 200 characters.', `name length ${trimmed.length}`);
+    if (trimmed.length < 1 || trimmed.length > 200)
+      throw new AppError('bad_request', 'A collection name must have 1 to 200 characters.', `name length ${trimmed.length}`);
     const clash = db.prepare('SELECT id FROM collections WHERE name = ? COLLATE NOCASE AND id IS NOT ?').get(trimmed, exceptId) as { id: string } | undefined;
     if (clash !== undefined) throw new AppError('bad_request', `A collection named “${trimmed}” already exists.`, `collection ${clash.id}`);
     return trimmed;
@@ -116,7 +121,13 @@ export function createCollectionStore(db: Database, iso: () => string, newId: ()
            FROM collections c ORDER BY name COLLATE NOCASE`,
         )
         .all() as unknown as (CollectionRow & { document_count: number; chunk_count: number; failed_count: number; pending_count: number })[];
-      return rows.map((row) => ({ ...toCollection(row), documentCount: row.document_count, chunkCount: row.chunk_count, failedCount: row.failed_count, pendingCount: row.pending_count }));
+      return rows.map((row) => ({
+        ...toCollection(row),
+        documentCount: row.document_count,
+        chunkCount: row.chunk_count,
+        failedCount: row.failed_count,
+        pendingCount: row.pending_count,
+      }));
     },
 
     renameCollection(id, name) {
@@ -152,7 +163,13 @@ export function createCollectionStore(db: Database, iso: () => string, newId: ()
         const previous = collectionRow(db, id);
         const documentIds = (db.prepare('SELECT id FROM documents WHERE collection_id = ?').all(id) as { id: string }[]).map((row) => row.id);
         const at = iso();
-        db.prepare('UPDATE collections SET embedding_model_id = ?, embedding_key = ?, dimensions = ?, updated_at = ? WHERE id = ?').run(space.embeddingModelId, space.embeddingKey, space.dimensions, at, id);
+        db.prepare('UPDATE collections SET embedding_model_id = ?, embedding_key = ?, dimensions = ?, updated_at = ? WHERE id = ?').run(
+          space.embeddingModelId,
+          space.embeddingKey,
+          space.dimensions,
+          at,
+          id,
+        );
         db.prepare('UPDATE chunks SET vector = NULL WHERE document_id IN (SELECT id FROM documents WHERE collection_id = ?)').run(id);
         db.prepare("UPDATE documents SET status = 'extracted', updated_at = ? WHERE collection_id = ? AND status IN ('embedded', 'indexed')").run(at, id);
         return { previousKey: previous.embeddingKey, documentIds };
@@ -160,7 +177,9 @@ export function createCollectionStore(db: Database, iso: () => string, newId: ()
     },
 
     embeddingKeys() {
-      return (db.prepare('SELECT DISTINCT embedding_key FROM collections ORDER BY embedding_key').all() as { embedding_key: string }[]).map((row) => row.embedding_key);
+      return (db.prepare('SELECT DISTINCT embedding_key FROM collections ORDER BY embedding_key').all() as { embedding_key: string }[]).map(
+        (row) => row.embedding_key,
+      );
     },
 
     dimensionsOf(key) {

@@ -77,13 +77,16 @@ export function collectionByName(parts: Pick<KnowledgeParts, 'db' | 'store'>, na
 /** Whether files of the collection are still in the ingestion run. */
 function busyWith(queue: IngestQueue, collectionId: string): boolean {
   const progress = queue.progress();
-  return progress.active && progress.files.some((file) => file.collectionId === collectionId && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state));
+  return (
+    progress.active && progress.files.some((file) => file.collectionId === collectionId && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state))
+  );
 }
 
 /** The collection, refused when it came from a knowledge pack. */
 export function writable(store: KnowledgeStore, collectionId: string) {
   const collection = store.collection(collectionId);
-  if (collection.readOnly) throw new AppError('forbidden', `“${collection.name}” is read-only: it came from a knowledge pack. Create a collection of your own to add documents.`);
+  if (collection.readOnly)
+    throw new AppError('forbidden', `“${collection.name}” is read-only: it came from a knowledge pack. Create a collection of your own to add documents.`);
   return collection;
 }
 
@@ -111,7 +114,8 @@ function reindex(parts: Pick<KnowledgeParts, 'store' | 'queue'>, collectionId: s
 export async function createCollection(parts: KnowledgeParts, name: string, embeddingModelId?: string | null): Promise<CollectionView> {
   const { db, store } = parts;
   parts.gate.check('knowledge.createCollection');
-  const chosen = embeddingModelId === undefined ? (listModels(db).find((model) => model.isDefaultEmbedding && model.status === 'ok')?.id ?? null) : embeddingModelId;
+  const chosen =
+    embeddingModelId === undefined ? (listModels(db).find((model) => model.isDefaultEmbedding && model.status === 'ok')?.id ?? null) : embeddingModelId;
   if (store.listCollections().some((collection) => collection.name.toLowerCase() === name.trim().toLowerCase())) {
     throw new AppError('bad_request', `A collection named “${name.trim()}” already exists. Choose another name.`);
   }
@@ -134,7 +138,8 @@ export async function updateCollection(parts: KnowledgeParts, id: string, patch:
   }
   if (patch.embeddingModelId !== undefined && patch.embeddingModelId !== collection.embeddingModelId) {
     writable(store, id);
-    if (busyWith(parts.queue, id)) throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before changing its embedding model.');
+    if (busyWith(parts.queue, id))
+      throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before changing its embedding model.');
     const space = await parts.embedders.space(patch.embeddingModelId);
     const { previousKey, documentIds } = store.setEmbeddingModel(id, space);
     await parts.index.deleteDocuments(previousKey, documentIds);
@@ -148,7 +153,8 @@ export async function updateCollection(parts: KnowledgeParts, id: string, patch:
 export async function deleteCollection(parts: WatchedParts, id: string): Promise<void> {
   const { store } = parts;
   parts.gate.check('knowledge.deleteCollection');
-  if (busyWith(parts.queue, id)) throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before deleting it.');
+  if (busyWith(parts.queue, id))
+    throw new AppError('busy', 'Documents are still being added to this collection. Wait for them, or cancel, before deleting it.');
   for (const folder of store.listWatchedFolders(id)) parts.watch.remove(folder.id);
   const removed = store.deleteCollection(id);
   await parts.index.deleteDocuments(removed.embeddingKey, removed.documentIds);

@@ -121,7 +121,8 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
       return transaction(db, () => {
         collectionRow(db, input.collectionId);
         const at = iso();
-        const existing = db.prepare('SELECT id FROM documents WHERE collection_id = ? AND source_path = ?').get(input.collectionId, input.sourcePath) as { id: string } | undefined;
+        const existing = db.prepare('SELECT id FROM documents WHERE collection_id = ? AND source_path = ?').get(input.collectionId, input.sourcePath) as
+          { id: string } | undefined;
         if (existing !== undefined) {
           db.prepare(
             "UPDATE documents SET name = ?, stored_path = ?, format = ?, bytes = ?, sha256 = ?, status = 'queued', error_reason = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
@@ -139,13 +140,16 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
     document: (id) => documentRow(db, id),
 
     findDocument(collectionId, sourcePath) {
-      const row = db.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents d WHERE collection_id = ? AND source_path = ?`).get(collectionId, sourcePath) as DocumentRow | undefined;
+      const row = db.prepare(`SELECT ${DOCUMENT_COLUMNS} FROM documents d WHERE collection_id = ? AND source_path = ?`).get(collectionId, sourcePath) as
+        DocumentRow | undefined;
       return row === undefined ? null : toDocument(row);
     },
 
     listDocuments(collectionId) {
       const rows = db
-        .prepare(`SELECT ${DOCUMENT_COLUMNS}, (SELECT count(*) FROM chunks k WHERE k.document_id = d.id AND k.vector IS NOT NULL) AS vector_count FROM documents d WHERE collection_id = ? ORDER BY added_at, name`)
+        .prepare(
+          `SELECT ${DOCUMENT_COLUMNS}, (SELECT count(*) FROM chunks k WHERE k.document_id = d.id AND k.vector IS NOT NULL) AS vector_count FROM documents d WHERE collection_id = ? ORDER BY added_at, name`,
+        )
         .all(collectionId) as unknown as (DocumentRow & { vector_count: number })[];
       return rows.map((row) => ({ ...toDocument(row), vectorCount: row.vector_count }));
     },
@@ -170,8 +174,7 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
     deleteDocument(id) {
       return transaction(db, () => {
         const row = db.prepare('SELECT d.stored_path, c.embedding_key FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.id = ?').get(id) as
-          | { stored_path: string | null; embedding_key: string }
-          | undefined;
+          { stored_path: string | null; embedding_key: string } | undefined;
         if (row === undefined) return null;
         db.prepare('DELETE FROM documents WHERE id = ?').run(id);
         return { storedPath: row.stored_path, embeddingKey: row.embedding_key };

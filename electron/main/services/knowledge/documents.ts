@@ -36,7 +36,15 @@ export const register = (parts: Pick<KnowledgeParts, 'db' | 'store'>, collection
   transaction(parts.db, () =>
     files.map((file) => {
       if (parts.store.findDocument(collectionId, file) !== null) return { collectionId, path: file };
-      const document = parts.store.addDocument({ collectionId, name: path.basename(file), sourcePath: file, storedPath: null, format: formatByName(file) ?? 'text', bytes: 0, sha256: '' });
+      const document = parts.store.addDocument({
+        collectionId,
+        name: path.basename(file),
+        sourcePath: file,
+        storedPath: null,
+        format: formatByName(file) ?? 'text',
+        bytes: 0,
+        sha256: '',
+      });
       return { collectionId, path: file, resume: { documentId: document.id, from: 'queued' as const } };
     }),
   );
@@ -45,7 +53,10 @@ export function listDocumentEntries(parts: Pick<KnowledgeParts, 'db' | 'store'>,
   const { db, store } = parts;
   store.collection(collectionId);
   const pii = new Map(
-    (db.prepare('SELECT id, pii FROM documents WHERE collection_id = ? AND pii IS NOT NULL').all(collectionId) as { id: string; pii: string }[]).map((row) => [row.id, JSON.parse(row.pii) as Record<string, number>]),
+    (db.prepare('SELECT id, pii FROM documents WHERE collection_id = ? AND pii IS NOT NULL').all(collectionId) as { id: string; pii: string }[]).map((row) => [
+      row.id,
+      JSON.parse(row.pii) as Record<string, number>,
+    ]),
   );
   return store.listDocuments(collectionId).map((document) => ({
     id: document.id,
@@ -72,7 +83,13 @@ export async function addPaths(parts: WatchedParts, collectionId: string, paths:
   if (watchFolder) {
     let queued = 0;
     for (const folder of paths) {
-      if (!(await stat(folder).then((info) => info.isDirectory(), () => false))) continue;
+      if (
+        !(await stat(folder).then(
+          (info) => info.isDirectory(),
+          () => false,
+        ))
+      )
+        continue;
       const watched = store.listWatchedFolders(collectionId).find((existing) => existing.path === folder) ?? store.addWatchedFolder(collectionId, folder);
       const before = queue.progress().total;
       await parts.watch.add(watched);

@@ -33,7 +33,12 @@ export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: Fil
     'knowledge.documents': ({ collectionId }) => ok({ documents: knowledge.documents(collectionId) }),
     // Paths come from the platform's dialog or drop, never from the renderer.
     'knowledge.add': async ({ collectionId, source, dropToken, watch }) => {
-      const paths = source === 'files' ? await picker.pickDocuments() : source === 'dropped' ? await picker.droppedFiles(dropToken ?? '') : [await picker.pickFolder()].filter((folder) => folder !== null);
+      const paths =
+        source === 'files'
+          ? await picker.pickDocuments()
+          : source === 'dropped'
+            ? await picker.droppedFiles(dropToken ?? '')
+            : [await picker.pickFolder()].filter((folder) => folder !== null);
       if (paths.length === 0) return ok({ queued: 0, unsupported: [] });
       return ok(await knowledge.addPaths(collectionId, paths, source === 'folder' && watch === true));
     },

@@ -29,9 +29,16 @@ beforeAll(async () => {
   const files: Record<string, Uint8Array> = {};
   for (let i = 0; i < FILES; i += 1) {
     const word = `crashword${i}`;
-    const paragraphs = [`Document ${i} records the ${word} ledger and its keeper.`, `The second paragraph of document ${i} talks about archives and budgets at some length so that chunks have body.`];
+    const paragraphs = [
+      `Document ${i} records the ${word} ledger and its keeper.`,
+      `The second paragraph of document ${i} talks about archives and budgets at some length so that chunks have body.`,
+    ];
     const name = `doc-${String(i).padStart(3, '0')}`;
-    if (i % 4 === 0) files[`${name}.pdf`] = await pdfDocument([{ blocks: [{ kind: 'heading', text: `Ledger ${i}` }, ...paragraphs.map((text) => ({ kind: 'paragraph' as const, text }))] }, { blocks: [{ kind: 'paragraph', text: paragraphs[1]! }] }]);
+    if (i % 4 === 0)
+      files[`${name}.pdf`] = await pdfDocument([
+        { blocks: [{ kind: 'heading', text: `Ledger ${i}` }, ...paragraphs.map((text) => ({ kind: 'paragraph' as const, text }))] },
+        { blocks: [{ kind: 'paragraph', text: paragraphs[1]! }] },
+      ]);
     else if (i % 4 === 1) files[`${name}.docx`] = docxDocument([{ heading: 1, text: `Ledger ${i}` }, ...paragraphs.map((text) => ({ text }))]);
     else if (i % 4 === 2) files[`${name}.html`] = htmlDocument({ title: `Ledger ${i}`, sections: [{ heading: `Ledger ${i}`, level: 1, paragraphs }] });
     else files[`${name}.md`] = markdownDocument({ sections: [{ heading: `Ledger ${i}`, level: 1, paragraphs }] });

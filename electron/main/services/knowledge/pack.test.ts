@@ -8,7 +8,17 @@ import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import { AppError } from '../../../common/result.ts';
 import { createCore, type Core } from '../core.ts';
 import { findModelBySha256, importModel, libraryDirFor, scanModels } from '../models/index.ts';
-import { CHUNKS_FILE, DOCUMENTS_FILE, exportKnowledgePack, importKnowledgePack, PACK_FILE, type ImportOptions, type PackChunk, type PackDocument, type PackManifest } from './pack.ts';
+import {
+  CHUNKS_FILE,
+  DOCUMENTS_FILE,
+  exportKnowledgePack,
+  importKnowledgePack,
+  PACK_FILE,
+  type ImportOptions,
+  type PackChunk,
+  type PackDocument,
+  type PackManifest,
+} from './pack.ts';
 import { documentsDirFor } from './service.ts';
 
 // Knowledge packs over real SQLite, LanceDB, extraction and inference: a collection
@@ -44,7 +54,11 @@ const installed = (core: Core) => (sha256: string) => findModelBySha256(core.sto
 const options = (core: Core, extra: Partial<ImportOptions> = {}): ImportOptions => ({ readOnly: true, requireModel: installed(core), ...extra });
 
 const search = (core: Core, collectionId: string) =>
-  Promise.all(QUERIES.map(async (query) => (await core.knowledge.search({ query, collectionIds: [collectionId] })).passages.map((passage) => `${passage.documentName}:${passage.page ?? '-'}`)));
+  Promise.all(
+    QUERIES.map(async (query) =>
+      (await core.knowledge.search({ query, collectionIds: [collectionId] })).passages.map((passage) => `${passage.documentName}:${passage.page ?? '-'}`),
+    ),
+  );
 
 /** What an import may leave behind: collections, stored copies, LanceDB rows. */
 async function leftovers(core: Core, keys: readonly string[]) {
@@ -62,7 +76,7 @@ async function refusal(run: Promise<unknown>): Promise<AppError> {
   return error as AppError;
 }
 
-const readJsonl = async <T,>(file: string) =>
+const readJsonl = async <T>(file: string) =>
   (await readFile(file, 'utf8'))
     .split('\n')
     .filter((line) => line !== '')
@@ -81,8 +95,13 @@ beforeAll(async () => {
   embedder = path.join(dir, 'embedder.gguf');
   await writeGguf(embedder, { ...presetSpec('tiny', 'Q8_0', 81), name: 'embedder', extraMetadata: [['llama.pooling_type', gv.u32(1)]] });
   const docs = await writeDocuments(path.join(dir, 'docs'), {
-    'atlas.pdf': await pdfDocument([{ blocks: [{ kind: 'paragraph', text: 'The northern atlas shows the Brindlemoor fens in detail.' }] }, { blocks: [{ kind: 'paragraph', text: 'Tide tables for the Saltmarsh estuary follow on this page.' }] }]),
-    'guide.md': markdownDocument({ sections: [{ heading: 'Walking', level: 1, paragraphs: ['Bring a lantern for the Brindlemoor crossing after dusk.', 'Paths close in winter.'] }] }),
+    'atlas.pdf': await pdfDocument([
+      { blocks: [{ kind: 'paragraph', text: 'The northern atlas shows the Brindlemoor fens in detail.' }] },
+      { blocks: [{ kind: 'paragraph', text: 'Tide tables for the Saltmarsh estuary follow on this page.' }] },
+    ]),
+    'guide.md': markdownDocument({
+      sections: [{ heading: 'Walking', level: 1, paragraphs: ['Bring a lantern for the Brindlemoor crossing after dusk.', 'Paths close in winter.'] }],
+    }),
     'notes.html': htmlDocument({ title: 'Notes', sections: [{ heading: 'Harbour', level: 1, paragraphs: ['The Saltmarsh harbour master keeps the keys.'] }] }),
   });
 
@@ -120,7 +139,11 @@ afterAll(async () => {
 describe('knowledge packs', () => {
   it('writes pack.json, one line per document and passage, and the documents’ copies', async () => {
     const manifest = JSON.parse(await readFile(path.join(hybridPack, PACK_FILE), 'utf8')) as PackManifest;
-    expect(manifest).toMatchObject({ format: 1, collection: { name: 'Maps', embedding: { dimensions: expect.any(Number) as number, modelName: 'embedder' } }, documents: 3 });
+    expect(manifest).toMatchObject({
+      format: 1,
+      collection: { name: 'Maps', embedding: { dimensions: expect.any(Number) as number, modelName: 'embedder' } },
+      documents: 3,
+    });
     const documents = await readJsonl<PackDocument>(path.join(hybridPack, DOCUMENTS_FILE));
     const chunks = await readJsonl<PackChunk>(path.join(hybridPack, CHUNKS_FILE));
     expect(documents.map((document) => document.name).sort()).toEqual(['atlas.pdf', 'guide.md', 'notes.html']);
@@ -159,7 +182,9 @@ describe('knowledge packs', () => {
 
     const refused = await refusal(importKnowledgePack(deps(core), hybridPack, options(core)));
     expect(refused.code).toBe('bad_request');
-    expect(refused.message).toBe(`This knowledge pack needs the embedding model “embedder” (sha256 ${key.slice(0, 12)}…), which is not installed. Install the bundle that carries it, or import the model first.`);
+    expect(refused.message).toBe(
+      `This knowledge pack needs the embedding model “embedder” (sha256 ${key.slice(0, 12)}…), which is not installed. Install the bundle that carries it, or import the model first.`,
+    );
     expect(await leftovers(core, [key])).toEqual({ collections: 0, copies: 0, rows: 0 });
 
     const model = await importEmbedder(core);
@@ -168,7 +193,16 @@ describe('knowledge packs', () => {
     const id = await importKnowledgePack(deps(core), hybridPack, options(core, { onProgress: (progress) => stages.add(progress.stage) }));
     expect([...stages]).toEqual(['verify', 'store', 'index']);
     const [imported] = core.knowledge.collections();
-    expect(imported).toMatchObject({ id, name: 'Maps', readOnly: true, search: 'hybrid', embeddingModelId: model.id, documents: 3, chunks: manifest.chunks, pending: 0 });
+    expect(imported).toMatchObject({
+      id,
+      name: 'Maps',
+      readOnly: true,
+      search: 'hybrid',
+      embeddingModelId: model.id,
+      documents: 3,
+      chunks: manifest.chunks,
+      pending: 0,
+    });
     expect(core.knowledge.documents(id).every((document) => document.status === 'indexed')).toBe(true);
     expect(await core.knowledge.index.count(key)).toBe(manifest.chunks);
     expect(await search(core, id)).toEqual(before.hybrid);

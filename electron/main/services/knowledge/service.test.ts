@@ -39,8 +39,13 @@ beforeAll(async () => {
   embedder = path.join(dir, 'embedder.gguf');
   await writeGguf(embedder, { ...presetSpec('tiny', 'Q8_0', 81), name: 'embedder', extraMetadata: [['llama.pooling_type', gv.u32(1)]] });
   docs = await writeDocuments(path.join(dir, 'docs'), {
-    'atlas.pdf': await pdfDocument([{ blocks: [{ kind: 'paragraph', text: 'The northern atlas shows the Brindlemoor fens in detail.' }] }, { blocks: [{ kind: 'paragraph', text: 'Tide tables for the Saltmarsh estuary follow on this page.' }] }]),
-    'guide.md': markdownDocument({ sections: [{ heading: 'Walking', level: 1, paragraphs: ['Bring a lantern for the Brindlemoor crossing after dusk.', 'Paths close in winter.'] }] }),
+    'atlas.pdf': await pdfDocument([
+      { blocks: [{ kind: 'paragraph', text: 'The northern atlas shows the Brindlemoor fens in detail.' }] },
+      { blocks: [{ kind: 'paragraph', text: 'Tide tables for the Saltmarsh estuary follow on this page.' }] },
+    ]),
+    'guide.md': markdownDocument({
+      sections: [{ heading: 'Walking', level: 1, paragraphs: ['Bring a lantern for the Brindlemoor crossing after dusk.', 'Paths close in winter.'] }],
+    }),
     'notes.html': htmlDocument({ title: 'Notes', sections: [{ heading: 'Harbour', level: 1, paragraphs: ['The Saltmarsh harbour master keeps the keys.'] }] }),
   });
 }, 60_000);
@@ -65,7 +70,14 @@ describe('knowledge service', () => {
     await core.knowledge.addPaths(text.id, Object.values(docs));
     await core.knowledge.idle();
     const queries = ['Brindlemoor', 'Saltmarsh harbour', 'tide tables estuary', 'lantern'];
-    const search = (c: Core) => Promise.all(queries.flatMap((query) => [hybrid.id, text.id].map((id) => c.knowledge.search({ query, collectionIds: [id] }).then((r) => r.passages.map((p) => `${p.documentName}:${p.page ?? '-'}:${p.chunkId}`)))));
+    const search = (c: Core) =>
+      Promise.all(
+        queries.flatMap((query) =>
+          [hybrid.id, text.id].map((id) =>
+            c.knowledge.search({ query, collectionIds: [id] }).then((r) => r.passages.map((p) => `${p.documentName}:${p.page ?? '-'}:${p.chunkId}`)),
+          ),
+        ),
+      );
     const before = await search(core);
     expect(before.every((list) => list.length > 0)).toBe(true);
     expect(core.knowledge.notices()).toEqual([]);
@@ -110,32 +122,41 @@ describe('knowledge service', () => {
   // on a quiet machine, much more on a busy shared one. The wait is generous, the check exact.
   const WATCH_WAIT_MS = 45_000;
 
-  it('watches a folder: new, changed and removed files', async () => {
-    const dataDir = await mkdtemp(path.join(dir, 'data-'));
-    const core = await open(dataDir);
-    const collection = await core.knowledge.createCollection('Inbox', null);
-    const folder = await mkdtemp(path.join(dir, 'watched-'));
-    await writeFile(path.join(folder, 'a.md'), 'Alpha mentions the word copperwing.');
-    await core.knowledge.addPaths(collection.id, [folder], true);
-    await core.knowledge.idle();
-    expect(core.knowledge.collections()[0]?.watched.map((watched) => watched.path)).toEqual([folder]);
-    const names = () => core.knowledge.documents(collection.id).filter((document) => document.status === 'indexed').map((document) => document.name).sort();
-    expect(names()).toEqual(['a.md']);
+  it(
+    'watches a folder: new, changed and removed files',
+    async () => {
+      const dataDir = await mkdtemp(path.join(dir, 'data-'));
+      const core = await open(dataDir);
+      const collection = await core.knowledge.createCollection('Inbox', null);
+      const folder = await mkdtemp(path.join(dir, 'watched-'));
+      await writeFile(path.join(folder, 'a.md'), 'Alpha mentions the word copperwing.');
+      await core.knowledge.addPaths(collection.id, [folder], true);
+      await core.knowledge.idle();
+      expect(core.knowledge.collections()[0]?.watched.map((watched) => watched.path)).toEqual([folder]);
+      const names = () =>
+        core.knowledge
+          .documents(collection.id)
+          .filter((document) => document.status === 'indexed')
+          .map((document) => document.name)
+          .sort();
+      expect(names()).toEqual(['a.md']);
 
-    await writeFile(path.join(folder, 'b.txt'), 'Bravo mentions the word silverfin.');
-    await expect.poll(names, { timeout: WATCH_WAIT_MS }).toEqual(['a.md', 'b.txt']);
+      await writeFile(path.join(folder, 'b.txt'), 'Bravo mentions the word silverfin.');
+      await expect.poll(names, { timeout: WATCH_WAIT_MS }).toEqual(['a.md', 'b.txt']);
 
-    await writeFile(path.join(folder, 'a.md'), 'Alpha now mentions goldleaf.');
-    const later = new Date(Date.now() + 5_000);
-    await utimes(path.join(folder, 'a.md'), later, later);
-    const hits = async (query: string) => (await core.knowledge.search({ query, collectionIds: [collection.id] })).passages.length;
-    await expect.poll(() => hits('goldleaf'), { timeout: WATCH_WAIT_MS }).toBe(1);
-    expect(await hits('copperwing')).toBe(0);
+      await writeFile(path.join(folder, 'a.md'), 'Alpha now mentions goldleaf.');
+      const later = new Date(Date.now() + 5_000);
+      await utimes(path.join(folder, 'a.md'), later, later);
+      const hits = async (query: string) => (await core.knowledge.search({ query, collectionIds: [collection.id] })).passages.length;
+      await expect.poll(() => hits('goldleaf'), { timeout: WATCH_WAIT_MS }).toBe(1);
+      expect(await hits('copperwing')).toBe(0);
 
-    await rm(path.join(folder, 'b.txt'));
-    await expect.poll(names, { timeout: WATCH_WAIT_MS }).toEqual(['a.md']);
-    expect(await hits('silverfin')).toBe(0);
-  }, 4 * WATCH_WAIT_MS);
+      await rm(path.join(folder, 'b.txt'));
+      await expect.poll(names, { timeout: WATCH_WAIT_MS }).toEqual(['a.md']);
+      expect(await hits('silverfin')).toBe(0);
+    },
+    4 * WATCH_WAIT_MS,
+  );
 
   it('changing the embedding model re-indexes every document with the new vectors', async () => {
     const dataDir = await mkdtemp(path.join(dir, 'data-'));
@@ -217,7 +238,8 @@ describe('knowledge service', () => {
     const core = await open(dataDir);
     const collection = await core.knowledge.createCollection('Cancel', null);
     const many: Record<string, Uint8Array> = {};
-    for (let i = 0; i < 40; i += 1) many[`n${i}.md`] = markdownDocument({ sections: [{ heading: `Note ${i}`, level: 1, paragraphs: [`Entry ${i} mentions cancelword${i}.`] }] });
+    for (let i = 0; i < 40; i += 1)
+      many[`n${i}.md`] = markdownDocument({ sections: [{ heading: `Note ${i}`, level: 1, paragraphs: [`Entry ${i} mentions cancelword${i}.`] }] });
     const paths = await writeDocuments(path.join(dir, 'many'), many);
     await core.knowledge.addPaths(collection.id, Object.values(paths));
     core.knowledge.queue.cancel();

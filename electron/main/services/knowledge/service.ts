@@ -7,7 +7,16 @@ import type { RuntimeEngine } from '../inference/engine.ts';
 import { appendEvent } from '../storage/events.ts';
 import type { VectorStore } from '../storage/lance.ts';
 import type { Database } from '../storage/sqlite.ts';
-import { collectionByName, createCollection, deleteCollection, exportPack, listCollectionViews, packsOf, removeCollections, updateCollection } from './collections.ts';
+import {
+  collectionByName,
+  createCollection,
+  deleteCollection,
+  exportPack,
+  listCollectionViews,
+  packsOf,
+  removeCollections,
+  updateCollection,
+} from './collections.ts';
 import { addPaths, listDocumentEntries, register, removeDocument, removeDocumentNow, unwatch, viewDocument } from './documents.ts';
 import { createKnowledgeIndex } from './index/lance-index.ts';
 import { recoverKnowledge } from './index/recover.ts';
@@ -71,11 +80,27 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     ...(deps.log === undefined ? {} : { log: deps.log }),
     ...(deps.screen === undefined ? {} : { screen: deps.screen }),
     ...(deps.lookahead === undefined ? {} : { lookahead: deps.lookahead }),
-    notePersonalData: (documentId, counts) => db.prepare('UPDATE documents SET pii = ? WHERE id = ?').run(counts === null ? null : JSON.stringify(counts), documentId),
-    onIndexed: (document) => deps.emit({ type: 'document.ingested', data: { documentId: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 } }),
+    notePersonalData: (documentId, counts) =>
+      db.prepare('UPDATE documents SET pii = ? WHERE id = ?').run(counts === null ? null : JSON.stringify(counts), documentId),
+    onIndexed: (document) =>
+      deps.emit({
+        type: 'document.ingested',
+        data: { documentId: document.id, collectionId: document.collectionId, name: document.name, sha256: document.sha256 },
+      }),
   });
 
-  const parts: KnowledgeParts = { db, store, index, embedders, queue, documentsDir, gate: deps.gate, emit: deps.emit, onChanged: deps.onChanged, log: deps.log };
+  const parts: KnowledgeParts = {
+    db,
+    store,
+    index,
+    embedders,
+    queue,
+    documentsDir,
+    gate: deps.gate,
+    emit: deps.emit,
+    onChanged: deps.onChanged,
+    log: deps.log,
+  };
 
   const watch = createFolderWatch({
     store,
@@ -87,7 +112,13 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         deps.log?.('warn', `New files in a watched folder were not added: ${error instanceof Error ? error.message : String(error)}`);
         return;
       }
-      queue.enqueue(register(parts, jobs[0]?.collectionId ?? '', jobs.map((job) => job.path)));
+      queue.enqueue(
+        register(
+          parts,
+          jobs[0]?.collectionId ?? '',
+          jobs.map((job) => job.path),
+        ),
+      );
     },
     removeDocument: (id) => removeDocumentNow(parts, id),
     ...(deps.log === undefined ? {} : { log: deps.log }),
@@ -105,8 +136,14 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     /** Makes LanceDB agree with SQLite, resumes unfinished documents, starts the folder watchers. */
     async start() {
       // A knowledge pack whose bundle never committed (a crash mid-install) goes with it.
-      const orphans = db.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id NOT IN (SELECT id FROM bundles)').all() as { id: string }[];
-      if (orphans.length > 0) await removeCollections(parts, orphans.map((row) => row.id));
+      const orphans = db.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id NOT IN (SELECT id FROM bundles)').all() as {
+        id: string;
+      }[];
+      if (orphans.length > 0)
+        await removeCollections(
+          parts,
+          orphans.map((row) => row.id),
+        );
       const report = await recoverKnowledge({ store, index });
       if (report.notice !== null && report.notice.rebuilt.length > 0) {
         const message = 'The search index was missing or damaged and has been rebuilt from the saved documents. Search results are complete again.';
@@ -125,7 +162,11 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
       }
       queue.enqueue(resume);
       // Copies whose row never got written (a crash between copy and insert) are removed.
-      const referenced = new Set((db.prepare('SELECT stored_path AS path FROM documents WHERE stored_path IS NOT NULL').all() as { path: string }[]).map((row) => path.basename(row.path)));
+      const referenced = new Set(
+        (db.prepare('SELECT stored_path AS path FROM documents WHERE stored_path IS NOT NULL').all() as { path: string }[]).map((row) =>
+          path.basename(row.path),
+        ),
+      );
       const present = await readdir(documentsDir).catch(() => [] as string[]);
       for (const name of present) if (!referenced.has(name)) await rm(path.join(documentsDir, name), { force: true });
       await watch.start();
@@ -148,7 +189,8 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     search: (request: SearchRequest) => search(searchParts, request),
     /** For chat: passages that fit the budget, numbered in order, and whether any is relevant enough to answer from. */
-    retrieveForChat: (query: string, collectionIds: readonly string[], budgetTokens: number) => retrieveForChat(searchParts, query, collectionIds, budgetTokens),
+    retrieveForChat: (query: string, collectionIds: readonly string[], budgetTokens: number) =>
+      retrieveForChat(searchParts, query, collectionIds, budgetTokens),
 
     view: (documentId: string) => viewDocument(store, documentId),
 

@@ -12,9 +12,25 @@ afterEach(async () => {
 });
 
 const space = { embeddingModelId: 'model-1', embeddingKey: 'a'.repeat(64), dimensions: 8 };
-const doc = (collectionId: string, sourcePath: string) => ({ collectionId, name: sourcePath.split('/').at(-1) ?? sourcePath, sourcePath, storedPath: `/data/${sourcePath}`, format: 'text' as const, bytes: 10, sha256: 'f'.repeat(64) });
+const doc = (collectionId: string, sourcePath: string) => ({
+  collectionId,
+  name: sourcePath.split('/').at(-1) ?? sourcePath,
+  sourcePath,
+  storedPath: `/data/${sourcePath}`,
+  format: 'text' as const,
+  bytes: 10,
+  sha256: 'f'.repeat(64),
+});
 const chunks = (count: number): Chunk[] =>
-  Array.from({ length: count }, (_, ordinal) => ({ ordinal, text: `chunk ${ordinal}`, page: ordinal + 1, headingPath: ['H'], start: ordinal * 10, end: ordinal * 10 + 7, tokens: 2 }));
+  Array.from({ length: count }, (_, ordinal) => ({
+    ordinal,
+    text: `chunk ${ordinal}`,
+    page: ordinal + 1,
+    headingPath: ['H'],
+    start: ordinal * 10,
+    end: ordinal * 10 + 7,
+    tokens: 2,
+  }));
 
 describe('knowledge store', () => {
   it('creates, renames, lists and deletes collections; names are unique without regard to case', () => {
@@ -45,7 +61,12 @@ describe('knowledge store', () => {
     expect(() => fx.store.setStatus(document.id, 'embedded')).toThrow(/cannot move/u);
     const ids = fx.store.replaceChunks(document.id, chunks(4), 4);
     expect(fx.store.document(document.id)).toMatchObject({ status: 'extracted', chunkCount: 4, pageCount: 4 });
-    expect(() => fx.store.setVectors(ids.slice(0, 2).map((chunkId, index) => ({ chunkId, vector: seededVector(index, 8) })), { documentId: document.id })).toThrow(/no vector/u);
+    expect(() =>
+      fx.store.setVectors(
+        ids.slice(0, 2).map((chunkId, index) => ({ chunkId, vector: seededVector(index, 8) })),
+        { documentId: document.id },
+      ),
+    ).toThrow(/no vector/u);
     // The failed transaction left no vector behind.
     expect(fx.store.listDocuments(collection.id)[0]?.vectorCount).toBe(0);
     fx.store.setVectors(

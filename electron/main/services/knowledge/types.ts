@@ -38,7 +38,18 @@ export interface ExtractedDocument {
  * - out_of_memory / timeout: the parsing worker hit its memory cap or time limit and was stopped
  * - pii_blocked: the machine policy blocks documents that hold personal data
  */
-export const documentFailureReasons = ['encrypted', 'corrupt', 'too_large', 'zip_bomb', 'too_deep', 'unsupported', 'empty', 'out_of_memory', 'timeout', 'pii_blocked'] as const;
+export const documentFailureReasons = [
+  'encrypted',
+  'corrupt',
+  'too_large',
+  'zip_bomb',
+  'too_deep',
+  'unsupported',
+  'empty',
+  'out_of_memory',
+  'timeout',
+  'pii_blocked',
+] as const;
 export type DocumentFailureReason = (typeof documentFailureReasons)[number];
 
 export class DocumentError extends Error {

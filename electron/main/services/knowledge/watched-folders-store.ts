@@ -28,9 +28,11 @@ export function createWatchedFolderStore(db: Database, iso: () => string, newId:
     addWatchedFolder(collectionId, path) {
       return transaction(db, () => {
         collectionRow(db, collectionId);
-        const existing = db.prepare('SELECT id FROM watched_folders WHERE collection_id = ? AND path = ?').get(collectionId, path) as { id: string } | undefined;
+        const existing = db.prepare('SELECT id FROM watched_folders WHERE collection_id = ? AND path = ?').get(collectionId, path) as
+          { id: string } | undefined;
         const id = existing?.id ?? newId();
-        if (existing === undefined) db.prepare('INSERT INTO watched_folders (id, collection_id, path, added_at) VALUES (?, ?, ?, ?)').run(id, collectionId, path, iso());
+        if (existing === undefined)
+          db.prepare('INSERT INTO watched_folders (id, collection_id, path, added_at) VALUES (?, ?, ?, ?)').run(id, collectionId, path, iso());
         const row = db.prepare('SELECT id, collection_id, path, added_at FROM watched_folders WHERE id = ?').get(id) as unknown as FolderRow;
         return toFolder(row);
       });
@@ -41,11 +43,11 @@ export function createWatchedFolderStore(db: Database, iso: () => string, newId:
     },
 
     listWatchedFolders(collectionId) {
-      const rows = (
-        collectionId === undefined
-          ? db.prepare('SELECT id, collection_id, path, added_at FROM watched_folders ORDER BY added_at, path').all()
-          : db.prepare('SELECT id, collection_id, path, added_at FROM watched_folders WHERE collection_id = ? ORDER BY added_at, path').all(collectionId)
-      ) as unknown as FolderRow[];
+      const rows = (collectionId === undefined
+        ? db.prepare('SELECT id, collection_id, path, added_at FROM watched_folders ORDER BY added_at, path').all()
+        : db
+            .prepare('SELECT id, collection_id, path, added_at FROM watched_folders WHERE collection_id = ? ORDER BY added_at, path')
+            .all(collectionId)) as unknown as FolderRow[];
       return rows.map(toFolder);
     },
   };

@@ -242,7 +242,9 @@ describe('importModel', () => {
   it('leaves no partial file and no row after the importing process is killed mid-copy', { timeout: 40_000 }, async () => {
     const source = await sized('crash.gguf', 300);
     db.close();
-    const child = spawn(process.execPath, ['--no-warnings', path.join(HERE, '../../../test-support/models-crash-importer.ts'), dataDir, source], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-warnings', path.join(HERE, '../../../test-support/models-crash-importer.ts'), dataDir, source], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let killedAt = 0;
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -294,7 +296,14 @@ describe('importModel', () => {
 
   it('refuses a split set whose parts are numbered wrongly inside', async () => {
     const parts = await writeSplit(dir, 'bad-split', 3, { swapNumbers: true });
-    const candidate: ModelCandidate = { displayName: 'bad-split', paths: parts, fileNames: parts.map((p) => path.basename(p)), sizeBytes: 0, origin: 'split', sourcePath: parts[0]! };
+    const candidate: ModelCandidate = {
+      displayName: 'bad-split',
+      paths: parts,
+      fileNames: parts.map((p) => path.basename(p)),
+      sizeBytes: 0,
+      origin: 'split',
+      sourcePath: parts[0]!,
+    };
     const error = await refusal(importModel(db, library, candidate, { mode: 'copy' }));
     expect(error).toMatchObject({ code: 'rejected_file', message: expect.stringMatching(/Part 2 of bad-split is not numbered as part 2/) });
     expect(await libraryContents()).toEqual([]);
@@ -302,7 +311,14 @@ describe('importModel', () => {
 
   it('refuses one part of a split model imported by itself', async () => {
     const parts = await writeSplit(dir, 'lonely', 2);
-    const candidate: ModelCandidate = { displayName: 'lonely', paths: [parts[0]!], fileNames: ['lonely.gguf'], sizeBytes: 0, origin: 'file', sourcePath: parts[0]! };
+    const candidate: ModelCandidate = {
+      displayName: 'lonely',
+      paths: [parts[0]!],
+      fileNames: ['lonely.gguf'],
+      sizeBytes: 0,
+      origin: 'file',
+      sourcePath: parts[0]!,
+    };
     const error = await refusal(importModel(db, library, candidate, { mode: 'reference' }));
     expect(error).toMatchObject({ code: 'rejected_file', message: expect.stringMatching(/split into 2 files/) });
   });
@@ -315,17 +331,28 @@ describe('importModel', () => {
     await writeFile(path.join(store, 'blobs', `sha256-${digest}`), readFileSync(blob));
     const wrong = 'f'.repeat(64);
     await writeFile(path.join(store, 'blobs', `sha256-${wrong}`), readFileSync(await tiny('other', 6)));
-    for (const [model, hex] of [['good', digest], ['damaged', wrong]] as const) {
+    for (const [model, hex] of [
+      ['good', digest],
+      ['damaged', wrong],
+    ] as const) {
       const manifest = path.join(store, 'manifests', 'registry.ollama.ai', 'library', model, 'latest');
       await mkdir(path.dirname(manifest), { recursive: true });
-      await writeFile(manifest, JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${hex}`, size: 1 }] }));
+      await writeFile(
+        manifest,
+        JSON.stringify({ schemaVersion: 2, layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${hex}`, size: 1 }] }),
+      );
     }
     const { candidates } = await scanModels(path.join(dir, '.ollama'));
     const good = candidates.find((c) => c.displayName === 'good:latest')!;
     const damaged = candidates.find((c) => c.displayName === 'damaged:latest')!;
 
     const record = await importModel(db, library, good, { mode: 'copy' });
-    expect(record).toMatchObject({ displayName: 'good:latest', origin: 'ollama', sha256: digest, sourcePath: path.join(store, 'manifests', 'registry.ollama.ai', 'library', 'good', 'latest') });
+    expect(record).toMatchObject({
+      displayName: 'good:latest',
+      origin: 'ollama',
+      sha256: digest,
+      sourcePath: path.join(store, 'manifests', 'registry.ollama.ai', 'library', 'good', 'latest'),
+    });
     expect(record.files).toEqual([path.join(library, record.id, 'good-latest.gguf')]);
 
     const error = await refusal(importModel(db, library, damaged, { mode: 'copy' }));
@@ -342,7 +369,13 @@ describe('importModel', () => {
     const record = await importModel(db, library, await candidateFor(THIRD_PARTY), { mode: 'reference' });
     expect(record.facts).toMatchObject({ architecture: 'llama', layerCount: 1, vocabularySize: 32_000, name: 'LLaMA v2' });
     expect(record.facts.quantization).toMatch(/F16/);
-    expect(record).toMatchObject({ role: 'chat', displayName: 'llama-2-tiny-random', sizeBytes: 1_750_560, sha256: sha256sum(THIRD_PARTY), chatTemplate: null });
+    expect(record).toMatchObject({
+      role: 'chat',
+      displayName: 'llama-2-tiny-random',
+      sizeBytes: 1_750_560,
+      sha256: sha256sum(THIRD_PARTY),
+      chatTemplate: null,
+    });
   });
 });
 

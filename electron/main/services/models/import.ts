@@ -109,8 +109,20 @@ async function checkFiles(sources: readonly string[], name: string): Promise<Che
 function checkFileNames(candidate: ModelCandidate): void {
   const names = candidate.fileNames;
   const plain = (name: string) =>
-    name.length > 0 && name.length <= 255 && name === path.basename(name) && !name.startsWith('.') && !name.includes('/') && !name.includes('\\') && !name.endsWith(PARTIAL_SUFFIX) && name !== IMPORT_LOCK;
-  if (names.length !== candidate.paths.length || names.length === 0 || !names.every(plain) || new Set(names.map((n) => n.toLowerCase())).size !== names.length) {
+    name.length > 0 &&
+    name.length <= 255 &&
+    name === path.basename(name) &&
+    !name.startsWith('.') &&
+    !name.includes('/') &&
+    !name.includes('\\') &&
+    !name.endsWith(PARTIAL_SUFFIX) &&
+    name !== IMPORT_LOCK;
+  if (
+    names.length !== candidate.paths.length ||
+    names.length === 0 ||
+    !names.every(plain) ||
+    new Set(names.map((n) => n.toLowerCase())).size !== names.length
+  ) {
     throw new AppError('bad_request', 'The model files to import are not described correctly.', JSON.stringify(names));
   }
 }
@@ -118,7 +130,8 @@ function checkFileNames(candidate: ModelCandidate): void {
 /** File names may hold line breaks and other control characters; a display name may not. */
 function cleanName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_NAME_LENGTH).trim();
+  const printable = name.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return printable.replace(/\s+/g, ' ').trim().slice(0, MAX_NAME_LENGTH).trim();
 }
 
 function stampOf(stats: Stats): FileStamp {
@@ -137,7 +150,11 @@ function linkError(error: unknown, source: string): AppError {
         : code === 'EMLINK'
           ? 'the file already has as many links as the drive allows'
           : 'the system refused to create a hard link';
-  return new AppError('unavailable', `This model cannot be linked into the library: ${why}. Import it as a copy, or by reference.`, `${code || 'error'}: ${source}`);
+  return new AppError(
+    'unavailable',
+    `This model cannot be linked into the library: ${why}. Import it as a copy, or by reference.`,
+    `${code || 'error'}: ${source}`,
+  );
 }
 
 function ioError(error: unknown): AppError {
@@ -200,7 +217,12 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
       for (let i = 0; i < sources.length; i++) {
         const partial = `${targets[i]!}${PARTIAL_SUFFIX}`;
         const copied = await copyAndHash(sources[i]!, partial, hash, loop);
-        if (copied !== before[i]!.size) throw new AppError('io_error', 'The file changed while it was being imported. Try again once nothing is writing to it.', `${sources[i]!}: ${before[i]!.size} bytes before, ${copied} copied`);
+        if (copied !== before[i]!.size)
+          throw new AppError(
+            'io_error',
+            'The file changed while it was being imported. Try again once nothing is writing to it.',
+            `${sources[i]!}: ${before[i]!.size} bytes before, ${copied} copied`,
+          );
         await rename(partial, targets[i]!);
       }
     } else {
@@ -218,7 +240,10 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
     const sha256 = hash.digest('hex');
 
     if (candidate.expectedSha256 !== undefined && candidate.expectedSha256.toLowerCase() !== sha256) {
-      throw rejected(`The file of ${displayName} does not match the checksum its Ollama manifest records, so it is damaged or incomplete.`, `expected ${candidate.expectedSha256}, got ${sha256}`);
+      throw rejected(
+        `The file of ${displayName} does not match the checksum its Ollama manifest records, so it is damaged or incomplete.`,
+        `expected ${candidate.expectedSha256}, got ${sha256}`,
+      );
     }
     const after = await Promise.all(sources.map(async (source) => stampOf(await stat(source))));
     if (after.some((stamp, i) => !sameStamp(stamp, before[i]!))) {

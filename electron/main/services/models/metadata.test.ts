@@ -28,7 +28,14 @@ const WANTED = new Set(['general.license', 'general.name', 'tokenizer.chat_templ
 
 describe('readGgufMetadata', () => {
   it('reads the wanted strings, numbers and bools and counts parameters', async () => {
-    const spec = { ...presetSpec('tiny', 'F32', 2), extraMetadata: [['general.license', gv.str(' mit ')], ['split.count', { type: 'UINT16', value: 1 }], ['general.flag', gv.bool(true)]] as const };
+    const spec = {
+      ...presetSpec('tiny', 'F32', 2),
+      extraMetadata: [
+        ['general.license', gv.str(' mit ')],
+        ['split.count', { type: 'UINT16', value: 1 }],
+        ['general.flag', gv.bool(true)],
+      ] as const,
+    };
     const result = await readGgufMetadata(await file('ok.gguf', buildGgufBytes(spec)), WANTED);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -63,7 +70,10 @@ describe('readGgufMetadata', () => {
   });
 
   it('refuses what is not a GGUF file or cannot be read', async () => {
-    expect(await readGgufMetadata(await file('text.gguf', Buffer.from('hello world')), WANTED)).toEqual({ ok: false, message: 'it does not start with the GGUF signature' });
+    expect(await readGgufMetadata(await file('text.gguf', Buffer.from('hello world')), WANTED)).toEqual({
+      ok: false,
+      message: 'it does not start with the GGUF signature',
+    });
     expect(await readGgufMetadata(await file('empty.gguf', Buffer.alloc(0)), WANTED)).toMatchObject({ ok: false });
     expect(await readGgufMetadata(path.join(dir, 'absent.gguf'), WANTED)).toEqual({ ok: false, message: 'it could not be read (ENOENT)' });
     expect(await readGgufMetadata(dir, WANTED)).toEqual({ ok: false, message: 'it is not a regular file' });

@@ -119,17 +119,28 @@ class Cursor {
     this.pos += size;
     const b = this.buffer;
     switch (type) {
-      case 0: return b.readUInt8(at);
-      case 1: return b.readInt8(at);
-      case 2: return b.readUInt16LE(at);
-      case 3: return b.readInt16LE(at);
-      case 4: return b.readUInt32LE(at);
-      case 5: return b.readInt32LE(at);
-      case 6: return b.readFloatLE(at);
-      case 7: return b.readUInt8(at) !== 0;
-      case 10: return safe(b.readBigUInt64LE(at));
-      case 11: return safe(b.readBigInt64LE(at));
-      default: return b.readDoubleLE(at);
+      case 0:
+        return b.readUInt8(at);
+      case 1:
+        return b.readInt8(at);
+      case 2:
+        return b.readUInt16LE(at);
+      case 3:
+        return b.readInt16LE(at);
+      case 4:
+        return b.readUInt32LE(at);
+      case 5:
+        return b.readInt32LE(at);
+      case 6:
+        return b.readFloatLE(at);
+      case 7:
+        return b.readUInt8(at) !== 0;
+      case 10:
+        return safe(b.readBigUInt64LE(at));
+      case 11:
+        return safe(b.readBigInt64LE(at));
+      default:
+        return b.readDoubleLE(at);
     }
   }
 }

@@ -11,17 +11,7 @@ import { listEvents } from '../storage/events.ts';
 import { openDatabase, type Database } from '../storage/sqlite.ts';
 import { importModel } from './import.ts';
 import { libraryDirFor } from './library.ts';
-import {
-  checkBeforeLoad,
-  clearDefault,
-  getModel,
-  listModels,
-  removeModel,
-  renameModel,
-  setDefault,
-  setLoadSettings,
-  verifyModel,
-} from './registry.ts';
+import { checkBeforeLoad, clearDefault, getModel, listModels, removeModel, renameModel, setDefault, setLoadSettings, verifyModel } from './registry.ts';
 import { scanModels } from './scan.ts';
 import type { ByteProgress, ImportMode, ModelRecord } from './types.ts';
 
@@ -254,8 +244,14 @@ describe('setDefault', () => {
   it('refuses a default of the wrong role', async () => {
     const chat = await add('reference', 'chatty');
     const embedding = await add('reference', 'embedder', EMBEDDING);
-    expect(await thrown(() => setDefault(db, chat.record.id, 'embedding'))).toMatchObject({ code: 'bad_request', message: 'chatty is a chat model, so it cannot be the default embedding model.' });
-    expect(await thrown(() => setDefault(db, embedding.record.id, 'chat'))).toMatchObject({ code: 'bad_request', message: 'embedder is an embedding model, so it cannot be the default chat model.' });
+    expect(await thrown(() => setDefault(db, chat.record.id, 'embedding'))).toMatchObject({
+      code: 'bad_request',
+      message: 'chatty is a chat model, so it cannot be the default embedding model.',
+    });
+    expect(await thrown(() => setDefault(db, embedding.record.id, 'chat'))).toMatchObject({
+      code: 'bad_request',
+      message: 'embedder is an embedding model, so it cannot be the default chat model.',
+    });
     expect((await thrown(() => setDefault(db, 'nope', 'chat'))).code).toBe('not_found');
   });
 

@@ -133,7 +133,11 @@ export function insertModel(db: Database, model: NewModel, now: Date = new Date(
     const defaultChat = model.role === 'chat' && !hasDefault('is_default_chat');
     const defaultEmbedding = model.role === 'embedding' && !hasDefault('is_default_embedding');
     const at = now.toISOString();
-    db.prepare(`INSERT INTO models (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')})`).run(
+    db.prepare(
+      `INSERT INTO models (${COLUMNS}) VALUES (${COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')})`,
+    ).run(
       model.id,
       model.displayName,
       model.role,
@@ -156,7 +160,20 @@ export function insertModel(db: Database, model: NewModel, now: Date = new Date(
       defaultChat ? 1 : 0,
       defaultEmbedding ? 1 : 0,
     );
-    appendEvent(db, 'model.imported', { id: model.id, name: model.displayName, sha256: model.sha256, mode: model.importMode, origin: model.origin, source: model.sourcePath, sizeBytes: model.sizeBytes }, now);
+    appendEvent(
+      db,
+      'model.imported',
+      {
+        id: model.id,
+        name: model.displayName,
+        sha256: model.sha256,
+        mode: model.importMode,
+        origin: model.origin,
+        source: model.sourcePath,
+        sizeBytes: model.sizeBytes,
+      },
+      now,
+    );
     return getModel(db, model.id);
   });
 }
@@ -186,7 +203,11 @@ export function setDefault(db: Database, id: string, role: DefaultRole): ModelRe
   return transaction(db, () => {
     const row = rowOf(db, id);
     if (row.role !== role) {
-      throw new AppError('bad_request', `${row.display_name} is ${row.role === 'embedding' ? 'an embedding' : `a ${row.role}`} model, so it cannot be the default ${role} model.`, `model ${id} role ${row.role}`);
+      throw new AppError(
+        'bad_request',
+        `${row.display_name} is ${row.role === 'embedding' ? 'an embedding' : `a ${row.role}`} model, so it cannot be the default ${role} model.`,
+        `model ${id} role ${row.role}`,
+      );
     }
     // Clear first: the partial unique index allows one row at 1 at any moment, even inside a transaction.
     db.prepare(`UPDATE models SET ${column} = 0 WHERE ${column} = 1 AND id <> ?`).run(id);
@@ -244,7 +265,12 @@ export async function removeModel(db: Database, libraryDir: string, id: string):
   const folder = modelFolder(libraryDir, id);
   // Files recorded outside the model's own folder (a hand-edited database) are never deleted.
   const owned = record.files.every((file) => segmentsBelow(folder, file)?.length === 1);
-  if (!owned) throw new AppError('io_error', 'The model was removed from the library, but its files were left in place because they are not where the library keeps its own.', record.files.join(', '));
+  if (!owned)
+    throw new AppError(
+      'io_error',
+      'The model was removed from the library, but its files were left in place because they are not where the library keeps its own.',
+      record.files.join(', '),
+    );
   await rm(folder, { recursive: true, force: true });
   return { record, deletedFolder: folder };
 }
@@ -348,7 +374,10 @@ export async function checkBeforeLoad(db: Database, id: string, options: HashOpt
   const recorded = stampsOf(row);
   // A model a signed bundle vouched for is re-hashed before every load, not only when its stamps change:
   // the signature covers the bytes, and a size-and-time check can be fooled.
-  const unchanged = row.verified_by_bundle === null && row.status === 'ok' && found.stamps.every((stamp, i) => stamp.size === recorded[i]?.size && stamp.mtimeMs === recorded[i]?.mtimeMs);
+  const unchanged =
+    row.verified_by_bundle === null &&
+    row.status === 'ok' &&
+    found.stamps.every((stamp, i) => stamp.size === recorded[i]?.size && stamp.mtimeMs === recorded[i]?.mtimeMs);
   if (!unchanged) {
     const sha256 = await rehash(row, found.stamps, options, 'The check');
     if (sha256 !== row.sha256) {
@@ -365,7 +394,11 @@ export async function checkBeforeLoad(db: Database, id: string, options: HashOpt
   }
   const check = await checkGgufFile(files[0]!);
   if (!check.ok) {
-    throw new AppError('rejected_file', check.rejection.message, `${check.rejection.code}${check.rejection.offset === undefined ? '' : ` at byte ${check.rejection.offset}`}: ${files[0]!}`);
+    throw new AppError(
+      'rejected_file',
+      check.rejection.message,
+      `${check.rejection.code}${check.rejection.offset === undefined ? '' : ` at byte ${check.rejection.offset}`}: ${files[0]!}`,
+    );
   }
   return { path: files[0]!, record: getModel(db, id) };
 }

@@ -54,7 +54,14 @@ describe('scanModels', () => {
   it('groups split files in order, from the folder or from any one part', async () => {
     const parts = [await put(part('big', 3, 3)), await put(part('big', 1, 3)), await put(part('big', 2, 3))];
     const ordered = [parts[1], parts[2], parts[0]];
-    const expected = { displayName: 'big', paths: ordered, fileNames: ordered.map((p) => path.basename(p!)), sizeBytes: 3 * MODEL.length, origin: 'split', sourcePath: parts[1] };
+    const expected = {
+      displayName: 'big',
+      paths: ordered,
+      fileNames: ordered.map((p) => path.basename(p!)),
+      sizeBytes: 3 * MODEL.length,
+      origin: 'split',
+      sourcePath: parts[1],
+    };
     expect((await scanModels(dir)).candidates).toEqual([expected]);
     expect((await scanModels(parts[2]!)).candidates).toEqual([expected]);
   });
@@ -65,7 +72,9 @@ describe('scanModels', () => {
     const single = await put(part('solo', 1, 1));
     const result = await scanModels(dir);
     expect(result.candidates).toEqual([expect.objectContaining({ displayName: 'solo', paths: [single], origin: 'file' })]);
-    expect(result.problems).toEqual([{ path: path.join(dir, part('gap', 1, 3)), message: expect.stringContaining(`this part is missing from the folder: ${part('gap', 2, 3)}`) }]);
+    expect(result.problems).toEqual([
+      { path: path.join(dir, part('gap', 1, 3)), message: expect.stringContaining(`this part is missing from the folder: ${part('gap', 2, 3)}`) },
+    ]);
   });
 
   it("recognises LM Studio's folders and skips vision projectors", async () => {
@@ -81,20 +90,35 @@ describe('scanModels', () => {
     const digest = 'a'.repeat(64);
     const blob = await put(`.ollama/models/blobs/sha256-${digest}`);
     await put(`.ollama/models/blobs/sha256-${'b'.repeat(64)}`, '{"config": true}');
-    const manifest = (layers: unknown[]) => JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${'b'.repeat(64)}` }, layers });
+    const manifest = (layers: unknown[]) =>
+      JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: `sha256:${'b'.repeat(64)}` }, layers });
     const modelLayer = (hex: string) => ({ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${hex}`, size: MODEL.length });
     const root = '.ollama/models/manifests';
-    const library = await put(`${root}/registry.ollama.ai/library/tiny/latest`, manifest([{ mediaType: 'application/vnd.ollama.image.template', digest: `sha256:${'c'.repeat(64)}` }, modelLayer(digest)]));
+    const library = await put(
+      `${root}/registry.ollama.ai/library/tiny/latest`,
+      manifest([{ mediaType: 'application/vnd.ollama.image.template', digest: `sha256:${'c'.repeat(64)}` }, modelLayer(digest)]),
+    );
     await put(`${root}/registry.ollama.ai/someone/tiny/q8`, manifest([modelLayer(digest)]));
     const missing = await put(`${root}/registry.ollama.ai/library/gone/latest`, manifest([modelLayer('d'.repeat(64))]));
     const broken = await put(`${root}/registry.ollama.ai/library/broken/latest`, '{not json');
-    const adapter = await put(`${root}/registry.ollama.ai/library/adapter/latest`, manifest([{ mediaType: 'application/vnd.ollama.image.adapter', digest: `sha256:${digest}` }]));
+    const adapter = await put(
+      `${root}/registry.ollama.ai/library/adapter/latest`,
+      manifest([{ mediaType: 'application/vnd.ollama.image.adapter', digest: `sha256:${digest}` }]),
+    );
 
     for (const start of [path.join(dir, '.ollama'), path.join(dir, '.ollama', 'models')]) {
       const result = await scanModels(start);
       // Both tags share one blob: it is offered once.
       expect(result.candidates).toEqual([
-        { displayName: 'tiny:latest', paths: [blob], fileNames: ['tiny-latest.gguf'], sizeBytes: MODEL.length, origin: 'ollama', sourcePath: library, expectedSha256: digest },
+        {
+          displayName: 'tiny:latest',
+          paths: [blob],
+          fileNames: ['tiny-latest.gguf'],
+          sizeBytes: MODEL.length,
+          origin: 'ollama',
+          sourcePath: library,
+          expectedSha256: digest,
+        },
       ]);
       expect(result.problems).toEqual(
         expect.arrayContaining([
@@ -109,7 +133,10 @@ describe('scanModels', () => {
   it('names models from other namespaces and registries in full', async () => {
     const digest = 'e'.repeat(64);
     await put(`models/blobs/sha256-${digest}`);
-    await put('models/manifests/hf.co/org/repo/Q4', JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${digest}` }] }));
+    await put(
+      'models/manifests/hf.co/org/repo/Q4',
+      JSON.stringify({ layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: `sha256:${digest}` }] }),
+    );
     expect((await scanModels(dir)).candidates).toEqual([expect.objectContaining({ displayName: 'hf.co/org/repo:Q4', fileNames: ['repo-Q4.gguf'] })]);
   });
 
@@ -138,7 +165,10 @@ describe('scanModels', () => {
     await expect(scanModels(path.join(dir, 'nothing'))).rejects.toMatchObject({ code: 'not_found', message: 'Nothing was found at this path.' });
     await symlink(path.join(dir, 'gone.gguf'), path.join(dir, 'dangling.gguf'));
     await expect(scanModels(path.join(dir, 'dangling.gguf'))).rejects.toBeInstanceOf(AppError);
-    await expect(scanModels(path.join(dir, 'dangling.gguf'))).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/link points to a file that no longer exists/) });
+    await expect(scanModels(path.join(dir, 'dangling.gguf'))).rejects.toMatchObject({
+      code: 'not_found',
+      message: expect.stringMatching(/link points to a file that no longer exists/),
+    });
   });
 
   it('can be cancelled', async () => {

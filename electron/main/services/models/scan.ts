@@ -79,7 +79,13 @@ class Walk {
    * Lists `dir` and below, breadth first, calling `onFile` for each regular file (symlinks
    * followed) that `wanted` accepts by name. `skip` names folders not to enter.
    */
-  async files(dir: string, maxDepth: number, wanted: (name: string) => boolean, skip: ReadonlySet<string> = new Set(), reportDepth = false): Promise<FoundFile[]> {
+  async files(
+    dir: string,
+    maxDepth: number,
+    wanted: (name: string) => boolean,
+    skip: ReadonlySet<string> = new Set(),
+    reportDepth = false,
+  ): Promise<FoundFile[]> {
     const found: FoundFile[] = [];
     const queue: { dir: string; depth: number }[] = [{ dir, depth: 0 }];
     while (queue.length > 0) {
@@ -153,7 +159,14 @@ function group(files: readonly FoundFile[], problems: ScanProblem[], skipped: Sc
     }
     const split = SPLIT.exec(name);
     if (split === null) {
-      candidates.push({ displayName: stem(name), paths: [file.path], fileNames: [name], sizeBytes: file.size, origin: originOf(file.path), sourcePath: file.path });
+      candidates.push({
+        displayName: stem(name),
+        paths: [file.path],
+        fileNames: [name],
+        sizeBytes: file.size,
+        origin: originOf(file.path),
+        sourcePath: file.path,
+      });
       continue;
     }
     const [, prefix, index, count] = split as unknown as [string, string, string, string];
@@ -173,7 +186,10 @@ function group(files: readonly FoundFile[], problems: ScanProblem[], skipped: Sc
     const strays = [...set.parts.keys()].filter((i) => i < 1 || i > set.count);
     const firstName = `${set.prefix}-${pad(1)}-of-${pad(set.count)}.gguf`;
     if (set.count === 0 || strays.length > 0) {
-      problems.push({ path: path.join(set.dir, firstName), message: `The split files of "${set.prefix}" are numbered inconsistently (part ${strays.join(', ')} of ${set.count}).` });
+      problems.push({
+        path: path.join(set.dir, firstName),
+        message: `The split files of "${set.prefix}" are numbered inconsistently (part ${strays.join(', ')} of ${set.count}).`,
+      });
       continue;
     }
     if (missing.length > 0) {
@@ -202,7 +218,12 @@ function pad(n: number): string {
 
 /** A name safe as a file name on every platform. */
 function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 120) || 'model';
+  return (
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 120) || 'model'
+  );
 }
 
 async function isDir(dir: string): Promise<boolean> {
@@ -254,13 +275,19 @@ async function scanOllama(store: string, walk: Walk): Promise<ModelCandidate[]> 
       continue;
     }
     if (digest === null) {
-      walk.problems.push({ path: manifest.path, message: `The Ollama manifest of ${name} names no model file (it may be an adapter or a projector only); it was skipped.` });
+      walk.problems.push({
+        path: manifest.path,
+        message: `The Ollama manifest of ${name} names no model file (it may be an adapter or a projector only); it was skipped.`,
+      });
       continue;
     }
     const blob = path.join(store, 'blobs', `sha256-${digest}`);
     const blobStats = await stat(blob).catch(() => null);
     if (blobStats?.isFile() !== true) {
-      walk.problems.push({ path: manifest.path, message: `The model file of ${name} is missing from Ollama's blobs folder (sha256-${digest.slice(0, 12)}…). The download may be incomplete.` });
+      walk.problems.push({
+        path: manifest.path,
+        message: `The model file of ${name} is missing from Ollama's blobs folder (sha256-${digest.slice(0, 12)}…). The download may be incomplete.`,
+      });
       continue;
     }
     if (!walk.firstFile(blobStats)) continue;
@@ -287,7 +314,11 @@ export async function scanModels(target: string, options: ScanOptions = {}): Pro
   const rootStats = await stat(root).catch(async (error: unknown) => {
     // A dangling symlink exists but leads nowhere: say so rather than "not found".
     const link = await lstat(root).catch(() => null);
-    throw new AppError('not_found', link?.isSymbolicLink() === true ? 'This link points to a file that no longer exists.' : 'Nothing was found at this path.', `${root}: ${codeOf(error)}`);
+    throw new AppError(
+      'not_found',
+      link?.isSymbolicLink() === true ? 'This link points to a file that no longer exists.' : 'Nothing was found at this path.',
+      `${root}: ${codeOf(error)}`,
+    );
   });
   const walk = new Walk(options);
 
@@ -299,7 +330,14 @@ export async function scanModels(target: string, options: ScanOptions = {}): Pro
       return { candidates: group(siblings, walk.problems, walk.skipped), problems: walk.problems, skipped: walk.skipped, truncated: walk.truncated };
     }
     // Any file the user picked by hand is offered, extension or not (Ollama blobs have none); the validator decides.
-    const file = { displayName: GGUF.test(name) ? stem(name) : name, paths: [root], fileNames: [GGUF.test(name) ? name : `${safeFileName(name)}.gguf`], sizeBytes: rootStats.size, origin: originOf(root), sourcePath: root };
+    const file = {
+      displayName: GGUF.test(name) ? stem(name) : name,
+      paths: [root],
+      fileNames: [GGUF.test(name) ? name : `${safeFileName(name)}.gguf`],
+      sizeBytes: rootStats.size,
+      origin: originOf(root),
+      sourcePath: root,
+    };
     return { candidates: [file], problems: [], skipped: [], truncated: false };
   }
   if (!rootStats.isDirectory()) throw new AppError('bad_request', 'This is neither a file nor a folder.', root);

@@ -52,9 +52,10 @@ describe('copyAndHash and hashInto', () => {
     await writeFile(source, Buffer.alloc(3 * CHUNK_BYTES));
     const controller = new AbortController();
     const target = path.join(dir, 'cancel-target');
-    await expect(
-      copyAndHash(source, target, createHash('sha256'), { signal: controller.signal, onBytes: () => controller.abort() }),
-    ).rejects.toMatchObject({ code: 'cancelled', message: 'The import was cancelled.' });
+    await expect(copyAndHash(source, target, createHash('sha256'), { signal: controller.signal, onBytes: () => controller.abort() })).rejects.toMatchObject({
+      code: 'cancelled',
+      message: 'The import was cancelled.',
+    });
     // The caller removes the partial file; the loop only promises to stop.
     expect(existsSync(target)).toBe(true);
   });
@@ -64,7 +65,11 @@ describe('ProgressMeter', () => {
   it('smooths the speed, estimates the time left and reports at most every 100 ms or 1%', () => {
     let now = 0;
     const reports: ByteProgress[] = [];
-    const meter = new ProgressMeter(1000 * 1000, (p) => reports.push(p), () => now);
+    const meter = new ProgressMeter(
+      1000 * 1000,
+      (p) => reports.push(p),
+      () => now,
+    );
     // 1% of the total exactly: reported at once, speed not yet known.
     meter.add(10_000);
     expect(reports.at(-1)).toEqual({ bytesDone: 10_000, bytesTotal: 1_000_000, bytesPerSecond: 0, secondsLeft: null });

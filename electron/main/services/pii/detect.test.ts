@@ -22,7 +22,10 @@ describe('detectPii', () => {
   });
 
   it('finds IBANs with or without spaces and cuts them at the country length', () => {
-    expect(values('IBAN ES91 2100 0418 4502 0005 1332 TRANSFER and GB82WEST12345698765432.')).toEqual(['ES91 2100 0418 4502 0005 1332', 'GB82WEST12345698765432']);
+    expect(values('IBAN ES91 2100 0418 4502 0005 1332 TRANSFER and GB82WEST12345698765432.')).toEqual([
+      'ES91 2100 0418 4502 0005 1332',
+      'GB82WEST12345698765432',
+    ]);
     expect(types('ES92 2100 0418 4502 0005 1332 and XX91 2100 0418 4502 0005 1332')).toEqual([]);
   });
 
@@ -36,7 +39,13 @@ describe('detectPii', () => {
   });
 
   it('finds IPv4 and IPv6 addresses, not versions, times or MAC addresses', () => {
-    expect(values('From 192.168.1.10, ::1, fe80::1: gateway, 2001:db8::8a2e:370:7334 and ::ffff:192.0.2.1.')).toEqual(['192.168.1.10', '::1', 'fe80::1', '2001:db8::8a2e:370:7334', '::ffff:192.0.2.1']);
+    expect(values('From 192.168.1.10, ::1, fe80::1: gateway, 2001:db8::8a2e:370:7334 and ::ffff:192.0.2.1.')).toEqual([
+      '192.168.1.10',
+      '::1',
+      'fe80::1',
+      '2001:db8::8a2e:370:7334',
+      '::ffff:192.0.2.1',
+    ]);
     expect(types('v1.2.3, 1.2.3.4.5, 999.1.1.1, 12:30:45, 00:1a:2b:3c:4d:5e, std::vector, 2001:db8::1::2')).toEqual([]);
   });
 
@@ -56,13 +65,9 @@ describe('detectPii', () => {
   });
 
   it('flags a date only as a date of birth, with a birth keyword in the same sentence', () => {
-    expect(values('Born on 12 March 1984. DOB: 1984-03-12; fecha de nacimiento: 3 de marzo de 1990, nacida el 05/06/1971. March 12, 1984 (date of birth)')).toEqual([
-      '12 March 1984',
-      '1984-03-12',
-      '3 de marzo de 1990',
-      '05/06/1971',
-      'March 12, 1984',
-    ]);
+    expect(
+      values('Born on 12 March 1984. DOB: 1984-03-12; fecha de nacimiento: 3 de marzo de 1990, nacida el 05/06/1971. March 12, 1984 (date of birth)'),
+    ).toEqual(['12 March 1984', '1984-03-12', '3 de marzo de 1990', '05/06/1971', 'March 12, 1984']);
     expect(types('Invoice dated 12/03/1984. She was born in Madrid. The contract starts on 12/03/2010.')).toEqual([]);
     expect(types('Born on 31/02/1984, DOB 1850-01-01, date of birth 12/03/2150.')).toEqual([]);
   });
@@ -81,7 +86,13 @@ describe('detectPii', () => {
 
   it('keeps the longest of overlapping findings, and the earlier detector on a tie', () => {
     const wide: PiiDetector = { type: 'wide', find: (text) => [{ start: 0, end: text.length, value: text }] };
-    const narrow: PiiDetector = { type: 'narrow', find: () => [{ start: 1, end: 3, value: 'bc' }, { start: 0, end: 4, value: 'abcd' }] };
+    const narrow: PiiDetector = {
+      type: 'narrow',
+      find: () => [
+        { start: 1, end: 3, value: 'bc' },
+        { start: 0, end: 4, value: 'abcd' },
+      ],
+    };
     expect(detectPii('abcd', [narrow, wide]).map((f) => f.type)).toEqual(['narrow']);
     expect(detectPii('abcdef', [narrow, wide]).map((f) => f.type)).toEqual(['wide']);
   });
@@ -96,7 +107,15 @@ describe('detectPii', () => {
   });
 
   it('stays linear on long hostile input', () => {
-    const hostile = ['a'.repeat(200_000), '1'.repeat(200_000), '1 '.repeat(100_000), 'a@'.repeat(100_000), ':'.repeat(200_000), '1.'.repeat(100_000), '+1 '.repeat(70_000)].join('\n');
+    const hostile = [
+      'a'.repeat(200_000),
+      '1'.repeat(200_000),
+      '1 '.repeat(100_000),
+      'a@'.repeat(100_000),
+      ':'.repeat(200_000),
+      '1.'.repeat(100_000),
+      '+1 '.repeat(70_000),
+    ].join('\n');
     const started = performance.now();
     detectPii(hostile);
     expect(performance.now() - started).toBeLessThan(5_000);

@@ -28,7 +28,9 @@ describe('the labelled set', () => {
     const score = measurePii([...set.positives, ...set.negatives]);
     const ms = performance.now() - started;
     const lines = Object.entries(score.perType).map(([type, s]) => `precision_${type}=${s.precision.toFixed(3)} recall_${type}=${s.recall.toFixed(3)}`);
-    console.log(`${lines.join('\n')}\nprecision_overall=${score.overall.precision.toFixed(3)} recall_overall=${score.overall.recall.toFixed(3)} (${set.positives.length + set.negatives.length} samples in ${ms.toFixed(0)} ms)`);
+    console.log(
+      `${lines.join('\n')}\nprecision_overall=${score.overall.precision.toFixed(3)} recall_overall=${score.overall.recall.toFixed(3)} (${set.positives.length + set.negatives.length} samples in ${ms.toFixed(0)} ms)`,
+    );
     const failures = JSON.stringify(score.errors.slice(0, 10), null, 1);
     for (const [type, s] of Object.entries(score.perType)) {
       const floor = CHECKSUM_TYPES.includes(type) ? 0.95 : 0.8;

@@ -18,7 +18,9 @@ describe('applyPiiPolicy', () => {
 
   it('redact replaces every finding with its placeholder, offsets right across several', () => {
     expect(applyPiiPolicy(TEXT, 'redact').text).toBe('Ana ([EMAIL], [PHONE]) pays from [IBAN] with [CARD].');
-    expect(applyPiiPolicy('DNI 12345678Z NIE X1234567L SSN 123-45-6789 IP ::1 born 1984-03-12', 'redact').text).toBe('DNI [DNI] NIE [NIE] SSN [SSN] IP [IP] born [DOB]');
+    expect(applyPiiPolicy('DNI 12345678Z NIE X1234567L SSN 123-45-6789 IP ::1 born 1984-03-12', 'redact').text).toBe(
+      'DNI [DNI] NIE [NIE] SSN [SSN] IP [IP] born [DOB]',
+    );
   });
 
   it('block refuses text with findings and names the types, never the values', () => {

@@ -78,7 +78,9 @@ describe('installBundlePolicy', () => {
   it('refuses bytes the manifest does not list, and an invalid policy, writing nothing', async () => {
     const signed = signedPolicy(POLICY, [IT]);
     const machinePolicyPath = path.join(dir, 'etc', 'policy.json');
-    await expect(installBundlePolicy({ ...signed, bytes: Buffer.from('{"version":1}'), policyPathInManifest: 'policy.json', machinePolicyPath, dataDir })).rejects.toThrow(/does not match/);
+    await expect(
+      installBundlePolicy({ ...signed, bytes: Buffer.from('{"version":1}'), policyPathInManifest: 'policy.json', machinePolicyPath, dataDir }),
+    ).rejects.toThrow(/does not match/);
     await expect(installBundlePolicy({ ...signed, policyPathInManifest: 'other.json', machinePolicyPath, dataDir })).rejects.toThrow(/does not match/);
     const invalid = signedPolicy({ version: 1, audit: { level: 'none' } }, [IT]);
     await expect(installBundlePolicy({ ...invalid, policyPathInManifest: 'policy.json', machinePolicyPath, dataDir })).rejects.toThrow(/not valid/);
@@ -104,7 +106,9 @@ describe('loadBundlePolicy: the kept copy counts only when it verifies against t
   });
 
   it('refuses an unsigned copy (finding 1: the forged file written by a user program)', async () => {
-    const forged = Buffer.from('{"version":1,"audit":{"level":"off"},"export":{"allowed":true},"models":{"allowUnsigned":true},"bundles":{"trustedKeys":null}}');
+    const forged = Buffer.from(
+      '{"version":1,"audit":{"level":"off"},"export":{"allowed":true},"models":{"allowUnsigned":true},"bundles":{"trustedKeys":null}}',
+    );
     await mkdir(keptPolicyDir(dataDir), { recursive: true });
     await writeFile(keptPolicyPath(dataDir), forged);
     expect(await loadBundlePolicy({ dataDir, machineTrust: trustOf([IT]) })).toMatchObject({ kind: 'refused', code: 'unsigned' });
@@ -154,7 +158,10 @@ describe('loadBundlePolicy: the kept copy counts only when it verifies against t
     await keep(signedPolicy(POLICY, [IT]));
     expect(await loadBundlePolicy({ dataDir, machineTrust: null })).toMatchObject({ kind: 'refused', code: 'no_machine_policy' });
     expect(await loadBundlePolicy({ dataDir, machineTrust: trustOf([]) })).toMatchObject({ kind: 'refused', code: 'no_machine_policy' });
-    expect(await loadBundlePolicy({ dataDir, machineTrust: { ...trustOf([IT]), source: 'local' } })).toMatchObject({ kind: 'refused', code: 'no_machine_policy' });
+    expect(await loadBundlePolicy({ dataDir, machineTrust: { ...trustOf([IT]), source: 'local' } })).toMatchObject({
+      kind: 'refused',
+      code: 'no_machine_policy',
+    });
   });
 
   it('refuses garbage in place of the manifest or signatures, never throws', async () => {

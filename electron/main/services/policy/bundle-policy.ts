@@ -58,7 +58,8 @@ const NOT_ALLOWED = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'E
  */
 export async function installBundlePolicy(input: InstallBundlePolicyInput): Promise<InstalledBundlePolicy> {
   const checked = validatePolicyBytes(input.bytes);
-  if (!checked.ok) throw new AppError('bad_request', `The policy in this bundle is not valid, so nothing was installed: ${checked.problems.slice(0, 3).join('; ')}`);
+  if (!checked.ok)
+    throw new AppError('bad_request', `The policy in this bundle is not valid, so nothing was installed: ${checked.problems.slice(0, 3).join('; ')}`);
   const manifest = parseManifest(input.manifestBytes);
   const entry = manifest.files.find((file) => file.path === input.policyPathInManifest);
   if (entry === undefined || entry.kind !== 'policy' || entry.sha256 !== sha256(input.bytes) || entry.size !== input.bytes.length) {
@@ -138,17 +139,13 @@ async function writeKept(dataDir: string, files: KeptFiles): Promise<void> {
 async function readKept(dataDir: string): Promise<KeptFiles | null> {
   const dir = keptPolicyDir(dataDir);
   const [policy, manifest, signatures] = await Promise.all([POLICY, MANIFEST, SIGNATURES].map((name) => readFile(path.join(dir, name)).catch(() => null)));
-  return policy === null || policy === undefined || manifest === null || manifest === undefined || signatures === null || signatures === undefined ? null : { policy, manifest, signatures };
+  return policy === null || policy === undefined || manifest === null || manifest === undefined || signatures === null || signatures === undefined
+    ? null
+    : { policy, manifest, signatures };
 }
 
 export type BundlePolicyRefusal =
-  | 'no_machine_policy'
-  | 'updates_not_allowed'
-  | 'incomplete'
-  | 'unreadable'
-  | 'tampered'
-  | 'invalid_policy'
-  | BundleRejectedError['rejection']['code'];
+  'no_machine_policy' | 'updates_not_allowed' | 'incomplete' | 'unreadable' | 'tampered' | 'invalid_policy' | BundleRejectedError['rejection']['code'];
 
 export type KeptPolicy =
   | { readonly kind: 'none' }
@@ -179,7 +176,14 @@ const refused = (code: BundlePolicyRefusal, reason: string): KeptPolicy => ({ ki
 /** Whether anything is kept in the data folder under the bundle policy's name (verified or not). */
 export async function hasKeptPolicy(dataDir: string): Promise<boolean> {
   const dir = keptPolicyDir(dataDir);
-  const names = await Promise.all([POLICY, MANIFEST, SIGNATURES].map((name) => stat(path.join(dir, name)).then(() => true, () => false)));
+  const names = await Promise.all(
+    [POLICY, MANIFEST, SIGNATURES].map((name) =>
+      stat(path.join(dir, name)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return names.some(Boolean);
 }
 
@@ -208,7 +212,8 @@ export async function loadBundlePolicy(options: LoadBundlePolicyOptions): Promis
     const manifestBytes = await readCapped(path.join(dir, MANIFEST), DEFAULT_LIMITS.maxManifestBytes);
     const signatureBytes = await readCapped(path.join(dir, SIGNATURES), DEFAULT_LIMITS.maxSignaturesBytes);
     if (!Buffer.isBuffer(policy)) return refused('incomplete', 'The kept bundle policy file is missing or not a policy file.');
-    if (!Buffer.isBuffer(manifestBytes) || !Buffer.isBuffer(signatureBytes)) return refused('unsigned', 'The bundle policy kept in the data folder has no signed manifest with it.');
+    if (!Buffer.isBuffer(manifestBytes) || !Buffer.isBuffer(signatureBytes))
+      return refused('unsigned', 'The bundle policy kept in the data folder has no signed manifest with it.');
     const trust = options.machineTrust;
     if (trust === null || trust.source !== 'policy' || trust.keys.length === 0) {
       return refused('no_machine_policy', 'No machine policy with trusted keys is installed, so a policy from a bundle cannot be verified and does not count.');
@@ -218,10 +223,17 @@ export async function loadBundlePolicy(options: LoadBundlePolicyOptions): Promis
     checkExpiry(manifest, options.now ?? new Date(), options.graceDays ?? 0);
     const hash = sha256(policy);
     const entry = manifest.files.find((file) => file.kind === 'policy' && file.sha256 === hash && file.size === policy.length);
-    if (entry === undefined) return refused('tampered', `The kept bundle policy (sha256 ${hash}) is not the one the bundle "${manifest.name}" v${manifest.version} signed.`);
+    if (entry === undefined)
+      return refused('tampered', `The kept bundle policy (sha256 ${hash}) is not the one the bundle "${manifest.name}" v${manifest.version} signed.`);
     const checked = validatePolicyBytes(policy);
     if (!checked.ok) return refused('invalid_policy', `The policy in the bundle "${manifest.name}" is not valid: ${checked.problems.slice(0, 3).join('; ')}`);
-    return { kind: 'verified', path: path.join(dir, POLICY), bytes: policy, manifest: { id: manifest.id, name: manifest.name, version: manifest.version, expires: manifest.expires }, signers };
+    return {
+      kind: 'verified',
+      path: path.join(dir, POLICY),
+      bytes: policy,
+      manifest: { id: manifest.id, name: manifest.name, version: manifest.version, expires: manifest.expires },
+      signers,
+    };
   } catch (error) {
     if (error instanceof BundleRejectedError) return refused(error.rejection.code, error.rejection.message);
     // Whatever else went wrong (an unreadable file, a manifest the parser chokes on), the copy does not count.

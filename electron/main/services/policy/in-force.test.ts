@@ -50,7 +50,12 @@ const resolve = (options: { now?: Date } = {}) => resolvePolicyInForce({ dataDir
 async function keep(policy: unknown, signers: readonly GeneratedKeyPair[]): Promise<void> {
   const blocker = path.join(dir, 'blocker');
   await writeFile(blocker, '');
-  await installBundlePolicy({ ...signedPolicy(policy, signers), policyPathInManifest: 'policy.json', machinePolicyPath: path.join(blocker, 'policy.json'), dataDir });
+  await installBundlePolicy({
+    ...signedPolicy(policy, signers),
+    policyPathInManifest: 'policy.json',
+    machinePolicyPath: path.join(blocker, 'policy.json'),
+    dataDir,
+  });
 }
 
 const FORGED = '{"version":1,"audit":{"level":"off"},"export":{"allowed":true},"models":{"allowUnsigned":true},"bundles":{"trustedKeys":null}}';
@@ -131,7 +136,10 @@ describe('resolvePolicyInForce', () => {
     await machinePolicy({ bundles: { trustedKeys: [{ name: 'IT', publicKey: IT.publicKey }], allowPolicyUpdates: false } });
     expect((await resolve()).events).toContainEqual({ type: 'policy.bundle_ignored', data: { reason: expect.stringMatching(/^updates_not_allowed: /) } });
     await machinePolicy({ bundles: { allowPolicyUpdates: true } });
-    expect((await resolve()).events).toContainEqual({ type: 'policy.bundle_ignored', data: { reason: expect.stringMatching(/^no_machine_policy: the machine policy names no trusted keys/) } });
+    expect((await resolve()).events).toContainEqual({
+      type: 'policy.bundle_ignored',
+      data: { reason: expect.stringMatching(/^no_machine_policy: the machine policy names no trusted keys/) },
+    });
     // The default is off: a machine policy that says nothing about it does not allow it either.
     await writeFile(machinePath, JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: IT.publicKey }] } }));
     expect((await resolve()).events).toContainEqual({ type: 'policy.bundle_ignored', data: { reason: expect.stringMatching(/^updates_not_allowed: /) } });

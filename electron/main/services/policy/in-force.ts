@@ -55,12 +55,16 @@ export const lastAppliedPath = (dataDir: string): string => path.join(dataDir, '
  * store, never the user's file, never the bundle policy itself (it would vouch for itself).
  */
 export function bundlePolicyGate(machine: LoadedPolicy): { readonly trust: TrustSource } | { readonly code: BundlePolicyRefusal; readonly reason: string } {
-  if (machine.source.machine === null) return { code: 'no_machine_policy', reason: 'no machine policy is installed, so a policy from a bundle cannot be verified and does not count.' };
-  if (machine.status === 'invalid') return { code: 'no_machine_policy', reason: 'the machine policy is invalid, so a policy from a bundle cannot be verified and does not count.' };
+  if (machine.source.machine === null)
+    return { code: 'no_machine_policy', reason: 'no machine policy is installed, so a policy from a bundle cannot be verified and does not count.' };
+  if (machine.status === 'invalid')
+    return { code: 'no_machine_policy', reason: 'the machine policy is invalid, so a policy from a bundle cannot be verified and does not count.' };
   const policy: EffectivePolicy = machine.policy;
-  if (!policy.bundles.allowPolicyUpdates) return { code: 'updates_not_allowed', reason: 'the machine policy does not allow bundles to change the policy (bundles.allowPolicyUpdates).' };
+  if (!policy.bundles.allowPolicyUpdates)
+    return { code: 'updates_not_allowed', reason: 'the machine policy does not allow bundles to change the policy (bundles.allowPolicyUpdates).' };
   const keys = policy.bundles.trustedKeys;
-  if (keys === null || keys.length === 0) return { code: 'no_machine_policy', reason: 'the machine policy names no trusted keys, so a policy from a bundle cannot be verified and does not count.' };
+  if (keys === null || keys.length === 0)
+    return { code: 'no_machine_policy', reason: 'the machine policy names no trusted keys, so a policy from a bundle cannot be verified and does not count.' };
   return {
     trust: {
       source: 'policy',
@@ -87,7 +91,12 @@ export async function resolvePolicyInForce(options: PolicyInForceOptions): Promi
     const gate = bundlePolicyGate(machine);
     const kept =
       'trust' in gate
-        ? await loadBundlePolicy({ dataDir: options.dataDir, machineTrust: gate.trust, graceDays: machine.policy.bundles.expiryGraceDays, ...(options.now === undefined ? {} : { now: options.now }) })
+        ? await loadBundlePolicy({
+            dataDir: options.dataDir,
+            machineTrust: gate.trust,
+            graceDays: machine.policy.bundles.expiryGraceDays,
+            ...(options.now === undefined ? {} : { now: options.now }),
+          })
         : ({ kind: 'refused', code: gate.code, reason: `${gate.code}: ${gate.reason}` } as const);
     if (kept.kind === 'verified') {
       const signers = kept.signers.map((signer) => signer.name || signer.keyId).join(', ');

@@ -48,28 +48,48 @@ describe('machinePolicyLocation', () => {
   const always = () => Promise.resolve(true);
 
   it('takes an explicit path first', async () => {
-    expect(await machinePolicyLocation({ machinePath: '/a/p.json', env: { [POLICY_FILE_ENV]: '/b/p.json' } }, always)).toEqual({ path: path.resolve('/a/p.json'), notes: [] });
+    expect(await machinePolicyLocation({ machinePath: '/a/p.json', env: { [POLICY_FILE_ENV]: '/b/p.json' } }, always)).toEqual({
+      path: path.resolve('/a/p.json'),
+      notes: [],
+    });
   });
 
   it('takes SOBERANA_POLICY_FILE where no machine policy is installed', async () => {
-    expect(await machinePolicyLocation({ platform: 'linux', env: { [POLICY_FILE_ENV]: '/b/p.json' } }, never)).toEqual({ path: path.resolve('/b/p.json'), notes: [] });
+    expect(await machinePolicyLocation({ platform: 'linux', env: { [POLICY_FILE_ENV]: '/b/p.json' } }, never)).toEqual({
+      path: path.resolve('/b/p.json'),
+      notes: [],
+    });
   });
 
   it('ignores SOBERANA_POLICY_FILE, and says so, where IT installed a policy', async () => {
-    const location = await machinePolicyLocation({ platform: 'linux', env: { [POLICY_FILE_ENV]: '/b/p.json' } }, (file) => Promise.resolve(file === '/etc/soberana/policy.json'));
+    const location = await machinePolicyLocation({ platform: 'linux', env: { [POLICY_FILE_ENV]: '/b/p.json' } }, (file) =>
+      Promise.resolve(file === '/etc/soberana/policy.json'),
+    );
     expect(location.path).toBe('/etc/soberana/policy.json');
     expect(location.notes).toEqual([`${POLICY_FILE_ENV} is ignored because a machine policy is installed at /etc/soberana/policy.json.`]);
   });
 
   it('is the system location otherwise', async () => {
-    expect(await machinePolicyLocation({ platform: 'darwin', env: { [POLICY_FILE_ENV]: '' } }, never)).toEqual({ path: '/Library/Application Support/Soberana/policy.json', notes: [] });
+    expect(await machinePolicyLocation({ platform: 'darwin', env: { [POLICY_FILE_ENV]: '' } }, never)).toEqual({
+      path: '/Library/Application Support/Soberana/policy.json',
+      notes: [],
+    });
   });
 });
 
 describe('loadPolicy', () => {
   it('is permissive with status "none" when there is no file', async () => {
     const loaded = await loadPolicy({ machinePath, userPath });
-    expect(loaded).toEqual({ status: 'none', source: { machine: null, user: null }, sources: [], policy: DEFAULT_POLICY, hash: null, problems: [], notes: [], locked: [] });
+    expect(loaded).toEqual({
+      status: 'none',
+      source: { machine: null, user: null },
+      sources: [],
+      policy: DEFAULT_POLICY,
+      hash: null,
+      problems: [],
+      notes: [],
+      locked: [],
+    });
   });
 
   it('reads the file named by SOBERANA_POLICY_FILE', async () => {
@@ -152,7 +172,12 @@ describe('loadPolicy', () => {
       const loaded = await loadPolicy({ machinePath, userPath });
       expect(loaded.status).toBe('invalid');
       expect(loaded.problems).toEqual([expect.stringMatching(/^.*user\.json: not valid JSON/)]);
-      expect(loaded.policy).toMatchObject({ contact: 'IT', models: { allowUnsigned: false, allowedHashes: ['a'.repeat(64)] }, export: { allowed: false }, settings: { theme: 'dark' } });
+      expect(loaded.policy).toMatchObject({
+        contact: 'IT',
+        models: { allowUnsigned: false, allowedHashes: ['a'.repeat(64)] },
+        export: { allowed: false },
+        settings: { theme: 'dark' },
+      });
       expect(loaded.locked.map((lock) => lock.path)).toEqual(['theme']);
     });
 

@@ -108,7 +108,10 @@ export interface MachinePolicyLocation {
  * only where nothing is installed there: anyone can set an environment variable, and it
  * must not be a way around the policy IT installed.
  */
-export async function machinePolicyLocation(options: LoadPolicyOptions, exists: (file: string) => Promise<boolean> = fileExists): Promise<MachinePolicyLocation> {
+export async function machinePolicyLocation(
+  options: LoadPolicyOptions,
+  exists: (file: string) => Promise<boolean> = fileExists,
+): Promise<MachinePolicyLocation> {
   if (options.machinePath !== undefined) return { path: path.resolve(options.machinePath), notes: [] };
   const env = options.env ?? process.env;
   const system = defaultPolicyPath(options.platform ?? process.platform, env);
@@ -245,7 +248,12 @@ function compose(managedSources: readonly FileOutcome[], user: FileOutcome, loca
     role: index === 0 && source.kind !== 'user-file' ? 'sets' : 'tightens',
   }));
   const hashed = sources.filter((source) => source.kind !== 'user-file' && source.sha256 !== null);
-  const hash = hashed.length === 0 ? null : hashed.length === 1 ? hashed[0]!.sha256 : sha256(Buffer.from(hashed.map((source) => `${source.kind} ${source.sha256 ?? ''}`).join('\n')));
+  const hash =
+    hashed.length === 0
+      ? null
+      : hashed.length === 1
+        ? hashed[0]!.sha256
+        : sha256(Buffer.from(hashed.map((source) => `${source.kind} ${source.sha256 ?? ''}`).join('\n')));
   return {
     status: problems.length > 0 ? 'invalid' : found.length > 0 ? 'ok' : 'none',
     source: { machine: managed[0]?.path ?? null, user: user.path },

@@ -111,7 +111,12 @@ describe('tightenPolicy: a user file can only tighten', () => {
       export: { allowed: false },
     });
     expect(ignored).toEqual([]);
-    expect([policy.bundles.allowPolicyUpdates, policy.models.allowUnsigned, policy.documents.allowIngestion, policy.export.allowed]).toEqual([false, false, false, false]);
+    expect([policy.bundles.allowPolicyUpdates, policy.models.allowUnsigned, policy.documents.allowIngestion, policy.export.allowed]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('treats null lists as "any": a user list narrows them, and keeps the machine’s names', () => {

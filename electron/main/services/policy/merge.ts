@@ -62,7 +62,12 @@ export function resolvePolicy(doc: PolicyDocument): EffectivePolicy {
     },
     export: { allowed: doc.export?.allowed ?? d.export.allowed },
     storage: { allowDataDirOverride: doc.storage?.allowDataDirOverride ?? d.storage.allowDataDirOverride },
-    runtime: { allowedBackends: doc.runtime?.allowedBackends === undefined ? d.runtime.allowedBackends : unique(doc.runtime.allowedBackends) as EffectivePolicy['runtime']['allowedBackends'] },
+    runtime: {
+      allowedBackends:
+        doc.runtime?.allowedBackends === undefined
+          ? d.runtime.allowedBackends
+          : (unique(doc.runtime.allowedBackends) as EffectivePolicy['runtime']['allowedBackends']),
+    },
     settings,
     settingOrigins: Object.fromEntries(settingLeaves(settings).map((leaf) => [leaf.path.join('.'), 'machine' as const])),
   };
@@ -125,7 +130,14 @@ export interface Tightened {
 export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin: PolicyOrigin, label: string): Tightened {
   const ignored: string[] = [];
 
-  function take<T>(path: string, current: T, wanted: T | undefined, combine: (a: T, b: T) => T, same: (a: T, b: T) => boolean = Object.is, show: (value: T) => string = (value) => JSON.stringify(value)): T {
+  function take<T>(
+    path: string,
+    current: T,
+    wanted: T | undefined,
+    combine: (a: T, b: T) => T,
+    same: (a: T, b: T) => boolean = Object.is,
+    show: (value: T) => string = (value) => JSON.stringify(value),
+  ): T {
     if (wanted === undefined) return current;
     const merged = combine(current, wanted);
     if (!same(merged, wanted)) ignored.push(`${label}: ${path} ${show(wanted)} is ignored because it would loosen the policy; ${show(merged)} stays in force.`);
@@ -145,7 +157,14 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
     description: base.description,
     contact: base.contact,
     bundles: {
-      trustedKeys: take('bundles.trustedKeys', base.bundles.trustedKeys, doc.bundles?.trustedKeys, (a, b) => intersect(a, b, keyId), (a, b) => sameSet(keyIds(a), keyIds(b)), showKeys),
+      trustedKeys: take(
+        'bundles.trustedKeys',
+        base.bundles.trustedKeys,
+        doc.bundles?.trustedKeys,
+        (a, b) => intersect(a, b, keyId),
+        (a, b) => sameSet(keyIds(a), keyIds(b)),
+        showKeys,
+      ),
       signatureThreshold: take('bundles.signatureThreshold', base.bundles.signatureThreshold, doc.bundles?.signatureThreshold, max),
       allowPolicyUpdates: take('bundles.allowPolicyUpdates', base.bundles.allowPolicyUpdates, doc.bundles?.allowPolicyUpdates, and),
       expiryGraceDays: take('bundles.expiryGraceDays', base.bundles.expiryGraceDays, doc.bundles?.expiryGraceDays, min),
@@ -170,7 +189,14 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
     export: { allowed: take('export.allowed', base.export.allowed, doc.export?.allowed, and) },
     storage: { allowDataDirOverride: take('storage.allowDataDirOverride', base.storage.allowDataDirOverride, doc.storage?.allowDataDirOverride, and) },
     runtime: {
-      allowedBackends: take('runtime.allowedBackends', base.runtime.allowedBackends, doc.runtime?.allowedBackends, (a, b) => intersect(a, b, String), sameSet, showList),
+      allowedBackends: take(
+        'runtime.allowedBackends',
+        base.runtime.allowedBackends,
+        doc.runtime?.allowedBackends,
+        (a, b) => intersect(a, b, String),
+        sameSet,
+        showList,
+      ),
     },
     settings,
     settingOrigins,
@@ -179,7 +205,13 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
 }
 
 /** Locks from both files; where both lock the same setting, the base's value stays. */
-function unionSettings(base: EffectivePolicy, extra: PolicySettings, origin: PolicyOrigin, label: string, ignored: string[]): Pick<EffectivePolicy, 'settings' | 'settingOrigins'> {
+function unionSettings(
+  base: EffectivePolicy,
+  extra: PolicySettings,
+  origin: PolicyOrigin,
+  label: string,
+  ignored: string[],
+): Pick<EffectivePolicy, 'settings' | 'settingOrigins'> {
   const settings = structuredClone(base.settings) as Record<string, unknown>;
   const origins: Record<string, PolicyOrigin> = { ...base.settingOrigins };
   const taken = new Map(settingLeaves(base.settings).map((leaf) => [leaf.path.join('.'), leaf.value]));
@@ -187,7 +219,8 @@ function unionSettings(base: EffectivePolicy, extra: PolicySettings, origin: Pol
     const key = leaf.path.join('.');
     if (taken.has(key)) {
       const kept = taken.get(key);
-      if (!isDeepStrictEqual(kept, leaf.value)) ignored.push(`${label}: settings.${key} ${JSON.stringify(leaf.value)} is ignored because the setting is already fixed to ${JSON.stringify(kept)}.`);
+      if (!isDeepStrictEqual(kept, leaf.value))
+        ignored.push(`${label}: settings.${key} ${JSON.stringify(leaf.value)} is ignored because the setting is already fixed to ${JSON.stringify(kept)}.`);
       continue;
     }
     setLeaf(settings, leaf.path, leaf.value);

@@ -91,7 +91,12 @@ describe('reg.exe output', () => {
   });
 
   it('refuses a boolean that is neither 0 nor 1, and lines it cannot read', () => {
-    const text = ['HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Soberana\\Export', '    Allowed    REG_DWORD    0x2', 'HKEY_CURRENT_USER\\Software\\Soberana', 'garbage'].join('\r\n');
+    const text = [
+      'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Soberana\\Export',
+      '    Allowed    REG_DWORD    0x2',
+      'HKEY_CURRENT_USER\\Software\\Soberana',
+      'garbage',
+    ].join('\r\n');
     expect(registryToPolicy(text).problems).toEqual([
       'line 3: a key outside HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Soberana: HKEY_CURRENT_USER\\Software\\Soberana',
       'line 4: a key outside HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Soberana: garbage',
@@ -100,10 +105,21 @@ describe('reg.exe output', () => {
   });
 
   it('is missing when reg.exe finds no key (exit 1, nothing listed), and a problem on any other failure', () => {
-    expect(interpretRegQuery({ code: 1, stdout: Buffer.alloc(0), stderr: 'ERROR: The system was unable to find the specified registry key or value.\r\n' })).toEqual({ kind: 'missing' });
-    expect(interpretRegQuery({ code: 1, stdout: Buffer.alloc(0), stderr: 'ERROR: El sistema no pudo encontrar la clave o el valor del Registro especificados.' })).toEqual({ kind: 'missing' });
-    expect(interpretRegQuery({ code: 5, stdout: Buffer.alloc(0), stderr: 'ERROR: Access is denied.' })).toMatchObject({ kind: 'read', raw: null, problems: ['reg.exe failed (exit 5): ERROR: Access is denied.'] });
-    expect(interpretRegQuery({ code: null, stdout: Buffer.alloc(0), stderr: '', failure: 'spawn C:\\Windows\\System32\\reg.exe ENOENT' })).toMatchObject({ raw: null, problems: [expect.stringMatching(/^reg\.exe could not be run/)] });
+    expect(
+      interpretRegQuery({ code: 1, stdout: Buffer.alloc(0), stderr: 'ERROR: The system was unable to find the specified registry key or value.\r\n' }),
+    ).toEqual({ kind: 'missing' });
+    expect(
+      interpretRegQuery({ code: 1, stdout: Buffer.alloc(0), stderr: 'ERROR: El sistema no pudo encontrar la clave o el valor del Registro especificados.' }),
+    ).toEqual({ kind: 'missing' });
+    expect(interpretRegQuery({ code: 5, stdout: Buffer.alloc(0), stderr: 'ERROR: Access is denied.' })).toMatchObject({
+      kind: 'read',
+      raw: null,
+      problems: ['reg.exe failed (exit 5): ERROR: Access is denied.'],
+    });
+    expect(interpretRegQuery({ code: null, stdout: Buffer.alloc(0), stderr: '', failure: 'spawn C:\\Windows\\System32\\reg.exe ENOENT' })).toMatchObject({
+      raw: null,
+      problems: [expect.stringMatching(/^reg\.exe could not be run/)],
+    });
   });
 
   it('runs reg.exe from C:\\Windows\\System32, not through PATH, and %SystemRoot% only where Windows lives elsewhere', () => {
@@ -136,7 +152,9 @@ describe('managed preferences (plutil output)', () => {
   });
 
   it('report what plutil could not convert', () => {
-    expect(interpretPlutil({ code: 1, stdout: Buffer.alloc(0), stderr: 'org.soberana.app.plist: invalid object in plist for destination format\n' })).toMatchObject({
+    expect(
+      interpretPlutil({ code: 1, stdout: Buffer.alloc(0), stderr: 'org.soberana.app.plist: invalid object in plist for destination format\n' }),
+    ).toMatchObject({
       raw: null,
       problems: ['plutil could not convert it (exit 1): org.soberana.app.plist: invalid object in plist for destination format'],
     });
@@ -176,7 +194,17 @@ describe('precedence', () => {
   it('the registry sets the policy; the machine file and the user file can only tighten it', async () => {
     const registry = recorded('reg-query-full.txt');
     // The file tries to loosen export and PII, and tightens ingestion and the threshold.
-    await writeFile(machinePath, json({ version: 1, export: { allowed: true }, pii: { prompts: 'off' }, documents: { allowIngestion: false }, bundles: { signatureThreshold: 2 }, contact: 'ignored' }));
+    await writeFile(
+      machinePath,
+      json({
+        version: 1,
+        export: { allowed: true },
+        pii: { prompts: 'off' },
+        documents: { allowIngestion: false },
+        bundles: { signatureThreshold: 2 },
+        contact: 'ignored',
+      }),
+    );
     await writeFile(userPath, json({ version: 1, storage: { allowDataDirOverride: true }, audit: { level: 'off' } }));
     const loaded = await loadPolicy({ machinePath, userPath, osPolicy: recordedOsPolicyReader(REGISTRY, ok(registry)) });
     expect(loaded.status).toBe('ok');
@@ -245,6 +273,8 @@ describe('precedence', () => {
     expect(loadMachinePolicySync({ machinePath, osPolicy: recordedOsPolicyReader(REGISTRY, ok(Buffer.from(text))) }).storage.allowDataDirOverride).toBe(true);
     await writeFile(machinePath, json({ version: 1, storage: { allowDataDirOverride: false } }));
     expect(loadMachinePolicySync({ machinePath, osPolicy: recordedOsPolicyReader(REGISTRY, ok(Buffer.from(text))) }).storage.allowDataDirOverride).toBe(false);
-    expect(loadMachinePolicySync({ machinePath, osPolicy: recordedOsPolicyReader(REGISTRY, ok(recorded('reg-query-broken.txt'))) })).toEqual(LOCKED_DOWN_POLICY);
+    expect(loadMachinePolicySync({ machinePath, osPolicy: recordedOsPolicyReader(REGISTRY, ok(recorded('reg-query-broken.txt'))) })).toEqual(
+      LOCKED_DOWN_POLICY,
+    );
   });
 });

@@ -48,7 +48,8 @@ export function interpretRegQuery(run: ToolRun): OsPolicyRead {
   if (run.failure !== undefined) return { kind: 'read', bytes: run.stdout, raw: null, problems: [`reg.exe could not be run: ${run.failure}`] };
   const text = run.stdout.toString('utf8');
   if (run.code === 1 && text.trim() === '') return { kind: 'missing' };
-  if (run.code !== 0) return { kind: 'read', bytes: run.stdout, raw: null, problems: [`reg.exe failed (exit ${String(run.code)}): ${firstLine(run.stderr) || firstLine(text)}`] };
+  if (run.code !== 0)
+    return { kind: 'read', bytes: run.stdout, raw: null, problems: [`reg.exe failed (exit ${String(run.code)}): ${firstLine(run.stderr) || firstLine(text)}`] };
   const parsed = registryToPolicy(text);
   return { kind: 'read', bytes: run.stdout, raw: parsed.raw, problems: parsed.problems };
 }
@@ -56,7 +57,13 @@ export function interpretRegQuery(run: ToolRun): OsPolicyRead {
 /** plutil runs only when the file exists, so any failure is a problem (a broken or unconvertible plist). */
 export function interpretPlutil(run: ToolRun): OsPolicyRead {
   if (run.failure !== undefined) return { kind: 'read', bytes: run.stdout, raw: null, problems: [`plutil could not be run: ${run.failure}`] };
-  if (run.code !== 0) return { kind: 'read', bytes: run.stdout, raw: null, problems: [`plutil could not convert it (exit ${String(run.code)}): ${firstLine(run.stderr) || firstLine(run.stdout.toString('utf8'))}`] };
+  if (run.code !== 0)
+    return {
+      kind: 'read',
+      bytes: run.stdout,
+      raw: null,
+      problems: [`plutil could not convert it (exit ${String(run.code)}): ${firstLine(run.stderr) || firstLine(run.stdout.toString('utf8'))}`],
+    };
   const parsed = managedPreferencesToPolicy(run.stdout.toString('utf8'));
   return { kind: 'read', bytes: run.stdout, raw: parsed.raw, problems: parsed.problems };
 }
@@ -90,11 +97,16 @@ export function regExePath(env: NodeJS.ProcessEnv, exists: (file: string) => boo
 
 function runAsync(invocation: Invocation): Promise<ToolRun> {
   return new Promise((resolve) => {
-    execFile(invocation.command, [...invocation.args], { encoding: 'buffer', timeout: TOOL_TIMEOUT_MS, maxBuffer: TOOL_MAX_OUTPUT, windowsHide: true }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      const failure = error !== null && code === null ? error.message : undefined;
-      resolve({ code, stdout, stderr: stderr.toString('utf8'), ...(failure === undefined ? {} : { failure }) });
-    });
+    execFile(
+      invocation.command,
+      [...invocation.args],
+      { encoding: 'buffer', timeout: TOOL_TIMEOUT_MS, maxBuffer: TOOL_MAX_OUTPUT, windowsHide: true },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        const failure = error !== null && code === null ? error.message : undefined;
+        resolve({ code, stdout, stderr: stderr.toString('utf8'), ...(failure === undefined ? {} : { failure }) });
+      },
+    );
   });
 }
 

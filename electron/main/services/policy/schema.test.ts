@@ -40,14 +40,27 @@ describe('validatePolicyText', () => {
         version: 1,
         description: 'IT',
         contact: 'ext. 1',
-        bundles: { trustedKeys: [{ id: 'a', name: 'A', publicKey: KEY_A }, { name: 'B', publicKey: KEY_B }], signatureThreshold: 2, allowPolicyUpdates: false, expiryGraceDays: 0 },
+        bundles: {
+          trustedKeys: [
+            { id: 'a', name: 'A', publicKey: KEY_A },
+            { name: 'B', publicKey: KEY_B },
+          ],
+          signatureThreshold: 2,
+          allowPolicyUpdates: false,
+          expiryGraceDays: 0,
+        },
         models: { allowedHashes: [HASH.toUpperCase()], allowUnsigned: false },
         documents: { allowIngestion: false },
         pii: { ingestion: 'block', prompts: 'redact' },
         audit: { level: 'full' },
         retention: { conversationDays: 30, auditDays: null },
         export: { allowed: false },
-        settings: { theme: 'dark', language: 'es', sidebarWidth: 300, runtime: { gpuLayers: 'auto', contextSize: 4096, threads: 4, sampling: { temperature: 0 } } },
+        settings: {
+          theme: 'dark',
+          language: 'es',
+          sidebarWidth: 300,
+          runtime: { gpuLayers: 'auto', contextSize: 4096, threads: 4, sampling: { temperature: 0 } },
+        },
       }),
     );
     expect(result.problems).toEqual([]);
@@ -91,18 +104,36 @@ describe('validatePolicyText', () => {
       'khds2aPiL5w9YhdEFyiRK6eBPoqnjTa3paa2SxCQ3I_=', // base64url
     ];
     for (const publicKey of bad) {
-      expect(problems({ version: 1, bundles: { trustedKeys: [{ name: 'k', publicKey }] } }), publicKey).toEqual([expect.stringMatching(/^bundles\.trustedKeys\[0\]\.publicKey: must be a raw Ed25519 public key/)]);
+      expect(problems({ version: 1, bundles: { trustedKeys: [{ name: 'k', publicKey }] } }), publicKey).toEqual([
+        expect.stringMatching(/^bundles\.trustedKeys\[0\]\.publicKey: must be a raw Ed25519 public key/),
+      ]);
     }
     expect(problems({ version: 1, bundles: { trustedKeys: [{ publicKey: KEY_A }] } })).toEqual([expect.stringMatching(/^bundles\.trustedKeys\[0\]\.name: /)]);
   });
 
   it('rejects a key listed twice, and a threshold no bundle could meet', () => {
-    expect(problems({ version: 1, bundles: { trustedKeys: [{ name: 'A', publicKey: KEY_A }, { name: 'A again', publicKey: KEY_A }] } })).toEqual([
-      'bundles.trustedKeys[1].publicKey: the same key as trustedKeys[0]',
-    ]);
-    expect(problems({ version: 1, bundles: { trustedKeys: [{ id: 'x', name: 'A', publicKey: KEY_A }, { id: 'x', name: 'B', publicKey: KEY_B }] } })).toEqual([
-      'bundles.trustedKeys[1].id: the same id as trustedKeys[0]',
-    ]);
+    expect(
+      problems({
+        version: 1,
+        bundles: {
+          trustedKeys: [
+            { name: 'A', publicKey: KEY_A },
+            { name: 'A again', publicKey: KEY_A },
+          ],
+        },
+      }),
+    ).toEqual(['bundles.trustedKeys[1].publicKey: the same key as trustedKeys[0]']);
+    expect(
+      problems({
+        version: 1,
+        bundles: {
+          trustedKeys: [
+            { id: 'x', name: 'A', publicKey: KEY_A },
+            { id: 'x', name: 'B', publicKey: KEY_B },
+          ],
+        },
+      }),
+    ).toEqual(['bundles.trustedKeys[1].id: the same id as trustedKeys[0]']);
     expect(problems({ version: 1, bundles: { trustedKeys: [{ name: 'A', publicKey: KEY_A }], signatureThreshold: 2 } })).toEqual([
       'bundles.signatureThreshold: asks for 2 signatures but only 1 trusted key is listed, so no bundle could ever be accepted',
     ]);
@@ -112,7 +143,9 @@ describe('validatePolicyText', () => {
     expect(problems({ version: 1, models: { alowUnsigned: false } })).toEqual(['models.alowUnsigned: unknown key (did you mean "allowUnsigned"?)']);
     expect(problems({ version: 1, exports: { allowed: false } })).toEqual(['exports: unknown key (did you mean "export"?)']);
     expect(problems({ version: 1, settings: { runtime: { thread: 4 } } })).toEqual(['settings.runtime.thread: unknown key (did you mean "threads"?)']);
-    expect(problems({ version: 1, bundles: { trustedKeys: [{ name: 'A', publicKey: KEY_A, comment: 'x' }] } })).toEqual([expect.stringMatching(/^bundles\.trustedKeys\[0\]\.comment: unknown key \(known here: id, name, publicKey\)$/)]);
+    expect(problems({ version: 1, bundles: { trustedKeys: [{ name: 'A', publicKey: KEY_A, comment: 'x' }] } })).toEqual([
+      expect.stringMatching(/^bundles\.trustedKeys\[0\]\.comment: unknown key \(known here: id, name, publicKey\)$/),
+    ]);
     expect(problems({ version: 1, telemetry: true })[0]).toMatch(/^telemetry: unknown key/);
   });
 

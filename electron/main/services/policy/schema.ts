@@ -107,11 +107,13 @@ export const PolicyDocument = z
     keys.forEach((key, index) => {
       const earlier = seenKey.get(key.publicKey);
       // A repeated key would let one signer meet a threshold of two.
-      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['bundles', 'trustedKeys', index, 'publicKey'], message: `the same key as trustedKeys[${earlier}]` });
+      if (earlier !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['bundles', 'trustedKeys', index, 'publicKey'], message: `the same key as trustedKeys[${earlier}]` });
       else seenKey.set(key.publicKey, index);
       if (key.id === undefined) return;
       const earlierId = seenId.get(key.id);
-      if (earlierId !== undefined) ctx.addIssue({ code: 'custom', path: ['bundles', 'trustedKeys', index, 'id'], message: `the same id as trustedKeys[${earlierId}]` });
+      if (earlierId !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['bundles', 'trustedKeys', index, 'id'], message: `the same id as trustedKeys[${earlierId}]` });
       else seenId.set(key.id, index);
     });
     const threshold = doc.bundles?.signatureThreshold;
@@ -200,7 +202,8 @@ export const LOCKDOWN: PolicyDocument = {
   storage: { allowDataDirOverride: false },
 };
 
-export type PolicyValidation = { readonly ok: true; readonly policy: PolicyDocument; readonly problems: readonly [] } | { readonly ok: false; readonly problems: readonly string[] };
+export type PolicyValidation =
+  { readonly ok: true; readonly policy: PolicyDocument; readonly problems: readonly [] } | { readonly ok: false; readonly problems: readonly string[] };
 
 /** Parses and checks a policy file's text; each problem names where it is ("models.allowedHashes[2]: …"). */
 export function validatePolicyText(text: string): PolicyValidation {
@@ -247,7 +250,8 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
     }
     if (part === null) break;
     if (schema instanceof z.ZodArray && typeof part === 'number') schema = schema.element as z.ZodType;
-    else if (schema instanceof z.ZodObject && typeof part === 'string' && Object.hasOwn(schema.shape, part)) schema = (schema.shape as Record<string, z.ZodType>)[part]!;
+    else if (schema instanceof z.ZodObject && typeof part === 'string' && Object.hasOwn(schema.shape, part))
+      schema = (schema.shape as Record<string, z.ZodType>)[part]!;
     else return [];
   }
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];

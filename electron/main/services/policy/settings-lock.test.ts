@@ -5,7 +5,9 @@ import { resolvePolicy, tightenPolicy } from './merge.ts';
 import { PolicyDocument } from './schema.ts';
 import { applyLockedSettings, checkSettingsPatch, lockedSettingPaths, lockedSettings } from './settings-lock.ts';
 
-const machine = resolvePolicy(PolicyDocument.parse({ version: 1, contact: 'ext. 4321', settings: { theme: 'dark', runtime: { threads: 4, sampling: { maxTokens: 1024 } } } }));
+const machine = resolvePolicy(
+  PolicyDocument.parse({ version: 1, contact: 'ext. 4321', settings: { theme: 'dark', runtime: { threads: 4, sampling: { maxTokens: 1024 } } } }),
+);
 const policy = tightenPolicy(machine, PolicyDocument.parse({ version: 1, settings: { language: 'es' } }), 'user', 'user.json').policy;
 
 describe('locked settings', () => {
@@ -38,7 +40,9 @@ describe('locked settings', () => {
     const runtime = applyLockedSettings(DEFAULT_SETTINGS, policy).runtime;
     expect(checkSettingsPatch({ runtime: { ...runtime, threads: 8 } }, policy)).toMatchObject({ path: 'runtime.threads' });
     expect(checkSettingsPatch({ runtime: { ...runtime, threads: 'auto' } }, policy)).toMatchObject({ path: 'runtime.threads' });
-    expect(checkSettingsPatch({ runtime: { ...runtime, sampling: { ...runtime.sampling, maxTokens: 10 } } }, policy)).toMatchObject({ path: 'runtime.sampling.maxTokens' });
+    expect(checkSettingsPatch({ runtime: { ...runtime, sampling: { ...runtime.sampling, maxTokens: 10 } } }, policy)).toMatchObject({
+      path: 'runtime.sampling.maxTokens',
+    });
   });
 
   it('lets through patches that leave locked settings as they are', () => {

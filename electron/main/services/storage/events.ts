@@ -36,10 +36,13 @@ export function listEvents(db: Database, options: ListEventsOptions = {}): AppEv
   }
   // By type, the order follows the (type, at) index so that a long log is not sorted on every call;
   // ties (and a clock that stepped back) fall back to id, which is commit order.
-  const rows = (
-    options.type === undefined
-      ? db.prepare('SELECT id, at, type, data FROM app_events ORDER BY id DESC LIMIT ?').all(limit)
-      : db.prepare('SELECT id, at, type, data FROM app_events WHERE type = ? ORDER BY at DESC, id DESC LIMIT ?').all(options.type, limit)
-  ) as unknown as { id: number; at: string; type: string; data: string }[];
+  const rows = (options.type === undefined
+    ? db.prepare('SELECT id, at, type, data FROM app_events ORDER BY id DESC LIMIT ?').all(limit)
+    : db.prepare('SELECT id, at, type, data FROM app_events WHERE type = ? ORDER BY at DESC, id DESC LIMIT ?').all(options.type, limit)) as unknown as {
+    id: number;
+    at: string;
+    type: string;
+    data: string;
+  }[];
   return rows.map((row) => ({ id: row.id, at: row.at, type: row.type, data: JSON.parse(row.data) as unknown }));
 }

@@ -43,7 +43,10 @@ describe('openVectorStore', () => {
 
   it('recovers from a health table left over by an interrupted check, and survives overlapping checks', async () => {
     store = await openVectorStore(dir);
-    const leftover = await store.connection.createTable(HEALTH_TABLE, [{ id: 9, vector: [9, 9, 9, 9] }, { id: 8, vector: [8, 8, 8, 8] }]);
+    const leftover = await store.connection.createTable(HEALTH_TABLE, [
+      { id: 9, vector: [9, 9, 9, 9] },
+      { id: 8, vector: [8, 8, 8, 8] },
+    ]);
     leftover.close();
 
     const results = await Promise.all([store.healthCheck(), store.healthCheck(), store.healthCheck()]);

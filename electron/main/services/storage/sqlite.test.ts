@@ -35,10 +35,17 @@ function raw(): DatabaseSync {
 }
 
 const columns = (db: Database, table: string) =>
-  (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string; type: string; notnull: number; pk: number }[]).map(({ name, type, notnull, pk }) => ({ name, type, notnull, pk }));
+  (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string; type: string; notnull: number; pk: number }[]).map(({ name, type, notnull, pk }) => ({
+    name,
+    type,
+    notnull,
+    pk,
+  }));
 
 const tables = (db: Database) =>
-  (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+  (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
+    (row) => row.name,
+  );
 
 const pragma = (db: Database, name: string): unknown => Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
 
@@ -92,7 +99,10 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       { name: 'is_default_chat', type: 'INTEGER', notnull: 1, pk: 0 },
       { name: 'is_default_embedding', type: 'INTEGER', notnull: 1, pk: 0 },
     ]);
-    const indexes = (db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'models' AND sql IS NOT NULL ORDER BY name").all() as { name: string; sql: string }[]);
+    const indexes = db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'models' AND sql IS NOT NULL ORDER BY name").all() as {
+      name: string;
+      sql: string;
+    }[];
     expect(indexes.map((index) => index.name)).toEqual(['models_default_chat', 'models_default_embedding', 'models_sha256']);
     expect(indexes.every((index) => /CREATE UNIQUE INDEX/.test(index.sql))).toBe(true);
     expect(indexes.filter((index) => /WHERE/.test(index.sql)).map((index) => index.name)).toEqual(['models_default_chat', 'models_default_embedding']);
@@ -129,9 +139,17 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       column('created_at', 'TEXT'),
       column('active', 'INTEGER'),
     ]);
-    expect(columns(db, 'presets')).toEqual([column('id', 'TEXT', 0, 1), column('name', 'TEXT'), column('settings', 'TEXT'), column('created_at', 'TEXT'), column('updated_at', 'TEXT')]);
+    expect(columns(db, 'presets')).toEqual([
+      column('id', 'TEXT', 0, 1),
+      column('name', 'TEXT'),
+      column('settings', 'TEXT'),
+      column('created_at', 'TEXT'),
+      column('updated_at', 'TEXT'),
+    ]);
     const named = (type: string, table: string) =>
-      (db.prepare('SELECT name FROM sqlite_schema WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL ORDER BY name').all(type, table) as { name: string }[]).map((row) => row.name);
+      (
+        db.prepare('SELECT name FROM sqlite_schema WHERE type = ? AND tbl_name = ? AND sql IS NOT NULL ORDER BY name').all(type, table) as { name: string }[]
+      ).map((row) => row.name);
     expect(named('index', 'messages')).toEqual(['messages_active_child', 'messages_conversation', 'messages_parent', 'messages_streaming']);
     expect(named('index', 'conversations')).toEqual(['conversations_deleted', 'conversations_recent']);
     expect(named('trigger', 'messages')).toEqual(['messages_fts_delete', 'messages_fts_insert', 'messages_fts_update']);
@@ -142,13 +160,37 @@ const expectedSchema: Record<number, (db: Database) => void> = {
   5: (db) => {
     const names = (table: string) => columns(db, table).map((c) => c.name);
     expect(names('collections')).toEqual(['id', 'name', 'embedding_model_id', 'embedding_key', 'dimensions', 'read_only', 'created_at', 'updated_at']);
-    expect(names('documents').slice(0, 15)).toEqual(['id', 'collection_id', 'name', 'source_path', 'stored_path', 'format', 'bytes', 'sha256', 'page_count', 'status', 'error_reason', 'error_message', 'chunk_count', 'added_at', 'updated_at']);
+    expect(names('documents').slice(0, 15)).toEqual([
+      'id',
+      'collection_id',
+      'name',
+      'source_path',
+      'stored_path',
+      'format',
+      'bytes',
+      'sha256',
+      'page_count',
+      'status',
+      'error_reason',
+      'error_message',
+      'chunk_count',
+      'added_at',
+      'updated_at',
+    ]);
     expect(names('chunks')).toEqual(['id', 'document_id', 'ordinal', 'text', 'page', 'heading_path', 'start', 'end', 'tokens', 'vector']);
     expect(names('watched_folders')).toEqual(['id', 'collection_id', 'path', 'added_at']);
   },
   6: (db) => {
-    expect(columns(db, 'conversations').slice(13).map((c) => c.name)).toEqual(['knowledge']);
-    expect(columns(db, 'messages').slice(12).map((c) => c.name)).toEqual(['sources']);
+    expect(
+      columns(db, 'conversations')
+        .slice(13)
+        .map((c) => c.name),
+    ).toEqual(['knowledge']);
+    expect(
+      columns(db, 'messages')
+        .slice(12)
+        .map((c) => c.name),
+    ).toEqual(['sources']);
   },
   7: (db) => {
     const names = (table: string) => columns(db, table).map((c) => c.name);
@@ -164,7 +206,11 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     expect(names('audit_checkpoints')).toEqual(['period', 'first_seq', 'last_seq', 'chain_hash', 'mac', 'at']);
     // seq is the chain's own numbering: a plain INTEGER PRIMARY KEY, never AUTOINCREMENT.
     expect(columns(db, 'audit_records')[0]).toEqual({ name: 'seq', type: 'INTEGER', notnull: 0, pk: 1 });
-    const indexes = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_records' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+    const indexes = (
+      db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_records' AND sql IS NOT NULL ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((row) => row.name);
     expect(indexes).toEqual(['audit_records_at', 'audit_records_type_at']);
   },
   9: (db) => {
@@ -255,10 +301,14 @@ describe('migrations', () => {
     v1.close();
 
     let runs = 0;
-    const next = [...MIGRATIONS, extra(MIGRATIONS.length + 1, 'CREATE TABLE later (x INTEGER NOT NULL); INSERT INTO later VALUES (7);'), extra(MIGRATIONS.length + 2, (db) => {
-      runs += 1;
-      db.exec('ALTER TABLE app_events ADD COLUMN actor TEXT');
-    })];
+    const next = [
+      ...MIGRATIONS,
+      extra(MIGRATIONS.length + 1, 'CREATE TABLE later (x INTEGER NOT NULL); INSERT INTO later VALUES (7);'),
+      extra(MIGRATIONS.length + 2, (db) => {
+        runs += 1;
+        db.exec('ALTER TABLE app_events ADD COLUMN actor TEXT');
+      }),
+    ];
     const db = openTracked(next);
     expect(schemaVersion(db)).toBe(MIGRATIONS.length + 2);
     expect(db.prepare('SELECT x FROM later').all()).toEqual([{ x: 7 }]);
@@ -283,15 +333,29 @@ describe('migrations', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(AppError);
-    expect(thrown).toMatchObject({ code: 'io_error', message: expect.stringMatching(/newer version of Soberana/), details: expect.stringContaining(`schema version ${LATEST_VERSION + 1}`) });
+    expect(thrown).toMatchObject({
+      code: 'io_error',
+      message: expect.stringMatching(/newer version of Soberana/),
+      details: expect.stringContaining(`schema version ${LATEST_VERSION + 1}`),
+    });
     expect(schemaVersion(raw())).toBe(LATEST_VERSION + 1);
   });
 
   it('roll back a failing step completely and leave user_version where it was', () => {
     openTracked().close();
-    const broken = [...MIGRATIONS, extra(MIGRATIONS.length + 1, 'CREATE TABLE half (x); INSERT INTO half VALUES (1); INSERT INTO missing VALUES (1);', 'broken step')];
+    const broken = [
+      ...MIGRATIONS,
+      extra(MIGRATIONS.length + 1, 'CREATE TABLE half (x); INSERT INTO half VALUES (1); INSERT INTO missing VALUES (1);', 'broken step'),
+    ];
 
-    expect(() => openTracked(broken)).toThrow(expect.objectContaining({ code: 'io_error', details: expect.stringMatching(new RegExp(`migration ${LATEST_VERSION + 1} \\(broken step\\) failed.*version ${LATEST_VERSION}.*no such table: missing`)) }));
+    expect(() => openTracked(broken)).toThrow(
+      expect.objectContaining({
+        code: 'io_error',
+        details: expect.stringMatching(
+          new RegExp(`migration ${LATEST_VERSION + 1} \\(broken step\\) failed.*version ${LATEST_VERSION}.*no such table: missing`),
+        ),
+      }),
+    );
 
     const db = raw();
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
@@ -301,10 +365,13 @@ describe('migrations', () => {
   });
 
   it('roll back a step that throws from a function', () => {
-    const broken = [...MIGRATIONS, extra(MIGRATIONS.length + 1, (db) => {
-      db.exec('CREATE TABLE half (x)');
-      throw new Error('boom');
-    })];
+    const broken = [
+      ...MIGRATIONS,
+      extra(MIGRATIONS.length + 1, (db) => {
+        db.exec('CREATE TABLE half (x)');
+        throw new Error('boom');
+      }),
+    ];
     expect(() => openTracked(broken)).toThrow(expect.objectContaining({ code: 'io_error', details: expect.stringContaining('boom') }));
     const db = raw();
     expect(schemaVersion(db)).toBe(LATEST_VERSION);

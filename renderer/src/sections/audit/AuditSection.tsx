@@ -102,7 +102,13 @@ export function AuditSection() {
           </label>
           <label className="field" htmlFor={`${id}-from`}>
             <span className="field__label">{t('audit.from')}</span>
-            <input id={`${id}-from`} className="input input--small" type="date" value={filter.from} onChange={(event) => setFilter({ from: event.target.value })} />
+            <input
+              id={`${id}-from`}
+              className="input input--small"
+              type="date"
+              value={filter.from}
+              onChange={(event) => setFilter({ from: event.target.value })}
+            />
           </label>
           <label className="field" htmlFor={`${id}-to`}>
             <span className="field__label">{t('audit.to')}</span>
@@ -139,7 +145,12 @@ export function AuditSection() {
             <button type="button" className="button button--small" disabled={offset === 0} onClick={() => setOffset(offset - AUDIT_PAGE_SIZE)}>
               {t('audit.newer')}
             </button>
-            <button type="button" className="button button--small" disabled={offset + AUDIT_PAGE_SIZE >= total} onClick={() => setOffset(offset + AUDIT_PAGE_SIZE)}>
+            <button
+              type="button"
+              className="button button--small"
+              disabled={offset + AUDIT_PAGE_SIZE >= total}
+              onClick={() => setOffset(offset + AUDIT_PAGE_SIZE)}
+            >
               {t('audit.older')}
             </button>
           </div>

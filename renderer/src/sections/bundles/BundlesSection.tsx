@@ -16,7 +16,10 @@ function grouped(files: readonly BundleFile[]): (BundleFile & { readonly parts: 
   for (const file of files) {
     const depth = file.kind === 'runtime' ? 2 : 1; // runtime/<package>/…
     const folder = (filePath: string) => filePath.split('/').slice(0, depth).join('/');
-    const same = file.kind === 'knowledge-pack' || file.kind === 'runtime' ? rows.find((row) => row.kind === file.kind && row.displayName === file.displayName && folder(row.path) === folder(file.path)) : undefined;
+    const same =
+      file.kind === 'knowledge-pack' || file.kind === 'runtime'
+        ? rows.find((row) => row.kind === file.kind && row.displayName === file.displayName && folder(row.path) === folder(file.path))
+        : undefined;
     if (same === undefined) rows.push({ ...file, parts: 1 });
     else {
       same.size += file.size;
@@ -87,7 +90,13 @@ function Report({ report }: { readonly report: BundleReport }) {
           <code>{report.id ?? '—'}</code>
         </dd>
         <dt>{t('bundles.fields.version')}</dt>
-        <dd>{report.version === null ? '—' : report.installedVersion === null ? String(report.version) : t('bundles.upgrade', { from: report.installedVersion, to: report.version })}</dd>
+        <dd>
+          {report.version === null
+            ? '—'
+            : report.installedVersion === null
+              ? String(report.version)
+              : t('bundles.upgrade', { from: report.installedVersion, to: report.version })}
+        </dd>
         <dt>{t('bundles.fields.signedBy')}</dt>
         <dd>{report.signers.length === 0 ? '—' : report.signers.map((signer) => `${signer.name || '?'} (${signer.keyId})`).join(', ')}</dd>
         <dt>{t('bundles.fields.created')}</dt>
@@ -168,7 +177,12 @@ function InstalledList({ bundles }: { readonly bundles: readonly InstalledBundle
               <span className="muted">{t('bundles.signedByShort', { signers: bundle.signers.map((signer) => signer.name || signer.keyId).join(', ') })}</span>
               <span className="section__spacer" />
               <span className="muted">{t('bundles.installedOn', { date: date(bundle.installedAt), expires: date(bundle.expires) })}</span>
-              <button type="button" className="button button--ghost button--small" onClick={() => setConfirm(bundle)} aria-label={t('bundles.uninstallNamed', { name: bundle.name })}>
+              <button
+                type="button"
+                className="button button--ghost button--small"
+                onClick={() => setConfirm(bundle)}
+                aria-label={t('bundles.uninstallNamed', { name: bundle.name })}
+              >
                 <Trash2 size={14} aria-hidden="true" />
                 {t('bundles.uninstall')}
               </button>
@@ -177,7 +191,12 @@ function InstalledList({ bundles }: { readonly bundles: readonly InstalledBundle
           </li>
         ))}
       </ul>
-      <Dialog open={confirm !== null} onOpenChange={(open) => !open && setConfirm(null)} title={t('bundles.uninstallTitle', { name: confirm?.name ?? '' })} description={t('bundles.uninstallBody')}>
+      <Dialog
+        open={confirm !== null}
+        onOpenChange={(open) => !open && setConfirm(null)}
+        title={t('bundles.uninstallTitle', { name: confirm?.name ?? '' })}
+        description={t('bundles.uninstallBody')}
+      >
         <div className="form-actions">
           <button
             type="button"
@@ -232,7 +251,9 @@ export function BundlesSection() {
         {trust === null ? null : (
           <p className="muted bundle-trust" data-testid="bundle-trust">
             <KeyRound size={14} aria-hidden="true" />
-            {trust.source === 'policy' ? t('bundles.trustPolicy', { count: trust.keys.length, threshold: trust.threshold }) : t('bundles.trustLocal', { count: trust.keys.length, threshold: trust.threshold })}
+            {trust.source === 'policy'
+              ? t('bundles.trustPolicy', { count: trust.keys.length, threshold: trust.threshold })
+              : t('bundles.trustLocal', { count: trust.keys.length, threshold: trust.threshold })}
           </p>
         )}
         {error === null ? null : (

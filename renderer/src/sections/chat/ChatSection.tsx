@@ -28,13 +28,25 @@ function ConversationList() {
         </button>
         <label className="search search--full">
           <Search size={14} aria-hidden="true" />
-          <input className="search__input" type="search" placeholder={t('chat.search')} aria-label={t('chat.search')} value={query} onChange={(event) => search(event.target.value)} />
+          <input
+            className="search__input"
+            type="search"
+            placeholder={t('chat.search')}
+            aria-label={t('chat.search')}
+            value={query}
+            onChange={(event) => search(event.target.value)}
+          />
         </label>
       </div>
       <ul className="conversations__list" data-testid="conversation-list">
         {conversations.map((conversation) => (
           <li key={conversation.id} className={conversation.id === selectedId ? 'conversation conversation--selected' : 'conversation'}>
-            <button type="button" className="conversation__open" aria-current={conversation.id === selectedId ? 'true' : undefined} onClick={() => void open(conversation.id)}>
+            <button
+              type="button"
+              className="conversation__open"
+              aria-current={conversation.id === selectedId ? 'true' : undefined}
+              onClick={() => void open(conversation.id)}
+            >
               <span className="conversation__title">
                 {conversation.pinned ? <Pin size={12} aria-label={t('chat.pinned')} /> : null}
                 {conversation.title}
@@ -42,10 +54,22 @@ function ConversationList() {
               <span className="conversation__preview muted">{conversation.preview}</span>
             </button>
             <span className="conversation__actions">
-              <button type="button" className="button button--ghost button--icon button--small" onClick={() => void togglePin(conversation.id, !conversation.pinned)} aria-label={conversation.pinned ? t('chat.unpin') : t('chat.pin')} title={conversation.pinned ? t('chat.unpin') : t('chat.pin')}>
+              <button
+                type="button"
+                className="button button--ghost button--icon button--small"
+                onClick={() => void togglePin(conversation.id, !conversation.pinned)}
+                aria-label={conversation.pinned ? t('chat.unpin') : t('chat.pin')}
+                title={conversation.pinned ? t('chat.unpin') : t('chat.pin')}
+              >
                 {conversation.pinned ? <PinOff size={14} aria-hidden="true" /> : <Pin size={14} aria-hidden="true" />}
               </button>
-              <button type="button" className="button button--ghost button--icon button--small" onClick={() => void remove(conversation.id)} aria-label={t('chat.delete', { title: conversation.title })} title={t('chat.deleteShort')}>
+              <button
+                type="button"
+                className="button button--ghost button--icon button--small"
+                onClick={() => void remove(conversation.id)}
+                aria-label={t('chat.delete', { title: conversation.title })}
+                title={t('chat.deleteShort')}
+              >
                 <Trash2 size={14} aria-hidden="true" />
               </button>
             </span>
@@ -88,7 +112,16 @@ function Composer() {
       <label htmlFor={id} className="visually-hidden">
         {t('chat.message')}
       </label>
-      <textarea id={id} className="textarea composer__input" rows={2} placeholder={t('chat.placeholder')} value={draft} onChange={(event) => setDraft(event.target.value)} onKeyDown={onKeyDown} aria-describedby={`${id}-hint`} />
+      <textarea
+        id={id}
+        className="textarea composer__input"
+        rows={2}
+        placeholder={t('chat.placeholder')}
+        value={draft}
+        onChange={(event) => setDraft(event.target.value)}
+        onKeyDown={onKeyDown}
+        aria-describedby={`${id}-hint`}
+      />
       <div className="composer__bar">
         <span className="field__hint" id={`${id}-hint`}>
           {t('chat.composerHint')}
@@ -208,7 +241,13 @@ export function ChatSection() {
                     <h2 className="section__title chat__title" title={thread?.conversation.title}>
                       {thread?.conversation.title ?? ''}
                     </h2>
-                    <button type="button" className="button button--ghost button--icon" onClick={() => setRenaming(true)} aria-label={t('chat.rename')} title={t('chat.rename')}>
+                    <button
+                      type="button"
+                      className="button button--ghost button--icon"
+                      onClick={() => setRenaming(true)}
+                      aria-label={t('chat.rename')}
+                      title={t('chat.rename')}
+                    >
                       <Pencil size={14} aria-hidden="true" />
                     </button>
                   </>
@@ -234,10 +273,22 @@ export function ChatSection() {
                   {t('chat.settings')}
                 </button>
                 {/* Icons with tooltips: the header must leave room for the title. */}
-                <button type="button" className="button button--ghost button--icon" onClick={() => void exportAs('markdown')} aria-label={t('chat.exportMarkdown')} title={t('chat.exportMarkdown')}>
+                <button
+                  type="button"
+                  className="button button--ghost button--icon"
+                  onClick={() => void exportAs('markdown')}
+                  aria-label={t('chat.exportMarkdown')}
+                  title={t('chat.exportMarkdown')}
+                >
                   <Download size={14} aria-hidden="true" />
                 </button>
-                <button type="button" className="button button--ghost button--icon" onClick={() => void exportAs('json')} aria-label={t('chat.exportJsonLong')} title={t('chat.exportJsonLong')}>
+                <button
+                  type="button"
+                  className="button button--ghost button--icon"
+                  onClick={() => void exportAs('json')}
+                  aria-label={t('chat.exportJsonLong')}
+                  title={t('chat.exportJsonLong')}
+                >
                   <FileJson size={14} aria-hidden="true" />
                 </button>
               </header>

@@ -48,7 +48,13 @@ function Presets({ current, apply }: { current: ConversationSettings | null; app
             </option>
           ))}
         </select>
-        <input className="input" aria-label={t('chat.presets.name')} placeholder={t('chat.presets.name')} value={name} onChange={(event) => setName(event.target.value)} />
+        <input
+          className="input"
+          aria-label={t('chat.presets.name')}
+          placeholder={t('chat.presets.name')}
+          value={name}
+          onChange={(event) => setName(event.target.value)}
+        />
         <button
           type="button"
           className="button"
@@ -65,7 +71,16 @@ function Presets({ current, apply }: { current: ConversationSettings | null; app
         </button>
       </div>
       <div className="field__row">
-        <button type="button" className="button button--ghost" disabled={preset === null} onClick={() => void call('presets.export', { id: chosen }).then((result) => setMessage(!result.ok ? result.error.message : result.value.saved ? t('chat.presets.exported') : null))}>
+        <button
+          type="button"
+          className="button button--ghost"
+          disabled={preset === null}
+          onClick={() =>
+            void call('presets.export', { id: chosen }).then((result) =>
+              setMessage(!result.ok ? result.error.message : result.value.saved ? t('chat.presets.exported') : null),
+            )
+          }
+        >
           {t('chat.presets.export')}
         </button>
         <button
@@ -137,7 +152,11 @@ export function ConversationSettingsDialog({ open, onOpenChange }: { open: boole
         className="dialog__body"
         onSubmit={(event) => {
           event.preventDefault();
-          if (parsed.success) void useChat.getState().saveSettings(parsed.data).then((saved) => saved && onOpenChange(false));
+          if (parsed.success)
+            void useChat
+              .getState()
+              .saveSettings(parsed.data)
+              .then((saved) => saved && onOpenChange(false));
         }}
       >
         <Presets current={parsed.success ? parsed.data : null} apply={fill} />
@@ -145,7 +164,13 @@ export function ConversationSettingsDialog({ open, onOpenChange }: { open: boole
           <label className="field__label" htmlFor={`${id}-system`}>
             {t('chat.systemPrompt')}
           </label>
-          <textarea id={`${id}-system`} className="textarea" rows={4} value={draft.systemPrompt ?? ''} onChange={(event) => setDraft({ ...draft, systemPrompt: event.target.value })} />
+          <textarea
+            id={`${id}-system`}
+            className="textarea"
+            rows={4}
+            value={draft.systemPrompt ?? ''}
+            onChange={(event) => setDraft({ ...draft, systemPrompt: event.target.value })}
+          />
         </div>
         <div className="form-grid form-grid--narrow">
           {[...NUMBER_FIELDS, 'seed', 'contextSize'].map((field) => (

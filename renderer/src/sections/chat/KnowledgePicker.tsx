@@ -22,29 +22,45 @@ export function KnowledgePicker({ knowledge }: { readonly knowledge: KnowledgeSe
   };
   return (
     <>
-        <button type="button" popoverTarget={`${id}-popover`} className={attached.length > 0 ? 'button button--ghost button--active' : 'button button--ghost'} data-testid="knowledge-picker">
-          <Library size={14} aria-hidden="true" />
-          {attached.length === 0 ? t('chat.knowledge.none') : attached.length === 1 ? attached[0]!.name : t('chat.knowledge.many', { count: attached.length })}
-        </button>
-        {/* The platform's popover: light dismiss, Esc and focus return come with it, and no inline styles. */}
-        <div id={`${id}-popover`} popover="auto" className="popover popover--knowledge" data-testid="knowledge-popover">
-          <fieldset className="popover__group">
-            <legend className="field__label">{t('chat.knowledge.title')}</legend>
-            {collections.length === 0 ? <p className="muted">{t('chat.knowledge.empty')}</p> : null}
-            {collections.map((collection) => (
-              <label key={collection.id} className="check" htmlFor={`${id}-${collection.id}`}>
-                <input id={`${id}-${collection.id}`} type="checkbox" checked={knowledge.collectionIds.includes(collection.id)} onChange={(event) => toggle(collection.id, event.target.checked)} />
-                <span>{collection.name}</span>
-                <span className="muted">{t('documents.counts', { count: collection.documents, pages: collection.pages })}</span>
-              </label>
-            ))}
-          </fieldset>
-          <label className="check" htmlFor={`${id}-only`}>
-            <input id={`${id}-only`} type="checkbox" checked={knowledge.documentsOnly} disabled={knowledge.collectionIds.length === 0} onChange={(event) => void setKnowledge({ ...knowledge, documentsOnly: event.target.checked })} />
-            <span>{t('chat.knowledge.documentsOnly')}</span>
-          </label>
-          <p className="field__hint">{t('chat.knowledge.hint')}</p>
-        </div>
+      <button
+        type="button"
+        popoverTarget={`${id}-popover`}
+        className={attached.length > 0 ? 'button button--ghost button--active' : 'button button--ghost'}
+        data-testid="knowledge-picker"
+      >
+        <Library size={14} aria-hidden="true" />
+        {attached.length === 0 ? t('chat.knowledge.none') : attached.length === 1 ? attached[0]!.name : t('chat.knowledge.many', { count: attached.length })}
+      </button>
+      {/* The platform's popover: light dismiss, Esc and focus return come with it, and no inline styles. */}
+      <div id={`${id}-popover`} popover="auto" className="popover popover--knowledge" data-testid="knowledge-popover">
+        <fieldset className="popover__group">
+          <legend className="field__label">{t('chat.knowledge.title')}</legend>
+          {collections.length === 0 ? <p className="muted">{t('chat.knowledge.empty')}</p> : null}
+          {collections.map((collection) => (
+            <label key={collection.id} className="check" htmlFor={`${id}-${collection.id}`}>
+              <input
+                id={`${id}-${collection.id}`}
+                type="checkbox"
+                checked={knowledge.collectionIds.includes(collection.id)}
+                onChange={(event) => toggle(collection.id, event.target.checked)}
+              />
+              <span>{collection.name}</span>
+              <span className="muted">{t('documents.counts', { count: collection.documents, pages: collection.pages })}</span>
+            </label>
+          ))}
+        </fieldset>
+        <label className="check" htmlFor={`${id}-only`}>
+          <input
+            id={`${id}-only`}
+            type="checkbox"
+            checked={knowledge.documentsOnly}
+            disabled={knowledge.collectionIds.length === 0}
+            onChange={(event) => void setKnowledge({ ...knowledge, documentsOnly: event.target.checked })}
+          />
+          <span>{t('chat.knowledge.documentsOnly')}</span>
+        </label>
+        <p className="field__hint">{t('chat.knowledge.hint')}</p>
+      </div>
     </>
   );
 }

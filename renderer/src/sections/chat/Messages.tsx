@@ -30,13 +30,25 @@ function Branches({ message }: { message: ChatMessage }) {
   };
   return (
     <span className="branches" aria-label={t('chat.branchOf', { index: message.siblingIndex, count: message.siblingCount })}>
-      <button type="button" className="button button--ghost button--icon button--small" disabled={message.siblingIndex === 1} onClick={() => go(-1)} aria-label={t('chat.previousBranch')}>
+      <button
+        type="button"
+        className="button button--ghost button--icon button--small"
+        disabled={message.siblingIndex === 1}
+        onClick={() => go(-1)}
+        aria-label={t('chat.previousBranch')}
+      >
         <ChevronLeft size={14} aria-hidden="true" />
       </button>
       <span className="muted" data-testid="branch-position">
         {message.siblingIndex}/{message.siblingCount}
       </span>
-      <button type="button" className="button button--ghost button--icon button--small" disabled={message.siblingIndex === message.siblingCount} onClick={() => go(1)} aria-label={t('chat.nextBranch')}>
+      <button
+        type="button"
+        className="button button--ghost button--icon button--small"
+        disabled={message.siblingIndex === message.siblingCount}
+        onClick={() => go(1)}
+        aria-label={t('chat.nextBranch')}
+      >
         <ChevronRight size={14} aria-hidden="true" />
       </button>
     </span>
@@ -107,12 +119,24 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
       <div className="message__actions">
         <CopyButton text={message.content} label={t('chat.copyMessage')} />
         {message.role === 'user' && !busy ? (
-          <button type="button" className="button button--ghost button--icon button--small" onClick={() => startEdit(message.id)} aria-label={t('chat.edit')} title={t('chat.edit')}>
+          <button
+            type="button"
+            className="button button--ghost button--icon button--small"
+            onClick={() => startEdit(message.id)}
+            aria-label={t('chat.edit')}
+            title={t('chat.edit')}
+          >
             <Pencil size={14} aria-hidden="true" />
           </button>
         ) : null}
         {message.role === 'assistant' && !busy ? (
-          <button type="button" className="button button--ghost button--icon button--small" onClick={() => void regenerate(message.id)} aria-label={t('chat.regenerate')} title={t('chat.regenerate')}>
+          <button
+            type="button"
+            className="button button--ghost button--icon button--small"
+            onClick={() => void regenerate(message.id)}
+            aria-label={t('chat.regenerate')}
+            title={t('chat.regenerate')}
+          >
             <RefreshCw size={14} aria-hidden="true" />
           </button>
         ) : null}
@@ -181,7 +205,13 @@ export function Messages({ messages }: { messages: readonly ChatMessage[] }) {
         {virtualizer.getVirtualItems().map((item) => {
           const message = messages[item.index]!;
           return (
-            <div key={message.id} className="messages__item" data-index={item.index} ref={virtualizer.measureElement} style={{ transform: `translateY(${item.start}px)` }}>
+            <div
+              key={message.id}
+              className="messages__item"
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              style={{ transform: `translateY(${item.start}px)` }}
+            >
               <Message message={message} last={item.index === messages.length - 1} />
             </div>
           );

@@ -19,7 +19,13 @@ export function SourcesPanel() {
       <div className="sources__top">
         <h2 className="sources__title">{t('chat.sources.title')}</h2>
         {sourcesFor === null ? null : (
-          <button type="button" className="button button--ghost button--icon button--small" onClick={() => showSources(null)} aria-label={t('chat.sources.latest')} title={t('chat.sources.latest')}>
+          <button
+            type="button"
+            className="button button--ghost button--icon button--small"
+            onClick={() => showSources(null)}
+            aria-label={t('chat.sources.latest')}
+            title={t('chat.sources.latest')}
+          >
             <X size={14} aria-hidden="true" />
           </button>
         )}
@@ -27,7 +33,12 @@ export function SourcesPanel() {
       <ol className="sources__list">
         {sources.map((passage, index) => (
           <li key={passage.chunkId} className="source" data-source={index + 1} data-document={passage.documentName} data-page={passage.page ?? ''}>
-            <button type="button" className="source__open" onClick={() => void openViewer(targetOf(passage))} aria-label={t('chat.sources.open', { n: index + 1, name: passage.documentName, page: passage.page ?? '—' })}>
+            <button
+              type="button"
+              className="source__open"
+              onClick={() => void openViewer(targetOf(passage))}
+              aria-label={t('chat.sources.open', { n: index + 1, name: passage.documentName, page: passage.page ?? '—' })}
+            >
               <span className="source__head">
                 <span className="source__number">[{index + 1}]</span>
                 <FileText size={14} aria-hidden="true" />

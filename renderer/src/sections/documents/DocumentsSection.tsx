@@ -84,7 +84,12 @@ function CollectionList({ onNew }: { onNew(): void }) {
       <ul className="conversations__list" data-testid="collection-list">
         {collections.map((collection) => (
           <li key={collection.id} className={collection.id === selectedId ? 'conversation conversation--selected' : 'conversation'}>
-            <button type="button" className="conversation__open" aria-current={collection.id === selectedId ? 'true' : undefined} onClick={() => void select(collection.id)}>
+            <button
+              type="button"
+              className="conversation__open"
+              aria-current={collection.id === selectedId ? 'true' : undefined}
+              onClick={() => void select(collection.id)}
+            >
               <span className="conversation__title">{collection.name}</span>
               <span className="conversation__preview muted">
                 {t('documents.counts', { count: collection.documents, pages: collection.pages })}
@@ -156,12 +161,24 @@ function DocumentsTable({ documents, readOnly }: { readonly documents: readonly 
             <td>{formatBytes(document.bytes)}</td>
             <td className="table__actions">
               {document.status === 'indexed' ? (
-                <button type="button" className="button button--ghost button--icon button--small" onClick={() => void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null })} aria-label={t('documents.open', { name: document.name })} title={t('documents.openShort')}>
+                <button
+                  type="button"
+                  className="button button--ghost button--icon button--small"
+                  onClick={() => void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null })}
+                  aria-label={t('documents.open', { name: document.name })}
+                  title={t('documents.openShort')}
+                >
                   <Eye size={14} aria-hidden="true" />
                 </button>
               ) : null}
               {readOnly ? null : (
-                <button type="button" className="button button--ghost button--icon button--small" onClick={() => void removeDocument(document.id)} aria-label={t('documents.remove', { name: document.name })} title={t('documents.removeShort')}>
+                <button
+                  type="button"
+                  className="button button--ghost button--icon button--small"
+                  onClick={() => void removeDocument(document.id)}
+                  aria-label={t('documents.remove', { name: document.name })}
+                  title={t('documents.removeShort')}
+                >
                   <Trash2 size={14} aria-hidden="true" />
                 </button>
               )}
@@ -192,9 +209,21 @@ function SearchBox() {
       >
         <label className="search search--full">
           <Search size={14} aria-hidden="true" />
-          <input className="search__input" type="search" placeholder={t('documents.searchPlaceholder')} aria-label={t('documents.searchLabel')} value={query} onChange={(event) => setQuery(event.target.value)} />
+          <input
+            className="search__input"
+            type="search"
+            placeholder={t('documents.searchPlaceholder')}
+            aria-label={t('documents.searchLabel')}
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
         </label>
-        <select className="select select--small" aria-label={t('documents.searchIn')} value={documentFilter ?? ''} onChange={(event) => setDocumentFilter(event.target.value === '' ? null : event.target.value)}>
+        <select
+          className="select select--small"
+          aria-label={t('documents.searchIn')}
+          value={documentFilter ?? ''}
+          onChange={(event) => setDocumentFilter(event.target.value === '' ? null : event.target.value)}
+        >
           <option value="">{t('documents.allDocuments')}</option>
           {documents
             .filter((document) => document.status === 'indexed')
@@ -258,7 +287,15 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
               if (typeof name === 'string' && name.trim() !== '') void rename(collection.id, name.trim()).then((done) => done && setRenaming(false));
             }}
           >
-            <input name="name" className="input" aria-label={t('documents.newName')} defaultValue={collection.name} maxLength={200} autoFocus onKeyDown={(event) => event.key === 'Escape' && setRenaming(false)} />
+            <input
+              name="name"
+              className="input"
+              aria-label={t('documents.newName')}
+              defaultValue={collection.name}
+              maxLength={200}
+              autoFocus
+              onKeyDown={(event) => event.key === 'Escape' && setRenaming(false)}
+            />
             <button type="submit" className="button button--primary">
               {t('models.details.saveName')}
             </button>
@@ -269,19 +306,33 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
               {collection.name}
             </h2>
             {collection.readOnly ? <span className="badge">{t('documents.readOnly')}</span> : null}
-            <button type="button" className="button button--ghost button--icon" onClick={() => setRenaming(true)} aria-label={t('documents.rename')} title={t('documents.rename')}>
+            <button
+              type="button"
+              className="button button--ghost button--icon"
+              onClick={() => setRenaming(true)}
+              aria-label={t('documents.rename')}
+              title={t('documents.rename')}
+            >
               <Pencil size={14} aria-hidden="true" />
             </button>
           </>
         )}
-        <select className="select select--small" aria-label={t('documents.embeddingModel')} value={collection.embeddingModelId ?? ''} disabled={collection.readOnly} onChange={(event) => void setEmbeddingModel(collection.id, event.target.value === '' ? null : event.target.value)}>
+        <select
+          className="select select--small"
+          aria-label={t('documents.embeddingModel')}
+          value={collection.embeddingModelId ?? ''}
+          disabled={collection.readOnly}
+          onChange={(event) => void setEmbeddingModel(collection.id, event.target.value === '' ? null : event.target.value)}
+        >
           <option value="">{t('documents.textOnly')}</option>
           {embedders.map((model) => (
             <option key={model.id} value={model.id}>
               {model.displayName}
             </option>
           ))}
-          {collection.embeddingModelId !== null && !embedders.some((model) => model.id === collection.embeddingModelId) ? <option value={collection.embeddingModelId}>{collection.embeddingModelName ?? t('documents.missingModel')}</option> : null}
+          {collection.embeddingModelId !== null && !embedders.some((model) => model.id === collection.embeddingModelId) ? (
+            <option value={collection.embeddingModelId}>{collection.embeddingModelName ?? t('documents.missingModel')}</option>
+          ) : null}
         </select>
         <button type="button" className="button button--ghost" onClick={() => setConfirmDelete(true)}>
           <Trash2 size={14} aria-hidden="true" />
@@ -319,7 +370,13 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
             <li key={folder.id} className="watched__item">
               <FolderSync size={12} aria-hidden="true" />
               <span title={folder.path}>{folder.path}</span>
-              <button type="button" className="button button--ghost button--icon button--small" onClick={() => void unwatch(folder.id)} aria-label={t('documents.unwatch', { path: folder.path })} title={t('documents.unwatchShort')}>
+              <button
+                type="button"
+                className="button button--ghost button--icon button--small"
+                onClick={() => void unwatch(folder.id)}
+                aria-label={t('documents.unwatch', { path: folder.path })}
+                title={t('documents.unwatchShort')}
+              >
                 <X size={12} aria-hidden="true" />
               </button>
             </li>
@@ -336,7 +393,12 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
           </>
         )}
       </div>
-      <Dialog open={confirmDelete} onOpenChange={setConfirmDelete} title={t('documents.deleteTitle', { name: collection.name })} description={t('documents.deleteBody', { count: collection.documents })}>
+      <Dialog
+        open={confirmDelete}
+        onOpenChange={setConfirmDelete}
+        title={t('documents.deleteTitle', { name: collection.name })}
+        description={t('documents.deleteBody', { count: collection.documents })}
+      >
         <div className="form-actions">
           <button
             type="button"
@@ -376,11 +438,7 @@ export function DocumentsSection() {
   }, [refresh]);
 
   return (
-    <section
-      className={drop.dragging ? 'section section--chat section--drop' : 'section section--chat'}
-      data-testid="documents-drop-zone"
-      {...drop.handlers}
-    >
+    <section className={drop.dragging ? 'section section--chat section--drop' : 'section section--chat'} data-testid="documents-drop-zone" {...drop.handlers}>
       <div className="chat">
         <CollectionList onNew={() => setCreating(true)} />
         <div className="chat__main">

@@ -49,7 +49,11 @@ export function IngestPanel({ progress }: { readonly progress: IngestProgress })
                 {file.name}
               </span>
               <span className="muted">{t(`documents.fileStates.${file.state}`)}</span>
-              {file.error === null ? <progress className="progress progress--small" max={100} value={Math.round(file.progress * 100)} aria-label={file.name} /> : <span className="ingest__error">{file.error.message}</span>}
+              {file.error === null ? (
+                <progress className="progress progress--small" max={100} value={Math.round(file.progress * 100)} aria-label={file.name} />
+              ) : (
+                <span className="ingest__error">{file.error.message}</span>
+              )}
             </li>
           ))}
         </ul>

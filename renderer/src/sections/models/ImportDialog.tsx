@@ -50,7 +50,10 @@ export function ImportDialog() {
   const jobs = useModels((state) => state.jobs);
   const { openImport, scan, setCandidate, startImport, cancelImport } = useModels.getState();
   const running = Object.values(jobs).some((job) => job.phase === 'running' || job.phase === 'waiting');
-  const ready = candidates.some((candidate) => candidate.selected && (jobs[candidate.token] === undefined || jobs[candidate.token]?.phase === 'failed' || jobs[candidate.token]?.phase === 'cancelled'));
+  const ready = candidates.some(
+    (candidate) =>
+      candidate.selected && (jobs[candidate.token] === undefined || jobs[candidate.token]?.phase === 'failed' || jobs[candidate.token]?.phase === 'cancelled'),
+  );
 
   return (
     <Dialog open={open} onOpenChange={openImport} title={t('models.import.title')} description={t('models.import.hint')} wide>
@@ -114,7 +117,12 @@ export function ImportDialog() {
                     ))}
                   </select>
                   {job?.phase === 'running' || job?.phase === 'waiting' ? (
-                    <button type="button" className="button button--ghost button--icon" onClick={() => cancelImport(candidate.token)} aria-label={t('models.import.cancel', { name: candidate.displayName })}>
+                    <button
+                      type="button"
+                      className="button button--ghost button--icon"
+                      onClick={() => cancelImport(candidate.token)}
+                      aria-label={t('models.import.cancel', { name: candidate.displayName })}
+                    >
                       <X size={14} aria-hidden="true" />
                     </button>
                   ) : null}

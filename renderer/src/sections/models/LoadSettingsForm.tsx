@@ -74,7 +74,11 @@ export function LoadSettingsForm({ model }: { model: ModelEntry }) {
       aria-label={t('models.details.loadSettings')}
       onSubmit={(event) => {
         event.preventDefault();
-        if (parsed.ok) void useModels.getState().setLoadSettings(model.id, parsed.settings).then((ok) => setSaved(ok));
+        if (parsed.ok)
+          void useModels
+            .getState()
+            .setLoadSettings(model.id, parsed.settings)
+            .then((ok) => setSaved(ok));
       }}
     >
       <p className="field__hint">{t('models.load.hint')}</p>
@@ -86,7 +90,12 @@ export function LoadSettingsForm({ model }: { model: ModelEntry }) {
           <label className="field__label" htmlFor={`${id}-flash`}>
             {t('models.load.flashAttention')}
           </label>
-          <select id={`${id}-flash`} className="select" value={draft.flashAttention} onChange={(event) => change({ flashAttention: event.target.value as Draft['flashAttention'] })}>
+          <select
+            id={`${id}-flash`}
+            className="select"
+            value={draft.flashAttention}
+            onChange={(event) => change({ flashAttention: event.target.value as Draft['flashAttention'] })}
+          >
             <option value="">{t('models.load.fromSettings')}</option>
             <option value="on">{t('models.load.on')}</option>
             <option value="off">{t('models.load.off')}</option>
@@ -96,7 +105,12 @@ export function LoadSettingsForm({ model }: { model: ModelEntry }) {
           <label className="field__label" htmlFor={`${id}-kv`}>
             {t('models.load.kvCacheType')}
           </label>
-          <select id={`${id}-kv`} className="select" value={draft.kvCacheType} onChange={(event) => change({ kvCacheType: event.target.value as Draft['kvCacheType'] })}>
+          <select
+            id={`${id}-kv`}
+            className="select"
+            value={draft.kvCacheType}
+            onChange={(event) => change({ kvCacheType: event.target.value as Draft['kvCacheType'] })}
+          >
             <option value="">{t('models.load.fromSettings')}</option>
             <option value="F16">F16</option>
             <option value="Q8_0">Q8_0</option>

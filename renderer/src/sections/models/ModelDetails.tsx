@@ -33,7 +33,10 @@ function FitSummary({ model }: { model: ModelEntry }) {
   return (
     <div data-testid="fit-details">
       <dl className="facts">
-        <Row label={t('models.fit.placement')} value={t(`models.fit.placements.${estimate.placement}`, { layers: estimate.gpuLayers, total: estimate.totalLayers })} />
+        <Row
+          label={t('models.fit.placement')}
+          value={t(`models.fit.placements.${estimate.placement}`, { layers: estimate.gpuLayers, total: estimate.totalLayers })}
+        />
         <Row label={t('models.fit.context')} value={estimate.contextSize.toLocaleString()} />
         <Row label={t('models.fit.ram')} value={formatBytes(estimate.ramBytes)} />
         <Row label={t('models.fit.vram')} value={formatBytes(estimate.vramBytes)} />
@@ -72,7 +75,10 @@ function Rename({ model, onDone }: { model: ModelEntry; onDone: () => void }) {
       className="rename"
       onSubmit={(event) => {
         event.preventDefault();
-        void useModels.getState().rename(model.id, name).then((renamed) => renamed && onDone());
+        void useModels
+          .getState()
+          .rename(model.id, name)
+          .then((renamed) => renamed && onDone());
       }}
     >
       <label htmlFor={id} className="visually-hidden">
@@ -131,7 +137,13 @@ export function ModelDetails({ model }: { model: ModelEntry }) {
             <h2 className="details__title" title={model.displayName}>
               {model.displayName}
             </h2>
-            <button type="button" className="button button--ghost button--icon" onClick={() => setRenaming(true)} aria-label={t('models.details.rename')} title={t('models.details.rename')}>
+            <button
+              type="button"
+              className="button button--ghost button--icon"
+              onClick={() => setRenaming(true)}
+              aria-label={t('models.details.rename')}
+              title={t('models.details.rename')}
+            >
               <Pencil size={14} aria-hidden="true" />
             </button>
           </>
@@ -144,7 +156,12 @@ export function ModelDetails({ model }: { model: ModelEntry }) {
             {t('models.details.unload')}
           </button>
         ) : (
-          <button type="button" className="button button--primary" onClick={startLoad} disabled={busy !== null || model.role !== 'chat' || model.status !== 'ok'}>
+          <button
+            type="button"
+            className="button button--primary"
+            onClick={startLoad}
+            disabled={busy !== null || model.role !== 'chat' || model.status !== 'ok'}
+          >
             <Play size={14} aria-hidden="true" />
             {busy === 'loading' ? t('models.details.loading', { percent: Math.round((progress ?? 0) * 100) }) : t('models.details.load')}
           </button>
@@ -157,7 +174,9 @@ export function ModelDetails({ model }: { model: ModelEntry }) {
             onClick={() => void setDefault(model.id, model.role === 'chat' ? 'chat' : 'embedding')}
           >
             <Star size={14} aria-hidden="true" />
-            {(model.role === 'chat' ? model.isDefaultChat : model.isDefaultEmbedding) ? t('models.details.isDefault') : t(`models.details.makeDefault.${model.role}`)}
+            {(model.role === 'chat' ? model.isDefaultChat : model.isDefaultEmbedding)
+              ? t('models.details.isDefault')
+              : t(`models.details.makeDefault.${model.role}`)}
           </button>
         ) : null}
         <button type="button" className="button" onClick={() => void verify(model.id)} disabled={busy !== null}>
@@ -180,7 +199,9 @@ export function ModelDetails({ model }: { model: ModelEntry }) {
           )}
         </div>
       )}
-      {busy === 'loading' || busy === 'verifying' ? <progress className="progress" max={1} value={progress ?? 0} aria-label={t('models.details.progress')} /> : null}
+      {busy === 'loading' || busy === 'verifying' ? (
+        <progress className="progress" max={1} value={progress ?? 0} aria-label={t('models.details.progress')} />
+      ) : null}
 
       <h3 className="card__subtitle">{t('models.fit.title')}</h3>
       {model.status === 'ok' ? <FitSummary model={model} /> : <p className="muted">{t('models.fit.unavailable')}</p>}
@@ -229,9 +250,7 @@ export function ModelDetails({ model }: { model: ModelEntry }) {
         body={
           <>
             <p>{t('models.fit.tooBig')}</p>
-            <ul>
-              {fit?.state === 'ok' ? fitAdvice(fit.fit).map((advice) => <li key={advice}>{t(`models.fit.advice.${advice}`)}</li>) : null}
-            </ul>
+            <ul>{fit?.state === 'ok' ? fitAdvice(fit.fit).map((advice) => <li key={advice}>{t(`models.fit.advice.${advice}`)}</li>) : null}</ul>
           </>
         }
         confirm={t('models.fit.loadAnyway')}

@@ -134,11 +134,7 @@ export function ModelsSection() {
   const drop = useFileDrop((dropToken) => importFrom({ dropToken }));
 
   return (
-    <section
-      className={drop.dragging ? 'section section--drop' : 'section'}
-      data-testid="models-drop-zone"
-      {...drop.handlers}
-    >
+    <section className={drop.dragging ? 'section section--drop' : 'section'} data-testid="models-drop-zone" {...drop.handlers}>
       <header className="section__header">
         <h1 className="section__title">{t('models.title')}</h1>
         <span className="section__spacer" />
@@ -146,7 +142,14 @@ export function ModelsSection() {
           <>
             <label className="search">
               <Search size={14} aria-hidden="true" />
-              <input className="search__input" type="search" placeholder={t('models.filter')} aria-label={t('models.filter')} value={filter} onChange={(event) => setFilter(event.target.value)} />
+              <input
+                className="search__input"
+                type="search"
+                placeholder={t('models.filter')}
+                aria-label={t('models.filter')}
+                value={filter}
+                onChange={(event) => setFilter(event.target.value)}
+              />
             </label>
             <button type="button" className="button button--primary" onClick={() => openImport(true)}>
               <FileUp size={14} aria-hidden="true" />

@@ -34,7 +34,13 @@ function NumberField({
       <div className="field__row">
         {onToggleAuto === undefined ? null : (
           <label className="checkbox">
-            <input type="checkbox" checked={auto} disabled={lock !== null} onChange={(event) => onToggleAuto(event.target.checked)} aria-label={`${t(`runtime.${field}`)}: ${t('runtime.auto')}`} />
+            <input
+              type="checkbox"
+              checked={auto}
+              disabled={lock !== null}
+              onChange={(event) => onToggleAuto(event.target.checked)}
+              aria-label={`${t(`runtime.${field}`)}: ${t('runtime.auto')}`}
+            />
             {t('runtime.auto')}
           </label>
         )}
@@ -103,7 +109,14 @@ export function RuntimeOptions() {
     >
       <div className="form-grid">
         {AUTO_FIELDS.map((field) => (
-          <NumberField key={field} field={field} draft={draft} error={errors[field]} onChange={(value) => setValue(field, value)} onToggleAuto={(auto) => setAuto(field, auto)} />
+          <NumberField
+            key={field}
+            field={field}
+            draft={draft}
+            error={errors[field]}
+            onChange={(value) => setValue(field, value)}
+            onToggleAuto={(auto) => setAuto(field, auto)}
+          />
         ))}
       </div>
       <h3 className="card__subtitle">{t('runtime.sampling')}</h3>

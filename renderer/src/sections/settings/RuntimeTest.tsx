@@ -56,12 +56,16 @@ export function RuntimeTest() {
     generation.phase === 'running' && generation.tokens === 0
       ? t('runtime.waiting')
       : generation.phase === 'running'
-      ? t('runtime.liveRate', { tokens: generation.tokens, rate: liveTokensPerSecond(generation.tokens, generation.firstTokenAt, now).toFixed(1) })
-      : generation.phase === 'done'
-        ? generation.stats.stopReason === 'aborted'
-          ? t('runtime.stopped', { tokens: generation.stats.tokens })
-          : t('runtime.doneRate', { tokens: generation.stats.tokens, seconds: (generation.stats.ms / 1000).toFixed(2), rate: generation.stats.tokensPerSecond.toFixed(1) })
-        : null;
+        ? t('runtime.liveRate', { tokens: generation.tokens, rate: liveTokensPerSecond(generation.tokens, generation.firstTokenAt, now).toFixed(1) })
+        : generation.phase === 'done'
+          ? generation.stats.stopReason === 'aborted'
+            ? t('runtime.stopped', { tokens: generation.stats.tokens })
+            : t('runtime.doneRate', {
+                tokens: generation.stats.tokens,
+                seconds: (generation.stats.ms / 1000).toFixed(2),
+                rate: generation.stats.tokensPerSecond.toFixed(1),
+              })
+          : null;
 
   return (
     <div className="runtime-test" data-testid="runtime-test">
@@ -99,7 +103,12 @@ export function RuntimeTest() {
       {load.phase === 'failed' ? <ErrorNote message={load.error.message} details={load.error.details} /> : null}
       {runtimeModel === null ? null : (
         <p className="muted" data-testid="loaded-model">
-          {t('runtime.loaded', { name: runtimeModel.name, contextSize: runtimeModel.contextSize, layers: runtimeModel.gpuLayers, threads: runtimeModel.threads })}
+          {t('runtime.loaded', {
+            name: runtimeModel.name,
+            contextSize: runtimeModel.contextSize,
+            layers: runtimeModel.gpuLayers,
+            threads: runtimeModel.threads,
+          })}
         </p>
       )}
       <div className="field">

@@ -55,8 +55,7 @@ export function draftFrom(settings: RuntimeSettings): Draft {
 export type FieldError = { readonly kind: 'number' } | { readonly kind: 'range'; readonly min: number; readonly max: number };
 
 export type ParsedDraft =
-  | { readonly ok: true; readonly settings: RuntimeSettings }
-  | { readonly ok: false; readonly errors: Partial<Record<Field, FieldError>> };
+  { readonly ok: true; readonly settings: RuntimeSettings } | { readonly ok: false; readonly errors: Partial<Record<Field, FieldError>> };
 
 export function parseDraft(draft: Draft): ParsedDraft {
   const errors: Partial<Record<Field, FieldError>> = {};

@@ -10,7 +10,11 @@ describe('applyChatEvent', () => {
 
   it('folds a send into the thread: the user message, the streamed text, then the saved answer in its place', () => {
     let state = streamState({ thread: thread('c1', []), conversations: [summary('c0', { updatedAt: '2026-01-01T10:00:00.000Z' }), summary('c1')] });
-    state = run(state, [{ type: 'begin', conversationId: 'c1' }, { type: 'user', message: question }, { type: 'started', messageId: 'a1', parentId: 'u1' }]);
+    state = run(state, [
+      { type: 'begin', conversationId: 'c1' },
+      { type: 'user', message: question },
+      { type: 'started', messageId: 'a1', parentId: 'u1' },
+    ]);
     expect(state.thread?.messages.map((m) => m.id)).toEqual(['u1']);
     expect(state.streaming).toMatchObject({ conversationId: 'c1', messageId: 'a1', parentId: 'u1', text: '' });
 
@@ -32,7 +36,10 @@ describe('applyChatEvent', () => {
   });
 
   it('starts clean: earlier notices, error and picked sources go', () => {
-    const state = applyChatEvent(streamState({ notices: [{ kind: 'noSources', detail: 'x' }], error: { code: 'busy', message: 'm' }, sourcesFor: 'a0' }), { type: 'begin', conversationId: 'c1' });
+    const state = applyChatEvent(streamState({ notices: [{ kind: 'noSources', detail: 'x' }], error: { code: 'busy', message: 'm' }, sourcesFor: 'a0' }), {
+      type: 'begin',
+      conversationId: 'c1',
+    });
     expect(state).toMatchObject({ notices: [], error: null, sourcesFor: null, streaming: { conversationId: 'c1', text: '', sources: [] } });
   });
 

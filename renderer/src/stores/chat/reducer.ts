@@ -36,19 +36,28 @@ export interface ChatStreamState {
  * What the store feeds the reducer: the contract's stream events, plus the stream's own
  * start and its failure (a cancel is not one: the partial answer is kept).
  */
-export type ChatStreamEvent = { readonly type: 'begin'; readonly conversationId: string } | ChatEvent | { readonly type: 'error'; readonly error: AppErrorData };
+export type ChatStreamEvent =
+  { readonly type: 'begin'; readonly conversationId: string } | ChatEvent | { readonly type: 'error'; readonly error: AppErrorData };
 
 export function applyChatEvent<S extends ChatStreamState>(state: S, event: ChatStreamEvent): S {
   const current = state.streaming;
   switch (event.type) {
     case 'begin':
-      return { ...state, streaming: { conversationId: event.conversationId, messageId: null, parentId: null, text: '', reasoning: '', sources: [] }, notices: [], error: null, sourcesFor: null };
+      return {
+        ...state,
+        streaming: { conversationId: event.conversationId, messageId: null, parentId: null, text: '', reasoning: '', sources: [] },
+        notices: [],
+        error: null,
+        sourcesFor: null,
+      };
     case 'user':
       return current === null ? state : { ...state, thread: placeMessage(state.thread, current.conversationId, event.message) };
     case 'started':
       return current === null ? state : { ...state, streaming: { ...current, messageId: event.messageId, parentId: event.parentId } };
     case 'delta':
-      return current === null ? state : { ...state, streaming: { ...current, text: current.text + event.text, reasoning: current.reasoning + event.reasoning } };
+      return current === null
+        ? state
+        : { ...state, streaming: { ...current, text: current.text + event.text, reasoning: current.reasoning + event.reasoning } };
     case 'sources':
       return current === null ? state : { ...state, streaming: { ...current, sources: event.sources } };
     case 'notice':

@@ -37,7 +37,11 @@ export interface RuntimeProtocol {
   connect(child: RuntimeChild | null): void;
   /** A message from the connected process. */
   handle(raw: unknown): void;
-  request<K extends RuntimeOp>(op: K, payload: RequestPayload<K>, handlers?: Pick<Pending, 'onProgress' | 'onDelta'>): { id: number; result: Promise<RuntimeResults[K]> };
+  request<K extends RuntimeOp>(
+    op: K,
+    payload: RequestPayload<K>,
+    handlers?: Pick<Pending, 'onProgress' | 'onDelta'>,
+  ): { id: number; result: Promise<RuntimeResults[K]> };
   /** Asks the process to stop request `target` (a reply being generated). */
   abort(target: number): void;
   /** The requests waiting for a reply. */

@@ -140,9 +140,14 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
           const choice = await options.backends();
           // A pack that passed node-llama-cpp's own test but then took the process down is not
           // offered again in this session: the restart comes back on the built-in binaries.
-          await protocol.request('configure', { choice: packsSetAside === null ? choice : { ...choice, packs: [], notices: [...choice.notices, packsSetAside].slice(0, 32) } }).result;
+          await protocol.request('configure', {
+            choice: packsSetAside === null ? choice : { ...choice, packs: [], notices: [...choice.notices, packsSetAside].slice(0, 32) },
+          }).result;
         } catch (error) {
-          options.log?.('warn', `Runtime packs and the policy's backends could not be applied; the built-in binaries are used: ${error instanceof Error ? error.message : String(error)}`);
+          options.log?.(
+            'warn',
+            `Runtime packs and the policy's backends could not be applied; the built-in binaries are used: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
       await options.restore(models.loaded);

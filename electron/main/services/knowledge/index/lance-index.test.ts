@@ -32,7 +32,11 @@ function rows(documentId: string, collectionId: string, count: number, seed: num
 describe('knowledge index', () => {
   it('finds rows added after the FTS index was built, before and after optimize', async () => {
     await fx.index.add(KEY, DIMS, rows('d1', C1, 20, 1));
-    await fx.index.add(KEY, DIMS, rows('d2', C1, 3, 2, (index) => `zeppelin number ${index}`));
+    await fx.index.add(
+      KEY,
+      DIMS,
+      rows('d2', C1, 3, 2, (index) => `zeppelin number ${index}`),
+    );
     const table = await fx.vectors.connection.openTable(tableName(KEY));
     expect(await table.indexStats('text_idx')).toMatchObject({ numIndexedRows: 20, numUnindexedRows: 3 });
 
@@ -51,7 +55,13 @@ describe('knowledge index', () => {
   it('filters by collection and document before ranking (prefilter), for vectors and text', async () => {
     // C2 holds the exact query vector and the query words many times over; C1 only weak matches.
     const query = seededVector(999, DIMS);
-    const strong: IndexRowInput[] = Array.from({ length: 50 }, (_, index) => ({ chunkId: `s-${index}`, documentId: 'ds', collectionId: C2, text: 'harbor harbor harbor', vector: query }));
+    const strong: IndexRowInput[] = Array.from({ length: 50 }, (_, index) => ({
+      chunkId: `s-${index}`,
+      documentId: 'ds',
+      collectionId: C2,
+      text: 'harbor harbor harbor',
+      vector: query,
+    }));
     await fx.index.add(KEY, DIMS, [...strong, ...rows('dw', C1, 30, 3, (index) => (index % 3 === 0 ? `harbor and more ${index}` : `nothing ${index}`))]);
     await fx.index.optimize(KEY);
 
@@ -70,14 +80,35 @@ describe('knowledge index', () => {
   });
 
   it('turns any user text into a safe word query', async () => {
-    await fx.index.add(KEY, DIMS, rows('d1', C1, 5, 4, (index) => `invoice ${index} for cargo`));
-    for (const query of ['invoice AND "', 'invoice OR (cargo', '"', '', '   ', '-invoice', 'invoice*', 'text:invoice', "invoice's", '\u0000invoice\u0000', 'INVOICE~2', '()[]{}^']) {
+    await fx.index.add(
+      KEY,
+      DIMS,
+      rows('d1', C1, 5, 4, (index) => `invoice ${index} for cargo`),
+    );
+    for (const query of [
+      'invoice AND "',
+      'invoice OR (cargo',
+      '"',
+      '',
+      '   ',
+      '-invoice',
+      'invoice*',
+      'text:invoice',
+      "invoice's",
+      '\u0000invoice\u0000',
+      'INVOICE~2',
+      '()[]{}^',
+    ]) {
       const hits = await fx.index.textSearch(KEY, query, { limit: 10, collectionIds: [C1] });
       expect(hits.length, query).toBe(ftsTerms(query).some((term) => term === 'invoice') ? 5 : 0);
     }
     expect(ftsTerms('Café  CAFÉ naïve x')).toEqual(['café', 'naïve', 'x']);
     // Accents are folded by the index.
-    await fx.index.add(KEY, DIMS, rows('d2', C1, 1, 5, () => 'Un café en Zúrich'));
+    await fx.index.add(
+      KEY,
+      DIMS,
+      rows('d2', C1, 1, 5, () => 'Un café en Zúrich'),
+    );
     expect((await fx.index.textSearch(KEY, 'cafe zurich', { limit: 10, collectionIds: [C1] })).map((hit) => hit.chunkId)).toEqual(['d2-0']);
   });
 
@@ -135,7 +166,10 @@ describe('knowledge index', () => {
 
   it('builds the ANN index the plan asks for and still finds the nearest rows', async () => {
     const index = await fx.reopenIndex({
-      plan: (count) => (count >= 200 ? { create: { kind: 'ivf_flat', options: { numPartitions: 2 } }, search: { nprobes: 2 }, distanceType: 'cosine' } : { create: null, search: {}, distanceType: 'cosine' }),
+      plan: (count) =>
+        count >= 200
+          ? { create: { kind: 'ivf_flat', options: { numPartitions: 2 } }, search: { nprobes: 2 }, distanceType: 'cosine' }
+          : { create: null, search: {}, distanceType: 'cosine' },
     });
     const data = rows('d1', C1, 256, 11);
     await index.add(KEY, DIMS, data);

@@ -3,7 +3,16 @@ import { MatchQuery, Operator, type Table } from '@lancedb/lancedb';
 import type { VectorStore } from '../../storage/lance.ts';
 import { messageOf } from '../../storage/sqlite.ts';
 import { FTS_ONLY_KEY } from '../store.ts';
-import { applyCollectionIndex, applySearchPlan, applyTextIndex, applyVectorIndex, TEXT_COLUMN, VECTOR_COLUMN, vectorIndexPlan, type VectorIndexPlan } from './vector-index-plan.ts';
+import {
+  applyCollectionIndex,
+  applySearchPlan,
+  applyTextIndex,
+  applyVectorIndex,
+  TEXT_COLUMN,
+  VECTOR_COLUMN,
+  vectorIndexPlan,
+  type VectorIndexPlan,
+} from './vector-index-plan.ts';
 
 // The LanceDB side of knowledge search: a rebuildable copy of chunk text and vectors.
 //
@@ -44,7 +53,8 @@ export interface SearchHit {
   readonly score: number;
 }
 
-export type TableHealth = { readonly status: 'ok'; readonly rows: number } | { readonly status: 'missing' } | { readonly status: 'unreadable'; readonly message: string };
+export type TableHealth =
+  { readonly status: 'ok'; readonly rows: number } | { readonly status: 'missing' } | { readonly status: 'unreadable'; readonly message: string };
 
 export interface OptimizeResult {
   readonly rows: number;
@@ -91,7 +101,11 @@ export function tableName(key: string): string {
 
 /** The words of a user's query, lowercased and de-duplicated, as a string no FTS syntax can hide in. */
 export function ftsTerms(query: string): string[] {
-  const words = query.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words =
+    query
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   // Longer tokens are not indexed (the tokenizer's limit is 40) and would never match.
   return [...new Set(words.filter((word) => word.length <= 40))].slice(0, 64);
 }
@@ -153,7 +167,8 @@ export function createKnowledgeIndex(store: VectorStore, options: KnowledgeIndex
     return rows.map((row) => {
       const record: Record<string, unknown> = { chunk_id: row.chunkId, document_id: row.documentId, collection_id: row.collectionId, text: row.text };
       if (hasVectors(key)) {
-        if (row.vector?.length !== dimensions) throw new Error(`Chunk ${row.chunkId} has ${row.vector?.length ?? 'no'} vector dimensions; the index ${key} has ${String(dimensions)}.`);
+        if (row.vector?.length !== dimensions)
+          throw new Error(`Chunk ${row.chunkId} has ${row.vector?.length ?? 'no'} vector dimensions; the index ${key} has ${String(dimensions)}.`);
         record[VECTOR_COLUMN] = Array.from(row.vector);
       }
       return record;
@@ -215,9 +230,18 @@ export function createKnowledgeIndex(store: VectorStore, options: KnowledgeIndex
     vectorSearch(key, vector, options) {
       if (!hasVectors(key)) return Promise.resolve([]);
       return search(key, options, async (table, where) => {
-        const query = table.vectorSearch(Array.from(vector)).where(where).select(['chunk_id', 'document_id', 'collection_id', '_distance']).limit(options.limit);
+        const query = table
+          .vectorSearch(Array.from(vector))
+          .where(where)
+          .select(['chunk_id', 'document_id', 'collection_id', '_distance'])
+          .limit(options.limit);
         // Until the first optimize of this process, a flat plan: same metric, no index knobs.
-        const rows = (await applySearchPlan(query, plans.get(key) ?? plan(0, vector.length)).toArray()) as { chunk_id: string; document_id: string; collection_id: string; _distance: number }[];
+        const rows = (await applySearchPlan(query, plans.get(key) ?? plan(0, vector.length)).toArray()) as {
+          chunk_id: string;
+          document_id: string;
+          collection_id: string;
+          _distance: number;
+        }[];
         return rows.map((row) => ({ chunkId: row.chunk_id, documentId: row.document_id, collectionId: row.collection_id, score: row._distance }));
       });
     },
@@ -318,4 +342,3 @@ export function createKnowledgeIndex(store: VectorStore, options: KnowledgeIndex
     },
   };
 }
-

@@ -46,7 +46,15 @@ describe('recoverKnowledge', () => {
     const deleted = await ingestSynthetic(fx, collectionId, 'deleted.txt', 3, 6);
     fx.store.deleteDocument(deleted);
     // Still to extract, and extracted (being re-ingested) with stale rows from a former version.
-    const queued = fx.store.addDocument({ collectionId, name: 'q.txt', sourcePath: '/src/q.txt', storedPath: null, format: 'text', bytes: 1, sha256: '0'.repeat(64) }).id;
+    const queued = fx.store.addDocument({
+      collectionId,
+      name: 'q.txt',
+      sourcePath: '/src/q.txt',
+      storedPath: null,
+      format: 'text',
+      bytes: 1,
+      sha256: '0'.repeat(64),
+    }).id;
     const extracted = await ingestSynthetic(fx, collectionId, 'extracted.txt', 4, 7, 'extracted');
     await fx.index.add(
       KEY,
@@ -67,7 +75,8 @@ describe('recoverKnowledge', () => {
       tablesDropped: [`chunks_${'d'.repeat(64)}`],
       requeue: { queued: [queued], extracted: [extracted] },
     });
-    for (const id of [consistent, embeddedNone, embeddedPartial, indexedShort, indexedDouble, textEmbedded]) expect(fx.store.document(id).status).toBe('indexed');
+    for (const id of [consistent, embeddedNone, embeddedPartial, indexedShort, indexedDouble, textEmbedded])
+      expect(fx.store.document(id).status).toBe('indexed');
     await expectAgreement(fx.index, KEY);
     await expectAgreement(fx.index, FTS_ONLY_KEY);
 

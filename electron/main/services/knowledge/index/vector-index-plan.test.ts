@@ -110,10 +110,24 @@ describe('applyVectorIndex and applySearchPlan on a real table', () => {
     const vectorType = schema.fields[4]?.type as Arrow.FixedSizeList<Arrow.Float32>;
     const children = [
       arrow.vectorFromArray(ids, new arrow.Utf8()).data[0],
-      arrow.vectorFromArray(ids.map((_, i) => `d${Math.floor(i / 20)}`), new arrow.Utf8()).data[0],
-      arrow.vectorFromArray(ids.map((_, i) => `col${i % 2}`), new arrow.Utf8()).data[0],
-      arrow.vectorFromArray(ids.map((_, i) => `chunk number ${i} about topic${i % 50}`), new arrow.Utf8()).data[0],
-      arrow.makeData({ type: vectorType, length: ROWS, nullCount: 0, child: arrow.makeData({ type: new arrow.Float32(), length: ROWS * DIM, nullCount: 0, data: values }) }),
+      arrow.vectorFromArray(
+        ids.map((_, i) => `d${Math.floor(i / 20)}`),
+        new arrow.Utf8(),
+      ).data[0],
+      arrow.vectorFromArray(
+        ids.map((_, i) => `col${i % 2}`),
+        new arrow.Utf8(),
+      ).data[0],
+      arrow.vectorFromArray(
+        ids.map((_, i) => `chunk number ${i} about topic${i % 50}`),
+        new arrow.Utf8(),
+      ).data[0],
+      arrow.makeData({
+        type: vectorType,
+        length: ROWS,
+        nullCount: 0,
+        child: arrow.makeData({ type: new arrow.Float32(), length: ROWS * DIM, nullCount: 0, data: values }),
+      }),
     ];
     const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: ROWS, nullCount: 0, children: children as never });
     table = await db.createTable('chunks', new arrow.Table([new arrow.RecordBatch(schema, data)]));
@@ -136,8 +150,18 @@ describe('applyVectorIndex and applySearchPlan on a real table', () => {
     for (let q = 0; q < 30; q++) {
       const vector = queries.subarray(q * DIM, (q + 1) * DIM);
       const where = `collection_id = 'col${q % 2}'`;
-      const approx = (await applySearchPlan(table.query().nearestTo(vector), plan).where(where).select(['chunk_id', '_distance']).limit(10).toArray()) as { chunk_id: string }[];
-      const exact = (await table.query().nearestTo(vector).distanceType(plan.distanceType).bypassVectorIndex().where(where).select(['chunk_id', '_distance']).limit(10).toArray()) as { chunk_id: string }[];
+      const approx = (await applySearchPlan(table.query().nearestTo(vector), plan).where(where).select(['chunk_id', '_distance']).limit(10).toArray()) as {
+        chunk_id: string;
+      }[];
+      const exact = (await table
+        .query()
+        .nearestTo(vector)
+        .distanceType(plan.distanceType)
+        .bypassVectorIndex()
+        .where(where)
+        .select(['chunk_id', '_distance'])
+        .limit(10)
+        .toArray()) as { chunk_id: string }[];
       const truth = new Set(exact.map((r) => r.chunk_id));
       found += approx.filter((r) => truth.has(r.chunk_id)).length;
     }
@@ -146,7 +170,9 @@ describe('applyVectorIndex and applySearchPlan on a real table', () => {
 
   it('builds the full-text index with the planned options', async () => {
     await applyTextIndex(table);
-    const hits = (await table.query().fullTextSearch('topic7', { columns: 'text' }).select(['chunk_id', '_score']).limit(5).toArray()) as { chunk_id: string }[];
+    const hits = (await table.query().fullTextSearch('topic7', { columns: 'text' }).select(['chunk_id', '_score']).limit(5).toArray()) as {
+      chunk_id: string;
+    }[];
     expect(hits).toHaveLength(5);
   }, 30_000);
 });

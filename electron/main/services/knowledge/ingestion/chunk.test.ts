@@ -23,7 +23,7 @@ function spy(counter: TokenCounter): { counter: TokenCounter; calls: () => numbe
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'river', 'mountain', 'ledger', 'contract', 'clause', 'payment', 'zürich', 'año', 'data', 'report', 'x'];
 
 function randomDocument(random: () => number, paged: boolean): ExtractedBlock[] {
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const sentence = () => {
     const length = 1 + Math.floor(random() * (random() < 0.05 ? 400 : 25));
     const words = Array.from({ length }, () => pick(WORDS));
@@ -83,7 +83,8 @@ async function checkInvariants(blocks: readonly ExtractedBlock[], chunks: readon
   const uncovered = text.split('').findIndex((character, index) => covered[index] === 0 && !/\s/u.test(character));
   expect(uncovered, 'a character in no chunk').toBe(-1);
   // Chunks come in document order.
-  for (let index = 1; index < chunks.length; index++) expect((chunks[index] as Chunk).start, JSON.stringify([chunks[index - 1], chunks[index]])).toBeGreaterThan((chunks[index - 1] as Chunk).start);
+  for (let index = 1; index < chunks.length; index++)
+    expect((chunks[index] as Chunk).start, JSON.stringify([chunks[index - 1], chunks[index]])).toBeGreaterThan((chunks[index - 1] as Chunk).start);
 }
 
 describe('chunkDocument', () => {
@@ -154,7 +155,9 @@ describe('chunkDocument', () => {
     expect(chunks.map((chunk) => chunk.text).join('')).toBe('a'.repeat(1000));
     await checkInvariants(blocks, chunks, charCounter, 50);
     expect(await chunkDocument([], { maxTokens: 50, overlapTokens: 5, countTokens: charCounter })).toEqual([]);
-    expect(await chunkDocument([{ kind: 'paragraph', text: '  \n ', page: 1, headingPath: [] }], { maxTokens: 50, overlapTokens: 5, countTokens: charCounter })).toEqual([]);
+    expect(
+      await chunkDocument([{ kind: 'paragraph', text: '  \n ', page: 1, headingPath: [] }], { maxTokens: 50, overlapTokens: 5, countTokens: charCounter }),
+    ).toEqual([]);
   });
 
   it('refuses a counter that returns the wrong number of counts', async () => {

@@ -80,7 +80,10 @@ export async function chunkDocument(blocks: readonly ExtractedBlock[], options: 
 
   // One call for every unit and every heading that may be prepended.
   const headings = [...new Set(units.map((unit) => nearestHeading(unit.headingPath)).filter((heading) => heading !== ''))];
-  const firstCounts = await count(countTokens, [...units.map((unit) => text.slice(unit.start, unit.end)), ...headings.map((heading) => heading + PREFIX_SEPARATOR)]);
+  const firstCounts = await count(countTokens, [
+    ...units.map((unit) => text.slice(unit.start, unit.end)),
+    ...headings.map((heading) => heading + PREFIX_SEPARATOR),
+  ]);
   units.forEach((unit, index) => (unit.tokens = firstCounts[index] ?? 0));
   const prefixTokens = new Map(headings.map((heading, index) => [heading, firstCounts[units.length + index] ?? 0]));
   const bodyBudget = (unit: Unit) => Math.max(1, maxTokens - (unit.heading ? 0 : (prefixTokens.get(nearestHeading(unit.headingPath)) ?? 0)));
@@ -127,7 +130,15 @@ export async function chunkDocument(blocks: readonly ExtractedBlock[], options: 
     const last = draft.units.at(-1) as Unit;
     // Dropping an overlap can leave a chunk that the next one starts with in full: it adds nothing.
     if (drafts[index + 1]?.units[0] === first) return;
-    chunks.push({ ordinal: chunks.length, text: render(draft, text), page: first.page, headingPath: first.headingPath, start: first.start, end: last.end, tokens: counts[index] ?? 0 });
+    chunks.push({
+      ordinal: chunks.length,
+      text: render(draft, text),
+      page: first.page,
+      headingPath: first.headingPath,
+      start: first.start,
+      end: last.end,
+      tokens: counts[index] ?? 0,
+    });
   });
   return chunks;
 }
@@ -163,7 +174,8 @@ function splitBlocks(blocks: readonly ExtractedBlock[]): Unit[] {
   let offset = 0;
   for (const block of blocks) {
     const base = { page: block.page, headingPath: block.headingPath, heading: block.kind === 'heading', section: block.headingPath[0] ?? '', tokens: 0 };
-    const pieces = block.kind === 'heading' ? [[0, block.text.length] as const] : block.kind === 'paragraph' ? sentenceSpans(block.text) : lineSpans(block.text);
+    const pieces =
+      block.kind === 'heading' ? [[0, block.text.length] as const] : block.kind === 'paragraph' ? sentenceSpans(block.text) : lineSpans(block.text);
     for (const [start, end] of pieces) {
       const trimmed = trimSpan(block.text, start, end);
       if (trimmed !== null) units.push({ ...base, start: offset + trimmed[0], end: offset + trimmed[1] });

@@ -19,7 +19,8 @@ export function pagesOf(extracted: Pick<ExtractedDocument, 'pageCount' | 'blocks
 export async function hashFile(filePath: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   // Small reads keep each hashing step short, so the main process stays responsive.
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 256 * 1024, ...(signal === undefined ? {} : { signal }) })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(filePath, { highWaterMark: 256 * 1024, ...(signal === undefined ? {} : { signal }) }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -40,7 +41,8 @@ export const failureOf = (error: unknown): DocumentFailure => {
   if (code === 'ENOENT') return { reason: 'io_error', message: 'The file is gone: it was moved or deleted before it could be read.' };
   if (code === 'EACCES' || code === 'EPERM') return { reason: 'io_error', message: 'The file cannot be read: permission denied.' };
   if (typeof code === 'string' && code.startsWith('E')) return { reason: 'io_error', message: `The file could not be read (${code}).` };
-  if (typeof code === 'string' && code === 'runtime_crashed') return { reason: 'embedding_failed', message: 'The inference process stopped while embedding this document. Add it again.' };
+  if (typeof code === 'string' && code === 'runtime_crashed')
+    return { reason: 'embedding_failed', message: 'The inference process stopped while embedding this document. Add it again.' };
   const message = error instanceof Error ? error.message : String(error);
   return { reason: 'embedding_failed', message: `This document could not be indexed: ${message}` };
 };

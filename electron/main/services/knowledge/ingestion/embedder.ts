@@ -60,7 +60,11 @@ export function createEmbedders(deps: EmbedderDeps) {
   const modelFile = (modelId: string) => {
     const model = getModel(deps.db, modelId);
     if (model.role !== 'embedding') throw new AppError('bad_request', `${model.displayName} is not an embedding model. Choose one whose role is “embedding”.`);
-    if (model.status !== 'ok') throw new AppError('unavailable', `${model.displayName} cannot be used: its file is ${model.status === 'missing' ? 'missing' : 'changed since it was imported'}.`);
+    if (model.status !== 'ok')
+      throw new AppError(
+        'unavailable',
+        `${model.displayName} cannot be used: its file is ${model.status === 'missing' ? 'missing' : 'changed since it was imported'}.`,
+      );
     const file = model.files[0];
     if (file === undefined) throw new AppError('not_found', `${model.displayName} has no file.`);
     return { model, file };

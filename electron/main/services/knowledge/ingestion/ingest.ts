@@ -46,7 +46,12 @@ export interface IngestDeps {
   /** Files parsed ahead of the one being embedded; the extractor should have as many workers. */
   readonly lookahead?: number;
   /** Screens a block of text for personal data by the policy; a blocked document fails with the reason. */
-  readonly screen?: (text: string) => { readonly text: string; readonly blocked: boolean; readonly reason?: string; readonly findings: readonly { readonly type: string }[] };
+  readonly screen?: (text: string) => {
+    readonly text: string;
+    readonly blocked: boolean;
+    readonly reason?: string;
+    readonly findings: readonly { readonly type: string }[];
+  };
   /** Records what personal data a document holds (types and counts), for the Documents screen. */
   readonly notePersonalData?: (documentId: string, counts: Readonly<Record<string, number>> | null) => void;
   /** A document became searchable (for the audit log). */
@@ -136,7 +141,11 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     const blocks = extracted.blocks.map((block) => {
       const result = deps.screen!(block.text);
       for (const finding of result.findings) counts[finding.type] = (counts[finding.type] ?? 0) + 1;
-      if (result.blocked) throw new DocumentError('pii_blocked', `${result.reason ?? 'This document contains personal data.'} This machine's policy does not allow documents with personal data.`);
+      if (result.blocked)
+        throw new DocumentError(
+          'pii_blocked',
+          `${result.reason ?? 'This document contains personal data.'} This machine's policy does not allow documents with personal data.`,
+        );
       return result.text === block.text ? block : { ...block, text: result.text };
     });
     deps.notePersonalData?.(documentId, Object.keys(counts).length === 0 ? null : counts);
@@ -174,7 +183,8 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
         }
         const head = await readHead(source);
         const format = detectFormat(path.basename(source), head);
-        if (format === null) throw new DocumentError('unsupported', 'This is not a document Soberana can read. It reads PDF, Word (.docx), HTML, Markdown, text and CSV files.');
+        if (format === null)
+          throw new DocumentError('unsupported', 'This is not a document Soberana can read. It reads PDF, Word (.docx), HTML, Markdown, text and CSV files.');
         await mkdir(deps.documentsDir, { recursive: true });
         storedPath = path.join(deps.documentsDir, `${sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${path.extname(source).toLowerCase().slice(0, 12)}`);
         await copyFile(source, storedPath);
@@ -309,7 +319,8 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
         await flush();
       }
       // Compaction and the FTS refresh once per run, not per write.
-      for (const key of touchedKeys) await index.optimize(key).catch((error: unknown) => deps.log?.('warn', `Index optimize failed for ${key}: ${String(error)}`));
+      for (const key of touchedKeys)
+        await index.optimize(key).catch((error: unknown) => deps.log?.('warn', `Index optimize failed for ${key}: ${String(error)}`));
       touchedKeys.clear();
     } finally {
       running = null;
@@ -330,9 +341,19 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       if (running === null) files = [];
       for (const job of jobs) {
         // The same file twice in one run would race itself: the second request waits for the next run.
-        const busy = files.some((file) => file.collectionId === job.collectionId && file.path === job.path && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state));
+        const busy = files.some(
+          (file) => file.collectionId === job.collectionId && file.path === job.path && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state),
+        );
         if (busy) continue;
-        const entry: MutableFile = { path: job.path, name: path.basename(job.path), collectionId: job.collectionId, state: 'queued', pages: null, progress: 0, error: null };
+        const entry: MutableFile = {
+          path: job.path,
+          name: path.basename(job.path),
+          collectionId: job.collectionId,
+          state: 'queued',
+          pages: null,
+          progress: 0,
+          error: null,
+        };
         files.push(entry);
         queue.push({ job, entry });
       }

@@ -28,7 +28,10 @@ export function progressOf(files: readonly MutableFile[], run: { readonly starte
   const cancelled = count('cancelled');
   const total = files.length;
   const finished = done + failed + skipped + cancelled;
-  const inFlight = files.reduce((sum, file) => sum + (file.state === 'extracting' || file.state === 'embedding' || file.state === 'indexing' ? file.progress : 0), 0);
+  const inFlight = files.reduce(
+    (sum, file) => sum + (file.state === 'extracting' || file.state === 'embedding' || file.state === 'indexing' ? file.progress : 0),
+    0,
+  );
   const elapsed = run.started === 0 ? 0 : (performance.now() - run.started) / 1000;
   const pagesPerSecond = elapsed > 0.5 ? run.pages / elapsed : 0;
   const perFile = finished > 0 ? elapsed / (finished + inFlight) : null;

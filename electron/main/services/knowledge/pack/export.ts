@@ -6,7 +6,18 @@ import { getModel } from '../../models/index.ts';
 import type { Database } from '../../storage/sqlite.ts';
 import { encodeVector, FTS_ONLY_KEY, type KnowledgeDocument, type KnowledgeStore } from '../store.ts';
 import { endStream, copyHashed, writeLine } from './files.ts';
-import { CHUNKS_FILE, DOCUMENTS_FILE, FILES_DIR, PACK_FILE, PACK_FORMAT, type PackChunk, type PackDocument, type PackManifest, type PackProgress, type PackSummary } from './format.ts';
+import {
+  CHUNKS_FILE,
+  DOCUMENTS_FILE,
+  FILES_DIR,
+  PACK_FILE,
+  PACK_FORMAT,
+  type PackChunk,
+  type PackDocument,
+  type PackManifest,
+  type PackProgress,
+  type PackSummary,
+} from './format.ts';
 
 // Writing a knowledge pack (the format is in format.ts).
 
@@ -20,7 +31,12 @@ export interface ExportDeps {
  * Writes the collection's indexed documents to a new pack folder. The pack is built in
  * `outDir.partial` and renamed into place, so `outDir` is either absent or a whole pack.
  */
-export async function exportKnowledgePack(deps: ExportDeps, collectionId: string, outDir: string, onProgress?: (progress: PackProgress) => void): Promise<PackSummary> {
+export async function exportKnowledgePack(
+  deps: ExportDeps,
+  collectionId: string,
+  outDir: string,
+  onProgress?: (progress: PackProgress) => void,
+): Promise<PackSummary> {
   const { store } = deps;
   const collection = store.collection(collectionId);
   const target = path.resolve(outDir);
@@ -29,7 +45,8 @@ export async function exportKnowledgePack(deps: ExportDeps, collectionId: string
     if (error.code === 'ENOTDIR') throw new AppError('bad_request', `${target} already exists and is a file. Choose a new folder for the pack.`);
     throw error;
   });
-  if (existing !== null && existing.length > 0) throw new AppError('bad_request', `The folder ${target} already exists and is not empty. Choose a new folder for the pack; nothing is overwritten.`);
+  if (existing !== null && existing.length > 0)
+    throw new AppError('bad_request', `The folder ${target} already exists and is not empty. Choose a new folder for the pack; nothing is overwritten.`);
 
   const embedding =
     collection.embeddingKey === FTS_ONLY_KEY || collection.dimensions === null
@@ -59,11 +76,23 @@ export async function exportKnowledgePack(deps: ExportDeps, collectionId: string
           file = packFileName(document, usedFiles);
           const copied = await copyHashed(await storedCopy(document.storedPath, deps.documentsDir), path.join(partial, file));
           if (copied.sha256 !== document.sha256) {
-            throw new AppError('io_error', `Soberana's copy of “${document.name}” has changed since it was indexed. Add the document again, then export.`, `${document.storedPath}: sha256 ${copied.sha256}, expected ${document.sha256}`);
+            throw new AppError(
+              'io_error',
+              `Soberana's copy of “${document.name}” has changed since it was indexed. Add the document again, then export.`,
+              `${document.storedPath}: sha256 ${copied.sha256}, expected ${document.sha256}`,
+            );
           }
           bytes += copied.bytes;
         }
-        const entry: PackDocument = { id: document.id, name: document.name, format: document.format, sha256: document.sha256, bytes: document.bytes, pageCount: document.pageCount, file };
+        const entry: PackDocument = {
+          id: document.id,
+          name: document.name,
+          format: document.format,
+          sha256: document.sha256,
+          bytes: document.bytes,
+          pageCount: document.pageCount,
+          file,
+        };
         await writeLine(documentsOut, JSON.stringify(entry));
         for (const line of lines) await writeLine(chunksOut, line);
         documentCount++;
@@ -73,7 +102,13 @@ export async function exportKnowledgePack(deps: ExportDeps, collectionId: string
     } finally {
       await Promise.all([endStream(documentsOut), endStream(chunksOut)]);
     }
-    const manifest: PackManifest = { format: PACK_FORMAT, collection: { name: collection.name, embedding }, documents: documentCount, chunks: chunkCount, created: new Date().toISOString() };
+    const manifest: PackManifest = {
+      format: PACK_FORMAT,
+      collection: { name: collection.name, embedding },
+      documents: documentCount,
+      chunks: chunkCount,
+      created: new Date().toISOString(),
+    };
     await writeFile(path.join(partial, PACK_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     // An empty folder given as --out is replaced; rename cannot replace a folder everywhere.
     if (existing !== null) await rmdir(target);
@@ -107,7 +142,11 @@ function snapshotDocument(store: KnowledgeStore, id: string, dimensions: number 
   const lines = store.chunksForDocument(id).map((chunk) => {
     const vector = vectors.get(chunk.id) ?? null;
     if (dimensions !== null && vector?.length !== dimensions) {
-      throw new AppError('internal', `A passage of “${document.name}” has no usable vector. Re-index the collection, then export.`, `chunk ${chunk.id}: ${vector?.length ?? 'no'} dimensions, expected ${dimensions}`);
+      throw new AppError(
+        'internal',
+        `A passage of “${document.name}” has no usable vector. Re-index the collection, then export.`,
+        `chunk ${chunk.id}: ${vector?.length ?? 'no'} dimensions, expected ${dimensions}`,
+      );
     }
     const entry: PackChunk = {
       documentId: id,
@@ -127,12 +166,21 @@ function snapshotDocument(store: KnowledgeStore, id: string, dimensions: number 
 
 /** The stored copy, also when the data folder was moved since (stored paths are absolute). */
 async function storedCopy(storedPath: string, documentsDir: string): Promise<string> {
-  if (await stat(storedPath).then((info) => info.isFile(), () => false)) return storedPath;
+  if (
+    await stat(storedPath).then(
+      (info) => info.isFile(),
+      () => false,
+    )
+  )
+    return storedPath;
   return path.join(documentsDir, path.basename(storedPath));
 }
 
 function packFileName(document: KnowledgeDocument, used: Set<string>): string {
-  const ext = path.extname(document.name).replace(/[^\p{L}\p{N}.]+/gu, '').slice(0, 12);
+  const ext = path
+    .extname(document.name)
+    .replace(/[^\p{L}\p{N}.]+/gu, '')
+    .slice(0, 12);
   const stem = document.name
     .slice(0, document.name.length - path.extname(document.name).length)
     .normalize('NFC')

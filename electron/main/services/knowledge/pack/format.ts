@@ -41,7 +41,6 @@ export const LIMITS = {
   lineChars: 8 * 1024 * 1024,
 } as const;
 
-
 const SHA256 = /^[0-9a-f]{64}$/u;
 /** Exported names keep to this alphabet, so a pack's paths can never climb out of files/. */
 const PACK_FILE_PATH = /^files\/[0-9a-f]{16}-[\p{L}\p{N}._ ()-]{1,200}$/u;
@@ -88,7 +87,11 @@ export const chunkSchema = z
     start: z.int().min(0).max(LIMITS.textChars),
     end: z.int().min(0).max(LIMITS.textChars),
     tokens: z.int().min(0).max(1_000_000),
-    vector: z.string().max(Math.ceil((LIMITS.dimensions * 4) / 3) + 4).regex(BASE64, 'base64').nullable(),
+    vector: z
+      .string()
+      .max(Math.ceil((LIMITS.dimensions * 4) / 3) + 4)
+      .regex(BASE64, 'base64')
+      .nullable(),
   })
   // The text is the body (document text [start, end)) after an optional heading prefix.
   .refine((chunk) => chunk.start <= chunk.end && chunk.end - chunk.start <= chunk.text.length, 'offsets that fit the passage text');

@@ -10,7 +10,20 @@ import type { IndexRowInput, KnowledgeIndex } from '../index/lance-index.ts';
 import { FTS_ONLY_KEY, type KnowledgeStore } from '../store.ts';
 import type { Chunk } from '../types.ts';
 import { copyHashed } from './files.ts';
-import { chunkSchema, CHUNKS_FILE, documentSchema, DOCUMENTS_FILE, FILES_DIR, LIMITS, PACK_FILE, PACK_FORMAT, packSchema, type PackDocument, type PackManifest, type PackProgress } from './format.ts';
+import {
+  chunkSchema,
+  CHUNKS_FILE,
+  documentSchema,
+  DOCUMENTS_FILE,
+  FILES_DIR,
+  LIMITS,
+  PACK_FILE,
+  PACK_FORMAT,
+  packSchema,
+  type PackDocument,
+  type PackManifest,
+  type PackProgress,
+} from './format.ts';
 
 // Reading a knowledge pack (the format is in format.ts): everything in it is validated before
 // any of it is stored, and an import that fails at any step leaves nothing behind.
@@ -80,7 +93,8 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
     let verified = 0;
     // files/ itself must be a real folder: a link there would make the pack read files from elsewhere.
     const filesDir = await lstat(path.join(root, FILES_DIR)).catch(() => null);
-    if (filesDir?.isDirectory() !== true && [...documents.values()].some(({ entry }) => entry.file !== null)) throw damaged(`${FILES_DIR} is missing or not a folder`);
+    if (filesDir?.isDirectory() !== true && [...documents.values()].some(({ entry }) => entry.file !== null))
+      throw damaged(`${FILES_DIR} is missing or not a folder`);
     await mkdir(deps.documentsDir, { recursive: true });
     for (const { entry } of documents.values()) {
       if (entry.file !== null) {
@@ -88,10 +102,14 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
         const info = await lstat(source).catch(() => null);
         if (info?.isFile() !== true) throw damaged(`${entry.file} is missing or not a file`);
         if (info.size !== entry.bytes) throw mismatch(entry, `${entry.file} has ${info.size} bytes, documents.jsonl says ${entry.bytes}`);
-        const stored = path.join(deps.documentsDir, `${entry.sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${path.extname(entry.file).toLowerCase().slice(0, 12)}`);
+        const stored = path.join(
+          deps.documentsDir,
+          `${entry.sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${path.extname(entry.file).toLowerCase().slice(0, 12)}`,
+        );
         copies.push(stored);
         const copied = await copyHashed(source, stored);
-        if (copied.sha256 !== entry.sha256 || copied.bytes !== entry.bytes) throw mismatch(entry, `${entry.file}: sha256 ${copied.sha256}, expected ${entry.sha256}`);
+        if (copied.sha256 !== entry.sha256 || copied.bytes !== entry.bytes)
+          throw mismatch(entry, `${entry.file}: sha256 ${copied.sha256}, expected ${entry.sha256}`);
         storedPaths.set(entry.id, stored);
       }
       options.onProgress?.({ stage: 'verify', done: ++verified, total: documents.size });
@@ -99,18 +117,38 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
 
     const rows: IndexRowInput[] = [];
     collectionId = transaction(db, () => {
-      const collection = store.createCollection({ name: freeName(store, options.name ?? manifest.collection.name), readOnly: options.readOnly, embeddingModelId, embeddingKey: key, dimensions });
+      const collection = store.createCollection({
+        name: freeName(store, options.name ?? manifest.collection.name),
+        readOnly: options.readOnly,
+        embeddingModelId,
+        embeddingKey: key,
+        dimensions,
+      });
       let stored = 0;
       for (const { entry, chunks, vectors } of documents.values()) {
         const storedPath = storedPaths.get(entry.id) ?? null;
         // Unique within the collection, as the schema requires; says where the document came from.
         const sourcePath = entry.file === null ? `${root}#${entry.id}` : path.join(root, ...entry.file.split('/'));
-        const document = store.addDocument({ collectionId: collection.id, name: entry.name, sourcePath, storedPath, format: entry.format, bytes: entry.bytes, sha256: entry.sha256 });
+        const document = store.addDocument({
+          collectionId: collection.id,
+          name: entry.name,
+          sourcePath,
+          storedPath,
+          format: entry.format,
+          bytes: entry.bytes,
+          sha256: entry.sha256,
+        });
         documentIds.push(document.id);
         const chunkIds = store.replaceChunks(document.id, chunks, entry.pageCount);
         if (dimensions === null) store.setStatus(document.id, 'embedded');
-        else store.setVectors(chunkIds.map((chunkId, at) => ({ chunkId, vector: vectors[at]! })), { documentId: document.id });
-        chunkIds.forEach((chunkId, at) => rows.push({ chunkId, documentId: document.id, collectionId: collection.id, text: chunks[at]!.text, vector: vectors[at] ?? null }));
+        else
+          store.setVectors(
+            chunkIds.map((chunkId, at) => ({ chunkId, vector: vectors[at]! })),
+            { documentId: document.id },
+          );
+        chunkIds.forEach((chunkId, at) =>
+          rows.push({ chunkId, documentId: document.id, collectionId: collection.id, text: chunks[at]!.text, vector: vectors[at] ?? null }),
+        );
         options.onProgress?.({ stage: 'store', done: ++stored, total: documents.size });
       }
       return collection.id;
@@ -147,7 +185,11 @@ function damaged(details: string): AppError {
 }
 
 function mismatch(entry: PackDocument, details: string): AppError {
-  return new AppError('bad_request', `The file of “${entry.name}” in this knowledge pack does not match its recorded SHA-256: the pack is damaged or was changed, so it was not imported.`, details);
+  return new AppError(
+    'bad_request',
+    `The file of “${entry.name}” in this knowledge pack does not match its recorded SHA-256: the pack is damaged or was changed, so it was not imported.`,
+    details,
+  );
 }
 
 function issues(error: z.ZodError): string {
@@ -201,9 +243,11 @@ async function readChunks(root: string, manifest: PackManifest, documents: Map<s
     const where = `${CHUNKS_FILE} line ${line}`;
     const document = documents.get(chunk.documentId);
     if (document === undefined) throw damaged(`${where}: the passage belongs to the document ${chunk.documentId}, which is not in ${DOCUMENTS_FILE}`);
-    if (chunk.ordinal !== document.chunks.length) throw damaged(`${where}: passage ${chunk.ordinal} of ${chunk.documentId} follows ${document.chunks.length} passages; they must be in order`);
+    if (chunk.ordinal !== document.chunks.length)
+      throw damaged(`${where}: passage ${chunk.ordinal} of ${chunk.documentId} follows ${document.chunks.length} passages; they must be in order`);
     const pageCount = document.entry.pageCount;
-    if (chunk.page !== null && pageCount !== null && chunk.page > pageCount) throw damaged(`${where}: page ${chunk.page} of a document with ${pageCount} pages`);
+    if (chunk.page !== null && pageCount !== null && chunk.page > pageCount)
+      throw damaged(`${where}: page ${chunk.page} of a document with ${pageCount} pages`);
     const previous = document.chunks.at(-1);
     if (previous !== undefined && chunk.start < previous.start) throw damaged(`${where}: the passage starts before the one it follows`);
     if (dimensions === null) {
@@ -214,7 +258,15 @@ async function readChunks(root: string, manifest: PackManifest, documents: Map<s
       if (vector === null) throw damaged(`${where}: the vector is not ${dimensions} finite float32 values`);
       document.vectors.push(vector);
     }
-    document.chunks.push({ ordinal: chunk.ordinal, text: chunk.text, page: chunk.page, headingPath: chunk.headingPath, start: chunk.start, end: chunk.end, tokens: chunk.tokens });
+    document.chunks.push({
+      ordinal: chunk.ordinal,
+      text: chunk.text,
+      page: chunk.page,
+      headingPath: chunk.headingPath,
+      start: chunk.start,
+      end: chunk.end,
+      tokens: chunk.tokens,
+    });
   }
   if (line !== manifest.chunks) throw damaged(`${CHUNKS_FILE} has ${line} passages; ${PACK_FILE} declares ${manifest.chunks}`);
 }

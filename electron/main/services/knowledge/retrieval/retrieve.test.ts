@@ -83,8 +83,20 @@ describe('retrieve', () => {
     const first = await ingestSynthetic(fx, collectionId, 'first.txt', 10, 1);
     await ingestSynthetic(fx, collectionId, 'second.txt', 10, 2);
     // A passage only the text search can find.
-    const special = fx.store.addDocument({ collectionId, name: 'special.txt', sourcePath: '/src/special.txt', storedPath: null, format: 'text', bytes: 1, sha256: '0'.repeat(64) });
-    const [specialChunk] = fx.store.replaceChunks(special.id, [{ ordinal: 0, text: 'Methods\n\nThe Quokka survey was on page five.', page: 5, headingPath: ['Methods'], start: 0, end: 36, tokens: 9 }], 5);
+    const special = fx.store.addDocument({
+      collectionId,
+      name: 'special.txt',
+      sourcePath: '/src/special.txt',
+      storedPath: null,
+      format: 'text',
+      bytes: 1,
+      sha256: '0'.repeat(64),
+    });
+    const [specialChunk] = fx.store.replaceChunks(
+      special.id,
+      [{ ordinal: 0, text: 'Methods\n\nThe Quokka survey was on page five.', page: 5, headingPath: ['Methods'], start: 0, end: 36, tokens: 9 }],
+      5,
+    );
     fx.store.setVectors([{ chunkId: specialChunk as string, vector: seededVector(77, 16) }], { documentId: special.id });
     await fx.index.add(key, 16, fx.store.indexRows([special.id]));
     fx.store.setStatus(special.id, 'indexed');
@@ -101,7 +113,12 @@ describe('retrieve', () => {
     expect(quokka).toMatchObject({ documentName: 'special.txt', page: 5, headingPath: ['Methods'], start: 0, end: 36, ranks: { text: 1, rerank: null } });
     expect(quokka?.snippet.highlights.map(([start, end]) => quokka.snippet.text.slice(start, end))).toEqual(['Quokka']);
     // Those two lead: each is first in one list.
-    expect(result.passages.slice(0, 2).map((passage) => passage.chunkId).sort()).toEqual([target?.id, specialChunk].sort());
+    expect(
+      result.passages
+        .slice(0, 2)
+        .map((passage) => passage.chunkId)
+        .sort(),
+    ).toEqual([target?.id, specialChunk].sort());
   });
 
   it('searches by text only without a vector, by vector only without words', async () => {
@@ -111,7 +128,15 @@ describe('retrieve', () => {
     expect(text.passages.length).toBeGreaterThan(0);
     expect(text.passages.every((passage) => passage.ranks.vector === null && passage.ranks.text !== null)).toBe(true);
 
-    const vector = await retrieve({ index: fx.index, store: fx.store, key, query: '  ?! ', vector: seededVector(5, 16), collectionIds: [collectionId], limit: 4 });
+    const vector = await retrieve({
+      index: fx.index,
+      store: fx.store,
+      key,
+      query: '  ?! ',
+      vector: seededVector(5, 16),
+      collectionIds: [collectionId],
+      limit: 4,
+    });
     expect(vector.mode).toBe('vector');
     expect(vector.passages).toHaveLength(4);
     expect(vector.passages.every((passage) => passage.ranks.text === null)).toBe(true);

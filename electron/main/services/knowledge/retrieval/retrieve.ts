@@ -75,7 +75,11 @@ export function reciprocalRankFusion(lists: readonly (readonly string[])[], k = 
 
 export async function retrieve(options: RetrieveOptions): Promise<{ passages: Passage[]; mode: RetrievalMode }> {
   const candidates = Math.max(options.limit, options.candidates ?? DEFAULT_CANDIDATES);
-  const search = { limit: candidates, collectionIds: options.collectionIds, ...(options.documentIds === undefined ? {} : { documentIds: options.documentIds }) };
+  const search = {
+    limit: candidates,
+    collectionIds: options.collectionIds,
+    ...(options.documentIds === undefined ? {} : { documentIds: options.documentIds }),
+  };
   const hasText = ftsTerms(options.query).length > 0;
   const mode: RetrievalMode = options.vector === null ? 'text' : hasText ? 'hybrid' : 'vector';
 
@@ -132,7 +136,11 @@ export async function retrieve(options: RetrieveOptions): Promise<{ passages: Pa
 }
 
 /** Keeps passages, in order, while their total fits `maxTokens`; stops at the first that does not. */
-export function budgetPassages<T extends { readonly text: string }>(passages: readonly T[], maxTokens: number, countOrEstimate: (passage: T) => number = (passage) => estimateTokens(passage.text)): T[] {
+export function budgetPassages<T extends { readonly text: string }>(
+  passages: readonly T[],
+  maxTokens: number,
+  countOrEstimate: (passage: T) => number = (passage) => estimateTokens(passage.text),
+): T[] {
   const kept: T[] = [];
   let total = 0;
   for (const passage of passages) {
@@ -183,7 +191,9 @@ export function snippet(text: string, terms: readonly string[], maxChars = DEFAU
   }
   const prefix = start > 0 ? '…' : '';
   const suffix = end < text.length ? '…' : '';
-  const highlights = matches.filter(([matchStart, matchEnd]) => matchStart >= start && matchEnd <= end).map(([matchStart, matchEnd]) => [matchStart - start + prefix.length, matchEnd - start + prefix.length] as const);
+  const highlights = matches
+    .filter(([matchStart, matchEnd]) => matchStart >= start && matchEnd <= end)
+    .map(([matchStart, matchEnd]) => [matchStart - start + prefix.length, matchEnd - start + prefix.length] as const);
   return { text: prefix + text.slice(start, end) + suffix, highlights };
 }
 
@@ -193,7 +203,9 @@ export function snippet(text: string, terms: readonly string[], maxChars = DEFAU
  * When every word is a stop word, all are marked.
  */
 const STOP_WORDS = new Set(
-  'a an and are as at be by de del el en es for from how in is it la las los of on or que se the their this to un una was were what when where which who why with y'.split(' '),
+  'a an and are as at be by de del el en es for from how in is it la las los of on or que se the their this to un una was were what when where which who why with y'.split(
+    ' ',
+  ),
 );
 
 export function highlightTerms(terms: readonly string[]): string[] {
@@ -218,7 +230,10 @@ function foldChars(text: string): string {
   let out = '';
   for (let index = 0; index < text.length; index++) {
     const character = text[index] as string;
-    const folded = character.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+    const folded = character
+      .normalize('NFD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase();
     out += folded.length === 1 ? folded : character;
   }
   return out;

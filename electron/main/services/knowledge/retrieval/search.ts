@@ -98,7 +98,10 @@ async function searchPassages(parts: SearchParts, request: SearchRequest) {
       .map(({ id, score }) => ({ ...byId.get(id)!, score }));
   }
   const names = collections.filter((collection) => missingModel.includes(collection.id)).map((collection) => `“${collection.name}”`);
-  const notice = names.length === 0 ? null : `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no usable embedding model, so ${names.length === 1 ? 'it was' : 'they were'} searched by words only.`;
+  const notice =
+    names.length === 0
+      ? null
+      : `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no usable embedding model, so ${names.length === 1 ? 'it was' : 'they were'} searched by words only.`;
   return { passages, mode: textOnly.length === collections.length ? ('text' as const) : ('hybrid' as const), notice, ms: performance.now() - started };
 }
 

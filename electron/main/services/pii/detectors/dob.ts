@@ -3,13 +3,52 @@ import type { PiiCandidate, PiiDetector } from '../types.ts';
 import { regexCandidates } from './scan.ts';
 
 const MONTHS: Readonly<Record<string, number>> = {
-  january: 1, february: 2, march: 3, april: 4, may: 5, june: 6, july: 7, august: 8, september: 9, october: 10, november: 11, december: 12,
-  jan: 1, feb: 2, mar: 3, apr: 4, jun: 6, jul: 7, aug: 8, sep: 9, sept: 9, oct: 10, nov: 11, dec: 12,
-  enero: 1, febrero: 2, marzo: 3, abril: 4, mayo: 5, junio: 6, julio: 7, agosto: 8, septiembre: 9, setiembre: 9, octubre: 10, noviembre: 11, diciembre: 12,
-  ene: 1, abr: 4, ago: 8, dic: 12,
+  january: 1,
+  february: 2,
+  march: 3,
+  april: 4,
+  may: 5,
+  june: 6,
+  july: 7,
+  august: 8,
+  september: 9,
+  october: 10,
+  november: 11,
+  december: 12,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  sept: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+  enero: 1,
+  febrero: 2,
+  marzo: 3,
+  abril: 4,
+  mayo: 5,
+  junio: 6,
+  julio: 7,
+  agosto: 8,
+  septiembre: 9,
+  setiembre: 9,
+  octubre: 10,
+  noviembre: 11,
+  diciembre: 12,
+  ene: 1,
+  abr: 4,
+  ago: 8,
+  dic: 12,
 };
 // Longest first, so "march" is not taken as "mar" followed by junk.
-const MONTH = Object.keys(MONTHS).sort((a, b) => b.length - a.length).join('|');
+const MONTH = Object.keys(MONTHS)
+  .sort((a, b) => b.length - a.length)
+  .join('|');
 const DAY = String.raw`\d{1,2}(?:st|nd|rd|th|º)?`;
 
 const NUMERIC_DMY = String.raw`\d{1,2}([/.-])\d{1,2}\1\d{4}`;
@@ -47,7 +86,8 @@ function checked(year: number, month: number, day: number): Ymd | null {
 }
 
 /** Words that make a date someone's date of birth, in English and Spanish. */
-const BIRTH = /(?<!\p{L})(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|b-day|fecha de nacimiento|f\. ?nac|fecha nac|nacid[oa]s?|naci[oó]|nacimiento|cumpleaños)(?!\p{L})/giu;
+const BIRTH =
+  /(?<!\p{L})(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|b-day|fecha de nacimiento|f\. ?nac|fecha nac|nacid[oa]s?|naci[oó]|nacimiento|cumpleaños)(?!\p{L})/giu;
 /** A keyword in an earlier sentence or paragraph is about something else. */
 const BREAK = /[.!?]\s+[\p{Lu}¿¡]|\n\s*\n/u;
 

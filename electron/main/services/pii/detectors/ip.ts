@@ -10,7 +10,9 @@ const IPV6 = /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,8}(?:\d{1,3}(?:\.\d{1,3}){3}|[0
 function find(text: string): PiiCandidate[] {
   const v6 = regexCandidates(IPV6, text).map((candidate) =>
     // A colon after an address ends the clause ("fe80::1: the gateway"), it is not a group.
-    candidate.value.endsWith(':') && !candidate.value.endsWith('::') ? { ...candidate, end: candidate.end - 1, value: candidate.value.slice(0, -1) } : candidate,
+    candidate.value.endsWith(':') && !candidate.value.endsWith('::')
+      ? { ...candidate, end: candidate.end - 1, value: candidate.value.slice(0, -1) }
+      : candidate,
   );
   return [...regexCandidates(IPV4, text), ...v6];
 }

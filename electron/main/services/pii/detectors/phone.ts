@@ -7,11 +7,13 @@ import type { PiiCandidate, PiiDetector } from '../types.ts';
  * 6, 7, 8 or 9, bare or in the usual groupings) and US national ((xxx) xxx-xxxx, xxx-xxx-xxxx).
  */
 const INTERNATIONAL = /(?<![\w+])\+[1-9]\d{0,3}(?:[ -]?\(\d{1,4}\))?(?:[ -]?\d{1,14})?(?:[ -]\d{1,10}){0,6}(?![\w+]|[ -]?\d)/g;
-const SPANISH = /(?<![\w+./-]|\d[ -])(?:[6789]\d{8}|[6789]\d{2}([ -])\d{3}\1\d{3}|[6789]\d{2}([ -])\d{2}\2\d{2}\2\d{2}|[89]\d([ -])\d{3}\3\d{2}\3\d{2})(?![\w/]|[.,-]\d|[ -]\d)/g;
+const SPANISH =
+  /(?<![\w+./-]|\d[ -])(?:[6789]\d{8}|[6789]\d{2}([ -])\d{3}\1\d{3}|[6789]\d{2}([ -])\d{2}\2\d{2}\2\d{2}|[89]\d([ -])\d{3}\3\d{2}\3\d{2})(?![\w/]|[.,-]\d|[ -]\d)/g;
 const US = /(?<![\w+./-]|\d[ -])(?:1[ -])?(?:\(\d{3}\) ?\d{3}[ -]\d{4}|\d{3}([.-])\d{3}\1\d{4})(?![\w/]|[.,-]\d|[ -]\d)/g;
 
 /** Words before a national-format number that make it an order, invoice or account number rather than a phone. */
-const NOT_A_PHONE_BEFORE = /(?:#|\bn[ºo°]\.?|\bn[uú]m(?:ber|ero)?\.?|\border|\binvoice|\bref(?:erence|erencia)?\.?|\bticket|\bpedido|\bfactura|\bid|\baccount|\bcuenta|\bexpediente|\btracking|\bserial|\bsku|\blote|\bbatch|\bpo)\s*[:#]?\s*$/i;
+const NOT_A_PHONE_BEFORE =
+  /(?:#|\bn[ºo°]\.?|\bn[uú]m(?:ber|ero)?\.?|\border|\binvoice|\bref(?:erence|erencia)?\.?|\bticket|\bpedido|\bfactura|\bid|\baccount|\bcuenta|\bexpediente|\btracking|\bserial|\bsku|\blote|\bbatch|\bpo)\s*[:#]?\s*$/i;
 
 function national(candidate: PiiCandidate, text: string): boolean {
   const before = text.slice(Math.max(0, candidate.start - 24), candidate.start);

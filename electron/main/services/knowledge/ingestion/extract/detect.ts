@@ -90,7 +90,10 @@ export function detectFormat(fileName: string, head: Uint8Array): DocumentFormat
   // CFB is also legacy .doc/.xls/.ppt; only an OOXML name makes it (likely) an encrypted OOXML file.
   if (isCfb(head)) return byName !== undefined && OOXML_FORMATS.has(byName) ? byName : null;
   if (byName !== undefined && !ZIP_FORMATS.has(byName) && byName !== 'pdf') return byName;
-  const start = latin1(head, 0, 512).replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
+  const start = latin1(head, 0, 512)
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart()
+    .toLowerCase();
   if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'html';
   return null;
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import { csvDocument, docxDocument, htmlDocument, markdownDocument, pdfDocument, textDocument, type Section } from '../../../../../../e2e/fixtures/documents/index.ts';
+import {
+  csvDocument,
+  docxDocument,
+  htmlDocument,
+  markdownDocument,
+  pdfDocument,
+  textDocument,
+  type Section,
+} from '../../../../../../e2e/fixtures/documents/index.ts';
 import type { ExtractedBlock } from '../../types.ts';
 import { detectFormat, extractDocument } from './index.ts';
 
@@ -30,12 +38,24 @@ describe('detectFormat', () => {
 
 describe('extractDocument', () => {
   it('PDF: text per page, paragraphs rejoined, headings by font size', async () => {
-    const long = 'This paragraph is long enough to wrap over several lines of the page, and every word must come back whole: nothing glued together and nothing split in the middle of a word, across the line breaks.';
+    const long =
+      'This paragraph is long enough to wrap over several lines of the page, and every word must come back whole: nothing glued together and nothing split in the middle of a word, across the line breaks.';
     const bytes = await pdfDocument(
       [
-        { blocks: [{ kind: 'heading', text: 'Chapter One' }, { kind: 'paragraph', text: long }, { kind: 'paragraph', text: 'The first page ends here.' }] },
+        {
+          blocks: [
+            { kind: 'heading', text: 'Chapter One' },
+            { kind: 'paragraph', text: long },
+            { kind: 'paragraph', text: 'The first page ends here.' },
+          ],
+        },
         { blocks: [{ kind: 'paragraph', text: 'Page two continues the chapter.' }] },
-        { blocks: [{ kind: 'heading', text: 'Chapter Two' }, { kind: 'paragraph', text: 'The third page has its own heading.' }] },
+        {
+          blocks: [
+            { kind: 'heading', text: 'Chapter Two' },
+            { kind: 'paragraph', text: 'The third page has its own heading.' },
+          ],
+        },
       ],
       { title: 'Annual Review' },
     );
@@ -50,7 +70,10 @@ describe('extractDocument', () => {
 
   it('DOCX: heading styles become the heading path; the core title is the title', async () => {
     const doc = await extractDocument(
-      docxDocument(sections.flatMap((s) => [{ heading: s.level, text: s.heading }, ...s.paragraphs.map((text) => ({ text }))]), { title: 'Port Memo' }),
+      docxDocument(
+        sections.flatMap((s) => [{ heading: s.level, text: s.heading }, ...s.paragraphs.map((text) => ({ text }))]),
+        { title: 'Port Memo' },
+      ),
       'memo.docx',
     );
     expect(doc).toMatchObject({ format: 'docx', title: 'Port Memo', pageCount: null });
@@ -60,7 +83,19 @@ describe('extractDocument', () => {
   });
 
   it('HTML: title, headings, lists and tables; scripts, styles and the like are dropped', async () => {
-    const doc = await extractDocument(htmlDocument({ title: 'Harbor & Co', sections, list: ['alpha', 'beta'], table: [['Crate', 'State'], ['1', 'dry'], ['2', 'wet']] }), 'page.html');
+    const doc = await extractDocument(
+      htmlDocument({
+        title: 'Harbor & Co',
+        sections,
+        list: ['alpha', 'beta'],
+        table: [
+          ['Crate', 'State'],
+          ['1', 'dry'],
+          ['2', 'wet'],
+        ],
+      }),
+      'page.html',
+    );
     expect(doc.title).toBe('Harbor & Co');
     expect(find(doc.blocks, 'Findings')).toMatchObject({ kind: 'heading', level: 2 });
     expect(find(doc.blocks, 'copper')).toMatchObject({ kind: 'paragraph', headingPath: ['Harbor Report'] });
@@ -80,7 +115,18 @@ describe('extractDocument', () => {
   });
 
   it('Markdown: ATX and setext headings, lists, code and tables', async () => {
-    const doc = await extractDocument(markdownDocument({ sections, list: ['**alpha** item', 'beta `item`'], code: 'let x = 1;\n\nlet y = 2;', table: [['Crate', 'State'], ['1', 'dry']] }), 'notes.md');
+    const doc = await extractDocument(
+      markdownDocument({
+        sections,
+        list: ['**alpha** item', 'beta `item`'],
+        code: 'let x = 1;\n\nlet y = 2;',
+        table: [
+          ['Crate', 'State'],
+          ['1', 'dry'],
+        ],
+      }),
+      'notes.md',
+    );
     expect(doc).toMatchObject({ format: 'markdown', title: 'Harbor Report' });
     // "Findings" is a setext heading in the fixture; "Next Steps" an ATX one.
     expect(find(doc.blocks, 'Findings')).toMatchObject({ kind: 'heading', level: 2, headingPath: ['Harbor Report', 'Findings'] });
@@ -122,7 +168,9 @@ describe('extractDocument', () => {
     const epub = zipSync({
       mimetype: [enc.encode('application/epub+zip'), { level: 0 }],
       'META-INF/container.xml': enc.encode('<container><rootfiles><rootfile full-path="OEBPS/book.opf"/></rootfiles></container>'),
-      'OEBPS/book.opf': enc.encode('<package><metadata><dc:title>Sea Book</dc:title></metadata><manifest><item id="c1" href="one.xhtml"/><item id="c2" href="two.xhtml"/></manifest><spine><itemref idref="c2"/><itemref idref="c1"/></spine></package>'),
+      'OEBPS/book.opf': enc.encode(
+        '<package><metadata><dc:title>Sea Book</dc:title></metadata><manifest><item id="c1" href="one.xhtml"/><item id="c2" href="two.xhtml"/></manifest><spine><itemref idref="c2"/><itemref idref="c1"/></spine></package>',
+      ),
       'OEBPS/one.xhtml': enc.encode('<html><body><h1>One</h1><p>Chapter one text.</p></body></html>'),
       'OEBPS/two.xhtml': enc.encode('<html><body><h1>Two</h1><p>Chapter two text.</p></body></html>'),
     });
@@ -145,11 +193,17 @@ describe('extractDocument', () => {
     ]);
 
     const slide = (title: string, body: string) =>
-      enc.encode(`<p:sld><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>${title}</a:t></a:r></a:p></p:txBody></p:sp><p:sp><p:txBody><a:p><a:r><a:t>${body}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`);
+      enc.encode(
+        `<p:sld><p:cSld><p:spTree><p:sp><p:nvSpPr><p:nvPr><p:ph type="title"/></p:nvPr></p:nvSpPr><p:txBody><a:p><a:r><a:t>${title}</a:t></a:r></a:p></p:txBody></p:sp><p:sp><p:txBody><a:p><a:r><a:t>${body}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`,
+      );
     const pptx = zipSync({
       '[Content_Types].xml': enc.encode('<Types/>'),
-      'ppt/presentation.xml': enc.encode('<p:presentation><p:sldIdLst><p:sldId id="256" r:id="rId2"/><p:sldId id="257" r:id="rId1"/></p:sldIdLst></p:presentation>'),
-      'ppt/_rels/presentation.xml.rels': enc.encode('<Relationships><Relationship Id="rId1" Target="slides/slide1.xml"/><Relationship Id="rId2" Target="slides/slide2.xml"/></Relationships>'),
+      'ppt/presentation.xml': enc.encode(
+        '<p:presentation><p:sldIdLst><p:sldId id="256" r:id="rId2"/><p:sldId id="257" r:id="rId1"/></p:sldIdLst></p:presentation>',
+      ),
+      'ppt/_rels/presentation.xml.rels': enc.encode(
+        '<Relationships><Relationship Id="rId1" Target="slides/slide1.xml"/><Relationship Id="rId2" Target="slides/slide2.xml"/></Relationships>',
+      ),
       'ppt/slides/slide1.xml': slide('Second', 'shown second'),
       'ppt/slides/slide2.xml': slide('First', 'shown first'),
     });

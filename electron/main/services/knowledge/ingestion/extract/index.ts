@@ -65,7 +65,8 @@ function unknownFormat(fileName: string, bytes: Uint8Array): DocumentError {
   if (['docx', 'pptx', 'xlsx', 'odt', 'epub'].includes(ext) && !isZip(bytes) && !isCfb(bytes)) {
     return new DocumentError('corrupt', `This file is damaged: it is named .${ext} but is not a valid ${ext.toUpperCase()} file.`);
   }
-  if (isCfb(bytes)) return new DocumentError('unsupported', 'Older Office formats (.doc, .xls, .ppt) are not supported. Save the file as .docx and add it again.');
+  if (isCfb(bytes))
+    return new DocumentError('unsupported', 'Older Office formats (.doc, .xls, .ppt) are not supported. Save the file as .docx and add it again.');
   const name = ext === '' ? 'this kind of file' : `.${ext} files`;
   return new DocumentError('unsupported', `Soberana can't read ${name}. Supported: PDF, Word (.docx), HTML, Markdown, text and CSV.`);
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { linesOf, paragraphsOf, type TextRun } from './pdf-layout.ts';
 
-const run = (str: string, x: number, y: number, width: number, hasEOL = false, size = 10): TextRun => ({ str, transform: [size, 0, 0, size, x, y], width, height: size, hasEOL });
+const run = (str: string, x: number, y: number, width: number, hasEOL = false, size = 10): TextRun => ({
+  str,
+  transform: [size, 0, 0, size, x, y],
+  width,
+  height: size,
+  hasEOL,
+});
 
 describe('PDF layout', () => {
   it('adds a space where runs are apart and none where they touch', () => {
@@ -16,7 +22,12 @@ describe('PDF layout', () => {
   });
 
   it('starts a paragraph at a wide gap or a size change', () => {
-    const lines = linesOf([run('Title', 0, 760, 50, true, 18), run('body one', 0, 730, 200, true), run('body two', 0, 718, 200, true), run('new para', 0, 690, 200)]);
+    const lines = linesOf([
+      run('Title', 0, 760, 50, true, 18),
+      run('body one', 0, 730, 200, true),
+      run('body two', 0, 718, 200, true),
+      run('new para', 0, 690, 200),
+    ]);
     expect(paragraphsOf(lines).map((p) => p.text)).toEqual(['Title', 'body one body two', 'new para']);
   });
 });

@@ -69,7 +69,10 @@ export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits): Pro
   try {
     const pageCount = doc.numPages;
     if (pageCount > limits.maxPages) {
-      throw new DocumentError('too_large', `This PDF has ${pageCount.toLocaleString('en-US')} pages, over the ${limits.maxPages.toLocaleString('en-US')}-page limit. Split it and add the parts.`);
+      throw new DocumentError(
+        'too_large',
+        `This PDF has ${pageCount.toLocaleString('en-US')} pages, over the ${limits.maxPages.toLocaleString('en-US')}-page limit. Split it and add the parts.`,
+      );
     }
     const pages: Paragraph[][] = [];
     let failed = 0;
@@ -87,7 +90,8 @@ export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits): Pro
         pages.push([]);
       }
     }
-    if (failed === pageCount && pageCount > 0) throw new DocumentError('corrupt', "This PDF is damaged and its pages can't be read. Try opening it and saving a new copy.");
+    if (failed === pageCount && pageCount > 0)
+      throw new DocumentError('corrupt', "This PDF is damaged and its pages can't be read. Try opening it and saving a new copy.");
     const levelOf = headingLevels(pages.flat());
     const out = new BlockCollector();
     pages.forEach((paragraphs, index) => {

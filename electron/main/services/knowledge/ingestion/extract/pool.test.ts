@@ -33,7 +33,12 @@ const small = docxDocument([{ heading: 1, text: 'Small' }, { text: 'A small docu
 
 function bigPdfPages(count: number): PdfPageSpec[] {
   const next = mulberry32(5);
-  return Array.from({ length: count }, (_, i) => ({ blocks: [{ kind: 'heading' as const, text: `Section ${i + 1}` }, ...Array.from({ length: 4 }, () => ({ kind: 'paragraph' as const, text: paragraph(next, 4) }))] }));
+  return Array.from({ length: count }, (_, i) => ({
+    blocks: [
+      { kind: 'heading' as const, text: `Section ${i + 1}` },
+      ...Array.from({ length: 4 }, () => ({ kind: 'paragraph' as const, text: paragraph(next, 4) })),
+    ],
+  }));
 }
 
 beforeAll(async () => {
@@ -142,7 +147,10 @@ describe('createExtractor', () => {
   it('times out a slow file', async () => {
     const extractor = createExtractor({ timeoutMs: 50 });
     try {
-      expect(await reasonOf(extractor, 'big.pdf')).toEqual({ reason: 'timeout', message: 'Reading this file took longer than 50 ms, so it was stopped. Split it into smaller files and add them.' });
+      expect(await reasonOf(extractor, 'big.pdf')).toEqual({
+        reason: 'timeout',
+        message: 'Reading this file took longer than 50 ms, so it was stopped. Split it into smaller files and add them.',
+      });
     } finally {
       await extractor.close();
     }

@@ -110,7 +110,10 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
         const { job } = finish();
         job.reject(
           lastError?.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new DocumentError('out_of_memory', 'Reading this file needed more memory than allowed, so it was stopped. Split it into smaller files and add them.')
+            ? new DocumentError(
+                'out_of_memory',
+                'Reading this file needed more memory than allowed, so it was stopped. Split it into smaller files and add them.',
+              )
             : new DocumentError('corrupt', `The document reader stopped unexpectedly (${lastError?.message ?? `exit code ${code}`}).`),
         );
       }

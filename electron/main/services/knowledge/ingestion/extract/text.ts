@@ -18,7 +18,8 @@ export function looksBinary(bytes: Uint8Array): boolean {
 
 /** Bytes to text: a BOM decides; otherwise UTF-8 if valid, else Windows-1252 (old Office exports). */
 export function decodeText(bytes: Uint8Array): string {
-  if (looksBinary(bytes)) throw new DocumentError('unsupported', 'This file holds binary data, not text. Soberana reads PDF, Word, HTML, Markdown, text and CSV files.');
+  if (looksBinary(bytes))
+    throw new DocumentError('unsupported', 'This file holds binary data, not text. Soberana reads PDF, Word, HTML, Markdown, text and CSV files.');
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return new TextDecoder('utf-8').decode(bytes.subarray(3));
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));

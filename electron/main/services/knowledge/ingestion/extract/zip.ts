@@ -45,7 +45,9 @@ export async function openArchive(bytes: Uint8Array, limits: ResolvedLimits): Pr
       if (entry.uncompressedSize <= limits.ratioMinBytes) continue;
       const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
       if (ratio > limits.maxCompressionRatio) {
-        throw bomb(`A part of this file expands ${Math.round(ratio).toLocaleString('en-US')}:1 (to ${formatBytes(entry.uncompressedSize)}), over the ${limits.maxCompressionRatio}:1 limit`);
+        throw bomb(
+          `A part of this file expands ${Math.round(ratio).toLocaleString('en-US')}:1 (to ${formatBytes(entry.uncompressedSize)}), over the ${limits.maxCompressionRatio}:1 limit`,
+        );
       }
     }
     return archive(zip, entries);

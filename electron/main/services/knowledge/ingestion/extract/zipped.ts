@@ -91,9 +91,15 @@ export async function extractPptx(archive: Archive, limits: ResolvedLimits): Pro
   const presentation = 'ppt/presentation.xml';
   const rels = relationships(await archive.readText('ppt/_rels/presentation.xml.rels'), limits.maxDepth);
   const ids = elements(await archive.readText(presentation), new Set(['sldId']), limits.maxDepth);
-  const slides = ids.map((e) => rels.get(e.attribs['r:id'] ?? '')).filter((t): t is string => t !== undefined).map((t) => resolvePart(presentation, t));
+  const slides = ids
+    .map((e) => rels.get(e.attribs['r:id'] ?? ''))
+    .filter((t): t is string => t !== undefined)
+    .map((t) => resolvePart(presentation, t));
   if (slides.length > limits.maxPages) {
-    throw new DocumentError('too_large', `This presentation has ${slides.length.toLocaleString('en-US')} slides, over the ${limits.maxPages.toLocaleString('en-US')}-page limit.`);
+    throw new DocumentError(
+      'too_large',
+      `This presentation has ${slides.length.toLocaleString('en-US')} slides, over the ${limits.maxPages.toLocaleString('en-US')}-page limit.`,
+    );
   }
   const out = new BlockCollector();
   for (const [index, slide] of slides.entries()) {
