@@ -5,7 +5,6 @@ export type { ImportOptions } from './import.ts';
 export { cleanupPartialImports, libraryDirFor } from './library.ts';
 export type { CleanupReport } from './library.ts';
 export {
-  checkBeforeLoad,
   clearDefault,
   findModelBySha256,
   getModel,
@@ -16,9 +15,10 @@ export {
   renameModel,
   setDefault,
   setLoadSettings,
-  verifyModel,
 } from './registry.ts';
-export type { HashOptions, LoadTarget, RemovedModel } from './registry.ts';
+export type { RemovedModel } from './registry.ts';
+export { checkBeforeLoad, verifyModel } from './integrity.ts';
+export type { HashOptions, LoadTarget } from './integrity.ts';
 export { ModelLoadSettings } from './load-settings.ts';
 export { IMPORT_MODES } from './types.ts';
 export type {

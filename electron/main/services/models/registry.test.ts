@@ -11,7 +11,8 @@ import { listEvents } from '../storage/events.ts';
 import { openDatabase, type Database } from '../storage/sqlite.ts';
 import { importModel } from './import.ts';
 import { libraryDirFor } from './library.ts';
-import { checkBeforeLoad, clearDefault, getModel, listModels, removeModel, renameModel, setDefault, setLoadSettings, verifyModel } from './registry.ts';
+import { checkBeforeLoad, verifyModel } from './integrity.ts';
+import { clearDefault, getModel, listModels, removeModel, renameModel, setDefault, setLoadSettings } from './registry.ts';
 import { scanModels } from './scan.ts';
 import type { ByteProgress, ImportMode, ModelRecord } from './types.ts';
 

@@ -3,7 +3,8 @@ import type { Gate, GovernedAction } from '../domain/gate.ts';
 import type { Database } from '../storage/sqlite.ts';
 import { importModel, type ImportOptions } from './import.ts';
 import type { ModelLoadSettings } from './load-settings.ts';
-import { removeModel, renameModel, setDefault, setLoadSettings, verifyModel, type HashOptions, type RemovedModel } from './registry.ts';
+import { verifyModel, type HashOptions } from './integrity.ts';
+import { removeModel, renameModel, setDefault, setLoadSettings, type RemovedModel } from './registry.ts';
 import type { DefaultRole, ModelCandidate, ModelRecord } from './types.ts';
 
 // The model library's changes, governed: the app's Models screen and `soberana models`
