@@ -1,5 +1,5 @@
-import os from 'node:os';
 import { AppError } from '../../../common/result.ts';
+import { currentUser } from './os-user.ts';
 import type { Database } from '../storage/sqlite.ts';
 import { transaction } from '../storage/sqlite.ts';
 import { anchorId, checkpointMac, GENESIS_HASH, nextKey, recordHash, sha256Hex } from './chain.ts';
@@ -381,15 +381,6 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 /** Purges through a log opened only for that (e.g. by a scheduled job); see AuditLog.purge. */
 export function purgeAudit(db: Database, olderThanDays: number, options: Omit<AuditLogOptions, 'db' | 'level'>): AuditPurgeResult {
   return createAuditLog({ ...options, db, level: 'off' }).purge(olderThanDays);
-}
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    // Some containers run under a uid with no passwd entry.
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
-  }
 }
 
 function mismatch(details: string): AppError {
