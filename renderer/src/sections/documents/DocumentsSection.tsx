@@ -1,16 +1,16 @@
-import { AlertTriangle, Eye, FileText, FileUp, FolderOpen, FolderSync, Library, Pencil, Plus, Search, Trash2, X } from 'lucide-react';
+import { FileText, FileUp, FolderOpen, FolderSync, Library, Pencil, Plus, Trash2, X } from 'lucide-react';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Collection, DocumentEntry } from '../../../../electron/common/contract/knowledge.ts';
+import type { Collection } from '../../../../electron/common/contract/knowledge.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
-import { Snippet } from '../../components/Snippet.tsx';
 import { useFileDrop } from '../../components/useFileDrop.ts';
-import { formatBytes } from '../../format.ts';
-import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
+import { useKnowledge } from '../../stores/knowledge.ts';
 import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
 import { IngestPanel } from './IngestPanel.tsx';
+import { DocumentsTable } from './DocumentsTable.tsx';
+import { SearchBox } from './SearchBox.tsx';
 import './DocumentsSection.css';
 
 function NewCollectionDialog({ open, onOpenChange }: { readonly open: boolean; onOpenChange(open: boolean): void }) {
@@ -100,168 +100,6 @@ function CollectionList({ onNew }: { onNew(): void }) {
         ))}
       </ul>
     </aside>
-  );
-}
-
-function StatusCell({ document }: { readonly document: DocumentEntry }) {
-  const { t } = useTranslation();
-  if (document.status === 'failed') {
-    return (
-      <span className="check-status check-status--fail">
-        <AlertTriangle size={14} aria-hidden="true" />
-        {t('documents.statuses.failed')}
-      </span>
-    );
-  }
-  return <span className={document.status === 'indexed' ? undefined : 'muted'}>{t(`documents.statuses.${document.status}`)}</span>;
-}
-
-function DocumentsTable({ documents, readOnly }: { readonly documents: readonly DocumentEntry[]; readonly readOnly: boolean }) {
-  const { t } = useTranslation();
-  const { removeDocument, openViewer } = useKnowledge.getState();
-  return (
-    <table className="table table--documents" data-testid="documents-table">
-      <thead>
-        <tr>
-          <th scope="col">{t('documents.columns.name')}</th>
-          <th scope="col">{t('documents.columns.status')}</th>
-          <th scope="col">{t('documents.columns.pages')}</th>
-          <th scope="col">{t('documents.columns.chunks')}</th>
-          <th scope="col">{t('documents.columns.size')}</th>
-          <th scope="col">
-            <span className="visually-hidden">{t('documents.columns.actions')}</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {documents.map((document) => (
-          <tr key={document.id} data-document={document.name} data-status={document.status}>
-            <td className="table__name">
-              <span title={document.sourcePath}>{document.name}</span>
-              {document.personalData === null ? null : (
-                <span className="badge badge--warning" data-testid="personal-data">
-                  {t('documents.personalData', {
-                    types: Object.entries(document.personalData)
-                      .map(([type, count]) => `${type} ${count}`)
-                      .join(', '),
-                  })}
-                </span>
-              )}
-              {document.error === null ? null : (
-                <span className="table__error" role="note">
-                  {document.error.message}
-                </span>
-              )}
-            </td>
-            <td>
-              <StatusCell document={document} />
-            </td>
-            <td>{document.pages ?? '—'}</td>
-            <td>{document.chunks}</td>
-            <td>{formatBytes(document.bytes)}</td>
-            <td className="table__actions">
-              {document.status === 'indexed' ? (
-                <button
-                  type="button"
-                  className="button button--ghost button--icon button--small"
-                  onClick={() => void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null })}
-                  aria-label={t('documents.open', { name: document.name })}
-                  title={t('documents.openShort')}
-                >
-                  <Eye size={14} aria-hidden="true" />
-                </button>
-              ) : null}
-              {readOnly ? null : (
-                <button
-                  type="button"
-                  className="button button--ghost button--icon button--small"
-                  onClick={() => void removeDocument(document.id)}
-                  aria-label={t('documents.remove', { name: document.name })}
-                  title={t('documents.removeShort')}
-                >
-                  <Trash2 size={14} aria-hidden="true" />
-                </button>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function SearchBox() {
-  const { t } = useTranslation();
-  const query = useKnowledge((state) => state.query);
-  const results = useKnowledge((state) => state.results);
-  const searching = useKnowledge((state) => state.searching);
-  const documentFilter = useKnowledge((state) => state.documentFilter);
-  const documents = useKnowledge((state) => state.documents);
-  const { setQuery, setDocumentFilter, search, openViewer } = useKnowledge.getState();
-  return (
-    <section className="kb-search">
-      <form
-        className="kb-search__form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void search();
-        }}
-      >
-        <label className="search search--full">
-          <Search size={14} aria-hidden="true" />
-          <input
-            className="search__input"
-            type="search"
-            placeholder={t('documents.searchPlaceholder')}
-            aria-label={t('documents.searchLabel')}
-            value={query}
-            onChange={(event) => setQuery(event.target.value)}
-          />
-        </label>
-        <select
-          className="select select--small"
-          aria-label={t('documents.searchIn')}
-          value={documentFilter ?? ''}
-          onChange={(event) => setDocumentFilter(event.target.value === '' ? null : event.target.value)}
-        >
-          <option value="">{t('documents.allDocuments')}</option>
-          {documents
-            .filter((document) => document.status === 'indexed')
-            .map((document) => (
-              <option key={document.id} value={document.id}>
-                {document.name}
-              </option>
-            ))}
-        </select>
-        <button type="submit" className="button" disabled={query.trim() === '' || searching}>
-          {t('documents.searchButton')}
-        </button>
-      </form>
-      {results === null ? null : (
-        <>
-          <p className="muted kb-search__meta" data-testid="search-meta">
-            {t(results.mode === 'hybrid' ? 'documents.resultsHybrid' : 'documents.resultsText', { count: results.passages.length, ms: Math.round(results.ms) })}
-            {results.notice === null ? '' : ` ${results.notice}`}
-          </p>
-          <ol className="results" data-testid="search-results">
-            {results.passages.map((passage) => (
-              <li key={passage.chunkId} className="result">
-                <button type="button" className="result__open" onClick={() => void openViewer(targetOf(passage))}>
-                  <span className="result__title">
-                    <FileText size={14} aria-hidden="true" />
-                    {passage.documentName}
-                    {passage.page === null ? null : <span className="badge">{t('documents.page', { page: passage.page })}</span>}
-                    <span className="muted result__score">{passage.score.toFixed(3)}</span>
-                  </span>
-                  {passage.headingPath.length === 0 ? null : <span className="muted result__path">{passage.headingPath.join(' › ')}</span>}
-                  <Snippet passage={passage} />
-                </button>
-              </li>
-            ))}
-          </ol>
-        </>
-      )}
-    </section>
   );
 }
 
