@@ -1,3 +1,6 @@
+// A benchmark script, whole on purpose: one run pairs Soberana's chat path with a bare
+// node-llama-cpp script round by round, and the pairing, the rounds and the report are
+// read together. It is not part of the app.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
