@@ -24,6 +24,8 @@ const LAYER_FOLDERS = /** @type {const} */ ([
   ['electron/runtime', 'runtime'],
   ['electron/preload', 'preload'],
   ['electron/cli', 'cli'],
+  // The renderer's test builders: the same rule, on the renderer's side.
+  ['renderer/src/test-support', 'test-support'],
   ['renderer', 'renderer'],
   ['native', 'native'],
   ['e2e', 'e2e'],
@@ -38,7 +40,7 @@ export const RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['zod'] },
   guard: { layers: ['guard'], node: true, electron: false, packages: [] },
   services: { layers: ['common', 'guard', 'services'], node: true, electron: false, packages: true },
-  'test-support': { layers: ['common', 'guard', 'services', 'test-support'], node: true, electron: false, packages: true },
+  'test-support': { layers: ['common', 'guard', 'services', 'test-support', 'renderer'], node: true, electron: false, packages: true },
   main: { layers: ['common', 'guard', 'services', 'main'], node: true, electron: true, packages: true },
   runtime: { layers: ['common', 'guard', 'runtime'], node: true, electron: false, packages: ['node-llama-cpp'] },
   preload: { layers: ['common'], node: false, electron: true, packages: [] },

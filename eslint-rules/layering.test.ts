@@ -93,6 +93,12 @@ const cases: [string, string, string, RegExp][] = [
     /renderer may not import test support/,
   ],
   [
+    'renderer imports its own test builders',
+    'renderer/src/stores/bad.ts',
+    "export { thread } from '../test-support/chat-data.ts';",
+    /renderer may not import test support/,
+  ],
+  [
     'test support imports the shell',
     'electron/test-support/bad.ts',
     "export { createMainWindow } from '../main/window.ts';",
@@ -186,6 +192,9 @@ describe('lint enforces the layering table and the network ban', () => {
       ),
     ).toEqual([]);
     expect(await problems('electron/cli/ok.test.ts', "import { runCli } from '../test-support/run-cli.ts';\nexport const x = runCli;")).toEqual([]);
+    expect(
+      await problems('renderer/src/stores/chat/ok.test.ts', "import { thread } from '../../test-support/chat-data.ts';\nexport const x = thread;"),
+    ).toEqual([]);
     expect(await problems('e2e/ok.ts', "import { buildBundle } from '../electron/test-support/bundles-fixtures.ts';\nexport const x = buildBundle;")).toEqual(
       [],
     );

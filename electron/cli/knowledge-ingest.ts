@@ -5,7 +5,8 @@ import { AppError } from '../common/result.ts';
 import { isDocumentName } from '../main/services/knowledge/ingestion/files.ts';
 import { UsageError, type Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
-import { embeddingChoice, formatSeconds, missingCollection, searchMode, startEngineIfUseful, withCore } from './knowledge-common.ts';
+import { embeddingChoice, missingCollection, searchMode, startEngineIfUseful, withCore } from './knowledge-common.ts';
+import { formatSeconds } from './models.ts';
 
 // `soberana knowledge ingest`: files and folders into a collection, with progress.
 

@@ -39,7 +39,8 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
 }
 
-function formatSeconds(seconds: number | null): string {
+/** Seconds left, as a person reads them on a progress line: 42s, 3m07s, 1h05m. */
+export function formatSeconds(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '--';
   const s = Math.ceil(seconds);
   return s < 60

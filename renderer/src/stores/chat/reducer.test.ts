@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyChatEvent, placeMessage, syncThreadWithList, touchSummary, type ChatStreamEvent, type ChatStreamState } from './reducer.ts';
-import { message, passage, streamState, summary, thread } from './test-data.ts';
+import { message, passage, streamState, summary, thread } from '../../test-support/chat-data.ts';
 
 const run = (state: ChatStreamState, events: readonly ChatStreamEvent[]) => events.reduce(applyChatEvent, state);
 

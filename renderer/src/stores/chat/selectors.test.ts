@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatView } from './selectors.ts';
 import { chatSelectors } from './selectors.ts';
-import { message, passage, streamState, thread } from './test-data.ts';
+import { message, passage, streamState, thread } from '../../test-support/chat-data.ts';
 
 function view(more: Partial<ChatView> = {}): ChatView {
   return { ...streamState(), query: '', selectedId: null, drafts: {}, editing: null, undo: null, ...more };

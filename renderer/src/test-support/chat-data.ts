@@ -1,6 +1,6 @@
-import type { ChatMessage, ChatThread, ConversationSummary } from '../../../../electron/common/contract/chat.ts';
-import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
-import type { ChatStreamState } from './reducer.ts';
+import type { ChatMessage, ChatThread, ConversationSummary } from '../../../electron/common/contract/chat.ts';
+import type { Passage } from '../../../electron/common/contract/knowledge.ts';
+import type { ChatStreamState } from '../stores/chat/reducer.ts';
 
 // Small builders for the reducer's and selectors' tests: contract-shaped values with only
 // the fields a test cares about spelled out.
