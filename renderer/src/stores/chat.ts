@@ -1,28 +1,14 @@
 import { create } from 'zustand';
-import type { ChatEvent, ChatMessage, ChatThread, ConversationSettings, ConversationSummary } from '../../../electron/common/contract/chat.ts';
+import type { ChatEvent, ChatMessage, ConversationSettings } from '../../../electron/common/contract/chat.ts';
 import type { KnowledgeSettings } from '../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on, stream } from '../api/client.ts';
-import { applyChatEvent, syncThreadWithList, type ChatStreamEvent, type Notice, type Streaming } from './chat/reducer.ts';
+import { applyChatEvent, syncThreadWithList, type ChatStreamEvent } from './chat/reducer.ts';
+import type { ChatView } from './chat/selectors.ts';
 
 export type { Notice, Streaming } from './chat/reducer.ts';
 
-export interface ChatScreenStore {
-  readonly conversations: readonly ConversationSummary[];
-  readonly query: string;
-  readonly selectedId: string | null;
-  readonly thread: ChatThread | null;
-  readonly streaming: Streaming | null;
-  readonly notices: readonly Notice[];
-  readonly error: AppErrorData | null;
-  /** Drafts by conversation id, so switching conversations never loses typing. */
-  readonly drafts: Readonly<Record<string, string>>;
-  /** The user message being edited (its id), if any. */
-  readonly editing: string | null;
-  readonly undo: { readonly token: string; readonly title: string; readonly until: number } | null;
-  readonly announcement: string;
-  /** The answer whose sources the panel shows; null: the latest answer with sources. */
-  readonly sourcesFor: string | null;
+export interface ChatScreenStore extends ChatView {
   refreshList(): Promise<void>;
   search(query: string): void;
   open(id: string | null): Promise<void>;

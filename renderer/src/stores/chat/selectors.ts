@@ -7,7 +7,7 @@ import type { Notice, Streaming } from './reducer.ts';
 // returns a value already in the state, or a constant, never a fresh object: a selector that
 // built a new array on every call would re-render its component for every change of the store.
 
-/** The fields the selectors read; the store has more. */
+/** The chat screen's state: what the selectors read; the store adds its actions. */
 export interface ChatView {
   readonly conversations: readonly ConversationSummary[];
   readonly query: string;
@@ -16,10 +16,13 @@ export interface ChatView {
   readonly streaming: Streaming | null;
   readonly notices: readonly Notice[];
   readonly error: AppErrorData | null;
+  /** Drafts by conversation id, so switching conversations never loses typing. */
   readonly drafts: Readonly<Record<string, string>>;
+  /** The user message being edited (its id), if any. */
   readonly editing: string | null;
   readonly undo: { readonly token: string; readonly title: string; readonly until: number } | null;
   readonly announcement: string;
+  /** The answer whose sources the panel shows; null: the latest answer with sources. */
   readonly sourcesFor: string | null;
 }
 
