@@ -99,7 +99,9 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       { name: 'is_default_chat', type: 'INTEGER', notnull: 1, pk: 0 },
       { name: 'is_default_embedding', type: 'INTEGER', notnull: 1, pk: 0 },
     ]);
-    const indexes = db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'models' AND sql IS NOT NULL ORDER BY name").all() as {
+    const indexes = db
+      .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'models' AND sql LIKE 'CREATE UNIQUE%' ORDER BY name")
+      .all() as {
       name: string;
       sql: string;
     }[];
@@ -223,6 +225,22 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'bundle_files'").get() as { sql: string }).sql;
     expect(sql).toContain("'runtime'");
     expect(columns(db, 'bundle_files').map((c) => c.name)).toEqual(['bundle_id', 'path', 'kind', 'size', 'sha256', 'meta']);
+  },
+  12: (db) => {
+    const indexSql = (name: string) =>
+      (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?").get(name) as { sql: string } | undefined)?.sql;
+    expect(indexSql('conversations_recent')).toMatch(/pinned DESC, updated_at DESC, n DESC\) WHERE deleted_at IS NULL/);
+    for (const name of ['models_by_name', 'models_by_size', 'models_by_added', 'bundles_by_name']) expect(indexSql(name)).toBeDefined();
+    // A page of the conversation list is a range scan of that index, not a sort of every row.
+    const plan = (
+      db
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT id FROM conversations WHERE deleted_at IS NULL AND (pinned, updated_at, n) < (?, ?, ?) ORDER BY pinned DESC, updated_at DESC, n DESC LIMIT 100',
+        )
+        .all(1, 'z', 1) as { detail: string }[]
+    ).map((row) => row.detail);
+    expect(plan.join('\n')).toMatch(/USING INDEX conversations_recent/);
+    expect(plan.join('\n')).not.toMatch(/TEMP B-TREE/);
   },
 };
 
