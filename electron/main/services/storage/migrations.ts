@@ -1,4 +1,5 @@
 import type { Database } from './database.ts';
+import { documentsFoldersAndSkipped } from './migration-documents-folders.ts';
 
 /**
  * One step of the schema. `version` numbers run 1, 2, 3… with no gaps; each step is applied
@@ -385,6 +386,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX models_by_added ON models (imported_at, id);
       CREATE INDEX bundles_by_name ON bundles (name COLLATE NOCASE, id);
     `,
+  },
+  {
+    version: 13,
+    name: 'document folders, skipped files and the indexes of the paged documents list',
+    // See migration-documents-folders.ts: the documents table is rebuilt (a CHECK cannot be altered).
+    up: documentsFoldersAndSkipped,
   },
 ];
 

@@ -219,7 +219,7 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     expect(columns(db, 'bundle_collections').map((c) => c.name)).toEqual(['collection_id', 'bundle_id']);
   },
   10: (db) => {
-    expect(columns(db, 'documents').at(-1)?.name).toBe('pii');
+    expect(columns(db, 'documents')[15]?.name).toBe('pii');
   },
   11: (db) => {
     const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'bundle_files'").get() as { sql: string }).sql;
@@ -241,6 +241,23 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     ).map((row) => row.detail);
     expect(plan.join('\n')).toMatch(/USING INDEX conversations_recent/);
     expect(plan.join('\n')).not.toMatch(/TEMP B-TREE/);
+  },
+  13: (db) => {
+    // The rebuilt documents table: folder after pii, and status_rank (virtual, so only table_xinfo lists it).
+    expect(
+      columns(db, 'documents')
+        .slice(15)
+        .map((c) => c.name),
+    ).toEqual(['pii', 'folder']);
+    const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'documents'").get() as { sql: string }).sql;
+    expect(sql).toContain("'skipped'");
+    expect(sql).toContain('status_rank');
+    const indexes = (
+      db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'documents' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]
+    ).map((row) => row.name);
+    expect(indexes).toEqual(['documents_by_added', 'documents_by_folder', 'documents_by_name', 'documents_by_size', 'documents_by_status', 'documents_status']);
+    // chunks still points at documents, not at the table the rebuild dropped.
+    expect(db.prepare('PRAGMA foreign_key_list(chunks)').all()).toMatchObject([{ table: 'documents', from: 'document_id', on_delete: 'CASCADE' }]);
   },
 };
 
