@@ -10,7 +10,7 @@ import './VirtualList.css';
 // As a grid (a table) it has role=grid with aria-rowcount over all rows, not only the
 // rendered ones, and each row its aria-rowindex; as a list, role=list with setsize/posinset.
 // Rows take a roving tabindex: one row is a tab stop, and arrows, Page Up/Down, Home and End
-// move focus (scrolling it into view); the buttons inside a row stay in the tab order.
+// move focus (scrolling it into view); Tab goes on to the buttons of that row only.
 
 /** How near (in rows) the end of the loaded rows the view may come before the next page is asked for. */
 const LOAD_AHEAD = 30;
@@ -22,8 +22,11 @@ export interface VirtualListProps<Row> {
   /** Rows over all pages (aria-rowcount / aria-setsize); the loaded count when unknown. */
   readonly total: number;
   readonly rowKey: (row: Row) => string;
-  /** A row's content; for a grid, its cells (role=gridcell). */
-  readonly renderRow: (row: Row, index: number) => ReactNode;
+  /**
+   * A row's content; for a grid, its cells (role=gridcell). `active`: the row is the list's tab
+   * stop, so its buttons should be in the tab order (tabIndex 0) and other rows' kept out (-1).
+   */
+  readonly renderRow: (row: Row, index: number, active: boolean) => ReactNode;
   /** Fixed row height in px (rows do not vary: that keeps scrolling cheap at any length). */
   readonly rowHeight: number;
   readonly hasMore: boolean;
@@ -191,10 +194,10 @@ export function VirtualList<Row>(props: VirtualListProps<Row>) {
                 style={style}
                 data-list-row=""
                 data-index={item.index}
-                onFocus={(event) => event.target === event.currentTarget && setFocusIndex(item.index)}
+                onFocus={() => setFocusIndex(item.index)}
                 {...props.rowAttributes?.(row)}
               >
-                {props.renderRow(row, item.index)}
+                {props.renderRow(row, item.index, item.index === focusable)}
               </div>
             );
           })}

@@ -1,7 +1,7 @@
 import { FileText, FileUp, FolderOpen, FolderSync, Library, Pencil, Plus, Trash2, X } from 'lucide-react';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Collection } from '../../../../electron/common/contract/knowledge.ts';
+import type { Collection, StatusCounts } from '../../../../electron/common/contract/knowledge.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { useFileDrop } from '../../components/useFileDrop.ts';
@@ -10,7 +10,9 @@ import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
 import { IngestPanel } from './IngestPanel.tsx';
 import { DocumentsTable } from './DocumentsTable.tsx';
-import { SearchBox } from './SearchBox.tsx';
+import { FolderTree } from './FolderTree.tsx';
+import { SearchForm, SearchResults } from './SearchBox.tsx';
+import { StatusFilter } from './StatusFilter.tsx';
 import './DocumentsSection.css';
 
 function NewCollectionDialog({ open, onOpenChange }: { readonly open: boolean; onOpenChange(open: boolean): void }) {
@@ -103,9 +105,21 @@ function CollectionList({ onNew }: { onNew(): void }) {
   );
 }
 
+/** Per-status counts from the collection alone, until its folders (with their counts) are in. */
+function countsOfCollection(collection: Collection): StatusCounts {
+  return {
+    indexed: Math.max(0, collection.documents - collection.failed - collection.pending),
+    pending: collection.pending,
+    failed: collection.failed,
+    skipped: 0,
+  };
+}
+
 function CollectionView({ collection }: { readonly collection: Collection }) {
   const { t } = useTranslation();
-  const documents = useKnowledge((state) => state.documents);
+  const folders = useKnowledge((state) => state.folders);
+  // A filter that matches nothing still shows the table (and the way back), not the empty collection.
+  const filtered = useKnowledge((state) => state.documents.rows.length > 0 || state.nameQuery !== '' || state.documents.filter.status !== null);
   const models = useModels((state) => state.models);
   const openSection = useNavigation((state) => state.open);
   const { add, rename, setEmbeddingModel, removeCollection, unwatch } = useKnowledge.getState();
@@ -221,16 +235,21 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
           ))}
         </ul>
       )}
-      <div className="documents__body">
-        {documents.length === 0 ? (
+      {collection.documents === 0 && !filtered ? (
+        <div className="documents__body">
           <EmptyState icon={FileText} title={t('documents.noDocumentsTitle')} body={t('documents.noDocumentsBody')} />
-        ) : (
-          <>
-            <SearchBox />
-            <DocumentsTable documents={documents} readOnly={collection.readOnly} />
-          </>
-        )}
-      </div>
+        </div>
+      ) : (
+        <div className="documents__body">
+          {folders !== null && folders.folders.length > 1 ? <FolderTree folders={folders} /> : null}
+          <div className="documents__main">
+            <SearchForm collectionId={collection.id} />
+            <SearchResults />
+            <StatusFilter fallback={countsOfCollection(collection)} readOnly={collection.readOnly} />
+            <DocumentsTable readOnly={collection.readOnly} />
+          </div>
+        </div>
+      )}
       <Dialog
         open={confirmDelete}
         onOpenChange={setConfirmDelete}

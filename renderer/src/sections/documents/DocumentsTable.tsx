@@ -1,94 +1,154 @@
-import { AlertTriangle, Eye, Trash2 } from 'lucide-react';
+import { AlertTriangle, ArrowDown, ArrowUp, Eye, FileText, MinusCircle, Trash2 } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
-import type { DocumentEntry } from '../../../../electron/common/contract/knowledge.ts';
+import type { DocumentEntry, DocumentSort } from '../../../../electron/common/contract/knowledge.ts';
+import { EmptyState } from '../../components/EmptyState.tsx';
+import { VirtualList } from '../../components/VirtualList.tsx';
 import { formatBytes } from '../../format.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
 
-// The documents of a collection, one row each: status, pages, passages, personal data, remove.
+// The documents of a collection, one row each, a page at a time: only the rows in view are in
+// the page, and sorting and filtering are the service's. Every row is two lines high: the
+// name, then why it failed or was skipped, or the folder it came from.
+
+const ROW_HEIGHT = 48;
+const COLUMNS = 'minmax(0, 1fr) 112px 56px 72px 80px 96px 64px';
 
 function StatusCell({ document }: { readonly document: DocumentEntry }) {
   const { t } = useTranslation();
-  if (document.status === 'failed') {
+  if (document.status === 'failed' || document.status === 'skipped') {
+    const Icon = document.status === 'failed' ? AlertTriangle : MinusCircle;
     return (
-      <span className="check-status check-status--fail">
-        <AlertTriangle size={14} aria-hidden="true" />
-        {t('documents.statuses.failed')}
+      <span className={document.status === 'failed' ? 'check-status check-status--fail' : 'check-status muted'}>
+        <Icon size={14} aria-hidden="true" />
+        {t(`documents.statuses.${document.status}`)}
       </span>
     );
   }
   return <span className={document.status === 'indexed' ? undefined : 'muted'}>{t(`documents.statuses.${document.status}`)}</span>;
 }
 
-export function DocumentsTable({ documents, readOnly }: { readonly documents: readonly DocumentEntry[]; readonly readOnly: boolean }) {
-  const { t } = useTranslation();
-  const { removeDocument, openViewer } = useKnowledge.getState();
+function SortHeader({ sort, label }: { readonly sort: DocumentSort | null; readonly label: string }) {
+  const filter = useKnowledge((state) => state.documents.filter);
+  const setSort = useKnowledge((state) => state.setSort);
+  if (sort === null) return <span role="columnheader">{label}</span>;
+  const active = filter.sort === sort;
+  const Arrow = filter.descending ? ArrowDown : ArrowUp;
   return (
-    <table className="table table--documents" data-testid="documents-table">
-      <thead>
-        <tr>
-          <th scope="col">{t('documents.columns.name')}</th>
-          <th scope="col">{t('documents.columns.status')}</th>
-          <th scope="col">{t('documents.columns.pages')}</th>
-          <th scope="col">{t('documents.columns.chunks')}</th>
-          <th scope="col">{t('documents.columns.size')}</th>
-          <th scope="col">
+    <span role="columnheader" aria-sort={active ? (filter.descending ? 'descending' : 'ascending') : 'none'}>
+      <button type="button" className="table__sort" onClick={() => setSort(sort)}>
+        {label}
+        {active ? <Arrow size={12} aria-hidden="true" /> : null}
+      </button>
+    </span>
+  );
+}
+
+function DocumentRow({ document, readOnly, active }: { readonly document: DocumentEntry; readonly readOnly: boolean; readonly active: boolean }) {
+  const { t, i18n } = useTranslation();
+  const { removeDocument, openViewer } = useKnowledge.getState();
+  const secondLine = document.error?.message ?? (document.folder === '' ? null : document.folder);
+  return (
+    <>
+      <span role="gridcell" className="documents__name">
+        <span className="documents__title" title={document.sourcePath}>
+          {document.name}
+          {document.personalData === null ? null : (
+            <span className="badge badge--warning" data-testid="personal-data">
+              {t('documents.personalData', {
+                types: Object.entries(document.personalData)
+                  .map(([type, count]) => `${type} ${count}`)
+                  .join(', '),
+              })}
+            </span>
+          )}
+        </span>
+        {secondLine === null ? null : (
+          <span
+            className={document.error === null ? 'documents__folder muted' : 'table__error'}
+            title={secondLine}
+            role={document.error === null ? undefined : 'note'}
+          >
+            {secondLine}
+          </span>
+        )}
+      </span>
+      <span role="gridcell">
+        <StatusCell document={document} />
+      </span>
+      <span role="gridcell">{document.pages ?? '—'}</span>
+      <span role="gridcell">{document.chunks}</span>
+      <span role="gridcell">{formatBytes(document.bytes)}</span>
+      <span role="gridcell">{new Date(document.addedAt).toLocaleDateString(i18n.language)}</span>
+      <span role="gridcell" className="table__actions">
+        {document.status === 'indexed' ? (
+          <button
+            type="button"
+            className="button button--ghost button--icon button--small"
+            tabIndex={active ? 0 : -1}
+            onClick={() => void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null })}
+            aria-label={t('documents.open', { name: document.name })}
+            title={t('documents.openShort')}
+          >
+            <Eye size={14} aria-hidden="true" />
+          </button>
+        ) : null}
+        {readOnly ? null : (
+          <button
+            type="button"
+            className="button button--ghost button--icon button--small"
+            tabIndex={active ? 0 : -1}
+            onClick={() => void removeDocument(document.id)}
+            aria-label={t('documents.remove', { name: document.name })}
+            title={t('documents.removeShort')}
+          >
+            <Trash2 size={14} aria-hidden="true" />
+          </button>
+        )}
+      </span>
+    </>
+  );
+}
+
+export function DocumentsTable({ readOnly }: { readonly readOnly: boolean }) {
+  const { t } = useTranslation();
+  const documents = useKnowledge((state) => state.documents);
+  const loadMore = useKnowledge((state) => state.loadMore);
+  const openViewer = useKnowledge((state) => state.openViewer);
+  return (
+    <VirtualList
+      name="documents"
+      className="documents__table"
+      testId="documents-table"
+      label={t('documents.tableLabel')}
+      loadingLabel={t('documents.loadingMore')}
+      rows={documents.rows}
+      total={documents.total}
+      rowKey={(document) => document.id}
+      rowHeight={ROW_HEIGHT}
+      columns={COLUMNS}
+      hasMore={documents.nextCursor !== null}
+      loading={documents.loading}
+      onLoadMore={loadMore}
+      onActivate={(document) => {
+        if (document.status === 'indexed')
+          void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null });
+      }}
+      rowAttributes={(document) => ({ 'data-document': document.name, 'data-status': document.status })}
+      header={
+        <>
+          <SortHeader sort="name" label={t('documents.columns.name')} />
+          <SortHeader sort="status" label={t('documents.columns.status')} />
+          <SortHeader sort={null} label={t('documents.columns.pages')} />
+          <SortHeader sort={null} label={t('documents.columns.chunks')} />
+          <SortHeader sort="size" label={t('documents.columns.size')} />
+          <SortHeader sort="added" label={t('documents.columns.added')} />
+          <span role="columnheader">
             <span className="visually-hidden">{t('documents.columns.actions')}</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {documents.map((document) => (
-          <tr key={document.id} data-document={document.name} data-status={document.status}>
-            <td className="table__name">
-              <span title={document.sourcePath}>{document.name}</span>
-              {document.personalData === null ? null : (
-                <span className="badge badge--warning" data-testid="personal-data">
-                  {t('documents.personalData', {
-                    types: Object.entries(document.personalData)
-                      .map(([type, count]) => `${type} ${count}`)
-                      .join(', '),
-                  })}
-                </span>
-              )}
-              {document.error === null ? null : (
-                <span className="table__error" role="note">
-                  {document.error.message}
-                </span>
-              )}
-            </td>
-            <td>
-              <StatusCell document={document} />
-            </td>
-            <td>{document.pages ?? '—'}</td>
-            <td>{document.chunks}</td>
-            <td>{formatBytes(document.bytes)}</td>
-            <td className="table__actions">
-              {document.status === 'indexed' ? (
-                <button
-                  type="button"
-                  className="button button--ghost button--icon button--small"
-                  onClick={() => void openViewer({ documentId: document.id, chunkId: null, page: document.pages === null ? null : 1, highlight: null })}
-                  aria-label={t('documents.open', { name: document.name })}
-                  title={t('documents.openShort')}
-                >
-                  <Eye size={14} aria-hidden="true" />
-                </button>
-              ) : null}
-              {readOnly ? null : (
-                <button
-                  type="button"
-                  className="button button--ghost button--icon button--small"
-                  onClick={() => void removeDocument(document.id)}
-                  aria-label={t('documents.remove', { name: document.name })}
-                  title={t('documents.removeShort')}
-                >
-                  <Trash2 size={14} aria-hidden="true" />
-                </button>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+          </span>
+        </>
+      }
+      empty={<EmptyState icon={FileText} title={t('documents.noMatchTitle')} body={t('documents.noMatchBody')} />}
+      renderRow={(document, _index, active) => <DocumentRow document={document} readOnly={readOnly} active={active} />}
+    />
   );
 }
