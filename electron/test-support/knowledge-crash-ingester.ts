@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import { createCore } from '../main/services/core.ts';
 import { importModel, libraryDirFor, scanModels } from '../main/services/models/index.ts';
+import { allDocuments } from './knowledge-documents.ts';
 
 const [dataDir, folder, embeddingModel] = process.argv.slice(2);
 if (dataDir === undefined || folder === undefined || embeddingModel === undefined)
@@ -29,7 +30,7 @@ const collection = { id: collectionId };
 let last = '';
 core.bus.on('knowledge.changed', () => {
   const counts: Record<string, number> = {};
-  for (const document of core.knowledge.documents(collection.id)) counts[document.status] = (counts[document.status] ?? 0) + 1;
+  for (const document of allDocuments(core.knowledge, collection.id)) counts[document.status] = (counts[document.status] ?? 0) + 1;
   const line = JSON.stringify(counts);
   if (line !== last) {
     last = line;

@@ -10,6 +10,7 @@ import { chunkDocument } from '../../electron/main/services/knowledge/ingestion/
 import { chunkSizing } from '../../electron/main/services/knowledge/ingestion/embedder.ts';
 import { pagesOf } from '../../electron/main/services/knowledge/ingestion/ingest.ts';
 import { getModel, importModel, libraryDirFor, scanModels } from '../../electron/main/services/models/index.ts';
+import { allDocuments } from '../../electron/test-support/knowledge-documents.ts';
 
 /*
  * Ingestion speed: the app's pipeline against a naive one, side by side on the same corpus,
@@ -127,7 +128,7 @@ async function appRun(dir: string, threads: number, modelPath: string | null, fi
     await core.knowledge.idle();
     delay.disable();
     const seconds = (performance.now() - started) / 1000;
-    const chunks = core.knowledge.documents(collection.id).reduce((sum, document) => sum + document.chunks, 0);
+    const chunks = allDocuments(core.knowledge, collection.id).reduce((sum, document) => sum + document.chunks, 0);
     return { seconds, chunks, failed: core.knowledge.queue.progress().failed, eventLoopP95: delay.percentile(95) / 1e6, eventLoopMax: delay.max / 1e6 };
   } finally {
     await core.close();

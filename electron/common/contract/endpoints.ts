@@ -44,6 +44,8 @@ export const endpointKinds = {
   'knowledge.updateCollection': 'rpc',
   'knowledge.deleteCollection': 'rpc',
   'knowledge.documents': 'rpc',
+  'knowledge.folders': 'rpc',
+  'knowledge.retryFailed': 'rpc',
   'knowledge.add': 'rpc',
   'knowledge.removeDocument': 'rpc',
   'knowledge.unwatch': 'rpc',

@@ -4,7 +4,8 @@ import { z } from 'zod';
 // are searched with its embedding model's vectors plus full text, or with full text alone
 // when it has no embedding model (the zero-setup default).
 
-export const DocumentStatus = z.enum(['queued', 'extracted', 'embedded', 'indexed', 'failed']);
+/** `skipped`: a file found in an added folder that Soberana cannot read (its reason says why); it is listed, never indexed. */
+export const DocumentStatus = z.enum(['queued', 'extracted', 'embedded', 'indexed', 'failed', 'skipped']);
 export type DocumentStatus = z.infer<typeof DocumentStatus>;
 
 export const DocumentFailure = z.object({
@@ -54,6 +55,8 @@ export const DocumentEntry = z.object({
   collectionId: z.string(),
   name: z.string(),
   sourcePath: z.string(),
+  /** The folder it was added from, relative to the collection's root folder ('' at the root); see DocumentFolders. */
+  folder: z.string(),
   format: z.string(),
   bytes: z.number().int().nonnegative(),
   pages: z.number().int().nonnegative().nullable(),
@@ -146,3 +149,63 @@ export const DocumentView = z.object({
   chunks: z.array(z.object({ id: z.string(), text: z.string(), page: z.number().int().positive().nullable(), headingPath: z.array(z.string()) })),
 });
 export type DocumentView = z.infer<typeof DocumentView>;
+
+/** Status groups the Documents screen filters and counts by; `pending` is queued, extracted or embedded. */
+export const DocumentStatusGroup = z.enum(['indexed', 'pending', 'failed', 'skipped']);
+export type DocumentStatusGroup = z.infer<typeof DocumentStatusGroup>;
+
+export const DocumentSort = z.enum(['name', 'added', 'size', 'status']);
+export type DocumentSort = z.infer<typeof DocumentSort>;
+
+/**
+ * One page of a collection's documents, filtered and sorted by the service (SQLite), never in
+ * the page. `cursor` is opaque: pass the previous page's `nextCursor` with the same filter and
+ * sort to get the next page; a changed filter starts again without one.
+ */
+export const DocumentsQuery = z
+  .object({
+    collectionId: z.string().min(1).max(64),
+    /** Part of the file name, case-insensitive. */
+    query: z.string().max(200).optional(),
+    /** Documents in this folder and below it ('' is the root: all of them). */
+    folder: z.string().max(4096).optional(),
+    status: DocumentStatusGroup.optional(),
+    sort: DocumentSort.optional(),
+    descending: z.boolean().optional(),
+    cursor: z.string().max(1024).optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+export type DocumentsQuery = z.infer<typeof DocumentsQuery>;
+
+export const DocumentsPage = z.object({
+  documents: z.array(DocumentEntry),
+  /** Null on the last page. */
+  nextCursor: z.string().nullable(),
+  /** Documents matching the filter, over all pages. */
+  total: z.number().int().nonnegative(),
+});
+export type DocumentsPage = z.infer<typeof DocumentsPage>;
+
+export const StatusCounts = z.object({
+  indexed: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+});
+export type StatusCounts = z.infer<typeof StatusCounts>;
+
+/**
+ * A folder of a collection, as the files were added (paths relative to the collection's root,
+ * '/'-separated, '' for the root). Counts include every folder below it.
+ */
+export const DocumentFolder = z.object({ path: z.string(), name: z.string(), depth: z.number().int().nonnegative(), counts: StatusCounts });
+export type DocumentFolder = z.infer<typeof DocumentFolder>;
+
+export const DocumentFolders = z.object({
+  /** The common folder every document of the collection was added from; null when it has none. */
+  root: z.string().nullable(),
+  /** Depth first, each folder before the folders inside it, siblings by name; the first is the root (''). */
+  folders: z.array(DocumentFolder),
+});
+export type DocumentFolders = z.infer<typeof DocumentFolders>;

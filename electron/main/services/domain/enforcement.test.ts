@@ -68,6 +68,8 @@ const ENDPOINTS: Readonly<Record<Endpoint, Use>> = {
   'knowledge.updateCollection': governs('knowledge.updateCollection'),
   'knowledge.deleteCollection': governs('knowledge.deleteCollection'),
   'knowledge.documents': reads('documents'),
+  'knowledge.folders': reads('the folders documents were added from'),
+  'knowledge.retryFailed': governs('knowledge.ingest'),
   'knowledge.add': governs('knowledge.ingest'),
   'knowledge.removeDocument': governs('knowledge.removeDocument'),
   'knowledge.unwatch': governs('knowledge.unwatch'),
@@ -165,7 +167,7 @@ async function governedCalls(core: Core) {
   const model = core.storage.prepare("SELECT id FROM models WHERE role = 'chat' LIMIT 1").get() as { id: string };
   const preset = core.storage.prepare('SELECT id FROM presets LIMIT 1').get() as { id: string };
   const collection = core.storage.prepare('SELECT id FROM collections LIMIT 1').get() as { id: string };
-  const document = core.storage.prepare('SELECT id FROM documents LIMIT 1').get() as { id: string };
+  const document = core.storage.prepare("SELECT id FROM documents WHERE status = 'indexed' ORDER BY rowid LIMIT 1").get() as { id: string };
   const watched = core.storage.prepare('SELECT id FROM watched_folders LIMIT 1').get() as { id: string };
   const scan = await h['models.scan']({ source: 'files' }, ctx());
   const candidateToken = scan.ok ? (scan.value.candidates[0]?.token ?? 'x'.repeat(24)) : 'x'.repeat(24);
@@ -197,6 +199,7 @@ async function governedCalls(core: Core) {
     ['knowledge.createCollection', () => h['knowledge.createCollection']({ name: `More ${Date.now()}`, embeddingModelId: null }, ctx())],
     ['knowledge.updateCollection', () => h['knowledge.updateCollection']({ id: collection.id, name: 'Renamed' }, ctx())],
     ['knowledge.add', () => h['knowledge.add']({ collectionId: collection.id, source: 'files' }, ctx())],
+    ['knowledge.retryFailed', () => h['knowledge.retryFailed']({ collectionId: collection.id }, ctx())],
     ['knowledge.removeDocument', () => h['knowledge.removeDocument']({ id: document.id }, ctx())],
     ['knowledge.unwatch', () => h['knowledge.unwatch']({ id: watched.id }, ctx())],
     ['audit.export', () => h['audit.export']({}, ctx())],
@@ -318,7 +321,13 @@ describe('every contract endpoint that changes data goes through the gate', () =
     if (!collection.ok) throw new Error(collection.error.message);
     expect((await settle(() => h['knowledge.add']({ collectionId: collection.value.id, source: 'files' }, ctx()))).ok).toBe(true);
     expect((await settle(() => h['knowledge.add']({ collectionId: collection.value.id, source: 'folder', watch: true }, ctx()))).ok).toBe(true);
+    // A document that failed (empty) and has text now, for knowledge.retryFailed to index.
+    const empty = path.join(dir, `empty-${path.basename(dataDir)}.md`);
+    await writeFile(empty, '');
+    await core.knowledge.addPaths(collection.value.id, [empty]);
     await core.knowledge.idle();
+    expect(core.storage.prepare("SELECT count(*) AS n FROM documents WHERE status = 'failed'").get()).toEqual({ n: 1 });
+    await writeFile(empty, '# Filled in\n\nNow it has text to index.\n');
     await core.close();
 
     // The key goes while the app is stopped (finding 2): at the next start nothing governed may run.
@@ -434,6 +443,11 @@ describe('the policy’s own rules, through the same gate', () => {
       expect(
         core.audit.log!.list({ type: 'action.refused', limit: 10_000 }).some((record) => (record.data as { action: string }).action === 'knowledge.export'),
       ).toBe(true);
+      // Retrying failed documents is ingestion too: refused by the same rule, and recorded.
+      expect(await settle(() => h['knowledge.retryFailed']({ collectionId: collection.value.id }, ctx()))).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(
+        core.audit.log!.list({ type: 'action.refused', limit: 10_000 }).filter((record) => (record.data as { action: string }).action === 'knowledge.ingest'),
+      ).toHaveLength(2);
       expect((await readdir(files.saveTo)).length).toBe(before);
       expect(core.storage.prepare('SELECT count(*) AS n FROM models').get()).toEqual({ n: 0 });
       await core.close();

@@ -117,7 +117,7 @@ export function createCollectionStore(db: Database, iso: () => string, newId: ()
              (SELECT count(*) FROM documents d WHERE d.collection_id = c.id) AS document_count,
              (SELECT ifnull(sum(chunk_count), 0) FROM documents d WHERE d.collection_id = c.id) AS chunk_count,
              (SELECT count(*) FROM documents d WHERE d.collection_id = c.id AND status = 'failed') AS failed_count,
-             (SELECT count(*) FROM documents d WHERE d.collection_id = c.id AND status NOT IN ('indexed', 'failed')) AS pending_count
+             (SELECT count(*) FROM documents d WHERE d.collection_id = c.id AND status NOT IN ('indexed', 'failed', 'skipped')) AS pending_count
            FROM collections c ORDER BY name COLLATE NOCASE`,
         )
         .all() as unknown as (CollectionRow & { document_count: number; chunk_count: number; failed_count: number; pending_count: number })[];

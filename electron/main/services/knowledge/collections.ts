@@ -105,7 +105,7 @@ export async function removeCollections(parts: Pick<KnowledgeParts, 'store' | 'i
 function reindex(parts: Pick<KnowledgeParts, 'store' | 'queue'>, collectionId: string): number {
   const jobs: IngestJob[] = parts.store
     .listDocuments(collectionId)
-    .filter((document) => document.status !== 'failed')
+    .filter((document) => document.status !== 'failed' && document.status !== 'skipped')
     .map((document) => ({ collectionId, path: document.storedPath ?? document.sourcePath, resume: { documentId: document.id, from: 'queued' as const } }));
   parts.queue.enqueue(jobs);
   return jobs.length;

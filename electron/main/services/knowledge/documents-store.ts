@@ -1,20 +1,25 @@
+import path from 'node:path';
 import { AppError } from '../../../common/result.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { collectionRow } from './collections-store.ts';
 import type { DocumentFailureReason, DocumentFormat } from './types.ts';
 
 // Documents in SQLite and their ingestion journal (queued → extracted → embedded → indexed,
-// or failed), which recovery reads after a crash.
+// or failed), which recovery reads after a crash. `skipped` rows are files found in an added
+// folder that Soberana cannot read: listed with their reason, outside the journal.
 
-export type DocumentStatus = 'queued' | 'extracted' | 'embedded' | 'indexed' | 'failed';
+export type DocumentStatus = 'queued' | 'extracted' | 'embedded' | 'indexed' | 'failed' | 'skipped';
 
 export interface KnowledgeDocument {
   readonly id: string;
   readonly collectionId: string;
   readonly name: string;
   readonly sourcePath: string;
+  /** The absolute folder it was added from (dirname of sourcePath). */
+  readonly folder: string;
   readonly storedPath: string | null;
-  readonly format: DocumentFormat;
+  /** For a skipped file, its lower-case extension ('file' without one): it has no document format. */
+  readonly format: DocumentFormat | SkippedFormat;
   readonly bytes: number;
   readonly sha256: string;
   readonly pageCount: number | null;
@@ -54,6 +59,11 @@ export interface DocumentStore {
    * document: its row is updated and queued again, keeping its id.
    */
   addDocument(input: NewDocument): KnowledgeDocument;
+  /**
+   * Records a file Soberana cannot read as `skipped`, with `message` saying why. A path the
+   * collection already holds keeps its row (one row per path). Returns whether a row was added.
+   */
+  addSkipped(collectionId: string, sourcePath: string, message: string): boolean;
   document(id: string): KnowledgeDocument;
   findDocument(collectionId: string, sourcePath: string): KnowledgeDocument | null;
   listDocuments(collectionId: string): DocumentSummary[];
@@ -64,11 +74,16 @@ export interface DocumentStore {
   deleteDocument(id: string): { storedPath: string | null; embeddingKey: string } | null;
   /** Documents of collections using `key`, in the given statuses, in insertion order. */
   documentIdsForKey(key: string, statuses: readonly DocumentStatus[]): string[];
-  /** Documents whose ingestion did not finish: anything not indexed or failed. */
+  /** Documents whose ingestion did not finish: anything not indexed, failed or skipped. */
   documentsNeedingRecovery(): RecoveryCandidate[];
   /** Whether a document id exists (LanceDB rows of missing documents are orphans). */
   existingDocumentIds(ids: readonly string[]): Set<string>;
 }
+
+/** A skipped file's extension, shown in place of a document format. */
+export type SkippedFormat = string & { readonly skipped?: never };
+
+const skippedFormat = (file: string): SkippedFormat => path.extname(file).slice(1).toLowerCase().slice(0, 16) || 'file';
 
 /** The journal's allowed steps. `queued` and `failed` are reachable from anywhere (retry, re-ingest, error). */
 const NEXT: Record<DocumentStatus, readonly DocumentStatus[]> = {
@@ -77,6 +92,7 @@ const NEXT: Record<DocumentStatus, readonly DocumentStatus[]> = {
   embedded: ['indexed', 'extracted'],
   indexed: ['extracted'],
   failed: [],
+  skipped: [],
 };
 
 /** Keeps IN lists and json_each inputs at a size SQLite handles comfortably. */
@@ -87,16 +103,17 @@ export function* batches<T>(items: readonly T[]): Generator<T[]> {
   for (let at = 0; at < items.length; at += BATCH) yield items.slice(at, at + BATCH);
 }
 
-const DOCUMENT_COLUMNS =
-  'd.id, d.collection_id, d.name, d.source_path, d.stored_path, d.format, d.bytes, d.sha256, d.page_count, d.status, d.error_reason, d.error_message, d.chunk_count, d.added_at, d.updated_at';
+export const DOCUMENT_COLUMNS =
+  'd.id, d.collection_id, d.name, d.source_path, d.folder, d.stored_path, d.format, d.bytes, d.sha256, d.page_count, d.status, d.error_reason, d.error_message, d.chunk_count, d.added_at, d.updated_at';
 
-interface DocumentRow {
+export interface DocumentRow {
   id: string;
   collection_id: string;
   name: string;
   source_path: string;
+  folder: string;
   stored_path: string | null;
-  format: DocumentFormat;
+  format: DocumentFormat | SkippedFormat;
   bytes: number;
   sha256: string;
   page_count: number | null;
@@ -131,10 +148,32 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
         }
         const id = newId();
         db.prepare(
-          "INSERT INTO documents (id, collection_id, name, source_path, stored_path, format, bytes, sha256, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-        ).run(id, input.collectionId, input.name, input.sourcePath, input.storedPath, input.format, input.bytes, input.sha256, at, at);
+          "INSERT INTO documents (id, collection_id, name, source_path, folder, stored_path, format, bytes, sha256, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+        ).run(
+          id,
+          input.collectionId,
+          input.name,
+          input.sourcePath,
+          path.dirname(input.sourcePath),
+          input.storedPath,
+          input.format,
+          input.bytes,
+          input.sha256,
+          at,
+          at,
+        );
         return documentRow(db, id);
       });
+    },
+
+    addSkipped(collectionId, sourcePath, message) {
+      const at = iso();
+      const added = db
+        .prepare(
+          "INSERT INTO documents (id, collection_id, name, source_path, folder, stored_path, format, bytes, sha256, status, error_reason, error_message, added_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, 0, '', 'skipped', 'unsupported', ?, ?, ?) ON CONFLICT (collection_id, source_path) DO NOTHING",
+        )
+        .run(newId(), collectionId, path.basename(sourcePath), sourcePath, path.dirname(sourcePath), skippedFormat(sourcePath), message, at, at);
+      return Number(added.changes) > 0;
     },
 
     document: (id) => documentRow(db, id),
@@ -193,7 +232,7 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
     documentsNeedingRecovery() {
       const rows = db
         .prepare(
-          "SELECT d.id, d.collection_id, d.status, c.embedding_key FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.status NOT IN ('indexed', 'failed') ORDER BY d.rowid",
+          "SELECT d.id, d.collection_id, d.status, c.embedding_key FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.status NOT IN ('indexed', 'failed', 'skipped') ORDER BY d.rowid",
         )
         .all() as { id: string; collection_id: string; status: RecoveryCandidate['status']; embedding_key: string }[];
       return rows.map((row) => ({ id: row.id, collectionId: row.collection_id, status: row.status, embeddingKey: row.embedding_key }));
@@ -210,12 +249,13 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
   };
 }
 
-function toDocument(row: DocumentRow): KnowledgeDocument {
+export function toDocument(row: DocumentRow): KnowledgeDocument {
   return {
     id: row.id,
     collectionId: row.collection_id,
     name: row.name,
     sourcePath: row.source_path,
+    folder: row.folder,
     storedPath: row.stored_path,
     format: row.format,
     bytes: row.bytes,

@@ -1,17 +1,19 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DocumentEntry, DocumentView } from '../../../common/contract/index.ts';
+import type { DocumentView } from '../../../common/contract/index.ts';
 import { AppError } from '../../../common/result.ts';
 import { transaction } from '../storage/sqlite.ts';
 import { writable } from './collections.ts';
 import { formatByName } from './ingestion/extract/detect.ts';
-import { expandPaths } from './ingestion/files.ts';
+import { failedDocumentIds } from './documents-page.ts';
+import { expandPaths, unsupportedMessage } from './ingestion/files.ts';
 import type { IngestJob } from './ingestion/ingest.ts';
 import type { KnowledgeParts, WatchedParts } from './parts.ts';
 import type { KnowledgeStore } from './store.ts';
 
-// Documents as the service offers them: adding files and folders (watched or not), the
-// Documents screen's list, removal, and the viewer.
+// Documents as the service offers them: adding files and folders (watched or not), files
+// that cannot be read (skipped), retrying failed ones, removal, and the viewer. The Documents
+// screen's list and folders are in documents-page.ts.
 
 /** The viewer sends PDFs whole; past this size it shows the extracted text instead. */
 const MAX_VIEW_PDF_BYTES = 64 * 1024 * 1024;
@@ -49,30 +51,22 @@ export const register = (parts: Pick<KnowledgeParts, 'db' | 'store'>, collection
     }),
   );
 
-export function listDocumentEntries(parts: Pick<KnowledgeParts, 'db' | 'store'>, collectionId: string): DocumentEntry[] {
-  const { db, store } = parts;
-  store.collection(collectionId);
-  const pii = new Map(
-    (db.prepare('SELECT id, pii FROM documents WHERE collection_id = ? AND pii IS NOT NULL').all(collectionId) as { id: string; pii: string }[]).map((row) => [
-      row.id,
-      JSON.parse(row.pii) as Record<string, number>,
-    ]),
+/** Records the files of an added folder that Soberana cannot read as skipped (one row per path). */
+export function registerSkipped(parts: Pick<KnowledgeParts, 'db' | 'store'>, collectionId: string, files: readonly string[]): SkippedFile[] {
+  return transaction(parts.db, () =>
+    files.map((file) => {
+      const message = unsupportedMessage(file);
+      parts.store.addSkipped(collectionId, file, message);
+      return { path: file, reason: 'unsupported' as const, message };
+    }),
   );
-  return store.listDocuments(collectionId).map((document) => ({
-    id: document.id,
-    collectionId: document.collectionId,
-    name: document.name,
-    sourcePath: document.sourcePath,
-    format: document.format,
-    bytes: document.bytes,
-    pages: document.pageCount,
-    chunks: document.chunkCount,
-    status: document.status,
-    error: document.errorReason === null ? null : { reason: document.errorReason, message: document.errorMessage ?? '' },
-    personalData: pii.get(document.id) ?? null,
-    addedAt: document.addedAt,
-    updatedAt: document.updatedAt,
-  }));
+}
+
+/** A file found in an added folder that Soberana cannot read: listed as skipped, never indexed. */
+export interface SkippedFile {
+  readonly path: string;
+  readonly reason: 'unsupported';
+  readonly message: string;
 }
 
 /** Queues files and folders (walked); `watchFolder` also keeps the folders watched. */
@@ -96,18 +90,33 @@ export async function addPaths(parts: WatchedParts, collectionId: string, paths:
       queued += Math.max(0, queue.progress().total - before);
     }
     parts.onChanged(collectionId);
-    return { queued, unsupported: [] as string[] };
+    return { queued, unsupported: [] as string[], skipped: [] as SkippedFile[] };
   }
-  const { files, unsupported } = await expandPaths(paths);
+  const { files, unsupported, skipped } = await expandPaths(paths);
+  const skippedFiles = registerSkipped(parts, collectionId, skipped);
   queue.enqueue(register(parts, collectionId, files));
-  return { queued: files.length, unsupported };
+  if (skipped.length > 0) parts.onChanged(collectionId);
+  return { queued: files.length, unsupported, skipped: skippedFiles };
+}
+
+/**
+ * Queues every failed document of a collection again from its source path (in `folder`, relative
+ * to the collection's root, and below it, when given), under the same rule as adding files.
+ */
+export function retryFailed(parts: KnowledgeParts, collectionId: string, folder?: string): number {
+  parts.gate.check('knowledge.ingest');
+  writable(parts.store, collectionId);
+  const ids = failedDocumentIds(parts.db, collectionId, folder);
+  const jobs: IngestJob[] = ids.map((id) => ({ collectionId, path: parts.store.document(id).sourcePath }));
+  parts.queue.enqueue(jobs);
+  return jobs.length;
 }
 
 export async function removeDocument(parts: KnowledgeParts, id: string): Promise<void> {
   parts.gate.check('knowledge.removeDocument');
   const document = parts.store.document(id);
   writable(parts.store, document.collectionId);
-  if (document.status !== 'indexed' && document.status !== 'failed' && parts.queue.progress().active) {
+  if (document.status !== 'indexed' && document.status !== 'failed' && document.status !== 'skipped' && parts.queue.progress().active) {
     throw new AppError('busy', 'This document is still being added. Wait for it, or cancel, before removing it.');
   }
   await removeDocumentNow(parts, id);

@@ -11,6 +11,8 @@ type KnowledgeHandlers = Pick<
   | 'knowledge.updateCollection'
   | 'knowledge.deleteCollection'
   | 'knowledge.documents'
+  | 'knowledge.folders'
+  | 'knowledge.retryFailed'
   | 'knowledge.add'
   | 'knowledge.removeDocument'
   | 'knowledge.unwatch'
@@ -30,7 +32,9 @@ export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: Fil
       await knowledge.deleteCollection(id);
       return ok({ deleted: true as const });
     },
-    'knowledge.documents': ({ collectionId }) => ok({ documents: knowledge.documents(collectionId) }),
+    'knowledge.documents': (query) => ok(knowledge.documents(query)),
+    'knowledge.folders': ({ collectionId }) => ok(knowledge.folders(collectionId)),
+    'knowledge.retryFailed': ({ collectionId, folder }) => ok({ queued: knowledge.retryFailed(collectionId, folder) }),
     // Paths come from the platform's dialog or drop, never from the renderer.
     'knowledge.add': async ({ collectionId, source, dropToken, watch }) => {
       const paths =
@@ -40,7 +44,8 @@ export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: Fil
             ? await picker.droppedFiles(dropToken ?? '')
             : [await picker.pickFolder()].filter((folder) => folder !== null);
       if (paths.length === 0) return ok({ queued: 0, unsupported: [] });
-      return ok(await knowledge.addPaths(collectionId, paths, source === 'folder' && watch === true));
+      const added = await knowledge.addPaths(collectionId, paths, source === 'folder' && watch === true);
+      return ok({ queued: added.queued, unsupported: added.unsupported });
     },
     'knowledge.removeDocument': async ({ id }) => {
       await knowledge.removeDocument(id);

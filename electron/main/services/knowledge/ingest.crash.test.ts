@@ -9,6 +9,7 @@ import { gv } from '../../../../e2e/fixtures/gguf/index.ts';
 import { presetSpec, writeGguf } from '../../../../e2e/fixtures/gguf/writer.ts';
 import { createCore, type Core } from '../core.ts';
 import { DATABASE_FILE } from '../storage/sqlite.ts';
+import { allDocuments } from '../../../test-support/knowledge-documents.ts';
 
 // kill -9 of the main process in the middle of a 100-file ingest, then a restart on the
 // same data directory: the journal and LanceDB must agree, no document may be half in the
@@ -78,7 +79,7 @@ function runAndKill(dataDir: string, after: number): Promise<{ counts: Record<st
 async function agreement(core: Core) {
   const knowledge = core.knowledge;
   const [collection] = knowledge.collections();
-  const documents = knowledge.documents(collection!.id);
+  const documents = allDocuments(knowledge, collection!.id);
   const key = knowledge.store.collection(collection!.id).embeddingKey;
   const rows = await knowledge.index.countByDocument(key);
   const counts = knowledge.store.chunkCounts(documents.map((document) => document.id));

@@ -20,6 +20,7 @@ import {
   type PackManifest,
 } from './pack.ts';
 import { documentsDirFor } from './service.ts';
+import { allDocuments } from '../../../test-support/knowledge-documents.ts';
 
 // Knowledge packs over real SQLite, LanceDB, extraction and inference: a collection
 // exported on one machine and imported into a fresh data folder finds the same passages,
@@ -203,11 +204,11 @@ describe('knowledge packs', () => {
       chunks: manifest.chunks,
       pending: 0,
     });
-    expect(core.knowledge.documents(id).every((document) => document.status === 'indexed')).toBe(true);
+    expect(allDocuments(core.knowledge, id).every((document) => document.status === 'indexed')).toBe(true);
     expect(await core.knowledge.index.count(key)).toBe(manifest.chunks);
     expect(await search(core, id)).toEqual(before.hybrid);
     // The copies came along: the viewer opens the PDF.
-    const atlas = core.knowledge.documents(id).find((document) => document.name === 'atlas.pdf')!;
+    const atlas = allDocuments(core.knowledge, id).find((document) => document.name === 'atlas.pdf')!;
     expect((await core.knowledge.view(atlas.id)).pdfBase64).not.toBeNull();
     await expect(core.knowledge.addPaths(id, [embedder])).rejects.toMatchObject({ code: 'forbidden' });
 

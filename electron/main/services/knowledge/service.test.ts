@@ -9,6 +9,7 @@ import { noSourcesAnswer } from './retrieval/grounding.ts';
 import { createCore, type Core } from '../core.ts';
 import { importModel, libraryDirFor, scanModels } from '../models/index.ts';
 import { VECTOR_DIR } from '../storage/lance.ts';
+import { allDocuments } from '../../../test-support/knowledge-documents.ts';
 
 // The knowledge service over real SQLite, LanceDB, the extraction worker and the inference
 // process: what a user does on the Documents screen, and what survives a restart.
@@ -109,11 +110,11 @@ describe('knowledge service', () => {
     const find = async (query: string) => (await core.knowledge.search({ query, collectionIds: [collection.id] })).passages.length;
     expect(await find('quartzfern')).toBe(0);
     expect(await find('emberlily')).toBe(1);
-    const [document] = core.knowledge.documents(collection.id);
+    const [document] = allDocuments(core.knowledge, collection.id);
     expect(document).toMatchObject({ status: 'indexed', name: 'changing.md' });
 
     await core.knowledge.removeDocument(document!.id);
-    expect(core.knowledge.documents(collection.id)).toEqual([]);
+    expect(allDocuments(core.knowledge, collection.id)).toEqual([]);
     expect(await find('emberlily')).toBe(0);
     expect(await core.knowledge.index.count('fts')).toBe(0);
   }, 60_000);
@@ -134,8 +135,7 @@ describe('knowledge service', () => {
       await core.knowledge.idle();
       expect(core.knowledge.collections()[0]?.watched.map((watched) => watched.path)).toEqual([folder]);
       const names = () =>
-        core.knowledge
-          .documents(collection.id)
+        allDocuments(core.knowledge, collection.id)
           .filter((document) => document.status === 'indexed')
           .map((document) => document.name)
           .sort();
@@ -170,9 +170,9 @@ describe('knowledge service', () => {
     const updated = await core.knowledge.updateCollection(collection.id, { embeddingModelId: model.id });
     expect(updated.search).toBe('hybrid');
     await core.knowledge.idle();
-    expect(core.knowledge.documents(collection.id).map((document) => document.status)).toEqual(['indexed', 'indexed', 'indexed']);
+    expect(allDocuments(core.knowledge, collection.id).map((document) => document.status)).toEqual(['indexed', 'indexed', 'indexed']);
     const key = core.knowledge.store.collection(collection.id).embeddingKey;
-    const chunks = core.knowledge.documents(collection.id).reduce((sum, document) => sum + document.chunks, 0);
+    const chunks = allDocuments(core.knowledge, collection.id).reduce((sum, document) => sum + document.chunks, 0);
     expect(await core.knowledge.index.count(key)).toBe(chunks);
     expect(await core.knowledge.index.count('fts')).toBe(0);
     const result = await core.knowledge.search({ query: 'Brindlemoor', collectionIds: [collection.id] });
@@ -244,7 +244,7 @@ describe('knowledge service', () => {
     await core.knowledge.addPaths(collection.id, Object.values(paths));
     core.knowledge.queue.cancel();
     await core.knowledge.idle();
-    const documents = core.knowledge.documents(collection.id);
+    const documents = allDocuments(core.knowledge, collection.id);
     expect(documents.every((document) => document.status === 'indexed')).toBe(true);
     const rows = await core.knowledge.index.countByDocument('fts');
     for (const document of documents) expect(rows.get(document.id)).toBe(document.chunks);

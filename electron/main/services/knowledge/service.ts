@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { IngestProgress, RuntimeSettings } from '../../../common/contract/index.ts';
+import type { DocumentsQuery, IngestProgress, RuntimeSettings } from '../../../common/contract/index.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate } from '../domain/gate.ts';
 import type { RuntimeEngine } from '../inference/engine.ts';
@@ -17,7 +17,8 @@ import {
   removeCollections,
   updateCollection,
 } from './collections.ts';
-import { addPaths, listDocumentEntries, register, removeDocument, removeDocumentNow, unwatch, viewDocument } from './documents.ts';
+import { documentFolders, pageDocuments } from './documents-page.ts';
+import { addPaths, register, registerSkipped, removeDocument, removeDocumentNow, retryFailed, unwatch, viewDocument } from './documents.ts';
 import { createKnowledgeIndex } from './index/lance-index.ts';
 import { recoverKnowledge } from './index/recover.ts';
 import { createEmbedders } from './ingestion/embedder.ts';
@@ -120,6 +121,16 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
         ),
       );
     },
+    skip: (collectionId, paths) => {
+      // Listing a file as skipped indexes nothing, but it is still a change under the ingestion rule.
+      try {
+        deps.gate.check('knowledge.ingest');
+      } catch {
+        return;
+      }
+      registerSkipped(parts, collectionId, paths);
+      deps.onChanged(collectionId);
+    },
     removeDocument: (id) => removeDocumentNow(parts, id),
     ...(deps.log === undefined ? {} : { log: deps.log }),
     ...(deps.watchDebounceMs === undefined ? {} : { debounceMs: deps.watchDebounceMs }),
@@ -181,7 +192,12 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     updateCollection: (id: string, patch: { name?: string; embeddingModelId?: string | null }) => updateCollection(parts, id, patch),
     deleteCollection: (id: string) => deleteCollection(watched, id),
 
-    documents: (collectionId: string) => listDocumentEntries(parts, collectionId),
+    /** A page of a collection's documents, filtered and sorted by SQLite (documents-page.ts). */
+    documents: (query: DocumentsQuery) => pageDocuments(db, query),
+    /** The collection's folder tree with counts per status. */
+    folders: (collectionId: string) => documentFolders(db, collectionId),
+    /** Queues the collection's failed documents (in a folder and below it) again; returns how many. */
+    retryFailed: (collectionId: string, folder?: string) => retryFailed(parts, collectionId, folder),
     /** Queues files and folders (walked); `watchFolder` also keeps the folders watched. */
     addPaths: (collectionId: string, paths: readonly string[], watchFolder = false) => addPaths(watched, collectionId, paths, watchFolder),
     removeDocument: (id: string) => removeDocument(parts, id),

@@ -4,6 +4,8 @@
 export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'odt', 'epub'] as const;
 export type DocumentFormat = (typeof documentFormats)[number];
 
+export const isDocumentFormat = (format: string): format is DocumentFormat => (documentFormats as readonly string[]).includes(format);
+
 export type BlockKind = 'heading' | 'paragraph' | 'list' | 'table' | 'code';
 
 /** One structural piece of a document, in reading order. */

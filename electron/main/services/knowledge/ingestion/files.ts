@@ -21,11 +21,28 @@ export interface FoundFile {
   readonly mtimeMs: number;
 }
 
-/** Document files under `root`, sorted; hidden folders and symlinked folders are skipped. */
-export async function listDocumentFiles(root: string): Promise<FoundFile[]> {
-  const found: FoundFile[] = [];
+/** Names never listed, not even as skipped: the system's own files. */
+const IGNORED = new Set(['thumbs.db', 'desktop.ini']);
+
+/** A file Soberana cannot read, in words that name its type. */
+export function unsupportedMessage(file: string): string {
+  const extension = path.extname(file).toLowerCase();
+  const reads = 'Soberana reads PDF, Word (.docx), HTML, Markdown, text and CSV files.';
+  if (extension === '.xlsx') return `Excel workbooks (.xlsx) cannot be read yet. ${reads}`;
+  if (extension === '') return `This file has no extension, so Soberana cannot tell what it is. ${reads}`;
+  return `Soberana cannot read ${extension} files. ${reads}`;
+}
+
+/**
+ * Files under `root`, sorted: the documents, and the other files (ones Soberana cannot read,
+ * listed as skipped). Hidden files and folders, symlinked folders and Office lock files are left out.
+ */
+export async function listFolderFiles(root: string): Promise<{ documents: FoundFile[]; unsupported: FoundFile[] }> {
+  const documents: FoundFile[] = [];
+  const unsupported: FoundFile[] = [];
+  const full = () => documents.length >= MAX_FOLDER_FILES;
   const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > MAX_DEPTH || found.length >= MAX_FOLDER_FILES) return;
+    if (depth > MAX_DEPTH || full()) return;
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -34,14 +51,16 @@ export async function listDocumentFiles(root: string): Promise<FoundFile[]> {
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
-      if (found.length >= MAX_FOLDER_FILES) return;
-      if (entry.name.startsWith('.')) continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full, depth + 1);
-      else if (entry.isFile() && isDocumentName(entry.name)) {
+      if (full()) return;
+      if (entry.name.startsWith('.') || entry.name.startsWith('~$') || IGNORED.has(entry.name.toLowerCase())) continue;
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(file, depth + 1);
+      else if (entry.isFile()) {
+        const into = isDocumentName(entry.name) ? documents : unsupported.length < MAX_FOLDER_FILES ? unsupported : null;
+        if (into === null) continue;
         try {
-          const info = await stat(full);
-          found.push({ path: full, size: info.size, mtimeMs: info.mtimeMs });
+          const info = await stat(file);
+          into.push({ path: file, size: info.size, mtimeMs: info.mtimeMs });
         } catch {
           // Gone between listing and stat: the next scan sees it as removed.
         }
@@ -49,13 +68,23 @@ export async function listDocumentFiles(root: string): Promise<FoundFile[]> {
     }
   };
   await walk(root, 0);
-  return found;
+  return { documents, unsupported };
 }
 
-/** Expands picked or dropped paths: files as they are (if documents), folders walked. */
-export async function expandPaths(paths: readonly string[]): Promise<{ files: string[]; unsupported: string[] }> {
+/** Document files under `root`, sorted; see listFolderFiles. */
+export async function listDocumentFiles(root: string): Promise<FoundFile[]> {
+  return (await listFolderFiles(root)).documents;
+}
+
+/**
+ * Expands picked or dropped paths: files as they are (if documents), folders walked.
+ * `unsupported` names given files that are not documents; `skipped` holds the files found in
+ * folders that are not, to be listed in the collection as skipped.
+ */
+export async function expandPaths(paths: readonly string[]): Promise<{ files: string[]; unsupported: string[]; skipped: string[] }> {
   const files: string[] = [];
   const unsupported: string[] = [];
+  const skipped: string[] = [];
   for (const given of paths) {
     let info;
     try {
@@ -64,9 +93,12 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
       unsupported.push(path.basename(given));
       continue;
     }
-    if (info.isDirectory()) files.push(...(await listDocumentFiles(given)).map((file) => file.path));
-    else if (isDocumentName(given)) files.push(given);
+    if (info.isDirectory()) {
+      const found = await listFolderFiles(given);
+      files.push(...found.documents.map((file) => file.path));
+      skipped.push(...found.unsupported.map((file) => file.path));
+    } else if (isDocumentName(given)) files.push(given);
     else unsupported.push(path.basename(given));
   }
-  return { files: [...new Set(files)], unsupported };
+  return { files: [...new Set(files)], unsupported, skipped: [...new Set(skipped)] };
 }

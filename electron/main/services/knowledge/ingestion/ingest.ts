@@ -5,7 +5,7 @@ import type { IngestProgress } from '../../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
 import { failureOf, hashFile, isAbort, pagesOf, readHead } from './document-file.ts';
 import { detectFormat } from './extract/detect.ts';
-import { progressOf, type MutableFile } from './progress.ts';
+import { progressOf, settledOutcome, type MutableFile, type SettledFile } from './progress.ts';
 import type { Extractor } from './extract/pool.ts';
 import { chunkSizing, type Embedder } from './embedder.ts';
 import type { KnowledgeIndex } from '../index/lance-index.ts';
@@ -20,6 +20,7 @@ import { DocumentError, type ExtractedDocument } from '../types.ts';
 
 export type { Extractor } from './extract/pool.ts';
 export { CHARS_PER_PAGE, hashFile, pagesOf } from './document-file.ts';
+export type { SettledFile } from './progress.ts';
 
 export interface IngestJob {
   readonly collectionId: string;
@@ -71,6 +72,8 @@ interface Prepared {
 
 export interface IngestQueue {
   enqueue(jobs: readonly IngestJob[]): void;
+  /** Calls `listener` as each file ends, for any number of files (the progress lists only the last few); returns the unsubscribe. */
+  onSettled(listener: (file: SettledFile) => void): () => void;
   /** Stops the run: queued files are dropped, the one in flight is undone. Returns how many files were cancelled. */
   cancel(): number;
   progress(): IngestProgress;
@@ -103,8 +106,15 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     timer ??= setTimeout(emitNow, deps.progressMs ?? 200);
   };
 
+  const listeners = new Set<(file: SettledFile) => void>();
   const set = (entry: MutableFile, patch: Partial<MutableFile>) => {
+    const before = entry.state;
     Object.assign(entry, patch);
+    const outcome = settledOutcome(entry.state);
+    if (outcome !== null && settledOutcome(before) === null) {
+      const settled = { collectionId: entry.collectionId, path: entry.path, outcome, pages: entry.pages, error: entry.error };
+      for (const listener of listeners) listener(settled);
+    }
     emit();
   };
 
@@ -363,7 +373,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     cancel() {
       const dropped = queue.splice(0);
       for (const { job, entry } of dropped) {
-        entry.state = 'cancelled';
+        set(entry, { state: 'cancelled' });
         // Rows registered for files that were never started go with them.
         if (job.resume?.from === 'queued') {
           const document = store.document(job.resume.documentId);
@@ -375,6 +385,10 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       controller.abort();
       emitNow();
       return dropped.length + inFlight;
+    },
+    onSettled(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     progress: snapshot,
     async idle() {

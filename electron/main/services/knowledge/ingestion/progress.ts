@@ -3,7 +3,7 @@ import type { DocumentFailure, IngestFile, IngestProgress } from '../../../../co
 // The ingestion queue's progress report: each file's state as the queue updates it in place,
 // and the totals, rate and time left the Documents screen shows for the current run.
 
-const MAX_LISTED_FILES = 300;
+export const MAX_LISTED_FILES = 300;
 
 /** One file of the current run; the queue updates it in place and reports copies. */
 export interface MutableFile {
@@ -15,6 +15,25 @@ export interface MutableFile {
   progress: number;
   error: DocumentFailure | null;
 }
+
+/** How one file of a run ended: `unchanged` when its content was already indexed. Reported once per file. */
+export interface SettledFile {
+  readonly collectionId: string;
+  readonly path: string;
+  readonly outcome: 'added' | 'unchanged' | 'failed' | 'cancelled';
+  readonly pages: number | null;
+  readonly error: DocumentFailure | null;
+}
+
+const OUTCOMES: Partial<Record<IngestFile['state'], SettledFile['outcome']>> = {
+  done: 'added',
+  skipped: 'unchanged',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** The outcome a file's state means, or null while it is still on its way. */
+export const settledOutcome = (state: IngestFile['state']): SettledFile['outcome'] | null => OUTCOMES[state] ?? null;
 
 /**
  * The progress of a run: `files` in queue order, `run` when it started (performance.now())

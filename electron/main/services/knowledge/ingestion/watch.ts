@@ -1,10 +1,11 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { IngestJob } from './ingest.ts';
-import { listDocumentFiles } from './files.ts';
+import { listFolderFiles } from './files.ts';
 import type { KnowledgeStore, WatchedFolder } from '../store.ts';
 
-// Watched folders: new and changed files are queued, removed ones leave the collection.
+// Watched folders: new and changed files are queued, files that cannot be read are listed as
+// skipped, removed ones leave the collection.
 // fs.watch only says "something changed"; each event schedules a rescan of the folder,
 // which compares the files with the collection's documents. A slow periodic rescan covers
 // what watchers miss (network drives, events dropped under load).
@@ -12,6 +13,8 @@ import type { KnowledgeStore, WatchedFolder } from '../store.ts';
 export interface FolderWatchDeps {
   readonly store: KnowledgeStore;
   readonly enqueue: (jobs: readonly IngestJob[]) => void;
+  /** Lists files Soberana cannot read as skipped; called only with paths the collection does not hold yet. */
+  readonly skip: (collectionId: string, paths: readonly string[]) => void;
   readonly removeDocument: (id: string) => Promise<void>;
   readonly log?: (level: string, message: string) => void;
   readonly debounceMs?: number;
@@ -38,7 +41,7 @@ export function createFolderWatch(deps: FolderWatchDeps): FolderWatch {
   let interval: ReturnType<typeof setInterval> | null = null;
 
   const scan = async (folder: WatchedFolder) => {
-    const files = await listDocumentFiles(folder.path);
+    const { documents: files, unsupported } = await listFolderFiles(folder.path);
     const documents = deps.store.listDocuments(folder.collectionId).filter((document) => inside(folder.path, document.sourcePath));
     const known = new Map(documents.map((document) => [document.sourcePath, document]));
     const jobs: IngestJob[] = [];
@@ -50,7 +53,9 @@ export function createFolderWatch(deps: FolderWatchDeps): FolderWatch {
       if (document !== undefined && document.status === 'failed' && file.mtimeMs <= Date.parse(document.updatedAt)) continue;
       jobs.push({ collectionId: folder.collectionId, path: file.path });
     }
-    const present = new Set(files.map((file) => file.path));
+    const present = new Set([...files, ...unsupported].map((file) => file.path));
+    const newlySkipped = unsupported.filter((file) => !known.has(file.path)).map((file) => file.path);
+    if (newlySkipped.length > 0) deps.skip(folder.collectionId, newlySkipped);
     let removed = 0;
     for (const document of documents) {
       if (present.has(document.sourcePath)) continue;

@@ -5,6 +5,7 @@ import { AppError } from '../../../../common/result.ts';
 import { getModel } from '../../models/index.ts';
 import type { Database } from '../../storage/sqlite.ts';
 import { encodeVector, FTS_ONLY_KEY, type KnowledgeDocument, type KnowledgeStore } from '../store.ts';
+import { isDocumentFormat } from '../types.ts';
 import { endStream, copyHashed, writeLine } from './files.ts';
 import {
   CHUNKS_FILE,
@@ -71,6 +72,9 @@ export async function exportKnowledgePack(
         const snapshot = snapshotDocument(store, listed.id, embedding?.dimensions ?? null);
         if (snapshot === null) continue;
         const { document, lines } = snapshot;
+        // Only indexed documents are exported, and they always have a document format (skipped files have none).
+        if (!isDocumentFormat(document.format)) continue;
+        const format = document.format;
         let file: string | null = null;
         if (document.storedPath !== null) {
           file = packFileName(document, usedFiles);
@@ -87,7 +91,7 @@ export async function exportKnowledgePack(
         const entry: PackDocument = {
           id: document.id,
           name: document.name,
-          format: document.format,
+          format,
           sha256: document.sha256,
           bytes: document.bytes,
           pageCount: document.pageCount,
