@@ -139,10 +139,18 @@ test('drop four kinds of documents into a collection, ask in chat, and open the 
   await expect(page.getByTestId('search-results').locator('mark').first()).toHaveText(/Kelmarsh/i);
   await saveScreenshot(app, 'documents-search');
   // Filtered to one document, only its passages come back.
-  await page.getByLabel('Search in').selectOption({ label: 'recipes.md' });
+  const searchIn = page.getByRole('combobox', { name: 'Search in' });
+  await searchIn.fill('recip');
+  await page.getByRole('listbox', { name: 'Documents that match' }).getByRole('option', { name: 'recipes.md' }).click();
+  await expect(searchIn).toHaveValue('recipes.md');
   await expect(page.getByTestId('search-results').getByRole('listitem').first()).toContainText('recipes.md');
   for (const item of await page.getByTestId('search-results').getByRole('listitem').all()) await expect(item).toContainText('recipes.md');
-  await page.getByLabel('Search in').selectOption({ label: 'All documents' });
+  // Typing in "Search in" filters the table by name too; "All documents" brings every row back.
+  await expect(table.locator('[data-list-row]')).toHaveCount(1);
+  await searchIn.click();
+  await page.getByRole('option', { name: 'All documents' }).click();
+  await expect(searchIn).toHaveValue('');
+  await expect(table.locator('[data-list-row]')).toHaveCount(4);
 
   // Ask in chat with the collection attached.
   await openSection(app, 'Chat');

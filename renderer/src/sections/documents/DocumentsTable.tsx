@@ -8,10 +8,11 @@ import { useKnowledge } from '../../stores/knowledge.ts';
 
 // The documents of a collection, one row each, a page at a time: only the rows in view are in
 // the page, and sorting and filtering are the service's. Every row is two lines high: the
-// name, then why it failed or was skipped, or the folder it came from.
+// name, then why it failed or was skipped, or its pages, passages and folder. Four narrow
+// columns leave the name room beside the folder tree at 1280 pixels.
 
 const ROW_HEIGHT = 48;
-const COLUMNS = 'minmax(0, 1fr) 112px 56px 72px 80px 96px 64px';
+const COLUMNS = 'minmax(160px, 1fr) 96px 72px 88px 60px';
 
 function StatusCell({ document }: { readonly document: DocumentEntry }) {
   const { t } = useTranslation();
@@ -27,10 +28,9 @@ function StatusCell({ document }: { readonly document: DocumentEntry }) {
   return <span className={document.status === 'indexed' ? undefined : 'muted'}>{t(`documents.statuses.${document.status}`)}</span>;
 }
 
-function SortHeader({ sort, label }: { readonly sort: DocumentSort | null; readonly label: string }) {
+function SortHeader({ sort, label }: { readonly sort: DocumentSort; readonly label: string }) {
   const filter = useKnowledge((state) => state.documents.filter);
   const setSort = useKnowledge((state) => state.setSort);
-  if (sort === null) return <span role="columnheader">{label}</span>;
   const active = filter.sort === sort;
   const Arrow = filter.descending ? ArrowDown : ArrowUp;
   return (
@@ -46,7 +46,12 @@ function SortHeader({ sort, label }: { readonly sort: DocumentSort | null; reado
 function DocumentRow({ document, readOnly, active }: { readonly document: DocumentEntry; readonly readOnly: boolean; readonly active: boolean }) {
   const { t, i18n } = useTranslation();
   const { removeDocument, openViewer } = useKnowledge.getState();
-  const secondLine = document.error?.message ?? (document.folder === '' ? null : document.folder);
+  const facts = [
+    ...(document.pages === null ? [] : [t('documents.pagesCount', { count: document.pages })]),
+    t('documents.passagesCount', { count: document.chunks }),
+    ...(document.folder === '' ? [] : [document.folder]),
+  ].join(' · ');
+  const secondLine = document.error?.message ?? facts;
   return (
     <>
       <span role="gridcell" className="documents__name">
@@ -62,21 +67,17 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
             </span>
           )}
         </span>
-        {secondLine === null ? null : (
-          <span
-            className={document.error === null ? 'documents__folder muted' : 'table__error'}
-            title={secondLine}
-            role={document.error === null ? undefined : 'note'}
-          >
-            {secondLine}
-          </span>
-        )}
+        <span
+          className={document.error === null ? 'documents__facts muted' : 'table__error'}
+          title={secondLine}
+          role={document.error === null ? undefined : 'note'}
+        >
+          {secondLine}
+        </span>
       </span>
       <span role="gridcell">
         <StatusCell document={document} />
       </span>
-      <span role="gridcell">{document.pages ?? '—'}</span>
-      <span role="gridcell">{document.chunks}</span>
       <span role="gridcell">{formatBytes(document.bytes)}</span>
       <span role="gridcell">{new Date(document.addedAt).toLocaleDateString(i18n.language)}</span>
       <span role="gridcell" className="table__actions">
@@ -138,8 +139,6 @@ export function DocumentsTable({ readOnly }: { readonly readOnly: boolean }) {
         <>
           <SortHeader sort="name" label={t('documents.columns.name')} />
           <SortHeader sort="status" label={t('documents.columns.status')} />
-          <SortHeader sort={null} label={t('documents.columns.pages')} />
-          <SortHeader sort={null} label={t('documents.columns.chunks')} />
           <SortHeader sort="size" label={t('documents.columns.size')} />
           <SortHeader sort="added" label={t('documents.columns.added')} />
           <span role="columnheader">
