@@ -18,6 +18,8 @@ export const AuditPage = z.object({
   records: z.array(AuditEntry),
   /** Records matching the filter, for paging. */
   total: z.number().int().nonnegative(),
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: z.string().nullable(),
   types: z.array(z.string()),
 });
 export type AuditPage = z.infer<typeof AuditPage>;
@@ -40,5 +42,7 @@ export const AuditFilter = z
     to: z.string().max(40).optional(),
     limit: z.number().int().min(1).max(500).optional(),
     offset: z.number().int().min(0).optional(),
+    /** The previous page's `nextCursor` (opaque): records older than that page's last. */
+    cursor: z.string().min(1).max(1024).optional(),
   })
   .strict();

@@ -13,16 +13,20 @@ import {
   Settings,
   SettingsPatch,
 } from './schemas.ts';
-import { FitEstimate, ImportEvent, ImportMode, ModelEntry, ModelId, ModelLoadSettings, ScanOutcome, VerifyEvent } from './models.ts';
+import { FitEstimate, ImportEvent, ImportMode, ModelEntry, ModelId, ModelLoadSettings, ModelsPage, ModelsQuery, ScanOutcome, VerifyEvent } from './models.ts';
 import { z } from 'zod';
 import { PolicyInfo } from './policy.ts';
 import { AuditCheck, AuditFilter, AuditPage } from './audit.ts';
 import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } from './bundles.ts';
-import { Collection, DocumentEntry, DocumentView, IngestProgress, KnowledgeSettings, SearchResult } from './knowledge.ts';
+import { Collection, DocumentFolders, DocumentsPage, DocumentsQuery, DocumentView, IngestProgress, KnowledgeSettings, SearchResult } from './knowledge.ts';
 import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
 
 const ModelList = z.object({ models: z.array(ModelEntry) });
-const ConversationList = z.object({ conversations: z.array(ConversationSummary) });
+/** A keyset cursor from the previous page's `nextCursor` (opaque), and the page size. */
+const Cursor = z.string().min(1).max(1024);
+const PageLimit = z.number().int().min(1).max(500);
+/** One page of the conversation list; `nextCursor` is null on the last page, `total` counts every page. */
+const ConversationList = z.object({ conversations: z.array(ConversationSummary), nextCursor: z.string().nullable(), total: z.number().int().nonnegative() });
 const Saved = z.object({ saved: z.boolean(), path: z.string().nullable() });
 /** Names one drop's files in the main process, like `candidateToken` names a scanned model. */
 const DropToken = z.string().min(16).max(64);
@@ -43,7 +47,7 @@ export const contract = {
   'runtime.load': stream({ input: LoadRequest, event: LoadEvent }),
   'runtime.unload': rpc({ input: Empty, output: RuntimeState }),
   'runtime.generate': stream({ input: GenerateRequest, event: GenerateEvent }),
-  'models.list': rpc({ input: Empty, output: ModelList }),
+  'models.list': rpc({ input: ModelsQuery, output: ModelsPage }),
   /** `dropped` scans one drop: the `dropToken` its `files.dropped` gave (each is good for one use). */
   'models.scan': rpc({ input: z.object({ source: z.enum(['files', 'folder', 'dropped']), dropToken: DropToken.optional() }).strict(), output: ScanOutcome }),
   'models.import': stream({ input: z.object({ candidateToken: z.string().min(16).max(64), mode: ImportMode }).strict(), event: ImportEvent }),
@@ -54,7 +58,8 @@ export const contract = {
   'models.verify': stream({ input: ModelId, event: VerifyEvent }),
   'models.setDefault': rpc({ input: ModelId.extend({ role: z.enum(['chat', 'embedding']) }).strict(), output: ModelEntry }),
   'models.setLoadSettings': rpc({ input: ModelId.extend({ settings: ModelLoadSettings.nullable() }).strict(), output: ModelEntry }),
-  'chat.list': rpc({ input: z.object({ query: z.string().max(500).optional() }).strict(), output: ConversationList }),
+  /** Pinned first, then by last activity; 100 a page unless `limit` says otherwise. */
+  'chat.list': rpc({ input: z.object({ query: z.string().max(500).optional(), cursor: Cursor.optional(), limit: PageLimit.optional() }).strict(), output: ConversationList }),
   'chat.create': rpc({
     input: z.object({ modelId: z.string().max(64).optional(), presetId: z.string().max(64).optional(), title: z.string().max(200).optional() }).strict(),
     output: Conversation,
@@ -104,9 +109,13 @@ export const contract = {
     output: Collection,
   }),
   'knowledge.deleteCollection': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),
-  'knowledge.documents': rpc({
-    input: z.object({ collectionId: z.string().min(1).max(64) }).strict(),
-    output: z.object({ documents: z.array(DocumentEntry) }),
+  'knowledge.documents': rpc({ input: DocumentsQuery, output: DocumentsPage }),
+  /** The collection's folder tree with counts per status, for browsing by folder. */
+  'knowledge.folders': rpc({ input: z.object({ collectionId: z.string().min(1).max(64) }).strict(), output: DocumentFolders }),
+  /** Queues every failed document of the collection (in a folder and below it, when given) again. */
+  'knowledge.retryFailed': rpc({
+    input: z.object({ collectionId: z.string().min(1).max(64), folder: z.string().max(4096).optional() }).strict(),
+    output: z.object({ queued: z.number().int().nonnegative() }),
   }),
   /** Picks files, a folder (optionally watched) or takes what was dropped, and queues them; progress comes as `knowledge.ingestProgress`. */
   'knowledge.add': rpc({
@@ -141,7 +150,11 @@ export const contract = {
   'audit.verify': rpc({ input: Empty, output: AuditCheck }),
   /** JSON lines for a SIEM, with the verification anchor's id; saved where the user chooses. */
   'audit.export': rpc({ input: z.object({ from: z.string().max(40).optional(), to: z.string().max(40).optional() }).strict(), output: Saved }),
-  'bundles.list': rpc({ input: Empty, output: z.object({ bundles: z.array(InstalledBundleEntry), trust: TrustInfo }) }),
+  /** By name; a page when `limit` is given (resume with `cursor`), else every bundle. */
+  'bundles.list': rpc({
+    input: z.object({ cursor: Cursor.optional(), limit: PageLimit.optional() }).strict(),
+    output: z.object({ bundles: z.array(InstalledBundleEntry), nextCursor: z.string().nullable(), total: z.number().int().nonnegative(), trust: TrustInfo }),
+  }),
   /** Opens the file dialog for a bundle and verifies it (signatures, expiry, version, every payload's size and hash) without installing. */
   'bundles.pick': rpc({ input: z.object({ source: z.enum(['file', 'folder']) }).strict(), output: z.object({ report: BundleReport.nullable() }) }),
   'bundles.install': stream({ input: z.object({ token: z.string().min(16).max(64) }).strict(), event: BundleInstallEvent }),

@@ -74,6 +74,36 @@ export const ModelEntry = z.object({
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
+/** The Models screen's table, sorted and filtered by the service. */
+export const ModelSort = z.enum(['name', 'size', 'added']);
+export type ModelSort = z.infer<typeof ModelSort>;
+
+/**
+ * `models.list`: with no `limit`, every model (pickers and the `models.changed` event use the
+ * whole library); with one, a page, resumed with the previous page's opaque `nextCursor`
+ * under the same query and sort. Default order: date added, oldest first.
+ */
+export const ModelsQuery = z
+  .object({
+    /** Part of the name, case-insensitive. */
+    query: z.string().max(200).optional(),
+    sort: ModelSort.optional(),
+    descending: z.boolean().optional(),
+    cursor: z.string().min(1).max(1024).optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+export type ModelsQuery = z.infer<typeof ModelsQuery>;
+
+export const ModelsPage = z.object({
+  models: z.array(ModelEntry),
+  /** Null on the last page. */
+  nextCursor: z.string().nullable(),
+  /** Models matching the query, over all pages. */
+  total: z.number().int().nonnegative(),
+});
+export type ModelsPage = z.infer<typeof ModelsPage>;
+
 export const ImportCandidate = z.object({
   token: z.string().min(16).max(64),
   displayName: z.string(),

@@ -2,6 +2,7 @@ import type { Contract } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import { AUDIT_EVENT_TYPES } from './audit/index.ts';
+import { auditRecordsPage } from './audit/page.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import type { Emit } from './domain/events.ts';
 import type { Gate } from './domain/gate.ts';
@@ -10,14 +11,6 @@ import type { Governance } from './governance.ts';
 import type { Database } from './storage/sqlite.ts';
 
 type AuditHandlers = Pick<Handlers<Contract>, 'audit.list' | 'audit.verify' | 'audit.export'>;
-
-interface Row {
-  seq: number;
-  at: string;
-  os_user: string;
-  type: string;
-  data: string;
-}
 
 export function createAuditHandlers(deps: {
   db: Database;
@@ -31,33 +24,13 @@ export function createAuditHandlers(deps: {
   const level = () => trail.log?.level ?? deps.governance.policy.audit.level;
   return {
     // Newest first, as an investigator reads it; the log itself is verified in seq order.
-    'audit.list': ({ type, from, to, limit, offset }) => {
+    'audit.list': (query) => {
       // A repaired log (the key restored) opens again here, so the screen never reports a stale problem.
       trail.ready();
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      if (type !== undefined && type !== '') {
-        where.push('type = ?');
-        params.push(type);
-      }
-      if (from !== undefined && from !== '') {
-        where.push('at >= ?');
-        params.push(from);
-      }
-      if (to !== undefined && to !== '') {
-        where.push('at <= ?');
-        params.push(to.length === 10 ? `${to}T23:59:59.999Z` : to);
-      }
-      const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-      const total = Number((db.prepare(`SELECT count(*) AS n FROM audit_records ${clause}`).get(...params) as { n: number }).n);
-      const rows = db
-        .prepare(`SELECT seq, at, os_user, type, data FROM audit_records ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`)
-        .all(...params, limit ?? 100, offset ?? 0) as unknown as Row[];
       return ok({
         level: level(),
         problem: trail.problem?.message ?? null,
-        records: rows.map((row) => ({ seq: row.seq, at: row.at, user: row.os_user, type: row.type, data: JSON.parse(row.data) as never })),
-        total,
+        ...auditRecordsPage(db, query),
         types: [...AUDIT_EVENT_TYPES],
       });
     },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BundleReport, Contract } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
-import { getBundle, listBundles, type VerificationReport } from './bundles/index.ts';
+import { getBundle, pageBundles, type VerificationReport } from './bundles/index.ts';
 import { fileEntry, installedEntry, installWithPayloads, uninstallWithPayloads, verifyForInstall, type BundleDeps } from './bundles/service.ts';
 import { pump } from './inference/handlers.ts';
 
@@ -37,10 +37,13 @@ export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
   const picked = new Map<string, string>();
 
   return {
-    'bundles.list': () => {
+    'bundles.list': ({ cursor, limit }) => {
       const trust = deps.governance.trust(deps.db);
+      const page = pageBundles(deps.db, { cursor, limit });
       return ok({
-        bundles: listBundles(deps.db).map(installedEntry),
+        bundles: page.bundles.map(installedEntry),
+        nextCursor: page.nextCursor,
+        total: page.total,
         trust: { source: trust.source, threshold: trust.threshold, keys: trust.keys.map((key) => ({ id: key.id, name: key.name })) },
       });
     },

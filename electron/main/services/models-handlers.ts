@@ -4,7 +4,7 @@ import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import type { FilePicker } from './files.ts';
 import type { ModelService } from './models/service.ts';
-import { checkBeforeLoad, getModel, listModels, scanModels, type ModelCandidate, type ModelRecord } from './models/index.ts';
+import { checkBeforeLoad, getModel, listModels, pageModels, scanModels, type ModelCandidate, type ModelRecord } from './models/index.ts';
 import type { RuntimeEngine } from './inference/engine.ts';
 import { pump } from './inference/handlers.ts';
 import { loadOptionsFrom } from './inference/load-options.ts';
@@ -80,7 +80,10 @@ export function createModelHandlers({ db, service, engine, picker, settings, cha
   const announce = () => changed(listModels(db).map(entry));
 
   return {
-    'models.list': () => ok({ models: listModels(db).map(entry) }),
+    'models.list': (query) => {
+      const page = pageModels(db, query);
+      return ok({ ...page, models: page.models.map(entry) });
+    },
 
     'models.scan': async ({ source, dropToken }) => {
       const targets =

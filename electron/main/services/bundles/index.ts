@@ -36,5 +36,5 @@ export {
   type InstallOutcome,
   type Uninstaller,
 } from './install.ts';
-export { getBundle, listBundles, type InstalledBundle, type InstalledFile } from './store.ts';
+export { getBundle, listBundles, pageBundles, type InstalledBundle, type InstalledFile } from './store.ts';
 export { readHead, type HeadReading } from './head.ts';

@@ -1,9 +1,12 @@
 import type { Database } from '../storage/sqlite.ts';
 import { transaction } from '../storage/sqlite.ts';
+import { decodeCursor, pageOf } from '../storage/keyset.ts';
 import type { BundleKind, FileMeta, Manifest } from './manifest.ts';
 import type { Signer } from './trust.ts';
 
 /** SQLite rows for installed bundles (migration 7). Paths are relative to the data folder, so it can move. */
+
+const LIST = 'bundles';
 
 export interface InstalledBundle {
   readonly id: string;
@@ -77,17 +80,42 @@ export function registerBundle(db: Database, manifest: Manifest, signers: readon
 }
 
 export function listBundles(db: Database): InstalledBundle[] {
+  return pageBundles(db).bundles;
+}
+
+/**
+ * Installed bundles by name, a page at a time when `limit` is given (a keyset over name and
+ * id, so an uninstall between pages shifts nothing), else all of them.
+ */
+export function pageBundles(
+  db: Database,
+  { cursor, limit }: { cursor?: string | undefined; limit?: number | undefined } = {},
+): {
+  bundles: InstalledBundle[];
+  nextCursor: string | null;
+  total: number;
+} {
+  const total = (db.prepare('SELECT count(*) AS n FROM bundles').get() as { n: number }).n;
+  const params: (string | number)[] = [];
+  let where = '';
+  if (cursor !== undefined) {
+    const [name, id] = decodeCursor(LIST, cursor, ['string', 'string']) as [string, string];
+    where = 'WHERE (name COLLATE NOCASE > ? OR (name COLLATE NOCASE = ? AND id > ?))';
+    params.push(name, name, id);
+  }
+  const sql = `SELECT id, name, version, publisher, signers, installed_at, expires, manifest, path FROM bundles ${where} ORDER BY name COLLATE NOCASE, id`;
+  const rows = (limit === undefined ? db.prepare(sql).all(...params) : db.prepare(`${sql} LIMIT ?`).all(...params, limit + 1)) as unknown as BundleRow[];
+  const page = limit === undefined ? { rows, nextCursor: null } : pageOf(rows, limit, LIST, (row) => [row.name, row.id]);
   const files = new Map<string, InstalledFile[]>();
-  for (const row of db.prepare('SELECT bundle_id, path, kind, size, sha256, meta FROM bundle_files ORDER BY bundle_id, path').all() as unknown as FileRow[]) {
+  const fileRows = db
+    .prepare('SELECT bundle_id, path, kind, size, sha256, meta FROM bundle_files WHERE bundle_id IN (SELECT value FROM json_each(?)) ORDER BY bundle_id, path')
+    .all(JSON.stringify(page.rows.map((row) => row.id))) as unknown as FileRow[];
+  for (const row of fileRows) {
     const list = files.get(row.bundle_id) ?? [];
     list.push({ path: row.path, kind: row.kind, size: row.size, sha256: row.sha256, meta: JSON.parse(row.meta) as FileMeta });
     files.set(row.bundle_id, list);
   }
-  return (
-    db
-      .prepare('SELECT id, name, version, publisher, signers, installed_at, expires, manifest, path FROM bundles ORDER BY name COLLATE NOCASE, id')
-      .all() as unknown as BundleRow[]
-  ).map((row) => ({
+  const bundles = page.rows.map((row) => ({
     id: row.id,
     name: row.name,
     version: row.version,
@@ -99,6 +127,7 @@ export function listBundles(db: Database): InstalledBundle[] {
     path: row.path,
     files: files.get(row.id) ?? [],
   }));
+  return { bundles, nextCursor: page.nextCursor, total };
 }
 
 export function getBundle(db: Database, id: string): InstalledBundle | null {

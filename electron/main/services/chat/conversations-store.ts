@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConversationSettings, ConversationSummary, Conversation } from '../../../common/contract/chat.ts';
 import type { KnowledgeSettings } from '../../../common/contract/knowledge.ts';
 import { AppError } from '../../../common/result.ts';
+import { decodeCursor, DEFAULT_PAGE, MAX_PAGE, pageOf } from '../storage/keyset.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { CONVERSATION_COLUMNS, contextColumn, DEFAULT_TITLE, newId, PREVIEW, searchWords, toConversation, toSummary, type ConversationRow } from './rows.ts';
 
@@ -24,7 +25,27 @@ export interface ConversationPatch {
   readonly knowledge?: KnowledgeSettings;
 }
 
+export interface ConversationQuery {
+  /** Words that must all occur in the title or a message, each as a prefix. */
+  readonly query?: string | undefined;
+  /** The previous page's `nextCursor`, with the same query. */
+  readonly cursor?: string | undefined;
+  /** Rows per page; DEFAULT_PAGE when absent. */
+  readonly limit?: number | undefined;
+}
+
+export interface ConversationPage {
+  readonly conversations: ConversationSummary[];
+  /** Null on the last page. */
+  readonly nextCursor: string | null;
+  /** Conversations matching the query, over all pages. */
+  readonly total: number;
+}
+
 export interface ConversationStore {
+  /** One page of the list, pinned first, then by last activity, newest first. */
+  page(query?: ConversationQuery): ConversationPage;
+  /** Every conversation matching `query`, in the list's order (all pages). */
   list(query?: string): ConversationSummary[];
   create(input: NewConversation): Conversation;
   conversation(id: string): Conversation;
@@ -48,6 +69,41 @@ export function touchConversation(db: Database, conversationId: string, at: stri
   db.prepare('UPDATE conversations SET updated_at = ? WHERE id = ?').run(at, conversationId);
 }
 
+const LIST = 'conversations';
+
+/**
+ * The conversations in which every word occurs (in the title or any message, each as a
+ * prefix), and how to show each one's snippet: from the newest message with every word,
+ * else with any of them.
+ */
+function matchingConversations(db: Database, words: readonly string[]): { ids: string[]; withSnippet: (row: ConversationRow) => ConversationRow } {
+  const quoted = words.map((word) => `"${word.replaceAll('"', '""')}"*`);
+  const inMessages = db.prepare(
+    'SELECT m.conversation_id AS conversation, max(m.n) AS n FROM messages_fts f JOIN messages m ON m.n = f.rowid WHERE messages_fts MATCH ? GROUP BY m.conversation_id',
+  );
+  const inTitles = db.prepare('SELECT c.id AS conversation FROM conversations_fts f JOIN conversations c ON c.n = f.rowid WHERE conversations_fts MATCH ?');
+  const matching = (match: string) =>
+    new Set([...(inMessages.all(match) as { conversation: string }[]), ...(inTitles.all(match) as { conversation: string }[])].map((row) => row.conversation));
+  let ids = matching(quoted[0]!);
+  for (const word of quoted.slice(1)) {
+    const found = matching(word);
+    ids = new Set([...ids].filter((id) => found.has(id)));
+  }
+  if (ids.size === 0) return { ids: [], withSnippet: (row) => row };
+  const lastHit = (match: string) => new Map((inMessages.all(match) as { conversation: string; n: number }[]).map((row) => [row.conversation, row.n]));
+  const all = lastHit(quoted.join(' '));
+  const any = lastHit(quoted.join(' OR '));
+  const snippet = db.prepare("SELECT snippet(messages_fts, 0, '', '', '…', 16) AS text FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?");
+  return {
+    ids: [...ids],
+    withSnippet(row) {
+      const n = all.get(row.id) ?? any.get(row.id);
+      const text = n === undefined ? undefined : (snippet.get(quoted.join(' OR '), n) as { text: string } | undefined)?.text;
+      return text === undefined ? row : { ...row, preview: text };
+    },
+  };
+}
+
 export function createConversationStore(db: Database, now: () => Date): ConversationStore {
   const iso = () => now().toISOString();
 
@@ -56,48 +112,46 @@ export function createConversationStore(db: Database, now: () => Date): Conversa
     return Number(db.prepare('DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?').run(cutoff).changes);
   };
 
+  const page = ({ query, cursor, limit = DEFAULT_PAGE }: ConversationQuery = {}): ConversationPage => {
+    purgeExpired();
+    const words = searchWords(query);
+    if (words !== null && words.length === 0) return { conversations: [], nextCursor: null, total: 0 };
+    const matches = words === null ? null : matchingConversations(db, words);
+    if (matches !== null && matches.ids.length === 0) return { conversations: [], nextCursor: null, total: 0 };
+    // Keyset over the list's order: (pinned, updated_at, n) descending, n breaking ties.
+    const after = cursor === undefined ? null : decodeCursor(LIST, cursor, ['number', 'string', 'number']);
+    const where = ['deleted_at IS NULL'];
+    const params: (string | number)[] = [];
+    if (matches !== null) {
+      where.push('id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(matches.ids));
+    }
+    const total = (db.prepare(`SELECT count(*) AS total FROM conversations c WHERE ${where.join(' AND ')}`).get(...params) as { total: number }).total;
+    if (after !== null) {
+      where.push('(pinned, updated_at, n) < (?, ?, ?)');
+      params.push(...after);
+    }
+    const rows = db
+      .prepare(
+        `SELECT ${CONVERSATION_COLUMNS}, n, ${PREVIEW} FROM conversations c WHERE ${where.join(' AND ')} ORDER BY pinned DESC, updated_at DESC, n DESC LIMIT ?`,
+      )
+      .all(...params, limit + 1) as unknown as (ConversationRow & { n: number })[];
+    const shown = pageOf(rows, limit, LIST, (row) => [row.pinned, row.updated_at, row.n]);
+    return { conversations: shown.rows.map((row) => toSummary(matches === null ? row : matches.withSnippet(row))), nextCursor: shown.nextCursor, total };
+  };
+
   return {
+    page,
+
     list(query) {
-      purgeExpired();
-      const words = searchWords(query);
-      if (words === null) {
-        const rows = db
-          .prepare(`SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE deleted_at IS NULL ORDER BY pinned DESC, updated_at DESC, n DESC`)
-          .all() as unknown as ConversationRow[];
-        return rows.map(toSummary);
-      }
-      if (words.length === 0) return [];
-      // Every word must occur somewhere in the conversation (its title or any message), each as a prefix.
-      const quoted = words.map((word) => `"${word.replaceAll('"', '""')}"*`);
-      const inMessages = db.prepare(
-        'SELECT m.conversation_id AS conversation, max(m.n) AS n FROM messages_fts f JOIN messages m ON m.n = f.rowid WHERE messages_fts MATCH ? GROUP BY m.conversation_id',
-      );
-      const inTitles = db.prepare('SELECT c.id AS conversation FROM conversations_fts f JOIN conversations c ON c.n = f.rowid WHERE conversations_fts MATCH ?');
-      const matching = (match: string) =>
-        new Set(
-          [...(inMessages.all(match) as { conversation: string }[]), ...(inTitles.all(match) as { conversation: string }[])].map((row) => row.conversation),
-        );
-      let ids = matching(quoted[0]!);
-      for (const word of quoted.slice(1)) {
-        const found = matching(word);
-        ids = new Set([...ids].filter((id) => found.has(id)));
-      }
-      if (ids.size === 0) return [];
-      // The snippet comes from the newest message with every word, else with any of them.
-      const lastHit = (match: string) => new Map((inMessages.all(match) as { conversation: string; n: number }[]).map((row) => [row.conversation, row.n]));
-      const all = lastHit(quoted.join(' '));
-      const any = lastHit(quoted.join(' OR '));
-      const rows = db
-        .prepare(
-          `SELECT ${CONVERSATION_COLUMNS}, ${PREVIEW} FROM conversations c WHERE deleted_at IS NULL AND id IN (SELECT value FROM json_each(?)) ORDER BY pinned DESC, updated_at DESC, n DESC`,
-        )
-        .all(JSON.stringify([...ids])) as unknown as ConversationRow[];
-      const snippet = db.prepare("SELECT snippet(messages_fts, 0, '', '', '…', 16) AS text FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?");
-      return rows.map((row) => {
-        const n = all.get(row.id) ?? any.get(row.id);
-        const text = n === undefined ? undefined : (snippet.get(quoted.join(' OR '), n) as { text: string } | undefined)?.text;
-        return toSummary(text === undefined ? row : { ...row, preview: text });
-      });
+      const all: ConversationSummary[] = [];
+      let cursor: string | undefined;
+      do {
+        const next = page({ query, cursor, limit: MAX_PAGE });
+        all.push(...next.conversations);
+        cursor = next.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      return all;
     },
 
     create({ modelId, settings, title }) {

@@ -158,7 +158,7 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
   };
 
   return {
-    'chat.list': ({ query }) => ok({ conversations: store.list(query) }),
+    'chat.list': (input) => ok(store.page(input)),
 
     'chat.create': ({ modelId, presetId, title }) => {
       gate.check('chat.create');

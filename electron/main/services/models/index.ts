@@ -17,6 +17,8 @@ export {
   setLoadSettings,
 } from './registry.ts';
 export type { RemovedModel } from './registry.ts';
+export { pageModels } from './list-page.ts';
+export type { ModelsPageResult } from './list-page.ts';
 export { checkBeforeLoad, verifyModel } from './integrity.ts';
 export type { HashOptions, LoadTarget } from './integrity.ts';
 export { ModelLoadSettings } from './load-settings.ts';

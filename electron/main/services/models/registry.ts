@@ -37,7 +37,7 @@ export interface ModelRow {
   is_default_embedding: number;
 }
 
-const COLUMNS =
+export const COLUMNS =
   'id, display_name, role, size_bytes, sha256, import_mode, origin, source_path, files, file_stamps, imported_at, facts, chat_template, license, provenance, verified_by_bundle, status, checked_at, load_settings, is_default_chat, is_default_embedding';
 
 export const MAX_NAME_LENGTH = 200;
