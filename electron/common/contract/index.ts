@@ -59,7 +59,10 @@ export const contract = {
   'models.setDefault': rpc({ input: ModelId.extend({ role: z.enum(['chat', 'embedding']) }).strict(), output: ModelEntry }),
   'models.setLoadSettings': rpc({ input: ModelId.extend({ settings: ModelLoadSettings.nullable() }).strict(), output: ModelEntry }),
   /** Pinned first, then by last activity; 100 a page unless `limit` says otherwise. */
-  'chat.list': rpc({ input: z.object({ query: z.string().max(500).optional(), cursor: Cursor.optional(), limit: PageLimit.optional() }).strict(), output: ConversationList }),
+  'chat.list': rpc({
+    input: z.object({ query: z.string().max(500).optional(), cursor: Cursor.optional(), limit: PageLimit.optional() }).strict(),
+    output: ConversationList,
+  }),
   'chat.create': rpc({
     input: z.object({ modelId: z.string().max(64).optional(), presetId: z.string().max(64).optional(), title: z.string().max(200).optional() }).strict(),
     output: Conversation,
