@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Collection, IngestFile, IngestProgress } from '../common/contract/index.ts';
+import type { Collection, IngestProgress } from '../common/contract/index.ts';
 import { AppError } from '../common/result.ts';
 import { isDocumentName } from '../main/services/knowledge/ingestion/files.ts';
+import type { SettledFile } from '../main/services/knowledge/ingestion/ingest.ts';
 import { UsageError, type Command } from './command.ts';
 import { EXIT } from './exit-codes.ts';
 import { embeddingChoice, missingCollection, searchMode, startEngineIfUseful, withCore } from './knowledge-common.ts';
@@ -48,9 +49,10 @@ function ingestPrinter(json: boolean) {
   };
 }
 
+/** What happened to one file; `skipped` is a file in a folder that Soberana cannot read, listed in the collection. */
 interface IngestReport {
   readonly path: string;
-  readonly state: IngestFile['state'] | 'missing' | 'unsupported';
+  readonly state: SettledFile['outcome'] | 'missing' | 'unsupported' | 'skipped';
   readonly pages: number | null;
   readonly error: { readonly reason: string; readonly message: string } | null;
 }
@@ -63,8 +65,10 @@ export const knowledgeIngest: Command = {
 Adds documents (PDF, Word .docx, HTML, Markdown, text, CSV) to a collection; folders are
 walked. Each file is copied into the app's data folder, read, split into passages and
 indexed, exactly as when documents are added in the app. Files already in the collection
-and unchanged are skipped. Progress goes to stderr: a bar on a terminal, a line every
-10% otherwise. Each failed file is printed with its reason, then a summary.
+and unchanged are counted as unchanged. Other files in the folders are listed in the
+collection as skipped, with the reason. Progress goes to stderr: a bar on a terminal, a
+line every 10% otherwise. Each failed or skipped file is printed with its reason, then a
+summary.
 
 Options:
   --collection NAME    The collection to add to
@@ -74,7 +78,7 @@ Options:
 
 Ctrl-C cancels: queued files are dropped and the file being read is undone.
 
-Exit codes: 0 every file was added or unchanged, 1 a file failed, was missing or not a
+Exit codes: 0 every document was added or unchanged (skipped files do not count), 1 a file failed, was missing or not a
 document, the run was cancelled, or the collection does not exist, 2 bad usage.`,
   options: { collection: { type: 'string' }, create: { type: 'boolean', default: false }, 'embedding-model': { type: 'string' } },
   positionals: { min: 1, max: 10_000 },
@@ -130,30 +134,34 @@ document, the run was cancelled, or the collection does not exist, 2 bad usage.`
           });
         } else paths.push(full);
       }
-      const track = (progress: IngestProgress) => {
-        // Documents of this collection that the last run left unfinished are resumed in this run, and count in it.
-        for (const file of progress.files) {
-          if (file.collectionId !== collection.id) continue;
-          const before = reports.get(file.path);
-          if (before?.state === file.state) continue;
-          const report: IngestReport = { path: file.path, state: file.state, pages: file.pages, error: file.error };
-          if (file.state === 'failed') fail(report);
-          else reports.set(file.path, report);
-        }
-        printer.update(progress);
-      };
-      const unsubscribe = core.bus.on('knowledge.ingestProgress', track);
+      // Each file's outcome as the queue reports it, once per file, however many there are.
+      // Documents of this collection that the last run left unfinished are resumed in this run, and count in it.
+      const unsettle = core.knowledge.queue.onSettled((file) => {
+        if (file.collectionId !== collection.id) return;
+        const report: IngestReport = { path: file.path, state: file.outcome, pages: file.pages, error: file.error };
+        if (file.outcome === 'failed') fail(report);
+        else reports.set(file.path, report);
+      });
+      const unsubscribe = core.bus.on('knowledge.ingestProgress', (progress) => printer.update(progress));
       const cancel = () => core.knowledge.queue.cancel();
       signal.addEventListener('abort', cancel, { once: true });
       let queued = 0;
       try {
-        if (paths.length > 0 && !signal.aborted) queued = (await core.knowledge.addPaths(collection.id, paths)).queued;
+        if (paths.length > 0 && !signal.aborted) {
+          const added = await core.knowledge.addPaths(collection.id, paths);
+          queued = added.queued;
+          for (const file of added.skipped) {
+            reports.set(file.path, { path: file.path, state: 'skipped', pages: null, error: { reason: file.reason, message: file.message } });
+            if (!output.json) printer.line(`skipped  ${file.path}\n  ${file.reason}: ${file.message}`);
+          }
+        }
         // Ctrl-C while the folders were walked came before there was anything to cancel.
         if (signal.aborted) cancel();
         await core.knowledge.idle();
-        track(core.knowledge.queue.progress());
+        printer.update(core.knowledge.queue.progress());
       } finally {
         signal.removeEventListener('abort', cancel);
+        unsettle();
         unsubscribe();
         printer.done();
       }
@@ -163,19 +171,21 @@ document, the run was cancelled, or the collection does not exist, 2 bad usage.`
       const failures = all.filter((report) => report.state === 'failed' || report.state === 'missing' || report.state === 'unsupported');
       const summary = {
         collection: core.knowledge.collectionByName(collection.name),
-        added: count('done'),
-        unchanged: count('skipped'),
+        added: count('added'),
+        unchanged: count('unchanged'),
         failed: failures.length,
-        cancelled: count('cancelled', 'queued', 'extracting', 'embedding', 'indexing'),
-        pages: all.reduce((sum, report) => sum + (report.state === 'done' ? (report.pages ?? 0) : 0), 0),
+        skipped: count('skipped'),
+        cancelled: count('cancelled'),
+        pages: all.reduce((sum, report) => sum + (report.state === 'added' ? (report.pages ?? 0) : 0), 0),
         seconds: (performance.now() - started) / 1000,
         files: all,
       };
       if (output.json) output.out(JSON.stringify(summary, null, 2));
       else {
-        if (queued === 0 && failures.length === 0 && !signal.aborted) output.err('No documents were found there (PDF, .docx, HTML, Markdown, text or CSV).');
+        if (queued === 0 && failures.length === 0 && summary.skipped === 0 && !signal.aborted)
+          output.err('No documents were found there (PDF, .docx, HTML, Markdown, text or CSV).');
         output.out(
-          `added ${summary.added}, unchanged ${summary.unchanged}, failed ${summary.failed}${summary.cancelled > 0 ? `, cancelled ${summary.cancelled}` : ''}` +
+          `added ${summary.added}, unchanged ${summary.unchanged}, failed ${summary.failed}${summary.skipped > 0 ? `, skipped ${summary.skipped}` : ''}${summary.cancelled > 0 ? `, cancelled ${summary.cancelled}` : ''}` +
             ` — ${summary.pages} pages in ${summary.seconds.toFixed(1)} s into “${collection.name}”`,
         );
         if (signal.aborted) output.err('Cancelled. Files not finished were not added.');

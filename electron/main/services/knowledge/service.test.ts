@@ -1,4 +1,4 @@
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -154,9 +154,54 @@ describe('knowledge service', () => {
       await rm(path.join(folder, 'b.txt'));
       await expect.poll(names, { timeout: WATCH_WAIT_MS }).toEqual(['a.md']);
       expect(await hits('silverfin')).toBe(0);
+
+      // A file it cannot read is listed as skipped, once, and leaves when the file does.
+      const skipped = () =>
+        allDocuments(core.knowledge, collection.id, { status: 'skipped' }).map((document) => `${document.name}: ${document.error?.message}`);
+      await writeFile(path.join(folder, 'scan.tiff'), 'not a document');
+      await expect.poll(skipped, { timeout: WATCH_WAIT_MS }).toEqual([expect.stringMatching(/^scan\.tiff: Soberana cannot read \.tiff files\./)]);
+      expect(core.knowledge.collections()[0]).toMatchObject({ failed: 0, pending: 0 });
+      await rm(path.join(folder, 'scan.tiff'));
+      await expect.poll(skipped, { timeout: WATCH_WAIT_MS }).toEqual([]);
     },
-    4 * WATCH_WAIT_MS,
+    6 * WATCH_WAIT_MS,
   );
+
+  it('lists unreadable files of an added folder as skipped and retries failed documents of a folder', async () => {
+    const dataDir = await mkdtemp(path.join(dir, 'data-'));
+    const core = await open(dataDir);
+    const collection = await core.knowledge.createCollection('Retry', null);
+    const folder = await mkdtemp(path.join(dir, 'retry-'));
+    await mkdir(path.join(folder, 'old'));
+    await mkdir(path.join(folder, 'new'));
+    await writeFile(path.join(folder, 'old', 'empty.md'), '');
+    await writeFile(path.join(folder, 'new', 'blank.md'), '');
+    await writeFile(path.join(folder, 'old', 'tool.exe'), 'MZ');
+    const added = await core.knowledge.addPaths(collection.id, [folder]);
+    expect(added).toMatchObject({ queued: 2, unsupported: [], skipped: [{ path: path.join(folder, 'old', 'tool.exe'), reason: 'unsupported' }] });
+    await core.knowledge.idle();
+    // Added again: still one row per path.
+    await core.knowledge.addPaths(collection.id, [folder]);
+    await core.knowledge.idle();
+    const tree = core.knowledge.folders(collection.id);
+    expect(tree.root).toBe(folder);
+    expect(tree.folders.map((entry) => [entry.path, entry.counts])).toEqual([
+      ['', { indexed: 0, pending: 0, failed: 2, skipped: 1 }],
+      ['new', { indexed: 0, pending: 0, failed: 1, skipped: 0 }],
+      ['old', { indexed: 0, pending: 0, failed: 1, skipped: 1 }],
+    ]);
+    await writeFile(path.join(folder, 'old', 'empty.md'), 'Now the old note mentions quillfeather.');
+    await writeFile(path.join(folder, 'new', 'blank.md'), 'The new note mentions driftwood.');
+    expect(core.knowledge.retryFailed(collection.id, 'old')).toBe(1);
+    await core.knowledge.idle();
+    const status = () =>
+      Object.fromEntries(allDocuments(core.knowledge, collection.id).map((document) => [`${document.folder}/${document.name}`, document.status]));
+    expect(status()).toEqual({ 'old/empty.md': 'indexed', 'new/blank.md': 'failed', 'old/tool.exe': 'skipped' });
+    expect(core.knowledge.retryFailed(collection.id)).toBe(1);
+    await core.knowledge.idle();
+    expect(status()).toMatchObject({ 'new/blank.md': 'indexed', 'old/tool.exe': 'skipped' });
+    expect(core.knowledge.retryFailed(collection.id)).toBe(0);
+  });
 
   it('changing the embedding model re-indexes every document with the new vectors', async () => {
     const dataDir = await mkdtemp(path.join(dir, 'data-'));
