@@ -47,7 +47,7 @@ test('import by copy and by reference, inspect facts and fit, load, unload, rena
   await dialog.getByRole('button', { name: 'Close' }).first().click();
 
   const table = page.getByTestId('models-table');
-  await expect(table.locator('tbody tr')).toHaveCount(2);
+  await expect(table.locator('[data-list-row]')).toHaveCount(2);
   await expect(table.locator('[data-model="alpha-chat"]')).toContainText('MOSTLY_Q8_0');
   await expect(table.locator('[data-model="beta-chat"]')).toContainText('MOSTLY_F16');
   await expect(table.locator('[data-model="alpha-chat"]')).toContainText(/CPU · [\d,]+ ctx|GPU/, { timeout: 20_000 });
@@ -79,7 +79,7 @@ test('import by copy and by reference, inspect facts and fit, load, unload, rena
   // Delete the copied one: its library folder goes. Delete the referenced one: its file stays.
   await details.getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
-  await expect(table.locator('tbody tr')).toHaveCount(1);
+  await expect(table.locator('[data-list-row]')).toHaveCount(1);
   expect(await readdir(path.join(app.dataDir, 'models')).then((entries) => entries.filter((entry) => !entry.startsWith('.')))).toEqual([]);
   await table.locator('[data-model="beta-chat"]').click();
   await page.getByTestId('model-details').getByRole('button', { name: 'Delete' }).click();

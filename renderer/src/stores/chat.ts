@@ -1,15 +1,21 @@
 import { create } from 'zustand';
-import type { ChatEvent, ChatMessage, ConversationSettings } from '../../../electron/common/contract/chat.ts';
+import type { ChatEvent, ChatMessage, ConversationSettings, ConversationSummary } from '../../../electron/common/contract/chat.ts';
 import type { KnowledgeSettings } from '../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on, stream } from '../api/client.ts';
 import { applyChatEvent, syncThreadWithList, type ChatStreamEvent } from './chat/reducer.ts';
-import type { ChatView } from './chat/selectors.ts';
+import { EMPTY_LIST_PAGE, type ChatView } from './chat/selectors.ts';
+import { createPagedList } from './paged.ts';
 
 export type { Notice, Streaming } from './chat/reducer.ts';
 
 export interface ChatScreenStore extends ChatView {
+  /** The list's first page again (new activity shows at the top); a changed search starts over. */
   refreshList(): Promise<void>;
+  /** The next page of the list (the virtual list asks near its end). */
+  loadMoreConversations(): void;
+  /** A `chat.changed` from the main process: refreshes the list unless this window already applied the change. */
+  changed(conversationId: string | null): void;
   search(query: string): void;
   open(id: string | null): Promise<void>;
   create(): Promise<void>;
@@ -32,6 +38,9 @@ export interface ChatScreenStore extends ChatView {
   showSources(messageId: string | null): void;
 }
 
+/** Conversations per page of the list. */
+const PAGE = 100;
+
 /**
  * One store instance. Its timers and the running stream's controller live in this closure,
  * not in module variables, so that each instance (a test's, the app's) owns its own.
@@ -40,8 +49,24 @@ export function createChatStore() {
   return create<ChatScreenStore>()((set, get) => {
     let controller: AbortController | null = null;
     let searchTimer: ReturnType<typeof setTimeout> | null = null;
-    // Answers to older list requests are dropped: a slow one must not undo a newer one.
-    let listRequest = 0;
+    // The list a page at a time; it drops answers to older requests (a slow one must not undo a newer one).
+    const list = createPagedList<ConversationSummary, { query: string }>({
+      filter: { query: '' },
+      idOf: (conversation) => conversation.id,
+      fetchPage: async ({ query }, cursor) => {
+        const result = await call('chat.list', { ...(query === '' ? {} : { query }), ...(cursor === null ? {} : { cursor }), limit: PAGE });
+        return result.ok ? { ok: true, value: { rows: result.value.conversations, nextCursor: result.value.nextCursor, total: result.value.total } } : result;
+      },
+    });
+    list.subscribe((page) =>
+      set((state) => ({
+        conversations: page.rows,
+        listPage: { total: page.total, hasMore: page.nextCursor !== null, loading: page.loading },
+        thread: syncThreadWithList(state.thread, page.rows),
+      })),
+    );
+    // Conversations this window deleted itself: their `chat.changed` needs no refetch, the row is already gone.
+    const removedHere = new Set<string>();
 
     const reloadThread = async () => {
       const id = get().selectedId;
@@ -80,6 +105,7 @@ export function createChatStore() {
 
     return {
       conversations: [],
+      listPage: EMPTY_LIST_PAGE,
       query: '',
       selectedId: null,
       thread: null,
@@ -94,10 +120,17 @@ export function createChatStore() {
 
       async refreshList() {
         const query = get().query.trim();
-        const request = ++listRequest;
-        const result = await call('chat.list', query === '' ? {} : { query });
-        if (result.ok && request === listRequest)
-          set((state) => ({ conversations: result.value.conversations, thread: syncThreadWithList(state.thread, result.value.conversations) }));
+        if (!list.getState().loaded || list.getState().filter.query !== query) await list.reset({ query });
+        else await list.refreshFirst();
+      },
+
+      loadMoreConversations() {
+        void list.loadMore();
+      },
+
+      changed(conversationId) {
+        if (conversationId !== null && removedHere.delete(conversationId)) return;
+        void get().refreshList();
       },
 
       search(query) {
@@ -182,14 +215,18 @@ export function createChatStore() {
 
       async remove(id) {
         const title = get().conversations.find((conversation) => conversation.id === id)?.title ?? '';
+        // Marked before the call: the main process's chat.changed may arrive before its answer.
+        removedHere.add(id);
         const result = await call('chat.delete', { id });
         if (!result.ok) {
+          removedHere.delete(id);
           set({ error: result.error });
           return;
         }
         set({ undo: { token: result.value.undoToken, title, until: Date.now() + result.value.undoSeconds * 1000 } });
         if (get().selectedId === id) await get().open(null);
-        await get().refreshList();
+        // Gone from the loaded rows and one fewer in the count; the other rows are not fetched again.
+        list.removeLocal(id);
         setTimeout(() => {
           if (get().undo?.token === result.value.undoToken) set({ undo: null });
         }, result.value.undoSeconds * 1000);
@@ -250,7 +287,7 @@ export function createChatStore() {
 export const useChat = createChatStore();
 
 export function followChatChanges(): () => void {
-  return on('chat.changed', () => void useChat.getState().refreshList());
+  return on('chat.changed', ({ conversationId }) => useChat.getState().changed(conversationId));
 }
 
 export type { ChatMessage };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FitEstimate, ModelEntry } from '../../../electron/common/contract/models.ts';
 import { fitAdvice } from '../sections/models/fit.ts';
 import { settingsOf } from '../sections/models/LoadSettingsForm.tsx';
-import { visibleModels } from './models.ts';
+import { gainedModel } from './models-table.ts';
 
 function model(id: string, displayName: string, sizeBytes: number, quantization: string, contextLength: number, role: ModelEntry['role'] = 'chat'): ModelEntry {
   return {
@@ -49,18 +49,17 @@ function model(id: string, displayName: string, sizeBytes: number, quantization:
 
 const models = [model('a', 'Zeta', 300, 'Q8_0', 4096), model('b', 'alpha', 100, 'F16', 2048), model('c', 'Mid', 200, 'Q4_K_M', 8192, 'embedding')];
 
-describe('visibleModels', () => {
-  it('sorts by the chosen column, either way', () => {
-    expect(visibleModels(models, '', { key: 'name', descending: false }).map((m) => m.displayName)).toEqual(['alpha', 'Mid', 'Zeta']);
-    expect(visibleModels(models, '', { key: 'size', descending: true }).map((m) => m.id)).toEqual(['a', 'c', 'b']);
-    expect(visibleModels(models, '', { key: 'context', descending: false }).map((m) => m.id)).toEqual(['b', 'a', 'c']);
-  });
-
-  it('filters on name, role, quantization and architecture, ignoring case', () => {
-    expect(visibleModels(models, 'ALPHA', { key: 'name', descending: false }).map((m) => m.id)).toEqual(['b']);
-    expect(visibleModels(models, 'embedding', { key: 'name', descending: false }).map((m) => m.id)).toEqual(['c']);
-    expect(visibleModels(models, 'q8', { key: 'name', descending: false }).map((m) => m.id)).toEqual(['a']);
-    expect(visibleModels(models, 'nothing like it', { key: 'name', descending: false })).toEqual([]);
+describe('the models table following the library', () => {
+  it('fetches again only when a model was added; removals and changes are applied in place', () => {
+    expect(gainedModel(models, [...models, model('d', 'New', 1, 'F16', 512)])).toBe(true);
+    expect(gainedModel(models, models.slice(1))).toBe(false);
+    expect(
+      gainedModel(
+        models,
+        models.map((entry) => ({ ...entry, displayName: `${entry.displayName} renamed` })),
+      ),
+    ).toBe(false);
+    expect(gainedModel([], [])).toBe(false);
   });
 });
 

@@ -2,8 +2,8 @@ import { create } from 'zustand';
 import type { FitEstimate, ImportCandidate, ImportEvent, ImportMode, ModelEntry, ModelLoadSettings } from '../../../electron/common/contract/models.ts';
 import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on, stream } from '../api/client.ts';
+import { useModelsTable } from './models-table.ts';
 
-export type SortKey = 'name' | 'role' | 'size' | 'quantization' | 'context' | 'status';
 export type FitState =
   { readonly state: 'loading' } | { readonly state: 'ok'; readonly fit: FitEstimate } | { readonly state: 'error'; readonly error: AppErrorData };
 type Progress = Omit<Extract<ImportEvent, { type: 'progress' }>, 'type'>;
@@ -27,8 +27,6 @@ interface ModelsStore {
   readonly listed: boolean;
   readonly listError: AppErrorData | null;
   readonly selectedId: string | null;
-  readonly filter: string;
-  readonly sort: { readonly key: SortKey; readonly descending: boolean };
   readonly fits: Readonly<Record<string, FitState>>;
   readonly errors: Readonly<Record<string, AppErrorData>>;
   readonly busy: Readonly<Record<string, Busy>>;
@@ -40,8 +38,6 @@ interface ModelsStore {
   readonly jobs: Readonly<Record<string, ImportJob>>;
   refresh(): Promise<void>;
   select(id: string | null): void;
-  setFilter(filter: string): void;
-  sortBy(key: SortKey): void;
   fitFor(id: string): Promise<void>;
   load(id: string): Promise<void>;
   unload(): Promise<void>;
@@ -56,40 +52,6 @@ interface ModelsStore {
   setCandidate(token: string, patch: Partial<Pick<PickedCandidate, 'mode' | 'selected'>>): void;
   startImport(): Promise<void>;
   cancelImport(token: string): void;
-}
-
-/** Pure: the table's rows, filtered and sorted. */
-export function visibleModels(models: readonly ModelEntry[], filter: string, sort: { key: SortKey; descending: boolean }): ModelEntry[] {
-  const needle = filter.trim().toLowerCase();
-  const rows =
-    needle === ''
-      ? [...models]
-      : models.filter((model) =>
-          [model.displayName, model.role, model.facts.quantization, model.facts.architecture].some((text) => text.toLowerCase().includes(needle)),
-        );
-  const value = (model: ModelEntry): string | number => {
-    switch (sort.key) {
-      case 'name':
-        return model.displayName.toLowerCase();
-      case 'role':
-        return model.role;
-      case 'size':
-        return model.sizeBytes;
-      case 'quantization':
-        return model.facts.quantization;
-      case 'context':
-        return model.facts.contextLength;
-      case 'status':
-        return model.status;
-    }
-  };
-  rows.sort((a, b) => {
-    const left = value(a);
-    const right = value(b);
-    const order = left < right ? -1 : left > right ? 1 : a.displayName.localeCompare(b.displayName);
-    return sort.descending ? -order : order;
-  });
-  return rows;
 }
 
 const controllers = new Map<string, AbortController>();
@@ -110,8 +72,6 @@ export const useModels = create<ModelsStore>()((set, get) => {
     listed: false,
     listError: null,
     selectedId: null,
-    filter: '',
-    sort: { key: 'name', descending: false },
     fits: {},
     errors: {},
     busy: {},
@@ -129,11 +89,6 @@ export const useModels = create<ModelsStore>()((set, get) => {
     },
 
     select: (id) => set({ selectedId: id }),
-    setFilter: (filter) => set({ filter }),
-    sortBy: (key) => {
-      const current = get().sort;
-      set({ sort: { key, descending: current.key === key ? !current.descending : false } });
-    },
 
     async fitFor(id) {
       set({ fits: { ...get().fits, [id]: { state: 'loading' } } });
@@ -170,7 +125,11 @@ export const useModels = create<ModelsStore>()((set, get) => {
       const result = await call('models.remove', { id });
       setBusy(id, null);
       if (!result.ok) fail(id, result.error);
-      else if (get().selectedId === id) set({ selectedId: null });
+      else {
+        // Out of the table at once, one fewer in its count; nothing else is fetched again.
+        useModelsTable.getState().removeLocal(id);
+        if (get().selectedId === id) set({ selectedId: null });
+      }
     },
 
     async verify(id) {
@@ -264,5 +223,9 @@ export const useModels = create<ModelsStore>()((set, get) => {
 });
 
 export function followModelChanges(): () => void {
-  return on('models.changed', ({ models }) => useModels.setState({ models, listed: true }));
+  return on('models.changed', ({ models }) => {
+    const before = useModels.getState().models;
+    useModels.setState({ models, listed: true });
+    useModelsTable.getState().follow(before, models);
+  });
 }

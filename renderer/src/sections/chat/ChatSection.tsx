@@ -1,4 +1,4 @@
-import { Download, FileJson, MessageSquare, Pencil, Pin, PinOff, Plus, Search, Send, SlidersHorizontal, Square, Trash2 } from 'lucide-react';
+import { Download, FileJson, MessageSquare, Pencil, Plus, Send, SlidersHorizontal, Square } from 'lucide-react';
 import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../../components/EmptyState.tsx';
@@ -6,79 +6,12 @@ import { useChat } from '../../stores/chat.ts';
 import { chatSelectors } from '../../stores/chat/selectors.ts';
 import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
+import { ConversationList } from './ConversationList.tsx';
 import { ConversationSettingsDialog } from './ConversationSettings.tsx';
 import { KnowledgePicker } from './KnowledgePicker.tsx';
 import { Messages } from './Messages.tsx';
 import { SourcesPanel } from './SourcesPanel.tsx';
 import './ChatSection.css';
-
-function ConversationList() {
-  const { t } = useTranslation();
-  const conversations = useChat(chatSelectors.conversations);
-  const query = useChat(chatSelectors.query);
-  const selectedId = useChat(chatSelectors.selectedId);
-  const { search, open, create, togglePin, remove } = useChat.getState();
-  return (
-    <aside className="conversations" aria-label={t('chat.conversations')}>
-      <div className="conversations__top">
-        <h1 className="section__title">{t('chat.title')}</h1>
-        <button type="button" className="button button--primary" onClick={() => void create()} aria-keyshortcuts="Control+N">
-          <Plus size={14} aria-hidden="true" />
-          {t('chat.new')}
-        </button>
-        <label className="search search--full">
-          <Search size={14} aria-hidden="true" />
-          <input
-            className="search__input"
-            type="search"
-            placeholder={t('chat.search')}
-            aria-label={t('chat.search')}
-            value={query}
-            onChange={(event) => search(event.target.value)}
-          />
-        </label>
-      </div>
-      <ul className="conversations__list" data-testid="conversation-list">
-        {conversations.map((conversation) => (
-          <li key={conversation.id} className={conversation.id === selectedId ? 'conversation conversation--selected' : 'conversation'}>
-            <button
-              type="button"
-              className="conversation__open"
-              aria-current={conversation.id === selectedId ? 'true' : undefined}
-              onClick={() => void open(conversation.id)}
-            >
-              <span className="conversation__title">
-                {conversation.pinned ? <Pin size={12} aria-label={t('chat.pinned')} /> : null}
-                {conversation.title}
-              </span>
-              <span className="conversation__preview muted">{conversation.preview}</span>
-            </button>
-            <span className="conversation__actions">
-              <button
-                type="button"
-                className="button button--ghost button--icon button--small"
-                onClick={() => void togglePin(conversation.id, !conversation.pinned)}
-                aria-label={conversation.pinned ? t('chat.unpin') : t('chat.pin')}
-                title={conversation.pinned ? t('chat.unpin') : t('chat.pin')}
-              >
-                {conversation.pinned ? <PinOff size={14} aria-hidden="true" /> : <Pin size={14} aria-hidden="true" />}
-              </button>
-              <button
-                type="button"
-                className="button button--ghost button--icon button--small"
-                onClick={() => void remove(conversation.id)}
-                aria-label={t('chat.delete', { title: conversation.title })}
-                title={t('chat.deleteShort')}
-              >
-                <Trash2 size={14} aria-hidden="true" />
-              </button>
-            </span>
-          </li>
-        ))}
-      </ul>
-    </aside>
-  );
-}
 
 function Composer() {
   const { t } = useTranslation();

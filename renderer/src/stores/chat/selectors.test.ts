@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatView } from './selectors.ts';
-import { chatSelectors } from './selectors.ts';
+import { chatSelectors, EMPTY_LIST_PAGE } from './selectors.ts';
 import { message, passage, streamState, thread } from '../../test-support/chat-data.ts';
 
 function view(more: Partial<ChatView> = {}): ChatView {
-  return { ...streamState(), query: '', selectedId: null, drafts: {}, editing: null, undo: null, ...more };
+  return { ...streamState(), listPage: EMPTY_LIST_PAGE, query: '', selectedId: null, drafts: {}, editing: null, undo: null, ...more };
 }
 
 describe('chatSelectors', () => {

@@ -9,7 +9,10 @@ import type { Notice, Streaming } from './reducer.ts';
 
 /** The chat screen's state: what the selectors read; the store adds its actions. */
 export interface ChatView {
+  /** The conversations loaded so far (a page at a time, issue 15), in the list's order. */
   readonly conversations: readonly ConversationSummary[];
+  /** The list's paging: how many match over all pages, whether more can be fetched, and a fetch in flight. */
+  readonly listPage: ListPage;
   readonly query: string;
   readonly selectedId: string | null;
   readonly thread: ChatThread | null;
@@ -26,9 +29,18 @@ export interface ChatView {
   readonly sourcesFor: string | null;
 }
 
+export interface ListPage {
+  readonly total: number;
+  readonly hasMore: boolean;
+  readonly loading: boolean;
+}
+
+export const EMPTY_LIST_PAGE: ListPage = { total: 0, hasMore: false, loading: false };
+
 const NO_SOURCES: readonly Passage[] = [];
 
 const conversations = (state: ChatView) => state.conversations;
+const listPage = (state: ChatView) => state.listPage;
 const query = (state: ChatView) => state.query;
 const selectedId = (state: ChatView) => state.selectedId;
 /** The thread shown: the selected conversation and its active path of messages. */
@@ -63,6 +75,7 @@ const shownSources = (state: ChatView): readonly Passage[] => {
 
 export const chatSelectors = {
   conversations,
+  listPage,
   query,
   selectedId,
   thread,
