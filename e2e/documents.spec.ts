@@ -127,7 +127,7 @@ test('drop four kinds of documents into a collection, ask in chat, and open the 
   const table = page.getByTestId('documents-table');
   for (const name of Object.keys(documents))
     await expect(table.locator(`[data-document="${name}"]`)).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });
-  await expect(progress).toContainText('Added 4, failed 0, unchanged 0');
+  await expect(progress).toContainText('Added 4, unchanged 0, failed 0, skipped 0');
   await expect(table.locator('[data-document="treaties.pdf"]')).toContainText('3');
   await saveScreenshot(app, 'documents-collection');
 
@@ -212,7 +212,7 @@ test('hostile files each get a readable error, and the collection keeps working'
     await expect(row).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
     await expect(row).toContainText(message);
   }
-  await expect(page.getByTestId('ingest-progress')).toContainText('Added 1, failed 5');
+  await expect(page.getByTestId('ingest-progress')).toContainText('Added 1, unchanged 0, failed 5');
   await saveScreenshot(app, 'documents-hostile');
 
   await page.getByLabel('Search this collection').fill('marrowloaf');

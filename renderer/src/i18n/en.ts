@@ -209,7 +209,7 @@ export const en = {
     ingest: {
       label: 'Adding documents',
       running: 'Adding documents: {{done}} of {{total}}',
-      finished: 'Added {{done}}, failed {{failed}}, unchanged {{skipped}}',
+      finished: 'Added {{added, number}}, unchanged {{unchanged, number}}, failed {{failed, number}}, skipped {{skipped, number}}',
       speed_one: '{{rate}} pages/s · {{count}} page',
       speed_other: '{{rate}} pages/s · {{count}} pages',
       eta: '{{eta}} left',
@@ -228,8 +228,9 @@ export const en = {
     importButton: 'Import…',
     filter: 'Filter models',
     noMatch: 'No model matches the filter.',
+    loadingMore: 'Loading more models…',
     loadedBadge: 'Loaded',
-    columns: { name: 'Name', role: 'Role', size: 'Size', quantization: 'Quantization', context: 'Context', status: 'Status', fit: 'Fit' },
+    columns: { name: 'Name', role: 'Role', size: 'Size', quantization: 'Quantization', context: 'Context', status: 'Status', added: 'Added', fit: 'Fit' },
     roles: { chat: 'Chat', embedding: 'Embedding', reranking: 'Reranking' },
     statuses: { ok: 'Ready', missing: 'File missing', changed: 'File changed' },
     fit: {
@@ -496,6 +497,7 @@ export const en = {
     signedByShort: 'signed by {{signers}}',
     installedOn: 'installed {{date}} · expires {{expires}}',
     uninstall: 'Uninstall',
+    loadingMore: 'Loading more bundles…',
     uninstallNamed: 'Uninstall {{name}}',
     uninstallTitle: 'Uninstall {{name}}?',
     uninstallBody: 'Its models and knowledge packs are removed from this machine. An older version of this bundle still cannot be installed afterwards.',
@@ -527,8 +529,7 @@ export const en = {
     count_one: '{{count}} record',
     count_other: '{{count}} records',
     columns: { at: 'Time', user: 'User', type: 'Event', details: 'Details' },
-    newer: 'Newer',
-    older: 'Older',
+    loadingMore: 'Loading older records…',
     notRecording: 'The audit log is not recording.',
     notRecordingShort: 'Chat, imports, document ingestion, exports and bundle installs are refused until it is repaired.',
     refusedUntilRepaired:

@@ -211,7 +211,7 @@ export const es: Messages = {
     ingest: {
       label: 'Añadiendo documentos',
       running: 'Añadiendo documentos: {{done}} de {{total}}',
-      finished: 'Añadidos {{done}}, con error {{failed}}, sin cambios {{skipped}}',
+      finished: 'Añadidos {{added, number}}, sin cambios {{unchanged, number}}, con error {{failed, number}}, omitidos {{skipped, number}}',
       speed_one: '{{rate}} páginas/s · {{count}} página',
       speed_other: '{{rate}} páginas/s · {{count}} páginas',
       eta: 'quedan {{eta}}',
@@ -230,8 +230,9 @@ export const es: Messages = {
     importButton: 'Importar…',
     filter: 'Filtrar modelos',
     noMatch: 'Ningún modelo coincide con el filtro.',
+    loadingMore: 'Cargando más modelos…',
     loadedBadge: 'Cargado',
-    columns: { name: 'Nombre', role: 'Función', size: 'Tamaño', quantization: 'Cuantización', context: 'Contexto', status: 'Estado', fit: 'Encaje' },
+    columns: { name: 'Nombre', role: 'Función', size: 'Tamaño', quantization: 'Cuantización', context: 'Contexto', status: 'Estado', added: 'Añadido', fit: 'Encaje' },
     roles: { chat: 'Chat', embedding: 'Embeddings', reranking: 'Reordenación' },
     statuses: { ok: 'Listo', missing: 'Falta el archivo', changed: 'Archivo modificado' },
     fit: {
@@ -498,6 +499,7 @@ export const es: Messages = {
     signedByShort: 'firmado por {{signers}}',
     installedOn: 'instalado {{date}} · caduca {{expires}}',
     uninstall: 'Desinstalar',
+    loadingMore: 'Cargando más paquetes…',
     uninstallNamed: 'Desinstalar {{name}}',
     uninstallTitle: '¿Desinstalar {{name}}?',
     uninstallBody: 'Sus modelos y paquetes de conocimiento se quitan de este equipo. Después tampoco se podrá instalar una versión anterior de este paquete.',
@@ -529,8 +531,7 @@ export const es: Messages = {
     count_one: '{{count}} registro',
     count_other: '{{count}} registros',
     columns: { at: 'Hora', user: 'Usuario', type: 'Evento', details: 'Detalles' },
-    newer: 'Más recientes',
-    older: 'Más antiguos',
+    loadingMore: 'Cargando registros más antiguos…',
     notRecording: 'El registro de auditoría no está registrando.',
     notRecordingShort: 'El chat, las importaciones, la ingesta de documentos, las exportaciones y la instalación de paquetes se rechazan hasta que se repare.',
     refusedUntilRepaired:

@@ -12,7 +12,7 @@ import type {
 } from '../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../electron/common/result.ts';
 import { call, on } from '../api/client.ts';
-import { createDocumentsList, DOCUMENTS_PAGE, fetchFolders, noFilter, sortBy, type DocumentsFilter } from './documents-list.ts';
+import { countsOf, createDocumentsList, DOCUMENTS_PAGE, fetchFolders, noFilter, sortBy, type DocumentsFilter } from './documents-list.ts';
 import type { PagedState } from './paged.ts';
 
 /** Passages a search returns; the results list is virtualized, so more than a screenful costs nothing. */
@@ -46,6 +46,12 @@ interface DocumentsScreenStore {
   readonly nameQuery: string;
   readonly folders: DocumentFolders | null;
   readonly progress: IngestProgress | null;
+  /**
+   * Files the last add skipped: those Soberana cannot read, listed as skipped in the collection
+   * (new since the add, from its folder counts), and files given that are not documents. The
+   * ingest report counts only the files it queued, so the panel adds these to its summary.
+   */
+  readonly skippedByAdd: number;
   readonly error: AppErrorData | null;
   readonly query: string;
   /** Search within one document; null searches the whole collection. */
@@ -123,6 +129,7 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => {
     nameQuery: '',
     folders: null,
     progress: null,
+    skippedByAdd: 0,
     error: null,
     query: '',
     scope: null,
@@ -227,6 +234,7 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => {
       const collectionId = get().selectedId;
       if (collectionId === null) return;
       const input = typeof source === 'string' ? { collectionId, source } : { collectionId, source: 'dropped' as const, dropToken: source.dropToken };
+      const skippedBefore = countsOf(get().folders, '')?.skipped ?? 0;
       const result = await call('knowledge.add', watch === undefined ? input : { ...input, watch });
       if (!result.ok) set({ error: result.error });
       else if (result.value.unsupported.length > 0) {
@@ -238,6 +246,7 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => {
         });
       } else set({ error: null });
       await get().refreshCounts();
+      if (result.ok) set({ skippedByAdd: Math.max(0, (countsOf(get().folders, '')?.skipped ?? 0) - skippedBefore) + result.value.unsupported.length });
       await list.refreshFirst();
     },
 

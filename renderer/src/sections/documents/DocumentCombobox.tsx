@@ -110,6 +110,7 @@ export function DocumentCombobox({ collectionId }: { readonly collectionId: stri
             setOpen(true);
           }}
           onKeyDown={onKeyDown}
+          onClick={() => setOpen(true)}
           onBlur={() => setOpen(false)}
         />
         {nameQuery === '' ? null : (

@@ -12,7 +12,7 @@ import { useKnowledge } from '../../stores/knowledge.ts';
 // columns leave the name room beside the folder tree at 1280 pixels.
 
 const ROW_HEIGHT = 48;
-const COLUMNS = 'minmax(160px, 1fr) 96px 72px 88px 60px';
+const COLUMNS = 'minmax(0, 1fr) 84px 68px 84px 64px';
 
 function StatusCell({ document }: { readonly document: DocumentEntry }) {
   const { t } = useTranslation();
@@ -56,7 +56,7 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
     <>
       <span role="gridcell" className="documents__name">
         <span className="documents__title" title={document.sourcePath}>
-          {document.name}
+          <span className="documents__file">{document.name}</span>
           {document.personalData === null ? null : (
             <span className="badge badge--warning" data-testid="personal-data">
               {t('documents.personalData', {

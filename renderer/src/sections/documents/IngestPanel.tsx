@@ -15,6 +15,7 @@ export function formatEta(seconds: number | null): string {
 export function IngestPanel({ progress }: { readonly progress: IngestProgress }) {
   const { t } = useTranslation();
   const cancel = useKnowledge((state) => state.cancel);
+  const skipped = useKnowledge((state) => state.skippedByAdd);
   if (progress.total === 0) return null;
   const moving = progress.files.filter((file) => file.state !== 'done' && file.state !== 'skipped' && file.state !== 'queued');
   const percent = Math.round(progress.progress * 100);
@@ -25,7 +26,7 @@ export function IngestPanel({ progress }: { readonly progress: IngestProgress })
         <span className="ingest__summary">
           {progress.active
             ? t('documents.ingest.running', { done: progress.done + progress.failed + progress.skipped, total: progress.total })
-            : t('documents.ingest.finished', { done: progress.done, failed: progress.failed, skipped: progress.skipped })}
+            : t('documents.ingest.finished', { added: progress.done, unchanged: progress.skipped, failed: progress.failed, skipped })}
         </span>
         <span className="muted">
           {t('documents.ingest.speed', { rate: progress.pagesPerSecond.toFixed(1), count: progress.pages })}
