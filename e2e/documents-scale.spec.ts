@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,10 +8,11 @@ import { markdownDocument, writeDocuments } from './fixtures/documents/index.ts'
 import { openSection } from './pages.ts';
 
 // The Documents screen with 30,000 documents, in Chromium against the real services. The
-// data folder is filled while the harness is stopped: 29,999 document rows written through
+// data folder is filled while the harness is stopped: 29,998 document rows written through
 // the knowledge store on the real SQLite database and moved to indexed (seedDocumentRows,
-// no file read), and one real Markdown file ingested through the queue, so it has passages
-// and opens in the viewer. The page must find it by typing part of its name, open it and
+// no file read), then a real folder added through the service: a Markdown file ingested
+// through the queue, so it has passages and opens in the viewer, and a program it cannot
+// read, listed as skipped with its reason. The page must find it by typing part of its name, open it and
 // delete it, and the counts must follow without the list being fetched again.
 
 const COUNT = 30_000;
@@ -58,17 +60,18 @@ test('with 30,000 documents: find one by typing part of its name, open it, delet
   test.skip(app.target !== 'chromium', 'Seeds the data folder while the harness is stopped and counts calls on its socket, which only the chromium target has');
   test.setTimeout(300_000);
 
-  const real = await writeDocuments(path.join(source, 'Tenancy', 'Leases'), {
+  await writeDocuments(path.join(source, 'Tenancy', 'Leases'), {
     [NAME]: markdownDocument({
       sections: [{ heading: 'Lease of the Zephyrine warehouse', level: 1, paragraphs: ['The tenant pays the rent of the Zephyrine warehouse every quarter.'] }],
     }),
+    'setup.exe': new Uint8Array([0x4d, 0x5a, 0x90, 0x00, 0x03]),
   });
   let seedSeconds = 0;
   await app.restart(async () => {
     const started = performance.now();
     const core = await openSeedCore(app.dataDir);
     try {
-      await seedDocumentRows(core, { collection: 'Archive', count: COUNT - 1, sourceRoot: source, files: Object.values(real) });
+      await seedDocumentRows(core, { collection: 'Archive', count: COUNT - 2, sourceRoot: source, files: [path.join(source, 'Tenancy')] });
     } finally {
       await core.close();
     }
@@ -106,7 +109,17 @@ test('with 30,000 documents: find one by typing part of its name, open it, delet
   const tenancy = tree.getByRole('treeitem', { name: /^Tenancy/ });
   await tenancy.click();
   await expect(tenancy).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('documents-matching')).toContainText('2 documents');
+  // The file Soberana cannot read is listed as skipped, with why.
+  await expect(page.getByTestId('status-skipped')).toContainText('1');
+  await page.getByTestId('status-skipped').click();
+  const skipped = table.locator('[data-document="setup.exe"]');
+  await expect(skipped).toHaveAttribute('data-status', 'skipped');
+  await expect(skipped).toContainText('Skipped');
+  await expect(skipped.getByRole('note')).not.toBeEmpty();
   await expect(page.getByTestId('documents-matching')).toContainText('1 document');
+  await saveScreenshot(app, 'documents-scale-skipped');
+  await page.getByTestId('status-all').click();
   // By keyboard: up to the root, choose it, down to the first department and open it.
   await tenancy.press('Home');
   const all = tree.getByRole('treeitem', { name: /All folders/ });
@@ -130,6 +143,13 @@ test('with 30,000 documents: find one by typing part of its name, open it, delet
   await expect(option).toBeVisible({ timeout: 20_000 });
   await expect(page.getByTestId('documents-matching')).toContainText('1 document');
   await saveScreenshot(app, 'documents-scale-combobox');
+  // The screen at scale, the folder tree open and the matches listed, passes axe in both themes.
+  for (const theme of ['dark', 'light'] as const) {
+    await page.evaluate((value) => document.documentElement.setAttribute('data-theme', value), theme);
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+    expect(results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)).toEqual([]);
+    await saveScreenshot(app, `documents-scale-${theme}`);
+  }
   // Chosen with the keyboard: typing made the first match the active option; the arrows go
   // round the options, "All documents" first.
   const optionId = (await option.getAttribute('id'))!;

@@ -8,8 +8,8 @@ import { useKnowledge } from '../../stores/knowledge.ts';
 
 // The documents of a collection, one row each, a page at a time: only the rows in view are in
 // the page, and sorting and filtering are the service's. Every row is two lines high: the
-// name, then why it failed or was skipped, or its pages, passages and folder. Four narrow
-// columns leave the name room beside the folder tree at 1280 pixels.
+// name, then why it failed or was skipped, or its pages, passages and folder. Narrow columns
+// leave the name room beside the folder tree; in a narrow window the date goes (see the CSS).
 
 const ROW_HEIGHT = 48;
 const COLUMNS = 'minmax(0, 1fr) 84px 68px 84px 64px';
@@ -28,13 +28,13 @@ function StatusCell({ document }: { readonly document: DocumentEntry }) {
   return <span className={document.status === 'indexed' ? undefined : 'muted'}>{t(`documents.statuses.${document.status}`)}</span>;
 }
 
-function SortHeader({ sort, label }: { readonly sort: DocumentSort; readonly label: string }) {
+function SortHeader({ sort, label, className }: { readonly sort: DocumentSort; readonly label: string; readonly className?: string }) {
   const filter = useKnowledge((state) => state.documents.filter);
   const setSort = useKnowledge((state) => state.setSort);
   const active = filter.sort === sort;
   const Arrow = filter.descending ? ArrowDown : ArrowUp;
   return (
-    <span role="columnheader" aria-sort={active ? (filter.descending ? 'descending' : 'ascending') : 'none'}>
+    <span role="columnheader" className={className} aria-sort={active ? (filter.descending ? 'descending' : 'ascending') : 'none'}>
       <button type="button" className="table__sort" onClick={() => setSort(sort)}>
         {label}
         {active ? <Arrow size={12} aria-hidden="true" /> : null}
@@ -68,7 +68,8 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
           )}
         </span>
         <span
-          className={document.error === null ? 'documents__facts muted' : 'table__error'}
+          // A skipped file's reason is information, not an alarm: only failures are in the danger colour.
+          className={document.error === null || document.status === 'skipped' ? 'documents__facts muted' : 'table__error'}
           title={secondLine}
           role={document.error === null ? undefined : 'note'}
         >
@@ -79,7 +80,9 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
         <StatusCell document={document} />
       </span>
       <span role="gridcell">{formatBytes(document.bytes)}</span>
-      <span role="gridcell">{new Date(document.addedAt).toLocaleDateString(i18n.language)}</span>
+      <span role="gridcell" className="documents__added">
+        {new Date(document.addedAt).toLocaleDateString(i18n.language)}
+      </span>
       <span role="gridcell" className="table__actions">
         {document.status === 'indexed' ? (
           <button
@@ -140,7 +143,7 @@ export function DocumentsTable({ readOnly }: { readonly readOnly: boolean }) {
           <SortHeader sort="name" label={t('documents.columns.name')} />
           <SortHeader sort="status" label={t('documents.columns.status')} />
           <SortHeader sort="size" label={t('documents.columns.size')} />
-          <SortHeader sort="added" label={t('documents.columns.added')} />
+          <SortHeader sort="added" label={t('documents.columns.added')} className="documents__added" />
           <span role="columnheader">
             <span className="visually-hidden">{t('documents.columns.actions')}</span>
           </span>
