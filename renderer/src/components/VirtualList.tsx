@@ -1,6 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Loader2 } from 'lucide-react';
-import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from 'react';
 import './VirtualList.css';
 
 // The body of any list that can grow to tens of thousands of rows: only the rows in view
@@ -76,6 +76,11 @@ export function VirtualList<Row>(props: VirtualListProps<Row>) {
   const { rows, rowHeight, hasMore, loading, onLoadMore } = props;
   const role = props.role ?? 'grid';
   const scroller = useRef<HTMLDivElement>(null);
+  // The sticky header's height: rows start below it, and a row moved to by the keyboard must
+  // land below it, not under it (scrollMargin and scrollPaddingStart).
+  const head = useRef<HTMLDivElement>(null);
+  const [headHeight, setHeadHeight] = useState(0);
+  useLayoutEffect(() => setHeadHeight(head.current?.offsetHeight ?? 0));
   const [focusIndex, setFocusIndex] = useState(0);
   // Set by a key press: focus follows into the row once it is rendered.
   const pendingFocus = useRef<number | null>(null);
@@ -84,6 +89,8 @@ export function VirtualList<Row>(props: VirtualListProps<Row>) {
     count: rows.length + tail,
     getScrollElement: () => scroller.current,
     estimateSize: () => rowHeight,
+    scrollMargin: headHeight,
+    scrollPaddingStart: headHeight,
     overscan: 8,
     // The first paint shows rows before the scroll area is measured (a screenful is a fair guess).
     initialRect: { width: 0, height: rowHeight * 20 },
@@ -151,7 +158,7 @@ export function VirtualList<Row>(props: VirtualListProps<Row>) {
       onKeyDown={onKeyDown}
     >
       {isGrid && props.header !== undefined ? (
-        <div className="vlist__head" role="rowgroup">
+        <div ref={head} className="vlist__head" role="rowgroup">
           <div className="vlist__row vlist__row--head" role="row" aria-rowindex={1} style={gridStyle}>
             {props.header}
           </div>
@@ -162,7 +169,8 @@ export function VirtualList<Row>(props: VirtualListProps<Row>) {
       ) : (
         <div className="vlist__body" role={isGrid ? 'rowgroup' : undefined} style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => {
-            const style: CSSProperties = { ...gridStyle, height: item.size, transform: `translateY(${item.start}px)` };
+            const top = item.start - headHeight;
+            const style: CSSProperties = { ...gridStyle, height: item.size, transform: `translateY(${top}px)` };
             if (item.index >= rows.length) {
               return (
                 <div
@@ -170,7 +178,7 @@ export function VirtualList<Row>(props: VirtualListProps<Row>) {
                   className="vlist__row vlist__row--loading muted"
                   role={isGrid ? 'row' : 'listitem'}
                   aria-rowindex={isGrid ? item.index + 1 + headerRows : undefined}
-                  style={{ height: item.size, transform: `translateY(${item.start}px)` }}
+                  style={{ height: item.size, transform: `translateY(${top}px)` }}
                   data-index={item.index}
                 >
                   <span role={isGrid ? 'gridcell' : undefined} className="vlist__loading">
