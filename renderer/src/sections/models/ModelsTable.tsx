@@ -12,7 +12,7 @@ import { useRuntime } from '../../stores/runtime.ts';
 // size or date added; only the rows in view are in the page (issue 15).
 
 const ROW_HEIGHT = 36;
-const COLUMNS = 'minmax(180px, 1fr) 96px 84px 112px 80px 112px 150px';
+const COLUMNS = 'minmax(160px, 1fr) 80px 76px 120px 92px 136px';
 
 function FitCell({ model }: { model: ModelEntry }) {
   const { t } = useTranslation();
@@ -59,7 +59,10 @@ export function ModelsTable() {
   const { select, fitFor } = useModels.getState();
 
   // Estimates come one at a time, for the rows loaded: each asks the inference process to read a header.
+  // Waiting for the one in flight also keeps each start out of the previous one's render (React
+  // stops a chain of more than 50 nested updates, which a library of 100 models would make).
   useEffect(() => {
+    if (Object.values(fits).some((fit) => fit.state === 'loading')) return;
     const next = rows.find((model) => model.status === 'ok' && fits[model.id] === undefined);
     if (next !== undefined) void fitFor(next.id);
   }, [rows, fits, fitFor]);
@@ -76,7 +79,6 @@ export function ModelsTable() {
       <span role="columnheader">{t('models.columns.role')}</span>
       <SortHeader sort="size" label={t('models.columns.size')} />
       <span role="columnheader">{t('models.columns.quantization')}</span>
-      <span role="columnheader">{t('models.columns.context')}</span>
       <SortHeader sort="added" label={t('models.columns.added')} />
       <span role="columnheader">{t('models.columns.fit')}</span>
     </>
@@ -98,7 +100,6 @@ export function ModelsTable() {
       <span role="gridcell">{t(`models.roles.${model.role}`)}</span>
       <span role="gridcell">{formatBytes(model.sizeBytes)}</span>
       <span role="gridcell">{model.facts.quantization}</span>
-      <span role="gridcell">{model.facts.contextLength.toLocaleString()}</span>
       <span role="gridcell">{new Date(model.importedAt).toLocaleDateString()}</span>
       <span role="gridcell">
         <FitCell model={model} />
