@@ -103,7 +103,7 @@ test('with the audit key deleted, the app says the log is not recording, refuses
   await expect(conversations).toHaveCount(2);
   await openSection(app, 'Audit');
   // The new conversation is on the record (the first one was recorded before the key went).
-  await expect(page.getByTestId('audit-table').locator('tr[data-type="change"]', { hasText: 'chat.create' })).toHaveCount(2);
+  await expect(page.getByTestId('audit-table').locator('[data-list-row][data-type="change"]', { hasText: 'chat.create' })).toHaveCount(2);
   await expect(page.getByTestId('audit-problem')).toHaveCount(0);
   await expect(banner).toHaveCount(0);
 });

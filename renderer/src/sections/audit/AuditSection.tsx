@@ -2,8 +2,12 @@ import { Download, ShieldAlert, ShieldCheck } from 'lucide-react';
 import { useEffect, useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AuditEntry } from '../../../../electron/common/contract/audit.ts';
-import { AUDIT_PAGE_SIZE, useAudit } from '../../stores/audit.ts';
+import { VirtualList } from '../../components/VirtualList.tsx';
+import { useAudit } from '../../stores/audit.ts';
 import './AuditSection.css';
+
+const ROW_HEIGHT = 32;
+const COLUMNS = '64px 176px 120px 176px minmax(160px, 1fr)';
 
 /** One line of an event's data: field names and values, with long hashes shortened. */
 function summary(entry: AuditEntry): string {
@@ -21,18 +25,20 @@ export function AuditSection() {
   const id = useId();
   const page = useAudit((state) => state.page);
   const filter = useAudit((state) => state.filter);
-  const offset = useAudit((state) => state.offset);
+  const records = useAudit((state) => state.records);
+  const total = useAudit((state) => state.total);
+  const hasMore = useAudit((state) => state.hasMore);
+  const loading = useAudit((state) => state.loading);
   const check = useAudit((state) => state.check);
   const checking = useAudit((state) => state.checking);
   const error = useAudit((state) => state.error);
   const exported = useAudit((state) => state.exported);
-  const { refresh, setFilter, setOffset, verify, exportLog } = useAudit.getState();
+  const { refresh, setFilter, loadMore, verify, exportLog } = useAudit.getState();
   useEffect(() => {
     void refresh();
   }, [refresh]);
-  const total = page?.total ?? 0;
   return (
-    <section className="section">
+    <section className="section section--audit">
       <header className="section__header">
         <h1 className="section__title">{t('audit.title')}</h1>
         <span className="section__spacer" />
@@ -116,45 +122,46 @@ export function AuditSection() {
           </label>
           <span className="muted audit__count">{t('audit.count', { count: total })}</span>
         </form>
-        <table className="table table--audit" data-testid="audit-table">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">{t('audit.columns.at')}</th>
-              <th scope="col">{t('audit.columns.user')}</th>
-              <th scope="col">{t('audit.columns.type')}</th>
-              <th scope="col">{t('audit.columns.details')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(page?.records ?? []).map((entry) => (
-              <tr key={entry.seq} data-type={entry.type}>
-                <td className="mono">{entry.seq}</td>
-                <td className="nowrap">{new Date(entry.at).toLocaleString()}</td>
-                <td>{entry.user}</td>
-                <td className="mono">{entry.type}</td>
-                <td className="audit__data" title={JSON.stringify(entry.data)}>
-                  {summary(entry)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {total > AUDIT_PAGE_SIZE ? (
-          <div className="form-actions">
-            <button type="button" className="button button--small" disabled={offset === 0} onClick={() => setOffset(offset - AUDIT_PAGE_SIZE)}>
-              {t('audit.newer')}
-            </button>
-            <button
-              type="button"
-              className="button button--small"
-              disabled={offset + AUDIT_PAGE_SIZE >= total}
-              onClick={() => setOffset(offset + AUDIT_PAGE_SIZE)}
-            >
-              {t('audit.older')}
-            </button>
-          </div>
-        ) : null}
+        <VirtualList
+          name="audit"
+          testId="audit-table"
+          className="table--audit"
+          label={t('audit.title')}
+          rows={records}
+          total={total}
+          rowKey={(entry) => String(entry.seq)}
+          rowHeight={ROW_HEIGHT}
+          columns={COLUMNS}
+          header={
+            <>
+              <span role="columnheader">#</span>
+              <span role="columnheader">{t('audit.columns.at')}</span>
+              <span role="columnheader">{t('audit.columns.user')}</span>
+              <span role="columnheader">{t('audit.columns.type')}</span>
+              <span role="columnheader">{t('audit.columns.details')}</span>
+            </>
+          }
+          renderRow={(entry) => (
+            <>
+              <span role="gridcell" className="mono">
+                {entry.seq}
+              </span>
+              <span role="gridcell">{new Date(entry.at).toLocaleString()}</span>
+              <span role="gridcell">{entry.user}</span>
+              <span role="gridcell" className="mono">
+                {entry.type}
+              </span>
+              <span role="gridcell" className="audit__data" title={JSON.stringify(entry.data)}>
+                {summary(entry)}
+              </span>
+            </>
+          )}
+          rowAttributes={(entry) => ({ 'data-type': entry.type })}
+          hasMore={hasMore}
+          loading={loading}
+          onLoadMore={loadMore}
+          loadingLabel={t('audit.loadingMore')}
+        />
       </div>
     </section>
   );

@@ -1,9 +1,11 @@
 import { AlertTriangle, CheckCircle2, FolderOpen, KeyRound, Package, ShieldCheck, Trash2, Upload } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import type { BundleFile, BundleReport, InstalledBundleEntry } from '../../../../electron/common/contract/bundles.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { VirtualList } from '../../components/VirtualList.tsx';
 import { formatBytes } from '../../format.ts';
 import { useBundles } from '../../stores/bundles.ts';
 import './BundlesSection.css';
@@ -161,18 +163,58 @@ function InstallDialog() {
   );
 }
 
-function InstalledList({ bundles }: { readonly bundles: readonly InstalledBundleEntry[] }) {
+/** One line for a bundle's contents: each model, pack or policy with its size. */
+function contentsLine(files: readonly BundleFile[], t: TFunction): string {
+  return grouped(files)
+    .map((file) => `${t(`bundles.kinds.${file.kind}`)}: ${file.displayName ?? file.path} (${formatBytes(file.size)})`)
+    .join(' · ');
+}
+
+/** Two lines a bundle (its head, then its contents in one line): fixed, so the list scrolls without measuring. */
+const BUNDLE_ROW_HEIGHT = 60;
+
+function InstalledList() {
   const { t } = useTranslation();
   const [confirm, setConfirm] = useState<InstalledBundleEntry | null>(null);
-  const uninstall = useBundles((state) => state.uninstall);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const bundles = useBundles((state) => state.bundles);
+  const total = useBundles((state) => state.total);
+  const hasMore = useBundles((state) => state.hasMore);
+  const loading = useBundles((state) => state.loading);
+  const { uninstall, loadMore } = useBundles.getState();
+  const shown = bundles.find((bundle) => bundle.id === openId) ?? null;
   return (
     <>
-      <ul className="bundle-list" data-testid="bundle-list">
-        {bundles.map((bundle) => (
-          <li key={bundle.id} className="bundle" data-bundle={bundle.id}>
+      <VirtualList
+        name="bundles"
+        testId="bundle-list"
+        className="bundle-list"
+        role="list"
+        label={t('bundles.title')}
+        rows={bundles}
+        total={total}
+        rowKey={(bundle) => bundle.id}
+        rowHeight={BUNDLE_ROW_HEIGHT}
+        rowClassName={(bundle) => (bundle.id === openId ? 'bundle bundle--open' : 'bundle')}
+        rowAttributes={(bundle) => ({ 'data-bundle': bundle.id })}
+        onActivate={(bundle) => setOpenId(bundle.id === openId ? null : bundle.id)}
+        hasMore={hasMore}
+        loading={loading}
+        onLoadMore={loadMore}
+        loadingLabel={t('bundles.loadingMore')}
+        renderRow={(bundle, _index, active) => (
+          <>
             <div className="bundle__head">
               <Package size={16} aria-hidden="true" />
-              <span className="bundle__name">{bundle.name}</span>
+              <button
+                type="button"
+                className="bundle__name"
+                tabIndex={active ? 0 : -1}
+                aria-expanded={bundle.id === openId}
+                onClick={() => setOpenId(bundle.id === openId ? null : bundle.id)}
+              >
+                {bundle.name}
+              </button>
               <span className="badge">v{bundle.version}</span>
               <span className="muted">{t('bundles.signedByShort', { signers: bundle.signers.map((signer) => signer.name || signer.keyId).join(', ') })}</span>
               <span className="section__spacer" />
@@ -180,6 +222,7 @@ function InstalledList({ bundles }: { readonly bundles: readonly InstalledBundle
               <button
                 type="button"
                 className="button button--ghost button--small"
+                tabIndex={active ? 0 : -1}
                 onClick={() => setConfirm(bundle)}
                 aria-label={t('bundles.uninstallNamed', { name: bundle.name })}
               >
@@ -187,10 +230,16 @@ function InstalledList({ bundles }: { readonly bundles: readonly InstalledBundle
                 {t('bundles.uninstall')}
               </button>
             </div>
-            <Contents files={bundle.files} />
-          </li>
-        ))}
-      </ul>
+            <p className="bundle__contents muted">{contentsLine(bundle.files, t)}</p>
+          </>
+        )}
+      />
+      {shown === null ? null : (
+        <div className="bundle-details" data-testid="bundle-details">
+          <h2 className="bundle-details__title">{shown.name}</h2>
+          <Contents files={shown.files} />
+        </div>
+      )}
       <Dialog
         open={confirm !== null}
         onOpenChange={(open) => !open && setConfirm(null)}
@@ -203,6 +252,7 @@ function InstalledList({ bundles }: { readonly bundles: readonly InstalledBundle
             className="button button--danger"
             onClick={() => {
               if (confirm !== null) void uninstall(confirm.id);
+              if (confirm?.id === openId) setOpenId(null);
               setConfirm(null);
             }}
           >
@@ -241,7 +291,7 @@ export function BundlesSection() {
     </>
   );
   return (
-    <section className="section">
+    <section className="section section--bundles">
       <header className="section__header">
         <h1 className="section__title">{t('bundles.title')}</h1>
         <span className="section__spacer" />
@@ -266,7 +316,7 @@ export function BundlesSection() {
             <div className="form-actions">{actions}</div>
           </EmptyState>
         ) : (
-          <InstalledList bundles={bundles} />
+          <InstalledList />
         )}
       </div>
       <InstallDialog />
