@@ -34,7 +34,7 @@ export function ConversationList() {
         >
           <span className="conversation__title">
             {conversation.pinned ? <Pin size={12} aria-label={t('chat.pinned')} /> : null}
-            {conversation.title}
+            <span className="conversation__title-text">{conversation.title}</span>
           </span>
           <span className="conversation__preview muted">{conversation.preview}</span>
         </button>
