@@ -215,6 +215,14 @@ test('hostile files each get a readable error, and the collection keeps working'
   await expect(page.getByTestId('ingest-progress')).toContainText('Added 1, unchanged 0, failed 5');
   await saveScreenshot(app, 'documents-hostile');
 
+  // "Retry failed" queues the five again as one run; each fails again for the same reason.
+  const retry = page.getByTestId('retry-failed');
+  await expect(retry).toHaveText('Retry failed (5)');
+  await retry.click();
+  await expect(page.getByTestId('ingest-progress')).toContainText('Added 0, unchanged 0, failed 5', { timeout: 60_000 });
+  await expect(retry).toHaveText('Retry failed (5)');
+  await expect(table.locator('[data-document="locked.pdf"]')).toContainText(/password-protected/);
+
   await page.getByLabel('Search this collection').fill('marrowloaf');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(page.getByTestId('search-results').getByRole('listitem').first()).toContainText('recipes.md');
