@@ -1,5 +1,6 @@
 import type { Database } from './database.ts';
 import { documentsFoldersAndSkipped } from './migration-documents-folders.ts';
+import { keysetPagingIndexes } from './migration-keyset-indexes.ts';
 
 /**
  * One step of the schema. `version` numbers run 1, 2, 3… with no gaps; each step is applied
@@ -374,18 +375,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 12,
     name: 'keyset paging of conversations, models and bundles',
-    // The lists page with a keyset cursor over their sort order (issue 15: 5,000 conversations,
-    // 100 models). conversations_recent already ends in the rowid, but ascending, while the
-    // list orders n DESC; this index matches the whole order so a page is a range scan.
-    // Models sort by name, size or date added, each with id last for ties; bundles by name.
-    up: `
-      DROP INDEX conversations_recent;
-      CREATE INDEX conversations_recent ON conversations (pinned DESC, updated_at DESC, n DESC) WHERE deleted_at IS NULL;
-      CREATE INDEX models_by_name ON models (display_name COLLATE NOCASE, id);
-      CREATE INDEX models_by_size ON models (size_bytes, id);
-      CREATE INDEX models_by_added ON models (imported_at, id);
-      CREATE INDEX bundles_by_name ON bundles (name COLLATE NOCASE, id);
-    `,
+    up: keysetPagingIndexes,
   },
   {
     version: 13,
