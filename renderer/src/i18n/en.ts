@@ -159,7 +159,7 @@ export const en = {
     searchButton: 'Search',
     searchIn: 'Search in',
     allDocuments: 'All documents',
-    allDocumentsFind: 'All documents: type a name…',
+    allDocumentsFind: 'Type part of a name to find a document',
     matchingDocuments: 'Documents that match',
     noIndexedMatch: 'No indexed document has that in its name.',
     clearFilter: 'Clear the name filter',

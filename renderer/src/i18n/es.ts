@@ -161,7 +161,7 @@ export const es: Messages = {
     searchButton: 'Buscar',
     searchIn: 'Buscar en',
     allDocuments: 'Todos los documentos',
-    allDocumentsFind: 'Todos los documentos: escribe un nombre…',
+    allDocumentsFind: 'Escribe parte de un nombre para encontrar un documento',
     matchingDocuments: 'Documentos que coinciden',
     noIndexedMatch: 'Ningún documento indexado lleva eso en el nombre.',
     clearFilter: 'Quitar el filtro por nombre',

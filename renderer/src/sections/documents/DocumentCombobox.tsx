@@ -100,7 +100,8 @@ export function DocumentCombobox({ collectionId }: { readonly collectionId: stri
           aria-controls={`${id}-listbox`}
           aria-autocomplete="list"
           aria-activedescendant={open ? optionId(Math.min(active, count - 1)) : undefined}
-          placeholder={t('documents.allDocumentsFind')}
+          placeholder={t('documents.allDocuments')}
+          title={t('documents.allDocumentsFind')}
           value={nameQuery}
           maxLength={200}
           data-testid="document-combobox"

@@ -10,7 +10,7 @@ import { DocumentCombobox } from './DocumentCombobox.tsx';
 // in the "Search in" combobox. The passages found are a virtualized list (fixed-height
 // cards, the snippet cut to two lines) that scrolls by itself under the form.
 
-const RESULT_HEIGHT = 96;
+const RESULT_HEIGHT = 112;
 
 export function SearchForm({ collectionId }: { readonly collectionId: string }) {
   const { t } = useTranslation();
