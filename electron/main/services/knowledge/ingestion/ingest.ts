@@ -5,12 +5,13 @@ import type { IngestProgress } from '../../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
 import { failureOf, hashFile, isAbort, pagesOf, readHead } from './document-file.ts';
 import { detectFormat } from './extract/detect.ts';
+import { screenBlocks, type BlockScreen } from './screen-blocks.ts';
 import { progressOf, settledOutcome, type MutableFile, type SettledFile } from './progress.ts';
 import type { Extractor } from './extract/pool.ts';
 import { chunkSizing, type Embedder } from './embedder.ts';
 import type { KnowledgeIndex } from '../index/lance-index.ts';
 import type { KnowledgeDocument, KnowledgeStore } from '../store.ts';
-import { DocumentError, type ExtractedDocument } from '../types.ts';
+import { DocumentError } from '../types.ts';
 
 // The ingestion queue: one run at a time, files in order, two stages overlapped. While one
 // document is embedded in the inference process and written to the index, the next is
@@ -47,12 +48,7 @@ export interface IngestDeps {
   /** Files parsed ahead of the one being embedded; the extractor should have as many workers. */
   readonly lookahead?: number;
   /** Screens a block of text for personal data by the policy; a blocked document fails with the reason. */
-  readonly screen?: (text: string) => {
-    readonly text: string;
-    readonly blocked: boolean;
-    readonly reason?: string;
-    readonly findings: readonly { readonly type: string }[];
-  };
+  readonly screen?: BlockScreen;
   /** Records what personal data a document holds (types and counts), for the Documents screen. */
   readonly notePersonalData?: (documentId: string, counts: Readonly<Record<string, number>> | null) => void;
   /** A document became searchable (for the audit log). */
@@ -144,24 +140,6 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     set(prepared.entry, { state: 'failed', error: failure, progress: 1 });
   };
 
-  /** Applies the policy's PII mode to every block: redacted text is what gets chunked and embedded. */
-  const screenBlocks = <T extends ExtractedDocument>(extracted: T, documentId: string): T => {
-    if (deps.screen === undefined) return extracted;
-    const counts: Record<string, number> = {};
-    const blocks = extracted.blocks.map((block) => {
-      const result = deps.screen!(block.text);
-      for (const finding of result.findings) counts[finding.type] = (counts[finding.type] ?? 0) + 1;
-      if (result.blocked)
-        throw new DocumentError(
-          'pii_blocked',
-          `${result.reason ?? 'This document contains personal data.'} This machine's policy does not allow documents with personal data.`,
-        );
-      return result.text === block.text ? block : { ...block, text: result.text };
-    });
-    deps.notePersonalData?.(documentId, Object.keys(counts).length === 0 ? null : counts);
-    return { ...extracted, blocks };
-  };
-
   /** Stage one: hash, skip if unchanged, copy, extract in the worker, chunk, journal `extracted`. */
   const prepare = async (job: IngestJob, entry: MutableFile, signal: AbortSignal): Promise<Prepared> => {
     let document: KnowledgeDocument | null = job.resume === undefined ? null : store.document(job.resume.documentId);
@@ -214,7 +192,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       }
       const raw = await deps.extractor.extract(storedPath, signal);
       if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
-      const extracted = screenBlocks(raw, document.id);
+      const extracted = screenBlocks(deps, raw, document.id);
       set(entry, { progress: 0.25 });
       const chunks = await chunkDocument(extracted.blocks, chunkSizing(embedder));
       store.replaceChunks(document.id, chunks, extracted.pageCount);
