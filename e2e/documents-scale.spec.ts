@@ -94,6 +94,16 @@ test('with 30,000 documents: find one by typing part of its name, open it, delet
   const rendered = await table.locator('[data-list-row]').count();
   expect(rendered).toBeGreaterThan(5);
   expect(rendered).toBeLessThan(100);
+  // Rows are reached by keyboard: one tab stop, arrows and Page Down move it, Home goes back.
+  const first = table.locator('[data-list-row][data-index="0"]');
+  await first.focus();
+  await first.press('ArrowDown');
+  await expect(table.locator('[data-list-row][data-index="1"]')).toBeFocused();
+  await page.keyboard.press('PageDown');
+  await expect(table.locator('[data-list-row]:focus')).toHaveAttribute('data-index', /^([5-9]|1[0-9])$/);
+  await page.keyboard.press('Home');
+  await expect(first).toBeFocused();
+  await expect(table.locator('[data-list-row][tabindex="0"]')).toHaveCount(1);
 
   // Scrolling asks for the next pages, one at a time, and the search field stays in view.
   for (let i = 0; i < 4; i++) await table.evaluate((element) => element.scrollBy(0, 4_000));
