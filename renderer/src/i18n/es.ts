@@ -232,7 +232,16 @@ export const es: Messages = {
     noMatch: 'Ningún modelo coincide con el filtro.',
     loadingMore: 'Cargando más modelos…',
     loadedBadge: 'Cargado',
-    columns: { name: 'Nombre', role: 'Función', size: 'Tamaño', quantization: 'Cuantización', context: 'Contexto', status: 'Estado', added: 'Añadido', fit: 'Encaje' },
+    columns: {
+      name: 'Nombre',
+      role: 'Función',
+      size: 'Tamaño',
+      quantization: 'Cuantización',
+      context: 'Contexto',
+      status: 'Estado',
+      added: 'Añadido',
+      fit: 'Encaje',
+    },
     roles: { chat: 'Chat', embedding: 'Embeddings', reranking: 'Reordenación' },
     statuses: { ok: 'Listo', missing: 'Falta el archivo', changed: 'Archivo modificado' },
     fit: {
