@@ -2,6 +2,7 @@ import { Download, ShieldAlert, ShieldCheck } from 'lucide-react';
 import { useEffect, useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { AuditEntry } from '../../../../electron/common/contract/audit.ts';
+import { formatDateTime } from '../../format.ts';
 import { VirtualList } from '../../components/VirtualList.tsx';
 import { useAudit } from '../../stores/audit.ts';
 import './AuditSection.css';
@@ -21,7 +22,7 @@ function summary(entry: AuditEntry): string {
 }
 
 export function AuditSection() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const id = useId();
   const page = useAudit((state) => state.page);
   const filter = useAudit((state) => state.filter);
@@ -146,7 +147,7 @@ export function AuditSection() {
               <span role="gridcell" className="mono">
                 {entry.seq}
               </span>
-              <span role="gridcell">{new Date(entry.at).toLocaleString()}</span>
+              <span role="gridcell">{formatDateTime(entry.at, i18n.language)}</span>
               <span role="gridcell">{entry.user}</span>
               <span role="gridcell" className="mono">
                 {entry.type}

@@ -6,11 +6,11 @@ import type { BundleFile, BundleReport, InstalledBundleEntry } from '../../../..
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
-import { formatBytes } from '../../format.ts';
+import { formatBytes, formatDate } from '../../format.ts';
 import { useBundles } from '../../stores/bundles.ts';
 import './BundlesSection.css';
 
-const date = (iso: string | null) => (iso === null ? '—' : new Date(iso).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' }));
+const date = (iso: string | null) => formatDate(iso, undefined, 'mediumDate');
 
 /** A knowledge pack or a runtime pack is many files; it is shown as one row, as it installs as one thing. */
 function grouped(files: readonly BundleFile[]): (BundleFile & { readonly parts: number })[] {

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { DocumentEntry, DocumentSort } from '../../../../electron/common/contract/knowledge.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
-import { formatBytes } from '../../format.ts';
+import { formatBytes, formatDate } from '../../format.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
 
 // The documents of a collection, one row each, a page at a time: only the rows in view are in
@@ -81,7 +81,7 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
       </span>
       <span role="gridcell">{formatBytes(document.bytes)}</span>
       <span role="gridcell" className="documents__added">
-        {new Date(document.addedAt).toLocaleDateString(i18n.language)}
+        {formatDate(document.addedAt, i18n.language)}
       </span>
       <span role="gridcell" className="table__actions">
         {document.status === 'indexed' ? (

@@ -3,7 +3,7 @@ import { useEffect, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ModelEntry, ModelSort } from '../../../../electron/common/contract/models.ts';
 import { VirtualList } from '../../components/VirtualList.tsx';
-import { formatBytes } from '../../format.ts';
+import { formatBytes, formatDate } from '../../format.ts';
 import { useModels } from '../../stores/models.ts';
 import { useModelsTable } from '../../stores/models-table.ts';
 import { useRuntime } from '../../stores/runtime.ts';
@@ -100,7 +100,7 @@ export function ModelsTable() {
       <span role="gridcell">{t(`models.roles.${model.role}`)}</span>
       <span role="gridcell">{formatBytes(model.sizeBytes)}</span>
       <span role="gridcell">{model.facts.quantization}</span>
-      <span role="gridcell">{new Date(model.importedAt).toLocaleDateString()}</span>
+      <span role="gridcell">{formatDate(model.importedAt)}</span>
       <span role="gridcell">
         <FitCell model={model} />
       </span>
