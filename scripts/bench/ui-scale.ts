@@ -41,6 +41,8 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     step: { type: 'string', default: '480' },
     'max-rows': { type: 'string', default: '20000' },
+    /** Comma-separated lists to measure (documents, conversations, models, audit); all by default. */
+    only: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -50,7 +52,9 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a w
 if (!(step > 0) || !(maxRows > 0)) throw new Error('--step and --max-rows take positive numbers');
 
 const AIMS = { shownMs: 300, scrollFrameP95Ms: 20 } as const;
-const LISTS: readonly ListName[] = ['documents', 'conversations', 'models', 'audit'];
+const ALL_LISTS: readonly ListName[] = ['documents', 'conversations', 'models', 'audit'];
+const LISTS: readonly ListName[] = values.only === undefined ? ALL_LISTS : ALL_LISTS.filter((list) => values.only!.split(',').includes(list));
+if (LISTS.length === 0) throw new Error(`--only takes some of: ${ALL_LISTS.join(', ')}`);
 const SHOTS_DIR = path.join(RESULTS_DIR, 'ui-scale');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -180,6 +184,7 @@ if (Math.max(...perList) > AIMS.scrollFrameP95Ms) missed.push('scroll_frame_p95_
 figures.renderer_heap_mb = round1(heap.afterGcMb);
 figures.renderer_heap_mb_before_gc = round1(heap.beforeGcMb);
 figures.rounds = rounds;
+figures.lists = LISTS.join(',');
 figures.seed_seconds = round1(seedSeconds);
 figures.seed_version = SEED_VERSION;
 figures.aim_shown_ms = AIMS.shownMs;

@@ -181,4 +181,15 @@ describe('paged list', () => {
     const rows = [a];
     expect(appendPage(rows, [a], idOf)).toBe(rows);
   });
+
+  it('appendPage keeps the ids it was given in step with the rows, page after page', () => {
+    const row = (id: string) => ({ id, name: id });
+    const seen = new Set(['a']);
+    const once = appendPage([row('a')], [row('b'), row('a')], idOf, seen);
+    expect(once.map(idOf)).toEqual(['a', 'b']);
+    expect([...seen].sort()).toEqual(['a', 'b']);
+    const twice = appendPage(once, [row('b'), row('c')], idOf, seen);
+    expect(twice.map(idOf)).toEqual(['a', 'b', 'c']);
+    expect([...seen].sort()).toEqual(['a', 'b', 'c']);
+  });
 });

@@ -11,14 +11,27 @@ const ROW_HEIGHT = 32;
 const COLUMNS = '64px 176px 120px 176px minmax(160px, 1fr)';
 
 /** One line of an event's data: field names and values, with long hashes shortened. */
-function summary(entry: AuditEntry): string {
-  if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) return JSON.stringify(entry.data);
-  return Object.entries(entry.data)
+function summarise(data: AuditEntry['data']): string {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return JSON.stringify(data);
+  return Object.entries(data)
     .map(([key, value]) => {
       const text = typeof value === 'string' ? (/^[0-9a-f]{64}$/.test(value) ? `${value.slice(0, 12)}…` : value) : JSON.stringify(value);
       return `${key}: ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`;
     })
     .join(' · ');
+}
+
+// A record's details line and tooltip, worked out once per record: the virtual list renders
+// every row in view on each scrolled frame, and records never change once loaded.
+const details = new WeakMap<AuditEntry, { readonly line: string; readonly full: string }>();
+
+function detailsOf(entry: AuditEntry): { readonly line: string; readonly full: string } {
+  let known = details.get(entry);
+  if (known === undefined) {
+    known = { line: summarise(entry.data), full: JSON.stringify(entry.data) };
+    details.set(entry, known);
+  }
+  return known;
 }
 
 export function AuditSection() {
@@ -152,8 +165,8 @@ export function AuditSection() {
               <span role="gridcell" className="mono">
                 {entry.type}
               </span>
-              <span role="gridcell" className="audit__data" title={JSON.stringify(entry.data)}>
-                {summary(entry)}
+              <span role="gridcell" className="audit__data" title={detailsOf(entry).full}>
+                {detailsOf(entry).line}
               </span>
             </>
           )}
