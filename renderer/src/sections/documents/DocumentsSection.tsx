@@ -83,9 +83,9 @@ function CollectionList({ onNew }: { onNew(): void }) {
           {t('documents.newCollection')}
         </button>
       </div>
-      <ul className="conversations__list" data-testid="collection-list">
+      <ul className="collections__list" data-testid="collection-list">
         {collections.map((collection) => (
-          <li key={collection.id} className={collection.id === selectedId ? 'conversation conversation--selected' : 'conversation'}>
+          <li key={collection.id} className={collection.id === selectedId ? 'collection-item collection-item--selected' : 'collection-item'}>
             <button
               type="button"
               className="conversation__open"
