@@ -27,7 +27,7 @@ export const targets: Record<string, BuildOptions> = {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    external: ['electron', 'node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*'],
+    external: ['electron', 'node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*', '@napi-rs/canvas'],
     // Bundled CommonJS dependencies may call require(); give ESM output one.
     banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
   },
@@ -41,7 +41,9 @@ export const targets: Record<string, BuildOptions> = {
     platform: 'node',
     format: 'esm',
     target: 'node22',
-    external: ['pdfjs-dist'],
+    // @napi-rs/canvas is a native addon (pdf pages are rendered on it for OCR); Tesseract's core and
+    // trained data are loaded at run time from node_modules (ocr/engine.ts), never bundled.
+    external: ['pdfjs-dist', '@napi-rs/canvas', 'tesseract.js', 'tesseract.js-core', '@tesseract.js-data/*'],
     banner: { js: "import { createRequire as __soberanaRequire } from 'node:module'; const require = __soberanaRequire(import.meta.url);" },
   },
   preload: {
@@ -72,7 +74,7 @@ export const targets: Record<string, BuildOptions> = {
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    external: ['node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*'],
+    external: ['node-llama-cpp', '@node-llama-cpp/*', '@lancedb/lancedb', '@lancedb/*', '@napi-rs/canvas'],
     // No banner: esbuild keeps the entry's own `#!` line, and a second one is a SyntaxError.
   },
 };

@@ -29,6 +29,13 @@ export class BlockCollector {
     this.blocks.push({ kind, text: clean, page, headingPath: this.#path() });
   }
 
+  /** Adds a paragraph read from a page image by OCR, with Tesseract's confidence in it (0–100). */
+  recognised(text: string, page: number, confidence: number): void {
+    const clean = squash(text);
+    if (clean === '') return;
+    this.blocks.push({ kind: 'paragraph', text: clean, page, headingPath: this.#path(), ocrConfidence: confidence });
+  }
+
   firstHeading(): string | null {
     return this.blocks.find((b) => b.kind === 'heading')?.text ?? null;
   }

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { DocumentError } from '../../types.ts';
+import { DocumentError, type OcrPageWords } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
 import type { ResolvedLimits } from './limits.ts';
+import { ScanPages, type OcrSettings } from './ocr/scan.ts';
 import { headingLevels, linesOf, paragraphsOf, type Paragraph, type TextRun } from './pdf-layout.ts';
+import { pageNeedsOcr, renderForOcr } from './pdf-scan.ts';
 
 type PdfJs = typeof PdfJsModule;
 let pdfjs: Promise<PdfJs> | null = null;
@@ -32,6 +34,8 @@ export interface PdfResult {
   readonly title: string | null;
   readonly pageCount: number;
   readonly collector: BlockCollector;
+  /** Words and boxes of the pages read by OCR; empty when every page had a text layer. */
+  readonly ocrPages: readonly OcrPageWords[];
 }
 
 function loadError(error: unknown): DocumentError {
@@ -41,7 +45,7 @@ function loadError(error: unknown): DocumentError {
   return new DocumentError('corrupt', `This PDF can't be read (${(error as Error | null)?.message ?? String(error)}). Try opening it and saving a new copy.`);
 }
 
-export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits): Promise<PdfResult> {
+export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits, ocr: OcrSettings = {}): Promise<PdfResult> {
   const lib = await loadPdfJs();
   const task = lib.getDocument({
     // pdf.js may detach the buffer it is given; the caller's bytes stay usable.
@@ -75,13 +79,18 @@ export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits): Pro
       );
     }
     const pages: Paragraph[][] = [];
+    /** Pages without a usable text layer, read by OCR below. */
+    const scanned = new Set<number>();
     let failed = 0;
     for (let number = 1; number <= pageCount; number++) {
       try {
         const page = await doc.getPage(number);
         const content = await page.getTextContent({ includeMarkedContent: false });
         const runs = content.items.filter((item): item is TextRun & typeof item => 'str' in item);
-        pages.push(paragraphsOf(linesOf(runs)));
+        if (await pageNeedsOcr(lib, page, runs)) {
+          scanned.add(number);
+          pages.push([]);
+        } else pages.push(paragraphsOf(linesOf(runs)));
         page.cleanup();
       } catch (error) {
         // One broken page shouldn't cost the others; a file where every page breaks is corrupt.
@@ -94,19 +103,26 @@ export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits): Pro
       throw new DocumentError('corrupt', "This PDF is damaged and its pages can't be read. Try opening it and saving a new copy.");
     const levelOf = headingLevels(pages.flat());
     const out = new BlockCollector();
-    pages.forEach((paragraphs, index) => {
+    const scans = new ScanPages(ocr);
+    for (const [index, paragraphs] of pages.entries()) {
+      if (scanned.has(index + 1)) {
+        const page = await doc.getPage(index + 1);
+        await scans.read(await renderForOcr(page, limits.maxImagePixels), index + 1, scanned.size, out);
+        page.cleanup();
+      }
       for (const p of paragraphs) {
         const level = p.lines <= 3 && p.text.length <= 200 ? levelOf(p.size) : null;
         if (level === null) out.add('paragraph', p.text, index + 1);
         else out.heading(p.text, level, index + 1);
       }
-    });
+    }
     if (!out.hasText()) {
-      throw new DocumentError('empty', 'No text found in this PDF. It may be a scan without a text layer; run it through OCR and add it again.');
+      const why = scanned.size > 0 ? 'Its pages are scans and no text was recognised on them.' : 'Its pages hold neither text nor scanned images.';
+      throw new DocumentError('empty', `No text found in this PDF. ${why}`);
     }
     const info = (await doc.getMetadata().catch(() => null))?.info as { Title?: unknown } | undefined;
     const title = typeof info?.Title === 'string' && info.Title.trim() !== '' ? info.Title.trim() : null;
-    return { title, pageCount, collector: out };
+    return { title, pageCount, collector: out, ocrPages: scans.pages };
   } finally {
     await task.destroy().catch(() => undefined);
   }
