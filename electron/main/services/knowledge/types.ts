@@ -1,7 +1,7 @@
 // Shapes shared by the knowledge pipeline: extract → chunk → embed → store → retrieve.
 // Each stage owns its module; this file is the only thing they all import.
 
-export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'odt', 'epub'] as const;
+export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'ods', 'odt', 'epub'] as const;
 export type DocumentFormat = (typeof documentFormats)[number];
 
 export const isDocumentFormat = (format: string): format is DocumentFormat => (documentFormats as readonly string[]).includes(format);

@@ -1,3 +1,4 @@
+import { isTableLine } from '../../../../common/table-text.ts';
 import type { Chunk, ExtractedBlock, TokenCounter } from '../types.ts';
 
 // Splits a document into retrievable chunks that respect its structure.
@@ -15,6 +16,8 @@ import type { Chunk, ExtractedBlock, TokenCounter } from '../types.ts';
 // nearest heading and a blank line, so full-text search and the embedding both see what the
 // passage is about. The rest of `text` is exactly `fullText(blocks).slice(start, end)`; the
 // full heading path is kept in `headingPath`. Use `chunkBody` to get the body back.
+// Tables (common/table-text.ts) are cut between rows, never overlapped; a chunk starting inside
+// one repeats its header row after the heading, and a header row never ends a chunk alone.
 
 export interface ChunkOptions {
   readonly maxTokens: number;
@@ -57,6 +60,10 @@ interface Unit {
   readonly heading: boolean;
   /** Top-level section: chunks never cross it. */
   readonly section: string;
+  /** The header row of a table that this unit is the first line of. */
+  readonly tableHead: boolean;
+  /** For a table's other rows: its header row, repeated when a chunk starts here (dropped when too long to repeat). */
+  tableHeader: string | null;
   tokens: number;
 }
 
@@ -78,15 +85,17 @@ export async function chunkDocument(blocks: readonly ExtractedBlock[], options: 
   let units = splitBlocks(blocks);
   if (units.length === 0) return [];
 
-  // One call for every unit and every heading that may be prepended.
-  const headings = [...new Set(units.map((unit) => nearestHeading(unit.headingPath)).filter((heading) => heading !== ''))];
-  const firstCounts = await count(countTokens, [
-    ...units.map((unit) => text.slice(unit.start, unit.end)),
-    ...headings.map((heading) => heading + PREFIX_SEPARATOR),
-  ]);
+  // One call for every unit and every prefix (heading, table header) that may be prepended.
+  let prefixes = [...new Set(units.map(prefixText).filter((prefix) => prefix !== ''))];
+  const firstCounts = await count(countTokens, [...units.map((unit) => text.slice(unit.start, unit.end)), ...prefixes]);
   units.forEach((unit, index) => (unit.tokens = firstCounts[index] ?? 0));
-  const prefixTokens = new Map(headings.map((heading, index) => [heading, firstCounts[units.length + index] ?? 0]));
-  const bodyBudget = (unit: Unit) => Math.max(1, maxTokens - (unit.heading ? 0 : (prefixTokens.get(nearestHeading(unit.headingPath)) ?? 0)));
+  const prefixTokens = new Map(prefixes.map((prefix, index) => [prefix, firstCounts[units.length + index] ?? 0]));
+  // A header row too long to repeat (a very wide sheet) would leave no room for the rows.
+  const tooLong = units.filter((unit) => unit.tableHeader !== null && (prefixTokens.get(prefixText(unit)) ?? 0) > maxTokens / 2);
+  for (const unit of tooLong) unit.tableHeader = null;
+  prefixes = [...new Set(units.map(prefixText).filter((prefix) => prefix !== '' && !prefixTokens.has(prefix)))];
+  (await count(countTokens, prefixes)).forEach((tokens, index) => prefixTokens.set(prefixes[index] as string, tokens));
+  const bodyBudget = (unit: Unit) => Math.max(1, maxTokens - (prefixTokens.get(prefixText(unit)) ?? 0));
 
   units = await splitOversized(units, text, countTokens, bodyBudget);
 
@@ -154,11 +163,16 @@ function nearestHeading(path: readonly string[]): string {
   return (path.at(-1) ?? '').trim();
 }
 
+/** What a chunk starting with this unit repeats before its body: the nearest heading, then the table's header row. */
+function prefixText(unit: Unit): string {
+  if (unit.heading) return '';
+  const heading = nearestHeading(unit.headingPath);
+  return (heading === '' ? '' : heading + PREFIX_SEPARATOR) + (unit.tableHeader === null ? '' : unit.tableHeader + '\n');
+}
+
 function prefixOf(draft: Draft): string {
   const first = draft.units[0];
-  if (first === undefined || first.heading) return '';
-  const heading = nearestHeading(first.headingPath);
-  return heading === '' ? '' : heading + PREFIX_SEPARATOR;
+  return first === undefined ? '' : prefixText(first);
 }
 
 function render(draft: Draft, text: string): string {
@@ -176,9 +190,16 @@ function splitBlocks(blocks: readonly ExtractedBlock[]): Unit[] {
     const base = { page: block.page, headingPath: block.headingPath, heading: block.kind === 'heading', section: block.headingPath[0] ?? '', tokens: 0 };
     const pieces =
       block.kind === 'heading' ? [[0, block.text.length] as const] : block.kind === 'paragraph' ? sentenceSpans(block.text) : lineSpans(block.text);
+    // A table block's first line is its header row when it is written as a table (common/table-text.ts).
+    let header: string | null = null;
     for (const [start, end] of pieces) {
       const trimmed = trimSpan(block.text, start, end);
-      if (trimmed !== null) units.push({ ...base, start: offset + trimmed[0], end: offset + trimmed[1] });
+      if (trimmed === null) continue;
+      const line = block.text.slice(trimmed[0], trimmed[1]);
+      const table = block.kind === 'table' && isTableLine(line);
+      const tableHead = table && header === null;
+      units.push({ ...base, start: offset + trimmed[0], end: offset + trimmed[1], tableHead, tableHeader: table && !tableHead ? header : null });
+      if (tableHead) header = line;
     }
     offset += block.text.length + BLOCK_SEPARATOR.length;
   }
@@ -294,7 +315,7 @@ function pack(units: readonly Unit[], maxTokens: number, overlapTokens: number, 
   let current: Unit[] = [];
   let overlap = 0;
   let tokens = 0;
-  const prefixFor = (first: Unit) => (first.heading ? 0 : (prefixTokens.get(nearestHeading(first.headingPath)) ?? 0));
+  const prefixFor = (first: Unit) => prefixTokens.get(prefixText(first)) ?? 0;
 
   const flush = () => {
     if (current.length > overlap) drafts.push({ units: current, overlap });
@@ -308,9 +329,9 @@ function pack(units: readonly Unit[], maxTokens: number, overlapTokens: number, 
     const hardBreak = previous !== undefined && (previous.section !== unit.section || previous.page !== unit.page);
     if (hardBreak) flush();
     else if (previous !== undefined && tokens + unit.tokens > maxTokens) {
-      // A heading belongs with what follows it: move trailing headings into the next chunk.
+      // A heading (or a table's header row) belongs with what follows it: move it into the next chunk.
       let keep = current.length;
-      while (keep > overlap + 1 && (current[keep - 1] as Unit).heading) keep--;
+      while (keep > overlap + 1 && ((current[keep - 1] as Unit).heading || (current[keep - 1] as Unit).tableHead)) keep--;
       const moved = current.slice(keep);
       const done = current.slice(0, keep);
       const carried = moved.length > 0 ? [] : overlapUnits(done, overlap, unit, overlapTokens);
@@ -345,7 +366,8 @@ function overlapUnits(done: readonly Unit[], alreadyOverlap: number, next: Unit,
   // Never the chunk's first unit: the next chunk would then contain the whole previous one.
   for (let index = done.length - 1; index >= Math.max(alreadyOverlap, 1); index--) {
     const unit = done[index] as Unit;
-    if (unit.heading || unit.page !== next.page || !samePath(unit.headingPath, next.headingPath)) break;
+    // Rows are not repeated: a chunk's rows are the range its citation names.
+    if (unit.heading || unit.tableHead || unit.tableHeader !== null || unit.page !== next.page || !samePath(unit.headingPath, next.headingPath)) break;
     if (tokens + unit.tokens > budget) break;
     tokens += unit.tokens;
     carried.unshift(unit);

@@ -9,6 +9,7 @@ const BY_EXTENSION: Record<string, DocumentFormat> = {
   pptx: 'pptx',
   xlsx: 'xlsx',
   odt: 'odt',
+  ods: 'ods',
   epub: 'epub',
   md: 'markdown',
   markdown: 'markdown',
@@ -19,7 +20,7 @@ const BY_EXTENSION: Record<string, DocumentFormat> = {
   htm: 'html',
   xhtml: 'html',
 };
-const ZIP_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx', 'odt', 'epub']);
+const ZIP_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx', 'ods', 'odt', 'epub']);
 const OOXML_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx']);
 
 /** The format a file's name suggests, before its bytes are read; null for names Soberana does not know. */
@@ -71,6 +72,7 @@ function zipFormat(head: Uint8Array, byName: DocumentFormat | undefined): Docume
   const mimetype = zipMimetype(head);
   if (mimetype === 'application/epub+zip') return 'epub';
   if (mimetype === 'application/vnd.oasis.opendocument.text') return 'odt';
+  if (mimetype === 'application/vnd.oasis.opendocument.spreadsheet') return 'ods';
   // Entry names sit in clear text in the local headers near the start.
   const text = latin1(head, 0, 64 * 1024);
   if (text.includes('word/')) return 'docx';

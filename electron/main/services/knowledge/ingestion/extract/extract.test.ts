@@ -100,7 +100,7 @@ describe('extractDocument', () => {
     expect(find(doc.blocks, 'Findings')).toMatchObject({ kind: 'heading', level: 2 });
     expect(find(doc.blocks, 'copper')).toMatchObject({ kind: 'paragraph', headingPath: ['Harbor Report'] });
     expect(find(doc.blocks, 'alpha')).toMatchObject({ kind: 'list', text: '- alpha\n- beta' });
-    expect(find(doc.blocks, 'Crate')).toMatchObject({ kind: 'table', text: 'Crate | State\n1 | dry\n2 | wet' });
+    expect(find(doc.blocks, 'Crate')).toMatchObject({ kind: 'table', text: '| Crate | State |\n| 1 | dry |\n| 2 | wet |' });
     expect(textOf(doc.blocks)).not.toMatch(/hidden|color: red|do not index/);
   });
 
@@ -133,7 +133,7 @@ describe('extractDocument', () => {
     expect(find(doc.blocks, 'clerk')?.headingPath).toEqual(['Harbor Report', 'Next Steps']);
     expect(find(doc.blocks, 'alpha')).toMatchObject({ kind: 'list', text: '- alpha item\n- beta item' });
     expect(find(doc.blocks, 'let x')).toMatchObject({ kind: 'code', text: 'let x = 1;\n\nlet y = 2;' });
-    expect(find(doc.blocks, 'Crate')).toMatchObject({ kind: 'table', text: 'Crate | State\n1 | dry' });
+    expect(find(doc.blocks, 'Crate')).toMatchObject({ kind: 'table', text: '| Crate | State |\n| 1 | dry |' });
   });
 
   it('Markdown: front matter is skipped and "---" after a blank line is a rule, not a heading', async () => {
@@ -152,15 +152,17 @@ describe('extractDocument', () => {
     expect(latin.blocks[0]?.text).toBe('café');
   });
 
-  it('CSV: rows as "header: value" lines, twenty rows per block', async () => {
+  it('CSV: one table block, header first, rows numbered in a "#" column', async () => {
     const rows = [['id', 'city', 'note']];
-    for (let i = 1; i <= 45; i++) rows.push([String(i), `City ${i}`, i === 7 ? 'has, a comma and "quotes"' : '']);
+    for (let i = 1; i <= 45; i++) rows.push([String(i), `City ${i}`, i === 7 ? 'has, a comma and "quotes" | a bar' : '']);
     const doc = await extractDocument(csvDocument(rows), 'cities.csv');
-    expect(doc.blocks).toHaveLength(3);
-    expect(doc.blocks.every((b) => b.kind === 'table')).toBe(true);
-    expect(doc.blocks[0]?.text.split('\n')).toHaveLength(20);
-    expect(find(doc.blocks, 'id: 7;')?.text).toContain('id: 7; city: City 7; note: has, a comma and "quotes"');
-    expect(find(doc.blocks, 'id: 45;')).toBe(doc.blocks[2]);
+    expect(doc.blocks).toHaveLength(1);
+    const lines = doc.blocks[0]?.text.split('\n') ?? [];
+    expect(doc.blocks[0]?.kind).toBe('table');
+    expect(lines).toHaveLength(46);
+    expect(lines[0]).toBe('| # | id | city | note |');
+    expect(lines[7]).toBe('| 8 | 7 | City 7 | has, a comma and "quotes" \\| a bar |');
+    expect(lines[45]).toBe('| 46 | 45 | City 45 |  |');
   });
 
   it('EPUB, ODT and PPTX read from the guarded archive', async () => {

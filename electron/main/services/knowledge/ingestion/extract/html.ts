@@ -1,5 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { DocumentError } from '../../types.ts';
+import { tableLine } from '../../../../../common/table-text.ts';
 import { BlockCollector, squash } from './blocks.ts';
 
 // Elements whose text is never document content. <title> is read before <head> is skipped.
@@ -38,7 +39,7 @@ const HEADING = /^h([1-6])$/;
 
 type Container =
   | { kind: 'list'; depth: number; lines: string[]; counters: (number | null)[]; prefix: string }
-  | { kind: 'table'; depth: number; rows: string[]; cells: string[] };
+  | { kind: 'table'; depth: number; rows: string[][]; cells: string[] };
 
 export interface HtmlOptions {
   readonly maxDepth: number;
@@ -88,14 +89,16 @@ export function extractHtml(html: string, options: HtmlOptions): HtmlResult {
     buf = '';
     if (text !== '') c.lines.push(c.prefix + text);
   };
-  const finishCell = (c: Extract<Container, { kind: 'table' }>) => {
+  // Text outside any cell (stray, in broken HTML) becomes a cell of its own; an empty cell
+  // keeps its place, so values stay under their column's header.
+  const finishCell = (c: Extract<Container, { kind: 'table' }>, closing: boolean) => {
     const text = squash(buf);
     buf = '';
-    if (text !== '') c.cells.push(text);
+    if (closing || text !== '') c.cells.push(text);
   };
   const finishRow = (c: Extract<Container, { kind: 'table' }>) => {
-    finishCell(c);
-    if (c.cells.length > 0) c.rows.push(c.cells.join(' | '));
+    finishCell(c, false);
+    if (c.cells.some((cell) => cell !== '')) c.rows.push(c.cells);
     c.cells = [];
   };
 
@@ -199,7 +202,7 @@ export function extractHtml(html: string, options: HtmlOptions): HtmlResult {
       return;
     }
     if (name === 'tr') finishRow(c);
-    else if (name === 'td' || name === 'th') finishCell(c);
+    else if (name === 'td' || name === 'th') finishCell(c, false);
     else if (name === 'br' || BLOCK.has(name)) buf += ' ';
   }
 
@@ -213,7 +216,7 @@ export function extractHtml(html: string, options: HtmlOptions): HtmlResult {
       return;
     }
     if (name === 'tr') finishRow(c);
-    else if (name === 'td' || name === 'th') finishCell(c);
+    else if (name === 'td' || name === 'th') finishCell(c, true);
   }
 
   function closeContainer(c: Container): void {
@@ -222,7 +225,8 @@ export function extractHtml(html: string, options: HtmlOptions): HtmlResult {
       out.add('list', c.lines.join('\n'), page);
     } else {
       finishRow(c);
-      out.add('table', c.rows.join('\n'), page);
+      // Written as a table (common/table-text.ts): the first row is the header the chunker repeats.
+      out.add('table', c.rows.map(tableLine).join('\n'), page);
     }
   }
 

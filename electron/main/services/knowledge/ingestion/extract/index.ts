@@ -5,8 +5,10 @@ import { extractDocx } from './docx.ts';
 import { extractHtml } from './html.ts';
 import { formatBytes, resolveLimits, type ExtractLimits, type ResolvedLimits } from './limits.ts';
 import { extractMarkdown } from './markdown.ts';
+import { extractOds } from './ods.ts';
 import { extractPdf } from './pdf.ts';
 import { decodeText, extractCsv, extractText } from './text.ts';
+import { extractXlsx } from './xlsx.ts';
 import { extractEpub, extractOdt, extractPptx } from './zipped.ts';
 import { openArchive, type Archive } from './zip.ts';
 
@@ -23,6 +25,7 @@ const NAMES: Record<DocumentFormat, string> = {
   csv: 'CSV',
   pptx: 'PowerPoint',
   xlsx: 'Excel',
+  ods: 'OpenDocument spreadsheet',
   odt: 'OpenDocument',
   epub: 'EPUB',
 };
@@ -62,13 +65,13 @@ function unknownFormat(fileName: string, bytes: Uint8Array): DocumentError {
   const ext = extensionOf(fileName);
   // A file named like a format we read, whose bytes are not that format, is damaged rather than foreign.
   if (ext === 'pdf') return new DocumentError('corrupt', "This PDF is damaged and can't be read. Try opening it and saving a new copy.");
-  if (['docx', 'pptx', 'xlsx', 'odt', 'epub'].includes(ext) && !isZip(bytes) && !isCfb(bytes)) {
+  if (['docx', 'pptx', 'xlsx', 'ods', 'odt', 'epub'].includes(ext) && !isZip(bytes) && !isCfb(bytes)) {
     return new DocumentError('corrupt', `This file is damaged: it is named .${ext} but is not a valid ${ext.toUpperCase()} file.`);
   }
   if (isCfb(bytes))
     return new DocumentError('unsupported', 'Older Office formats (.doc, .xls, .ppt) are not supported. Save the file as .docx and add it again.');
   const name = ext === '' ? 'this kind of file' : `.${ext} files`;
-  return new DocumentError('unsupported', `Soberana can't read ${name}. Supported: PDF, Word (.docx), HTML, Markdown, text and CSV.`);
+  return new DocumentError('unsupported', `Soberana can't read ${name}. Supported: PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text and CSV.`);
 }
 
 /** Stack overflows mean nesting too deep for a recursive parser; anything else unexpected is damage. */
@@ -96,10 +99,11 @@ async function parse(format: DocumentFormat, bytes: Uint8Array, fileName: string
     case 'text':
       return { format, title: null, pageCount: null, collector: extractText(decodeText(bytes)) };
     case 'csv':
-      return { format, title: null, pageCount: null, collector: extractCsv(decodeText(bytes)) };
+      return { format, title: null, pageCount: null, collector: extractCsv(decodeText(bytes), limits.maxCells) };
     case 'docx':
     case 'pptx':
     case 'xlsx':
+    case 'ods':
     case 'odt':
     case 'epub':
       return parseArchive(format, bytes, fileName, limits);
@@ -120,6 +124,10 @@ async function parseArchive(guess: DocumentFormat, bytes: Uint8Array, fileName: 
         return { format, pageCount: null, ...(await extractOdt(archive, limits)) };
       case 'epub':
         return { format, pageCount: null, ...(await extractEpub(archive, limits)) };
+      case 'xlsx':
+        return { format, pageCount: null, ...(await extractXlsx(archive, limits)) };
+      case 'ods':
+        return { format, pageCount: null, ...(await extractOds(archive, limits)) };
       default:
         throw new DocumentError('unsupported', `${NAMES[format]} files are not supported yet. Export it as PDF or CSV and add that instead.`);
     }
@@ -137,8 +145,9 @@ async function refineZipFormat(archive: Archive, guess: DocumentFormat): Promise
     const mimetype = (await archive.readText('mimetype')).trim();
     if (mimetype === 'application/epub+zip') return 'epub';
     if (mimetype === 'application/vnd.oasis.opendocument.text') return 'odt';
+    if (mimetype === 'application/vnd.oasis.opendocument.spreadsheet') return 'ods';
   }
-  if (archive.has('content.xml') && guess === 'odt') return 'odt';
+  if (archive.has('content.xml') && (guess === 'odt' || guess === 'ods')) return guess;
   if (archive.has('META-INF/container.xml') && guess === 'epub') return 'epub';
   throw new DocumentError('corrupt', `This file is named like a ${NAMES[guess]} file but doesn't contain one.`);
 }

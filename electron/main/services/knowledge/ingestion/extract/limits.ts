@@ -12,6 +12,12 @@ export interface ExtractLimits {
   /** Deepest element nesting accepted in HTML and XHTML. */
   readonly maxDepth?: number;
   readonly maxPages?: number;
+  /** Most non-empty cells a spreadsheet may hold (XLSX, ODS, CSV), and most an XLSX's sheets may declare by their dimensions. */
+  readonly maxCells?: number;
+  /** Most distinct texts an XLSX's shared strings table may hold. */
+  readonly maxSharedStrings?: number;
+  /** Most cell styles and number formats a spreadsheet may define. */
+  readonly maxStyles?: number;
 }
 
 export type ResolvedLimits = Required<ExtractLimits>;
@@ -26,6 +32,11 @@ export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
   maxArchiveEntries: 10_000,
   maxDepth: 512,
   maxPages: 5_000,
+  // A million cells is a very large office sheet and still a few hundred thousand passages;
+  // Excel's own ceilings (17 billion cells, 64,000 styles) are what bombs declare.
+  maxCells: 1_000_000,
+  maxSharedStrings: 1_000_000,
+  maxStyles: 65_000,
 });
 
 export function resolveLimits(limits: ExtractLimits = {}): ResolvedLimits {

@@ -1,3 +1,4 @@
+import { tableLine } from '../../../../../common/table-text.ts';
 import { BlockCollector, squash } from './blocks.ts';
 
 // A small line-based Markdown reader: enough structure for retrieval (headings, paragraphs,
@@ -119,14 +120,15 @@ export function extractMarkdown(source: string): MarkdownResult {
 
     if (line.includes('|') && TABLE_DELIMITER.test(lines[i + 1] ?? '') && (lines[i + 1] ?? '').includes('-')) {
       flush();
-      const rows = [tableCells(line).join(' | ')];
+      // Written as a table (common/table-text.ts): the first row is the header the chunker repeats.
+      const rows = [tableLine(tableCells(line))];
       for (i += 2; i < lines.length; i++) {
         const row = lines[i] ?? '';
         if (row.trim() === '' || !row.includes('|')) {
           i--;
           break;
         }
-        rows.push(tableCells(row).join(' | '));
+        rows.push(tableLine(tableCells(row)));
       }
       out.add('table', rows.join('\n'));
       continue;

@@ -1,5 +1,6 @@
 import { DocumentError } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
+import { CellBudget, sheetTable, type SheetRow } from './sheets.ts';
 
 /**
  * Text files are refused when their start looks binary: a NUL byte, or more than one in ten
@@ -80,31 +81,23 @@ export function parseCsv(text: string): string[][] {
   return rows.filter((r) => r.some((value) => value.trim() !== ''));
 }
 
-export const CSV_ROWS_PER_BLOCK = 20;
-
 /**
- * CSV rows as "header: value; …" lines, 20 rows to a block, so that a search for a value
- * finds its row and the row says what each value means.
+ * CSV as a table block, like a spreadsheet's sheet (see sheets.ts): the first row is the
+ * header, repeated by the chunker in every chunk, and "#" numbers the rows as the file does.
  */
-export function extractCsv(text: string): BlockCollector {
+export function extractCsv(text: string, maxCells = Number.MAX_SAFE_INTEGER): BlockCollector {
   const out = new BlockCollector();
-  const rows = parseCsv(text);
-  const [header, ...data] = rows;
-  if (header === undefined) return out;
-  const names = header.map((name, index) => name.trim() || `column ${index + 1}`);
-  if (data.length === 0) {
-    out.add('table', names.join('; '));
-    return out;
-  }
-  for (let start = 0; start < data.length; start += CSV_ROWS_PER_BLOCK) {
-    const lines = data.slice(start, start + CSV_ROWS_PER_BLOCK).map((row) =>
-      row
-        .map((value, index) => [names[index] ?? `column ${index + 1}`, value.replace(/\s+/g, ' ').trim()] as const)
-        .filter(([, value]) => value !== '')
-        .map(([name, value]) => `${name}: ${value}`)
-        .join('; '),
-    );
-    out.add('table', lines.filter((line) => line !== '').join('\n'));
-  }
+  const budget = new CellBudget(maxCells);
+  const rows: SheetRow[] = parseCsv(text).map((values, index) => {
+    const cells = new Map<number, string>();
+    values.forEach((value, column) => {
+      const clean = value.replace(/\s+/g, ' ').trim();
+      if (clean !== '') cells.set(column, clean);
+    });
+    budget.take(cells.size, `row ${index + 1}`);
+    return { number: index + 1, hidden: false, cells };
+  });
+  const table = sheetTable({ name: '', hidden: false, rows, hiddenColumns: new Set() });
+  if (table !== null) out.add('table', table);
   return out;
 }

@@ -9,6 +9,8 @@ export interface Archive {
   has(name: string): boolean;
   read(name: string): Promise<Uint8Array>;
   readText(name: string): Promise<string>;
+  /** Inflates a part piece by piece; `onChunk` returning false stops early (to read a part's head without inflating it all). */
+  stream(name: string, onChunk: (chunk: Uint8Array) => boolean | void): Promise<void>;
   close(): void;
 }
 
@@ -59,25 +61,40 @@ export async function openArchive(bytes: Uint8Array, limits: ResolvedLimits): Pr
 }
 
 function archive(zip: yauzl.ZipFile, entries: Map<string, yauzl.Entry>): Archive {
-  const read = async (name: string): Promise<Uint8Array> => {
+  const stream = async (name: string, onChunk: (chunk: Uint8Array) => boolean | void): Promise<void> => {
     const entry = entries.get(name);
     if (entry === undefined) throw new DocumentError('corrupt', `This file is damaged: the part "${name}" is missing.`);
+    let inflating: NodeJS.ReadableStream & { destroy(): void };
     try {
-      const stream = await zip.openReadStreamPromise(entry);
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      const joined = Buffer.concat(chunks);
-      return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
+      inflating = (await zip.openReadStreamPromise(entry)) as typeof inflating;
     } catch (error) {
+      throw new DocumentError('corrupt', `This file is damaged: the part "${name}" can't be read (${(error as Error).message}).`);
+    }
+    try {
+      for await (const chunk of inflating) {
+        const bytes = chunk as Buffer;
+        if (onChunk(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) === false) break;
+      }
+    } catch (error) {
+      if (error instanceof DocumentError) throw error;
       const message = (error as Error).message;
       if (/too many bytes/.test(message)) throw bomb(`A part of this file ("${name}") inflates past the ${formatBytes(entry.uncompressedSize)} it declares`);
       throw new DocumentError('corrupt', `This file is damaged: the part "${name}" can't be read (${message}).`);
+    } finally {
+      inflating.destroy();
     }
+  };
+  const read = async (name: string): Promise<Uint8Array> => {
+    const chunks: Uint8Array[] = [];
+    await stream(name, (chunk) => void chunks.push(chunk));
+    const joined = Buffer.concat(chunks);
+    return new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
   };
   return {
     names: [...entries.keys()],
     has: (name) => entries.has(name),
     read,
+    stream,
     readText: async (name) => new TextDecoder('utf-8').decode(await read(name)),
     close: () => zip.close(),
   };
