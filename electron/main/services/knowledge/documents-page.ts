@@ -147,6 +147,7 @@ function entryOf(row: PageRow, root: readonly string[]): DocumentEntry {
     personalData: row.pii === null ? null : (JSON.parse(row.pii) as Record<string, number>),
     addedAt: document.addedAt,
     updatedAt: document.updatedAt,
+    parentId: document.parentId,
   };
 }
 

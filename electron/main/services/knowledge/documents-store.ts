@@ -29,6 +29,8 @@ export interface KnowledgeDocument {
   readonly chunkCount: number;
   readonly addedAt: string;
   readonly updatedAt: string;
+  /** For an e-mail's attachment, its message; null otherwise. */
+  readonly parentId: string | null;
 }
 
 export interface DocumentSummary extends KnowledgeDocument {
@@ -44,6 +46,15 @@ export interface NewDocument {
   readonly format: DocumentFormat;
   readonly bytes: number;
   readonly sha256: string;
+  /** The message an attachment came from. */
+  readonly parentId?: string | null;
+}
+
+/** A skipped attachment: it belongs to its message and says why it was not read. */
+export interface SkippedAttachment {
+  readonly parentId: string;
+  readonly name: string;
+  readonly reason: DocumentFailureReason;
 }
 
 export interface RecoveryCandidate {
@@ -63,7 +74,11 @@ export interface DocumentStore {
    * Records a file Soberana cannot read as `skipped`, with `message` saying why. A path the
    * collection already holds keeps its row (one row per path). Returns whether a row was added.
    */
-  addSkipped(collectionId: string, sourcePath: string, message: string): boolean;
+  addSkipped(collectionId: string, sourcePath: string, message: string, attachment?: SkippedAttachment): boolean;
+  /** An e-mail's attachments, and theirs (attached messages), deepest first. */
+  attachmentIds(id: string): string[];
+  /** How many messages a document is attached inside (0 for a file that was added). */
+  attachmentDepth(id: string): number;
   document(id: string): KnowledgeDocument;
   findDocument(collectionId: string, sourcePath: string): KnowledgeDocument | null;
   listDocuments(collectionId: string): DocumentSummary[];
@@ -104,7 +119,7 @@ export function* batches<T>(items: readonly T[]): Generator<T[]> {
 }
 
 export const DOCUMENT_COLUMNS =
-  'd.id, d.collection_id, d.name, d.source_path, d.folder, d.stored_path, d.format, d.bytes, d.sha256, d.page_count, d.status, d.error_reason, d.error_message, d.chunk_count, d.added_at, d.updated_at';
+  'd.id, d.collection_id, d.name, d.source_path, d.folder, d.stored_path, d.format, d.bytes, d.sha256, d.page_count, d.status, d.error_reason, d.error_message, d.chunk_count, d.added_at, d.updated_at, d.parent_id';
 
 export interface DocumentRow {
   id: string;
@@ -123,6 +138,7 @@ export interface DocumentRow {
   chunk_count: number;
   added_at: string;
   updated_at: string;
+  parent_id: string | null;
 }
 
 /** A document, or not_found. */
@@ -142,13 +158,13 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
           { id: string } | undefined;
         if (existing !== undefined) {
           db.prepare(
-            "UPDATE documents SET name = ?, stored_path = ?, format = ?, bytes = ?, sha256 = ?, status = 'queued', error_reason = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
-          ).run(input.name, input.storedPath, input.format, input.bytes, input.sha256, at, existing.id);
+            "UPDATE documents SET name = ?, stored_path = ?, format = ?, bytes = ?, sha256 = ?, status = 'queued', error_reason = NULL, error_message = NULL, updated_at = ?, parent_id = ? WHERE id = ?",
+          ).run(input.name, input.storedPath, input.format, input.bytes, input.sha256, at, input.parentId ?? null, existing.id);
           return documentRow(db, existing.id);
         }
         const id = newId();
         db.prepare(
-          "INSERT INTO documents (id, collection_id, name, source_path, folder, stored_path, format, bytes, sha256, status, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+          "INSERT INTO documents (id, collection_id, name, source_path, folder, stored_path, format, bytes, sha256, status, added_at, updated_at, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
         ).run(
           id,
           input.collectionId,
@@ -161,19 +177,51 @@ export function createDocumentStore(db: Database, iso: () => string, newId: () =
           input.sha256,
           at,
           at,
+          input.parentId ?? null,
         );
         return documentRow(db, id);
       });
     },
 
-    addSkipped(collectionId, sourcePath, message) {
+    addSkipped(collectionId, sourcePath, message, attachment) {
       const at = iso();
+      const name = attachment?.name ?? path.basename(sourcePath);
       const added = db
         .prepare(
-          "INSERT INTO documents (id, collection_id, name, source_path, folder, stored_path, format, bytes, sha256, status, error_reason, error_message, added_at, updated_at) VALUES (?, ?, ?, ?, ?, NULL, ?, 0, '', 'skipped', 'unsupported', ?, ?, ?) ON CONFLICT (collection_id, source_path) DO NOTHING",
+          "INSERT INTO documents (id, collection_id, name, source_path, folder, stored_path, format, bytes, sha256, status, error_reason, error_message, added_at, updated_at, parent_id) VALUES (?, ?, ?, ?, ?, NULL, ?, 0, '', 'skipped', ?, ?, ?, ?, ?) ON CONFLICT (collection_id, source_path) DO NOTHING",
         )
-        .run(newId(), collectionId, path.basename(sourcePath), sourcePath, path.dirname(sourcePath), skippedFormat(sourcePath), message, at, at);
+        .run(
+          newId(),
+          collectionId,
+          name,
+          sourcePath,
+          path.dirname(sourcePath),
+          skippedFormat(sourcePath),
+          attachment?.reason ?? 'unsupported',
+          message,
+          at,
+          at,
+          attachment?.parentId ?? null,
+        );
       return Number(added.changes) > 0;
+    },
+
+    attachmentIds(id) {
+      const rows = db
+        .prepare(
+          'WITH RECURSIVE below (id, depth) AS (SELECT id, 1 FROM documents WHERE parent_id = ? UNION ALL SELECT d.id, b.depth + 1 FROM documents d JOIN below b ON d.parent_id = b.id) SELECT id FROM below ORDER BY depth DESC',
+        )
+        .all(id) as { id: string }[];
+      return rows.map((row) => row.id);
+    },
+
+    attachmentDepth(id) {
+      const row = db
+        .prepare(
+          'WITH RECURSIVE above (id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM documents WHERE id = ? UNION ALL SELECT d.id, d.parent_id, a.depth + 1 FROM documents d JOIN above a ON d.id = a.parent_id) SELECT max(depth) AS depth FROM above',
+        )
+        .get(id) as { depth: number | null } | undefined;
+      return row?.depth ?? 0;
     },
 
     document: (id) => documentRow(db, id),
@@ -267,5 +315,6 @@ export function toDocument(row: DocumentRow): KnowledgeDocument {
     chunkCount: row.chunk_count,
     addedAt: row.added_at,
     updatedAt: row.updated_at,
+    parentId: row.parent_id,
   };
 }

@@ -246,7 +246,7 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     // The rebuilt documents table: folder after pii, and status_rank (virtual, so only table_xinfo lists it).
     expect(
       columns(db, 'documents')
-        .slice(15)
+        .slice(15, 17)
         .map((c) => c.name),
     ).toEqual(['pii', 'folder']);
     const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'documents'").get() as { sql: string }).sql;
@@ -255,9 +255,24 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     const indexes = (
       db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'documents' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]
     ).map((row) => row.name);
-    expect(indexes).toEqual(['documents_by_added', 'documents_by_folder', 'documents_by_name', 'documents_by_size', 'documents_by_status', 'documents_status']);
+    expect(indexes.filter((name) => name !== 'documents_parent')).toEqual([
+      'documents_by_added',
+      'documents_by_folder',
+      'documents_by_name',
+      'documents_by_size',
+      'documents_by_status',
+      'documents_status',
+    ]);
     // chunks still points at documents, not at the table the rebuild dropped.
     expect(db.prepare('PRAGMA foreign_key_list(chunks)').all()).toMatchObject([{ table: 'documents', from: 'document_id', on_delete: 'CASCADE' }]);
+  },
+  15: (db) => {
+    // An attachment's message: removing the message removes its attachments' rows.
+    expect(columns(db, 'documents')[17]).toEqual({ name: 'parent_id', type: 'TEXT', notnull: 0, pk: 0 });
+    expect(db.prepare('PRAGMA foreign_key_list(documents)').all()).toContainEqual(
+      expect.objectContaining({ table: 'documents', from: 'parent_id', to: 'id', on_delete: 'CASCADE' }),
+    );
+    expect(db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'documents_parent'").get()).toBeDefined();
   },
 };
 

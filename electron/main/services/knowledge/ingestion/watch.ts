@@ -42,7 +42,10 @@ export function createFolderWatch(deps: FolderWatchDeps): FolderWatch {
 
   const scan = async (folder: WatchedFolder) => {
     const { documents: files, unsupported } = await listFolderFiles(folder.path);
-    const documents = deps.store.listDocuments(folder.collectionId).filter((document) => inside(folder.path, document.sourcePath));
+    // Attachments have no file on disk: they go with their message.
+    const documents = deps.store
+      .listDocuments(folder.collectionId)
+      .filter((document) => document.parentId === null && inside(folder.path, document.sourcePath));
     const known = new Map(documents.map((document) => [document.sourcePath, document]));
     const jobs: IngestJob[] = [];
     for (const file of files) {
