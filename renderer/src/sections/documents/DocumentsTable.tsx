@@ -1,4 +1,4 @@
-import { AlertTriangle, ArrowDown, ArrowUp, Eye, FileText, MinusCircle, Trash2 } from 'lucide-react';
+import { AlertTriangle, ArrowDown, ArrowUp, Eye, FileText, MinusCircle, Paperclip, Trash2 } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import type { DocumentEntry, DocumentSort } from '../../../../electron/common/contract/knowledge.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
@@ -56,6 +56,10 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
     <>
       <span role="gridcell" className="documents__name">
         <span className="documents__title" title={document.sourcePath}>
+          {document.parentId === null ? null : (
+            // An e-mail's attachment: its name already says which message it came with.
+            <Paperclip size={12} role="img" aria-label={t('documents.attachment')} data-testid="attachment" />
+          )}
           <span className="documents__file">{document.name}</span>
           {document.personalData === null ? null : (
             <span className="badge badge--warning" data-testid="personal-data">
