@@ -1,7 +1,7 @@
 // Shapes shared by the knowledge pipeline: extract → chunk → embed → store → retrieve.
 // Each stage owns its module; this file is the only thing they all import.
 
-export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'ods', 'odt', 'epub'] as const;
+export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'ods', 'odt', 'epub', 'png', 'jpeg', 'tiff'] as const;
 export type DocumentFormat = (typeof documentFormats)[number];
 
 export const isDocumentFormat = (format: string): format is DocumentFormat => (documentFormats as readonly string[]).includes(format);
@@ -18,6 +18,8 @@ export interface ExtractedBlock {
   readonly headingPath: readonly string[];
   /** Heading level 1–6 for `heading` blocks. */
   readonly level?: number;
+  /** Set when the text was recognised from a page image (a scan): Tesseract's mean word confidence, 0–100. */
+  readonly ocrConfidence?: number;
 }
 
 export interface ExtractedDocument {
@@ -26,6 +28,23 @@ export interface ExtractedDocument {
   /** Pages for paged formats; null when the format has none. */
   readonly pageCount: number | null;
   readonly blocks: readonly ExtractedBlock[];
+  /** The recognised words of each page read by OCR, with their boxes, for marking cited words on the page image. */
+  readonly ocrPages?: readonly OcrPageWords[];
+}
+
+/** One OCR'd page: its pixel size as recognised and each word's box in those pixels. */
+export interface OcrPageWords {
+  readonly page: number;
+  readonly width: number;
+  readonly height: number;
+  readonly words: readonly OcrWord[];
+}
+
+export interface OcrWord {
+  readonly text: string;
+  /** Left, top, width, height in the page image's pixels. */
+  readonly box: readonly [number, number, number, number];
+  readonly confidence: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { DocumentFormat } from '../../types.ts';
+import { imageFormatOf } from './image.ts';
 
 const CFB_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
@@ -19,6 +20,11 @@ const BY_EXTENSION: Record<string, DocumentFormat> = {
   html: 'html',
   htm: 'html',
   xhtml: 'html',
+  png: 'png',
+  jpg: 'jpeg',
+  jpeg: 'jpeg',
+  tif: 'tiff',
+  tiff: 'tiff',
 };
 const ZIP_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx', 'ods', 'odt', 'epub']);
 const OOXML_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx']);
@@ -88,6 +94,8 @@ function zipFormat(head: Uint8Array, byName: DocumentFormat | undefined): Docume
 export function detectFormat(fileName: string, head: Uint8Array): DocumentFormat | null {
   const byName = BY_EXTENSION[extensionOf(fileName)];
   if (latin1(head, 0, 1024).includes('%PDF-')) return 'pdf';
+  const image = imageFormatOf(head);
+  if (image !== null) return image;
   if (isZip(head)) return zipFormat(head, byName);
   // CFB is also legacy .doc/.xls/.ppt; only an OOXML name makes it (likely) an encrypted OOXML file.
   if (isCfb(head)) return byName !== undefined && OOXML_FORMATS.has(byName) ? byName : null;

@@ -1,11 +1,12 @@
-import { DocumentError, type DocumentFormat, type ExtractedDocument } from '../../types.ts';
-import type { BlockCollector } from './blocks.ts';
+import { DocumentError, type DocumentFormat, type ExtractedDocument, type OcrPageWords } from '../../types.ts';
+import { BlockCollector } from './blocks.ts';
 import { detectFormat, extensionOf, isCfb, isEncryptedOffice, isZip } from './detect.ts';
 import { extractDocx } from './docx.ts';
 import { extractHtml } from './html.ts';
 import { formatBytes, resolveLimits, type ExtractLimits, type ResolvedLimits } from './limits.ts';
 import { extractMarkdown } from './markdown.ts';
 import { extractOds } from './ods.ts';
+import { extractImage, type OcrSettings } from './ocr/scan.ts';
 import { extractPdf } from './pdf.ts';
 import { decodeText, extractCsv, extractText } from './text.ts';
 import { extractXlsx } from './xlsx.ts';
@@ -28,12 +29,16 @@ const NAMES: Record<DocumentFormat, string> = {
   ods: 'OpenDocument spreadsheet',
   odt: 'OpenDocument',
   epub: 'EPUB',
+  png: 'PNG',
+  jpeg: 'JPEG',
+  tiff: 'TIFF',
 };
 
 interface Parsed {
   readonly title: string | null;
   readonly pageCount: number | null;
   readonly collector: BlockCollector;
+  readonly ocrPages?: readonly OcrPageWords[];
 }
 
 /**
@@ -41,7 +46,7 @@ interface Parsed {
  * reason a person can act on; any other failure inside a parser is reported as corrupt.
  * Meant to run inside the extraction worker (see pool.ts), not on the main thread.
  */
-export async function extractDocument(bytes: Uint8Array, fileName: string, limits?: ExtractLimits): Promise<ExtractedDocument> {
+export async function extractDocument(bytes: Uint8Array, fileName: string, limits?: ExtractLimits, ocr: OcrSettings = {}): Promise<ExtractedDocument> {
   const resolved = resolveLimits(limits);
   if (bytes.byteLength > resolved.maxFileBytes) throw tooLarge(bytes.byteLength, resolved.maxFileBytes);
   if (isEncryptedOffice(bytes)) throw new DocumentError('encrypted', 'This Office file is password-protected. Remove the password and add it again.');
@@ -49,12 +54,18 @@ export async function extractDocument(bytes: Uint8Array, fileName: string, limit
   if (format === null) throw unknownFormat(fileName, bytes);
   let parsed: Parsed & { format: DocumentFormat };
   try {
-    parsed = await parse(format, bytes, fileName, resolved);
+    parsed = await parse(format, bytes, fileName, resolved, ocr);
   } catch (error) {
     throw asDocumentError(error, format);
   }
   if (!parsed.collector.hasText()) throw new DocumentError('empty', `No text found in this ${NAMES[parsed.format]} file.`);
-  return { format: parsed.format, title: parsed.title, pageCount: parsed.pageCount, blocks: parsed.collector.blocks };
+  return {
+    format: parsed.format,
+    title: parsed.title,
+    pageCount: parsed.pageCount,
+    blocks: parsed.collector.blocks,
+    ...(parsed.ocrPages === undefined || parsed.ocrPages.length === 0 ? {} : { ocrPages: parsed.ocrPages }),
+  };
 }
 
 export function tooLarge(bytes: number, limit: number): DocumentError {
@@ -71,7 +82,10 @@ function unknownFormat(fileName: string, bytes: Uint8Array): DocumentError {
   if (isCfb(bytes))
     return new DocumentError('unsupported', 'Older Office formats (.doc, .xls, .ppt) are not supported. Save the file as .docx and add it again.');
   const name = ext === '' ? 'this kind of file' : `.${ext} files`;
-  return new DocumentError('unsupported', `Soberana can't read ${name}. Supported: PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text and CSV.`);
+  return new DocumentError(
+    'unsupported',
+    `Soberana can't read ${name}. Supported: PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text, CSV and scanned images (PNG, JPEG, TIFF).`,
+  );
 }
 
 /** Stack overflows mean nesting too deep for a recursive parser; anything else unexpected is damage. */
@@ -84,10 +98,23 @@ function asDocumentError(error: unknown, format: DocumentFormat): DocumentError 
   return new DocumentError('corrupt', `This ${NAMES[format]} file can't be read (${detail}). Try opening it and saving a new copy.`);
 }
 
-async function parse(format: DocumentFormat, bytes: Uint8Array, fileName: string, limits: ResolvedLimits): Promise<Parsed & { format: DocumentFormat }> {
+async function parse(
+  format: DocumentFormat,
+  bytes: Uint8Array,
+  fileName: string,
+  limits: ResolvedLimits,
+  ocr: OcrSettings,
+): Promise<Parsed & { format: DocumentFormat }> {
   switch (format) {
     case 'pdf':
-      return { format, ...(await extractPdf(bytes, limits)) };
+      return { format, ...(await extractPdf(bytes, limits, ocr)) };
+    case 'png':
+    case 'jpeg':
+    case 'tiff': {
+      const collector = new BlockCollector();
+      const image = await extractImage(bytes, limits, collector, ocr);
+      return { format: image.format, title: null, pageCount: image.pageCount, collector, ocrPages: image.ocrPages };
+    }
     case 'html': {
       const { title, collector } = extractHtml(decodeText(bytes), { maxDepth: limits.maxDepth });
       return { format, title, pageCount: null, collector };

@@ -13,6 +13,8 @@ export interface ExtractorOptions {
   readonly maxYoungGenerationMb?: number;
   /** Per file; the worker is stopped and replaced when it runs over. */
   readonly timeoutMs?: number;
+  /** Per scanned page read by OCR: each recognised page restarts the file's clock with this much time. */
+  readonly ocrPageTimeoutMs?: number;
   readonly limits?: ExtractLimits;
   readonly workerEntry?: string;
   /** A worker's egress guard refused an attempt to reach the network (for the audit log). */
@@ -21,16 +23,23 @@ export interface ExtractorOptions {
 
 export type ExtractResult = ExtractedDocument & { readonly bytes: number; readonly sha256: string };
 
+export interface ExtractOptions {
+  /** Tesseract languages for scanned pages (the collection's OCR setting). */
+  readonly ocrLanguages?: readonly string[];
+  /** Called as each scanned page is recognised: pages done, of `total` to recognise in this file. */
+  readonly onPage?: (done: number, total: number) => void;
+}
+
 export interface Extractor {
   /** Extracts one file; calls queue and run one at a time. Rejects with DocumentError, or an AbortError on abort. */
-  extract(filePath: string, signal?: AbortSignal): Promise<ExtractResult>;
+  extract(filePath: string, signal?: AbortSignal, options?: ExtractOptions): Promise<ExtractResult>;
   /** Has the worker (each worker, for a pool) try each way out; `guarded` is true when its egress guard refused them all. Queues like a file. */
   checkEgress(): Promise<EgressCheck>;
   /** Stops the worker; pending and queued calls reject with an AbortError. */
   close(): Promise<void>;
 }
 
-export const DEFAULT_EXTRACTOR = Object.freeze({ maxOldGenerationMb: 512, maxYoungGenerationMb: 64, timeoutMs: 120_000 });
+export const DEFAULT_EXTRACTOR = Object.freeze({ maxOldGenerationMb: 512, maxYoungGenerationMb: 64, timeoutMs: 120_000, ocrPageTimeoutMs: 120_000 });
 
 /**
  * The worker's entry: the TypeScript source when running from source (tests, the CLI from
@@ -56,6 +65,7 @@ function fromWire(error: WireError): Error {
 interface Job {
   /** null: the egress self-check. */
   readonly filePath: string | null;
+  readonly options?: ExtractOptions | undefined;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (result: ExtractResult | EgressCheck) => void;
   readonly reject: (error: Error) => void;
@@ -70,6 +80,7 @@ interface Job {
 export function createExtractor(options: ExtractorOptions = {}): Extractor {
   const entry = options.workerEntry ?? defaultWorkerEntry();
   const timeoutMs = options.timeoutMs ?? DEFAULT_EXTRACTOR.timeoutMs;
+  const ocrPageTimeoutMs = options.ocrPageTimeoutMs ?? DEFAULT_EXTRACTOR.ocrPageTimeoutMs;
   const limits = options.limits ?? {};
   const queue: Job[] = [];
   let worker: Worker | null = null;
@@ -89,11 +100,17 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
     lastError = null;
     w.on('message', (reply: WorkerMessage) => {
       if ('type' in reply) {
-        notifyEgress(reply.kind, reply.target);
+        if (reply.type === 'pageProgress') pageDone(reply.id, reply.done, reply.total);
+        else notifyEgress(reply.kind, reply.target);
         return;
       }
       if (current === null || reply.id !== current.id) return;
       const { job } = finish();
+      // The OCR engine's memory is over its cap (or it broke): a fresh worker takes the next file.
+      if ('recycle' in reply && reply.recycle === true && worker === w) {
+        worker = null;
+        void w.terminate();
+      }
       if ('egress' in reply) job.resolve(reply.egress);
       else if (reply.ok) job.resolve({ ...reply.document, bytes: reply.bytes, sha256: reply.sha256 });
       else job.reject(fromWire(reply.error));
@@ -130,6 +147,25 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
     }
   }
 
+  /** A scanned page was recognised: the file gets a fresh page's worth of time, and the caller hears of it. */
+  function pageDone(id: number, done: number, total: number): void {
+    if (current === null || current.id !== id) return;
+    clearTimeout(current.timer);
+    current.timer = armTimer(ocrPageTimeoutMs);
+    try {
+      current.job.options?.onPage?.(done, total);
+    } catch {
+      // Progress is the listener's business; a failure there must not stop the file.
+    }
+  }
+
+  function armTimer(ms: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const limit = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} seconds`;
+      kill(new DocumentError('timeout', `Reading this file took longer than ${limit}, so it was stopped. Split it into smaller files and add them.`));
+    }, ms);
+  }
+
   /** Clears the running job's timer and abort listener, and hands it back. */
   function finish(): { job: Job } {
     const running = current;
@@ -158,12 +194,11 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
     worker ??= spawn();
     worker.ref();
     const id = nextId++;
-    const timer = setTimeout(() => {
-      const limit = timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} seconds`;
-      kill(new DocumentError('timeout', `Reading this file took longer than ${limit}, so it was stopped. Split it into smaller files and add them.`));
-    }, timeoutMs);
+    const timer = armTimer(timeoutMs);
     current = { job, id, timer };
-    const request: WorkerRequest = job.filePath === null ? { id, op: 'egressCheck' } : { id, filePath: job.filePath, limits };
+    // onPage stays here: functions don't cross to the worker.
+    const { onPage: _onPage, ...wire } = job.options ?? {};
+    const request: WorkerRequest = job.filePath === null ? { id, op: 'egressCheck' } : { id, filePath: job.filePath, limits, ...wire };
     worker.postMessage(request);
   }
 
@@ -175,11 +210,11 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
         pump();
       });
     },
-    extract(filePath, signal) {
+    extract(filePath, signal, options) {
       if (closed) return Promise.reject(abortError('The extractor is closed.'));
       if (signal?.aborted === true) return Promise.reject(abortError());
       return new Promise<ExtractResult>((resolve, reject) => {
-        const job: Job = { filePath: path.resolve(filePath), signal, resolve: resolve as Job['resolve'], reject };
+        const job: Job = { filePath: path.resolve(filePath), options, signal, resolve: resolve as Job['resolve'], reject };
         if (signal !== undefined) {
           job.onAbort = () => {
             if (current?.job === job) kill(abortError());
@@ -213,11 +248,11 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
 export function createExtractorPool(size: number, options: ExtractorOptions = {}): Extractor {
   const members = Array.from({ length: Math.max(1, size) }, () => ({ extractor: createExtractor(options), waiting: 0 }));
   return {
-    async extract(filePath, signal) {
+    async extract(filePath, signal, options) {
       const member = members.reduce((best, candidate) => (candidate.waiting < best.waiting ? candidate : best));
       member.waiting += 1;
       try {
-        return await member.extractor.extract(filePath, signal);
+        return await member.extractor.extract(filePath, signal, options);
       } finally {
         member.waiting -= 1;
       }

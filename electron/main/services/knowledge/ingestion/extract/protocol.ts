@@ -10,6 +10,8 @@ export interface ExtractRequest {
   readonly id: number;
   readonly filePath: string;
   readonly limits: ExtractLimits;
+  /** Tesseract language codes for scanned pages (the collection's setting); English and Spanish without it. */
+  readonly ocrLanguages?: readonly string[];
 }
 
 export interface WireError {
@@ -19,9 +21,21 @@ export interface WireError {
   readonly code?: string;
 }
 
-export type ExtractReply =
+export type ExtractReply = (
   | { readonly id: number; readonly ok: true; readonly document: ExtractedDocument; readonly bytes: number; readonly sha256: string }
-  | { readonly id: number; readonly ok: false; readonly error: WireError };
+  | { readonly id: number; readonly ok: false; readonly error: WireError }
+) & {
+  /** The OCR engine's memory grew past its cap (or it failed): the pool replaces this worker before the next file. */
+  readonly recycle?: boolean;
+};
+
+/** Sent as each scanned page is recognised; the pool restarts the file's clock (OCR is slow, and paid per page). */
+export interface PageProgressNotice {
+  readonly type: 'pageProgress';
+  readonly id: number;
+  readonly done: number;
+  readonly total: number;
+}
 
 /** Asks the worker to try each way out and report whether its egress guard refused them. */
 export interface EgressCheckRequest {
@@ -43,4 +57,4 @@ export interface EgressBlockedNotice {
   readonly target: string;
 }
 
-export type WorkerMessage = ExtractReply | EgressCheckReply | EgressBlockedNotice;
+export type WorkerMessage = ExtractReply | EgressCheckReply | EgressBlockedNotice | PageProgressNotice;

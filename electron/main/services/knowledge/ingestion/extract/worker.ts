@@ -6,8 +6,9 @@ import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { DocumentError } from '../../types.ts';
 import { extractDocument, resolveLimits, tooLarge } from './index.ts';
+import { isOcrLanguage, ocrEngineSpent } from './ocr/engine.ts';
 import { checkEgress } from '../../../../../guard/probe.ts';
-import type { EgressCheckReply, ExtractReply, ExtractRequest, WireError, WorkerRequest } from './protocol.ts';
+import type { EgressCheckReply, ExtractReply, ExtractRequest, PageProgressNotice, WireError, WorkerRequest } from './protocol.ts';
 
 // The extraction worker: reads, hashes and parses one file per request, so the main thread
 // never holds a document's bytes and a hostile file can only exhaust this thread's heap.
@@ -22,7 +23,11 @@ async function handle(request: ExtractRequest): Promise<ExtractReply> {
     const buffer = await readFile(request.filePath);
     const sha256 = createHash('sha256').update(buffer).digest('hex');
     const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const document = await extractDocument(bytes, path.basename(request.filePath), limits);
+    const languages = (request.ocrLanguages ?? []).filter(isOcrLanguage);
+    const document = await extractDocument(bytes, path.basename(request.filePath), limits, {
+      ...(languages.length === 0 ? {} : { languages }),
+      onPage: (done, total) => parentPort?.postMessage({ type: 'pageProgress', id: request.id, done, total } satisfies PageProgressNotice),
+    });
     return { id: request.id, ok: true, document, bytes: bytes.byteLength, sha256 };
   } catch (error) {
     return { id: request.id, ok: false, error: toWire(error) };
@@ -43,5 +48,5 @@ port.on('message', (request: WorkerRequest) => {
     void checkEgress().then((egress) => port.postMessage({ id: request.id, egress } satisfies EgressCheckReply));
     return;
   }
-  void handle(request).then((reply) => port.postMessage(reply));
+  void handle(request).then((reply) => port.postMessage(ocrEngineSpent() ? { ...reply, recycle: true } : reply));
 });
