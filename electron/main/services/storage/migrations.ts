@@ -383,6 +383,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // See migration-documents-folders.ts: the documents table is rebuilt (a CHECK cannot be altered).
     up: documentsFoldersAndSkipped,
   },
+  {
+    version: 14,
+    name: 'pinned documents in answers',
+    // pinned: the conversation's pinned documents as an answer used them (JSON array: whole,
+    // by passages, or unavailable), so the sources panel shows it after a restart. The pinned
+    // ids themselves live in conversations.knowledge (JSON) and need no column.
+    up: `
+      ALTER TABLE messages ADD COLUMN pinned TEXT CHECK (pinned IS NULL OR json_valid(pinned));
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
