@@ -25,6 +25,7 @@ const BY_EXTENSION: Record<string, DocumentFormat> = {
   jpeg: 'jpeg',
   tif: 'tiff',
   tiff: 'tiff',
+  eml: 'email',
 };
 const ZIP_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx', 'ods', 'odt', 'epub']);
 const OOXML_FORMATS = new Set<DocumentFormat>(['docx', 'pptx', 'xlsx']);

@@ -1,7 +1,8 @@
-import { DocumentError, type DocumentFormat, type ExtractedDocument, type OcrPageWords } from '../../types.ts';
+import { DocumentError, type DocumentFormat, type EmailFields, type ExtractedAttachment, type ExtractedDocument, type OcrPageWords } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
 import { detectFormat, extensionOf, isCfb, isEncryptedOffice, isZip } from './detect.ts';
 import { extractDocx } from './docx.ts';
+import { extractEmail } from './email.ts';
 import { extractHtml } from './html.ts';
 import { formatBytes, resolveLimits, type ExtractLimits, type ResolvedLimits } from './limits.ts';
 import { extractMarkdown } from './markdown.ts';
@@ -32,6 +33,7 @@ const NAMES: Record<DocumentFormat, string> = {
   png: 'PNG',
   jpeg: 'JPEG',
   tiff: 'TIFF',
+  email: 'e-mail',
 };
 
 interface Parsed {
@@ -39,6 +41,8 @@ interface Parsed {
   readonly pageCount: number | null;
   readonly collector: BlockCollector;
   readonly ocrPages?: readonly OcrPageWords[];
+  readonly email?: EmailFields;
+  readonly attachments?: readonly ExtractedAttachment[];
 }
 
 /**
@@ -59,11 +63,14 @@ export async function extractDocument(bytes: Uint8Array, fileName: string, limit
     throw asDocumentError(error, format);
   }
   if (!parsed.collector.hasText()) throw new DocumentError('empty', `No text found in this ${NAMES[parsed.format]} file.`);
+  const { email, attachments } = parsed;
   return {
     format: parsed.format,
     title: parsed.title,
     pageCount: parsed.pageCount,
     blocks: parsed.collector.blocks,
+    ...(email === undefined ? {} : { email }),
+    ...(attachments === undefined ? {} : { attachments }),
     ...(parsed.ocrPages === undefined || parsed.ocrPages.length === 0 ? {} : { ocrPages: parsed.ocrPages }),
   };
 }
@@ -127,6 +134,8 @@ async function parse(
       return { format, title: null, pageCount: null, collector: extractText(decodeText(bytes)) };
     case 'csv':
       return { format, title: null, pageCount: null, collector: extractCsv(decodeText(bytes), limits.maxCells) };
+    case 'email':
+      return { format, pageCount: null, ...(await extractEmail(bytes, limits)) };
     case 'docx':
     case 'pptx':
     case 'xlsx':

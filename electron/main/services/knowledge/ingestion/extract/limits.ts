@@ -12,16 +12,20 @@ export interface ExtractLimits {
   /** Deepest element nesting accepted in HTML and XHTML. */
   readonly maxDepth?: number;
   readonly maxPages?: number;
-  /** Largest image (a PNG, JPEG or TIFF page, or a rendered PDF page) OCR will decode, in pixels: width × height. */
-  readonly maxImagePixels?: number;
-  /** Most pages a TIFF may hold. */
-  readonly maxImagePages?: number;
   /** Most non-empty cells a spreadsheet may hold (XLSX, ODS, CSV), and most an XLSX's sheets may declare by their dimensions. */
   readonly maxCells?: number;
   /** Most distinct texts an XLSX's shared strings table may hold. */
   readonly maxSharedStrings?: number;
   /** Most cell styles and number formats a spreadsheet may define. */
   readonly maxStyles?: number;
+  /** Largest image (a PNG, JPEG or TIFF page, or a rendered PDF page) OCR will decode, in pixels: width × height. */
+  readonly maxImagePixels?: number;
+  /** Most pages a TIFF may hold. */
+  readonly maxImagePages?: number;
+  /** Most attachments read from one e-mail; the rest are named as not read in the message's text. */
+  readonly maxAttachments?: number;
+  /** Largest total of an e-mail's headers, over all its parts. */
+  readonly maxEmailHeaderBytes?: number;
 }
 
 export type ResolvedLimits = Required<ExtractLimits>;
@@ -36,14 +40,16 @@ export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
   maxArchiveEntries: 10_000,
   maxDepth: 512,
   maxPages: 5_000,
-  // 50 megapixels: an A4 page scanned at 600 dpi is 35; decoded as RGBA it is 200 MB in the OCR engine.
-  maxImagePixels: 50_000_000,
-  maxImagePages: 500,
   // A million cells is a very large office sheet and still a few hundred thousand passages;
   // Excel's own ceilings (17 billion cells, 64,000 styles) are what bombs declare.
   maxCells: 1_000_000,
   maxSharedStrings: 1_000_000,
   maxStyles: 65_000,
+  // 50 megapixels: an A4 page scanned at 600 dpi is 35; decoded as RGBA it is 200 MB in the OCR engine.
+  maxImagePixels: 50_000_000,
+  maxImagePages: 500,
+  maxAttachments: 100,
+  maxEmailHeaderBytes: MB,
 });
 
 export function resolveLimits(limits: ExtractLimits = {}): ResolvedLimits {

@@ -24,6 +24,8 @@ export interface ExtractorOptions {
 export type ExtractResult = ExtractedDocument & { readonly bytes: number; readonly sha256: string };
 
 export interface ExtractOptions {
+  /** Where the worker writes an e-mail's attachments (see ExtractRequest.attachmentsDir). */
+  readonly attachmentsDir?: string;
   /** Tesseract languages for scanned pages (the collection's OCR setting). */
   readonly ocrLanguages?: readonly string[];
   /** Called as each scanned page is recognised: pages done, of `total` to recognise in this file. */
@@ -65,7 +67,7 @@ function fromWire(error: WireError): Error {
 interface Job {
   /** null: the egress self-check. */
   readonly filePath: string | null;
-  readonly options?: ExtractOptions | undefined;
+  readonly options: ExtractOptions | undefined;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (result: ExtractResult | EgressCheck) => void;
   readonly reject: (error: Error) => void;
@@ -206,7 +208,7 @@ export function createExtractor(options: ExtractorOptions = {}): Extractor {
     checkEgress() {
       if (closed) return Promise.reject(abortError('The extractor is closed.'));
       return new Promise<EgressCheck>((resolve, reject) => {
-        queue.push({ filePath: null, signal: undefined, resolve: resolve as Job['resolve'], reject });
+        queue.push({ filePath: null, options: undefined, signal: undefined, resolve: resolve as Job['resolve'], reject });
         pump();
       });
     },

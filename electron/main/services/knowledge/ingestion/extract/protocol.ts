@@ -10,6 +10,8 @@ export interface ExtractRequest {
   readonly id: number;
   readonly filePath: string;
   readonly limits: ExtractLimits;
+  /** Where to write an e-mail's attachments, each as a file of its own; without it they are listed, not written. */
+  readonly attachmentsDir?: string;
   /** Tesseract language codes for scanned pages (the collection's setting); English and Spanish without it. */
   readonly ocrLanguages?: readonly string[];
 }

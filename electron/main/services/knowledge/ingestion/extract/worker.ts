@@ -1,10 +1,11 @@
 // First: the egress guard, before any parser loads.
 import './egress.ts';
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { DocumentError } from '../../types.ts';
+import { DocumentError, type ExtractedAttachment } from '../../types.ts';
+import { extensionOf } from './detect.ts';
 import { extractDocument, resolveLimits, tooLarge } from './index.ts';
 import { isOcrLanguage, ocrEngineSpent } from './ocr/engine.ts';
 import { checkEgress } from '../../../../../guard/probe.ts';
@@ -24,14 +25,38 @@ async function handle(request: ExtractRequest): Promise<ExtractReply> {
     const sha256 = createHash('sha256').update(buffer).digest('hex');
     const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const languages = (request.ocrLanguages ?? []).filter(isOcrLanguage);
-    const document = await extractDocument(bytes, path.basename(request.filePath), limits, {
+    const extracted = await extractDocument(bytes, path.basename(request.filePath), limits, {
       ...(languages.length === 0 ? {} : { languages }),
       onPage: (done, total) => parentPort?.postMessage({ type: 'pageProgress', id: request.id, done, total } satisfies PageProgressNotice),
     });
+    const document =
+      extracted.attachments === undefined ? extracted : { ...extracted, attachments: await writeAttachments(extracted.attachments, request.attachmentsDir) };
     return { id: request.id, ok: true, document, bytes: bytes.byteLength, sha256 };
   } catch (error) {
     return { id: request.id, ok: false, error: toWire(error) };
   }
+}
+
+/**
+ * Writes each readable attachment to a file of its own in `dir`, named like the stored copies,
+ * so the main thread never holds its bytes; without a folder they are only listed.
+ */
+async function writeAttachments(attachments: readonly ExtractedAttachment[], dir: string | undefined): Promise<ExtractedAttachment[]> {
+  if (dir !== undefined) await mkdir(dir, { recursive: true });
+  const written: ExtractedAttachment[] = [];
+  for (const attachment of attachments) {
+    const { content } = attachment;
+    if (content === null || dir === undefined) {
+      written.push({ ...attachment, content: null });
+      continue;
+    }
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const extension = extensionOf(attachment.name).slice(0, 10);
+    const file = path.join(dir, `${sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}${extension === '' ? '' : `.${extension}`}`);
+    await writeFile(file, content);
+    written.push({ ...attachment, content: null, path: file, sha256 });
+  }
+  return written;
 }
 
 function toWire(error: unknown): WireError {
