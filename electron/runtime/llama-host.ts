@@ -223,7 +223,14 @@ export function createLlamaHost(log: RuntimeLog): LlamaHost {
 
     embed: (path, texts, threads) => embed(aux, path, texts, threads),
     embeddingInfo: (path, threads) => embeddingInfo(aux, path, threads),
-    countTokens: (path, texts) => countTokens(aux, path, texts),
+    // The loaded chat model counts with its own tokenizer: asking for its file (pinned documents
+    // do, to see what fits its context) must not load a second copy of it as an auxiliary model.
+    countTokens: (path, texts) => {
+      const loaded = chat;
+      return loaded !== null && loaded.info.path === path
+        ? Promise.resolve(texts.map((text) => loaded.model.tokenize(text).length))
+        : countTokens(aux, path, texts);
+    },
     rank: (path, query, documents, threads) => rank(aux, path, query, documents, threads),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KnowledgeSettings, Passage } from './knowledge.ts';
+import { KnowledgeSettings, Passage, PinnedDocument } from './knowledge.ts';
 
 // Conversations as the renderer sees them. Messages form a tree: editing a user message
 // or regenerating an answer adds a sibling, and each conversation remembers which
@@ -73,6 +73,8 @@ export const ChatMessage = z.object({
   siblingIds: z.array(z.string()).optional(),
   /** The passages given to the model for this answer, numbered [1], [2]… in order. */
   sources: z.array(Passage),
+  /** The conversation's pinned documents as this answer used them (whole, by passages, or not at all); absent when none were pinned. */
+  pinned: z.array(PinnedDocument).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -88,10 +90,12 @@ export const ChatEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delta'), text: z.string(), reasoning: z.string() }),
   /** The passages retrieved from the conversation's collections, before the first delta. */
   z.object({ type: z.literal('sources'), sources: z.array(Passage), mode: z.enum(['hybrid', 'text']) }),
+  /** The pinned documents and how each went to the model, before the first delta. */
+  z.object({ type: z.literal('pinned'), documents: z.array(PinnedDocument) }),
   /** Something the user should know: older turns dropped to fit the context, a default chat template used. */
   z.object({
     type: z.literal('notice'),
-    kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly', 'personalData']),
+    kind: z.enum(['contextTrimmed', 'defaultTemplate', 'noSources', 'textSearchOnly', 'personalData', 'pinnedPassages', 'pinnedUnavailable']),
     detail: z.string(),
   }),
   /** The answer as saved, with its stats. */

@@ -130,12 +130,44 @@ export const IngestProgress = z.object({
 });
 export type IngestProgress = z.infer<typeof IngestProgress>;
 
+/** A conversation pins at most this many documents: each may take a large part of the context. */
+export const MAX_PINNED_DOCUMENTS = 8;
+
+/** A pinned document: its id, and its name to show until the service reports on it (the service reads the document by id). */
+export const PinnedRef = z.object({ id: z.string().min(1).max(64), name: z.string().max(1024) });
+export type PinnedRef = z.infer<typeof PinnedRef>;
+
 export const KnowledgeSettings = z.object({
   collectionIds: z.array(z.string().min(1).max(64)).max(32),
   /** Refuse to answer when the collections have nothing relevant, instead of answering from the model's own knowledge. */
   documentsOnly: z.boolean(),
+  /**
+   * Documents of those collections given to the model whole when they fit its context (else
+   * their most relevant passages), in this order; absent in settings saved before pinning.
+   */
+  pinnedDocuments: z.array(PinnedRef).max(MAX_PINNED_DOCUMENTS).optional(),
 });
 export type KnowledgeSettings = z.infer<typeof KnowledgeSettings>;
+
+/**
+ * A pinned document as one answer used it. `whole`: its whole text went to the model, cited
+ * by `label` and page; `passages`: it did not fit (`tokens` > `room`), so its most relevant
+ * passages did; `unavailable`: deleted, not indexed yet, or its collection is not attached.
+ */
+export const PinnedDocument = z.object({
+  documentId: z.string(),
+  name: z.string(),
+  collectionId: z.string().nullable(),
+  state: z.enum(['whole', 'passages', 'unavailable']),
+  /** How the prompt labels a whole document, e.g. "D1"; null otherwise. */
+  label: z.string().nullable(),
+  /** Its length in the chat model's tokens; null when unavailable. */
+  tokens: z.number().int().nonnegative().nullable(),
+  /** The tokens of the model's context left for it when it was placed. */
+  room: z.number().int().nonnegative().nullable(),
+  pages: z.number().int().nonnegative().nullable(),
+});
+export type PinnedDocument = z.infer<typeof PinnedDocument>;
 
 /** What the document viewer shows: a PDF's bytes to render at a page, or the extracted text. */
 export const DocumentView = z.object({

@@ -214,7 +214,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       picker,
       settings: () => settings.get().runtime,
       changed: (conversationId) => bus.emit('chat.changed', { conversationId }),
-      knowledge: { retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget) },
+      knowledge: {
+        retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget),
+        pinned: (request) => knowledge.pinnedForChat(request),
+      },
       policy: () => governance.policy,
       screenPrompt: (text) => screen(text, 'prompts'),
       gate,

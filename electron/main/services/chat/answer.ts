@@ -4,6 +4,7 @@ import { AppError } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { Emit } from '../domain/events.ts';
 import { groundedPrompt, noSourcesAnswer, sourcesBudget } from '../knowledge/retrieval/grounding.ts';
+import type { PinnedGrounding, PinnedRequest } from '../knowledge/retrieval/pinned.ts';
 import { loadLibraryModel } from '../models-handlers.ts';
 import { getModel } from '../models/index.ts';
 import type { EffectivePolicy } from '../policy/schema.ts';
@@ -11,6 +12,7 @@ import type { ChatResult, ChatTurn, RuntimeEngine } from '../inference/engine.ts
 import { modelByPath } from '../inference/model-events.ts';
 import { runtimeLocks } from '../inference/locks.ts';
 import type { Database } from '../storage/sqlite.ts';
+import { retrievePinned } from './answer-pinned.ts';
 import type { AnswerWriter, ChatStore } from './store.ts';
 
 /*
@@ -31,6 +33,8 @@ export interface ChatKnowledge {
     collectionIds: readonly string[],
     budgetTokens: number,
   ): Promise<{ passages: Passage[]; mode: 'hybrid' | 'text'; relevant: boolean; notice: string | null }>;
+  /** The conversation's pinned documents: whole when they fit the model's context, else their most relevant passages. */
+  pinned?(request: PinnedRequest): Promise<PinnedGrounding>;
 }
 
 /** What the answer pipeline needs: the part of ChatHandlerDeps it uses, with the store made. */
@@ -144,7 +148,9 @@ export function screen(deps: Pick<AnswerDeps, 'screenPrompt'>, prompt: string | 
 }
 
 /** What retrieval leaves for generation: the prompt (grounded in passages, if any) and those passages; or the answer itself. */
-type Retrieved = { readonly prompt: string | null; readonly sources: readonly Passage[]; readonly done?: undefined } | { readonly done: ChatEvent };
+type Retrieved =
+  | { readonly prompt: string | null; readonly sources: readonly Passage[]; readonly chunkIds?: readonly string[]; readonly done?: undefined }
+  | { readonly done: ChatEvent };
 
 /** Step 3. Grounds the question in the conversation's collections; answers at once when documents-only finds nothing. */
 export async function retrieve(
@@ -158,6 +164,12 @@ export async function retrieve(
   const { collectionIds, documentsOnly } = conversation.knowledge;
   // Continuing an answer keeps the passages it was given; only a new question retrieves.
   if (deps.knowledge === undefined || collectionIds.length === 0 || plan.prompt === null) return { prompt: question, sources: [] };
+  const loaded = deps.engine.state().model;
+  const pinned = deps.knowledge.pinned?.bind(deps.knowledge);
+  if (pinned !== undefined && loaded !== null && (conversation.knowledge.pinnedDocuments ?? []).length > 0) {
+    const step = { pinned, model: { path: loaded.path, contextSize: loaded.contextSize }, changed: deps.changed };
+    return retrievePinned(step, conversation, { history: plan.history, question: question ?? plan.prompt }, writer, push);
+  }
   let found;
   try {
     found = await deps.knowledge.retrieve(question ?? plan.prompt, collectionIds, sourcesBudget(deps.engine.state().model?.contextSize ?? null));
@@ -225,7 +237,13 @@ export async function generate(
 export function finish(
   deps: Pick<AnswerDeps, 'db' | 'engine' | 'changed' | 'emit'>,
   conversation: Conversation,
-  turn: { readonly modelName: string; readonly question: string | null; readonly sources: readonly Passage[]; readonly result: ChatResult },
+  turn: {
+    readonly modelName: string;
+    readonly question: string | null;
+    readonly sources: readonly Passage[];
+    readonly chunkIds?: readonly string[] | undefined;
+    readonly result: ChatResult;
+  },
   writer: AnswerWriter,
   push: Push,
 ): ChatEvent {
@@ -257,7 +275,8 @@ export function finish(
         conversationId: conversation.id,
         modelSha256: model.sha256,
         collections: [...conversation.knowledge.collectionIds],
-        chunkIds: sources.map((passage) => passage.chunkId),
+        // Everything the model was given: the passages, and every chunk of a pinned document given whole.
+        chunkIds: [...(turn.chunkIds ?? sources.map((passage) => passage.chunkId))],
         prompt: question ?? '',
         response: message.content,
       },
@@ -278,5 +297,5 @@ export async function answer(deps: AnswerDeps, push: Push, plan: AnswerPlan, sig
   if (retrieved.done !== undefined) return retrieved.done;
   const generated = await generate(deps, conversation, plan, retrieved.prompt, writer, push, signal);
   if (generated.done !== undefined) return generated.done;
-  return finish(deps, conversation, { modelName, question, sources: retrieved.sources, result: generated.result }, writer, push);
+  return finish(deps, conversation, { modelName, question, sources: retrieved.sources, chunkIds: retrieved.chunkIds, result: generated.result }, writer, push);
 }

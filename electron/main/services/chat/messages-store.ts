@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatThread, MessageStats } from '../../../common/contract/chat.ts';
-import type { Passage } from '../../../common/contract/knowledge.ts';
+import type { Passage, PinnedDocument } from '../../../common/contract/knowledge.ts';
 import { AppError } from '../../../common/result.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { conversationRow, touchConversation } from './conversations-store.ts';
@@ -21,6 +21,8 @@ export interface AnswerWriter {
   flush(): void;
   /** Saves the passages the answer was given, so they survive with it. */
   setSources(sources: readonly Passage[]): void;
+  /** Saves how the conversation's pinned documents went to the model for this answer. */
+  setPinned(pinned: readonly PinnedDocument[]): void;
   /** The final write: status, stats and the last text, in one statement. */
   finish(status: 'complete' | 'interrupted', stats: MessageStats | null): ChatMessage;
 }
@@ -157,6 +159,9 @@ export function createMessageStore(db: Database, now: () => Date): MessageStore 
       flush,
       setSources(sources) {
         db.prepare('UPDATE messages SET sources = ? WHERE id = ?').run(sources.length === 0 ? null : JSON.stringify(sources), message.id);
+      },
+      setPinned(pinned) {
+        db.prepare('UPDATE messages SET pinned = ? WHERE id = ?').run(pinned.length === 0 ? null : JSON.stringify(pinned), message.id);
       },
       finish(status, stats) {
         clearTimeout(timer);

@@ -8,7 +8,7 @@ import {
   type Conversation,
   type ConversationSummary,
 } from '../../../common/contract/chat.ts';
-import { KnowledgeSettings, Passage } from '../../../common/contract/knowledge.ts';
+import { KnowledgeSettings, Passage, PinnedDocument } from '../../../common/contract/knowledge.ts';
 
 // The chat tables' rows as SQLite returns them, their column lists, and their conversion to
 // what the contract sends (summaries, conversations, messages): pure functions the
@@ -33,6 +33,8 @@ export interface StoredMessage {
   readonly stats: MessageStats | null;
   readonly createdAt: string;
   readonly sources: readonly Passage[];
+  /** Empty when the conversation pinned nothing. */
+  readonly pinned: readonly PinnedDocument[];
 }
 
 export const newId = (): string => randomBytes(8).toString('hex');
@@ -63,11 +65,12 @@ export interface MessageRow {
   model_name: string | null;
   stats: string | null;
   sources: string | null;
+  pinned: string | null;
   created_at: string;
 }
 
 export const CONVERSATION_COLUMNS = 'id, title, title_auto, pinned, model_id, system_prompt, sampling, context_size, knowledge, created_at, updated_at';
-export const MESSAGE_COLUMNS = 'id, conversation_id, parent_id, role, content, reasoning, status, model_name, stats, sources, created_at';
+export const MESSAGE_COLUMNS = 'id, conversation_id, parent_id, role, content, reasoning, status, model_name, stats, sources, pinned, created_at';
 export const PREVIEW = `(SELECT substr(content, 1, ${PREVIEW_CHARS * 2}) FROM messages m WHERE m.conversation_id = c.id ORDER BY m.n DESC LIMIT 1) AS preview`;
 
 /** Used only when a stored value cannot be read (a file edited by hand, a value a later version refuses). */
@@ -122,6 +125,7 @@ export function toStored(row: MessageRow): StoredMessage {
     stats: stats?.success === true ? stats.data : null,
     createdAt: row.created_at,
     sources: sourcesOf(row.sources),
+    pinned: pinnedOf(row.pinned),
   };
 }
 
@@ -138,6 +142,7 @@ export function chatMessage(message: StoredMessage, siblingIndex: number, siblin
     modelName: message.modelName,
     stats: message.stats,
     sources: [...message.sources],
+    ...(message.pinned.length === 0 ? {} : { pinned: [...message.pinned] }),
     siblingIndex: Math.max(1, siblingIndex),
     siblingCount: Math.max(1, siblingIds.length),
     siblingIds: [...siblingIds],
@@ -174,5 +179,11 @@ function knowledgeOf(json: string | null): KnowledgeSettings {
 function sourcesOf(json: string | null): Passage[] {
   if (json === null) return [];
   const parsed = z.array(Passage).safeParse(parseJson(json));
+  return parsed.success ? parsed.data : [];
+}
+
+function pinnedOf(json: string | null): PinnedDocument[] {
+  if (json === null) return [];
+  const parsed = z.array(PinnedDocument).safeParse(parseJson(json));
   return parsed.success ? parsed.data : [];
 }

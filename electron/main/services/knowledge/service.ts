@@ -27,6 +27,7 @@ import { createFolderWatch } from './ingestion/watch.ts';
 import type { KnowledgeParts, WatchedParts } from './parts.ts';
 import type { PackProgress } from './pack.ts';
 import { retrieveForChat, search, type SearchParts, type SearchRequest } from './retrieval/search.ts';
+import { pinnedForChat, type PinnedParts, type PinnedRequest } from './retrieval/pinned.ts';
 import { createKnowledgeStore } from './store.ts';
 
 // The knowledge service: collections, ingestion, retrieval and the viewer, over SQLite (the
@@ -138,6 +139,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
   const watched: WatchedParts = { ...parts, watch };
   const searchParts: SearchParts = { ...parts, engine: deps.engine };
+  const pinnedParts: PinnedParts = { ...parts, engine: deps.engine };
 
   return {
     store,
@@ -207,6 +209,9 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     /** For chat: passages that fit the budget, numbered in order, and whether any is relevant enough to answer from. */
     retrieveForChat: (query: string, collectionIds: readonly string[], budgetTokens: number) =>
       retrieveForChat(searchParts, query, collectionIds, budgetTokens),
+
+    /** For chat: the pinned documents, whole when they fit the model's context, else their most relevant passages (retrieval/pinned.ts). */
+    pinnedForChat: (request: PinnedRequest) => pinnedForChat(pinnedParts, request),
 
     view: (documentId: string) => viewDocument(store, documentId),
 
