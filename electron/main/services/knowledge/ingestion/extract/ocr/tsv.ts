@@ -21,6 +21,19 @@ interface Line {
   readonly words: OcrWord[];
 }
 
+/** Stand-alone symbols that mean something in running text, kept when Tesseract is sure of them. */
+const SYMBOLS = /^[&%€$£§–—]$/u;
+
+/**
+ * Speckle and dust on a scan come back as stray "words": a token with no letter or digit, or
+ * one or two characters Tesseract doubts. Real short words ("a", "y", "de") are read with high
+ * confidence, so a low one marks a speck.
+ */
+export function isSpeck(text: string, confidence: number): boolean {
+  if (!/[\p{L}\p{N}]/u.test(text)) return !(SYMBOLS.test(text) && confidence >= 80);
+  return [...text].length <= 2 && confidence < 60;
+}
+
 const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 const round1 = (value: number): number => Math.round(value * 10) / 10;
 
@@ -54,7 +67,7 @@ export function pageFromTsv(tsv: string): OcrResult {
       continue;
     }
     const text = cols.slice(11).join('\t').trim();
-    if (level !== 5 || text === '' || conf === undefined || conf < 0) continue;
+    if (level !== 5 || text === '' || conf === undefined || conf < 0 || isSpeck(text, conf)) continue;
     const word: OcrWord = { text, box: [left ?? 0, top ?? 0, w ?? 0, h ?? 0], confidence: round1(conf) };
     words.push(word);
     const key = `${block}.${par}.${line}`;
