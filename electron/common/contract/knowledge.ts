@@ -79,6 +79,8 @@ export const Passage = z.object({
   format: z.string(),
   page: z.number().int().positive().nullable(),
   headingPath: z.array(z.string()),
+  /** For a passage of spreadsheet or CSV rows: the first and last row numbers it holds, as the sheet numbers them. */
+  rows: z.tuple([z.number().int().positive(), z.number().int().positive()]).nullable().optional(),
   text: z.string(),
   snippet: z.string(),
   highlights: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { PDFDocumentProxy } from 'pdfjs-dist';
 import type { DocumentView } from '../../../electron/common/contract/knowledge.ts';
 import { useKnowledge, type ViewerTarget } from '../stores/knowledge.ts';
+import { ChunkText } from './ChunkText.tsx';
 import { Dialog } from './Dialog.tsx';
 import { openPdf, renderPage, type OpenedPdf } from './pdf.ts';
 import './DocumentViewer.css';
@@ -96,7 +97,7 @@ function TextView({ view, target }: { readonly view: DocumentView; readonly targ
         >
           {chunk.headingPath.length === 0 ? null : <span className="muted viewer__path">{chunk.headingPath.join(' › ')}</span>}
           {chunk.page === null ? null : <span className="badge">p. {chunk.page}</span>}
-          <p>{chunk.text}</p>
+          <ChunkText text={chunk.text} />
         </li>
       ))}
     </ol>

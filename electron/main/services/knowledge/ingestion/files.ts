@@ -8,11 +8,11 @@ import { formatByName } from './extract/detect.ts';
 export const MAX_FOLDER_FILES = 20_000;
 const MAX_DEPTH = 32;
 
-/** A name to pick up from a folder: a known format (XLSX is recognised but not read yet), not hidden, not an Office lock file. */
+/** A name to pick up from a folder: a known format, not hidden, not an Office lock file. */
 export function isDocumentName(name: string): boolean {
   const base = path.basename(name);
   const format = formatByName(base);
-  return !base.startsWith('.') && !base.startsWith('~$') && format !== null && format !== 'xlsx';
+  return !base.startsWith('.') && !base.startsWith('~$') && format !== null;
 }
 
 export interface FoundFile {
@@ -27,8 +27,7 @@ const IGNORED = new Set(['thumbs.db', 'desktop.ini']);
 /** A file Soberana cannot read, in words that name its type. */
 export function unsupportedMessage(file: string): string {
   const extension = path.extname(file).toLowerCase();
-  const reads = 'Soberana reads PDF, Word (.docx), HTML, Markdown, text and CSV files.';
-  if (extension === '.xlsx') return `Excel workbooks (.xlsx) cannot be read yet. ${reads}`;
+  const reads = 'Soberana reads PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text and CSV files.';
   if (extension === '') return `This file has no extension, so Soberana cannot tell what it is. ${reads}`;
   return `Soberana cannot read ${extension} files. ${reads}`;
 }

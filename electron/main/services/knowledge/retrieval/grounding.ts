@@ -18,6 +18,7 @@ function label(passage: Passage, n: number): string {
   if (passage.page !== null) where.push(`page ${passage.page}`);
   const section = passage.headingPath.at(-1);
   if (section !== undefined && section !== '') where.push(`section "${neutralize(section).replace(/"/g, "'")}"`);
+  if (passage.rows !== null && passage.rows !== undefined) where.push(`rows ${passage.rows[0]}-${passage.rows[1]}`);
   return `${OPEN} [${n}] ${where.join(', ')}>>>`;
 }
 

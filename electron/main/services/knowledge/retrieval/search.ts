@@ -1,4 +1,5 @@
 import type { Passage, SearchResult } from '../../../../common/contract/index.ts';
+import { rowRange } from '../../../../common/table-text.ts';
 import { listModels } from '../../models/index.ts';
 import type { RuntimeEngine } from '../../inference/engine.ts';
 import type { Embedder } from '../ingestion/embedder.ts';
@@ -36,6 +37,7 @@ function toPassage(parts: Pick<KnowledgeParts, 'store'>, passage: Retrieved, for
     format,
     page: passage.page,
     headingPath: [...passage.headingPath],
+    rows: rowRange(passage.text),
     text: passage.text,
     snippet: passage.snippet.text,
     highlights: passage.snippet.highlights.map(([start, end]) => [start, end] as [number, number]),
