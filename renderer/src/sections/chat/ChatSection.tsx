@@ -225,8 +225,9 @@ export function ChatSection() {
                   <FileJson size={14} aria-hidden="true" />
                 </button>
               </header>
-              {notices.map((notice) => (
-                <p key={notice.kind} className="notice notice--warning chat__notice" role="status">
+              {notices.map((notice, index) => (
+                // Two pinned documents may each bring a notice of the same kind.
+                <p key={`${notice.kind}-${index}`} className="notice notice--warning chat__notice" role="status">
                   {t(`chat.notices.${notice.kind}`)} {notice.detail}
                 </p>
               ))}

@@ -4,9 +4,10 @@ import { useTranslation } from 'react-i18next';
 import type { KnowledgeSettings } from '../../../../electron/common/contract/knowledge.ts';
 import { useChat } from '../../stores/chat.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
+import { PinPicker } from './PinPicker.tsx';
 import './KnowledgePicker.css';
 
-/** Which collections a conversation answers from, and whether it may answer without them. */
+/** Which collections a conversation answers from, whether it may answer without them, and the documents pinned to it. */
 export function KnowledgePicker({ knowledge }: { readonly knowledge: KnowledgeSettings }) {
   const { t } = useTranslation();
   const id = useId();
@@ -59,6 +60,7 @@ export function KnowledgePicker({ knowledge }: { readonly knowledge: KnowledgeSe
           />
           <span>{t('chat.knowledge.documentsOnly')}</span>
         </label>
+        {knowledge.collectionIds.length === 0 ? null : <PinPicker knowledge={knowledge} />}
         <p className="field__hint">{t('chat.knowledge.hint')}</p>
       </div>
     </>

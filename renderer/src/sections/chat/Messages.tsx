@@ -146,10 +146,10 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
             {t('chat.continue')}
           </button>
         ) : null}
-        {message.sources.length > 0 ? (
+        {message.sources.length > 0 || (message.pinned?.length ?? 0) > 0 ? (
           <button type="button" className="button button--ghost button--small" onClick={() => showSources(message.id)} data-testid="message-sources">
             <BookOpen size={14} aria-hidden="true" />
-            {t('chat.sources.count', { count: message.sources.length })}
+            {t('chat.sources.count', { count: message.sources.length + (message.pinned?.filter((document) => document.state === 'whole').length ?? 0) })}
           </button>
         ) : null}
         {last && message.stats !== null ? (

@@ -1,5 +1,5 @@
 import type { ChatEvent, ChatMessage, ChatThread, ConversationSummary } from '../../../../electron/common/contract/chat.ts';
-import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
+import type { Passage, PinnedDocument } from '../../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../../electron/common/result.ts';
 
 // How an answer stream changes the chat store, as pure functions of (state, event), so
@@ -14,6 +14,8 @@ export interface Streaming {
   readonly text: string;
   readonly reasoning: string;
   readonly sources: readonly Passage[];
+  /** The conversation's pinned documents as this answer uses them, once the service has said. */
+  readonly pinned?: readonly PinnedDocument[];
 }
 
 export interface Notice {
@@ -58,6 +60,8 @@ export function applyChatEvent<S extends ChatStreamState>(state: S, event: ChatS
       return current === null
         ? state
         : { ...state, streaming: { ...current, text: current.text + event.text, reasoning: current.reasoning + event.reasoning } };
+    case 'pinned':
+      return current === null ? state : { ...state, streaming: { ...current, pinned: event.documents } };
     case 'sources':
       return current === null ? state : { ...state, streaming: { ...current, sources: event.sources } };
     case 'notice':

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatView } from './selectors.ts';
 import { chatSelectors, EMPTY_LIST_PAGE } from './selectors.ts';
+import type { PinnedDocument } from '../../../../electron/common/contract/knowledge.ts';
+import { applyChatEvent } from './reducer.ts';
 import { message, passage, streamState, thread } from '../../test-support/chat-data.ts';
 
 function view(more: Partial<ChatView> = {}): ChatView {
@@ -66,6 +68,40 @@ describe('chatSelectors', () => {
     it('returns the same empty list every time, so a component does not re-render for nothing', () => {
       expect(chatSelectors.shownSources(view())).toHaveLength(0);
       expect(chatSelectors.shownSources(view())).toBe(chatSelectors.shownSources(view({ sourcesFor: 'missing' })));
+    });
+  });
+
+  describe('shownPinned', () => {
+    const pinned = (state: PinnedDocument['state']): PinnedDocument[] => [
+      { documentId: 'd1', name: 'report.pdf', collectionId: 'k', state, label: state === 'whole' ? 'D1' : null, tokens: 900, room: 3000, pages: 4 },
+    ];
+    const whole = pinned('whole');
+    const fallback = pinned('passages');
+    const shown = thread('c1', [
+      message('u1', null, 'user', 'q'),
+      message('a1', 'u1', 'assistant', 'a', { pinned: whole }),
+      message('u2', 'a1', 'user', 'q'),
+      message('a2', 'u2', 'assistant', 'a', { pinned: fallback, sources: [passage('p1')] }),
+      message('u3', 'a2', 'user', 'q'),
+      message('a3', 'u3', 'assistant', 'nothing pinned'),
+    ]);
+
+    it('shows the latest answer that had pinned documents, or the picked one', () => {
+      expect(chatSelectors.shownPinned(view({ thread: shown }))).toBe(fallback);
+      expect(chatSelectors.shownPinned(view({ thread: shown, sourcesFor: 'a1' }))).toBe(whole);
+      expect(chatSelectors.shownPinned(view({ thread: shown, sourcesFor: 'a3' }))).toHaveLength(0);
+    });
+
+    it('shows what the stream reports as soon as it does, before any passage', () => {
+      const begun = applyChatEvent(view({ thread: shown }), { type: 'begin', conversationId: 'c1' });
+      expect(chatSelectors.shownPinned(begun)).toBe(fallback);
+      const reported = applyChatEvent(begun, { type: 'pinned', documents: whole });
+      expect(chatSelectors.shownPinned(reported)).toBe(whole);
+      expect(reported.streaming?.sources).toEqual([]);
+    });
+
+    it('returns the same empty list every time', () => {
+      expect(chatSelectors.shownPinned(view())).toBe(chatSelectors.shownPinned(view({ sourcesFor: 'missing' })));
     });
   });
 });

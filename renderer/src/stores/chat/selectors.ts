@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatThread, ConversationSummary } from '../../../../electron/common/contract/chat.ts';
-import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
+import type { Passage, PinnedDocument } from '../../../../electron/common/contract/knowledge.ts';
 import type { AppErrorData } from '../../../../electron/common/result.ts';
 import type { Notice, Streaming } from './reducer.ts';
 
@@ -38,6 +38,7 @@ export interface ListPage {
 export const EMPTY_LIST_PAGE: ListPage = { total: 0, hasMore: false, loading: false };
 
 const NO_SOURCES: readonly Passage[] = [];
+const NO_PINNED: readonly PinnedDocument[] = [];
 
 const conversations = (state: ChatView) => state.conversations;
 const listPage = (state: ChatView) => state.listPage;
@@ -73,6 +74,15 @@ const shownSources = (state: ChatView): readonly Passage[] => {
   return path.findLast((message) => message.role === 'assistant' && message.sources.length > 0)?.sources ?? NO_SOURCES;
 };
 
+/** The pinned documents the sources panel shows, picked like `shownSources`: the chosen answer's, the one being written, or the latest. */
+const shownPinned = (state: ChatView): readonly PinnedDocument[] => {
+  const path = state.thread?.messages ?? [];
+  if (state.sourcesFor !== null) return path.find((message) => message.id === state.sourcesFor)?.pinned ?? NO_PINNED;
+  const streamed = state.streaming?.pinned;
+  if (streamed !== undefined && streamed.length > 0) return streamed;
+  return path.findLast((message) => message.role === 'assistant' && (message.pinned?.length ?? 0) > 0)?.pinned ?? NO_PINNED;
+};
+
 export const chatSelectors = {
   conversations,
   listPage,
@@ -92,4 +102,5 @@ export const chatSelectors = {
   draft,
   isEditing,
   shownSources,
+  shownPinned,
 };
