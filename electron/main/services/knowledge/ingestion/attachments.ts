@@ -31,6 +31,24 @@ export async function discardAttachmentFiles(attachments: readonly ExtractedAtta
   for (const attachment of attachments ?? []) if (attachment.path !== null) await rm(attachment.path, { force: true });
 }
 
+/** An e-mail's attachments, written by the worker, held until their message is indexed (or dropped with it). */
+export function attachmentStage() {
+  const held = new Map<string, Pick<ExtractedDocument, 'email' | 'attachments'>>();
+  return {
+    hold(documentId: string, extracted: Pick<ExtractedDocument, 'email' | 'attachments'>): void {
+      if (extracted.attachments !== undefined) held.set(documentId, extracted);
+    },
+    take(documentId: string): Pick<ExtractedDocument, 'email' | 'attachments'> | undefined {
+      const extracted = held.get(documentId);
+      held.delete(documentId);
+      return extracted;
+    },
+    async discard(documentId: string): Promise<void> {
+      await discardAttachmentFiles(this.take(documentId)?.attachments);
+    },
+  };
+}
+
 /** Removes a document's attachments (and theirs): index rows, rows and stored copies. */
 export async function removeAttachments(parts: Parts, documentId: string): Promise<string[]> {
   const ids = parts.store.attachmentIds(documentId);
@@ -61,19 +79,15 @@ export async function adoptAttachments(
     const sourcePath = attachmentSourcePath(message, index, attachment.name);
     const name = attachmentDisplayName(attachment.name, subject);
     const format = attachment.path === null ? null : detectFormat(attachment.name, await readHead(attachment.path));
-    const refusal =
-      attachment.skipped ??
-      (depth > MAX_ATTACHMENT_DEPTH
+    const tooDeep = depth > MAX_ATTACHMENT_DEPTH;
+    if (attachment.skipped !== null || tooDeep || attachment.path === null || attachment.sha256 === null || format === null) {
+      await discardAttachmentFiles([attachment]);
+      const why = tooDeep
         ? {
             reason: 'too_deep' as const,
             message: `This attachment is inside ${depth} nested messages; Soberana reads attachments ${MAX_ATTACHMENT_DEPTH} messages deep.`,
           }
-        : attachment.path === null || attachment.sha256 === null || format === null
-          ? { reason: 'unsupported' as const, message: "Soberana can't read this attachment." }
-          : null);
-    if (refusal !== null || attachment.path === null || attachment.sha256 === null || format === null) {
-      await discardAttachmentFiles([attachment]);
-      const why = refusal ?? { reason: 'unsupported' as const, message: "Soberana can't read this attachment." };
+        : (attachment.skipped ?? { reason: 'unsupported' as const, message: "Soberana can't read this attachment." });
       parts.store.addSkipped(message.collectionId, sourcePath, why.message, { parentId: message.id, name, reason: why.reason });
       continue;
     }
