@@ -91,7 +91,7 @@ function unknownFormat(fileName: string, bytes: Uint8Array): DocumentError {
   const name = ext === '' ? 'this kind of file' : `.${ext} files`;
   return new DocumentError(
     'unsupported',
-    `Soberana can't read ${name}. Supported: PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text, CSV and scanned images (PNG, JPEG, TIFF).`,
+    `Soberana can't read ${name}. Supported: PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text, CSV, e-mail (.eml) and scanned images (PNG, JPEG, TIFF).`,
   );
 }
 
