@@ -84,7 +84,7 @@ test('kill -9 of the importing process leaves no partial file or row after resta
   const restarted = await startHarness({ dataDir, runtime: false });
   try {
     const listed = await restarted.core.handlers['models.list']({}, { caller: { origin: 'test', isMainFrame: true }, signal: new AbortController().signal });
-    expect(listed).toEqual({ ok: true, value: { models: [] } });
+    expect(listed).toEqual({ ok: true, value: { models: [], nextCursor: null, total: 0 } });
     expect(await libraryContents(dataDir)).toEqual([]);
   } finally {
     await restarted.close();
