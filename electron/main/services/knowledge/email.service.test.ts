@@ -139,6 +139,29 @@ describe('e-mail in the knowledge service', () => {
     expect(allDocuments(core.knowledge, collection.id)).toEqual([]);
   }, 120_000);
 
+  it('fails a damaged attachment under its message, and Retry failed reads it again from its stored copy', async () => {
+    const core = await open();
+    const collection = await core.knowledge.createCollection('Retry', null);
+    const file = path.join(dir, 'damaged.eml');
+    await writeFile(
+      file,
+      emailDocument({
+        subject: 'Scans',
+        text: 'One file is damaged.',
+        attachments: [{ filename: 'broken.pdf', mimeType: 'application/pdf', content: '%PDF-1.7\nthis is not really a PDF' }],
+      }),
+    );
+    await core.knowledge.addPaths(collection.id, [file]);
+    await core.knowledge.idle();
+    const attachment = () => allDocuments(core.knowledge, collection.id).find((document) => document.parentId !== null);
+    expect(attachment()).toMatchObject({ name: 'broken.pdf (attachment of “Scans”)', status: 'failed', error: { reason: 'corrupt' } });
+    expect(core.knowledge.retryFailed(collection.id)).toBe(1);
+    await core.knowledge.idle();
+    // Read again from Soberana's copy (the attachment has no file of its own), so it fails for the same reason, not as missing.
+    expect(attachment()).toMatchObject({ status: 'failed', error: { reason: 'corrupt' } });
+    expect(allDocuments(core.knowledge, collection.id)).toHaveLength(2);
+  }, 120_000);
+
   it('fails a malformed message with its own reason, indexes nothing of it, and reads the next file', async () => {
     const core = await open();
     const collection = await core.knowledge.createCollection('Hostile', null);
