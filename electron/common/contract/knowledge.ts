@@ -87,6 +87,8 @@ export const Passage = z.object({
   score: z.number(),
   start: z.number().int().nonnegative(),
   end: z.number().int().nonnegative(),
+  /** Recognised by OCR from a scan, with this confidence (0–100); null or absent for text the document held. */
+  ocrConfidence: z.number().min(0).max(100).nullable().optional(),
 });
 export type Passage = z.infer<typeof Passage>;
 
@@ -180,7 +182,27 @@ export const DocumentView = z.object({
   /** The PDF itself, base64; null for other formats or when the stored copy is missing. */
   pdfBase64: z.string().nullable(),
   /** The text as indexed, in chunks, for every format. */
-  chunks: z.array(z.object({ id: z.string(), text: z.string(), page: z.number().int().positive().nullable(), headingPath: z.array(z.string()) })),
+  chunks: z.array(
+    z.object({
+      id: z.string(),
+      text: z.string(),
+      page: z.number().int().positive().nullable(),
+      headingPath: z.array(z.string()),
+      /** Recognised from a scan by OCR, with this confidence (0–100); null or absent otherwise. */
+      ocrConfidence: z.number().min(0).max(100).nullable().optional(),
+    }),
+  ),
+  /** The words OCR read on each scanned page, with their boxes in that page image's pixels, for marking cited words. */
+  scanPages: z
+    .array(
+      z.object({
+        page: z.number().int().positive(),
+        width: z.number().int().nonnegative(),
+        height: z.number().int().nonnegative(),
+        words: z.array(z.object({ text: z.string(), box: z.tuple([z.number(), z.number(), z.number(), z.number()]) })),
+      }),
+    )
+    .optional(),
 });
 export type DocumentView = z.infer<typeof DocumentView>;
 

@@ -5,6 +5,7 @@ import type { PDFDocumentProxy } from 'pdfjs-dist';
 import type { DocumentView } from '../../../electron/common/contract/knowledge.ts';
 import { useKnowledge, type ViewerTarget } from '../stores/knowledge.ts';
 import { ChunkText } from './ChunkText.tsx';
+import { ScanBadge } from './ScanBadge.tsx';
 import { Dialog } from './Dialog.tsx';
 import { openPdf, renderPage, type OpenedPdf } from './pdf.ts';
 import './DocumentViewer.css';
@@ -41,11 +42,12 @@ function PdfPage({ view, target }: { readonly view: DocumentView; readonly targe
     setRendered(null);
     // The page fits the frame's width (less its padding), at most 760 px.
     const width = Math.min(760, Math.max(320, (frame.current?.clientWidth ?? 700) - 32));
-    renderPage(doc, page, canvas.current, width, highlight).then(
+    const scan = view.scanPages?.find((entry) => entry.page === page) ?? null;
+    renderPage(doc, page, canvas.current, width, highlight, scan).then(
       () => setRendered(page),
       (error: unknown) => setFailed(error instanceof Error ? error.message : String(error)),
     );
-  }, [doc, page, target]);
+  }, [doc, page, target, view]);
   const pages = doc?.numPages ?? view.pages ?? 1;
   return (
     <div className="viewer__pdf" ref={frame}>
@@ -123,7 +125,9 @@ export function DocumentViewer() {
           {viewer.view.pdfBase64 !== null ? <PdfPage view={viewer.view} target={viewer.target} /> : <TextView view={viewer.view} target={viewer.target} />}
           {passage !== null && viewer.view.pdfBase64 !== null ? (
             <aside className="viewer__passage" aria-label={t('viewer.passage')}>
-              <h3 className="viewer__heading">{t('viewer.passage')}</h3>
+              <h3 className="viewer__heading">
+                {t('viewer.passage')} <ScanBadge confidence={passage.ocrConfidence} />
+              </h3>
               <p>{passage.text}</p>
             </aside>
           ) : null}

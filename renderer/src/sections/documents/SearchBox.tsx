@@ -1,6 +1,7 @@
 import { FileText, Search, X } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
+import { ScanBadge } from '../../components/ScanBadge.tsx';
 import { Snippet } from '../../components/Snippet.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
 import { targetOf, useKnowledge } from '../../stores/knowledge.ts';
@@ -54,6 +55,7 @@ function Result({ passage, active }: { readonly passage: Passage; readonly activ
         <FileText size={14} aria-hidden="true" />
         <span className="result__name">{passage.documentName}</span>
         {passage.page === null ? null : <span className="badge">{t('documents.page', { page: passage.page })}</span>}
+        <ScanBadge confidence={passage.ocrConfidence} />
         <span className="muted result__score">{passage.score.toFixed(3)}</span>
       </span>
       {passage.headingPath.length === 0 ? null : <span className="muted result__path">{passage.headingPath.join(' › ')}</span>}
