@@ -67,6 +67,8 @@ export const DocumentEntry = z.object({
   personalData: z.record(z.string(), z.number().int().positive()).nullable(),
   addedAt: z.string(),
   updatedAt: z.string(),
+  /** For an e-mail's attachment, the message it came with; null otherwise. */
+  parentId: z.string().nullable(),
 });
 export type DocumentEntry = z.infer<typeof DocumentEntry>;
 

@@ -158,6 +158,7 @@ export const en = {
     newName: 'New name',
     readOnly: 'Read-only',
     personalData: 'Personal data: {{types}}',
+    attachment: 'E-mail attachment',
     deleteCollection: 'Delete',
     deleteTitle: 'Delete “{{name}}”?',
     deleteBody: 'Its {{count}} documents, their passages and their search index are removed from this machine. The original files stay where they are.',

@@ -160,6 +160,7 @@ export const es: Messages = {
     newName: 'Nuevo nombre',
     readOnly: 'Solo lectura',
     personalData: 'Datos personales: {{types}}',
+    attachment: 'Adjunto de correo',
     deleteCollection: 'Eliminar',
     deleteTitle: '¿Eliminar «{{name}}»?',
     deleteBody: 'Se quitan de este equipo sus {{count}} documentos, sus pasajes y su índice de búsqueda. Los archivos originales se quedan donde están.',
