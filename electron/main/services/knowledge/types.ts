@@ -1,7 +1,23 @@
 // Shapes shared by the knowledge pipeline: extract → chunk → embed → store → retrieve.
 // Each stage owns its module; this file is the only thing they all import.
 
-export const documentFormats = ['pdf', 'docx', 'html', 'markdown', 'text', 'csv', 'pptx', 'xlsx', 'ods', 'odt', 'epub', 'png', 'jpeg', 'tiff'] as const;
+export const documentFormats = [
+  'pdf',
+  'docx',
+  'html',
+  'markdown',
+  'text',
+  'csv',
+  'pptx',
+  'xlsx',
+  'ods',
+  'odt',
+  'epub',
+  'png',
+  'jpeg',
+  'tiff',
+  'email',
+] as const;
 export type DocumentFormat = (typeof documentFormats)[number];
 
 export const isDocumentFormat = (format: string): format is DocumentFormat => (documentFormats as readonly string[]).includes(format);
@@ -30,6 +46,34 @@ export interface ExtractedDocument {
   readonly blocks: readonly ExtractedBlock[];
   /** The recognised words of each page read by OCR, with their boxes, for marking cited words on the page image. */
   readonly ocrPages?: readonly OcrPageWords[];
+  /** An e-mail's sender, recipients, date and subject. */
+  readonly email?: EmailFields;
+  /** An e-mail's attachments: each becomes a child document of the message (ingestion/attachments.ts). */
+  readonly attachments?: readonly ExtractedAttachment[];
+}
+
+export interface EmailFields {
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  /** ISO 8601 when the Date header parses, else its raw value; null without one. */
+  readonly date: string | null;
+  readonly subject: string;
+}
+
+/** One attachment of a message, as the extraction worker hands it back. */
+export interface ExtractedAttachment {
+  /** Its file name (made up from its type when the message gives none). */
+  readonly name: string;
+  readonly mimeType: string;
+  readonly bytes: number;
+  /** Its bytes, until the worker writes them to `path`; null once written or when it will not be read. */
+  readonly content: Uint8Array | null;
+  /** The file the worker wrote it to; null when not written (skipped, or no folder was given). */
+  readonly path: string | null;
+  readonly sha256: string | null;
+  /** Why Soberana will not read it (unknown format, too large); null when it will. */
+  readonly skipped: { readonly reason: DocumentFailureReason; readonly message: string } | null;
 }
 
 /** One OCR'd page: its pixel size as recognised and each word's box in those pixels. */
@@ -92,6 +136,8 @@ export interface Chunk {
   readonly start: number;
   readonly end: number;
   readonly tokens: number;
+  /** Set when the chunk's text was recognised from a scan: the lowest confidence of its OCR'd blocks, 0–100. */
+  readonly ocrConfidence?: number;
 }
 
 /** Counts tokens with the collection's embedding model (or an estimate when there is none). */

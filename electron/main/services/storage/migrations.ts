@@ -393,6 +393,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN pinned TEXT CHECK (pinned IS NULL OR json_valid(pinned));
     `,
   },
+  {
+    version: 15,
+    name: 'attachments of e-mails as child documents',
+    // An e-mail's attachments are documents of their own that cite their message: parent_id
+    // is the message. The cascade keeps no attachment row without its message; the service
+    // removes their index rows and stored copies first (knowledge/ingestion/attachments.ts).
+    up: `
+      ALTER TABLE documents ADD COLUMN parent_id TEXT REFERENCES documents (id) ON DELETE CASCADE;
+      CREATE INDEX documents_parent ON documents (parent_id) WHERE parent_id IS NOT NULL;
+    `,
+  },
+  {
+    version: 16,
+    name: 'passages and word boxes from OCR',
+    // ocr_confidence: set on chunks recognised from a scan (Tesseract's confidence, 0–100), so
+    // citations can say "from a scan". ocr_pages: each scanned page's words with their boxes, in
+    // the pixels of the page image OCR read (JSON arrays), for marking cited words in the viewer.
+    up: `
+      ALTER TABLE chunks ADD COLUMN ocr_confidence REAL CHECK (ocr_confidence IS NULL OR (ocr_confidence >= 0 AND ocr_confidence <= 100));
+      CREATE TABLE ocr_pages (
+        document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+        page INTEGER NOT NULL CHECK (page >= 1),
+        width INTEGER NOT NULL CHECK (width >= 0),
+        height INTEGER NOT NULL CHECK (height >= 0),
+        words TEXT NOT NULL CHECK (json_valid(words)),
+        PRIMARY KEY (document_id, page)
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
