@@ -36,6 +36,8 @@ interface AuditStore {
   checkHealth(): Promise<void>;
   setFilter(patch: Partial<AuditStore['filter']>): void;
   loadMore(): void;
+  /** Leaving the screen: only the first page stays loaded. */
+  trim(): void;
   verify(): Promise<void>;
   exportLog(): Promise<void>;
 }
@@ -91,6 +93,7 @@ export const useAudit = create<AuditStore>()((set, get) => {
     },
 
     loadMore: () => void list.loadMore(),
+    trim: () => list.trim(),
 
     async verify() {
       set({ checking: true, check: null });

@@ -32,6 +32,8 @@ interface BundlesStore {
   /** The first page again (an install shows at its place). */
   refresh(): Promise<void>;
   loadMore(): void;
+  /** Leaving the screen: only the first page stays loaded. */
+  trim(): void;
   /** A `bundles.changed`: refreshes, unless this window already removed that bundle's row. */
   changed(bundleId: string | null): void;
   pick(source: 'file' | 'folder'): Promise<void>;
@@ -80,6 +82,7 @@ export const useBundles = create<BundlesStore>()((set, get) => {
     refresh: () => (list.getState().loaded ? list.refreshFirst() : list.reset(null)),
 
     loadMore: () => void list.loadMore(),
+    trim: () => list.trim(),
 
     changed(bundleId) {
       if (bundleId !== null && removedHere.delete(bundleId)) return;

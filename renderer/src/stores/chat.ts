@@ -14,6 +14,8 @@ export interface ChatScreenStore extends ChatView {
   refreshList(): Promise<void>;
   /** The next page of the list (the virtual list asks near its end). */
   loadMoreConversations(): void;
+  /** Leaving the screen: only the first page of conversations stays loaded. */
+  trimConversations(): void;
   /** A `chat.changed` from the main process: refreshes the list unless this window already applied the change. */
   changed(conversationId: string | null): void;
   search(query: string): void;
@@ -126,6 +128,10 @@ export function createChatStore() {
 
       loadMoreConversations() {
         void list.loadMore();
+      },
+
+      trimConversations() {
+        list.trim();
       },
 
       changed(conversationId) {

@@ -66,6 +66,8 @@ interface DocumentsScreenStore {
   /** The first page again (new and changed documents), dropping the pages past it. */
   refreshFirstPage(): Promise<void>;
   loadMore(): void;
+  /** Leaving the screen: only the first page of documents stays loaded. */
+  trim(): void;
   setNameQuery(text: string): void;
   setFolder(folder: string): void;
   setStatus(status: DocumentStatusGroup | null): void;
@@ -164,6 +166,10 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => {
 
     loadMore() {
       void list.loadMore();
+    },
+
+    trim() {
+      list.trim();
     },
 
     setNameQuery(nameQuery) {

@@ -25,6 +25,8 @@ interface ModelsTableStore {
   /** The first page for the current filter. */
   refresh(): Promise<void>;
   loadMore(): void;
+  /** Leaving the screen: only the first page stays loaded. */
+  trim(): void;
   setQuery(query: string): void;
   /** The same column again flips the direction; another starts ascending. */
   sortBy(sort: ModelSort): void;
@@ -74,6 +76,7 @@ export function createModelsTableStore() {
       filter: INITIAL,
       refresh: () => list.reset(get().filter),
       loadMore: () => void list.loadMore(),
+      trim: () => list.trim(),
       setQuery(query) {
         // Shown at once in the field; asked of the service once typing pauses.
         set({ filter: { ...get().filter, query } });

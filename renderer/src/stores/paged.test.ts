@@ -173,6 +173,53 @@ describe('paged list', () => {
     expect(seen).toEqual([true, false]);
   });
 
+  it('trim keeps the first page and its cursor, and the next page follows on from it', async () => {
+    const ids = (from: number, to: number) => Array.from({ length: to - from }, (_, index) => String(from + index).padStart(6, '0'));
+    const data = source(35);
+    const list = createPagedList({ filter: '', fetchPage: data.fetchPage, idOf });
+    await list.reset('');
+    await list.loadMore();
+    await list.loadMore();
+    expect(list.getState().rows).toHaveLength(30);
+    list.trim();
+    expect(list.getState().rows.map(idOf)).toEqual(ids(0, 10));
+    expect(list.getState()).toMatchObject({ nextCursor: '000009', total: 35, loading: false });
+    await list.loadMore();
+    expect(list.getState().rows.map(idOf)).toEqual(ids(0, 20));
+  });
+
+  it('trim after a row of the first page was removed keeps the rest of that page, with no row twice', async () => {
+    const data = source(30);
+    const list = createPagedList({ filter: '', fetchPage: data.fetchPage, idOf });
+    await list.reset('');
+    await list.loadMore();
+    data.remove('000003');
+    list.removeLocal('000003');
+    list.trim();
+    expect(list.getState().rows).toHaveLength(9);
+    await list.loadMore();
+    await list.loadMore();
+    const loaded = list.getState().rows.map(idOf);
+    expect(new Set(loaded).size).toBe(loaded.length);
+    expect(loaded).toHaveLength(29);
+    expect(loaded).not.toContain('000003');
+  });
+
+  it('a page in flight when the list is trimmed is dropped', async () => {
+    const data = source(40);
+    const list = createPagedList({ filter: '', fetchPage: data.fetchPage, idOf });
+    await list.reset('');
+    await list.loadMore();
+    data.holdAnswers(true);
+    const late = list.loadMore();
+    list.trim();
+    data.release([0]);
+    await late;
+    await flush();
+    expect(list.getState().rows).toHaveLength(10);
+    expect(list.getState().loading).toBe(false);
+  });
+
   it('appendPage leaves out rows already loaded', () => {
     const a = { id: 'a', name: 'a' };
     const b = { id: 'b', name: 'b' };

@@ -47,6 +47,12 @@ export interface PagedList<Row, Filter> {
   removeLocal(id: string): void;
   /** Puts a changed row in place of the one with its id (no-op when it is not loaded). */
   replaceRow(row: Row): void;
+  /**
+   * Keeps only the first page (and the cursor after it), for a screen that is left: its list
+   * opens at the top again anyway, and thousands of loaded rows would stay in memory for
+   * nothing while the user works elsewhere.
+   */
+  trim(): void;
 }
 
 export function initialPagedState<Row, Filter>(filter: Filter): PagedState<Row, Filter> {
@@ -74,6 +80,8 @@ export function createPagedList<Row, Filter>(options: PagedListOptions<Row, Filt
   let state: PagedState<Row, Filter> = initialPagedState(options.filter);
   // The ids of state.rows, kept in step with them (see appendPage).
   let seen = new Set<string>();
+  // Where the first page ended: how many of the loaded rows are its, and the cursor after it (for trim).
+  let first = { count: 0, cursor: null as string | null };
   let generation = 0;
   // The fetch in flight for the current generation, if any: loadMore and refreshFirst never overlap it.
   let inFlight: Promise<void> | null = null;
@@ -96,7 +104,10 @@ export function createPagedList<Row, Filter>(options: PagedListOptions<Row, Filt
         return;
       }
       const page = result.value;
-      if (mode === 'first') seen = new Set(page.rows.map(options.idOf));
+      if (mode === 'first') {
+        seen = new Set(page.rows.map(options.idOf));
+        first = { count: page.rows.length, cursor: page.nextCursor };
+      }
       set({
         rows: mode === 'more' ? appendPage(state.rows, page.rows, options.idOf, seen) : page.rows,
         nextCursor: page.nextCursor,
@@ -142,8 +153,18 @@ export function createPagedList<Row, Filter>(options: PagedListOptions<Row, Filt
     removeLocal(id) {
       const rows = state.rows.filter((row) => options.idOf(row) !== id);
       if (rows.length === state.rows.length) return;
+      if (state.rows.slice(0, first.count).some((row) => options.idOf(row) === id)) first = { ...first, count: first.count - 1 };
       seen.delete(id);
       set({ rows, total: Math.max(0, state.total - 1) });
+    },
+    trim() {
+      if (!state.loaded || state.rows.length <= first.count) return;
+      // A page still on its way belongs to the rows being dropped.
+      generation += 1;
+      inFlight = null;
+      const rows = state.rows.slice(0, first.count);
+      seen = new Set(rows.map(options.idOf));
+      set({ rows, nextCursor: first.cursor, loading: false });
     },
     replaceRow(row) {
       const id = options.idOf(row);

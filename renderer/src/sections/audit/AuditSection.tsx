@@ -50,6 +50,8 @@ export function AuditSection() {
   const { refresh, setFilter, loadMore, verify, exportLog } = useAudit.getState();
   useEffect(() => {
     void refresh();
+    // The list opens at the top again next time: thousands of loaded records need not stay in memory meanwhile.
+    return () => useAudit.getState().trim();
   }, [refresh]);
   return (
     <section className="section section--audit">

@@ -277,6 +277,8 @@ export function BundlesSection() {
   const { refresh, pick } = useBundles.getState();
   useEffect(() => {
     void refresh();
+    // The list opens at the top again next time: loaded rows need not stay in memory meanwhile.
+    return () => useBundles.getState().trim();
   }, [refresh]);
   const actions = (
     <>

@@ -94,6 +94,8 @@ export function ChatSection() {
   useEffect(() => {
     void refreshList();
     void useModels.getState().refresh();
+    // The list opens at the top again next time: thousands of loaded conversations need not stay in memory meanwhile.
+    return () => useChat.getState().trimConversations();
   }, [refreshList]);
 
   // Esc stops a generation wherever the focus is; Ctrl/Cmd+N starts a conversation.

@@ -292,6 +292,8 @@ export function DocumentsSection() {
   useEffect(() => {
     void refresh();
     void useModels.getState().refresh();
+    // The list opens at the top again next time: thousands of loaded rows need not stay in memory meanwhile.
+    return () => useKnowledge.getState().trim();
   }, [refresh]);
 
   return (

@@ -58,6 +58,9 @@ export function ModelsTable() {
   const runtimePath = useRuntime((state) => state.runtime?.model?.path ?? null);
   const { select, fitFor } = useModels.getState();
 
+  // The list opens at the top again next time: loaded rows need not stay in memory meanwhile.
+  useEffect(() => () => useModelsTable.getState().trim(), []);
+
   // Estimates come one at a time, for the rows loaded: each asks the inference process to read a header.
   // Waiting for the one in flight also keeps each start out of the previous one's render (React
   // stops a chain of more than 50 nested updates, which a library of 100 models would make).
