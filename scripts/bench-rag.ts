@@ -8,14 +8,17 @@ import { LANCE_CPU_THREADS_MIN } from '../electron/main/services/knowledge/index
 if (Number(process.env.LANCE_CPU_THREADS ?? 0) < LANCE_CPU_THREADS_MIN) process.env.LANCE_CPU_THREADS = String(LANCE_CPU_THREADS_MIN);
 const { runRetrievalBench, SIZES } = await import('./bench-rag/retrieval.ts');
 const { runIngestBench } = await import('./bench-rag/ingest.ts');
+const { runQualityBench } = await import('./bench-rag/quality.ts');
 
 /*
  * RAG benchmark: ingestion speed against a naive pipeline (scripts/bench-rag/ingest.ts), then
- * retrieval latency and recall at 10k, 100k and 1M chunks (scripts/bench-rag/retrieval.ts).
+ * retrieval latency and recall at 10k, 100k and 1M chunks (scripts/bench-rag/retrieval.ts),
+ * then retrieval quality on the labelled set with the GloVe fixture (scripts/bench-rag/quality.ts;
+ * its figures go to bench-results/rag-quality.json).
  * Sections run in that order and their figures are printed together as `name=value` lines
  * and written to bench-results/rag.json.
  *
- *   npm run bench:rag -- [--only ingest|retrieval] [--pages 320] [--threads N]
+ *   npm run bench:rag -- [--only ingest|retrieval|quality] [--pages 320] [--threads N]
  *                        [--sizes 10k,100k,1m] [--dim 384] [--with-768 100k]
  *                        [--queries 100] [--fresh]
  *
@@ -24,7 +27,7 @@ const { runIngestBench } = await import('./bench-rag/ingest.ts');
  * minutes (writing 1M rows, building the indices, exact search for the ground truth).
  */
 
-const SECTIONS = ['ingest', 'retrieval'] as const;
+const SECTIONS = ['ingest', 'retrieval', 'quality'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -64,4 +67,5 @@ if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads takes 
 const figures: Record<string, number | string> = {};
 if (runs('ingest')) Object.assign(figures, await runIngestBench({ pages, threads }));
 if (runs('retrieval')) Object.assign(figures, await runRetrievalBench({ sizes, dimension, extra768: extra, queries, fresh: values.fresh }));
-report('rag', figures);
+if (runs('ingest') || runs('retrieval')) report('rag', figures);
+if (runs('quality')) report('rag-quality', await runQualityBench());
