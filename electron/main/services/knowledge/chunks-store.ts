@@ -45,7 +45,7 @@ export interface ChunkStore {
   indexRows(documentIds: readonly string[]): IndexRow[];
 }
 
-const CHUNK_COLUMNS = 'k.id, k.document_id, k.ordinal, k.text, k.page, k.heading_path, k.start, k."end", k.tokens';
+const CHUNK_COLUMNS = 'k.id, k.document_id, k.ordinal, k.text, k.page, k.heading_path, k.start, k."end", k.tokens, k.ocr_confidence';
 
 interface ChunkRow {
   id: string;
@@ -57,6 +57,7 @@ interface ChunkRow {
   start: number;
   end: number;
   tokens: number;
+  ocr_confidence: number | null;
 }
 
 export function createChunkStore(db: Database, iso: () => string, newId: () => string): ChunkStore {
@@ -66,11 +67,22 @@ export function createChunkStore(db: Database, iso: () => string, newId: () => s
         documentRow(db, documentId);
         db.prepare('DELETE FROM chunks WHERE document_id = ?').run(documentId);
         const insert = db.prepare(
-          'INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, start, "end", tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO chunks (id, document_id, ordinal, text, page, heading_path, start, "end", tokens, ocr_confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
         const ids = chunks.map((chunk) => {
           const id = newId();
-          insert.run(id, documentId, chunk.ordinal, chunk.text, chunk.page, JSON.stringify(chunk.headingPath), chunk.start, chunk.end, chunk.tokens);
+          insert.run(
+            id,
+            documentId,
+            chunk.ordinal,
+            chunk.text,
+            chunk.page,
+            JSON.stringify(chunk.headingPath),
+            chunk.start,
+            chunk.end,
+            chunk.tokens,
+            chunk.ocrConfidence ?? null,
+          );
           return id;
         });
         db.prepare(
@@ -203,5 +215,6 @@ function toStoredChunk(row: ChunkRow): StoredChunk {
     start: row.start,
     end: row.end,
     tokens: row.tokens,
+    ...(row.ocr_confidence === null ? {} : { ocrConfidence: row.ocr_confidence }),
   };
 }

@@ -144,6 +144,18 @@ export async function viewDocument(store: KnowledgeStore, documentId: string): P
     format: document.format,
     pages: document.pageCount,
     pdfBase64,
-    chunks: store.chunksForDocument(documentId).map((chunk) => ({ id: chunk.id, text: chunk.text, page: chunk.page, headingPath: [...chunk.headingPath] })),
+    chunks: store.chunksForDocument(documentId).map((chunk) => ({
+      id: chunk.id,
+      text: chunk.text,
+      page: chunk.page,
+      headingPath: [...chunk.headingPath],
+      ocrConfidence: chunk.ocrConfidence ?? null,
+    })),
+    scanPages: store.ocrPages(documentId).map((page) => ({
+      page: page.page,
+      width: page.width,
+      height: page.height,
+      words: page.words.map((word) => ({ text: word.text, box: [...word.box] as [number, number, number, number] })),
+    })),
   };
 }

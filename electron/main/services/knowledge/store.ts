@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../storage/sqlite.ts';
 import { createChunkStore, type ChunkStore } from './chunks-store.ts';
+import { createOcrPageStore, type OcrPageStore } from './ocr-pages-store.ts';
 import { createCollectionStore, type CollectionStore } from './collections-store.ts';
 import { createDocumentStore, type DocumentStore } from './documents-store.ts';
 import { createWatchedFolderStore, type WatchedFolderStore } from './watched-folders-store.ts';
@@ -15,7 +16,7 @@ export { FTS_ONLY_KEY, type Collection, type CollectionSummary, type EmbeddingSp
 export { type DocumentStatus, type DocumentSummary, type KnowledgeDocument, type NewDocument, type RecoveryCandidate } from './documents-store.ts';
 export { type WatchedFolder } from './watched-folders-store.ts';
 
-export interface KnowledgeStore extends CollectionStore, DocumentStore, ChunkStore, WatchedFolderStore {}
+export interface KnowledgeStore extends CollectionStore, DocumentStore, ChunkStore, WatchedFolderStore, OcrPageStore {}
 
 export interface KnowledgeStoreOptions {
   readonly now?: () => Date;
@@ -32,5 +33,6 @@ export function createKnowledgeStore(db: Database, options: KnowledgeStoreOption
     ...createDocumentStore(db, iso, newId),
     ...createChunkStore(db, iso, newId),
     ...createWatchedFolderStore(db, iso, newId),
+    ...createOcrPageStore(db),
   };
 }

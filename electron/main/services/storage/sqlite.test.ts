@@ -179,7 +179,7 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       'added_at',
       'updated_at',
     ]);
-    expect(names('chunks')).toEqual(['id', 'document_id', 'ordinal', 'text', 'page', 'heading_path', 'start', 'end', 'tokens', 'vector']);
+    expect(names('chunks').slice(0, 10)).toEqual(['id', 'document_id', 'ordinal', 'text', 'page', 'heading_path', 'start', 'end', 'tokens', 'vector']);
     expect(names('watched_folders')).toEqual(['id', 'collection_id', 'path', 'added_at']);
   },
   6: (db) => {
@@ -274,6 +274,12 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     );
     expect(db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'documents_parent'").get()).toBeDefined();
   },
+  16: (db) => {
+    // Passages from scans: the chunk's OCR confidence, and each scanned page's word boxes, removed with their document.
+    expect(columns(db, 'chunks')[10]).toEqual({ name: 'ocr_confidence', type: 'REAL', notnull: 0, pk: 0 });
+    expect(columns(db, 'ocr_pages').map((c) => c.name)).toEqual(['document_id', 'page', 'width', 'height', 'words']);
+    expect(db.prepare('PRAGMA foreign_key_list(ocr_pages)').all()).toMatchObject([{ table: 'documents', from: 'document_id', on_delete: 'CASCADE' }]);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -315,6 +321,7 @@ describe('migrations', () => {
       'messages_fts_docsize',
       'messages_fts_idx',
       'models',
+      'ocr_pages',
       'presets',
       'quarantined_models',
       'settings',

@@ -3,6 +3,7 @@ import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { IngestProgress } from '../../../../common/contract/knowledge.ts';
 import { chunkDocument } from './chunk.ts';
+import { withScanConfidence } from './scan-chunks.ts';
 import { failureOf, hashFile, isAbort, pagesOf, readHead } from './document-file.ts';
 import { detectFormat } from './extract/detect.ts';
 import { screenBlocks, type BlockScreen } from './screen-blocks.ts';
@@ -190,12 +191,18 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
         if (previousCopy !== null && previousCopy !== storedPath) await rm(previousCopy, { force: true });
         deps.onChanged(job.collectionId);
       }
-      const raw = await deps.extractor.extract(storedPath, signal);
+      const raw = await deps.extractor.extract(storedPath, signal, {
+        // Scanned pages are slow to read: the file's progress moves with each recognised page.
+        onPage: (done, total) => set(entry, { progress: 0.05 + (0.2 * done) / Math.max(1, total) }),
+      });
       if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
       const extracted = screenBlocks(deps, raw, document.id);
       set(entry, { progress: 0.25 });
-      const chunks = await chunkDocument(extracted.blocks, chunkSizing(embedder));
+      const chunks = withScanConfidence(await chunkDocument(extracted.blocks, chunkSizing(embedder)), extracted.blocks);
       store.replaceChunks(document.id, chunks, extracted.pageCount);
+      // Word boxes hold the words as read: none are kept when screening redacted personal data.
+      const redacted = extracted.blocks.some((block, at) => block !== raw.blocks[at]);
+      store.replaceOcrPages(document.id, redacted ? [] : (extracted.ocrPages ?? []));
       const pages = pagesOf(extracted);
       set(entry, { state: embedder === null ? 'indexing' : 'embedding', pages: extracted.pageCount ?? pages, progress: 0.3 });
       return { ...base, document: store.document(document.id), outcome: 'ready', embedder, created, pages };

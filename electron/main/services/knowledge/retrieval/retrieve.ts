@@ -24,6 +24,8 @@ export interface Passage {
   readonly ranks: { readonly vector: number | null; readonly text: number | null; readonly rerank: number | null };
   readonly rerankScore: number | null;
   readonly snippet: Snippet;
+  /** Recognised from a scan, with this confidence (0–100); absent for text-layer passages. */
+  readonly ocrConfidence?: number;
 }
 
 export interface Snippet {
@@ -130,6 +132,7 @@ export async function retrieve(options: RetrieveOptions): Promise<{ passages: Pa
       ranks: { vector: vectorRank < 0 ? null : vectorRank + 1, text: textRank < 0 ? null : textRank + 1, rerank: rerankScores.size === 0 ? null : index + 1 },
       rerankScore: rerankScores.get(entry.id) ?? null,
       snippet: snippet(record.text, highlightTerms(terms), options.snippetChars),
+      ...(record.ocrConfidence === undefined ? {} : { ocrConfidence: record.ocrConfidence }),
     };
   });
   return { passages, mode };

@@ -44,6 +44,7 @@ function toPassage(parts: Pick<KnowledgeParts, 'store'>, passage: Retrieved, for
     score: passage.score,
     start: passage.start,
     end: passage.end,
+    ocrConfidence: passage.ocrConfidence ?? null,
   };
 }
 
