@@ -27,7 +27,8 @@ const IGNORED = new Set(['thumbs.db', 'desktop.ini']);
 /** A file Soberana cannot read, in words that name its type. */
 export function unsupportedMessage(file: string): string {
   const extension = path.extname(file).toLowerCase();
-  const reads = 'Soberana reads PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text, CSV and e-mail (.eml) files.';
+  const reads =
+    'Soberana reads PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt, .ods), HTML, Markdown, text, CSV, e-mail (.eml) and scanned images (PNG, JPEG, TIFF) files.';
   if (extension === '') return `This file has no extension, so Soberana cannot tell what it is. ${reads}`;
   return `Soberana cannot read ${extension} files. ${reads}`;
 }
