@@ -98,7 +98,11 @@ export function location(passage: Pick<Passage, 'page' | 'headingPath'>): string
   return headings.length === 0 ? '' : `section “${headings.join(' › ')}”`;
 }
 
-export const cite = (passage: Passage) => [passage.documentName, location(passage)].filter((part) => part !== '').join(', ');
+/** "report.pdf, page 3", and "from a scan" when OCR read the passage (its words may differ from the page). */
+export const cite = (passage: Passage) =>
+  [passage.documentName, location(passage), passage.ocrConfidence === null || passage.ocrConfidence === undefined ? '' : 'from a scan']
+    .filter((part) => part !== '')
+    .join(', ');
 
 export function table(output: Output, header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

@@ -62,9 +62,9 @@ export const knowledgeIngest: Command = {
   help: `Usage: soberana knowledge ingest <files or folders…> --collection NAME [--create]
        [--embedding-model ID|NAME|none] [--json]
 
-Adds documents (PDF, Word .docx, HTML, Markdown, text, CSV) to a collection; folders are
-walked. Each file is copied into the app's data folder, read, split into passages and
-indexed, exactly as when documents are added in the app. Files already in the collection
+Adds documents (PDF, Word .docx, HTML, Markdown, text, CSV, and scans: PNG, JPEG and TIFF
+images and scanned PDF pages, read by OCR) to a collection; folders are walked. Each file is
+copied into the app's data folder, read, split into passages and indexed, exactly as when documents are added in the app. Files already in the collection
 and unchanged are counted as unchanged. Other files in the folders are listed in the
 collection as skipped, with the reason. Progress goes to stderr: a bar on a terminal, a
 line every 10% otherwise. Each failed or skipped file is printed with its reason, then a
