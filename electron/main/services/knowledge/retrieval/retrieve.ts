@@ -1,9 +1,10 @@
 import { estimateTokens } from '../ingestion/chunk.ts';
 import { ftsTerms, type KnowledgeIndex } from '../index/lance-index.ts';
 import type { ChunkRecord, KnowledgeStore } from '../store.ts';
+import { fuseLists, type FusionWeights } from './fusion.ts';
 
-// Hybrid retrieval: vector and full-text candidates fused by reciprocal rank, optionally
-// reordered by a reranker, then joined with SQLite for everything a citation shows. LanceDB
+// Hybrid retrieval: vector and full-text candidates joined with SQLite, fused by rank and by
+// what their text holds (fusion.ts), optionally reordered by a reranker. LanceDB
 // rows whose chunk is gone from SQLite (a crash between the two writes) are dropped here.
 
 export interface Passage {
@@ -18,7 +19,7 @@ export interface Passage {
   readonly start: number;
   readonly end: number;
   readonly tokens: number;
-  /** The fused (RRF) score. */
+  /** The fused score (fusion.ts). */
   readonly score: number;
   /** 1-based rank in each list; null when the list did not return it. */
   readonly ranks: { readonly vector: number | null; readonly text: number | null; readonly rerank: number | null };
@@ -51,6 +52,10 @@ export interface RetrieveOptions {
   /** Scores for `texts` against `query`, higher is better. */
   readonly rerank?: (query: string, texts: readonly string[]) => Promise<number[]>;
   readonly snippetChars?: number;
+  /** One list alone, in its own order (for measuring what each half brings); both, fused, when omitted. */
+  readonly lists?: 'text' | 'vector';
+  /** Fusion weights; FUSION_WEIGHTS when omitted (for tuning them on the labelled set). */
+  readonly fusion?: FusionWeights;
 }
 
 export const DEFAULT_CANDIDATES = 40;
@@ -82,21 +87,26 @@ export async function retrieve(options: RetrieveOptions): Promise<{ passages: Pa
     collectionIds: options.collectionIds,
     ...(options.documentIds === undefined ? {} : { documentIds: options.documentIds }),
   };
-  const hasText = ftsTerms(options.query).length > 0;
-  const mode: RetrievalMode = options.vector === null ? 'text' : hasText ? 'hybrid' : 'vector';
+  const vector = options.lists === 'text' ? null : options.vector;
+  const hasText = ftsTerms(options.query).length > 0 && options.lists !== 'vector';
+  const mode: RetrievalMode = vector === null ? 'text' : hasText ? 'hybrid' : 'vector';
 
   const [vectorHits, textHits] = await Promise.all([
-    options.vector === null ? [] : options.index.vectorSearch(options.key, options.vector, search),
+    vector === null ? [] : options.index.vectorSearch(options.key, vector, search),
     hasText ? options.index.textSearch(options.key, options.query, search) : [],
   ]);
   const vectorIds = vectorHits.map((hit) => hit.chunkId);
   const textIds = textHits.map((hit) => hit.chunkId);
   // Text first: on a tie (one list's top hit against the other's), the passage that holds the query's words wins.
-  let fused = reciprocalRankFusion([textIds, vectorIds]);
-
-  // Join before reranking, so that the reranker reads the text SQLite holds and stale rows are gone.
-  const records = new Map(options.store.chunksByIds(fused.slice(0, candidates).map((entry) => entry.id)).map((record) => [record.id, record]));
-  fused = fused.filter((entry) => records.has(entry.id)).slice(0, candidates);
+  // Join before fusing: fusion reads the candidates' text (fusion.ts), the reranker reads the
+  // text SQLite holds, and rows whose chunk is gone from SQLite are dropped.
+  const records = new Map(options.store.chunksByIds([...new Set([...textIds, ...vectorIds])]).map((record) => [record.id, record]));
+  const texts = new Map([...records].map(([id, record]) => [id, record.text]));
+  // One list alone (measuring a half of hybrid search) keeps that list's own order.
+  const alone = options.lists === 'text' ? textIds : options.lists === 'vector' ? vectorIds : null;
+  let fused = (
+    alone === null ? fuseLists(options.query, textIds, vectorIds, texts, options.fusion) : reciprocalRankFusion([alone]).filter((entry) => texts.has(entry.id))
+  ).slice(0, candidates);
 
   const rerankScores = new Map<string, number>();
   if (options.rerank !== undefined && fused.length > 0 && hasText) {

@@ -15,6 +15,8 @@ export interface SearchRequest {
   readonly collectionIds: readonly string[];
   readonly documentIds?: readonly string[] | undefined;
   readonly limit?: number | undefined;
+  /** One list alone, to measure what each half of hybrid search brings (bench:rag --only quality); both when omitted. */
+  readonly lists?: 'text' | 'vector' | undefined;
 }
 
 /** What search reads: the record, the index, the embedders, and the engine for reranking. */
@@ -88,6 +90,7 @@ async function searchPassages(parts: SearchParts, request: SearchRequest) {
       collectionIds: group.ids,
       ...(request.documentIds === undefined ? {} : { documentIds: request.documentIds }),
       limit,
+      ...(request.lists === undefined ? {} : { lists: request.lists }),
       ...(rerank === undefined ? {} : { rerank }),
     });
     lists.push(result.passages);
