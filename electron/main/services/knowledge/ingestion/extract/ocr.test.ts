@@ -71,6 +71,29 @@ describe('OCR of images and scanned PDFs', () => {
   );
 
   it(
+    'reads by OCR a page that is a full-page image with only a stamped line of text, and keeps text pages as they are',
+    async () => {
+      const page = renderPage({ lines: ENGLISH, dpi: 200, widthInches: 6 });
+      const pdf = await PDFDocument.create();
+      const image = await pdf.embedPng(page.bytes);
+      const width = (page.width / 200) * 72;
+      const height = (page.height / 200) * 72;
+      const scan = pdf.addPage([width, height]);
+      scan.drawImage(image, { x: 0, y: 0, width, height });
+      scan.drawText('Ref 7', { x: 4, y: 4, size: 6 });
+      pdf.addPage([width, height]).drawText('A typed page about the harbour.', { x: 20, y: height / 2, size: 12 });
+      const doc = await extractDocument(await pdf.save(), 'mixed.pdf');
+      const first = doc.blocks.filter((b) => b.page === 1);
+      expect(first.map((b) => b.text).join(' ')).toContain('quarterly budget review');
+      expect(first.every((b) => typeof b.ocrConfidence === 'number')).toBe(true);
+      expect(doc.blocks.filter((b) => b.page === 2)).toEqual([expect.objectContaining({ text: 'A typed page about the harbour.' })]);
+      expect(doc.blocks.find((b) => b.page === 2)).not.toHaveProperty('ocrConfidence');
+      expect(doc.ocrPages?.map((p) => p.page)).toEqual([1]);
+    },
+    SLOW,
+  );
+
+  it(
     'reads the second page of a multi-page TIFF as page 2',
     async () => {
       const tiff = greyTiff([
