@@ -6,6 +6,7 @@ import { transaction } from '../storage/sqlite.ts';
 import { writable } from './collections.ts';
 import { formatByName } from './ingestion/extract/detect.ts';
 import { failedDocumentIds } from './documents-page.ts';
+import { removeAttachments } from './ingestion/attachments.ts';
 import { expandPaths, unsupportedMessage } from './ingestion/files.ts';
 import type { IngestJob } from './ingestion/ingest.ts';
 import type { KnowledgeParts, WatchedParts } from './parts.ts';
@@ -18,9 +19,10 @@ import type { KnowledgeStore } from './store.ts';
 /** The viewer sends PDFs whole; past this size it shows the extracted text instead. */
 const MAX_VIEW_PDF_BYTES = 64 * 1024 * 1024;
 
-/** Removes a document with its index rows and stored copy; no gate: the folder watcher calls it too. */
+/** Removes a document with its index rows, stored copy and attachments; no gate: the folder watcher calls it too. */
 export async function removeDocumentNow(parts: Pick<KnowledgeParts, 'store' | 'index' | 'emit' | 'onChanged'>, id: string): Promise<void> {
   const document = parts.store.document(id);
+  await removeAttachments(parts, id);
   const removed = parts.store.deleteDocument(id);
   if (removed === null) return;
   parts.emit({ type: 'document.deleted', data: { documentId: id, collectionId: document.collectionId, sha256: document.sha256 } });
@@ -107,7 +109,13 @@ export function retryFailed(parts: KnowledgeParts, collectionId: string, folder?
   parts.gate.check('knowledge.ingest');
   writable(parts.store, collectionId);
   const ids = failedDocumentIds(parts.db, collectionId, folder);
-  const jobs: IngestJob[] = ids.map((id) => ({ collectionId, path: parts.store.document(id).sourcePath }));
+  const jobs: IngestJob[] = ids.map((id) => {
+    const document = parts.store.document(id);
+    // An attachment has no file of its own outside Soberana: it is read again from its stored copy.
+    if (document.parentId !== null && document.storedPath !== null)
+      return { collectionId, path: document.sourcePath, resume: { documentId: id, from: 'queued' as const } };
+    return { collectionId, path: document.sourcePath };
+  });
   parts.queue.enqueue(jobs);
   return jobs.length;
 }
@@ -116,7 +124,9 @@ export async function removeDocument(parts: KnowledgeParts, id: string): Promise
   parts.gate.check('knowledge.removeDocument');
   const document = parts.store.document(id);
   writable(parts.store, document.collectionId);
-  if (document.status !== 'indexed' && document.status !== 'failed' && document.status !== 'skipped' && parts.queue.progress().active) {
+  const settled = (status: string) => status === 'indexed' || status === 'failed' || status === 'skipped';
+  const attachments = parts.store.attachmentIds(id).map((attachment) => parts.store.document(attachment).status);
+  if ((!settled(document.status) || !attachments.every(settled)) && parts.queue.progress().active) {
     throw new AppError('busy', 'This document is still being added. Wait for it, or cancel, before removing it.');
   }
   await removeDocumentNow(parts, id);
