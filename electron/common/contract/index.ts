@@ -18,7 +18,17 @@ import { z } from 'zod';
 import { PolicyInfo } from './policy.ts';
 import { AuditCheck, AuditFilter, AuditPage } from './audit.ts';
 import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } from './bundles.ts';
-import { Collection, DocumentFolders, DocumentsPage, DocumentsQuery, DocumentView, IngestProgress, KnowledgeSettings, SearchResult } from './knowledge.ts';
+import {
+  Collection,
+  DocumentFolders,
+  DocumentsPage,
+  DocumentsQuery,
+  DocumentView,
+  IngestProgress,
+  KnowledgeSettings,
+  OcrLanguage,
+  SearchResult,
+} from './knowledge.ts';
 import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
 
 const ModelList = z.object({ models: z.array(ModelEntry) });
@@ -108,7 +118,12 @@ export const contract = {
   }),
   /** A new embedding model re-indexes every document of the collection in the background. */
   'knowledge.updateCollection': rpc({
-    input: Id.extend({ name: z.string().trim().min(1).max(200).optional(), embeddingModelId: z.string().max(64).nullable().optional() }).strict(),
+    input: Id.extend({
+      name: z.string().trim().min(1).max(200).optional(),
+      embeddingModelId: z.string().max(64).nullable().optional(),
+      /** The languages scans are read in from now on; documents already read keep their text until re-read. */
+      ocrLanguages: z.array(OcrLanguage).min(1).max(2).optional(),
+    }).strict(),
     output: Collection,
   }),
   'knowledge.deleteCollection': rpc({ input: Id, output: z.object({ deleted: z.literal(true) }) }),

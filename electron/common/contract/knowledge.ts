@@ -30,6 +30,9 @@ export type DocumentFailure = z.infer<typeof DocumentFailure>;
 export const WatchedFolder = z.object({ id: z.string(), path: z.string(), addedAt: z.string() });
 export type WatchedFolder = z.infer<typeof WatchedFolder>;
 
+export const OcrLanguage = z.enum(['eng', 'spa']);
+export type OcrLanguage = z.infer<typeof OcrLanguage>;
+
 export const Collection = z.object({
   id: z.string(),
   name: z.string(),
@@ -39,6 +42,8 @@ export const Collection = z.object({
   /** `text`: full-text search only, because the collection has no embedding model (or it is missing). */
   search: z.enum(['hybrid', 'text']),
   readOnly: z.boolean(),
+  /** The languages its scans are read in by OCR (Tesseract codes): English, Spanish or both. */
+  ocrLanguages: z.array(OcrLanguage),
   documents: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   pending: z.number().int().nonnegative(),

@@ -143,6 +143,8 @@ export const en = {
     newHint: 'Documents are added to a collection; a conversation can use one or more collections.',
     name: 'Name',
     embeddingModel: 'Embedding model',
+    ocrLanguages: 'Language of scans',
+    ocrLanguageChoices: { 'eng+spa': 'Scans: English and Spanish', eng: 'Scans: English', spa: 'Scans: Spanish' },
     embeddingHint: 'Finds passages by meaning as well as by words. Changing it later re-indexes the collection.',
     noEmbedders: 'No embedding model is installed, so the collection is searched by words only. You can add one later.',
     textOnly: 'None: search by words only',

@@ -145,6 +145,8 @@ export const es: Messages = {
     newHint: 'Los documentos se añaden a una colección; una conversación puede usar una o varias.',
     name: 'Nombre',
     embeddingModel: 'Modelo de embeddings',
+    ocrLanguages: 'Idioma de los escaneos',
+    ocrLanguageChoices: { 'eng+spa': 'Escaneos: inglés y español', eng: 'Escaneos: inglés', spa: 'Escaneos: español' },
     embeddingHint: 'Encuentra pasajes por significado además de por palabras. Cambiarlo después vuelve a indexar la colección.',
     noEmbedders: 'No hay ningún modelo de embeddings instalado, así que la colección se busca solo por palabras. Puedes añadir uno más tarde.',
     textOnly: 'Ninguno: buscar solo por palabras',

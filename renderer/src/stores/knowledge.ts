@@ -7,6 +7,7 @@ import type {
   DocumentStatusGroup,
   DocumentView,
   IngestProgress,
+  OcrLanguage,
   Passage,
   SearchResult,
 } from '../../../electron/common/contract/knowledge.ts';
@@ -76,6 +77,8 @@ interface DocumentsScreenStore {
   createCollection(name: string, embeddingModelId: string | null | undefined): Promise<boolean>;
   rename(id: string, name: string): Promise<boolean>;
   setEmbeddingModel(id: string, embeddingModelId: string | null): Promise<void>;
+  /** The languages the collection's scans are read in from now on. */
+  setOcrLanguages(id: string, ocrLanguages: readonly OcrLanguage[]): Promise<void>;
   removeCollection(id: string): Promise<void>;
   /** Adds picked files, a picked folder (optionally watched), or one drop (its token from `files.dropped`). */
   add(source: 'files' | 'folder' | { readonly dropToken: string }, watch?: boolean): Promise<void>;
@@ -226,6 +229,12 @@ export const useKnowledge = create<DocumentsScreenStore>()((set, get) => {
 
     async setEmbeddingModel(id, embeddingModelId) {
       const result = await call('knowledge.updateCollection', { id, embeddingModelId });
+      if (!result.ok) set({ error: result.error });
+      await loadCollections();
+    },
+
+    async setOcrLanguages(id, ocrLanguages) {
+      const result = await call('knowledge.updateCollection', { id, ocrLanguages: [...ocrLanguages] });
       if (!result.ok) set({ error: result.error });
       await loadCollections();
     },

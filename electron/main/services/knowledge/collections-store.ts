@@ -1,7 +1,11 @@
 import { AppError } from '../../../common/result.ts';
 import { transaction, type Database } from '../storage/sqlite.ts';
 
-// Collections in SQLite: names, read-only, and the embedding space their documents share.
+// Collections in SQLite: names, read-only, the embedding space their documents share, and
+// the languages OCR reads their scans in.
+
+/** Tesseract's codes for the languages scans are read in. */
+export type OcrLanguageCode = 'eng' | 'spa';
 
 /** The key of collections searched by text only: their LanceDB table has no vector column. */
 export const FTS_ONLY_KEY = 'fts';
@@ -13,6 +17,8 @@ export interface Collection {
   readonly embeddingKey: string;
   readonly dimensions: number | null;
   readonly readOnly: boolean;
+  /** The languages its scans are read in (default: both). */
+  readonly ocrLanguages: readonly OcrLanguageCode[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -39,6 +45,8 @@ export interface CollectionStore {
   listCollections(): CollectionSummary[];
   renameCollection(id: string, name: string): Collection;
   setReadOnly(id: string, readOnly: boolean): Collection;
+  /** Sets the languages scans are read in; documents already read keep their text until read again. */
+  setOcrLanguages(id: string, languages: readonly OcrLanguageCode[]): Collection;
   /**
    * Deletes the collection with its documents, chunks and watched folders. Returns what the
    * caller must clean up outside SQLite: the LanceDB rows (by key) and the stored copies.
@@ -55,7 +63,7 @@ export interface CollectionStore {
   dimensionsOf(key: string): number | null;
 }
 
-const COLLECTION_COLUMNS = 'c.id, c.name, c.embedding_model_id, c.embedding_key, c.dimensions, c.read_only, c.created_at, c.updated_at';
+const COLLECTION_COLUMNS = 'c.id, c.name, c.embedding_model_id, c.embedding_key, c.dimensions, c.read_only, c.ocr_languages, c.created_at, c.updated_at';
 
 interface CollectionRow {
   id: string;
@@ -64,6 +72,7 @@ interface CollectionRow {
   embedding_key: string;
   dimensions: number | null;
   read_only: number;
+  ocr_languages: string;
   created_at: string;
   updated_at: string;
 }
@@ -157,6 +166,14 @@ export function createCollectionStore(db: Database, iso: () => string, newId: ()
       });
     },
 
+    setOcrLanguages(id, languages) {
+      const value = (['eng', 'spa'] as const).filter((code) => languages.includes(code)).join('+');
+      if (value === '') throw new AppError('bad_request', 'Choose at least one language to read scans in.');
+      collectionRow(db, id);
+      db.prepare('UPDATE collections SET ocr_languages = ?, updated_at = ? WHERE id = ?').run(value, iso(), id);
+      return collectionRow(db, id);
+    },
+
     setEmbeddingModel(id, space) {
       checkSpace(space);
       return transaction(db, () => {
@@ -197,6 +214,7 @@ function toCollection(row: CollectionRow): Collection {
     embeddingKey: row.embedding_key,
     dimensions: row.dimensions,
     readOnly: row.read_only === 1,
+    ocrLanguages: row.ocr_languages.split('+') as OcrLanguageCode[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

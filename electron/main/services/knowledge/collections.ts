@@ -7,6 +7,7 @@ import type { Database } from '../storage/sqlite.ts';
 import { CHARS_PER_PAGE, type IngestJob, type IngestQueue } from './ingestion/ingest.ts';
 import { exportKnowledgePack, importKnowledgePack, type PackProgress } from './pack.ts';
 import type { KnowledgeParts, WatchedParts } from './parts.ts';
+import type { OcrLanguageCode } from './collections-store.ts';
 import type { CollectionSummary, KnowledgeStore } from './store.ts';
 
 // Collections as the service offers them: the Documents screen's view of each, create,
@@ -46,6 +47,7 @@ function toView(parts: Pick<KnowledgeParts, 'db' | 'store'>, collection: Collect
     embeddingModelName: model.name,
     search: model.usable ? 'hybrid' : 'text',
     readOnly: collection.readOnly,
+    ocrLanguages: [...collection.ocrLanguages],
     documents: collection.documentCount,
     failed: collection.failedCount,
     pending: collection.pendingCount,
@@ -126,7 +128,13 @@ export async function createCollection(parts: KnowledgeParts, name: string, embe
   return collectionView(parts, created.id);
 }
 
-export async function updateCollection(parts: KnowledgeParts, id: string, patch: { name?: string; embeddingModelId?: string | null }): Promise<CollectionView> {
+export interface CollectionPatch {
+  readonly name?: string;
+  readonly embeddingModelId?: string | null;
+  readonly ocrLanguages?: readonly OcrLanguageCode[];
+}
+
+export async function updateCollection(parts: KnowledgeParts, id: string, patch: CollectionPatch): Promise<CollectionView> {
   const { store } = parts;
   parts.gate.check('knowledge.updateCollection');
   const collection = store.collection(id);
@@ -135,6 +143,10 @@ export async function updateCollection(parts: KnowledgeParts, id: string, patch:
       throw new AppError('bad_request', `A collection named “${patch.name.trim()}” already exists. Choose another name.`);
     }
     store.renameCollection(id, patch.name.trim());
+  }
+  if (patch.ocrLanguages !== undefined && patch.ocrLanguages.join('+') !== collection.ocrLanguages.join('+')) {
+    writable(store, id);
+    store.setOcrLanguages(id, patch.ocrLanguages);
   }
   if (patch.embeddingModelId !== undefined && patch.embeddingModelId !== collection.embeddingModelId) {
     writable(store, id);

@@ -26,8 +26,14 @@ export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: Fil
   return {
     'knowledge.collections': () => ok({ collections: knowledge.collections(), notices: knowledge.notices() }),
     'knowledge.createCollection': async ({ name, embeddingModelId }) => ok(await knowledge.createCollection(name, embeddingModelId)),
-    'knowledge.updateCollection': async ({ id, name, embeddingModelId }) =>
-      ok(await knowledge.updateCollection(id, { ...(name === undefined ? {} : { name }), ...(embeddingModelId === undefined ? {} : { embeddingModelId }) })),
+    'knowledge.updateCollection': async ({ id, name, embeddingModelId, ocrLanguages }) =>
+      ok(
+        await knowledge.updateCollection(id, {
+          ...(name === undefined ? {} : { name }),
+          ...(embeddingModelId === undefined ? {} : { embeddingModelId }),
+          ...(ocrLanguages === undefined ? {} : { ocrLanguages }),
+        }),
+      ),
     'knowledge.deleteCollection': async ({ id }) => {
       await knowledge.deleteCollection(id);
       return ok({ deleted: true as const });

@@ -55,4 +55,13 @@ describe('passages from scans', () => {
     fx.store.deleteDocument(document.id);
     expect(fx.store.ocrPage(document.id, 1)).toBeNull();
   });
+
+  it('keeps the languages a collection’s scans are read in: both by default, one when chosen, never none', () => {
+    const collection = fx.store.createCollection({ name: 'Cartas', embeddingModelId: null, embeddingKey: FTS_ONLY_KEY, dimensions: null });
+    expect(collection.ocrLanguages).toEqual(['eng', 'spa']);
+    expect(fx.store.setOcrLanguages(collection.id, ['spa']).ocrLanguages).toEqual(['spa']);
+    expect(fx.store.collection(collection.id).ocrLanguages).toEqual(['spa']);
+    expect(fx.store.setOcrLanguages(collection.id, ['spa', 'eng']).ocrLanguages).toEqual(['eng', 'spa']);
+    expect(() => fx.store.setOcrLanguages(collection.id, [])).toThrow(/at least one language/);
+  });
 });

@@ -16,6 +16,7 @@ import {
   packsOf,
   removeCollections,
   updateCollection,
+  type CollectionPatch,
 } from './collections.ts';
 import { documentFolders, pageDocuments } from './documents-page.ts';
 import { addPaths, register, registerSkipped, removeDocument, removeDocumentNow, retryFailed, unwatch, viewDocument } from './documents.ts';
@@ -191,7 +192,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     collections: () => listCollectionViews(parts),
     collectionByName: (name: string) => collectionByName(parts, name),
     createCollection: (name: string, embeddingModelId?: string | null) => createCollection(parts, name, embeddingModelId),
-    updateCollection: (id: string, patch: { name?: string; embeddingModelId?: string | null }) => updateCollection(parts, id, patch),
+    updateCollection: (id: string, patch: CollectionPatch) => updateCollection(parts, id, patch),
     deleteCollection: (id: string) => deleteCollection(watched, id),
 
     /** A page of a collection's documents, filtered and sorted by SQLite (documents-page.ts). */

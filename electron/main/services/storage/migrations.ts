@@ -422,6 +422,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 17,
+    name: 'OCR languages of a collection',
+    // The languages Tesseract reads the collection's scans in: English, Spanish, or both (the default).
+    up: `
+      ALTER TABLE collections ADD COLUMN ocr_languages TEXT NOT NULL DEFAULT 'eng+spa' CHECK (ocr_languages IN ('eng', 'spa', 'eng+spa'));
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -161,7 +161,16 @@ const expectedSchema: Record<number, (db: Database) => void> = {
   },
   5: (db) => {
     const names = (table: string) => columns(db, table).map((c) => c.name);
-    expect(names('collections')).toEqual(['id', 'name', 'embedding_model_id', 'embedding_key', 'dimensions', 'read_only', 'created_at', 'updated_at']);
+    expect(names('collections').slice(0, 8)).toEqual([
+      'id',
+      'name',
+      'embedding_model_id',
+      'embedding_key',
+      'dimensions',
+      'read_only',
+      'created_at',
+      'updated_at',
+    ]);
     expect(names('documents').slice(0, 15)).toEqual([
       'id',
       'collection_id',
@@ -279,6 +288,9 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     expect(columns(db, 'chunks')[10]).toEqual({ name: 'ocr_confidence', type: 'REAL', notnull: 0, pk: 0 });
     expect(columns(db, 'ocr_pages').map((c) => c.name)).toEqual(['document_id', 'page', 'width', 'height', 'words']);
     expect(db.prepare('PRAGMA foreign_key_list(ocr_pages)').all()).toMatchObject([{ table: 'documents', from: 'document_id', on_delete: 'CASCADE' }]);
+  },
+  17: (db) => {
+    expect(columns(db, 'collections').find((c) => c.name === 'ocr_languages')).toEqual({ name: 'ocr_languages', type: 'TEXT', notnull: 1, pk: 0 });
   },
 };
 

@@ -1,7 +1,7 @@
 import { FileText, FileUp, FolderOpen, FolderSync, Library, Pencil, Plus, Trash2, X } from 'lucide-react';
 import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { Collection, StatusCounts } from '../../../../electron/common/contract/knowledge.ts';
+import type { Collection, OcrLanguage, StatusCounts } from '../../../../electron/common/contract/knowledge.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { useFileDrop } from '../../components/useFileDrop.ts';
@@ -122,7 +122,7 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
   const filtered = useKnowledge((state) => state.documents.rows.length > 0 || state.nameQuery !== '' || state.documents.filter.status !== null);
   const models = useModels((state) => state.models);
   const openSection = useNavigation((state) => state.open);
-  const { add, rename, setEmbeddingModel, removeCollection, unwatch } = useKnowledge.getState();
+  const { add, rename, setEmbeddingModel, setOcrLanguages, removeCollection, unwatch } = useKnowledge.getState();
   const [renaming, setRenaming] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const embedders = models.filter((model) => model.role === 'embedding' && model.status === 'ok');
@@ -185,6 +185,20 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
           {collection.embeddingModelId !== null && !embedders.some((model) => model.id === collection.embeddingModelId) ? (
             <option value={collection.embeddingModelId}>{collection.embeddingModelName ?? t('documents.missingModel')}</option>
           ) : null}
+        </select>
+        <select
+          className="select select--small"
+          aria-label={t('documents.ocrLanguages')}
+          data-testid="ocr-languages"
+          value={collection.ocrLanguages.join('+')}
+          disabled={collection.readOnly}
+          onChange={(event) => void setOcrLanguages(collection.id, event.target.value.split('+') as OcrLanguage[])}
+        >
+          {(['eng+spa', 'eng', 'spa'] as const).map((value) => (
+            <option key={value} value={value}>
+              {t(`documents.ocrLanguageChoices.${value}`)}
+            </option>
+          ))}
         </select>
         <button type="button" className="button button--ghost" onClick={() => setConfirmDelete(true)}>
           <Trash2 size={14} aria-hidden="true" />

@@ -192,6 +192,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
         deps.onChanged(job.collectionId);
       }
       const raw = await deps.extractor.extract(storedPath, signal, {
+        ocrLanguages: collection.ocrLanguages,
         // Scanned pages are slow to read: the file's progress moves with each recognised page.
         onPage: (done, total) => set(entry, { progress: 0.05 + (0.2 * done) / Math.max(1, total) }),
       });
