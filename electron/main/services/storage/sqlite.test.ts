@@ -199,7 +199,7 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     ).toEqual(['knowledge']);
     expect(
       columns(db, 'messages')
-        .slice(12)
+        .slice(12, 13)
         .map((c) => c.name),
     ).toEqual(['sources']);
   },
@@ -274,6 +274,12 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     ]);
     // chunks still points at documents, not at the table the rebuild dropped.
     expect(db.prepare('PRAGMA foreign_key_list(chunks)').all()).toMatchObject([{ table: 'documents', from: 'document_id', on_delete: 'CASCADE' }]);
+  },
+  14: (db) => {
+    // How an answer used the conversation's pinned documents (JSON, or null when none were pinned).
+    expect(columns(db, 'messages').find((c) => c.name === 'pinned')).toEqual({ name: 'pinned', type: 'TEXT', notnull: 0, pk: 0 });
+    const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'").get() as { sql: string }).sql;
+    expect(sql).toContain('json_valid(pinned)');
   },
   15: (db) => {
     // An attachment's message: removing the message removes its attachments' rows.
