@@ -158,10 +158,10 @@ describe('knowledge service', () => {
       // A file it cannot read is listed as skipped, once, and leaves when the file does.
       const skipped = () =>
         allDocuments(core.knowledge, collection.id, { status: 'skipped' }).map((document) => `${document.name}: ${document.error?.message}`);
-      await writeFile(path.join(folder, 'scan.tiff'), 'not a document');
-      await expect.poll(skipped, { timeout: WATCH_WAIT_MS }).toEqual([expect.stringMatching(/^scan\.tiff: Soberana cannot read \.tiff files\./)]);
+      await writeFile(path.join(folder, 'tool.exe'), 'not a document');
+      await expect.poll(skipped, { timeout: WATCH_WAIT_MS }).toEqual([expect.stringMatching(/^tool\.exe: Soberana cannot read \.exe files\./)]);
       expect(core.knowledge.collections()[0]).toMatchObject({ failed: 0, pending: 0 });
-      await rm(path.join(folder, 'scan.tiff'));
+      await rm(path.join(folder, 'tool.exe'));
       await expect.poll(skipped, { timeout: WATCH_WAIT_MS }).toEqual([]);
     },
     6 * WATCH_WAIT_MS,
