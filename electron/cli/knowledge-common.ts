@@ -98,9 +98,20 @@ export function location(passage: Pick<Passage, 'page' | 'headingPath'>): string
   return headings.length === 0 ? '' : `section “${headings.join(' › ')}”`;
 }
 
-/** "report.pdf, page 3", and "from a scan" when OCR read the passage (its words may differ from the page). */
+/** "rows 12–40" for a passage of spreadsheet or CSV rows, as the sheet numbers them; '' otherwise. */
+const rowRange = (passage: Pick<Passage, 'rows'>): string => {
+  if (passage.rows === null || passage.rows === undefined) return '';
+  const [first, last] = passage.rows;
+  return first === last ? `row ${first}` : `rows ${first}–${last}`;
+};
+
+/**
+ * "report.pdf, page 3"; "sales.xlsx, section “Q1”, rows 2–40" for spreadsheet rows (issue 16:
+ * citations name the sheet and the row range); and "from a scan" when OCR read the passage
+ * (its words may differ from the page).
+ */
 export const cite = (passage: Passage) =>
-  [passage.documentName, location(passage), passage.ocrConfidence === null || passage.ocrConfidence === undefined ? '' : 'from a scan']
+  [passage.documentName, location(passage), rowRange(passage), passage.ocrConfidence === null || passage.ocrConfidence === undefined ? '' : 'from a scan']
     .filter((part) => part !== '')
     .join(', ');
 
