@@ -4,7 +4,8 @@ import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
 import { renderPage } from '../electron/test-support/scanned-pages.ts';
 import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
-import { openSection } from './pages.ts';
+import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
+import { importModelFile, openSection } from './pages.ts';
 
 // A scanned letter: a PDF made here whose only page is a picture of text, with no text layer.
 // Dropped into a collection it is read by OCR; a sentence on it is found, the passage says it
@@ -14,6 +15,7 @@ const LINES = ['The harbour board approved the Wexcombe dredging', 'contract on 
 
 let dir: string;
 let scan: string;
+let chatModel: string;
 
 test.beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-scans-e2e-'));
@@ -25,6 +27,9 @@ test.beforeAll(async () => {
   pdf.addPage([width, height]).drawImage(png, { x: 0, y: 0, width, height });
   scan = path.join(dir, 'scanned-letter.pdf');
   await writeFile(scan, await pdf.save());
+  // A chat model made here: its answer is gibberish, but the passages it was given are real.
+  chatModel = path.join(dir, 'reader.gguf');
+  await writeGguf(chatModel, { ...presetSpec('tiny', 'Q8_0', 61), contextLength: 4096, quietEnd: true });
 });
 
 test.afterAll(async () => {
@@ -73,4 +78,59 @@ test('a scanned PDF is read by OCR, found by a sentence on it, and opened with t
   expect(Number(await canvas.getAttribute('data-marked'))).toBeGreaterThanOrEqual(5);
   await expect(viewer.getByTestId('from-scan')).toBeVisible();
   await saveScreenshot(app, 'scan-viewer');
+});
+
+test('asked in chat about a sentence on a scanned PDF, the sources panel opens the page with the words marked', async ({ app }) => {
+  // OCR and a generated model's answer on a busy two-core machine: generous limits.
+  test.setTimeout(240_000);
+  const { page } = app;
+  await importModelFile(app, chatModel, 'reader');
+  await createCollection(app, 'Letters');
+  const zone = page.getByTestId('documents-drop-zone');
+  const dataTransfer = await page.evaluateHandle((name) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['x'], name));
+    return transfer;
+  }, path.basename(scan));
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await app.dropFiles([scan]);
+  await expect(page.getByTestId('documents-table').locator('[data-document="scanned-letter.pdf"]')).toHaveAttribute('data-status', 'indexed', {
+    timeout: 120_000,
+  });
+
+  // A new conversation with the collection attached, and a short reply.
+  await openSection(app, 'Chat');
+  await page.keyboard.press('Control+n');
+  await page.getByRole('button', { name: 'Settings', exact: true }).last().click();
+  const settings = page.getByRole('dialog', { name: 'Conversation settings' });
+  await settings.getByLabel('Maximum reply length').fill('24');
+  await settings.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByTestId('knowledge-picker').click();
+  await page.getByTestId('knowledge-popover').getByLabel('Letters').check();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('knowledge-picker')).toHaveText('Letters');
+  const message = page.getByRole('textbox', { name: 'Message', exact: true });
+  await message.fill('What did the harbour board approve about the Wexcombe dredging contract?');
+  await message.press('Enter');
+
+  // The passage read from the scan is the answer's source, on page 1, with the sentence's words marked.
+  const sources = page.getByTestId('sources-panel');
+  await expect(sources).toBeVisible({ timeout: 60_000 });
+  const cited = sources.locator('[data-document="scanned-letter.pdf"][data-page="1"]');
+  await expect(cited).toHaveCount(1);
+  await expect(cited.locator('mark', { hasText: /^Wexcombe$/i }).first()).toBeVisible();
+  await expect(page.getByTestId('message-stats')).toBeVisible({ timeout: 60_000 });
+  await saveScreenshot(app, 'scan-chat-sources');
+
+  // Opening it shows the scanned page, rendered, with the cited words marked from OCR's word boxes.
+  await cited.getByRole('button').first().click();
+  const viewer = page.getByRole('dialog', { name: 'scanned-letter.pdf' });
+  await expect(viewer.getByTestId('viewer-page')).toHaveText('Page 1 of 1');
+  await expect(viewer.getByTestId('viewer-page')).toHaveAttribute('data-rendered', '1', { timeout: 30_000 });
+  const canvas = viewer.locator('canvas');
+  await expect(canvas).not.toHaveAttribute('data-marked', '0');
+  expect(Number(await canvas.getAttribute('data-marked'))).toBeGreaterThanOrEqual(5);
+  await expect(viewer.getByTestId('from-scan')).toBeVisible();
+  await saveScreenshot(app, 'scan-chat-viewer');
 });
