@@ -5,7 +5,7 @@ import { DocumentError, type OcrPageWords } from '../../types.ts';
 import { BlockCollector } from './blocks.ts';
 import type { ResolvedLimits } from './limits.ts';
 import { ScanPages, type OcrSettings } from './ocr/scan.ts';
-import { headingLevels, linesOf, paragraphsOf, type Paragraph, type TextRun } from './pdf-layout.ts';
+import { headingLevels, linesOf, pageBlocks, trailingTable, type Paragraph, type TextRun } from './pdf-layout.ts';
 import { pageNeedsOcr, renderForOcr } from './pdf-scan.ts';
 
 type PdfJs = typeof PdfJsModule;
@@ -90,7 +90,10 @@ export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits, ocr:
         if (await pageNeedsOcr(lib, page, runs)) {
           scanned.add(number);
           pages.push([]);
-        } else pages.push(paragraphsOf(linesOf(runs)));
+        } else {
+          // A table going on over a page break keeps its header on the next page.
+          pages.push(pageBlocks(linesOf(runs), trailingTable(pages.at(-1) ?? [])));
+        }
         page.cleanup();
       } catch (error) {
         // One broken page shouldn't cost the others; a file where every page breaks is corrupt.
@@ -111,6 +114,10 @@ export async function extractPdf(bytes: Uint8Array, limits: ResolvedLimits, ocr:
         page.cleanup();
       }
       for (const p of paragraphs) {
+        if (p.table !== undefined) {
+          out.add('table', p.text, index + 1);
+          continue;
+        }
         const level = p.lines <= 3 && p.text.length <= 200 ? levelOf(p.size) : null;
         if (level === null) out.add('paragraph', p.text, index + 1);
         else out.heading(p.text, level, index + 1);
