@@ -210,6 +210,8 @@ export const en = {
     resultsHybrid: '{{count}} passages by words and meaning in {{ms}} ms.',
     resultsText: '{{count}} passages by words in {{ms}} ms.',
     page: 'p. {{page}}',
+    row: 'row {{row}}',
+    rows: 'rows {{first}}–{{last}}',
     fromScan: 'from a scan',
     fromScanTitle: 'Recognised by OCR from a scanned page ({{confidence}}% confidence): check the wording against the page.',
     open: 'Open {{name}}',

@@ -212,6 +212,8 @@ export const es: Messages = {
     resultsHybrid: '{{count}} pasajes por palabras y significado en {{ms}} ms.',
     resultsText: '{{count}} pasajes por palabras en {{ms}} ms.',
     page: 'p. {{page}}',
+    row: 'fila {{row}}',
+    rows: 'filas {{first}}–{{last}}',
     fromScan: 'de un escaneo',
     fromScanTitle: 'Reconocido por OCR en una página escaneada (confianza del {{confidence}} %): contraste el texto con la página.',
     open: 'Abrir {{name}}',

@@ -1,6 +1,7 @@
 import { FileText, Pin, X } from 'lucide-react';
 import type { PinnedDocument } from '../../../../electron/common/contract/knowledge.ts';
 import { useTranslation } from 'react-i18next';
+import { PassagePlace } from '../../components/PassagePlace.tsx';
 import { ScanBadge } from '../../components/ScanBadge.tsx';
 import { Snippet } from '../../components/Snippet.tsx';
 import { useChat } from '../../stores/chat.ts';
@@ -52,7 +53,7 @@ export function SourcesPanel() {
                 {passage.page === null ? null : <span className="badge">{t('documents.page', { page: passage.page })}</span>}
                 <ScanBadge confidence={passage.ocrConfidence} />
               </span>
-              {passage.headingPath.length === 0 ? null : <span className="muted source__path">{passage.headingPath.join(' › ')}</span>}
+              <PassagePlace passage={passage} className="source__path" />
               <Snippet passage={passage} />
             </button>
           </li>

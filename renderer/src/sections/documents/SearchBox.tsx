@@ -1,6 +1,7 @@
 import { FileText, Search, X } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
+import { PassagePlace } from '../../components/PassagePlace.tsx';
 import { ScanBadge } from '../../components/ScanBadge.tsx';
 import { Snippet } from '../../components/Snippet.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
@@ -58,7 +59,7 @@ function Result({ passage, active }: { readonly passage: Passage; readonly activ
         <ScanBadge confidence={passage.ocrConfidence} />
         <span className="muted result__score">{passage.score.toFixed(3)}</span>
       </span>
-      {passage.headingPath.length === 0 ? null : <span className="muted result__path">{passage.headingPath.join(' › ')}</span>}
+      <PassagePlace passage={passage} className="result__path" />
       <Snippet passage={passage} />
     </button>
   );
