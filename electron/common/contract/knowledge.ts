@@ -188,6 +188,15 @@ export const DocumentView = z.object({
   pages: z.number().int().nonnegative().nullable(),
   /** The PDF itself, base64; null for other formats or when the stored copy is missing. */
   pdfBase64: z.string().nullable(),
+  /**
+   * A PNG or JPEG document's picture (its stored copy, base64), shown with the words OCR read on
+   * it marked; null or absent for other formats (TIFF included: the renderer cannot decode it),
+   * past the size cap, or when the stored copy is missing.
+   */
+  image: z
+    .object({ mime: z.enum(['image/png', 'image/jpeg']), base64: z.string() })
+    .nullable()
+    .optional(),
   /** The text as indexed, in chunks, for every format. */
   chunks: z.array(
     z.object({

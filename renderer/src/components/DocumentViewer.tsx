@@ -6,6 +6,7 @@ import type { DocumentView } from '../../../electron/common/contract/knowledge.t
 import { useKnowledge, type ViewerTarget } from '../stores/knowledge.ts';
 import { ChunkText } from './ChunkText.tsx';
 import { ScanBadge } from './ScanBadge.tsx';
+import { ScanImage } from './ScanImage.tsx';
 import { Dialog } from './Dialog.tsx';
 import { openPdf, renderPage, type OpenedPdf } from './pdf.ts';
 import './DocumentViewer.css';
@@ -106,12 +107,14 @@ function TextView({ view, target }: { readonly view: DocumentView; readonly targ
   );
 }
 
-/** The document a source comes from, opened at the source's page (PDF) or passage (other formats). */
+/** The document a source comes from, opened at the source's page (PDF), as its picture (PNG, JPEG), or at its passage (other formats). */
 export function DocumentViewer() {
   const { t } = useTranslation();
   const viewer = useKnowledge((state) => state.viewer);
   const close = useKnowledge((state) => state.closeViewer);
   const passage = viewer?.view?.chunks.find((chunk) => chunk.id === viewer.target.chunkId) ?? null;
+  // A PNG or JPEG scan's picture; a TIFF, which the page cannot decode, shows its text.
+  const picture = viewer?.view?.image ?? null;
   return (
     <Dialog open={viewer !== null} onOpenChange={(open) => !open && close()} title={viewer?.view?.name ?? t('viewer.loading')} wide>
       {viewer === null ? null : viewer.error !== null ? (
@@ -122,8 +125,14 @@ export function DocumentViewer() {
         <p className="muted">{t('viewer.loading')}</p>
       ) : (
         <div className="viewer" data-testid="document-viewer">
-          {viewer.view.pdfBase64 !== null ? <PdfPage view={viewer.view} target={viewer.target} /> : <TextView view={viewer.view} target={viewer.target} />}
-          {passage !== null && viewer.view.pdfBase64 !== null ? (
+          {viewer.view.pdfBase64 !== null ? (
+            <PdfPage view={viewer.view} target={viewer.target} />
+          ) : picture !== null ? (
+            <ScanImage view={viewer.view} picture={picture} target={viewer.target} />
+          ) : (
+            <TextView view={viewer.view} target={viewer.target} />
+          )}
+          {passage !== null && (viewer.view.pdfBase64 !== null || picture !== null) ? (
             <aside className="viewer__passage" aria-label={t('viewer.passage')}>
               <h3 className="viewer__heading">
                 {t('viewer.passage')} <ScanBadge confidence={passage.ocrConfidence} />

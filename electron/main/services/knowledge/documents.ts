@@ -18,6 +18,21 @@ import type { KnowledgeStore } from './store.ts';
 
 /** The viewer sends PDFs whole; past this size it shows the extracted text instead. */
 const MAX_VIEW_PDF_BYTES = 64 * 1024 * 1024;
+/** The viewer sends a PNG or JPEG scan whole too; past this size (far beyond a 600 dpi page) it shows the text. */
+const MAX_VIEW_IMAGE_BYTES = 32 * 1024 * 1024;
+/** Images the renderer can draw itself; TIFF is not among them (Chromium cannot decode it), so a TIFF shows its text. */
+const VIEWABLE_IMAGES = { png: 'image/png', jpeg: 'image/jpeg' } as const;
+
+/** The stored copy's bytes, base64, when it exists and is at most `max` bytes; null otherwise. */
+async function storedBase64(storedPath: string | null, max: number): Promise<string | null> {
+  if (storedPath === null) return null;
+  const info = await stat(storedPath).catch(() => null);
+  if (info === null || info.size > max) return null;
+  return readFile(storedPath).then(
+    (bytes) => bytes.toString('base64'),
+    () => null,
+  );
+}
 
 /** Removes a document with its index rows, stored copy and attachments; no gate: the folder watcher calls it too. */
 export async function removeDocumentNow(parts: Pick<KnowledgeParts, 'store' | 'index' | 'emit' | 'onChanged'>, id: string): Promise<void> {
@@ -143,17 +158,16 @@ export function unwatch(parts: WatchedParts, id: string): void {
 
 export async function viewDocument(store: KnowledgeStore, documentId: string): Promise<DocumentView> {
   const document = store.document(documentId);
-  let pdfBase64: string | null = null;
-  if (document.format === 'pdf' && document.storedPath !== null) {
-    const info = await stat(document.storedPath).catch(() => null);
-    if (info !== null && info.size <= MAX_VIEW_PDF_BYTES) pdfBase64 = (await readFile(document.storedPath)).toString('base64');
-  }
+  const pdfBase64 = document.format === 'pdf' ? await storedBase64(document.storedPath, MAX_VIEW_PDF_BYTES) : null;
+  const mime = document.format === 'png' ? VIEWABLE_IMAGES.png : document.format === 'jpeg' ? VIEWABLE_IMAGES.jpeg : null;
+  const imageBase64 = mime === null ? null : await storedBase64(document.storedPath, MAX_VIEW_IMAGE_BYTES);
   return {
     documentId,
     name: document.name,
     format: document.format,
     pages: document.pageCount,
     pdfBase64,
+    image: mime === null || imageBase64 === null ? null : { mime, base64: imageBase64 },
     chunks: store.chunksForDocument(documentId).map((chunk) => ({
       id: chunk.id,
       text: chunk.text,
