@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { IngestProgress } from '../../../../common/contract/knowledge.ts';
+import { adoptAttachments, attachmentStage } from './attachments.ts';
 import { chunkDocument } from './chunk.ts';
 import { withScanConfidence } from './scan-chunks.ts';
 import { failureOf, hashFile, isAbort, pagesOf, readHead } from './document-file.ts';
@@ -91,6 +92,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
   let run = { started: 0, pages: 0 };
   let timer: ReturnType<typeof setTimeout> | null = null;
   const touchedKeys = new Set<string>();
+  const staged = attachmentStage();
 
   const snapshot = (): IngestProgress => progressOf(files, run, running !== null);
 
@@ -119,6 +121,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
   const undo = async (prepared: Pick<Prepared, 'document' | 'created'>) => {
     const document = prepared.document;
     if (document === null) return;
+    await staged.discard(document.id);
     const collection = store.collection(document.collectionId);
     await index.deleteDocuments(collection.embeddingKey, [document.id]).catch(() => undefined);
     if (prepared.created) {
@@ -131,6 +134,7 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     const failure = failureOf(error);
     const document = prepared.document;
     if (document !== null) {
+      await staged.discard(document.id);
       const collection = store.collection(document.collectionId);
       await index.deleteDocuments(collection.embeddingKey, [document.id]).catch(() => undefined);
       // A failed document keeps its row, to show the reason, and none of its passages.
@@ -192,10 +196,12 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
         deps.onChanged(job.collectionId);
       }
       const raw = await deps.extractor.extract(storedPath, signal, {
+        attachmentsDir: deps.documentsDir,
         ocrLanguages: collection.ocrLanguages,
         // Scanned pages are slow to read: the file's progress moves with each recognised page.
         onPage: (done, total) => set(entry, { progress: 0.05 + (0.2 * done) / Math.max(1, total) }),
       });
+      staged.hold(document.id, raw);
       if (signal.aborted) throw Object.assign(new Error('Cancelled'), { name: 'AbortError' });
       const extracted = screenBlocks(deps, raw, document.id);
       set(entry, { progress: 0.25 });
@@ -229,7 +235,13 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
       // A crash after an earlier write but before `indexed` leaves rows behind: replace, never append twice.
       await index.deleteDocuments(key, batch.ids);
       await index.add(key, batch.dimensions, store.indexRows(batch.ids));
-      for (const id of batch.ids) deps.onIndexed?.(store.setStatus(id, 'indexed'));
+      for (const id of batch.ids) {
+        const document = store.setStatus(id, 'indexed');
+        deps.onIndexed?.(document);
+        const message = staged.take(id);
+        // Attachments are read once their message is searchable, each as a document of its own.
+        if (message !== undefined) enqueue(await adoptAttachments(deps, document, message));
+      }
       touchedKeys.add(key);
       batch.entries.forEach((entry, at) => {
         run.pages += batch.pages[at] ?? 0;
@@ -293,13 +305,17 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
           ahead.push(prepare(next.job, next.entry, signal));
         }
       };
-      fill();
-      while (ahead.length > 0) {
-        const prepared = await ahead.shift()!;
+      // Indexing a message queues its attachments, so the run goes on until nothing is left.
+      do {
         fill();
-        await finish(prepared, signal);
-        fill();
-      }
+        while (ahead.length > 0) {
+          const prepared = await ahead.shift()!;
+          fill();
+          await finish(prepared, signal);
+          fill();
+        }
+        if (!signal.aborted) await flush();
+      } while (!signal.aborted && queue.length > 0);
       if (signal.aborted) {
         // Rows written for documents of this run that are not `indexed` yet must not stay searchable.
         for (const [key, batch] of pending) {
@@ -311,8 +327,6 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
             set(entry, { state: 'cancelled', progress: 1 });
           }
         }
-      } else {
-        await flush();
       }
       // Compaction and the FTS refresh once per run, not per write.
       for (const key of touchedKeys)
@@ -330,32 +344,34 @@ export function createIngestQueue(deps: IngestDeps): IngestQueue {
     running = drain().catch((error: unknown) => deps.log?.('error', `Ingestion stopped: ${String(error)}`));
   };
 
+  function enqueue(jobs: readonly IngestJob[]): void {
+    if (closed || jobs.length === 0) return;
+    // A finished run's list is cleared when a new run begins.
+    if (running === null) files = [];
+    for (const job of jobs) {
+      // The same file twice in one run would race itself: the second request waits for the next run.
+      const busy = files.some(
+        (file) => file.collectionId === job.collectionId && file.path === job.path && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state),
+      );
+      if (busy) continue;
+      const entry: MutableFile = {
+        path: job.path,
+        name: path.basename(job.path),
+        collectionId: job.collectionId,
+        state: 'queued',
+        pages: null,
+        progress: 0,
+        error: null,
+      };
+      files.push(entry);
+      queue.push({ job, entry });
+    }
+    emitNow();
+    start();
+  }
+
   return {
-    enqueue(jobs) {
-      if (closed || jobs.length === 0) return;
-      // A finished run's list is cleared when a new run begins.
-      if (running === null) files = [];
-      for (const job of jobs) {
-        // The same file twice in one run would race itself: the second request waits for the next run.
-        const busy = files.some(
-          (file) => file.collectionId === job.collectionId && file.path === job.path && !['done', 'failed', 'skipped', 'cancelled'].includes(file.state),
-        );
-        if (busy) continue;
-        const entry: MutableFile = {
-          path: job.path,
-          name: path.basename(job.path),
-          collectionId: job.collectionId,
-          state: 'queued',
-          pages: null,
-          progress: 0,
-          error: null,
-        };
-        files.push(entry);
-        queue.push({ job, entry });
-      }
-      emitNow();
-      start();
-    },
+    enqueue,
     cancel() {
       const dropped = queue.splice(0);
       for (const { job, entry } of dropped) {
