@@ -29,7 +29,10 @@ const MODEL_FILTERS = [
 ];
 
 const DOCUMENT_FILTERS = [
-  { name: 'Documents', extensions: ['pdf', 'docx', 'html', 'htm', 'md', 'markdown', 'txt', 'csv', 'xlsx', 'ods', 'pptx', 'odt', 'epub', 'png', 'jpg', 'jpeg', 'tif', 'tiff'] },
+  {
+    name: 'Documents',
+    extensions: ['pdf', 'docx', 'html', 'htm', 'md', 'markdown', 'txt', 'csv', 'xlsx', 'ods', 'pptx', 'odt', 'epub', 'png', 'jpg', 'jpeg', 'tif', 'tiff'],
+  },
   { name: 'All files', extensions: ['*'] },
 ];
 

@@ -157,7 +157,10 @@ describe('pinned documents with the real engine', () => {
     const other = await core.knowledge.createCollection('Other', null);
     unwrap(
       await core.handlers['chat.update'](
-        { id: conversation.id, knowledge: { collectionIds: [other.id], documentsOnly: false, pinnedDocuments: [{ id: ids['ledger.pdf']!, name: 'ledger.pdf' }] } },
+        {
+          id: conversation.id,
+          knowledge: { collectionIds: [other.id], documentsOnly: false, pinnedDocuments: [{ id: ids['ledger.pdf']!, name: 'ledger.pdf' }] },
+        },
         ctx(),
       ),
     );
