@@ -13,6 +13,7 @@ import { DocumentsTable } from './DocumentsTable.tsx';
 import { FolderTree } from './FolderTree.tsx';
 import { SearchForm, SearchResults } from './SearchBox.tsx';
 import { StatusFilter } from './StatusFilter.tsx';
+import './CollectionList.css';
 import './DocumentsSection.css';
 
 function NewCollectionDialog({ open, onOpenChange }: { readonly open: boolean; onOpenChange(open: boolean): void }) {
