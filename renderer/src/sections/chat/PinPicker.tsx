@@ -1,6 +1,7 @@
 import { Pin, PinOff } from 'lucide-react';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { comboboxKey } from '../../components/combobox-keys.ts';
 import { MAX_PINNED_DOCUMENTS, type DocumentEntry, type KnowledgeSettings } from '../../../../electron/common/contract/knowledge.ts';
 import { suggestDocuments } from '../../stores/documents-list.ts';
 import { useChat } from '../../stores/chat.ts';
@@ -57,35 +58,18 @@ export function PinPicker({ knowledge }: { readonly knowledge: KnowledgeSettings
   const unpin = (documentId: string) => void setKnowledge({ ...knowledge, pinnedDocuments: pinned.filter((document) => document.id !== documentId) });
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
-    switch (event.key) {
-      case 'ArrowDown':
-      case 'ArrowUp': {
-        event.preventDefault();
-        if (!open) {
-          setOpen(true);
-          setActive(0);
-          return;
-        }
-        if (options.length === 0) return;
-        const step = event.key === 'ArrowDown' ? 1 : -1;
-        setActive((current) => (current + step + options.length) % options.length);
-        return;
-      }
-      case 'Enter':
-        if (open) {
-          event.preventDefault();
-          pin(options[active]);
-        }
-        return;
-      case 'Escape':
-        // Closes the list first; the popover closes on the next Escape.
-        if (open) {
-          event.preventDefault();
-          event.stopPropagation();
-          setOpen(false);
-        }
-        return;
-      default:
+    const action = comboboxKey(event.key, { open, active, count: options.length });
+    if (action.kind === 'pass') return;
+    event.preventDefault();
+    if (action.kind === 'open') {
+      setOpen(true);
+      setActive(action.active);
+    } else if (action.kind === 'move') setActive(action.active);
+    else if (action.kind === 'choose') pin(options[action.active]);
+    else if (action.kind === 'close') {
+      // Closes the list first; the popover closes on the next Escape.
+      event.stopPropagation();
+      setOpen(false);
     }
   };
 

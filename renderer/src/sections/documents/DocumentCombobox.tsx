@@ -1,6 +1,7 @@
 import { ChevronDown, FileText, Library, X } from 'lucide-react';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { comboboxKey } from '../../components/combobox-keys.ts';
 import type { DocumentEntry } from '../../../../electron/common/contract/knowledge.ts';
 import { suggestDocuments } from '../../stores/documents-list.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
@@ -52,39 +53,27 @@ export function DocumentCombobox({ collectionId }: { readonly collectionId: stri
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
-    switch (event.key) {
-      case 'ArrowDown':
-      case 'ArrowUp': {
+    const action = comboboxKey(event.key, { open, active, count });
+    if (action.kind === 'pass') {
+      // Escape on a closed list clears the field (and the narrowing).
+      if (event.key === 'Escape' && nameQuery !== '') {
         event.preventDefault();
-        if (!open) {
-          setOpen(true);
-          setActive(event.key === 'ArrowDown' ? 0 : count - 1);
-          return;
-        }
-        const step = event.key === 'ArrowDown' ? 1 : -1;
-        setActive((current) => (current + step + count) % count);
-        return;
+        event.stopPropagation();
+        setScope(null);
+        setNameQuery('');
       }
-      case 'Enter':
-        if (open) {
-          event.preventDefault();
-          choose(active);
-        }
-        return;
-      case 'Escape':
-        // Closes the list first; a second Escape clears the field (and the narrowing).
-        if (open) {
-          event.preventDefault();
-          event.stopPropagation();
-          setOpen(false);
-        } else if (nameQuery !== '') {
-          event.preventDefault();
-          event.stopPropagation();
-          setScope(null);
-          setNameQuery('');
-        }
-        return;
-      default:
+      return;
+    }
+    event.preventDefault();
+    if (action.kind === 'open') {
+      setOpen(true);
+      setActive(action.active);
+    } else if (action.kind === 'move') setActive(action.active);
+    else if (action.kind === 'choose') choose(action.active);
+    else if (action.kind === 'close') {
+      // Closes the list first; a second Escape clears the field.
+      event.stopPropagation();
+      setOpen(false);
     }
   };
 
