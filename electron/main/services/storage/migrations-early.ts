@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.ts';
+import type { Migration } from './migration-step.ts';
 
 // Steps 1 to 8 of the schema, the first capabilities (settings, models, conversations,
 // documents, bundles, audit). Kept apart from migrations.ts so each file stays short; the

@@ -1,22 +1,9 @@
-import type { Database } from './database.ts';
+import type { Migration } from './migration-step.ts';
 import { documentsFoldersAndSkipped } from './migration-documents-folders.ts';
 import { keysetPagingIndexes } from './migration-keyset-indexes.ts';
 import { EARLY_MIGRATIONS } from './migrations-early.ts';
 
-/**
- * One step of the schema. `version` numbers run 1, 2, 3… with no gaps; each step is applied
- * in its own transaction together with the `user_version` bump, so a crash or an error leaves
- * the database at the previous version, never halfway.
- *
- * Never edit a migration that has shipped: databases in the field already ran it. Add a new
- * one instead.
- */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  /** SQL (may hold several statements) or a synchronous function for data rewrites. */
-  readonly up: string | ((db: Database) => void);
-}
+export type { Migration } from './migration-step.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
   ...EARLY_MIGRATIONS,

@@ -4,7 +4,7 @@ import type { KnowledgeDocument, KnowledgeStore } from '../store.ts';
 import type { ExtractedAttachment, ExtractedDocument } from '../types.ts';
 import { readHead } from './document-file.ts';
 import { detectFormat } from './extract/detect.ts';
-import type { IngestJob } from './ingest.ts';
+import type { IngestJob } from './ingest-types.ts';
 
 // An e-mail's attachments become documents of their own that cite their message (parent_id).
 // The worker writes each readable attachment to a file beside the stored copies; once the
