@@ -24,7 +24,7 @@ beforeAll(async () => {
     await writeFile(path.join(folder, `note-${at}.txt`), `Note ${at}. The archive keeps record ${at * 7} for the office.\n`);
   }
   // Two files Soberana cannot read (listed as skipped) and one document that fails (not a real Word file).
-  await writeFile(path.join(archive, 'year-0', 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  await writeFile(path.join(archive, 'year-0', 'drawing.dwg'), Buffer.from('AC1032 not a document'));
   await writeFile(path.join(archive, 'year-1', 'month-1', 'setup.exe'), Buffer.from('MZ not a document'));
   await writeFile(path.join(archive, 'year-2', 'broken.docx'), Buffer.from('this is not a zip archive at all'));
 }, 120_000);
@@ -40,7 +40,7 @@ describe('soberana knowledge ingest at archive scale', () => {
       timeoutMs: 420_000,
     });
     expect(first.stdout).toMatch(new RegExp(`^added ${FILES}, unchanged 0, failed 1, skipped 2 — \\d+ pages in [\\d.]+ s into “Archive”$`, 'm'));
-    expect(first.stderr).toMatch(/skipped {2}.*photo\.png\n {2}unsupported: Soberana cannot read \.png files\./);
+    expect(first.stderr).toMatch(/skipped {2}.*drawing\.dwg\n {2}unsupported: Soberana cannot read \.dwg files\./);
     expect(first.stderr).toMatch(/skipped {2}.*setup\.exe\n {2}unsupported: Soberana cannot read \.exe files\./);
     expect(first.stderr).toMatch(/failed {3}.*broken\.docx\n {2}\w+: /);
     expect(first.status).toBe(1);
