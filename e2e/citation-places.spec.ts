@@ -6,7 +6,7 @@ import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
 import { writeDocuments } from './fixtures/documents/index.ts';
 import { xlsxDocument } from './fixtures/documents/sheets.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { importModelFile, openSection } from './pages.ts';
+import { dropDocuments, importModelFile, openSection } from './pages.ts';
 
 // Where a citation stands: a spreadsheet passage names its sheet and its rows, in the search
 // results and in the chat's sources; a PNG scan opens as its picture, the cited words marked.
@@ -44,15 +44,7 @@ async function collectionWith(app: AppUnderTest, name: string, file: string) {
   await dialog.getByLabel('Name').fill(name);
   await dialog.getByRole('button', { name: 'Create' }).click();
   await expect(dialog).toBeHidden();
-  const zone = page.getByTestId('documents-drop-zone');
-  const dataTransfer = await page.evaluateHandle((base) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File(['x'], base));
-    return transfer;
-  }, path.basename(file));
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
-  await app.dropFiles([file]);
+  await dropDocuments(app, [file]);
   await expect(page.getByTestId('documents-table').locator(`[data-document="${path.basename(file)}"]`)).toHaveAttribute('data-status', 'indexed', {
     timeout: 120_000,
   });

@@ -17,7 +17,7 @@ import {
 } from './fixtures/documents/index.ts';
 import { gv } from './fixtures/gguf/index.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { importModelFile, openSection } from './pages.ts';
+import { dropDocuments, importModelFile, openSection } from './pages.ts';
 
 // Documents end to end, in Chromium against the real services: a collection, four kinds of
 // documents made here with known content, progress, a question in chat with the collection
@@ -94,24 +94,6 @@ async function createCollection(app: AppUnderTest, name: string) {
   await expect(page.getByTestId('collection-list')).toContainText(name);
 }
 
-async function drop(app: AppUnderTest, files: readonly string[]) {
-  const { page } = app;
-  const zone = page.getByTestId('documents-drop-zone');
-  const dataTransfer = await page.evaluateHandle(
-    (names) => {
-      const transfer = new DataTransfer();
-      for (const name of names) transfer.items.add(new File(['x'], name));
-      return transfer;
-    },
-    files.map((file) => path.basename(file)),
-  );
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
-  // In Electron the preload hands the dropped paths to the main process, which answers with a
-  // token for this drop; a page's File has no path, so the test gives them.
-  await app.dropFiles(files);
-}
-
 test('drop four kinds of documents into a collection, ask in chat, and open the cited page', async ({ app }) => {
   test.setTimeout(120_000);
   const { page } = app;
@@ -120,7 +102,7 @@ test('drop four kinds of documents into a collection, ask in chat, and open the 
   await createCollection(app, 'Archive');
   await expect(page.getByTestId('text-only-notice')).toBeHidden();
 
-  await drop(app, Object.values(documents));
+  await dropDocuments(app, Object.values(documents));
   const progress = page.getByTestId('ingest-progress');
   await expect(progress).toBeVisible();
   await expect(progress).toContainText(/pages\/s/);
@@ -197,7 +179,7 @@ test('hostile files each get a readable error, and the collection keeps working'
   await createCollection(app, 'Inbox');
   // No embedding model: full-text search alone, and the screen says so.
   await expect(page.getByTestId('text-only-notice')).toContainText('searched by words only');
-  await drop(app, [...Object.values(hostile), documents['recipes.md']!]);
+  await dropDocuments(app, [...Object.values(hostile), documents['recipes.md']!]);
   const table = page.getByTestId('documents-table');
   await expect(table.locator('[data-document="recipes.md"]')).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });
   const expected: Record<string, RegExp> = {

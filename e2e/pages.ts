@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Locator } from '@playwright/test';
 import { expect, type AppUnderTest } from './fixtures.ts';
 
@@ -34,4 +35,24 @@ export async function importModelFile(app: AppUnderTest, file: string, name: str
   const dialog = await importFiles(app, [file]);
   await expect(dialog.locator(`[data-candidate="${name}"]`)).toContainText('Imported', { timeout: 20_000 });
   await dialog.getByRole('button', { name: 'Close' }).first().click();
+}
+
+/**
+ * Drops files on the Documents screen: the page's drag events, then the paths. In Electron the
+ * preload hands the dropped paths to the main process, which answers with a token for this
+ * drop; a page's File has no path, so the test gives them.
+ */
+export async function dropDocuments(app: AppUnderTest, files: readonly string[]): Promise<void> {
+  const zone = app.page.getByTestId('documents-drop-zone');
+  const dataTransfer = await app.page.evaluateHandle(
+    (names) => {
+      const transfer = new DataTransfer();
+      for (const name of names) transfer.items.add(new File(['x'], name));
+      return transfer;
+    },
+    files.map((file) => path.basename(file)),
+  );
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await app.dropFiles(files);
 }

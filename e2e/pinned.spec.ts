@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect, saveScreenshot, test } from './fixtures.ts';
 import { markdownDocument, pdfDocument, writeDocuments } from './fixtures/documents/index.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { importModelFile, openSection } from './pages.ts';
+import { dropDocuments, importModelFile, openSection } from './pages.ts';
 
 // Pinning a document to a conversation, with the keyboard only: found by name in the knowledge
 // picker, given whole to the real model, shown in the sources panel as such, and unpinned.
@@ -41,16 +41,7 @@ test('pin a document with the keyboard, get it whole in the answer, see it in th
   await create.getByLabel('Name').fill('Harbour');
   await create.getByRole('button', { name: 'Create' }).click();
   await expect(create).toBeHidden();
-  // As documents.spec.ts drops: the page's events, then the paths the preload would hand over.
-  const zone = page.getByTestId('documents-drop-zone');
-  const dataTransfer = await page.evaluateHandle((names) => {
-    const transfer = new DataTransfer();
-    for (const name of names) transfer.items.add(new File(['x'], name));
-    return transfer;
-  }, Object.keys(documents));
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
-  await app.dropFiles(Object.values(documents));
+  await dropDocuments(app, Object.values(documents));
   const table = page.getByTestId('documents-table');
   for (const name of Object.keys(documents))
     await expect(table.locator(`[data-document="${name}"]`)).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });

@@ -5,7 +5,7 @@ import { PDFDocument } from 'pdf-lib';
 import { renderPage } from '../electron/test-support/scanned-pages.ts';
 import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { importModelFile, openSection } from './pages.ts';
+import { dropDocuments, importModelFile, openSection } from './pages.ts';
 
 // A scanned letter: a PDF made here whose only page is a picture of text, with no text layer.
 // Dropped into a collection it is read by OCR; a sentence on it is found, the passage says it
@@ -51,15 +51,7 @@ test('a scanned PDF is read by OCR, found by a sentence on it, and opened with t
   test.setTimeout(180_000);
   const { page } = app;
   await createCollection(app, 'Scans');
-  const zone = page.getByTestId('documents-drop-zone');
-  const dataTransfer = await page.evaluateHandle((name) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File(['x'], name));
-    return transfer;
-  }, path.basename(scan));
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
-  await app.dropFiles([scan]);
+  await dropDocuments(app, [scan]);
   const table = page.getByTestId('documents-table');
   await expect(table.locator('[data-document="scanned-letter.pdf"]')).toHaveAttribute('data-status', 'indexed', { timeout: 120_000 });
 
@@ -86,15 +78,7 @@ test('asked in chat about a sentence on a scanned PDF, the sources panel opens t
   const { page } = app;
   await importModelFile(app, chatModel, 'reader');
   await createCollection(app, 'Letters');
-  const zone = page.getByTestId('documents-drop-zone');
-  const dataTransfer = await page.evaluateHandle((name) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File(['x'], name));
-    return transfer;
-  }, path.basename(scan));
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
-  await app.dropFiles([scan]);
+  await dropDocuments(app, [scan]);
   await expect(page.getByTestId('documents-table').locator('[data-document="scanned-letter.pdf"]')).toHaveAttribute('data-status', 'indexed', {
     timeout: 120_000,
   });

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
+import { expect, saveScreenshot, test } from './fixtures.ts';
 import { writeDocuments } from './fixtures/documents/index.ts';
 import { tenMillionCellsXlsx, xlsxDocument, zipBombXlsx } from './fixtures/documents/sheets.ts';
-import { openSection } from './pages.ts';
+import { dropDocuments, openSection } from './pages.ts';
 
 // A spreadsheet dropped like any document: each sheet a section, its rows searchable by the
 // names of their columns, the cited rows shown as a table; hostile workbooks refused by reason.
@@ -37,21 +37,6 @@ test.afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function drop(app: AppUnderTest, paths: readonly string[]) {
-  const zone = app.page.getByTestId('documents-drop-zone');
-  const dataTransfer = await app.page.evaluateHandle(
-    (names) => {
-      const transfer = new DataTransfer();
-      for (const name of names) transfer.items.add(new File(['x'], name));
-      return transfer;
-    },
-    paths.map((file) => path.basename(file)),
-  );
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
-  await app.dropFiles(paths);
-}
-
 test('drop an XLSX, find a value by its column name, and see the cited rows as a table', async ({ app }) => {
   test.setTimeout(120_000);
   const { page } = app;
@@ -62,7 +47,7 @@ test('drop an XLSX, find a value by its column name, and see the cited rows as a
   await dialog.getByRole('button', { name: 'Create' }).click();
   await expect(dialog).toBeHidden();
 
-  await drop(app, [files['suppliers.xlsx']!, files['bomb.xlsx']!, files['huge.xlsx']!]);
+  await dropDocuments(app, [files['suppliers.xlsx']!, files['bomb.xlsx']!, files['huge.xlsx']!]);
   const table = page.getByTestId('documents-table');
   await expect(table.locator('[data-document="suppliers.xlsx"]')).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });
   await expect(table.locator('[data-document="bomb.xlsx"]')).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
