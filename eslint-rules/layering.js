@@ -8,7 +8,7 @@ import path from 'node:path';
  * it resolves to, or from its kind (Node built-in, `electron`, a package).
  */
 
-/** @typedef {'common'|'guard'|'services'|'test-support'|'main'|'runtime'|'preload'|'cli'|'renderer'|'native'|'e2e'} Layer */
+/** @typedef {'common'|'guard'|'services'|'server'|'test-support'|'main'|'runtime'|'preload'|'cli'|'renderer'|'native'|'e2e'} Layer */
 
 /** Most specific folder first. */
 const LAYER_FOLDERS = /** @type {const} */ ([
@@ -17,6 +17,9 @@ const LAYER_FOLDERS = /** @type {const} */ ([
   // start. Its own layer because no other folder may be imported by both services and runtime.
   ['electron/guard', 'guard'],
   ['electron/main/services', 'services'],
+  // The local API's HTTP server (loopback only): the one folder allowed to import node:http.
+  // It only calls the services (services/api/), so it sits above them; main and the CLI start it.
+  ['electron/server', 'server'],
   // Crash children, fixtures, labelled sets: what tests need beside the services. Tests
   // (*.test.ts), e2e/ and scripts/ may import it; product code may not.
   ['electron/test-support', 'test-support'],
@@ -40,16 +43,17 @@ export const RULES = {
   common: { layers: ['common'], node: false, electron: false, packages: ['zod'] },
   guard: { layers: ['guard'], node: true, electron: false, packages: [] },
   services: { layers: ['common', 'guard', 'services'], node: true, electron: false, packages: true },
-  'test-support': { layers: ['common', 'guard', 'services', 'test-support', 'renderer'], node: true, electron: false, packages: true },
-  main: { layers: ['common', 'guard', 'services', 'main'], node: true, electron: true, packages: true },
+  server: { layers: ['common', 'guard', 'services', 'server'], node: true, electron: false, packages: [] },
+  'test-support': { layers: ['common', 'guard', 'services', 'server', 'test-support', 'renderer'], node: true, electron: false, packages: true },
+  main: { layers: ['common', 'guard', 'services', 'server', 'main'], node: true, electron: true, packages: true },
   runtime: { layers: ['common', 'guard', 'runtime'], node: true, electron: false, packages: ['node-llama-cpp'] },
   preload: { layers: ['common'], node: false, electron: true, packages: [] },
   // native/: doctor checks the shipped binaries against their manifest.
-  cli: { layers: ['common', 'guard', 'services', 'native', 'cli'], node: true, electron: false, packages: true },
+  cli: { layers: ['common', 'guard', 'services', 'server', 'native', 'cli'], node: true, electron: false, packages: true },
   renderer: { layers: ['common', 'renderer'], node: false, electron: false, packages: true },
   native: { layers: ['native'], node: true, electron: false, packages: true },
   e2e: {
-    layers: ['common', 'guard', 'services', 'test-support', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'],
+    layers: ['common', 'guard', 'services', 'server', 'test-support', 'main', 'runtime', 'preload', 'cli', 'renderer', 'native', 'e2e'],
     node: true,
     electron: true,
     packages: true,
@@ -84,6 +88,8 @@ export const SERVICE_RANKS = /** @type {readonly (readonly string[])[]} */ ([
   ['inference', 'bundles/service.ts'],
   ['knowledge', 'models-handlers.ts', 'bundles-handlers.ts'],
   ['chat'],
+  // The local API's rules: tokens, scopes, limits and each request on the record, over the features above.
+  ['api'],
   // The core wires everything.
   ['core.ts'],
 ]);
@@ -107,8 +113,8 @@ export function serviceRank(rel) {
 
 export const NETWORK_MODULES = ['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'undici'];
 
-/** Files under electron/ that may use the network: the opt-in loopback API server, once it exists. */
-export const NETWORK_ALLOWLIST = /** @type {readonly string[]} */ ([]);
+/** Folders under electron/ whose files may use the network: the opt-in loopback API server. */
+export const NETWORK_ALLOWLIST = /** @type {readonly string[]} */ (['electron/server/']);
 
 /**
  * Files that import network modules only to disable them (the egress guard), to check that
@@ -167,7 +173,7 @@ export const layeringRule = {
     // Tests follow their layer's rules, plus the test runner and the e2e fixtures.
     const isTest = /\.test\.tsx?$/.test(file);
     const inElectron = file.split('/')[0] === 'electron';
-    const networkAllowed = NETWORK_ALLOWLIST.includes(file) || NETWORK_GUARD_FILES.includes(file);
+    const networkAllowed = NETWORK_ALLOWLIST.some((folder) => file.startsWith(folder)) || NETWORK_GUARD_FILES.includes(file);
     if (layer === null && !inElectron) return {};
 
     /** An import inside services/ may not run up SERVICE_RANKS. @param {import('estree').Node} node @param {string} specifier @param {string} target */

@@ -21,6 +21,10 @@ export const errorCodes = [
   /** The audit log cannot record, so an action that must be audited was refused (fail closed). */
   'audit_unavailable',
   'internal',
+  /** The local API: no valid token came with the request. */
+  'unauthorized',
+  /** The local API: the token has too many requests in flight. */
+  'too_many_requests',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -57,6 +57,10 @@ export const endpointKinds = {
   'audit.list': 'rpc',
   'audit.verify': 'rpc',
   'audit.export': 'rpc',
+  'api.status': 'rpc',
+  'api.tokens.list': 'rpc',
+  'api.tokens.create': 'rpc',
+  'api.tokens.revoke': 'rpc',
   'bundles.list': 'rpc',
   'bundles.pick': 'rpc',
   'bundles.install': 'stream',
@@ -69,6 +73,7 @@ export const endpointKinds = {
   'knowledge.changed': 'event',
   'knowledge.ingestProgress': 'event',
   'bundles.changed': 'event',
+  'api.changed': 'event',
 } as const satisfies Record<string, EndpointKind>;
 
 export type EndpointName = keyof typeof endpointKinds;

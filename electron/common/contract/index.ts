@@ -16,6 +16,7 @@ import {
 import { FitEstimate, ImportEvent, ImportMode, ModelEntry, ModelId, ModelLoadSettings, ModelsPage, ModelsQuery, ScanOutcome, VerifyEvent } from './models.ts';
 import { z } from 'zod';
 import { PolicyInfo } from './policy.ts';
+import { ApiStatus, ApiTokenCreate, ApiTokenCreated, ApiTokenInfo } from './api.ts';
 import { AuditCheck, AuditFilter, AuditPage } from './audit.ts';
 import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } from './bundles.ts';
 import {
@@ -168,6 +169,10 @@ export const contract = {
   'audit.verify': rpc({ input: Empty, output: AuditCheck }),
   /** JSON lines for a SIEM, with the verification anchor's id; saved where the user chooses. */
   'audit.export': rpc({ input: z.object({ from: z.string().max(40).optional(), to: z.string().max(40).optional() }).strict(), output: Saved }),
+  'api.status': rpc({ input: Empty, output: ApiStatus }),
+  'api.tokens.list': rpc({ input: Empty, output: z.object({ tokens: z.array(ApiTokenInfo) }) }),
+  'api.tokens.create': rpc({ input: ApiTokenCreate, output: ApiTokenCreated }),
+  'api.tokens.revoke': rpc({ input: z.object({ id: z.string().min(1).max(64) }).strict(), output: ApiTokenInfo }),
   /** By name; a page when `limit` is given (resume with `cursor`), else every bundle. */
   'bundles.list': rpc({
     input: z.object({ cursor: Cursor.optional(), limit: PageLimit.optional() }).strict(),
@@ -183,6 +188,7 @@ export const contract = {
   'knowledge.changed': event({ payload: z.object({ collectionId: z.string().nullable() }) }),
   'knowledge.ingestProgress': event({ payload: IngestProgress }),
   'bundles.changed': event({ payload: z.object({ bundleId: z.string().nullable() }) }),
+  'api.changed': event({ payload: ApiStatus }),
   'chat.changed': event({ payload: z.object({ conversationId: z.string().nullable() }) }),
   /**
    * Files were dropped on the window. Their paths stay in the main process (the preload read
@@ -202,3 +208,4 @@ export * from './knowledge.ts';
 export * from './bundles.ts';
 export * from './policy.ts';
 export * from './audit.ts';
+export * from './api.ts';

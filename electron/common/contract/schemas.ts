@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { autoOr, GenerateStats, Hardware } from '../runtime/protocol.ts';
+import { ApiSettings } from './api.ts';
 
 export { GenerateStats, Hardware };
 
@@ -59,6 +60,8 @@ export const Settings = z.object({
   language: Language,
   sidebarWidth: z.number().int().min(160).max(480),
   runtime: RuntimeSettings,
+  /** The local API: off until turned on; a policy can lock it, and `api.allowed` decides whether it may run at all. */
+  api: ApiSettings,
 });
 export type Settings = z.infer<typeof Settings>;
 

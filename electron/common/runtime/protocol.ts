@@ -167,6 +167,56 @@ export const ChatOutcome = z.object({
 });
 export type ChatOutcome = z.infer<typeof ChatOutcome>;
 
+/** One message of a stateless completion (the local API): the whole conversation comes with each request. */
+export const CompletionMessage = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.string().max(1_000_000),
+  /** assistant: the tool calls it made, arguments as JSON text. */
+  toolCalls: z
+    .array(z.object({ id: z.string().max(200), name: z.string().min(1).max(200), arguments: z.string().max(1_000_000) }))
+    .max(64)
+    .optional(),
+  /** tool: the id of the call this message answers. */
+  toolCallId: z.string().max(200).optional(),
+});
+export type CompletionMessage = z.infer<typeof CompletionMessage>;
+
+/** A tool the model may call; `parameters` is the JSON schema of its arguments (an object schema), or null for none. */
+export const ToolSpec = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  description: z.string().max(10_000),
+  parameters: z.record(z.string(), z.unknown()).nullable(),
+});
+export type ToolSpec = z.infer<typeof ToolSpec>;
+
+/**
+ * A stateless completion for the local API. Exactly one of `messages` (through the model's
+ * chat template) and `prompt` (raw text, continued as it is) is set.
+ */
+export const CompletionParams = z.object({
+  messages: z.array(CompletionMessage).min(1).max(10_000).nullable(),
+  prompt: z.string().max(1_000_000).nullable(),
+  sampling: ChatSampling,
+  /** Stop when any of these appears; the stop text is not part of the reply. */
+  stop: z.array(z.string().min(1).max(500)).max(16),
+  /** The reply's form, enforced by a grammar: any JSON value, or one that follows a JSON schema. null: free text. */
+  format: z.union([z.object({ kind: z.literal('json') }), z.object({ kind: z.literal('schema'), schema: z.record(z.string(), z.unknown()) })]).nullable(),
+  tools: z.array(ToolSpec).max(128),
+  /** auto: the model decides; none: no call; required: some call; { name }: that tool. Forced calls are generated under a grammar. */
+  toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string().min(1).max(64) })]),
+});
+export type CompletionParams = z.infer<typeof CompletionParams>;
+
+export const CompletionOutcome = z.object({
+  stats: GenerateStats,
+  text: z.string(),
+  /** Tool calls the model made, arguments as JSON text that follows the tool's schema. */
+  toolCalls: z.array(z.object({ name: z.string(), arguments: z.string() })),
+  /** OpenAI's words: stop (end of turn or a stop text), length (max tokens), tool_calls, or aborted. */
+  finishReason: z.enum(['stop', 'length', 'tool_calls', 'aborted']),
+});
+export type CompletionOutcome = z.infer<typeof CompletionOutcome>;
+
 export const FitEstimate = z.object({
   /** Where the layers go: all on the GPU, split, or all on the CPU. */
   placement: z.enum(['gpu', 'partial', 'cpu']),

@@ -1,6 +1,6 @@
 import { access, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { Settings, type SettingsPatch } from '../../common/contract/index.ts';
+import { DEFAULT_API_PORT, Settings, type SettingsPatch } from '../../common/contract/index.ts';
 import { AppError } from '../../common/result.ts';
 import { appendEvent } from './storage/events.ts';
 import { messageOf, transaction, type Database } from './storage/sqlite.ts';
@@ -15,6 +15,7 @@ export const DEFAULT_SETTINGS: Settings = {
     threads: 'auto',
     sampling: { temperature: 0.7, topP: 0.9, topK: 40, repeatPenalty: 1.1, maxTokens: 512 },
   },
+  api: { enabled: false, port: DEFAULT_API_PORT, allowedOrigins: [] },
 };
 
 /** Where versions before SQLite kept settings. Read once, then renamed to `settings.json.imported`. */

@@ -26,6 +26,23 @@ const chatTurnCommon = {
   chunkIds: z.array(id).max(10_000),
 };
 
+const apiRequestCommon = {
+  /** The token's name (never the token), or null when the request carried none that was valid. */
+  token: z.string().min(1).max(100).nullable(),
+  /** e.g. `POST /v1/chat/completions`. */
+  endpoint: z.string().min(1).max(200),
+  status: z.number().int().min(100).max(599),
+  modelSha256: sha256.nullable(),
+  collections: z.array(id).max(1000),
+  requestBytes: count,
+  responseBytes: count,
+  promptTokens: count,
+  completionTokens: count,
+};
+
+/** The local API: it started or stopped listening (addresses such as `http://127.0.0.1:11435`). */
+const apiLifecycle = z.strictObject({ addresses: z.array(z.string().min(1).max(200)).max(8), port: count });
+
 /** The events that are the same whether given to `record()` or read back from the log. */
 const sharedEvents = [
   event('app.start', z.strictObject({ version })),
@@ -73,6 +90,18 @@ const sharedEvents = [
   event('policy.bundle_ignored', z.strictObject({ reason: z.string().min(1).max(2000) })),
   // The app was started on another data folder; written to the old folder's log.
   event('data_dir.changed', z.strictObject({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096) })),
+  event('api.started', apiLifecycle),
+  event('api.stopped', apiLifecycle),
+  // The local API refused a request before serving it: no token, a wrong, revoked or expired one, a missing scope, a foreign Host or Origin, a limit.
+  event(
+    'api.refused',
+    z.strictObject({
+      token: z.string().min(1).max(100).nullable(),
+      endpoint: z.string().min(1).max(200),
+      status: z.number().int().min(100).max(599),
+      reason: z.string().min(1).max(2000),
+    }),
+  ),
   event(
     'retention.purge',
     z.strictObject({
@@ -98,6 +127,17 @@ export const auditEventSchema = z.discriminatedUnion('type', [
       response: z.string().optional(),
     }),
   ),
+  // One request served by the local API; like a chat turn, its text is kept only at the `full` level.
+  event(
+    'api.request',
+    z.strictObject({
+      ...apiRequestCommon,
+      promptSha256: sha256.nullable(),
+      responseSha256: sha256.nullable(),
+      prompt: z.string().optional(),
+      response: z.string().optional(),
+    }),
+  ),
 ]);
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 
@@ -105,6 +145,7 @@ export type AuditEvent = z.infer<typeof auditEventSchema>;
 export const auditEventInputSchema = z.discriminatedUnion('type', [
   ...sharedEvents,
   event('chat.turn', z.strictObject({ ...chatTurnCommon, prompt: z.string(), response: z.string() })),
+  event('api.request', z.strictObject({ ...apiRequestCommon, prompt: z.string().nullable(), response: z.string().nullable() })),
 ]);
 export type AuditEventInput = z.infer<typeof auditEventInputSchema>;
 

@@ -291,7 +291,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
               ...(level === 'full' ? { prompt: event.data.prompt, response: event.data.response } : {}),
             },
           }
-        : event;
+        : event.type === 'api.request'
+          ? { type: 'api.request', data: storedApiRequest(event.data, level === 'full') }
+          : event;
     // Sealing at stop leaves nothing unsealed while the app is not running, when a stolen key file is most likely.
     return write(() => stage(stored, stored.type === 'app.stop'));
   }
@@ -389,4 +391,19 @@ function mismatch(details: string): AppError {
     'The audit log does not match its key file. Run "soberana audit verify" with the verification anchor to see what changed.',
     details,
   );
+}
+
+/** An API request as the log keeps it: the text as hashes, and the text itself only at `full`. */
+function storedApiRequest(
+  data: Extract<AuditEventInput, { type: 'api.request' }>['data'],
+  full: boolean,
+): Extract<AuditEvent, { type: 'api.request' }>['data'] {
+  const { prompt, response, ...rest } = data;
+  return {
+    ...rest,
+    promptSha256: prompt === null ? null : sha256Hex(prompt),
+    responseSha256: response === null ? null : sha256Hex(response),
+    ...(full && prompt !== null ? { prompt } : {}),
+    ...(full && response !== null ? { response } : {}),
+  };
 }

@@ -47,6 +47,9 @@ export const GOVERNED_ACTIONS = [
   'audit.export',
   'keys.trust',
   'keys.untrust',
+  'api.serve',
+  'api.tokens.create',
+  'api.tokens.revoke',
 ] as const;
 export type GovernedAction = (typeof GOVERNED_ACTIONS)[number];
 
@@ -57,8 +60,16 @@ const POLICY_RULES: Partial<Record<GovernedAction, (governance: Governance) => v
   'models.import': (governance) => governance.assertUnsignedImportAllowed(),
   'knowledge.ingest': (governance) => governance.assertIngestionAllowed(),
   'keys.trust': (governance) => governance.assertLocalTrustEditable(),
+  'api.serve': (governance) => assertApiAllowed(governance),
+  'api.tokens.create': (governance) => assertApiAllowed(governance),
   ...Object.fromEntries(EXPORTS.map((action) => [action, (governance: Governance) => governance.assertExportAllowed()])),
 };
+
+/** The policy's `api.allowed`: the local API may not listen, nor tokens be made for it. */
+function assertApiAllowed(governance: Governance): void {
+  if (!governance.policy.api.allowed)
+    throw new AppError('forbidden', "This machine's policy does not allow the local API. Ask your IT team if scripts need to reach the local models.");
+}
 
 export interface Gate {
   /** Throws when the action may not run now; the refusal is recorded. */

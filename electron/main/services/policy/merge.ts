@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { ApiScope } from '../../../common/contract/index.ts';
 import {
   AUDIT_LEVELS,
   DEFAULT_POLICY,
@@ -68,6 +69,7 @@ export function resolvePolicy(doc: PolicyDocument): EffectivePolicy {
           ? d.runtime.allowedBackends
           : (unique(doc.runtime.allowedBackends) as EffectivePolicy['runtime']['allowedBackends']),
     },
+    api: { allowed: doc.api?.allowed ?? d.api.allowed, scopes: doc.api?.scopes === undefined ? d.api.scopes : (unique(doc.api.scopes) as ApiScope[] | null) },
     settings,
     settingOrigins: Object.fromEntries(settingLeaves(settings).map((leaf) => [leaf.path.join('.'), 'machine' as const])),
   };
@@ -197,6 +199,10 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
         sameSet,
         showList,
       ),
+    },
+    api: {
+      allowed: take('api.allowed', base.api.allowed, doc.api?.allowed, and),
+      scopes: take('api.scopes', base.api.scopes, doc.api?.scopes, (a, b) => intersect(a, b, String), sameSet, showList),
     },
     settings,
     settingOrigins,

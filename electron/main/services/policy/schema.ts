@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Settings } from '../../../common/contract/index.ts';
+import { API_SCOPES, ApiScope, Settings } from '../../../common/contract/index.ts';
 
 /** Weakest first: merging keeps the later one of the two. */
 export const PII_MODES = ['off', 'warn', 'redact', 'block'] as const;
@@ -97,6 +97,7 @@ export const PolicyDocument = z
     export: z.strictObject({ allowed: z.boolean().optional() }).optional(),
     storage: z.strictObject({ allowDataDirOverride: z.boolean().optional() }).optional(),
     runtime: z.strictObject({ allowedBackends: z.array(RuntimeBackendName).max(RUNTIME_BACKENDS.length).nullable().optional() }).optional(),
+    api: z.strictObject({ allowed: z.boolean().optional(), scopes: z.array(ApiScope).max(API_SCOPES.length).nullable().optional() }).optional(),
     settings: PolicySettings.optional(),
   })
   .superRefine((doc, ctx) => {
@@ -157,6 +158,8 @@ export interface EffectivePolicy {
   readonly storage: { readonly allowDataDirOverride: boolean };
   /** null: any backend, built in or from a runtime pack; otherwise only these (the CPU always remains as the fallback). */
   readonly runtime: { readonly allowedBackends: readonly (typeof RUNTIME_BACKENDS)[number][] | null };
+  /** The local API: whether it may listen at all, and the scopes its tokens may use (null: all). */
+  readonly api: { readonly allowed: boolean; readonly scopes: readonly ApiScope[] | null };
   readonly settings: PolicySettings;
   /** Which file fixed each locked setting, by dotted path, so the UI can say who to ask. */
   readonly settingOrigins: Readonly<Record<string, PolicyOrigin>>;
@@ -181,6 +184,7 @@ export const DEFAULT_POLICY: EffectivePolicy = {
   export: { allowed: true },
   storage: { allowDataDirOverride: false },
   runtime: { allowedBackends: null },
+  api: { allowed: true, scopes: null },
   settings: {},
   settingOrigins: {},
 };
@@ -200,6 +204,7 @@ export const LOCKDOWN: PolicyDocument = {
   audit: { level: 'full' },
   export: { allowed: false },
   storage: { allowDataDirOverride: false },
+  api: { allowed: false },
 };
 
 export type PolicyValidation =
