@@ -67,6 +67,25 @@ const EVERY_EVENT: readonly AuditEventInput[] = [
   { type: 'policy.changed', data: { from: hash('old policy'), to: hash('policy') } },
   { type: 'policy.bundle_ignored', data: { reason: 'bad_signature: the kept bundle policy does not verify' } },
   { type: 'data_dir.changed', data: { from: '/home/alice/.config/Soberana', to: '/mnt/data/soberana' } },
+  { type: 'api.started', data: { addresses: ['http://127.0.0.1:11435', 'http://[::1]:11435'], port: 11435 } },
+  { type: 'api.refused', data: { token: null, endpoint: 'POST /v1/chat/completions', status: 401, reason: 'no token' } },
+  {
+    type: 'api.request',
+    data: {
+      token: 'notebook',
+      endpoint: 'POST /v1/chat/completions',
+      status: 200,
+      modelSha256: hash('model'),
+      collections: ['c1'],
+      requestBytes: 120,
+      responseBytes: 480,
+      promptTokens: 12,
+      completionTokens: 30,
+      prompt: 'Which vault holds the ledger?',
+      response: 'Vault NORTH-4.',
+    },
+  },
+  { type: 'api.stopped', data: { addresses: ['http://127.0.0.1:11435'], port: 11435 } },
   { type: 'app.stop', data: { version: '0.1.0' } },
 ];
 
@@ -101,6 +120,25 @@ describe('audit events', () => {
     expect(existsSync(anchorFilePath(dir))).toBe(true);
     expect(log.list()).toEqual([]);
     expect(verifyAudit(db, anchorOf(), { keyFile: keyFile() })).toMatchObject({ ok: true, records: 0 });
+  });
+});
+
+describe('local API requests by audit level', () => {
+  const request: AuditEventInput = EVERY_EVENT.find((event) => event.type === 'api.request')!;
+
+  it('metadata keeps the sizes and hashes of the text, full keeps the text too', () => {
+    const metadata = open('metadata').record(request)!;
+    expect(metadata.data).toMatchObject({ token: 'notebook', promptSha256: hash('Which vault holds the ledger?'), responseSha256: hash('Vault NORTH-4.') });
+    expect(JSON.stringify(metadata.data)).not.toContain('NORTH-4');
+    const full = open('full').record(request)!;
+    expect(full.data).toMatchObject({ prompt: 'Which vault holds the ledger?', response: 'Vault NORTH-4.' });
+  });
+
+  it('a request with no text (a model list) records null hashes', () => {
+    const log = open('full');
+    const record = log.record({ ...request, data: { ...(request.data as object), prompt: null, response: null } } as AuditEventInput)!;
+    expect(record.data).toMatchObject({ promptSha256: null, responseSha256: null });
+    expect(record.data).not.toHaveProperty('prompt');
   });
 });
 
