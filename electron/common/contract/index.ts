@@ -170,9 +170,9 @@ export const contract = {
   /** JSON lines for a SIEM, with the verification anchor's id; saved where the user chooses. */
   'audit.export': rpc({ input: z.object({ from: z.string().max(40).optional(), to: z.string().max(40).optional() }).strict(), output: Saved }),
   'api.status': rpc({ input: Empty, output: ApiStatus }),
-  'api.tokens.list': rpc({ input: Empty, output: z.object({ tokens: z.array(ApiTokenInfo) }) }),
-  'api.tokens.create': rpc({ input: ApiTokenCreate, output: ApiTokenCreated }),
-  'api.tokens.revoke': rpc({ input: z.object({ id: z.string().min(1).max(64) }).strict(), output: ApiTokenInfo }),
+  'api.tokens': rpc({ input: Empty, output: z.object({ tokens: z.array(ApiTokenInfo) }) }),
+  'api.createToken': rpc({ input: ApiTokenCreate, output: ApiTokenCreated }),
+  'api.revokeToken': rpc({ input: z.object({ id: z.string().min(1).max(64) }).strict(), output: ApiTokenInfo }),
   /** By name; a page when `limit` is given (resume with `cursor`), else every bundle. */
   'bundles.list': rpc({
     input: z.object({ cursor: Cursor.optional(), limit: PageLimit.optional() }).strict(),
