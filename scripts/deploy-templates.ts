@@ -106,6 +106,15 @@ const TEXT: Readonly<Record<string, KeyText>> = {
     label: 'One backend per line:',
     help: 'Only these inference backends may be used, one per line (cpu, cuda, vulkan, metal). The CPU always remains as the fallback.',
   },
+  'api.allowed': {
+    name: 'Allow the local API',
+    help: 'Enabled: users may turn on the local API (OpenAI- and Ollama-compatible, loopback only, tokens required) in Settings or with "soberana serve". Disabled: it never listens and no API token can be made.',
+  },
+  'api.scopes': {
+    name: 'Local API scopes allowed',
+    label: 'One scope per line:',
+    help: 'Only these scopes may be used by API tokens, one per line (chat, embeddings, knowledge, models:read). Enabled with no line: tokens can do nothing.',
+  },
 };
 
 const GROUP_NAMES: Readonly<Record<string, string>> = {
@@ -118,6 +127,7 @@ const GROUP_NAMES: Readonly<Record<string, string>> = {
   Export: 'Export',
   Storage: 'Storage',
   Runtime: 'Inference runtime',
+  Api: 'Local API',
 };
 
 /** The example MDM profile's policy: every key, with values an organisation might choose. */
@@ -141,6 +151,8 @@ export const EXAMPLE: Readonly<Record<string, unknown>> = {
   'export.allowed': false,
   'storage.allowDataDirOverride': false,
   'runtime.allowedBackends': ['cpu', 'metal'],
+  'api.allowed': true,
+  'api.scopes': ['chat', 'embeddings', 'models:read'],
 };
 
 function textOf(key: LayoutKey): KeyText {
