@@ -5,6 +5,9 @@ import type { ModelEntry } from '../../common/contract/models.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
+import { createApiController, type ApiController } from './api/controller.ts';
+import { createApiHandlers } from './api/handlers.ts';
+import { createApiTokens, type ApiTokens } from './api/tokens.ts';
 import { createAuditHandlers } from './audit-handlers.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import { createBundleHandlers } from './bundles-handlers.ts';
@@ -33,6 +36,7 @@ import { createRuntimeHandlers } from './inference/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './inference/launcher.ts';
 import { governedEngine } from './inference/governed-engine.ts';
 import { lockedEngine } from './inference/locked-engine.ts';
+import { createTurns, laneEngine, type Turns } from './inference/turns.ts';
 import { checkModelFile } from './inference/model-check.ts';
 import { createModelLookup, modelLoadEvents } from './inference/model-events.ts';
 import { sqliteQuarantine } from './inference/quarantine.ts';
@@ -53,7 +57,12 @@ export interface Core {
   readonly bus: Bus<AppEvents>;
   readonly handlers: Handlers<Contract>;
   readonly storage: Database;
+  /** The engine the app uses: governed, its loads and replies taken in turns in the 'app' lane. */
   readonly runtime: RuntimeEngine;
+  /** The governed engine outside any lane: a caller runs it inside `turns.run(itsLane, ...)` (the local API does). */
+  readonly engine: RuntimeEngine;
+  /** Who generates next, fairly between the app and each API token. */
+  readonly turns: Turns;
   readonly knowledge: KnowledgeService;
   readonly governance: Governance;
   readonly audit: AuditTrail;
@@ -63,6 +72,8 @@ export interface Core {
   readonly models: ModelService;
   /** What installing a bundle needs; the CLI installs through it too. */
   readonly bundles: BundleDeps;
+  /** The local API: whether it listens (and `soberana serve`), and its tokens. */
+  readonly api: { readonly controller: ApiController; readonly tokens: ApiTokens };
   /** Stops the inference process and closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -143,7 +154,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }),
     () => governance.policy,
   );
-  const runtime = governedEngine(engine, { lookup, governance, gate, emit });
+  const governed = governedEngine(engine, { lookup, governance, gate, emit });
+  // One reply at a time, shared fairly: the app's own calls take their turns in the 'app' lane,
+  // the local API's in one lane per token (services/inference/turns.ts).
+  const turns = createTurns();
+  const runtime = laneEngine(governed, turns, 'app');
   const files = createFileTokens();
   const picker = options.filePicker ?? NO_PICKER;
   const libraryDir = libraryDirFor(dataDir);
@@ -193,6 +208,23 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const announceModels = () => bus.emit('models.changed', { models: listModels(storage) as ModelEntry[] });
   const models = createModelService({ db: storage, libraryDir, gate, emit, changed: announceModels });
 
+  const apiTokens = createApiTokens({
+    db: storage,
+    gate,
+    policy: () => governance.policy,
+    collectionExists: (id) => knowledge.collections().some((collection) => collection.id === id),
+  });
+  const apiController = createApiController({
+    settings: () => settings.get().api,
+    policy: () => governance.policy,
+    gate,
+    emit,
+    listener: null,
+    changed: (status) => bus.emit('api.changed', status),
+    log: options.log,
+  });
+  bus.on('settings.changed', () => void apiController.apply());
+
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
     'settings.get': () => ok(settings.get()),
@@ -226,6 +258,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...createKnowledgeHandlers(knowledge, picker),
     ...createBundleHandlers(bundles),
     ...createAuditHandlers({ db: storage, trail, governance, picker, gate, emit }),
+    ...createApiHandlers({ controller: apiController, tokens: apiTokens }),
   };
 
   applyRetention({ db: storage, governance, trail, emit, ...(options.log === undefined ? {} : { log: options.log }) });
@@ -235,8 +268,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   let closing: Promise<void> | null = null;
   const close = () =>
-    (closing ??= knowledge
+    (closing ??= apiController
       .close()
+      .catch(() => undefined)
+      .then(() => knowledge.close())
       .then(() => extractor.close())
       .catch(() => undefined)
       .then(() => runtime.stop())
@@ -247,5 +282,21 @@ export async function createCore(options: CoreOptions): Promise<Core> {
         closeStorage();
       }));
 
-  return { dataDir, bus, handlers, storage, runtime, knowledge, governance, audit: trail, context, models, bundles, close };
+  return {
+    dataDir,
+    bus,
+    handlers,
+    storage,
+    runtime,
+    engine: governed,
+    turns,
+    knowledge,
+    governance,
+    audit: trail,
+    context,
+    models,
+    bundles,
+    api: { controller: apiController, tokens: apiTokens },
+    close,
+  };
 }

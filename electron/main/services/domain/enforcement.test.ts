@@ -84,6 +84,10 @@ const ENDPOINTS: Readonly<Record<Endpoint, Use>> = {
   'audit.list': reads('the log'),
   'audit.verify': reads('the log'),
   'audit.export': governs('audit.export'),
+  'api.status': reads('whether the local API listens'),
+  'api.tokens': reads('the API tokens (never the tokens themselves)'),
+  'api.createToken': governs('api.tokens.create'),
+  'api.revokeToken': governs('api.tokens.revoke'),
 };
 
 /** The record a governed call leaves when it succeeds: its own event type, or `change` naming the action. */
@@ -169,6 +173,7 @@ async function governedCalls(core: Core) {
   const collection = core.storage.prepare('SELECT id FROM collections LIMIT 1').get() as { id: string };
   const document = core.storage.prepare("SELECT id FROM documents WHERE status = 'indexed' ORDER BY rowid LIMIT 1").get() as { id: string };
   const watched = core.storage.prepare('SELECT id FROM watched_folders LIMIT 1').get() as { id: string };
+  const apiToken = core.storage.prepare('SELECT id FROM api_tokens ORDER BY created_at LIMIT 1').get() as { id: string };
   const scan = await h['models.scan']({ source: 'files' }, ctx());
   const candidateToken = scan.ok ? (scan.value.candidates[0]?.token ?? 'x'.repeat(24)) : 'x'.repeat(24);
   const picked = await h['files.pickModel']({}, ctx());
@@ -203,6 +208,8 @@ async function governedCalls(core: Core) {
     ['knowledge.removeDocument', () => h['knowledge.removeDocument']({ id: document.id }, ctx())],
     ['knowledge.unwatch', () => h['knowledge.unwatch']({ id: watched.id }, ctx())],
     ['audit.export', () => h['audit.export']({}, ctx())],
+    ['api.createToken', () => h['api.createToken']({ name: `Script ${Date.now()}`, scopes: ['chat'], expiresAt: null }, ctx())],
+    ['api.revokeToken', () => h['api.revokeToken']({ id: apiToken.id }, ctx())],
     ['bundles.install', () => h['bundles.install']({ token: bundleToken }, ctx())],
     ['bundles.uninstall', () => h['bundles.uninstall']({ id: 'kit' }, ctx())],
     ['presets.delete', () => h['presets.delete']({ id: preset.id }, ctx())],
@@ -281,7 +288,8 @@ describe('every contract endpoint that changes data goes through the gate', () =
     expect(Object.keys(ENDPOINTS).sort()).toEqual(callable);
     const used = new Set(Object.values(ENDPOINTS).flatMap((use) => ('governs' in use ? [use.governs] : [])));
     // keys.trust and keys.untrust have no endpoint: only the CLI changes the development trust store.
-    expect([...used, 'keys.trust', 'keys.untrust', 'knowledge.export'].sort()).toEqual([...GOVERNED_ACTIONS].sort());
+    // api.serve has none either: the API listens when the settings (or `soberana serve`) ask and the gate lets it.
+    expect([...used, 'keys.trust', 'keys.untrust', 'knowledge.export', 'api.serve'].sort()).toEqual([...GOVERNED_ACTIONS].sort());
   });
 
   it('refuses each one while the audit log cannot record, and records each one once it can again', { timeout: 300_000 }, async () => {
@@ -328,6 +336,8 @@ describe('every contract endpoint that changes data goes through the gate', () =
     await core.knowledge.idle();
     expect(core.storage.prepare("SELECT count(*) AS n FROM documents WHERE status = 'failed'").get()).toEqual({ n: 1 });
     await writeFile(empty, '# Filled in\n\nNow it has text to index.\n');
+    // An API token for api.revokeToken to revoke.
+    expect((await settle(() => h['api.createToken']({ name: 'Notebook', scopes: ['chat'], expiresAt: null }, ctx()))).ok).toBe(true);
     await core.close();
 
     // The key goes while the app is stopped (finding 2): at the next start nothing governed may run.

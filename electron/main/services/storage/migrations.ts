@@ -105,6 +105,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE collections ADD COLUMN ocr_languages TEXT NOT NULL DEFAULT 'eng+spa' CHECK (ocr_languages IN ('eng', 'spa', 'eng+spa'));
     `,
   },
+  {
+    version: 18,
+    name: 'local API tokens',
+    // Only the token's SHA-256 is kept (the token is shown once); prefix: its first characters,
+    // to tell tokens apart. scopes and collections are JSON arrays (collections null: every one).
+    // A revoked token keeps its row, so the list and the audit log can still name it.
+    up: `
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+        prefix TEXT NOT NULL,
+        scopes TEXT NOT NULL CHECK (json_valid(scopes)),
+        collections TEXT CHECK (collections IS NULL OR json_valid(collections)),
+        created_at TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT,
+        last_used_at TEXT
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

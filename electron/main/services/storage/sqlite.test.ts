@@ -298,6 +298,23 @@ const expectedSchema: Record<number, (db: Database) => void> = {
   17: (db) => {
     expect(columns(db, 'collections').find((c) => c.name === 'ocr_languages')).toEqual({ name: 'ocr_languages', type: 'TEXT', notnull: 1, pk: 0 });
   },
+  18: (db) => {
+    expect(columns(db, 'api_tokens').map((c) => c.name)).toEqual([
+      'id',
+      'name',
+      'token_hash',
+      'prefix',
+      'scopes',
+      'collections',
+      'created_at',
+      'expires_at',
+      'revoked_at',
+      'last_used_at',
+    ]);
+    // Only the hash of a token is stored, and one hash names one token.
+    const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'api_tokens'").get() as { sql: string }).sql;
+    expect(sql).toMatch(/token_hash TEXT NOT NULL UNIQUE CHECK \(length\(token_hash\) = 64\)/);
+  },
 };
 
 const extra = (version: number, up: Migration['up'], name = `test ${version}`): Migration => ({ version, name, up });
@@ -314,6 +331,7 @@ describe('migrations', () => {
     expect(existsSync(path.join(dir, DATABASE_FILE))).toBe(true);
     expect(schemaVersion(db)).toBe(LATEST_VERSION);
     expect(tables(db)).toEqual([
+      'api_tokens',
       'app_events',
       'audit_checkpoints',
       'audit_meta',
