@@ -113,6 +113,9 @@ export function serviceRank(rel) {
 
 export const NETWORK_MODULES = ['http', 'https', 'http2', 'net', 'tls', 'dgram', 'dns', 'undici'];
 
+/** Packages the server's tests (only) may import: the official clients its acceptance tests use. */
+export const API_TEST_CLIENTS = /** @type {readonly string[]} */ (['openai', 'ollama']);
+
 /** Folders under electron/ whose files may use the network: the opt-in loopback API server. */
 export const NETWORK_ALLOWLIST = /** @type {readonly string[]} */ (['electron/server/']);
 
@@ -232,6 +235,8 @@ export const layeringRule = {
         return;
       }
       if (isTest && packageName(specifier) === 'vitest') return;
+      // The local API's acceptance tests drive the server with the official clients (devDependencies), unmodified.
+      if (isTest && layer === 'server' && API_TEST_CLIENTS.includes(packageName(specifier))) return;
       if (rules.packages !== true && !rules.packages.includes(packageName(specifier))) deny(`the package ${packageName(specifier)}`);
     }
 

@@ -51,6 +51,12 @@ const cases: [string, string, string, RegExp][] = [
     "import { createMainWindow } from '../main/window.ts';\nexport const x = createMainWindow;",
     /cli may not import the main layer/,
   ],
+  [
+    'the server imports a package',
+    'electron/server/bad.ts',
+    "import OpenAI from 'openai';\nexport const x = OpenAI;",
+    /server may not import the package openai/,
+  ],
   ['main imports http', 'electron/main/bad.ts', "import http from 'node:http';\nexport const x = http;", /Network module "node:http" is banned/],
   ['services import https', 'electron/main/services/bad.ts', "import * as https from 'https';\nexport const x = https;", /Network module "https" is banned/],
   ['main requires net', 'electron/main/bad.ts', "const net = require('net');\nexport const x = net;", /Network module "net" is banned/],
@@ -183,6 +189,10 @@ describe('lint enforces the layering table and the network ban', () => {
     ).toEqual([]);
     expect(
       await problems('electron/main/services/storage/ok.test.ts', "import { createChatStore } from '../chat/store.ts';\nexport const x = createChatStore;"),
+    ).toEqual([]);
+    // The server's tests drive it with the official OpenAI and Ollama clients.
+    expect(
+      await problems('electron/server/ok.test.ts', "import OpenAI from 'openai';\nimport { Ollama } from 'ollama';\nexport const x = [OpenAI, Ollama];"),
     ).toEqual([]);
     // Tests, e2e/ and test support itself may use test support.
     expect(
