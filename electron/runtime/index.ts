@@ -56,6 +56,15 @@ async function handle(request: RuntimeRequest): Promise<unknown> {
         running.delete(request.id);
       }
     }
+    case 'complete': {
+      const controller = new AbortController();
+      running.set(request.id, controller);
+      try {
+        return await host.complete(request.params, controller.signal, (delta) => send(deltaMessage(request.id, delta)));
+      } finally {
+        running.delete(request.id);
+      }
+    }
     case 'embed':
       return host.embed(request.path, request.texts, request.threads);
     case 'embeddingInfo':

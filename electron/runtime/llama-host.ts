@@ -5,6 +5,8 @@ import type {
   BackendSource,
   ChatOutcome,
   ChatParams,
+  CompletionOutcome,
+  CompletionParams,
   Delta,
   EmbeddingInfo,
   EmbedResult,
@@ -22,6 +24,7 @@ import { answerBindingTestsInProcess } from './binding-test.ts';
 import { lacksChatTemplate } from './chat-history.ts';
 import type { LoadedChat } from './chat-model.ts';
 import { chatTurn, disposeSessions, type ChatSessions } from './chat-session.ts';
+import { completeOnce } from './completion.ts';
 import { DecodeThreadTuner } from './decode-threads.ts';
 import { countTokens, embed, embeddingInfo } from './embeddings.ts';
 import { fitEstimate } from './fit.ts';
@@ -35,7 +38,7 @@ import { RuntimeError } from './runtime-error.ts';
 // embedding model and one ranking model, each cached by path. Only the modules of
 // this folder know node-llama-cpp's API. This one composes them: it holds the process's
 // llama instance and the loaded chat model, loads and unloads it, allows one reply at a
-// time, and hands each request to the module that owns it (chat-session.ts, generate.ts,
+// time, and hands each request to the module that owns it (chat-session.ts, generate.ts, completion.ts,
 // embeddings.ts, ranking.ts, fit.ts).
 
 // Under Electron, node-llama-cpp's pre-load binary test cannot fork a Node process (runAsNode fuse off): see binding-test.ts.
@@ -53,6 +56,8 @@ export interface LlamaHost {
   unload(): Promise<boolean>;
   generate(params: GenerateParams, signal: AbortSignal, onDelta: (delta: Delta) => void): Promise<GenerateStats>;
   chat(params: ChatParams, signal: AbortSignal, onDelta: (delta: Delta) => void): Promise<ChatOutcome>;
+  /** A stateless completion (the local API): messages or a raw prompt, nothing kept afterwards. */
+  complete(params: CompletionParams, signal: AbortSignal, onDelta: (delta: Delta) => void): Promise<CompletionOutcome>;
   /** Texts longer than the context are cut to their first `EmbeddingInfo.maxTokens` tokens, and listed. */
   embed(path: string, texts: readonly string[], threads: number): Promise<EmbedResult>;
   embeddingInfo(path: string, threads: number): Promise<EmbeddingInfo>;
@@ -212,6 +217,16 @@ export function createLlamaHost(log: RuntimeLog): LlamaHost {
       generating = true;
       try {
         return await chatTurn(loaded, sessions, params, signal, onDelta, log);
+      } finally {
+        generating = false;
+      }
+    },
+
+    async complete(params, signal, onDelta) {
+      const loaded = idleChat();
+      generating = true;
+      try {
+        return await completeOnce(loaded, params, signal, onDelta, log);
       } finally {
         generating = false;
       }

@@ -271,6 +271,8 @@ export const RuntimeRequest = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.literal('unload') }),
   z.object({ id: z.number().int(), op: z.literal('generate'), params: GenerateParams }),
   z.object({ id: z.number().int(), op: z.literal('chat'), params: ChatParams }),
+  /** A stateless completion (the local API): nothing of it is kept for later requests. */
+  z.object({ id: z.number().int(), op: z.literal('complete'), params: CompletionParams }),
   z.object({
     id: z.number().int(),
     op: z.literal('embed'),
@@ -347,6 +349,7 @@ export interface RuntimeResults {
   unload: { unloaded: boolean };
   generate: GenerateStats;
   chat: ChatOutcome;
+  complete: CompletionOutcome;
   embed: EmbedResult;
   embeddingInfo: EmbeddingInfo;
   tokenize: { counts: number[] };
@@ -365,6 +368,7 @@ export const RuntimeResultSchemas = {
   unload: z.object({ unloaded: z.boolean() }),
   generate: GenerateStats,
   chat: ChatOutcome,
+  complete: CompletionOutcome,
   embed: EmbedResult,
   embeddingInfo: EmbeddingInfo,
   tokenize: z.object({ counts: z.array(z.number().int().nonnegative()) }),

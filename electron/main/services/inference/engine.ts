@@ -9,6 +9,8 @@ import {
   type EgressCheck,
   type EgressKind,
   type ChatParams,
+  type CompletionOutcome,
+  type CompletionParams,
   type GenerateParams,
   type GenerateStats,
   type Hardware,
@@ -90,6 +92,12 @@ export interface RuntimeEngine {
    */
   chat(request: ChatRequest, onDelta: (delta: Delta) => void, signal?: AbortSignal): Promise<ChatResult>;
   /**
+   * A stateless completion (the local API): the whole conversation, or a raw prompt, comes with
+   * the request and nothing is kept. Tools, a response format (a grammar) and stop texts as in
+   * CompletionParams. Requires a loaded chat model; one reply at a time, as chat.
+   */
+  complete(params: CompletionParams, onDelta: (delta: Delta) => void, signal?: AbortSignal): Promise<CompletionOutcome>;
+  /**
    * One vector per text, in order. A text longer than the model's context is embedded by its
    * first `embeddingInfo().maxTokens` tokens and its index is listed in `truncated`.
    * At most MAX_BATCH texts per call.
@@ -154,8 +162,8 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
     return { ...reported, cpuCores: autoThreads(cpuFacts(reported.cpuCores)) };
   }
 
-  /** generate and chat: one reply at a time, cancellable, with state changes around it. */
-  async function reply<K extends 'generate' | 'chat'>(
+  /** generate, chat and complete: one reply at a time, cancellable, with state changes around it. */
+  async function reply<K extends 'generate' | 'chat' | 'complete'>(
     op: K,
     payload: RequestPayload<K>,
     onDelta: (delta: Delta) => void,
@@ -311,6 +319,10 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
         sampling: { ...chatRequest.sampling },
       };
       return reply('chat', { params }, onDelta, signal);
+    },
+
+    complete(params, onDelta, signal) {
+      return reply('complete', { params }, onDelta, signal);
     },
 
     async embed(filePath, texts, threads) {

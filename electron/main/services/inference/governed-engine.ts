@@ -61,5 +61,11 @@ export function governedEngine<E extends RuntimeEngine>(engine: E, deps: { looku
       gate.check('chat.send');
       return engine.chat(request, onDelta, signal);
     },
+    // The local API's completions: the API service writes each request's audit record itself
+    // (api.request, with the token and sizes), so only the gate is here.
+    async complete(params, onDelta, signal) {
+      gate.check('runtime.generate');
+      return engine.complete(params, onDelta, signal);
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../../../common/result.ts';
 import { applyPiiPolicy, describeFindings } from '../pii/index.ts';
 import type { EffectivePolicy, PiiMode } from '../policy/schema.ts';
+import type { CompletionParams } from '../../../common/runtime/protocol.ts';
 import type { ChatRequest, RuntimeEngine } from './engine.ts';
 import { clampFitTarget, clampLoadOptions, clampSampling, runtimeLocks } from './locks.ts';
 
@@ -12,7 +13,7 @@ export type PolicySource = EffectivePolicy | (() => EffectivePolicy);
 
 /** What the wrapper needs; stand-ins in tests may have only these. */
 type LockableEngine = Pick<RuntimeEngine, 'state' | 'hardware' | 'load'> &
-  Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'fit' | 'embed' | 'embeddingInfo' | 'countTokens' | 'rank'>>;
+  Partial<Pick<RuntimeEngine, 'chat' | 'generate' | 'complete' | 'fit' | 'embed' | 'embeddingInfo' | 'countTokens' | 'rank'>>;
 
 /**
  * A chat request as the model may see it under the prompts' PII mode. `redact` (and `block`,
@@ -49,11 +50,26 @@ export function screenGeneratePrompt(prompt: string, mode: PiiMode): string {
 }
 
 /**
+ * A stateless completion (the local API) as the model may see it: every message and the raw
+ * prompt are the client's own text, so `block` refuses any that holds personal data (as a
+ * raw generation's prompt) and `redact` replaces it. Tool call arguments are left alone:
+ * they are JSON the client parses back.
+ */
+export function screenCompletion(params: CompletionParams, mode: PiiMode): CompletionParams {
+  if (mode !== 'redact' && mode !== 'block') return params;
+  return {
+    ...params,
+    messages: params.messages === null ? null : params.messages.map((message) => ({ ...message, content: screenGeneratePrompt(message.content, mode) })),
+    prompt: params.prompt === null ? null : screenGeneratePrompt(params.prompt, mode),
+  };
+}
+
+/**
  * `engine` with the policy in force applied to every load, generation, chat and fit
  * estimate, and a locked thread count to the embedding, token-counting and ranking models
  * too (a thread lock limits the machine's CPU, whichever model uses it). Everything else
  * passes through. Engines are plain objects of functions
- * (createEngine's is), so the wrapper is a copy with four of them replaced.
+ * (createEngine's is), so the wrapper is a copy with some of them replaced.
  */
 export function lockedEngine<E extends LockableEngine>(engine: E, policy: PolicySource): E {
   const current = typeof policy === 'function' ? policy : () => policy;
@@ -79,6 +95,14 @@ export function lockedEngine<E extends LockableEngine>(engine: E, policy: Policy
       const now = current();
       const prompt = screenGeneratePrompt(params.prompt, now.pii.prompts);
       return generate({ ...clampSampling(params, runtimeLocks(now)), prompt }, onDelta, signal);
+    };
+  }
+  const { complete } = engine;
+  if (complete !== undefined) {
+    wrapped.complete = async (params, onDelta, signal) => {
+      const now = current();
+      const screened = screenCompletion(params, now.pii.prompts);
+      return complete({ ...screened, sampling: clampSampling(params.sampling, runtimeLocks(now)) }, onDelta, signal);
     };
   }
   if (fit !== undefined) wrapped.fit = (filePath, target = {}) => fit(filePath, clampFitTarget(target, runtimeLocks(current())));

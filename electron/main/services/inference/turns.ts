@@ -1,0 +1,101 @@
+import { AppError } from '../../../common/result.ts';
+import type { RuntimeEngine } from './engine.ts';
+
+// The inference process answers one reply at a time. Who goes next is decided here, fairly:
+// each caller has a lane (the app's own chats, and each local API token), lanes take turns
+// round-robin, and within a lane tasks keep their order. So eight API clients in a loop
+// still let the app's chat through every other turn, and one busy token cannot starve
+// another. A task whose caller gives up (its signal aborts) while it waits leaves the queue.
+
+export interface Turns {
+  /**
+   * Runs `task` when its lane's turn comes, after the task running now. Rejects with AppError
+   * `cancelled` if `signal` aborts before the task starts; once started, the task owns the signal.
+   */
+  run<T>(lane: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Tasks waiting for their turn (not the one running). */
+  waiting(): number;
+}
+
+interface Waiting {
+  readonly start: () => void;
+  readonly cancel: () => void;
+}
+
+export function createTurns(): Turns {
+  /** Lanes with waiting tasks, in the order they are served; a lane served goes to the back. */
+  const lanes = new Map<string, Waiting[]>();
+  let running = false;
+  let count = 0;
+
+  const next = () => {
+    if (running) return;
+    const first = lanes.entries().next();
+    if (first.done === true) return;
+    const [lane, queue] = first.value;
+    const item = queue.shift()!;
+    count -= 1;
+    lanes.delete(lane);
+    // Back of the line: every other lane with work goes first.
+    if (queue.length > 0) lanes.set(lane, queue);
+    running = true;
+    item.start();
+  };
+
+  return {
+    run<T>(lane: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) return Promise.reject(new AppError('cancelled', 'Cancelled.'));
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = () => item.cancel();
+        const item: Waiting = {
+          start: () => {
+            signal?.removeEventListener('abort', onAbort);
+            void (async () => {
+              try {
+                resolve(await task());
+              } catch (error) {
+                reject(error);
+              } finally {
+                running = false;
+                next();
+              }
+            })();
+          },
+          cancel: () => {
+            const queue = lanes.get(lane);
+            const index = queue?.indexOf(item) ?? -1;
+            if (queue === undefined || index < 0) return;
+            queue.splice(index, 1);
+            count -= 1;
+            if (queue.length === 0) lanes.delete(lane);
+            reject(new AppError('cancelled', 'Cancelled while waiting for a turn.'));
+          },
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const queue = lanes.get(lane);
+        if (queue === undefined) lanes.set(lane, [item]);
+        else queue.push(item);
+        count += 1;
+        next();
+      });
+    },
+    waiting: () => count,
+  };
+}
+
+/**
+ * `engine` with its loads and replies taken in turns in `lane`: load, unload, generate, chat and
+ * complete wait for their turn; everything else (state, embeddings, token counts, ranking)
+ * passes through, since the inference process serves those alongside a reply.
+ */
+export function laneEngine<E extends RuntimeEngine>(engine: E, turns: Turns, lane: string): E {
+  return {
+    ...engine,
+    load: (filePath, options, onProgress, signal, displayName) =>
+      turns.run(lane, () => engine.load(filePath, options, onProgress, signal, displayName), signal),
+    unload: () => turns.run(lane, () => engine.unload()),
+    generate: (params, onDelta, signal) => turns.run(lane, () => engine.generate(params, onDelta, signal), signal),
+    chat: (request, onDelta, signal) => turns.run(lane, () => engine.chat(request, onDelta, signal), signal),
+    complete: (params, onDelta, signal) => turns.run(lane, () => engine.complete(params, onDelta, signal), signal),
+  };
+}
