@@ -36,7 +36,7 @@ import { createRuntimeHandlers } from './inference/handlers.ts';
 import { forkLauncher, type RuntimeLauncher } from './inference/launcher.ts';
 import { governedEngine } from './inference/governed-engine.ts';
 import { lockedEngine } from './inference/locked-engine.ts';
-import { createTurns, laneEngine, type Turns } from './inference/turns.ts';
+import { createTurns, laneEngine, rememberLoads, type Turns } from './inference/turns.ts';
 import { checkModelFile } from './inference/model-check.ts';
 import { createModelLookup, modelLoadEvents } from './inference/model-events.ts';
 import { sqliteQuarantine } from './inference/quarantine.ts';
@@ -154,7 +154,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }),
     () => governance.policy,
   );
-  const governed = governedEngine(engine, { lookup, governance, gate, emit });
+  // rememberLoads: how each model was loaded, so the app's reply can put its model back if an API request swapped it while it waited.
+  const governed = rememberLoads(governedEngine(engine, { lookup, governance, gate, emit }));
   // One reply at a time, shared fairly: the app's own calls take their turns in the 'app' lane,
   // the local API's in one lane per token (services/inference/turns.ts).
   const turns = createTurns();

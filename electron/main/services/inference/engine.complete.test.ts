@@ -11,6 +11,7 @@ import { forkLauncher } from './launcher.ts';
 import { lockedEngine } from './locked-engine.ts';
 import { checkModelFile } from './model-check.ts';
 import { sqliteQuarantine } from './quarantine.ts';
+import { createTurns, laneEngine, rememberLoads } from './turns.ts';
 
 // engine.complete, the local API's stateless completions, end to end: the real inference
 // process and node-llama-cpp on the writer's tiny model. The model is random, so what the
@@ -19,6 +20,7 @@ import { sqliteQuarantine } from './quarantine.ts';
 
 let dir: string;
 let modelFile: string;
+let otherFile: string;
 let db: Database;
 let engine: RuntimeEngine;
 const extra: RuntimeEngine[] = [];
@@ -28,6 +30,8 @@ beforeAll(async () => {
   modelFile = path.join(dir, 'tiny-chat.gguf');
   // quietEnd: the model never ends its turn by itself, so replies last until maxTokens, a stop text or a grammar's end.
   await writeGguf(modelFile, { ...presetSpec('tiny', 'Q8_0', 11), contextLength: 4096, quietEnd: true });
+  otherFile = path.join(dir, 'other-chat.gguf');
+  await writeGguf(otherFile, { ...presetSpec('tiny', 'Q8_0', 12), contextLength: 4096, quietEnd: true });
   db = openDatabase(dir);
   engine = createEngine({ launcher: forkLauncher(), validate: checkModelFile, quarantine: sqliteQuarantine(db), onState: () => undefined });
   await engine.start();
@@ -268,5 +272,37 @@ describe('engine.complete with the real inference process', () => {
       code: 'forbidden',
     });
     expect(seen).toHaveLength(2);
+  });
+});
+
+describe('laneEngine with the real inference process', () => {
+  it('an app reply that waited while an API turn loaded another model is written by the model the app had', { timeout: 180_000 }, async () => {
+    const shared = rememberLoads(engine);
+    const turns = createTurns();
+    const app = laneEngine(shared, turns, 'app');
+    const mine = await app.load(modelFile, { gpuLayers: 0, contextSize: 1024, threads: 1 });
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => (open = resolve));
+    const order: string[] = [];
+    // An API request's turn: it loads the model it was asked for, then completes.
+    const api = turns.run('api:1', async () => {
+      await held;
+      const other = await shared.load(otherFile, { gpuLayers: 0, contextSize: 1024, threads: 1 });
+      order.push(`api on ${path.basename(other.path)}`);
+      await shared.complete(request({}), () => undefined);
+    });
+    // The app asks while model A is loaded; its turn comes after the API's.
+    const reply = app
+      .chat({ conversationId: 'c', systemPrompt: '', history: [], prompt: 'Hello', sampling: { ...SAMPLING, maxTokens: 4 } }, () => undefined)
+      .then((result) => {
+        order.push(`app on ${path.basename(engine.state().model?.path ?? 'none')}`);
+        return result;
+      });
+    expect(turns.waiting()).toBe(1);
+    open();
+    await Promise.all([api, reply]);
+    expect(order).toEqual(['api on other-chat.gguf', 'app on tiny-chat.gguf']);
+    expect(engine.state().model).toMatchObject({ path: mine.path, contextSize: 1024 });
+    expect((await reply).stats.tokens).toBe(4);
   });
 });

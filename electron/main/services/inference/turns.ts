@@ -1,4 +1,6 @@
+import type { RuntimeModel } from '../../../common/contract/schemas.ts';
 import { AppError } from '../../../common/result.ts';
+import type { LoadOptions } from '../../../common/runtime/protocol.ts';
 import type { RuntimeEngine } from './engine.ts';
 
 // The inference process answers one reply at a time. Who goes next is decided here, fairly:
@@ -83,19 +85,70 @@ export function createTurns(): Turns {
   };
 }
 
+type LoadArgs = readonly [filePath: string, options: LoadOptions, displayName: string | undefined];
+
+/** How each recent model was loaded, by the real path the engine reports, for engines wrapped by rememberLoads. */
+const loadsOf = new WeakMap<object, Map<string, LoadArgs>>();
+const REMEMBERED_LOADS = 8;
+
+/**
+ * `engine` noting how each model it loads was asked for, so that a lane can load it again
+ * (see laneEngine). Wrap the engine every lane shares, the one the local API loads through too.
+ */
+export function rememberLoads<E extends RuntimeEngine>(engine: E): E {
+  const loads = new Map<string, LoadArgs>();
+  const wrapped: E = {
+    ...engine,
+    async load(filePath, options, onProgress, signal, displayName) {
+      const model = await engine.load(filePath, options, onProgress, signal, displayName);
+      loads.delete(model.path);
+      loads.set(model.path, [filePath, options, displayName]);
+      for (const oldest of loads.keys()) {
+        if (loads.size <= REMEMBERED_LOADS) break;
+        loads.delete(oldest);
+      }
+      return model;
+    },
+  };
+  loadsOf.set(wrapped, loads);
+  return wrapped;
+}
+
+const sameModel = (a: RuntimeModel, b: RuntimeModel | null) =>
+  b !== null && a.path === b.path && a.contextSize === b.contextSize && a.gpuLayers === b.gpuLayers && a.threads === b.threads;
+
 /**
  * `engine` with its loads and replies taken in turns in `lane`: load, unload, generate, chat and
  * complete wait for their turn; everything else (state, embeddings, token counts, ranking)
  * passes through, since the inference process serves those alongside a reply.
+ *
+ * A caller decides which model answers before its reply waits (the app's chat checks the
+ * loaded model, loads another if needed, then asks for the reply). Another lane's turn may
+ * load a different model in between, so a reply's turn first puts back the model that was
+ * loaded when the reply was asked for, if the engine remembers how it was loaded
+ * (rememberLoads); the reply is never written by a model its caller did not see.
  */
 export function laneEngine<E extends RuntimeEngine>(engine: E, turns: Turns, lane: string): E {
+  const loads = loadsOf.get(engine);
+  const reply = <T>(task: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+    const expected = engine.state().model;
+    return turns.run(
+      lane,
+      async () => {
+        const load = expected === null || sameModel(expected, engine.state().model) ? undefined : loads?.get(expected.path);
+        if (load !== undefined) await engine.load(load[0], load[1], undefined, signal, load[2]);
+        return task();
+      },
+      signal,
+    );
+  };
   return {
     ...engine,
     load: (filePath, options, onProgress, signal, displayName) =>
       turns.run(lane, () => engine.load(filePath, options, onProgress, signal, displayName), signal),
     unload: () => turns.run(lane, () => engine.unload()),
-    generate: (params, onDelta, signal) => turns.run(lane, () => engine.generate(params, onDelta, signal), signal),
-    chat: (request, onDelta, signal) => turns.run(lane, () => engine.chat(request, onDelta, signal), signal),
-    complete: (params, onDelta, signal) => turns.run(lane, () => engine.complete(params, onDelta, signal), signal),
+    generate: (params, onDelta, signal) => reply(() => engine.generate(params, onDelta, signal), signal),
+    chat: (request, onDelta, signal) => reply(() => engine.chat(request, onDelta, signal), signal),
+    complete: (params, onDelta, signal) => reply(() => engine.complete(params, onDelta, signal), signal),
   };
 }
