@@ -7,7 +7,9 @@ import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
 import { createApiController, type ApiController } from './api/controller.ts';
 import { createApiHandlers } from './api/handlers.ts';
+import { createApiService } from './api/service.ts';
 import { createApiTokens, type ApiTokens } from './api/tokens.ts';
+import type { ApiListener, ApiService } from './api/types.ts';
 import { createAuditHandlers } from './audit-handlers.ts';
 import type { AuditTrail } from './audit-trail.ts';
 import { createBundleHandlers } from './bundles-handlers.ts';
@@ -73,7 +75,7 @@ export interface Core {
   /** What installing a bundle needs; the CLI installs through it too. */
   readonly bundles: BundleDeps;
   /** The local API: whether it listens (and `soberana serve`), and its tokens. */
-  readonly api: { readonly controller: ApiController; readonly tokens: ApiTokens };
+  readonly api: { readonly controller: ApiController; readonly tokens: ApiTokens; readonly service: ApiService };
   /** Stops the inference process and closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -91,6 +93,8 @@ export interface CoreOptions {
   readonly policyFile?: string;
   /** Documents: a shorter debounce for watched folders (tests). */
   readonly watchDebounceMs?: number;
+  /** The local API's HTTP server (electron/server/'s createHttpApi); without one the API cannot listen in this process. */
+  readonly apiServer?: (service: ApiService) => ApiListener;
 }
 
 const PARSE_WORKERS = 2;
@@ -215,12 +219,28 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     policy: () => governance.policy,
     collectionExists: (id) => knowledge.collections().some((collection) => collection.id === id),
   });
+  const apiService = createApiService({
+    db: storage,
+    tokens: apiTokens,
+    engine: governed,
+    turns,
+    settings: () => settings.get().runtime,
+    governance,
+    gate,
+    emit,
+    screen: (text) => screen(text, 'prompts'),
+    knowledge: {
+      retrieve: (query, collectionIds, budget) => knowledge.retrieveForChat(query, collectionIds, budget),
+      search: (request) => knowledge.search(request),
+    },
+    status: () => apiController.status(),
+  });
   const apiController = createApiController({
     settings: () => settings.get().api,
     policy: () => governance.policy,
     gate,
     emit,
-    listener: null,
+    listener: options.apiServer?.(apiService) ?? null,
     changed: (status) => bus.emit('api.changed', status),
     log: options.log,
   });
@@ -297,7 +317,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     context,
     models,
     bundles,
-    api: { controller: apiController, tokens: apiTokens },
+    api: { controller: apiController, tokens: apiTokens, service: apiService },
     close,
   };
 }

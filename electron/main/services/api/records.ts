@@ -1,0 +1,85 @@
+import { AppError, type ErrorCode } from '../../../common/result.ts';
+import type { Emit } from '../domain/events.ts';
+import type { ApiPrincipal, ApiRequestInfo } from './types.ts';
+
+// The audit records the local API leaves: one `api.request` per request it served or failed
+// (sizes and token counts; the text, which the log keeps only at the `full` level) and one
+// `api.refused` per request it turned away. The HTTP status is the one the server answers with.
+
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  rejected_file: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  quarantined: 403,
+  unknown_endpoint: 404,
+  not_found: 404,
+  no_model: 404,
+  too_many_requests: 429,
+  cancelled: 499,
+  io_error: 500,
+  runtime_crashed: 500,
+  out_of_memory: 500,
+  internal: 500,
+  busy: 503,
+  unavailable: 503,
+  audit_unavailable: 503,
+};
+
+/** The HTTP status a failure is answered with, for its audit record. */
+export const statusOf = (error: unknown): number => (error instanceof AppError ? STATUS[error.code] : 500);
+
+const clip = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);
+
+export interface RequestFacts {
+  readonly modelSha256: string | null;
+  readonly collections: readonly string[];
+  readonly responseBytes: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly prompt: string | null;
+  readonly response: string | null;
+}
+
+export const NO_FACTS: RequestFacts = {
+  modelSha256: null,
+  collections: [],
+  responseBytes: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  prompt: null,
+  response: null,
+};
+
+export function recordRequest(emit: Emit, principal: ApiPrincipal, info: ApiRequestInfo, status: number, facts: RequestFacts): void {
+  emit({
+    type: 'api.request',
+    data: {
+      token: clip(principal.name, 100),
+      endpoint: clip(info.endpoint, 200),
+      status,
+      modelSha256: facts.modelSha256,
+      collections: [...facts.collections],
+      requestBytes: Math.max(0, Math.trunc(info.requestBytes)),
+      responseBytes: facts.responseBytes,
+      promptTokens: facts.promptTokens,
+      completionTokens: facts.completionTokens,
+      prompt: facts.prompt,
+      response: facts.response,
+    },
+  });
+}
+
+export function recordRefusal(emit: Emit, info: Pick<ApiRequestInfo, 'endpoint'>, status: number, reason: string, token: string | null): void {
+  emit({
+    type: 'api.refused',
+    data: {
+      token: token === null || token === '' ? null : clip(token, 100),
+      endpoint: clip(info.endpoint === '' ? '?' : info.endpoint, 200),
+      status,
+      reason: clip(reason === '' ? 'refused' : reason, 2000),
+    },
+  });
+}
+
+export const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
