@@ -8,6 +8,7 @@ import { Language, ThemePreference } from '../../../electron/common/contract/sch
 import { useNavigation } from '../stores/navigation.ts';
 import { useSettings } from '../stores/settings.ts';
 import { HardwareFacts } from './settings/HardwareFacts.tsx';
+import { LocalApiSettings } from './settings/LocalApiSettings.tsx';
 import { RuntimeOptions } from './settings/RuntimeOptions.tsx';
 import { RuntimeTest } from './settings/RuntimeTest.tsx';
 
@@ -94,6 +95,7 @@ export function SettingsSection() {
           <p className="field__hint">{t('runtime.testHint')}</p>
           <RuntimeTest />
         </div>
+        <LocalApiSettings />
         <button type="button" className="button button--ghost" onClick={() => open('about')}>
           <Info size={16} aria-hidden="true" />
           {t('settings.aboutLink')}
