@@ -6,10 +6,6 @@ import type { CompletionMessage } from '../common/runtime/protocol.ts';
 // a tool call and its result live together in the model's response, so each tool message
 // is folded into the call it answers. Pure functions.
 
-export interface CompletionHistory {
-  readonly history: ChatHistoryItem[];
-}
-
 /** Tool arguments arrive as JSON text; a call whose text is not JSON keeps the text. */
 function parseJson(text: string): unknown {
   try {
@@ -19,7 +15,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-export function toCompletionHistory(messages: readonly CompletionMessage[]): CompletionHistory {
+/** A last assistant message is continued (a prefill): node-llama-cpp answers into the last model response. */
+export function toCompletionHistory(messages: readonly CompletionMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
   /** Calls waiting for their result, oldest first, with their ids. */
   let open: { id: string; call: ChatModelFunctionCall }[] = [];
@@ -65,6 +62,5 @@ export function toCompletionHistory(messages: readonly CompletionMessage[]): Com
       }
     }
   }
-  // A last assistant message is continued (a prefill): node-llama-cpp answers into the last model response.
-  return { history };
+  return history;
 }

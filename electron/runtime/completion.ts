@@ -262,7 +262,7 @@ async function completeMessages(
       : await formatGrammar(loaded, params.format);
   const functions = useFunctions ? chatFunctions(params.tools) : undefined;
   const converted = toCompletionHistory(params.messages);
-  const history = forced === null ? converted.history : withSystemText(converted.history, forcedInstruction(forced));
+  const history = forced === null ? converted : withSystemText(converted, forcedInstruction(forced));
 
   const chat = new LlamaChat({ contextSequence: loaded.sequence, chatWrapper: loaded.wrapper, autoDisposeSequence: false });
   const stream = countedDeltas(onDelta);
