@@ -127,6 +127,14 @@ describe('engine.complete with the real inference process', () => {
     expect(fitsWeather(JSON.parse(outcome.text))).toBe(true);
   });
 
+  it('a JSON reply is held to JSON by a grammar', { timeout: 120_000 }, async () => {
+    // Any JSON object may nest without end, and this random model does until maxTokens; what is written is JSON's start.
+    const { outcome } = await complete(request({ format: { kind: 'json' }, sampling: { ...SAMPLING, maxTokens: 40 } }));
+    const free = await complete(request({ sampling: { ...SAMPLING, maxTokens: 40 } }));
+    expect(free.outcome.text.trimStart().startsWith('{')).toBe(false);
+    expect(outcome.text.trimStart().startsWith('{')).toBe(true);
+  });
+
   it('refuses a schema the grammar cannot enforce, naming the keyword', { timeout: 60_000 }, async () => {
     const schema = { type: 'object', properties: { n: { type: 'integer', minimum: 3 } } };
     await expect(complete(request({ format: { kind: 'schema', schema } }))).rejects.toMatchObject({
@@ -167,12 +175,21 @@ describe('engine.complete with the real inference process', () => {
     }
   });
 
-  it('refuses a forced call of a tool the request does not list', { timeout: 60_000 }, async () => {
+  it('refuses a forced call of a tool the request does not list, and a format with tools the model may call', { timeout: 60_000 }, async () => {
     await expect(complete(request({ tools: [], toolChoice: 'required' }))).rejects.toMatchObject({ code: 'bad_request' });
     await expect(complete(request({ tools: [{ name: 'a', description: '', parameters: null }], toolChoice: { name: 'b' } }))).rejects.toMatchObject({
       code: 'bad_request',
       message: expect.stringContaining('"b"'),
     });
+    // node-llama-cpp holds a reply to a grammar or to its function calling, not both.
+    await expect(
+      complete(request({ tools: [{ name: 'a', description: '', parameters: null }], toolChoice: 'auto', format: { kind: 'json' } })),
+    ).rejects.toMatchObject({ code: 'bad_request', message: expect.stringContaining('response format') });
+    await expect(
+      complete(request({ messages: null, prompt: 'Hi', tools: [{ name: 'a', description: '', parameters: null }], toolChoice: 'required' })),
+    ).rejects.toMatchObject({ code: 'bad_request' });
+    // The engine is free again after each refusal.
+    expect((await complete(request({ sampling: { ...SAMPLING, maxTokens: 2 } }))).outcome.stats.tokens).toBe(2);
   });
 
   it('takes a conversation with tool calls and their results, and tools the model may call', { timeout: 120_000 }, async () => {
