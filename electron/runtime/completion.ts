@@ -215,14 +215,15 @@ function meterFor(loaded: LoadedChat) {
       evaluatedTokens = used.usedInputTokens + 1;
       promptTokens = Math.max(0, loaded.sequence.nextTokenIndex - Math.max(0, used.usedOutputTokens - 1));
     },
-    stats(stopReason: GenerateStats['stopReason'], fallbackPromptTokens: () => number): GenerateStats {
+    /** `promptTokens` for a reply stopped before its first token: by default, what was evaluated. */
+    stats(stopReason: GenerateStats['stopReason'], fallbackPromptTokens?: () => number): GenerateStats {
       const ms = performance.now() - started;
       const used = meter.diff(before);
       const decodeMs = firstTokenMs === null ? ms : ms - firstTokenMs;
       const tokens = used.usedOutputTokens;
       return {
         tokens,
-        promptTokens: promptTokens ?? fallbackPromptTokens(),
+        promptTokens: promptTokens ?? fallbackPromptTokens?.() ?? used.usedInputTokens,
         ms,
         firstTokenMs,
         tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0,
@@ -308,7 +309,7 @@ async function completeMessages(
       finishReason = parsed === null ? (stopReason === 'abort' ? 'aborted' : 'length') : 'tool_calls';
       text = '';
     }
-    const stats = meter.stats(statsStopReason(stopReason), () => 0);
+    const stats = meter.stats(statsStopReason(stopReason));
     stream.settle(stats.tokens);
     return { stats, text, toolCalls: calls, finishReason };
   } finally {

@@ -188,6 +188,11 @@ describe('engine.complete with the real inference process', () => {
     await expect(
       complete(request({ messages: null, prompt: 'Hi', tools: [{ name: 'a', description: '', parameters: null }], toolChoice: 'required' })),
     ).rejects.toMatchObject({ code: 'bad_request' });
+    // A malformed request is refused before the inference process, naming the field.
+    await expect(complete(request({ tools: [{ name: 'not a name', description: '', parameters: null }] }))).rejects.toMatchObject({
+      code: 'bad_request',
+      message: expect.stringContaining('tools.0.name'),
+    });
     // The engine is free again after each refusal.
     expect((await complete(request({ sampling: { ...SAMPLING, maxTokens: 2 } }))).outcome.stats.tokens).toBe(2);
   });

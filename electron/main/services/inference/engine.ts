@@ -10,7 +10,7 @@ import {
   type EgressKind,
   type ChatParams,
   type CompletionOutcome,
-  type CompletionParams,
+  CompletionParams,
   type GenerateParams,
   type GenerateStats,
   type Hardware,
@@ -321,8 +321,15 @@ export function createEngine(options: EngineOptions): RuntimeEngine {
       return reply('chat', { params }, onDelta, signal);
     },
 
-    complete(params, onDelta, signal) {
-      return reply('complete', { params }, onDelta, signal);
+    async complete(params, onDelta, signal) {
+      // The inference process would refuse a malformed request too, in zod's words; here the caller (the local API) hears which field.
+      const checked = CompletionParams.safeParse(params);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const field = issue === undefined || issue.path.length === 0 ? 'the request' : issue.path.join('.');
+        throw new AppError('bad_request', `The completion request is not valid: ${field}: ${issue?.message ?? 'malformed'}.`);
+      }
+      return reply('complete', { params: checked.data }, onDelta, signal);
     },
 
     async embed(filePath, texts, threads) {
