@@ -15,6 +15,7 @@ import { installEgressGuard } from '../../electron/guard/egress.ts';
 import { BUILT_IN_GUARDS } from '../../electron/main/services/app-info.ts';
 import { writeFileAtomic } from '../../electron/main/services/atomic-file.ts';
 import { createCore, type Core } from '../../electron/main/services/core.ts';
+import { createHttpApi } from '../../electron/server/http-api.ts';
 import { createDropTokens } from '../../electron/main/services/files.ts';
 import { WS_PATH } from './protocol.ts';
 import { createWsTransport } from './ws-transport.ts';
@@ -104,6 +105,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     log: (level, message) => {
       if (level === 'error') console.error(`[runtime] ${message}`);
     },
+    // The real local API server, as Electron's main wires it (off until Settings turns it on).
+    apiServer: (service) => createHttpApi(service, { log: (level, message) => level !== 'info' && console.error(`[api] ${message}`) }),
     host: {
       kind: 'test-harness',
       electronVersion: null,

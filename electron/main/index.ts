@@ -12,6 +12,7 @@ import { defaultSession, lockDownContents, lockDownSession, registerAppScheme, s
 import { shellLockdown } from './security/shell-lockdown.ts';
 import { BUILT_IN_GUARDS } from './services/app-info.ts';
 import { createCore } from './services/core.ts';
+import { createHttpApi } from '../server/http-api.ts';
 import { createDropTokens } from './services/files.ts';
 import { chooseDataDir } from './services/data-dir.ts';
 import { noteDataDirMove } from './services/domain/data-dir-move.ts';
@@ -84,6 +85,8 @@ async function start(): Promise<void> {
     runtimeLauncher: utilityLauncher(path.join(here, '../runtime/index.js')),
     filePicker: dialogPicker(() => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null, drops),
     log: (level, message) => (level === 'error' ? console.error : console.log)(`[runtime] ${message}`),
+    // The local API (off until Settings or a policy lock turns it on): loopback only.
+    apiServer: (service) => createHttpApi(service, { log: (level, message) => (level === 'info' ? console.log : console.warn)(`[api] ${message}`) }),
   });
   app.on('before-quit', () => void core.close());
   // A move to another folder goes on the old folder's log.
