@@ -3,10 +3,16 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiTokenInfo } from '../../../../electron/common/contract/api.ts';
 import { ConfirmDialog } from '../../components/Dialog.tsx';
-import { formatDate, formatDateTime } from '../../format.ts';
+import { formatDate } from '../../format.ts';
 import { useLocalApi } from '../../stores/local-api.ts';
 import { NewTokenDialog } from './NewTokenDialog.tsx';
 import { scopeKey, sortTokens, tokenState } from './local-api-form.ts';
+
+/** A day as the other columns write it, and the time, which matters for "last used". */
+function lastUse(iso: string, language: string): string {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? '—' : new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+}
 
 function TokenRow({ token, now, onRevoke }: { readonly token: ApiTokenInfo; readonly now: Date; onRevoke(token: ApiTokenInfo): void }) {
   const { t, i18n } = useTranslation();
@@ -17,7 +23,9 @@ function TokenRow({ token, now, onRevoke }: { readonly token: ApiTokenInfo; read
   return (
     <tr data-token={token.name} data-state={state} className={state === 'active' ? undefined : 'api-token--inactive'}>
       <td>
-        <span className="api-token__name">{token.name}</span>
+        <span className="api-token__name" title={token.name}>
+          {token.name}
+        </span>
         <code className="mono api-token__prefix" title={t('localApi.prefixHint')}>
           {token.prefix}…
         </code>
@@ -28,7 +36,7 @@ function TokenRow({ token, now, onRevoke }: { readonly token: ApiTokenInfo; read
       </td>
       <td className="nowrap">{formatDate(token.createdAt, i18n.language, 'mediumDate')}</td>
       <td className="nowrap">{token.expiresAt === null ? t('localApi.never') : formatDate(token.expiresAt, i18n.language, 'mediumDate')}</td>
-      <td className="nowrap">{token.lastUsedAt === null ? t('localApi.neverUsed') : formatDateTime(token.lastUsedAt, i18n.language)}</td>
+      <td className="nowrap">{token.lastUsedAt === null ? t('localApi.neverUsed') : lastUse(token.lastUsedAt, i18n.language)}</td>
       <td className="nowrap">
         <span className={state === 'active' ? 'badge' : 'badge badge--warning'}>{t(`localApi.states.${state}`)}</span>
       </td>

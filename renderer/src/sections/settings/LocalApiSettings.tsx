@@ -11,6 +11,9 @@ import { ApiTokens } from './ApiTokens.tsx';
 import { parseConnection, PORT_MAX, PORT_MIN, type ConnectionError } from './local-api-form.ts';
 import './LocalApi.css';
 
+/** The service writes a token's last use at most once a minute; reading it as often is enough. */
+const TOKENS_REFRESH_MS = 60_000;
+
 /** What the server is doing, in words, with the addresses to give a script. */
 function StatusLine({ status }: { readonly status: ApiStatus | null }) {
   const { t } = useTranslation();
@@ -202,7 +205,12 @@ export function LocalApiSettings() {
     void useLocalApi.getState().load();
     // The tokens table names the collections a token is limited to.
     void useLocalApi.getState().loadCollections();
-    return stop;
+    // Nothing announces a token's use, so "Last used" is read again now and then while shown.
+    const refresh = window.setInterval(() => void useLocalApi.getState().load(), TOKENS_REFRESH_MS);
+    return () => {
+      stop();
+      window.clearInterval(refresh);
+    };
   }, []);
 
   return (
