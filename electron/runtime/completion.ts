@@ -283,7 +283,8 @@ async function completeMessages(
     try {
       const common = {
         ...samplingOptions(params.sampling),
-        ...(params.stop.length === 0 ? {} : { customStopTriggers: params.stop }),
+        // Stop texts end the reply's text; a forced call's JSON is written whole.
+        ...(params.stop.length === 0 || forced !== null ? {} : { customStopTriggers: params.stop }),
         signal,
         stopOnAbortSignal: true,
         onResponseChunk,

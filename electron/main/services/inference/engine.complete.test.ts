@@ -149,7 +149,8 @@ describe('engine.complete with the real inference process', () => {
       { name: 'get_time', description: 'The time.', parameters: null },
     ];
     const { outcome, streamed } = await complete(
-      request({ tools, toolChoice: { name: 'get_weather' }, sampling: { ...SAMPLING, maxTokens: 400, temperature: 0.8 } }),
+      // A stop text that every JSON object holds: it ends a reply's text, never a forced call's JSON.
+      request({ tools, toolChoice: { name: 'get_weather' }, stop: ['"'], sampling: { ...SAMPLING, maxTokens: 400, temperature: 0.8 } }),
     );
     expect(outcome.finishReason).toBe('tool_calls');
     expect(outcome.text).toBe('');
