@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Ollama, type Message } from 'ollama';
@@ -184,7 +184,7 @@ describe('the openai client', { timeout: 120_000 }, () => {
 
   it('refuses a fifth request in flight for one token with 429, and serves the four', async () => {
     const busy = new OpenAI({ apiKey: server.token(['chat'], { name: 'busy' }).token, baseURL: `${server.base}/v1`, maxRetries: 0, timeout: 120_000 });
-    const ask = () => busy.chat.completions.create({ model: chatModel, messages: [{ role: 'user', content: 'Go on.' }], max_tokens: 40 });
+    const ask = () => busy.chat.completions.create({ model: chatModel, messages: [{ role: 'user', content: 'Go on.' }], max_tokens: 120 });
     const outcomes = await Promise.allSettled(Array.from({ length: 6 }, ask));
     const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
     expect(refused.length).toBeGreaterThanOrEqual(1);
@@ -221,6 +221,67 @@ describe('the openai client', { timeout: 120_000 }, () => {
     }
     expect(record).toBeDefined();
     expect(record!.completionTokens).toBeLessThan(2000);
+  });
+});
+
+describe('knowledge over the API', { timeout: 180_000 }, () => {
+  let collectionId: string;
+  let knowing: OpenAI;
+
+  beforeAll(async () => {
+    const made = unwrap(await server.core.handlers['knowledge.createCollection']({ name: 'Leave', embeddingModelId: null }, testContext()));
+    collectionId = made.id;
+    const note = path.join(dir, 'leave.md');
+    await writeFile(note, '# Annual leave\n\nStaff have 27 days of annual leave each year, plus public holidays.\n');
+    await server.core.knowledge.addPaths(collectionId, [note]);
+    await server.core.knowledge.idle();
+    const token = server.token(['chat', 'knowledge'], { name: 'leave bot', collections: [collectionId] }).token;
+    knowing = new OpenAI({ apiKey: token, baseURL: `${server.base}/v1`, maxRetries: 0, timeout: 120_000 });
+  }, 180_000);
+
+  interface Source {
+    document_name: string;
+    collection_id: string;
+    page: number | null;
+    score: number;
+    text: string;
+  }
+
+  it('searches a collection (POST /v1/knowledge/search, through the SDK’s own post)', async () => {
+    const found = await knowing.post<{ object: string; data: Source[] }>('/knowledge/search', {
+      body: { collection: collectionId, query: 'annual leave', k: 3 },
+    });
+    expect(found.object).toBe('list');
+    expect(found.data[0]).toMatchObject({
+      document_name: 'leave.md',
+      collection_id: collectionId,
+      page: null,
+      score: expect.any(Number),
+      text: expect.stringContaining('27 days'),
+    });
+  });
+
+  it('answers a chat from collections and returns its sources, whole and streamed', async () => {
+    const body = {
+      model: chatModel,
+      messages: [{ role: 'user' as const, content: 'How many days of annual leave?' }],
+      max_tokens: 6,
+      collections: [collectionId],
+    };
+    const whole = (await knowing.chat.completions.create(body)) as OpenAI.ChatCompletion & { sources?: Source[] };
+    expect(whole.sources?.[0]).toMatchObject({ document_name: 'leave.md', text: expect.stringContaining('27 days') });
+    let sources: Source[] | undefined;
+    for await (const chunk of await knowing.chat.completions.create({ ...body, stream: true })) {
+      const extra = chunk as typeof chunk & { sources?: Source[] };
+      if (extra.sources !== undefined) sources = extra.sources;
+    }
+    expect(sources?.[0]?.document_name).toBe('leave.md');
+  });
+
+  it('refuses collections to a token without the knowledge scope', async () => {
+    const request = { model: chatModel, messages: [{ role: 'user' as const, content: 'Leave?' }], max_tokens: 4, collections: [collectionId] };
+    await expect(openai.chat.completions.create(request)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(openai.post('/knowledge/search', { body: { collection: collectionId, query: 'leave' } })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
   });
 });
 
