@@ -286,6 +286,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   // Recovery reads and repairs the index before anything new is queued; failing it must not stop the app.
   await knowledge.start().catch((error: unknown) => options.log?.('error', `Documents could not be recovered: ${String(error)}`));
+  // The local API listens from the start when the settings (or a policy lock) turn it on; a port in use is a status, not a failed start.
+  await apiController.apply().catch((error: unknown) => options.log?.('warn', `The local API could not start: ${String(error)}`));
 
   let closing: Promise<void> | null = null;
   const close = () =>

@@ -32,8 +32,18 @@ export interface ApiControllerDeps {
 
 interface Running {
   readonly port: number;
+  /** The port the settings or `serve` asked for (0: any). */
+  readonly asked: number;
   readonly origins: string;
   readonly addresses: readonly string[];
+}
+
+function portOf(addresses: readonly string[]): number {
+  try {
+    return Number(new URL(addresses[0] ?? '').port);
+  } catch {
+    return 0;
+  }
 }
 
 const FORBIDDEN = "This machine's policy does not allow the local API.";
@@ -89,9 +99,11 @@ export function createApiController(deps: ApiControllerDeps): ApiController {
     }
     try {
       const addresses = await listener.start(port, { allowedOrigins });
-      running = { port, origins: JSON.stringify(allowedOrigins), addresses };
+      // Port 0 (tests) lets the system choose: the status and the record give the port chosen.
+      const actual = port === 0 ? portOf(addresses) : port;
+      running = { port: actual, asked: port, origins: JSON.stringify(allowedOrigins), addresses };
       problem = null;
-      deps.emit({ type: 'api.started', data: { addresses: [...addresses], port } });
+      deps.emit({ type: 'api.started', data: { addresses: [...addresses], port: actual } });
     } catch (error) {
       problem = `The local API could not listen on port ${port}: ${error instanceof Error ? error.message : String(error)}`;
       deps.log?.('warn', problem);
@@ -108,7 +120,7 @@ export function createApiController(deps: ApiControllerDeps): ApiController {
       await stop();
       return;
     }
-    if (running !== null && running.port === port && running.origins === origins) return;
+    if (running !== null && running.asked === port && running.origins === origins) return;
     await stop();
     await start(port, settings.allowedOrigins);
   };
