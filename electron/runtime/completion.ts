@@ -1,16 +1,7 @@
-import {
-  LlamaChat,
-  LlamaCompletion,
-  type ChatHistoryItem,
-  type ChatModelFunctions,
-  type GbnfJsonSchema,
-  type LlamaChatResponseChunk,
-  type Llama,
-  type LlamaGrammar,
-} from 'node-llama-cpp';
-import { grammarSchema, toolArgumentsSchema, UnsupportedSchemaError } from '../common/runtime/grammar-schema.ts';
-import type { CompletionOutcome, CompletionParams, Delta, GenerateStats, ToolSpec } from '../common/runtime/protocol.ts';
+import { LlamaChat, LlamaCompletion, type LlamaChatResponseChunk } from 'node-llama-cpp';
+import type { CompletionOutcome, CompletionParams, Delta, GenerateStats } from '../common/runtime/protocol.ts';
 import { decodePhase, type LoadedChat } from './chat-model.ts';
+import { chatFunctions, forcedCalls, forcedGrammar, forcedInstruction, forcedTools, formatGrammar, withSystemText } from './completion-form.ts';
 import { toCompletionHistory } from './completion-history.ts';
 import { deltaBatcher } from './deltas.ts';
 import type { RuntimeLog } from './log.ts';
@@ -22,7 +13,7 @@ import { RuntimeError } from './runtime-error.ts';
 // resends a growing conversation evaluates only what is new, and the app's next chat turn
 // re-evaluates from where the two differ (its session history is untouched).
 //
-// The reply's form:
+// The reply's form (completion-form.ts):
 // - `format` builds a grammar (any JSON, or a JSON schema via grammar-schema.ts), so the
 //   reply follows it by construction.
 // - tools with toolChoice `auto` use node-llama-cpp's function calling (the chat wrapper's
@@ -45,95 +36,6 @@ function samplingOptions(sampling: Sampling) {
     repeatPenalty: { penalty: sampling.repeatPenalty },
     ...(sampling.seed === null ? {} : { seed: sampling.seed }),
   };
-}
-
-function badSchema(error: unknown, where: string): RuntimeError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new RuntimeError({ code: 'bad_request', message: `${where}: ${message}` });
-}
-
-async function schemaGrammar(loaded: LoadedChat, schema: Record<string, unknown>, where: string): Promise<LlamaGrammar> {
-  try {
-    // The schema was checked by grammar-schema.ts; node-llama-cpp's type is its literal shape, known only at run time here.
-    return await loaded.llama.createGrammarForJsonSchema(schema as Parameters<Llama['createGrammarForJsonSchema']>[0]);
-  } catch (error) {
-    throw badSchema(error, where);
-  }
-}
-
-async function formatGrammar(loaded: LoadedChat, format: CompletionParams['format']): Promise<LlamaGrammar | undefined> {
-  if (format === null) return undefined;
-  if (format.kind === 'json') return loaded.llama.getGrammarFor('json');
-  let schema: Record<string, unknown>;
-  try {
-    schema = grammarSchema(format.schema);
-  } catch (error) {
-    if (error instanceof UnsupportedSchemaError) throw badSchema(error, 'The response format');
-    throw error;
-  }
-  return schemaGrammar(loaded, schema, 'The response format');
-}
-
-function toolSchema(tool: ToolSpec): Record<string, unknown> {
-  try {
-    return toolArgumentsSchema(tool.parameters);
-  } catch (error) {
-    if (error instanceof UnsupportedSchemaError) throw badSchema(error, `The tool "${tool.name}"`);
-    throw error;
-  }
-}
-
-/** Tools as node-llama-cpp's function definitions, without handlers: a call ends the reply and comes back to the client. */
-function chatFunctions(tools: readonly ToolSpec[]): ChatModelFunctions {
-  return Object.fromEntries(
-    tools.map((tool) => [
-      tool.name,
-      {
-        ...(tool.description === '' ? {} : { description: tool.description }),
-        ...(tool.parameters === null ? {} : { params: toolSchema(tool) as GbnfJsonSchema }),
-      },
-    ]),
-  );
-}
-
-/** The tools a forced call may pick from; an unknown name is the client's mistake. */
-function forcedTools(params: CompletionParams): readonly ToolSpec[] | null {
-  const choice = params.toolChoice;
-  if (choice === 'auto' || choice === 'none') return null;
-  if (params.tools.length === 0) throw new RuntimeError({ code: 'bad_request', message: 'A tool call was required, but the request lists no tools.' });
-  if (choice === 'required') return params.tools;
-  const tool = params.tools.find(({ name }) => name === choice.name);
-  if (tool === undefined) throw new RuntimeError({ code: 'bad_request', message: `The tool "${choice.name}" is not among the request's tools.` });
-  return [tool];
-}
-
-function forcedInstruction(tools: readonly ToolSpec[]): string {
-  const described = tools.map((tool) =>
-    [`- ${tool.name}${tool.description === '' ? '' : `: ${tool.description}`}`, `  arguments (JSON schema): ${JSON.stringify(toolSchema(tool))}`].join('\n'),
-  );
-  return tools.length === 1
-    ? `Call the tool "${tools[0]!.name}" now. Reply with its arguments only, as a JSON object.\n${described.join('\n')}`
-    : `Call one of these tools now. Reply with only a JSON object {"name": the tool's name, "arguments": its arguments}.\n${described.join('\n')}`;
-}
-
-function withSystemText(history: readonly ChatHistoryItem[], text: string): ChatHistoryItem[] {
-  const first = history[0];
-  if (first?.type === 'system' && typeof first.text === 'string') return [{ type: 'system', text: `${first.text}\n\n${text}` }, ...history.slice(1)];
-  return [{ type: 'system', text }, ...history];
-}
-
-/** The forced call's reply as tool calls; null when it is not complete JSON (cut by maxTokens, or stopped). */
-function forcedCalls(tools: readonly ToolSpec[], text: string): CompletionOutcome['toolCalls'] | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (tools.length === 1) return [{ name: tools[0]!.name, arguments: JSON.stringify(value) }];
-  const picked = value as { name?: unknown; arguments?: unknown };
-  if (typeof picked.name !== 'string') return null;
-  return [{ name: picked.name, arguments: JSON.stringify(picked.arguments ?? {}) }];
 }
 
 type StopReason = 'eogToken' | 'stopGenerationTrigger' | 'customStopTrigger' | 'functionCalls' | 'maxTokens' | 'abort';
@@ -249,18 +151,7 @@ async function completeMessages(
       message: 'A response format cannot be combined with tools the model may call (tool choice "auto"): set the tool choice to "none", "required" or a tool.',
     });
   }
-  const grammar =
-    forced !== null
-      ? await schemaGrammar(
-          loaded,
-          forced.length === 1
-            ? toolSchema(forced[0]!)
-            : {
-                oneOf: forced.map((tool) => ({ type: 'object', properties: { name: { const: tool.name }, arguments: toolSchema(tool) } })),
-              },
-          'The tools',
-        )
-      : await formatGrammar(loaded, params.format);
+  const grammar = forced !== null ? await forcedGrammar(loaded, forced) : await formatGrammar(loaded, params.format);
   const functions = useFunctions ? chatFunctions(params.tools) : undefined;
   const converted = toCompletionHistory(params.messages);
   const history = forced === null ? converted : withSystemText(converted, forcedInstruction(forced));
