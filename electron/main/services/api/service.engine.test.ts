@@ -200,6 +200,13 @@ describe('the local API service with the real engine', () => {
         await expect(refusalOf(waiting)).resolves.toMatchObject({ code: 'cancelled' });
         await long;
 
+        // A client that goes away mid-reply: the reply stops, and the record says 499 with what was written.
+        const cut = new AbortController();
+        const partial = await service.complete(chat, request({ sampling: { maxTokens: 400 } }), info(), () => cut.abort(), cut.signal);
+        expect(partial.finishReason).toBe('aborted');
+        expect(partial.stats.tokens).toBeLessThan(400);
+        expect(records(core, 'api.request').at(-1)).toMatchObject({ status: 499, response: partial.text });
+
         // Embeddings: one vector per text, the model's tokens counted.
         const vectors = await service.embed(chat, { model: '', input: ['first text', 'a second one'] }, info('POST /v1/embeddings'), never());
         expect(vectors.model).toBe('tiny-embedder');

@@ -59,7 +59,12 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
    * Runs one request of a token: refused at once beyond MAX_IN_FLIGHT (and recorded as a
    * refusal), else served, with its audit record written whether it succeeds or fails.
    */
-  async function serve<T>(principal: ApiPrincipal, info: ApiRequestInfo, work: (facts: (next: Partial<RequestFacts>) => void) => Promise<T>): Promise<T> {
+  async function serve<T>(
+    principal: ApiPrincipal,
+    info: ApiRequestInfo,
+    signal: AbortSignal,
+    work: (facts: (next: Partial<RequestFacts>) => void) => Promise<T>,
+  ): Promise<T> {
     const count = inFlight.get(principal.tokenId) ?? 0;
     if (count >= MAX_IN_FLIGHT) {
       const message = `This API token already has ${MAX_IN_FLIGHT} requests in progress. Wait for one to finish.`;
@@ -70,7 +75,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     let facts: RequestFacts = NO_FACTS;
     try {
       const result = await work((next) => (facts = { ...facts, ...next }));
-      recordRequest(emit, principal, info, 200, facts);
+      // A client that went away mid-reply got part of it: recorded as cancelled (499), with what was written.
+      recordRequest(emit, principal, info, signal.aborted ? 499 : 200, facts);
       return result;
     } catch (error) {
       recordRequest(emit, principal, info, statusOf(error), facts);
@@ -115,7 +121,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
     async complete(principal, request, info, onDelta, signal) {
       assertScope(principal, 'chat');
-      return serve(principal, info, async (facts) => {
+      return serve(principal, info, signal, async (facts) => {
         const collections = checkCollections(principal, request.collections);
         facts({ collections });
         const sampling = samplingFor(request.sampling, deps.settings());
@@ -160,7 +166,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
     async embed(principal, request, info, signal) {
       assertScope(principal, 'embeddings');
-      return serve(principal, info, async (facts) => {
+      return serve(principal, info, signal, async (facts) => {
         const model = resolveModel(apiModels(deps.db, deps.governance), request.model, 'embedding');
         facts({ modelSha256: model.record.sha256 });
         if (request.input.length === 0) throw new AppError('bad_request', 'There is nothing to embed: send at least one text.');
@@ -182,7 +188,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
     async search(principal, request, info, signal) {
       assertScope(principal, 'knowledge');
-      return serve(principal, info, async (facts) => {
+      return serve(principal, info, signal, async (facts) => {
         const collections = checkCollections(principal, [request.collection]);
         facts({ collections });
         if (!Number.isInteger(request.k) || request.k < 1 || request.k > MAX_SEARCH_RESULTS)
