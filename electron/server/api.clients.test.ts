@@ -8,6 +8,7 @@ import { gv } from '../../e2e/fixtures/gguf/encode.ts';
 import { presetSpec, writeGguf } from '../../e2e/fixtures/gguf/writer.ts';
 import { installEgressGuard } from '../guard/egress.ts';
 import { startApiServer, testContext, unwrap, type ApiTestServer } from '../test-support/api-server.ts';
+import { createHttpApi } from './http-api.ts';
 
 // The acceptance test of the local API: the official `openai` and `ollama` npm clients,
 // unmodified (only their base URL and key are set), against the real server over a real
@@ -143,6 +144,46 @@ describe('the openai client', { timeout: 120_000 }, () => {
       tool_choice: 'none',
     });
     expect(typeof next.choices[0]!.message.content).toBe('string');
+  });
+
+  it('streams a forced tool call as a tool_calls delta with the finish reason after it', async () => {
+    const calls: OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
+    let finish: string | null = null;
+    const stream = await openai.chat.completions.create({
+      model: chatModel,
+      messages: [{ role: 'user', content: 'Weather in Quito?' }],
+      max_tokens: 80,
+      stream: true,
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: WEATHER } }],
+      tool_choice: 'required',
+    });
+    for await (const chunk of stream) {
+      calls.push(...(chunk.choices[0]?.delta.tool_calls ?? []));
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe('tool_calls');
+    expect(calls[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather' } });
+    expect(WEATHER.properties.unit.enum).toContain((JSON.parse(calls[0]!.function!.arguments!) as { unit: string }).unit);
+  });
+
+  it('ends a reply that runs past the server’s time limit with 504, whole or streamed', async () => {
+    const hasty = createHttpApi(server.service, { generationTimeoutMs: 300 });
+    const [address] = await hasty.start(0, { allowedOrigins: [] });
+    try {
+      const client = new OpenAI({ apiKey: server.token(['chat'], { name: 'hasty' }).token, baseURL: `${address}/v1`, maxRetries: 0, timeout: 120_000 });
+      const long = { model: chatModel, messages: [{ role: 'user' as const, content: 'Talk for a long time.' }], max_tokens: 3000 };
+      const whole = await client.chat.completions.create(long).catch((error: unknown) => error);
+      expect(whole).toBeInstanceOf(OpenAI.APIError);
+      expect((whole as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+      // Streamed: the head went out with the first delta, so the error arrives inside the stream.
+      const streamed = await (async () => {
+        for await (const chunk of await client.chat.completions.create({ ...long, stream: true })) void chunk;
+      })().catch((error: unknown) => error);
+      expect(streamed).toBeInstanceOf(OpenAI.APIError);
+      expect(String((streamed as Error).message)).toMatch(/limit/);
+    } finally {
+      await hasty.stop();
+    }
   });
 
   it('continues a raw prompt (/v1/completions), streamed and not', async () => {

@@ -144,7 +144,7 @@ export function createHttpApi(service: ApiService, options: HttpApiOptions = {})
       });
     } catch (caught) {
       const error = timedOut
-        ? httpError(504, 'timeout', `The request took longer than the server's limit of ${Math.round(limits.generationTimeoutMs / 1000)} seconds.`)
+        ? httpError(504, 'timeout', `The request took longer than the server's limit of ${formatSeconds(limits.generationTimeoutMs)}.`)
         : toHttpError(caught);
       if (error.status === 500 && !(caught instanceof RequestError))
         log('error', `${endpoint}: ${caught instanceof Error ? (caught.stack ?? caught.message) : String(caught)}`);
@@ -261,6 +261,11 @@ export function createHttpApi(service: ApiService, options: HttpApiOptions = {})
     },
     stop,
   };
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  return seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} seconds`;
 }
 
 function pathOf(url: string | undefined): string {

@@ -52,6 +52,8 @@ async function runCompletion(context: RouteContext, request: ApiCompletionReques
     reply.event(shape.kind, shape.delta(text));
   };
   const result = await context.service.complete(context.principal, request, context.info, onDelta, context.signal);
+  // The engine ends an aborted reply early rather than failing it; the server answers for why (gone, or out of time).
+  if (context.signal.aborted) throw new AppError('cancelled', 'The request was stopped before its reply was complete.');
   if (!stream) {
     reply.json(200, shape.whole(result));
     return;
