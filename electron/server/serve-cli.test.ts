@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -99,6 +99,22 @@ describe('soberana serve', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('does not listen when the machine policy forbids the API (exit 1, with the reason)', { timeout: 90_000 }, async () => {
+    const policy = path.join(dir, 'no-api.json');
+    await writeFile(policy, JSON.stringify({ version: 1, api: { allowed: false } }));
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--no-warnings', CLI_ENTRY, 'serve', '--port', String(port), '--data-dir', dir], {
+      env: { ...process.env, SOBERANA_POLICY_FILE: policy },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/policy does not allow the local API/);
+    await expect(get(port, '/v1/models', token)).rejects.toThrow();
   });
 
   it('refuses a port outside 1024–65535 as bad usage', async () => {
