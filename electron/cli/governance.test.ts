@@ -212,6 +212,10 @@ const COMMAND_TABLE: Readonly<Record<string, 'reads' | `changes:${GovernedAction
   'bundle install': 'changes:bundles.install',
   'bundle list': 'reads',
   'bundle uninstall': 'changes:bundles.uninstall',
+  // create (below) and revoke change data, each under its own action; list reads.
+  'api tokens': 'changes:api.tokens.create',
+  // Listening is governed: the gate refuses it where the policy forbids the API or the log cannot record.
+  serve: 'changes:api.serve',
 };
 
 describe('issue 12 finding 2b: the audit log fails closed on the command line', { timeout: 300_000 }, () => {
@@ -234,6 +238,9 @@ describe('issue 12 finding 2b: the audit log fails closed on the command line', 
     'keys untrust': ['keys', 'untrust', signer.keyId],
     'bundle install': ['bundle', 'install', kitV2],
     'bundle uninstall': ['bundle', 'uninstall', 'kit'],
+    'api tokens': ['api', 'tokens', 'create', '--name', 'Notebook', '--scope', 'chat'],
+    // Refused before it listens, so it returns at once instead of serving until stopped.
+    serve: ['serve', '--port', '11479'],
     'audit export': ['audit', 'export', '--out', path.join(dir, 'broken-audit-export.jsonl')],
   });
 

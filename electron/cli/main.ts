@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../main/services/data-dir.ts';
 import { product } from '../main/services/product.ts';
+import { apiTokens } from './api-tokens.ts';
 import { auditExport, auditVerify } from './audit.ts';
 import { bundleInstall, bundleList, bundleUninstall } from './bundle-install.ts';
 import { bundleCreate, bundlePack, bundleSign } from './bundle-publish.ts';
@@ -21,6 +22,7 @@ import { consoleOutput } from './output.ts';
 import { piiScan } from './pii.ts';
 import { policyShow, policyValidate } from './policy.ts';
 import { generate, runtimeInfo } from './runtime-commands.ts';
+import { serve } from './serve.ts';
 
 // Each later feature adds its commands here. A name may have two words ("runtime info").
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -58,6 +60,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'bundle install': bundleInstall,
   'bundle list': bundleList,
   'bundle uninstall': bundleUninstall,
+  'api tokens': apiTokens,
+  serve,
 };
 
 const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length));

@@ -94,7 +94,8 @@ export function createApiController(deps: ApiControllerDeps): ApiController {
       // The policy's api.allowed and, fail closed, an audit log that can record the requests.
       deps.gate.check('api.serve');
     } catch (error) {
-      problem = error instanceof AppError ? error.message : String(error);
+      // With the gate's details (e.g. "api.serve: <the missing audit key>"), as the CLI prints a refusal's details.
+      problem = error instanceof AppError ? `${error.message}${error.details === undefined ? '' : ` (${error.details})`}` : String(error);
       return;
     }
     try {
