@@ -241,6 +241,8 @@ describe('binding', () => {
   });
 });
 
+// This file's refusals stay under the refusal log's budget of a minute (api/refusal-log.ts),
+// so each is recorded one by one; api.flood.test.ts covers what happens past it.
 describe('the audit log', () => {
   it('records the refusals: tokens, scope, Host, Origin, size, headers and time', async () => {
     const records = await refusals();

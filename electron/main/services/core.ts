@@ -7,6 +7,7 @@ import { ok } from '../../common/result.ts';
 import { describeApp, type HostInfo } from './app-info.ts';
 import { createApiController, type ApiController } from './api/controller.ts';
 import { createApiHandlers } from './api/handlers.ts';
+import { createRefusalLog } from './api/refusal-log.ts';
 import { createApiService } from './api/service.ts';
 import { createApiTokens, type ApiTokens } from './api/tokens.ts';
 import type { ApiListener, ApiService } from './api/types.ts';
@@ -219,6 +220,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     policy: () => governance.policy,
     collectionExists: (id) => knowledge.collections().some((collection) => collection.id === id),
   });
+  const apiRefusals = createRefusalLog(emit);
   const apiService = createApiService({
     db: storage,
     tokens: apiTokens,
@@ -234,6 +236,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       search: (request) => knowledge.search(request),
     },
     status: () => apiController.status(),
+    refusals: apiRefusals,
   });
   const apiController = createApiController({
     settings: () => settings.get().api,
@@ -299,6 +302,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       .catch(() => undefined)
       .then(() => runtime.stop())
       .finally(() => {
+        apiRefusals.flush();
         emit({ type: 'app.stop', data: { version: product.version } });
         stopEgressAudit();
         vectors.close();

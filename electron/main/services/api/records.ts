@@ -4,7 +4,7 @@ import type { ApiPrincipal, ApiRequestInfo } from './types.ts';
 
 // The audit records the local API leaves: one `api.request` per request it served or failed
 // (sizes and token counts; the text, which the log keeps only at the `full` level) and one
-// `api.refused` per request it turned away. The HTTP status is the one the server answers with.
+// `api.refused` per request it turned away (refusal-log.ts). The HTTP status is the one the server answers with.
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
@@ -66,18 +66,6 @@ export function recordRequest(emit: Emit, principal: ApiPrincipal, info: ApiRequ
       completionTokens: facts.completionTokens,
       prompt: facts.prompt,
       response: facts.response,
-    },
-  });
-}
-
-export function recordRefusal(emit: Emit, info: Pick<ApiRequestInfo, 'endpoint'>, status: number, reason: string, token: string | null): void {
-  emit({
-    type: 'api.refused',
-    data: {
-      token: token === null || token === '' ? null : clip(token, 100),
-      endpoint: clip(info.endpoint === '' ? '?' : info.endpoint, 200),
-      status,
-      reason: clip(reason === '' ? 'refused' : reason, 2000),
     },
   });
 }

@@ -12,7 +12,8 @@ import type { PiiPolicyResult } from '../pii/index.ts';
 import type { Database } from '../storage/sqlite.ts';
 import { checkCollections, grounded, promptText, questionOf, responseText, retrievalBudget, samplingFor, screenRequest, sourceOf } from './completion.ts';
 import { apiModels, resolveModel } from './models.ts';
-import { bytes, NO_FACTS, recordRefusal, recordRequest, statusOf, type RequestFacts } from './records.ts';
+import { bytes, NO_FACTS, recordRequest, statusOf, type RequestFacts } from './records.ts';
+import type { RefusalLog } from './refusal-log.ts';
 import { TokenRefusal, type ApiTokens } from './tokens.ts';
 import type { ApiPrincipal, ApiRequestInfo, ApiService } from './types.ts';
 
@@ -45,6 +46,8 @@ export interface ApiServiceDeps {
     search(request: SearchRequest): Promise<SearchResult>;
   };
   readonly status: () => ApiStatus;
+  /** Where refusals are recorded: one by one, and past a flood as a summary (refusal-log.ts). */
+  readonly refusals: RefusalLog;
 }
 
 export function createApiService(deps: ApiServiceDeps): ApiService {
@@ -68,7 +71,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     const count = inFlight.get(principal.tokenId) ?? 0;
     if (count >= MAX_IN_FLIGHT) {
       const message = `This API token already has ${MAX_IN_FLIGHT} requests in progress. Wait for one to finish.`;
-      recordRefusal(emit, info, 429, message, principal.name);
+      deps.refusals.record(info, 429, message, principal.name);
       throw new AppError('too_many_requests', message);
     }
     inFlight.set(principal.tokenId, count + 1);
@@ -105,13 +108,13 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         deps.gate.check('api.serve');
         return deps.tokens.verify(bearer, scope);
       } catch (error) {
-        if (error instanceof AppError) recordRefusal(emit, request, statusOf(error), error.message, error instanceof TokenRefusal ? error.tokenName : null);
+        if (error instanceof AppError) deps.refusals.record(request, statusOf(error), error.message, error instanceof TokenRefusal ? error.tokenName : null);
         throw error;
       }
     },
 
     refused(request, status, reason, token) {
-      recordRefusal(emit, request, status, reason, token ?? null);
+      deps.refusals.record(request, status, reason, token ?? null);
     },
 
     models(principal) {

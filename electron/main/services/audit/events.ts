@@ -100,6 +100,8 @@ const sharedEvents = [
       endpoint: z.string().min(1).max(200),
       status: z.number().int().min(100).max(599),
       reason: z.string().min(1).max(2000),
+      /** A summary record: this many refusals in the same minute were not recorded one by one (api/refusal-log.ts). */
+      omitted: count.optional(),
     }),
   ),
   event(
