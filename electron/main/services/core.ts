@@ -162,8 +162,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // rememberLoads: how each model was loaded, so the app's reply can put its model back if an API request swapped it while it waited.
   const governed = rememberLoads(governedEngine(engine, { lookup, governance, gate, emit }));
   // One reply at a time, shared fairly: the app's own calls take their turns in the 'app' lane,
-  // the local API's in one lane per token (services/inference/turns.ts).
-  const turns = createTurns();
+  // which has every other turn while it waits, the local API's in one lane per token (services/inference/turns.ts).
+  const turns = createTurns({ priorityLane: 'app' });
   const runtime = laneEngine(governed, turns, 'app');
   const files = createFileTokens();
   const picker = options.filePicker ?? NO_PICKER;

@@ -48,9 +48,40 @@ describe('createTurns', () => {
     for (let token = 1; token <= 8; token += 1)
       expect(order.filter((name) => name.startsWith(`api:${token}#`))).toEqual([0, 1, 2].map((round) => `api:${token}#${round}`));
     expect(order.filter((name) => name.startsWith('app'))).toEqual(['app#0', 'app#1', 'app#2']);
-    // The app came last to the queue, yet waits one round of the others, not all of their requests.
+    // Without a priority lane, the app came last to the queue and waits one round of the others, not all of their requests.
     const appTurns = order.flatMap((name, index) => (name.startsWith('app') ? [index] : []));
     expect(appTurns).toEqual([8, 17, 26]);
+  });
+
+  it('the priority lane takes every other turn while it has work, whatever queued before it', async () => {
+    const turns = createTurns({ priorityLane: 'app' });
+    const order: string[] = [];
+    const first = gate();
+    const runs: Promise<unknown>[] = [turns.run('api:0', () => first.opened)];
+    for (let round = 0; round < 3; round += 1)
+      for (let token = 1; token <= 8; token += 1) runs.push(turns.run(`api:${token}`, async () => void order.push(`api:${token}#${round}`)));
+    for (let n = 0; n < 3; n += 1) runs.push(turns.run('app', async () => void order.push(`app#${n}`)));
+    first.open();
+    await Promise.all(runs);
+    // The app's three replies come first, third and fifth: it waits for one API reply at most.
+    expect(order.flatMap((name, index) => (name.startsWith('app') ? [index] : []))).toEqual([0, 2, 4]);
+    // The tokens still share the rest round-robin, each in its order.
+    expect(order.filter((name) => name.startsWith('api')).slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((token) => `api:${token}#0`));
+    for (let token = 1; token <= 8; token += 1)
+      expect(order.filter((name) => name.startsWith(`api:${token}#`))).toEqual([0, 1, 2].map((round) => `api:${token}#${round}`));
+  });
+
+  it('the priority lane alone is served in its order, and it waits no turn when nothing else does', async () => {
+    const turns = createTurns({ priorityLane: 'app' });
+    const order: string[] = [];
+    const first = gate();
+    const runs: Promise<unknown>[] = [turns.run('app', () => first.opened)];
+    for (let n = 1; n <= 3; n += 1) runs.push(turns.run('app', async () => void order.push(`app#${n}`)));
+    runs.push(turns.run('api:1', async () => void order.push('api:1#0')));
+    first.open();
+    await Promise.all(runs);
+    // app#0 (held) was the app's turn, so the token goes next; then the app, which is alone.
+    expect(order).toEqual(['api:1#0', 'app#1', 'app#2', 'app#3']);
   });
 
   it('a lane that keeps asking goes to the back each time', async () => {

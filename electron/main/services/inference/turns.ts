@@ -5,9 +5,11 @@ import type { RuntimeEngine } from './engine.ts';
 
 // The inference process answers one reply at a time. Who goes next is decided here, fairly:
 // each caller has a lane (the app's own chats, and each local API token), lanes take turns
-// round-robin, and within a lane tasks keep their order. So eight API clients in a loop
-// still let the app's chat through every other turn, and one busy token cannot starve
-// another. A task whose caller gives up (its signal aborts) while it waits leaves the queue.
+// round-robin, and within a lane tasks keep their order, so one busy token cannot starve
+// another. The priority lane (the app's, in core.ts) takes every other turn while it has
+// work: the person at the keyboard waits for at most one API reply, however many scripts
+// are queued, not for one reply of each. A task whose caller gives up (its signal aborts)
+// while it waits leaves the queue.
 
 export interface Turns {
   /**
@@ -24,17 +26,32 @@ interface Waiting {
   readonly cancel: () => void;
 }
 
-export function createTurns(): Turns {
+export interface TurnsOptions {
+  /** A lane served every other turn while it has work (the app's own), ahead of the round-robin. */
+  readonly priorityLane?: string;
+}
+
+export function createTurns(options: TurnsOptions = {}): Turns {
   /** Lanes with waiting tasks, in the order they are served; a lane served goes to the back. */
   const lanes = new Map<string, Waiting[]>();
+  const priority = options.priorityLane;
   let running = false;
   let count = 0;
+  let lastWasPriority = false;
+
+  /** The priority lane if it has work and did not have the last turn (or nobody else waits); else the first in line. */
+  const pick = (): string | undefined => {
+    if (priority !== undefined && lanes.has(priority) && (!lastWasPriority || lanes.size === 1)) return priority;
+    for (const lane of lanes.keys()) if (lane !== priority) return lane;
+    return lanes.keys().next().value;
+  };
 
   const next = () => {
     if (running) return;
-    const first = lanes.entries().next();
-    if (first.done === true) return;
-    const [lane, queue] = first.value;
+    const lane = pick();
+    if (lane === undefined) return;
+    const queue = lanes.get(lane)!;
+    lastWasPriority = lane === priority;
     const item = queue.shift()!;
     count -= 1;
     lanes.delete(lane);
