@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KnowledgeSettings, Passage, PinnedDocument } from './knowledge.ts';
+import { Marking } from './markings.ts';
 
 // Conversations as the renderer sees them. Messages form a tree: editing a user message
 // or regenerating an answer adds a sibling, and each conversation remembers which
@@ -39,6 +40,8 @@ export const ConversationSummary = z.object({
   updatedAt: z.string(),
   /** For search results: a snippet around the match, else the start of the last message. */
   preview: z.string(),
+  /** The highest marking of what it has seen (its sources); null or absent: no markings, or nothing marked yet. */
+  marking: Marking.nullable().optional(),
 });
 export type ConversationSummary = z.infer<typeof ConversationSummary>;
 
@@ -75,6 +78,8 @@ export const ChatMessage = z.object({
   sources: z.array(Passage),
   /** The conversation's pinned documents as this answer used them (whole, by passages, or not at all); absent when none were pinned. */
   pinned: z.array(PinnedDocument).optional(),
+  /** An answer's marking: the highest of its sources' and the conversation's when it was given; null or absent without markings. */
+  marking: Marking.nullable().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

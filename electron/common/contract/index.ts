@@ -19,6 +19,7 @@ import { PolicyInfo } from './policy.ts';
 import { ApiStatus, ApiTokenCreate, ApiTokenCreated, ApiTokenInfo } from './api.ts';
 import { AuditCheck, AuditFilter, AuditPage } from './audit.ts';
 import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } from './bundles.ts';
+import { PackCheckRun } from './pack-checks.ts';
 import {
   Collection,
   DocumentFolders,
@@ -103,6 +104,8 @@ export const contract = {
   'chat.continue': stream({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), event: ChatEvent }),
   'chat.switchBranch': rpc({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), output: ChatThread }),
   'chat.export': rpc({ input: Id.extend({ format: z.enum(['markdown', 'json']) }).strict(), output: Saved }),
+  /** An answer's signed evidence dossier (docs/dossier.md), saved where the user chooses. */
+  'chat.exportEvidence': rpc({ input: z.object({ messageId: z.string().min(1).max(64) }).strict(), output: Saved }),
   'presets.list': rpc({ input: Empty, output: z.object({ presets: z.array(ChatPreset) }) }),
   'presets.save': rpc({
     input: z.object({ id: z.string().max(64).optional(), name: z.string().trim().min(1).max(200), settings: ConversationSettings }).strict(),
@@ -182,6 +185,15 @@ export const contract = {
   'bundles.pick': rpc({ input: z.object({ source: z.enum(['file', 'folder']) }).strict(), output: z.object({ report: BundleReport.nullable() }) }),
   'bundles.install': stream({ input: z.object({ token: z.string().min(16).max(64) }).strict(), event: BundleInstallEvent }),
   'bundles.uninstall': rpc({ input: z.object({ id: z.string().min(1).max(128) }).strict(), output: z.object({ removed: z.literal(true) }) }),
+  /** The latest run of the acceptance checks of each knowledge pack the bundle brought, and how many checks each carries. */
+  'bundles.checks': rpc({
+    input: z.object({ id: z.string().min(1).max(128) }).strict(),
+    output: z.object({ runs: z.array(PackCheckRun), checked: z.array(z.object({ collectionId: z.string(), checks: z.number().int().nonnegative() })) }),
+  }),
+  /** Runs the bundle's pack checks again (trigger "manual"); recorded and audited like the runs after install. */
+  'bundles.test': rpc({ input: z.object({ id: z.string().min(1).max(128) }).strict(), output: z.object({ runs: z.array(PackCheckRun) }) }),
+  /** The latest runs as JSON, saved where the user chooses. */
+  'bundles.exportChecks': rpc({ input: z.object({ id: z.string().min(1).max(128) }).strict(), output: Saved }),
   'settings.changed': event({ payload: Settings }),
   'runtime.stateChanged': event({ payload: RuntimeState }),
   'models.changed': event({ payload: ModelList }),
@@ -206,6 +218,8 @@ export * from './models.ts';
 export * from './chat.ts';
 export * from './knowledge.ts';
 export * from './bundles.ts';
+export * from './pack-checks.ts';
 export * from './policy.ts';
 export * from './audit.ts';
 export * from './api.ts';
+export * from './markings.ts';

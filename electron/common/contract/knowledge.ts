@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Marking } from './markings.ts';
 
 // Collections, documents and retrieval as the renderer sees them. A collection's documents
 // are searched with its embedding model's vectors plus full text, or with full text alone
@@ -50,6 +51,8 @@ export const Collection = z.object({
   chunks: z.number().int().nonnegative(),
   pages: z.number().int().nonnegative(),
   watched: z.array(WatchedFolder),
+  /** Its classification marking (null: the policy defines no markings). New documents take it; none may be marked below it. */
+  marking: Marking.nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -74,6 +77,8 @@ export const DocumentEntry = z.object({
   updatedAt: z.string(),
   /** For an e-mail's attachment, the message it came with; null otherwise. */
   parentId: z.string().nullable(),
+  /** Its classification marking (null: the policy defines no markings). */
+  marking: Marking.nullable().optional(),
 });
 export type DocumentEntry = z.infer<typeof DocumentEntry>;
 
@@ -96,6 +101,8 @@ export const Passage = z.object({
   end: z.number().int().nonnegative(),
   /** Recognised by OCR from a scan, with this confidence (0–100); null or absent for text the document held. */
   ocrConfidence: z.number().min(0).max(100).nullable().optional(),
+  /** Its document's classification marking (null or absent: the policy defines no markings). */
+  marking: Marking.nullable().optional(),
 });
 export type Passage = z.infer<typeof Passage>;
 
@@ -186,6 +193,8 @@ export const DocumentView = z.object({
   name: z.string(),
   format: z.string(),
   pages: z.number().int().nonnegative().nullable(),
+  /** Its classification marking (null or absent: the policy defines no markings). */
+  marking: Marking.nullable().optional(),
   /** The PDF itself, base64; null for other formats or when the stored copy is missing. */
   pdfBase64: z.string().nullable(),
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MarkingScheme } from './markings.ts';
 
 // The machine policy as the renderer sees it: what is fixed, by whom, and why.
 
@@ -16,6 +17,8 @@ export const PolicyInfo = z.object({
   contact: z.string().nullable(),
   /** Settings fixed by policy, by dotted path (e.g. `runtime.threads`), with the reason to show. */
   locked: z.array(z.object({ path: z.string(), reason: z.string() })),
+  /** The classification scheme in force (names and colours for the banner and badges); null: markings are off. */
+  markings: MarkingScheme.nullable(),
   rules: z.object({
     allowUnsignedModels: z.boolean(),
     allowedModelHashes: z.number().int().nonnegative().nullable(),

@@ -57,6 +57,7 @@ export function createGovernance(loaded: LoadedPolicy): Governance {
       description: policy.description,
       contact: policy.contact,
       locked: loaded.locked.map(({ path, reason }) => ({ path, reason })),
+      markings: policy.markings === null ? null : structuredClone(policy.markings),
       rules: {
         allowUnsignedModels: policy.models.allowUnsigned,
         allowedModelHashes: policy.models.allowedHashes === null ? null : policy.models.allowedHashes.length,

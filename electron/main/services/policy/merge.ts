@@ -4,6 +4,7 @@ import {
   AUDIT_LEVELS,
   DEFAULT_POLICY,
   LOCKDOWN,
+  PACK_CHECK_ACTIONS,
   PII_MODES,
   type EffectivePolicy,
   type PolicyDocument,
@@ -11,6 +12,7 @@ import {
   type PolicySettings,
   type TrustedKey,
 } from './schema.ts';
+import { resolveMarkings, tightenMarkings } from './markings-policy.ts';
 
 /** A settings value split into its leaves: ['runtime', 'threads'] → 4. */
 export interface SettingLeaf {
@@ -70,6 +72,8 @@ export function resolvePolicy(doc: PolicyDocument): EffectivePolicy {
           : (unique(doc.runtime.allowedBackends) as EffectivePolicy['runtime']['allowedBackends']),
     },
     api: { allowed: doc.api?.allowed ?? d.api.allowed, scopes: doc.api?.scopes === undefined ? d.api.scopes : (unique(doc.api.scopes) as ApiScope[] | null) },
+    packs: { onCheckFailure: doc.packs?.onCheckFailure ?? d.packs.onCheckFailure },
+    markings: resolveMarkings(doc.markings),
     settings,
     settingOrigins: Object.fromEntries(settingLeaves(settings).map((leaf) => [leaf.path.join('.'), 'machine' as const])),
   };
@@ -204,6 +208,10 @@ export function tightenPolicy(base: EffectivePolicy, doc: PolicyDocument, origin
       allowed: take('api.allowed', base.api.allowed, doc.api?.allowed, and),
       scopes: take('api.scopes', base.api.scopes, doc.api?.scopes, (a, b) => intersect(a, b, String), sameSet, showList),
     },
+    // A user file may only make a failed pack check stricter (warn → disable).
+    packs: { onCheckFailure: take('packs.onCheckFailure', base.packs.onCheckFailure, doc.packs?.onCheckFailure, stricter(PACK_CHECK_ACTIONS)) },
+    // The scheme is the machine's: a later file may only tighten it (see markings-policy.ts).
+    markings: tightenMarkings(base.markings, doc.markings, label, ignored),
     settings,
     settingOrigins,
   };

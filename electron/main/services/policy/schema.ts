@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { API_SCOPES, ApiScope, Settings } from '../../../common/contract/index.ts';
+import { API_SCOPES, ApiScope, MarkingCompartment, MarkingId, MarkingLevel, Settings, type MarkingScheme } from '../../../common/contract/index.ts';
 
 /** Weakest first: merging keeps the later one of the two. */
 export const PII_MODES = ['off', 'warn', 'redact', 'block'] as const;
@@ -10,6 +10,11 @@ export type PiiMode = z.infer<typeof PiiMode>;
 export const AUDIT_LEVELS = ['off', 'metadata', 'full'] as const;
 export const AuditLevel = z.enum(AUDIT_LEVELS);
 export type AuditLevel = z.infer<typeof AuditLevel>;
+
+/** What a failed knowledge-pack check does, weakest first, as PII_MODES. */
+export const PACK_CHECK_ACTIONS = ['warn', 'disable'] as const;
+export const PackCheckAction = z.enum(PACK_CHECK_ACTIONS);
+export type PackCheckAction = z.infer<typeof PackCheckAction>;
 
 export const POLICY_VERSION = 1;
 
@@ -43,6 +48,63 @@ const Sha256Hex = z
 /** Longer than any retention or grace anyone means; a bigger number is a typo. */
 const MAX_DAYS = 36_500;
 const Days = z.number().int().min(1).max(MAX_DAYS);
+
+/**
+ * The classification scheme (issue #18). The first machine source defines it (levels are
+ * required there); a later source or the user file may only tighten it: a lower `maxLevel`,
+ * fewer `grantedCompartments`, more `separated` pairs, `allowLowering` off.
+ */
+export const PolicyMarkings = z
+  .strictObject({
+    /** Lowest first. */
+    levels: z.array(MarkingLevel).min(2).max(16).optional(),
+    compartments: z.array(MarkingCompartment).max(32).optional(),
+    /** System high: nothing above it is retrieved or shown. */
+    maxLevel: MarkingId.optional(),
+    /** For new material that nothing else marks. */
+    defaultLevel: MarkingId.optional(),
+    /** Absent: every listed compartment. */
+    grantedCompartments: z.array(MarkingId).max(32).optional(),
+    separated: z
+      .array(z.tuple([MarkingId, MarkingId]))
+      .max(528)
+      .optional(),
+    /** Whether an administrator may lower a marking (default false under a machine policy). */
+    allowLowering: z.boolean().optional(),
+  })
+  .superRefine((markings, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const duplicates = (ids: readonly string[], path: string) =>
+      ids.forEach((id, index) => {
+        const first = ids.indexOf(id);
+        if (first !== index) issue([path, index, 'id'], `the same id as ${path}[${first}]`);
+      });
+    const levels = markings.levels?.map((level) => level.id);
+    const compartments = markings.compartments?.map((compartment) => compartment.id);
+    if (levels === undefined) {
+      // Without levels the group can only tighten a scheme a machine source defines.
+      if (markings.compartments !== undefined) issue(['compartments'], 'needs levels: only the file that lists the levels can list compartments');
+      if (markings.defaultLevel !== undefined) issue(['defaultLevel'], 'needs levels: only the file that lists the levels can set the default level');
+      return;
+    }
+    duplicates(levels, 'levels');
+    if (compartments !== undefined) duplicates(compartments, 'compartments');
+    const known = new Set(compartments ?? []);
+    if (markings.maxLevel === undefined) issue(['maxLevel'], 'is required with levels: the highest level this machine may hold');
+    else if (!levels.includes(markings.maxLevel)) issue(['maxLevel'], `${markings.maxLevel} is not one of the levels (${levels.join(', ')})`);
+    if (markings.defaultLevel === undefined) issue(['defaultLevel'], 'is required with levels: the level of new material');
+    else if (!levels.includes(markings.defaultLevel)) issue(['defaultLevel'], `${markings.defaultLevel} is not one of the levels (${levels.join(', ')})`);
+    else if (markings.maxLevel !== undefined && levels.indexOf(markings.defaultLevel) > levels.indexOf(markings.maxLevel))
+      issue(['defaultLevel'], `${markings.defaultLevel} is above maxLevel ${markings.maxLevel}: new material could never be used on this machine`);
+    markings.grantedCompartments?.forEach((id, index) => {
+      if (!known.has(id)) issue(['grantedCompartments', index], `${id} is not one of the compartments`);
+    });
+    markings.separated?.forEach(([a, b], index) => {
+      if (a === b) issue(['separated', index], `a compartment cannot be kept apart from itself (${a})`);
+      for (const id of [a, b]) if (!known.has(id)) issue(['separated', index], `${id} is not one of the compartments`);
+    });
+  });
+export type PolicyMarkings = z.infer<typeof PolicyMarkings>;
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
@@ -98,6 +160,8 @@ export const PolicyDocument = z
     storage: z.strictObject({ allowDataDirOverride: z.boolean().optional() }).optional(),
     runtime: z.strictObject({ allowedBackends: z.array(RuntimeBackendName).max(RUNTIME_BACKENDS.length).nullable().optional() }).optional(),
     api: z.strictObject({ allowed: z.boolean().optional(), scopes: z.array(ApiScope).max(API_SCOPES.length).nullable().optional() }).optional(),
+    packs: z.strictObject({ onCheckFailure: PackCheckAction.optional() }).optional(),
+    markings: PolicyMarkings.optional(),
     settings: PolicySettings.optional(),
   })
   .superRefine((doc, ctx) => {
@@ -160,6 +224,10 @@ export interface EffectivePolicy {
   readonly runtime: { readonly allowedBackends: readonly (typeof RUNTIME_BACKENDS)[number][] | null };
   /** The local API: whether it may listen at all, and the scopes its tokens may use (null: all). */
   readonly api: { readonly allowed: boolean; readonly scopes: readonly ApiScope[] | null };
+  /** Knowledge packs' acceptance checks: a failure warns, or keeps the collection out of retrieval until a rerun passes. */
+  readonly packs: { readonly onCheckFailure: PackCheckAction };
+  /** The classification scheme; null: the policy defines none, and markings are off (no banner, no filtering). */
+  readonly markings: MarkingScheme | null;
   readonly settings: PolicySettings;
   /** Which file fixed each locked setting, by dotted path, so the UI can say who to ask. */
   readonly settingOrigins: Readonly<Record<string, PolicyOrigin>>;
@@ -185,6 +253,8 @@ export const DEFAULT_POLICY: EffectivePolicy = {
   storage: { allowDataDirOverride: false },
   runtime: { allowedBackends: null },
   api: { allowed: true, scopes: null },
+  packs: { onCheckFailure: 'warn' },
+  markings: null,
   settings: {},
   settingOrigins: {},
 };
@@ -205,6 +275,7 @@ export const LOCKDOWN: PolicyDocument = {
   export: { allowed: false },
   storage: { allowDataDirOverride: false },
   api: { allowed: false },
+  packs: { onCheckFailure: 'disable' },
 };
 
 export type PolicyValidation =

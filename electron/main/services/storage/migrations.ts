@@ -126,6 +126,47 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 19,
+    name: 'classification markings',
+    // A marking as JSON ({"level":"RESTRICTED","compartments":["FINANCE"]}); null: the scheme's
+    // default level with no compartment (and no marking at all while the policy defines none).
+    // A conversation's is the highest it has seen; a message's is its answer's.
+    up: `
+      ALTER TABLE collections ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
+      ALTER TABLE documents ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
+      ALTER TABLE conversations ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
+      ALTER TABLE messages ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
+    `,
+  },
+  {
+    version: 20,
+    name: 'knowledge pack checks',
+    // pack_check_sets: the acceptance checks a pack brought (its checks.json, as JSON), one set
+    // per collection. pack_checks: each run of them, with every check's result (JSON); the
+    // latest run of a collection decides whether the policy keeps it out of retrieval.
+    // embedding: the embedding key the questions used, or "words", so a change reruns them.
+    up: `
+      CREATE TABLE pack_check_sets (
+        collection_id TEXT PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
+        checks TEXT NOT NULL CHECK (json_valid(checks))
+      );
+      CREATE TABLE pack_checks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+        bundle_id TEXT,
+        bundle_version INTEGER,
+        ran_at TEXT NOT NULL,
+        trigger TEXT NOT NULL CHECK (trigger IN ('install', 'rollback', 'embedding', 'manual')),
+        embedding TEXT NOT NULL,
+        total INTEGER NOT NULL CHECK (total >= 0),
+        passed INTEGER NOT NULL CHECK (passed >= 0),
+        failed INTEGER NOT NULL CHECK (failed >= 0 AND passed + failed = total),
+        results TEXT NOT NULL CHECK (json_valid(results))
+      );
+      CREATE INDEX pack_checks_collection ON pack_checks (collection_id, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

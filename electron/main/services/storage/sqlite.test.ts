@@ -194,7 +194,7 @@ const expectedSchema: Record<number, (db: Database) => void> = {
   6: (db) => {
     expect(
       columns(db, 'conversations')
-        .slice(13)
+        .slice(13, 14)
         .map((c) => c.name),
     ).toEqual(['knowledge']);
     expect(
@@ -314,6 +314,30 @@ const expectedSchema: Record<number, (db: Database) => void> = {
     // Only the hash of a token is stored, and one hash names one token.
     const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'api_tokens'").get() as { sql: string }).sql;
     expect(sql).toMatch(/token_hash TEXT NOT NULL UNIQUE CHECK \(length\(token_hash\) = 64\)/);
+  },
+  19: (db) => {
+    // Markings as JSON, null when unmarked; malformed JSON is refused by the table itself.
+    for (const table of ['collections', 'documents', 'conversations', 'messages']) {
+      expect(columns(db, table).find((c) => c.name === 'marking')).toEqual({ name: 'marking', type: 'TEXT', notnull: 0, pk: 0 });
+      const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").get(table) as { sql: string }).sql;
+      expect(sql).toContain('json_valid(marking)');
+    }
+  },
+  20: (db) => {
+    expect(columns(db, 'pack_check_sets').map((c) => c.name)).toEqual(['collection_id', 'checks']);
+    expect(columns(db, 'pack_checks').map((c) => c.name)).toEqual([
+      'id',
+      'collection_id',
+      'bundle_id',
+      'bundle_version',
+      'ran_at',
+      'trigger',
+      'embedding',
+      'total',
+      'passed',
+      'failed',
+      'results',
+    ]);
   },
 };
 
