@@ -19,6 +19,7 @@ import { followBundleChanges } from './stores/bundles.ts';
 import { usePolicy } from './stores/policy.ts';
 import { PolicyBanner } from './components/PolicyBanner.tsx';
 import { AuditBanner } from './components/AuditBanner.tsx';
+import { MarkingBanner } from './components/markings/MarkingBanner.tsx';
 import { onCallError } from './api/client.ts';
 import { useAudit } from './stores/audit.ts';
 import { followModelChanges } from './stores/models.ts';
@@ -113,6 +114,8 @@ export function App() {
   return (
     <Tooltip.Provider delayDuration={300}>
       <div className="shell">
+        {/* The system-high marking, above and below everything else in the window (nothing without a marking scheme). */}
+        <MarkingBanner edge="top" />
         <PolicyBanner />
         <AuditBanner />
         <div className="shell__main">
@@ -132,6 +135,7 @@ export function App() {
           </main>
         </div>
         <StatusBar />
+        <MarkingBanner edge="bottom" />
         <DocumentViewer />
       </div>
     </Tooltip.Provider>

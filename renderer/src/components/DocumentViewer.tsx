@@ -5,6 +5,7 @@ import type { PDFDocumentProxy } from 'pdfjs-dist';
 import type { DocumentView } from '../../../electron/common/contract/knowledge.ts';
 import { useKnowledge, type ViewerTarget } from '../stores/knowledge.ts';
 import { ChunkText } from './ChunkText.tsx';
+import { MarkingBadge } from './markings/MarkingBadge.tsx';
 import { ScanBadge } from './ScanBadge.tsx';
 import { ScanImage } from './ScanImage.tsx';
 import { Dialog } from './Dialog.tsx';
@@ -124,23 +125,26 @@ export function DocumentViewer() {
       ) : viewer.view === null ? (
         <p className="muted">{t('viewer.loading')}</p>
       ) : (
-        <div className="viewer" data-testid="document-viewer">
-          {viewer.view.pdfBase64 !== null ? (
-            <PdfPage view={viewer.view} target={viewer.target} />
-          ) : picture !== null ? (
-            <ScanImage view={viewer.view} picture={picture} target={viewer.target} />
-          ) : (
-            <TextView view={viewer.view} target={viewer.target} />
-          )}
-          {passage !== null && (viewer.view.pdfBase64 !== null || picture !== null) ? (
-            <aside className="viewer__passage" aria-label={t('viewer.passage')}>
-              <h3 className="viewer__heading">
-                {t('viewer.passage')} <ScanBadge confidence={passage.ocrConfidence} />
-              </h3>
-              <p>{passage.text}</p>
-            </aside>
-          ) : null}
-        </div>
+        <>
+          <MarkingBadge marking={viewer.view.marking} testId="viewer-marking" />
+          <div className="viewer" data-testid="document-viewer">
+            {viewer.view.pdfBase64 !== null ? (
+              <PdfPage view={viewer.view} target={viewer.target} />
+            ) : picture !== null ? (
+              <ScanImage view={viewer.view} picture={picture} target={viewer.target} />
+            ) : (
+              <TextView view={viewer.view} target={viewer.target} />
+            )}
+            {passage !== null && (viewer.view.pdfBase64 !== null || picture !== null) ? (
+              <aside className="viewer__passage" aria-label={t('viewer.passage')}>
+                <h3 className="viewer__heading">
+                  {t('viewer.passage')} <ScanBadge confidence={passage.ocrConfidence} />
+                </h3>
+                <p>{passage.text}</p>
+              </aside>
+            ) : null}
+          </div>
+        </>
       )}
     </Dialog>
   );

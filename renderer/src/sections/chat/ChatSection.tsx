@@ -2,6 +2,7 @@ import { Download, FileJson, MessageSquare, Pencil, Plus, Send, SlidersHorizonta
 import { useEffect, useId, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
 import { useChat } from '../../stores/chat.ts';
 import { chatSelectors } from '../../stores/chat/selectors.ts';
 import { useModels } from '../../stores/models.ts';
@@ -176,6 +177,7 @@ export function ChatSection() {
                     <h2 className="section__title chat__title" title={thread?.conversation.title}>
                       {thread?.conversation.title ?? ''}
                     </h2>
+                    {thread === null ? null : <MarkingBadge marking={thread.conversation.marking} testId="chat-marking" />}
                     <button
                       type="button"
                       className="button button--ghost button--icon"

@@ -2,6 +2,7 @@ import { Pin, PinOff, Plus, Search, Trash2 } from 'lucide-react';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ConversationSummary } from '../../../../electron/common/contract/chat.ts';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
 import { useChat } from '../../stores/chat.ts';
 import { chatSelectors } from '../../stores/chat/selectors.ts';
@@ -35,6 +36,7 @@ export function ConversationList() {
           <span className="conversation__title">
             {conversation.pinned ? <Pin size={12} aria-label={t('chat.pinned')} /> : null}
             <span className="conversation__title-text">{conversation.title}</span>
+            <MarkingBadge marking={conversation.marking} testId="conversation-marking" />
           </span>
           <span className="conversation__preview muted">{conversation.preview}</span>
         </button>

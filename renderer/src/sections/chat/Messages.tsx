@@ -3,6 +3,7 @@ import { BookOpen, ChevronLeft, ChevronRight, Pencil, Play, RefreshCw } from 'lu
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChatMessage } from '../../../../electron/common/contract/chat.ts';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
 import { useChat } from '../../stores/chat.ts';
 import { chatSelectors } from '../../stores/chat/selectors.ts';
 import { CopyButton, Markdown } from './Markdown.tsx';
@@ -105,6 +106,7 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
     <article className={`message message--${message.role}`} data-role={message.role} data-status={message.status} aria-label={t(`chat.from.${message.role}`)}>
       <div className="message__meta">
         <span className="message__author">{message.role === 'user' ? t('chat.you') : (message.modelName ?? t('chat.model'))}</span>
+        {message.role === 'assistant' ? <MarkingBadge marking={message.marking} testId="answer-marking" /> : null}
         {message.status === 'interrupted' ? <span className="badge badge--warning">{t('chat.interrupted')}</span> : null}
         <Branches message={message} />
       </div>

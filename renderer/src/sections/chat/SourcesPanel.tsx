@@ -1,6 +1,7 @@
 import { FileText, Pin, X } from 'lucide-react';
 import type { PinnedDocument } from '../../../../electron/common/contract/knowledge.ts';
 import { useTranslation } from 'react-i18next';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
 import { PassagePlace } from '../../components/PassagePlace.tsx';
 import { ScanBadge } from '../../components/ScanBadge.tsx';
 import { Snippet } from '../../components/Snippet.tsx';
@@ -52,6 +53,7 @@ export function SourcesPanel() {
                 </span>
                 {passage.page === null ? null : <span className="badge">{t('documents.page', { page: passage.page })}</span>}
                 <ScanBadge confidence={passage.ocrConfidence} />
+                <MarkingBadge marking={passage.marking} testId="source-marking" />
               </span>
               <PassagePlace passage={passage} className="source__path" />
               <Snippet passage={passage} />

@@ -1,6 +1,7 @@
 import { FileText, Search, X } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import type { Passage } from '../../../../electron/common/contract/knowledge.ts';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
 import { PassagePlace } from '../../components/PassagePlace.tsx';
 import { ScanBadge } from '../../components/ScanBadge.tsx';
 import { Snippet } from '../../components/Snippet.tsx';
@@ -57,6 +58,7 @@ function Result({ passage, active }: { readonly passage: Passage; readonly activ
         <span className="result__name">{passage.documentName}</span>
         {passage.page === null ? null : <span className="badge">{t('documents.page', { page: passage.page })}</span>}
         <ScanBadge confidence={passage.ocrConfidence} />
+        <MarkingBadge marking={passage.marking} testId="result-marking" />
         <span className="muted result__score">{passage.score.toFixed(3)}</span>
       </span>
       <PassagePlace passage={passage} className="result__path" />
