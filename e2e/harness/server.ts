@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -95,10 +95,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       pickFolder: async () => asList()[0] ?? null,
       droppedFiles: async (dropToken) => drops.take(dropToken),
       pickOpenFile: async () => asList()[0] ?? null,
-      // As if the user chose this path in the save dialog; null cancels.
-      saveFile: async (_defaultName, content) => {
-        const target = asList()[0] ?? null;
-        if (target !== null) await writeFileAtomic(target, content);
+      // As if the user chose this path in the save dialog; null cancels. A folder: as if the
+      // user kept the name the app proposed there (specs check that name, e.g. a marking's tag).
+      saveFile: async (defaultName, content) => {
+        const chosen = asList()[0] ?? null;
+        if (chosen === null) return null;
+        const target = (await stat(chosen).catch(() => null))?.isDirectory() === true ? path.join(chosen, path.basename(defaultName)) : chosen;
+        await writeFileAtomic(target, content);
         return target;
       },
     },
