@@ -88,8 +88,9 @@ export const SERVICE_RANKS = /** @type {readonly (readonly string[])[]} */ ([
   ['inference', 'bundles/service.ts'],
   ['knowledge', 'models-handlers.ts', 'bundles-handlers.ts'],
   ['chat'],
-  // The local API's rules: tokens, scopes, limits and each request on the record, over the features above.
-  ['api'],
+  // The local API's rules: tokens, scopes, limits and each request on the record, over the features above;
+  // answer dossiers (signed evidence of an answer: its chat records, passages, policy and bundles).
+  ['api', 'dossier'],
   // The core wires everything.
   ['core.ts'],
 ]);

@@ -196,6 +196,8 @@ const COMMAND_TABLE: Readonly<Record<string, 'reads' | `changes:${GovernedAction
   'knowledge export': 'changes:knowledge.export',
   'audit verify': 'reads',
   'audit export': 'changes:audit.export',
+  // Reads the dossier, the data store (or the given documents) and the anchor; writes nothing.
+  'dossier verify': 'reads',
   'pii scan': 'reads',
   'policy validate': 'reads',
   'policy show': 'reads',
@@ -212,6 +214,7 @@ const COMMAND_TABLE: Readonly<Record<string, 'reads' | `changes:${GovernedAction
   'bundle install': 'changes:bundles.install',
   'bundle list': 'reads',
   'bundle uninstall': 'changes:bundles.uninstall',
+  'bundle test': 'changes:bundles.test',
   // create (below) and revoke change data, each under its own action; list reads.
   'api tokens': 'changes:api.tokens.create',
   // Listening is governed: the gate refuses it where the policy forbids the API or the log cannot record.
@@ -238,6 +241,7 @@ describe('issue 12 finding 2b: the audit log fails closed on the command line', 
     'keys untrust': ['keys', 'untrust', signer.keyId],
     'bundle install': ['bundle', 'install', kitV2],
     'bundle uninstall': ['bundle', 'uninstall', 'kit'],
+    'bundle test': ['bundle', 'test', 'kit'],
     'api tokens': ['api', 'tokens', 'create', '--name', 'Notebook', '--scope', 'chat'],
     // Refused before it listens, so it returns at once instead of serving until stopped.
     serve: ['serve', '--port', '11479'],

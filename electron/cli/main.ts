@@ -4,13 +4,14 @@ import { defaultDataDir } from '../main/services/data-dir.ts';
 import { product } from '../main/services/product.ts';
 import { apiTokens } from './api-tokens.ts';
 import { auditExport, auditVerify } from './audit.ts';
-import { bundleInstall, bundleList, bundleUninstall } from './bundle-install.ts';
+import { bundleInstall, bundleList, bundleTest, bundleUninstall } from './bundle-install.ts';
 import { bundleCreate, bundlePack, bundleSign } from './bundle-publish.ts';
 import { bundleInspect, bundleVerify } from './bundle-verify.ts';
 import { chat } from './chat.ts';
 import { splitArgv } from './argv.ts';
 import { UsageError, type Command, type CommandValues, type OptionSpec } from './command.ts';
 import { doctorCommand } from './doctor.ts';
+import { dossierVerify } from './dossier.ts';
 import { EXIT } from './exit-codes.ts';
 import { ggufCheck } from './gguf-check.ts';
 import { keysGenerate, keysList, keysShow, keysTrust, keysUntrust } from './keys.ts';
@@ -44,6 +45,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'knowledge export': knowledgeExport,
   'audit verify': auditVerify,
   'audit export': auditExport,
+  'dossier verify': dossierVerify,
   'pii scan': piiScan,
   'policy validate': policyValidate,
   'policy show': policyShow,
@@ -60,6 +62,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'bundle install': bundleInstall,
   'bundle list': bundleList,
   'bundle uninstall': bundleUninstall,
+  'bundle test': bundleTest,
   'api tokens': apiTokens,
   serve,
 };

@@ -20,6 +20,7 @@ import { tidyBundles, type BundleDeps } from './bundles/service.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createChatHandlers } from './chat/handlers.ts';
 import { runDiagnostics } from './diagnostics.ts';
+import { createDossierService, startInstallationKey } from './dossier/index.ts';
 import { openContext, type GovernedContext } from './domain/context.ts';
 import { applyRetention } from './domain/retention.ts';
 import { createScreening } from './domain/screening.ts';
@@ -132,6 +133,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ),
   );
   const settings = governSettings(lockedSettings, gate, emit);
+  // The key that signs answer dossiers: made at the first start, its public half on the record and in the audit anchor.
+  const installationKey = await startInstallationKey(dataDir, emit, options.log);
   const screen = createScreening(governance, emit);
 
   const quarantine = sqliteQuarantine(storage, (filePath, reason) => appendEvent(storage, 'model.quarantined', { path: filePath, reason }));
@@ -196,6 +199,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     lookahead: PARSE_WORKERS,
     gate,
     emit,
+    packCheckAction: () => governance.policy.packs.onCheckFailure,
   });
 
   const bundles: BundleDeps = {
@@ -248,6 +252,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     log: options.log,
   });
   bus.on('settings.changed', () => void apiController.apply());
+  // A pack collection's embedding model removed, or back: its checks run again on what search now does.
+  bus.on('models.changed', () => void knowledge.checks.recheckEmbeddings().catch(() => undefined));
+
+  const dossiers = createDossierService({ db: storage, governance, key: installationKey, picker, gate, emit });
 
   const handlers: Handlers<Contract> = {
     'app.info': () => ok(describeApp(dataDir, host)),
@@ -279,6 +287,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       gate,
       emit,
     }),
+    'chat.exportEvidence': async ({ messageId }) => ok(await dossiers.exportEvidence(messageId)),
     ...createKnowledgeHandlers(knowledge, picker),
     ...createBundleHandlers(bundles),
     ...createAuditHandlers({ db: storage, trail, governance, picker, gate, emit }),

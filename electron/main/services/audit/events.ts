@@ -17,6 +17,11 @@ const action = z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}(\.[a-z][a-zA-Z0-9]{0,39
 
 const event = <T extends string, D extends z.ZodType>(type: T, data: D) => z.strictObject({ type: z.literal(type), data });
 
+/** A classification marking as text, language-independent: "RESTRICTED // FINANCE" (common/markings.ts markingText). */
+const marking = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{0,31}( \/\/ [A-Z][A-Z0-9_]{0,31}( \/ [A-Z][A-Z0-9_]{0,31}){0,31})?$/, 'a marking such as "RESTRICTED // FINANCE"');
+
 const chatTurnCommon = {
   conversationId: id,
   modelSha256: sha256,
@@ -24,6 +29,8 @@ const chatTurnCommon = {
   collections: z.array(id).max(1000),
   /** Chunk ids of the passages the model was given. */
   chunkIds: z.array(id).max(10_000),
+  /** The answer's marking, when the policy defines markings. */
+  marking: marking.optional(),
 };
 
 const apiRequestCommon = {
@@ -38,6 +45,8 @@ const apiRequestCommon = {
   responseBytes: count,
   promptTokens: count,
   completionTokens: count,
+  /** The highest marking of the passages served, when the policy defines markings and any were. */
+  marking: marking.optional(),
 };
 
 /** The local API: it started or stopped listening (addresses such as `http://127.0.0.1:11435`). */
@@ -90,6 +99,41 @@ const sharedEvents = [
   event('policy.bundle_ignored', z.strictObject({ reason: z.string().min(1).max(2000) })),
   // The app was started on another data folder; written to the old folder's log.
   event('data_dir.changed', z.strictObject({ from: z.string().min(1).max(4096), to: z.string().min(1).max(4096) })),
+  // The installation's signing key for answer dossiers was made (services/dossier/): its public half, on the record.
+  event(
+    'installation.key',
+    z.strictObject({
+      /** The raw 32-byte Ed25519 public key, base64. */
+      publicKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 Ed25519 public key'),
+      /** First 16 hex characters of SHA-256 over the raw public key. */
+      keyId: z.string().regex(/^[0-9a-f]{16}$/),
+    }),
+  ),
+  // A knowledge pack's acceptance checks ran (after install, a rolled-back install, an embedding change, or asked for).
+  event(
+    'pack.checked',
+    z.strictObject({
+      /** e.g. "field-kit v3"; null for a collection that came from no bundle. */
+      bundle: z.string().min(1).max(200).nullable(),
+      collectionId: id,
+      trigger: z.enum(['install', 'rollback', 'embedding', 'manual']),
+      total: count,
+      passed: count,
+      failed: count,
+    }),
+  ),
+  // A collection's or a document's classification marking was set; `lowered` when it went down (an administrator's action).
+  event(
+    'marking.changed',
+    z.strictObject({
+      target: z.enum(['collection', 'document']),
+      id,
+      /** null: it had none (the scheme's default level). */
+      from: marking.nullable(),
+      to: marking,
+      lowered: z.boolean(),
+    }),
+  ),
   event('api.started', apiLifecycle),
   event('api.stopped', apiLifecycle),
   // The local API refused a request before serving it: no token, a wrong, revoked or expired one, a missing scope, a foreign Host or Origin, a limit.

@@ -1,7 +1,18 @@
 export { anchorId, canonicalJson, GENESIS_HASH, recordHash } from './chain.ts';
 export { AUDIT_EVENT_TYPES, auditEventInputSchema, auditEventSchema, type AuditEvent, type AuditEventInput, type AuditEventType } from './events.ts';
 export { EXPORT_FORMAT, exportAudit, isoDate, verifyAuditExport, type AuditExportOptions, type ExportVerification } from './export.ts';
-export { anchorFilePath, auditDir, keyFilePath, parseAnchor, readAnchorFile, readKeyFile, type AuditKeyFile } from './key-file.ts';
+export {
+  addInstallationKeyToAnchor,
+  anchorFilePath,
+  anchorInstallationKey,
+  auditDir,
+  keyFilePath,
+  parseAnchor,
+  readAnchorFile,
+  readKeyFile,
+  type AnchorInstallationKey,
+  type AuditKeyFile,
+} from './key-file.ts';
 export {
   AUDIT_LEVELS,
   createAuditLog,

@@ -90,6 +90,50 @@ export function writeAnchorFile(dataDir: string, anchor: Uint8Array, createdAt: 
   writeFileAtomicSync(anchorFilePath(dataDir), `${JSON.stringify(body, null, 2)}\n`);
 }
 
+/** The installation's signing key (services/dossier/), as the anchor file records it. */
+export interface AnchorInstallationKey {
+  readonly algorithm: 'Ed25519';
+  readonly keyId: string;
+  /** The raw 32-byte public key, base64. */
+  readonly publicKey: string;
+  readonly createdAt: string;
+}
+
+/**
+ * Adds the installation's public signing key to the anchor file, when the file is still on
+ * this machine and does not name that key yet. K0 and the other fields are left as they
+ * are, and readers of the anchor take only `key`, so anchors with or without the field both
+ * verify. Returns whether the file was written.
+ */
+export function addInstallationKeyToAnchor(dataDir: string, installationKey: AnchorInstallationKey): boolean {
+  const file = anchorFilePath(dataDir);
+  if (!existsSync(file)) return false;
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // A bare hex anchor (put back by hand) has nowhere to hold the key: leave it untouched.
+    return false;
+  }
+  if (json === null || typeof json !== 'object' || json.format !== ANCHOR_FORMAT || typeof json.key !== 'string') return false;
+  const recorded = json.installationKey as { publicKey?: unknown } | undefined;
+  if (recorded?.publicKey === installationKey.publicKey) return false;
+  writeFileAtomicSync(file, `${JSON.stringify({ ...json, installationKey }, null, 2)}\n`);
+  return true;
+}
+
+/** The installation public key the anchor file's JSON names, or null (an older anchor, or a bare hex one). */
+export function anchorInstallationKey(text: string): AnchorInstallationKey | null {
+  try {
+    const json = JSON.parse(text) as { installationKey?: Partial<AnchorInstallationKey> };
+    const found = json.installationKey;
+    if (found === undefined || typeof found.publicKey !== 'string' || typeof found.keyId !== 'string') return null;
+    return { algorithm: 'Ed25519', keyId: found.keyId, publicKey: found.publicKey, createdAt: typeof found.createdAt === 'string' ? found.createdAt : '' };
+  } catch {
+    return null;
+  }
+}
+
 /** The anchor K0 from the anchor file's JSON or from a bare 64-character hex string (what an IT team may keep in a vault). */
 export function parseAnchor(text: string): Buffer {
   const trimmed = text.trim();

@@ -53,6 +53,7 @@ const EVERY_EVENT: readonly AuditEventInput[] = [
       modelSha256: hash('model'),
       collections: ['c1'],
       chunkIds: ['k1', 'k2'],
+      marking: 'RESTRICTED // FINANCE',
       prompt: 'What is the secret ledger code?',
       response: 'The code is AZURE-7781.',
     },
@@ -67,6 +68,9 @@ const EVERY_EVENT: readonly AuditEventInput[] = [
   { type: 'policy.changed', data: { from: hash('old policy'), to: hash('policy') } },
   { type: 'policy.bundle_ignored', data: { reason: 'bad_signature: the kept bundle policy does not verify' } },
   { type: 'data_dir.changed', data: { from: '/home/alice/.config/Soberana', to: '/mnt/data/soberana' } },
+  { type: 'installation.key', data: { publicKey: Buffer.alloc(32, 7).toString('base64'), keyId: '0123456789abcdef' } },
+  { type: 'pack.checked', data: { bundle: 'field-kit v3', collectionId: 'col-1', trigger: 'install', total: 20, passed: 18, failed: 2 } },
+  { type: 'marking.changed', data: { target: 'collection', id: 'col-1', from: 'RESTRICTED // FINANCE', to: 'INTERNAL', lowered: true } },
   { type: 'api.started', data: { addresses: ['http://127.0.0.1:11435', 'http://[::1]:11435'], port: 11435 } },
   { type: 'api.refused', data: { token: null, endpoint: 'POST /v1/chat/completions', status: 401, reason: 'no token' } },
   {

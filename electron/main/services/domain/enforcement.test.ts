@@ -58,6 +58,7 @@ const ENDPOINTS: Readonly<Record<Endpoint, Use>> = {
   'chat.continue': governs('chat.send'),
   'chat.switchBranch': governs('chat.switchBranch'),
   'chat.export': governs('chat.export'),
+  'chat.exportEvidence': governs('chat.export'),
   'presets.list': reads('presets'),
   'presets.save': governs('presets.save'),
   'presets.delete': governs('presets.delete'),
@@ -81,6 +82,9 @@ const ENDPOINTS: Readonly<Record<Endpoint, Use>> = {
   'bundles.pick': reads('verifies a picked bundle; the verdict is recorded, nothing is installed'),
   'bundles.install': governs('bundles.install'),
   'bundles.uninstall': governs('bundles.uninstall'),
+  'bundles.checks': reads('the latest results of the installed packs’ checks'),
+  'bundles.test': governs('bundles.test'),
+  'bundles.exportChecks': governs('knowledge.export'),
   'audit.list': reads('the log'),
   'audit.verify': reads('the log'),
   'audit.export': governs('audit.export'),
@@ -100,6 +104,7 @@ const EXPECTED_RECORD: Partial<Record<GovernedAction, string>> = {
   'chat.export': 'export',
   'presets.export': 'export',
   'audit.export': 'export',
+  'knowledge.export': 'export',
   'knowledge.ingest': 'document.ingested',
   'knowledge.removeDocument': 'document.deleted',
   'bundles.install': 'bundle.installed',
@@ -198,6 +203,7 @@ async function governedCalls(core: Core) {
     ['chat.continue', () => h['chat.continue']({ messageId: answer.id }, ctx())],
     ['chat.switchBranch', () => h['chat.switchBranch']({ messageId: answer.id }, ctx())],
     ['chat.export', () => h['chat.export']({ id: conversation.id, format: 'markdown' }, ctx())],
+    ['chat.exportEvidence', () => h['chat.exportEvidence']({ messageId: answer.id }, ctx())],
     ['presets.save', () => h['presets.save']({ name: 'Terse', settings: { systemPrompt: '', sampling, contextSize: 'auto' } }, ctx())],
     ['presets.export', () => h['presets.export']({ id: preset.id }, ctx())],
     ['presets.import', () => h['presets.import']({}, ctx())],
@@ -211,6 +217,8 @@ async function governedCalls(core: Core) {
     ['api.createToken', () => h['api.createToken']({ name: `Script ${Date.now()}`, scopes: ['chat'], expiresAt: null }, ctx())],
     ['api.revokeToken', () => h['api.revokeToken']({ id: apiToken.id }, ctx())],
     ['bundles.install', () => h['bundles.install']({ token: bundleToken }, ctx())],
+    ['bundles.test', () => h['bundles.test']({ id: 'kit' }, ctx())],
+    ['bundles.exportChecks', () => h['bundles.exportChecks']({ id: 'kit' }, ctx())],
     ['bundles.uninstall', () => h['bundles.uninstall']({ id: 'kit' }, ctx())],
     ['presets.delete', () => h['presets.delete']({ id: preset.id }, ctx())],
     ['chat.delete', () => h['chat.delete']({ id: conversation.id }, ctx())],
@@ -289,7 +297,7 @@ describe('every contract endpoint that changes data goes through the gate', () =
     const used = new Set(Object.values(ENDPOINTS).flatMap((use) => ('governs' in use ? [use.governs] : [])));
     // keys.trust and keys.untrust have no endpoint: only the CLI changes the development trust store.
     // api.serve has none either: the API listens when the settings (or `soberana serve`) ask and the gate lets it.
-    expect([...used, 'keys.trust', 'keys.untrust', 'knowledge.export', 'api.serve'].sort()).toEqual([...GOVERNED_ACTIONS].sort());
+    expect([...used, 'keys.trust', 'keys.untrust', 'api.serve'].sort()).toEqual([...GOVERNED_ACTIONS].sort());
   });
 
   it('refuses each one while the audit log cannot record, and records each one once it can again', { timeout: 300_000 }, async () => {
