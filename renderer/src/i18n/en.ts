@@ -54,6 +54,8 @@ export const en = {
     editLabel: 'Edit your message',
     sendEdit: 'Send as a new branch',
     regenerate: 'Regenerate',
+    exportEvidence: 'Export evidence',
+    exportEvidenceHint: 'Export evidence: a signed file with this answer, its question, model, settings and every cited passage, for an auditor to verify',
     continue: 'Continue',
     branchOf: 'Version {{index}} of {{count}}',
     previousBranch: 'Previous version',
@@ -654,6 +656,7 @@ export const en = {
     },
   },
   markings: {
+    label: 'Marking',
     prefix: 'Marking:',
     badgeTitle: 'Marking: {{marking}}',
     bannerLabel: 'System high: {{marking}}. Nothing marked above it is used on this machine.',

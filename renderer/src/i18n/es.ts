@@ -56,6 +56,8 @@ export const es: Messages = {
     editLabel: 'Edita tu mensaje',
     sendEdit: 'Enviar como nueva rama',
     regenerate: 'Regenerar',
+    exportEvidence: 'Exportar la evidencia',
+    exportEvidenceHint: 'Exportar la evidencia: un archivo firmado con esta respuesta, su pregunta, el modelo, los ajustes y cada pasaje citado, para que un auditor lo verifique',
     continue: 'Continuar',
     branchOf: 'Versión {{index}} de {{count}}',
     previousBranch: 'Versión anterior',
@@ -665,6 +667,7 @@ export const es: Messages = {
     },
   },
   markings: {
+    label: 'Marcado',
     prefix: 'Marcado:',
     badgeTitle: 'Marcado: {{marking}}',
     bannerLabel: 'Nivel máximo del sistema: {{marking}}. En este equipo no se usa nada marcado por encima.',

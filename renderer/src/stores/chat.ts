@@ -36,6 +36,8 @@ export interface ChatScreenStore extends ChatView {
   saveSettings(settings: ConversationSettings): Promise<boolean>;
   setModel(modelId: string | null): Promise<void>;
   exportAs(format: 'markdown' | 'json'): Promise<void>;
+  /** Saves an answer's signed evidence dossier where the user chooses (docs/dossier.md). */
+  exportEvidence(messageId: string): Promise<void>;
   setKnowledge(knowledge: KnowledgeSettings): Promise<void>;
   showSources(messageId: string | null): void;
 }
@@ -284,6 +286,11 @@ export function createChatStore() {
         const id = get().selectedId;
         if (id === null) return;
         const result = await call('chat.export', { id, format });
+        if (!result.ok) set({ error: result.error });
+      },
+
+      async exportEvidence(messageId) {
+        const result = await call('chat.exportEvidence', { messageId });
         if (!result.ok) set({ error: result.error });
       },
     };

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { BookOpen, ChevronLeft, ChevronRight, Pencil, Play, RefreshCw } from 'lucide-react';
+import { BookOpen, ChevronLeft, ChevronRight, FileCheck, Pencil, Play, RefreshCw } from 'lucide-react';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChatMessage } from '../../../../electron/common/contract/chat.ts';
@@ -101,7 +101,7 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
   const { t } = useTranslation();
   const editing = useChat(chatSelectors.isEditing(message.id));
   const busy = useChat(chatSelectors.isStreaming);
-  const { regenerate, continueAnswer, startEdit, showSources } = useChat.getState();
+  const { regenerate, continueAnswer, startEdit, showSources, exportEvidence } = useChat.getState();
   return (
     <article className={`message message--${message.role}`} data-role={message.role} data-status={message.status} aria-label={t(`chat.from.${message.role}`)}>
       <div className="message__meta">
@@ -140,6 +140,18 @@ function Message({ message, last }: { message: ChatMessage; last: boolean }) {
             title={t('chat.regenerate')}
           >
             <RefreshCw size={14} aria-hidden="true" />
+          </button>
+        ) : null}
+        {message.role === 'assistant' && !busy ? (
+          <button
+            type="button"
+            className="button button--ghost button--icon button--small"
+            onClick={() => void exportEvidence(message.id)}
+            aria-label={t('chat.exportEvidence')}
+            title={t('chat.exportEvidenceHint')}
+            data-testid="export-evidence"
+          >
+            <FileCheck size={14} aria-hidden="true" />
           </button>
         ) : null}
         {message.role === 'assistant' && message.status === 'interrupted' && !busy ? (
