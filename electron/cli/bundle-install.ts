@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { AppError } from '../common/result.ts';
 import { getBundle, listBundles, type InstalledBundle } from '../main/services/bundles/index.ts';
-import { installedEntry, installWithPayloads, uninstallWithPayloads } from '../main/services/bundles/service.ts';
+import type { PackCheckRun } from '../common/contract/index.ts';
+import { installedEntry, installWithPayloads, testBundle, uninstallWithPayloads } from '../main/services/bundles/service.ts';
 import type { Core } from '../main/services/core.ts';
 import { listModels } from '../main/services/models/index.ts';
 import type { Command } from './command.ts';
@@ -61,13 +62,63 @@ Exit codes: 0 installed, 1 refused (the reason is printed) or the install failed
       const installed = outcome.bundle;
       const models = bundleModels(core, installed);
       const collections = bundleCollections(core, installed.id);
-      if (output.json) output.out(JSON.stringify({ ok: true, bundle: installedEntry(installed), models, collections }, null, 2));
+      const checks = core.knowledge.checks.runsOfBundle(installed.id);
+      if (output.json) output.out(JSON.stringify({ ok: true, bundle: installedEntry(installed), models, collections, checks }, null, 2));
       else {
         output.out(`installed  ${installed.id} v${installed.version} (“${installed.name}”), signed by ${signerText(installed.signers)}`);
         if (models.length > 0) output.out(`  models       ${models.join(', ')}`);
         if (collections.length > 0) output.out(`  collections  ${collections.map((name) => `“${name}” (read-only)`).join(', ')}`);
+        for (const line of checkLines(checks)) output.out(line);
       }
       return EXIT.ok;
+    });
+  },
+};
+
+/** Each run as "checks  “Name”: 18/20 passed", then one line per failed check. */
+export function checkLines(runs: readonly PackCheckRun[]): string[] {
+  return runs.flatMap((run) => [
+    `  checks       “${run.collectionName}”: ${run.passed}/${run.total} passed${run.disabled ? ' (kept out of search and chat by the policy)' : ''}`,
+    ...run.results
+      .filter((result) => !result.passed)
+      .map((result) => {
+        const expected = `${result.expected.document}${result.expected.page === null ? '' : ` p. ${result.expected.page}`}`;
+        const why =
+          result.answer === 'failed' && result.rank !== null
+            ? `the answer lacks ${result.missingPhrases.map((phrase) => `“${phrase}”`).join(', ')}`
+            : `expected ${expected}; found ${result.found.map((hit) => `${hit.document}${hit.page === null ? '' : ` p. ${hit.page}`}`).join(', ') || 'nothing'}`;
+        return `    failed     ${result.id}: ${why}`;
+      }),
+  ]);
+}
+
+export const bundleTest: Command = {
+  summary: 'Run the acceptance checks of an installed bundle’s knowledge packs again',
+  help: `Usage: soberana bundle test ID [--json]
+
+Runs the checks that the bundle's knowledge packs carry (their checks.json), as after
+install: each question goes through the collection's search, and passes when the
+expected document (and page) is among the first 5 passages. The run is recorded and
+shown on the Bundles screen. Under the policy's packs.onCheckFailure "disable", a
+collection with a failed check stays out of search and chat until a run passes.
+
+Exit codes: 0 every check passed, 1 a check failed, no bundle with that id is
+installed or its packs carry no checks, 2 bad usage.`,
+  positionals: { min: 1, max: 1 },
+  async run({ dataDir, output, positionals }) {
+    const id = positionals[0]!.trim();
+    return withCore(dataDir, output, async (core) => {
+      const bundle = getBundle(core.storage, id);
+      if (bundle === null) throw new AppError('not_found', `No bundle with the id "${id}" is installed. Run "soberana bundle list" to see them.`);
+      const runs = await testBundle(core.bundles, id);
+      if (runs.length === 0) throw new AppError('not_found', `The knowledge packs of ${id} v${bundle.version} carry no acceptance checks.`);
+      const failed = runs.reduce((sum, run) => sum + run.failed, 0);
+      if (output.json) output.out(JSON.stringify({ bundle: { id, version: bundle.version }, runs }, null, 2));
+      else {
+        output.out(`tested  ${id} v${bundle.version} (“${bundle.name}”)`);
+        for (const line of checkLines(runs)) output.out(line);
+      }
+      return failed === 0 ? EXIT.ok : EXIT.problem;
     });
   },
 };

@@ -78,7 +78,7 @@ Exit codes: 0 created, 1 the name is taken or the model cannot be used, 2 bad us
 
 export const knowledgeExport: Command = {
   summary: 'Export a collection as a knowledge pack folder',
-  help: `Usage: soberana knowledge export --collection NAME --out DIR [--json]
+  help: `Usage: soberana knowledge export --collection NAME --out DIR [--checks FILE] [--json]
 
 Writes the collection's indexed documents to a new folder: pack.json, documents.jsonl,
 chunks.jsonl (the passages with their vectors) and files/ (the documents). Another
@@ -89,18 +89,26 @@ or that failed are left out. Progress goes to stderr, a summary to stdout.
 The pack is written next to DIR first and moved into place when complete, so DIR is
 never a half-written pack. An existing DIR must be empty: nothing is overwritten.
 
+With --checks, the pack carries acceptance checks (checks.json): a JSON array of
+{ "id", "question", "expect": { "document": NAME or SHA-256, "page"?: N },
+"answerPhrases"?: [...] }, at most 1000. Each expected document must be one the pack
+holds. The machine that installs the pack runs them and shows the result.
+
 Options:
   --collection NAME  The collection to export
   --out DIR          The new folder for the pack
+  --checks FILE      Acceptance checks to carry (see docs/bundles.md)
 
 Exit codes: 0 exported, 1 no such collection, DIR is not empty, or the export failed,
 2 bad usage.`,
-  options: { collection: { type: 'string' }, out: { type: 'string' } },
+  options: { collection: { type: 'string' }, out: { type: 'string' }, checks: { type: 'string' } },
   async run({ dataDir, output, values }) {
     const name = typeof values.collection === 'string' ? values.collection.trim() : '';
     if (name === '') throw new UsageError('--collection needs the name of a collection.');
     const out = typeof values.out === 'string' ? values.out.trim() : '';
     if (out === '') throw new UsageError('--out needs the folder to write the pack to.');
+    const checks = typeof values.checks === 'string' ? values.checks.trim() : undefined;
+    if (checks === '') throw new UsageError('--checks needs the file that holds the checks.');
     return withCore(dataDir, output, async (core) => {
       const collection = findCollection(core, name);
       let lastTenth = -1;
@@ -116,14 +124,15 @@ Exit codes: 0 exported, 1 no such collection, DIR is not empty, or the export fa
           process.stderr.write(`progress: ${tenth * 10}%, ${p.done} of ${p.total} documents\n`);
         }
       };
-      const summary = await core.knowledge.exportPack(collection.id, path.resolve(out), progress);
+      const summary = await core.knowledge.exportPack(collection.id, path.resolve(out), progress, checks === undefined ? {} : { checks: path.resolve(checks) });
       if (!output.json && process.stderr.isTTY === true) process.stderr.write('\r\x1b[2K');
       if (output.json) output.out(JSON.stringify(summary, null, 2));
       else {
         const left = collection.documents - summary.documents;
         output.out(
           `exported “${summary.collection}”: ${summary.documents} documents, ${summary.chunks} passages, ${formatBytes(summary.bytes)} of files` +
-            ` (${summary.embedding === null ? 'words only' : `vectors of ${summary.embedding.modelName ?? 'an embedding model'}, sha256 ${summary.embedding.sha256.slice(0, 12)}…`}) to ${summary.dir}`,
+            ` (${summary.embedding === null ? 'words only' : `vectors of ${summary.embedding.modelName ?? 'an embedding model'}, sha256 ${summary.embedding.sha256.slice(0, 12)}…`})` +
+            `${summary.checks > 0 ? `, ${summary.checks} acceptance check${summary.checks === 1 ? '' : 's'}` : ''} to ${summary.dir}`,
         );
         if (left > 0) output.err(`${left} document${left === 1 ? ' was' : 's were'} left out: not indexed (failed or still being added).`);
       }

@@ -139,5 +139,6 @@ function ruleLines(policy: EffectivePolicy): [string, string][] {
     ['retention.auditDays', days(policy.retention.auditDays)],
     ['export.allowed', String(policy.export.allowed)],
     ['storage.allowDataDirOverride', String(policy.storage.allowDataDirOverride)],
+    ['packs.onCheckFailure', policy.packs.onCheckFailure],
   ];
 }

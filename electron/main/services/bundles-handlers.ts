@@ -5,13 +5,25 @@ import type { BundleReport, Contract } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import { getBundle, pageBundles, type VerificationReport } from './bundles/index.ts';
-import { fileEntry, installedEntry, installWithPayloads, uninstallWithPayloads, verifyForInstall, type BundleDeps } from './bundles/service.ts';
+import {
+  checksReport,
+  fileEntry,
+  installedEntry,
+  installWithPayloads,
+  testBundle,
+  uninstallWithPayloads,
+  verifyForInstall,
+  type BundleDeps,
+} from './bundles/service.ts';
 import { pump } from './inference/handlers.ts';
 
 // The Bundles screen's endpoints over the bundles service: pick a file, read the
 // verification report, install with progress, uninstall.
 
-type BundleHandlers = Pick<Handlers<Contract>, 'bundles.list' | 'bundles.pick' | 'bundles.install' | 'bundles.uninstall'>;
+type BundleHandlers = Pick<
+  Handlers<Contract>,
+  'bundles.list' | 'bundles.pick' | 'bundles.install' | 'bundles.uninstall' | 'bundles.checks' | 'bundles.test' | 'bundles.exportChecks'
+>;
 
 function reportEntry(token: string, fileName: string, report: VerificationReport, installedVersion: number | null): BundleReport {
   const manifest = report.manifest;
@@ -81,6 +93,30 @@ export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
     'bundles.uninstall': async ({ id }) => {
       await uninstallWithPayloads(deps, id);
       return ok({ removed: true as const });
+    },
+
+    'bundles.checks': ({ id }) => ok(deps.packs?.checkRuns?.(id) ?? { runs: [], checked: [] }),
+
+    'bundles.test': async ({ id }) => ok({ runs: await testBundle(deps, id) }),
+
+    'bundles.exportChecks': async ({ id }) => {
+      deps.gate.check('knowledge.export');
+      const bundle = getBundle(deps.db, id);
+      if (bundle === null) throw new AppError('not_found', 'That bundle is not installed.', id);
+      const runs = deps.packs?.checkRuns?.(id).runs ?? [];
+      const text = `${JSON.stringify(checksReport(bundle, runs), null, 2)}\n`;
+      let saved: string | null;
+      try {
+        saved = await deps.picker.saveFile(`${bundle.id}-v${bundle.version}-checks-${new Date().toISOString().slice(0, 10)}.json`, text);
+      } catch (error) {
+        throw new AppError(
+          'io_error',
+          'The results could not be saved. Check that the folder exists and that you can write to it.',
+          error instanceof Error ? error.message : String(error),
+        );
+      }
+      if (saved !== null) deps.emit({ type: 'export', data: { what: 'pack_checks', format: 'json', items: runs.reduce((sum, run) => sum + run.total, 0) } });
+      return ok({ saved: saved !== null, path: saved });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { BundleFile, InstalledBundleEntry } from '../../../common/contract/index.ts';
+import type { BundleFile, InstalledBundleEntry, PackCheckRun, PackCheckTrigger } from '../../../common/contract/index.ts';
 import { AppError } from '../../../common/result.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate } from '../domain/gate.ts';
@@ -38,6 +38,10 @@ export interface KnowledgePacks {
   remove(collectionIds: readonly string[]): Promise<void>;
   /** Removes the collections an installed bundle brought. */
   removeFor(bundleId: string): Promise<void>;
+  /** Runs the acceptance checks of the bundle's collections (those that carry some); records and audits each run. */
+  check?(bundleId: string, trigger: PackCheckTrigger): Promise<PackCheckRun[]>;
+  /** The latest run of each of the bundle's collections, and how many checks each carries. */
+  checkRuns?(bundleId: string): { runs: PackCheckRun[]; checked: { collectionId: string; checks: number }[] };
 }
 
 export interface BundleDeps {
@@ -194,7 +198,12 @@ export async function installWithPayloads(
 ): Promise<InstallOutcome> {
   deps.gate.check('bundles.install');
   let label = '';
+  /** The bundle whose payloads began to install: if that fails while another version of it stays installed, that version is checked again. */
+  let installing: string | null = null;
   const { installers, undo } = bundleInstallers(deps, () => label);
+  const rolledBack = async () => {
+    if (installing !== null && getBundle(deps.db, installing) !== null) await checkPacks(deps, installing, 'rollback');
+  };
   let outcome: InstallOutcome;
   try {
     outcome = await installBundle(bundlePath, deps.governance.trust(deps.db), {
@@ -208,6 +217,7 @@ export async function installWithPayloads(
           kind,
           (file: Parameters<Installer>[0]) => {
             label = bundleLabel(file.bundle.manifest.id, file.bundle.manifest.version, signerNames(file.bundle));
+            installing = file.bundle.manifest.id;
             return install(file);
           },
         ]),
@@ -216,13 +226,30 @@ export async function installWithPayloads(
   } catch (error) {
     await undo();
     deps.modelsChanged();
+    await rolledBack();
     throw error;
   }
   if (!outcome.ok) await undo();
   reportVerification(deps, path.basename(bundlePath), outcome.report, outcome.ok);
   deps.modelsChanged();
-  if (outcome.ok) deps.changed(outcome.bundle.id);
+  if (outcome.ok) {
+    // Committed: the packs' checks run against what is now installed.
+    await checkPacks(deps, outcome.bundle.id, 'install');
+    deps.changed(outcome.bundle.id);
+  } else await rolledBack();
   return outcome;
+}
+
+/**
+ * Runs the acceptance checks of a bundle's knowledge packs. A check that cannot run does not
+ * undo an install that committed: the Bundles screen then shows the checks as not run.
+ */
+async function checkPacks(deps: BundleDeps, bundleId: string, trigger: PackCheckTrigger): Promise<void> {
+  try {
+    await deps.packs?.check?.(bundleId, trigger);
+  } catch {
+    // Not run; `soberana bundle test` or the screen's "Run checks" tries again and shows why.
+  }
 }
 
 export async function uninstallWithPayloads(deps: BundleDeps, id: string): Promise<void> {
@@ -241,6 +268,26 @@ export async function uninstallWithPayloads(deps: BundleDeps, id: string): Promi
   deps.gate.changed('bundles.uninstall', id);
   deps.modelsChanged();
   deps.changed(id);
+}
+
+/** Reruns the acceptance checks of the bundle's knowledge packs (the Bundles screen's "Run checks", `soberana bundle test`). */
+export async function testBundle(deps: BundleDeps, id: string): Promise<PackCheckRun[]> {
+  const bundle = getBundle(deps.db, id);
+  if (bundle === null) throw new AppError('not_found', `No bundle with the id "${id}" is installed.`, id);
+  if (deps.packs?.check === undefined) throw new AppError('unavailable', 'Knowledge packs cannot be checked in this build.');
+  const check = deps.packs.check.bind(deps.packs);
+  return deps.gate.perform('bundles.test', `${bundle.id} v${bundle.version}`, () => check(id, 'manual'));
+}
+
+/** The checks' results as exported: the bundle, then each collection's latest run with every check. */
+export function checksReport(bundle: Pick<InstalledBundle, 'id' | 'name' | 'version'>, runs: readonly PackCheckRun[]) {
+  return {
+    format: 'soberana.pack-checks',
+    version: 1,
+    bundle: { id: bundle.id, name: bundle.name, version: bundle.version },
+    exported: new Date().toISOString(),
+    runs,
+  };
 }
 
 /** At start: finishes or undoes an install a crash cut short, and forgets models whose bundle folder went with it. */

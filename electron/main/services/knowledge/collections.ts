@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Collection as CollectionView } from '../../../common/contract/index.ts';
+import type { Collection as CollectionView, PackCheckTrigger } from '../../../common/contract/index.ts';
+import type { PackChecks } from './checks/service.ts';
 import { AppError } from '../../../common/result.ts';
 import { getModel, listModels } from '../models/index.ts';
 import type { Database } from '../storage/sqlite.ts';
@@ -176,7 +177,7 @@ export async function deleteCollection(parts: WatchedParts, id: string): Promise
 }
 
 /** Knowledge packs from signed bundles become read-only collections. */
-export function packsOf(parts: KnowledgeParts) {
+export function packsOf(parts: KnowledgeParts, checks?: PackChecks) {
   const { db, store, index, documentsDir } = parts;
   const remove = (collectionIds: readonly string[]) => removeCollections(parts, collectionIds);
   return {
@@ -188,6 +189,12 @@ export function packsOf(parts: KnowledgeParts) {
       return collectionId;
     },
     remove,
+    ...(checks === undefined
+      ? {}
+      : {
+          check: (bundleId: string, trigger: PackCheckTrigger) => checks.runForBundle(bundleId, trigger),
+          checkRuns: (bundleId: string) => ({ runs: checks.runsOfBundle(bundleId), checked: checks.countsOfBundle(bundleId) }),
+        }),
     async removeFor(bundleId: string) {
       const rows = db.prepare('SELECT collection_id AS id FROM bundle_collections WHERE bundle_id = ?').all(bundleId) as { id: string }[];
       await remove(rows.map((row) => row.id));
@@ -196,9 +203,15 @@ export function packsOf(parts: KnowledgeParts) {
 }
 
 /** Writes a collection as a knowledge pack folder; an export, so the policy must allow exporting. */
-export async function exportPack(parts: KnowledgeParts, collectionId: string, outDir: string, onProgress?: (progress: PackProgress) => void) {
+export async function exportPack(
+  parts: KnowledgeParts,
+  collectionId: string,
+  outDir: string,
+  onProgress?: (progress: PackProgress) => void,
+  options: { checks?: string } = {},
+) {
   parts.gate.check('knowledge.export');
-  const summary = await exportKnowledgePack({ db: parts.db, store: parts.store, documentsDir: parts.documentsDir }, collectionId, outDir, onProgress);
+  const summary = await exportKnowledgePack({ db: parts.db, store: parts.store, documentsDir: parts.documentsDir }, collectionId, outDir, onProgress, options);
   parts.emit({ type: 'export', data: { what: 'knowledge_pack', format: 'pack', items: summary.documents } });
   return summary;
 }

@@ -382,6 +382,8 @@ describe('migrations', () => {
       'messages_fts_idx',
       'models',
       'ocr_pages',
+      'pack_check_sets',
+      'pack_checks',
       'presets',
       'quarantined_models',
       'settings',

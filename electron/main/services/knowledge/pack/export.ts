@@ -6,6 +6,7 @@ import { getModel } from '../../models/index.ts';
 import type { Database } from '../../storage/sqlite.ts';
 import { encodeVector, FTS_ONLY_KEY, type KnowledgeDocument, type KnowledgeStore } from '../store.ts';
 import { isDocumentFormat } from '../types.ts';
+import { CHECKS_FILE, readChecksFile } from './checks.ts';
 import { endStream, copyHashed, writeLine } from './files.ts';
 import {
   CHUNKS_FILE,
@@ -13,6 +14,7 @@ import {
   FILES_DIR,
   PACK_FILE,
   PACK_FORMAT,
+  PACK_FORMAT_WITHOUT_CHECKS,
   type PackChunk,
   type PackDocument,
   type PackManifest,
@@ -37,6 +39,7 @@ export async function exportKnowledgePack(
   collectionId: string,
   outDir: string,
   onProgress?: (progress: PackProgress) => void,
+  options: { readonly checks?: string } = {},
 ): Promise<PackSummary> {
   const { store } = deps;
   const collection = store.collection(collectionId);
@@ -54,6 +57,8 @@ export async function exportKnowledgePack(
       ? null
       : { sha256: collection.embeddingKey, dimensions: collection.dimensions, modelName: modelNameOf(deps.db, collection.embeddingModelId) };
   const documents = store.listDocuments(collectionId).filter((document) => document.status === 'indexed');
+  // Checked before anything is written: each check must name a document the pack will hold.
+  const checks = options.checks === undefined ? null : await readChecksFile(path.resolve(options.checks), documents);
 
   const partial = `${target}.partial`;
   // A leftover from an export that was interrupted: it was never a pack.
@@ -106,18 +111,21 @@ export async function exportKnowledgePack(
     } finally {
       await Promise.all([endStream(documentsOut), endStream(chunksOut)]);
     }
+    if (checks !== null && checks.length > 0) await writeFile(path.join(partial, CHECKS_FILE), `${JSON.stringify(checks, null, 2)}\n`);
     const manifest: PackManifest = {
-      format: PACK_FORMAT,
+      // Without checks the pack stays format 1, which older versions import.
+      format: checks !== null && checks.length > 0 ? PACK_FORMAT : PACK_FORMAT_WITHOUT_CHECKS,
       collection: { name: collection.name, embedding },
       documents: documentCount,
       chunks: chunkCount,
+      ...(checks !== null && checks.length > 0 ? { checks: checks.length } : {}),
       created: new Date().toISOString(),
     };
     await writeFile(path.join(partial, PACK_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     // An empty folder given as --out is replaced; rename cannot replace a folder everywhere.
     if (existing !== null) await rmdir(target);
     await rename(partial, target);
-    return { dir: target, collection: collection.name, documents: documentCount, chunks: chunkCount, bytes, embedding };
+    return { dir: target, collection: collection.name, documents: documentCount, chunks: chunkCount, bytes, embedding, checks: checks?.length ?? 0 };
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
     throw error;

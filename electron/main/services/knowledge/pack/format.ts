@@ -11,6 +11,7 @@ import { documentFormats } from '../types.ts';
 //   documents.jsonl  one indexed document a line; `file` is its copy under files/
 //   chunks.jsonl     one passage a line; `vector` is base64 of little-endian float32
 //   files/           the documents' copies, named <sha256 prefix>-<name>
+//   checks.json      optional: acceptance checks (pack/checks.ts); pack.json then says how many
 //
 // A pack is data from elsewhere: everything in it is validated before any of it is stored,
 // and an import that fails at any step leaves nothing behind.
@@ -18,7 +19,9 @@ import { documentFormats } from '../types.ts';
 // This file holds the format (names, bounds, schemas); export.ts writes a pack, import.ts
 // reads one, and ../pack.ts is the module the rest of the app imports.
 
-export const PACK_FORMAT = 1;
+/** The newest format this version reads and writes. 2: a pack with checks.json; a pack without checks is still written as 1, so older versions import it. */
+export const PACK_FORMAT = 2;
+export const PACK_FORMAT_WITHOUT_CHECKS = 1;
 export const PACK_FILE = 'pack.json';
 export const DOCUMENTS_FILE = 'documents.jsonl';
 export const CHUNKS_FILE = 'chunks.jsonl';
@@ -39,6 +42,7 @@ export const LIMITS = {
   packJsonBytes: 64 * 1024,
   /** The longest chunk (text plus vector) serialized, with room to spare. */
   lineChars: 8 * 1024 * 1024,
+  checks: 1_000,
 } as const;
 
 const SHA256 = /^[0-9a-f]{64}$/u;
@@ -46,22 +50,26 @@ const SHA256 = /^[0-9a-f]{64}$/u;
 const PACK_FILE_PATH = /^files\/[0-9a-f]{16}-[\p{L}\p{N}._ ()-]{1,200}$/u;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/u;
 
-export const packSchema = z.strictObject({
-  format: z.literal(PACK_FORMAT),
-  collection: z.strictObject({
-    name: z.string().trim().min(1).max(200),
-    embedding: z
-      .strictObject({
-        sha256: z.string().regex(SHA256, 'lowercase hex SHA-256'),
-        dimensions: z.int().min(1).max(LIMITS.dimensions),
-        modelName: z.string().max(500).nullable(),
-      })
-      .nullable(),
-  }),
-  documents: z.int().min(0).max(LIMITS.documents),
-  chunks: z.int().min(0).max(LIMITS.chunks),
-  created: z.iso.datetime(),
-});
+export const packSchema = z
+  .strictObject({
+    format: z.union([z.literal(PACK_FORMAT_WITHOUT_CHECKS), z.literal(PACK_FORMAT)]),
+    collection: z.strictObject({
+      name: z.string().trim().min(1).max(200),
+      embedding: z
+        .strictObject({
+          sha256: z.string().regex(SHA256, 'lowercase hex SHA-256'),
+          dimensions: z.int().min(1).max(LIMITS.dimensions),
+          modelName: z.string().max(500).nullable(),
+        })
+        .nullable(),
+    }),
+    documents: z.int().min(0).max(LIMITS.documents),
+    chunks: z.int().min(0).max(LIMITS.chunks),
+    /** How many checks checks.json holds (format 2 only), so a pack whose checks went missing is refused. */
+    checks: z.int().min(1).max(LIMITS.checks).optional(),
+    created: z.iso.datetime(),
+  })
+  .refine((pack) => (pack.format === PACK_FORMAT) === (pack.checks !== undefined), 'format 2 with a count of checks, or format 1 without');
 
 export const documentSchema = z.strictObject({
   id: z.string().min(1).max(128),
@@ -115,4 +123,6 @@ export interface PackSummary {
   /** Bytes of the documents' copies. */
   readonly bytes: number;
   readonly embedding: PackManifest['collection']['embedding'];
+  /** Acceptance checks written to checks.json. */
+  readonly checks: number;
 }

@@ -9,6 +9,8 @@ import { transaction, type Database } from '../../storage/sqlite.ts';
 import type { IndexRowInput, KnowledgeIndex } from '../index/lance-index.ts';
 import { FTS_ONLY_KEY, type KnowledgeStore } from '../store.ts';
 import type { Chunk } from '../types.ts';
+import { saveCheckSet } from '../checks/store.ts';
+import { CHECKS_FILE, readChecksFile, type PackCheck } from './checks.ts';
 import { copyHashed } from './files.ts';
 import {
   chunkSchema,
@@ -83,6 +85,7 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
 
   const documents = await readDocuments(root, manifest);
   await readChunks(root, manifest, documents, dimensions);
+  const checks = await readPackChecks(root, manifest, documents);
 
   const copies: string[] = [];
   let collectionId: string | null = null;
@@ -124,6 +127,7 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
         embeddingKey: key,
         dimensions,
       });
+      if (checks !== null) saveCheckSet(db, collection.id, checks);
       let stored = 0;
       for (const { entry, chunks, vectors } of documents.values()) {
         const storedPath = storedPaths.get(entry.id) ?? null;
@@ -269,6 +273,25 @@ async function readChunks(root: string, manifest: PackManifest, documents: Map<s
     });
   }
   if (line !== manifest.chunks) throw damaged(`${CHUNKS_FILE} has ${line} passages; ${PACK_FILE} declares ${manifest.chunks}`);
+}
+
+/** The pack's acceptance checks when pack.json declares them (format 2); each must name one of its documents. */
+async function readPackChecks(root: string, manifest: PackManifest, documents: Map<string, LoadedDocument>): Promise<PackCheck[] | null> {
+  if (manifest.checks === undefined) return null;
+  const file = path.join(root, CHECKS_FILE);
+  const info = await lstat(file).catch(() => null);
+  if (info?.isFile() !== true) throw damaged(`${PACK_FILE} declares ${manifest.checks} checks and ${CHECKS_FILE} is missing`);
+  let checks: PackCheck[];
+  try {
+    checks = await readChecksFile(
+      file,
+      [...documents.values()].map(({ entry }) => entry),
+    );
+  } catch (error) {
+    throw damaged(error instanceof AppError ? `${error.message}${error.details === undefined ? '' : ` ${error.details}`}` : String(error));
+  }
+  if (checks.length !== manifest.checks) throw damaged(`${CHECKS_FILE} has ${checks.length} checks; ${PACK_FILE} declares ${manifest.checks}`);
+  return checks;
 }
 
 /** Null unless the text is exactly `dimensions` little-endian float32 values, all finite. */
