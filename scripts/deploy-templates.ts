@@ -115,6 +115,11 @@ const TEXT: Readonly<Record<string, KeyText>> = {
     label: 'One scope per line:',
     help: 'Only these scopes may be used by API tokens, one per line (chat, embeddings, knowledge, models:read). Enabled with no line: tokens can do nothing.',
   },
+  'packs.onCheckFailure': {
+    name: 'When a knowledge pack fails its checks',
+    label: 'Action:',
+    help: 'What a failed acceptance check of a knowledge pack does: warn (the Bundles screen lists the failures; the collection stays in use) or disable (the collection is kept out of search and chat until a rerun of its checks passes).',
+  },
 };
 
 const GROUP_NAMES: Readonly<Record<string, string>> = {
@@ -128,6 +133,7 @@ const GROUP_NAMES: Readonly<Record<string, string>> = {
   Storage: 'Storage',
   Runtime: 'Inference runtime',
   Api: 'Local API',
+  Packs: 'Knowledge packs',
 };
 
 /** The example MDM profile's policy: every key, with values an organisation might choose. */
@@ -153,6 +159,7 @@ export const EXAMPLE: Readonly<Record<string, unknown>> = {
   'runtime.allowedBackends': ['cpu', 'metal'],
   'api.allowed': true,
   'api.scopes': ['chat', 'embeddings', 'models:read'],
+  'packs.onCheckFailure': 'disable',
 };
 
 function textOf(key: LayoutKey): KeyText {
