@@ -1,4 +1,5 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { AUDIT_EVENT_TYPES, auditEventSchema } from '../electron/main/services/audit/index.ts';
@@ -9,9 +10,21 @@ import { markdownDocument, writeDocuments } from './fixtures/documents/index.ts'
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
 import { openSection } from './pages.ts';
 
+/** A port nothing listens on now (the kernel picks one). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
 // Governance end to end, with a machine policy in a temporary "managed" location: settings
 // it fixes are locked, hand imports of models are refused, bundles are trusted only when
-// its keys signed them, and a run through bundle install, ingestion and chat leaves every
+// its keys signed them, and a run through bundle install, ingestion, chat and the local API leaves every
 // audited event type in the log, valid, with no prompt text in the database file.
 
 const dir = path.join(os.tmpdir(), `soberana-governance-e2e-${process.pid}`);
@@ -162,6 +175,25 @@ test('a managed policy locks settings, refuses unsigned models and untrusted bun
     (window as unknown as { api: { runtime: { unload(input: object): Promise<{ ok: boolean }> } } }).api.runtime.unload({}),
   );
   expect(unloaded.ok).toBe(true);
+
+  // The local API: a token made, the server turned on, a script answered and one refused, then off.
+  const port = await freePort();
+  const apiCalls = await page.evaluate(async (apiPort) => {
+    type Reply = { ok: boolean; value?: { token: string } };
+    const api = (window as unknown as { api: Record<string, Record<string, (input: object) => Promise<Reply>>> }).api;
+    const created = await api.api!.createToken!({ name: 'governance script', scopes: ['models:read'], expiresAt: null });
+    const enabled = await api.settings!.update!({ api: { enabled: true, port: apiPort, allowedOrigins: [] } });
+    return { token: created.value?.token ?? '', created: created.ok, enabled: enabled.ok };
+  }, port);
+  expect(apiCalls).toMatchObject({ created: true, enabled: true });
+  const models = `http://127.0.0.1:${port}/v1/models`;
+  await expect.poll(async () => (await fetch(models, { headers: { authorization: `Bearer ${apiCalls.token}` } }).catch(() => null))?.status).toBe(200);
+  expect((await fetch(models)).status).toBe(401);
+  const disabled = await page.evaluate(async (apiPort) => {
+    const api = (window as unknown as { api: { settings: { update(input: object): Promise<{ ok: boolean }> } } }).api;
+    return (await api.settings.update({ api: { enabled: false, port: apiPort, allowedOrigins: [] } })).ok;
+  }, port);
+  expect(disabled).toBe(true);
 
   // Retention: the conversation is older than the policy keeps, so the next start removes it.
   const db = openDatabase(app.dataDir);

@@ -101,6 +101,12 @@ function ollamaShape(model: string, which: 'chat' | 'generate'): CompletionShape
   };
 }
 
+/** A request answered without the model: the JSON reply, and its record through the service. */
+function answered(context: RouteContext, body: unknown): void {
+  context.reply.json(200, body);
+  context.service.served(context.principal, context.info, 200, Buffer.byteLength(JSON.stringify(body), 'utf8'));
+}
+
 function findModel(context: RouteContext, id: string): void {
   if (!context.service.models(context.principal).some((model) => model.id === id)) {
     throw new AppError('no_model', `There is no model '${id}'. GET /v1/models lists the models this token may use.`);
@@ -112,7 +118,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/v1/models',
     scope: 'models:read',
-    handle: async (context) => context.reply.json(200, openai.modelsBody(context.service.models(context.principal))),
+    handle: async (context) => answered(context, openai.modelsBody(context.service.models(context.principal))),
   },
   {
     method: 'GET',
@@ -121,7 +127,7 @@ export const ROUTES: readonly Route[] = [
     handle: async (context) => {
       const model = context.service.models(context.principal).find((candidate) => candidate.id === context.param);
       if (model === undefined) throw new AppError('not_found', `There is no model '${context.param ?? ''}'.`);
-      context.reply.json(200, openai.modelBody(model));
+      answered(context, openai.modelBody(model));
     },
   },
   {
@@ -165,13 +171,13 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/api/tags',
     scope: 'models:read',
-    handle: async (context) => context.reply.json(200, ollama.tagsBody(context.service.models(context.principal))),
+    handle: async (context) => answered(context, ollama.tagsBody(context.service.models(context.principal))),
   },
   {
     method: 'GET',
     path: '/api/version',
     scope: 'models:read',
-    handle: async (context) => context.reply.json(200, { version: product.version }),
+    handle: async (context) => answered(context, { version: product.version }),
   },
   {
     method: 'POST',
@@ -190,7 +196,7 @@ export const ROUTES: readonly Route[] = [
       const { request, stream, empty } = ollama.parseGenerate(context.body);
       if (empty) {
         findModel(context, request.model);
-        context.reply.json(200, ollama.generateLoaded(request.model));
+        answered(context, ollama.generateLoaded(request.model));
         return;
       }
       await runCompletion(context, request, stream, ollamaShape(request.model, 'generate'));

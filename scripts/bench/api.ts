@@ -274,6 +274,7 @@ function observed(service: ApiService, results: Map<string, ApiCompletionResult[
     authenticate: (bearer, scope, info) => service.authenticate(bearer, scope, info),
     refused: (info, status, reason, token) => service.refused(info, status, reason, token),
     models: (principal) => service.models(principal),
+    served: (principal, request, status, bytes) => service.served(principal, request, status, bytes),
     embed: (principal, input, info, signal) => service.embed(principal, input, info, signal),
     search: (principal, input, info, signal) => service.search(principal, input, info, signal),
     async complete(principal, input, info, onDelta, signal) {

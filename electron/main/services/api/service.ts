@@ -117,6 +117,10 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       deps.refusals.record(request, status, reason, token ?? null);
     },
 
+    served(principal, request, status, responseBytes) {
+      recordRequest(emit, principal, request, status, { ...NO_FACTS, responseBytes: Math.max(0, Math.trunc(responseBytes)) });
+    },
+
     models(principal) {
       assertScope(principal, 'models:read');
       return apiModels(deps.db, deps.governance).map((model) => model.api);

@@ -95,6 +95,8 @@ export interface ApiService {
   authenticate(bearer: string | null, scope: ApiScope, request: ApiRequestInfo): ApiPrincipal;
   /** Records a refusal the server decided before authenticating (Host, Origin, size, time). */
   refused(request: ApiRequestInfo, status: number, reason: string, token?: string | null): void;
+  /** Records a request answered without the model (a model list, the version): every request served is on the record. */
+  served(principal: ApiPrincipal, request: ApiRequestInfo, status: number, responseBytes: number): void;
   /** Chat and embedding models in the library that the policy allows. */
   models(principal: ApiPrincipal): readonly ApiModel[];
   /**
