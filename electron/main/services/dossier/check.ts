@@ -17,7 +17,7 @@ export type PassageProblem =
   | 'inconsistent'
   /** The data store has no such passage any more (the document was removed or read again differently). */
   | 'missing'
-  /** The data store's document is not the file the passage was cited from. */
+  /** The data store's document (or, with documents given, the file of the same name) is not the file the passage was cited from. */
   | 'document_changed'
   /** The passage's text in the data store differs from the dossier's. */
   | 'text_changed'
@@ -85,9 +85,15 @@ async function fileSha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Every regular file under `dir` by its SHA-256 (the first path found for a given hash). */
-async function filesByHash(dir: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+interface FoundFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
+/** The regular files under `dir`, by SHA-256 (the wanted ones) and by name (the first of each), to tell a changed document from a missing one. */
+async function findFiles(dir: string, wanted: ReadonlySet<string>): Promise<{ byHash: Map<string, string>; byName: Map<string, FoundFile> }> {
+  const byHash = new Map<string, string>();
+  const byName = new Map<string, FoundFile>();
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   let seen = 0;
   for (const entry of entries) {
@@ -95,10 +101,10 @@ async function filesByHash(dir: string, wanted: ReadonlySet<string>): Promise<Ma
     if ((seen += 1) > MAX_FILES) break;
     const file = path.join(entry.parentPath, entry.name);
     const sha = await fileSha256(file);
-    if (wanted.has(sha) && !found.has(sha)) found.set(sha, file);
-    if (found.size === wanted.size) break;
+    if (wanted.has(sha) && !byHash.has(sha)) byHash.set(sha, file);
+    if (!byName.has(entry.name)) byName.set(entry.name, { path: file, sha256: sha });
   }
-  return found;
+  return { byHash, byName };
 }
 
 /**
@@ -109,7 +115,7 @@ async function filesByHash(dir: string, wanted: ReadonlySet<string>): Promise<Ma
  */
 export async function checkAgainstDocuments(dir: string, file: DossierFile, extractor: Pick<Extractor, 'extract'>): Promise<PassageVerdict[]> {
   const wanted = new Set(file.body.passages.flatMap((passage) => (passage.documentSha256 === null ? [] : [passage.documentSha256])));
-  const documents = await filesByHash(dir, wanted);
+  const { byHash: documents, byName } = await findFiles(dir, wanted);
   const texts = new Map<string, Promise<string>>();
   const textOf = (documentPath: string) => {
     let text = texts.get(documentPath);
@@ -127,6 +133,17 @@ export async function checkAgainstDocuments(dir: string, file: DossierFile, extr
       continue;
     }
     const documentPath = passage.documentSha256 === null ? undefined : documents.get(passage.documentSha256);
+    const namesake = byName.get(path.basename(passage.documentName));
+    if (documentPath === undefined && namesake !== undefined) {
+      verdicts.push(
+        verdict(
+          passage,
+          'document_changed',
+          `${namesake.path} has SHA-256 ${namesake.sha256}, not ${passage.documentSha256 ?? '(unknown)'}: it is not the file that was cited.`,
+        ),
+      );
+      continue;
+    }
     if (documentPath === undefined) {
       verdicts.push(verdict(passage, 'document_not_found', `No file in ${dir} has SHA-256 ${passage.documentSha256 ?? '(unknown)'}.`));
       continue;
