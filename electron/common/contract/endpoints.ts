@@ -54,6 +54,7 @@ export const endpointKinds = {
   'knowledge.cancel': 'rpc',
   'knowledge.search': 'rpc',
   'knowledge.view': 'rpc',
+  'knowledge.setMarking': 'rpc',
   'policy.get': 'rpc',
   'audit.list': 'rpc',
   'audit.verify': 'rpc',

@@ -22,6 +22,7 @@ import { BundleInstallEvent, BundleReport, InstalledBundleEntry, TrustInfo } fro
 import { PackCheckRun } from './pack-checks.ts';
 import {
   Collection,
+  DocumentEntry,
   DocumentFolders,
   DocumentsPage,
   DocumentsQuery,
@@ -31,6 +32,7 @@ import {
   OcrLanguage,
   SearchResult,
 } from './knowledge.ts';
+import { Marking } from './markings.ts';
 import { ChatEvent, ChatPreset, ChatThread, Conversation, ConversationSettings, ConversationSummary, Id } from './chat.ts';
 
 const ModelList = z.object({ models: z.array(ModelEntry) });
@@ -167,6 +169,17 @@ export const contract = {
     output: SearchResult,
   }),
   'knowledge.view': rpc({ input: z.object({ documentId: z.string().min(1).max(64) }).strict(), output: DocumentView }),
+  /**
+   * Sets a collection's or a document's classification marking. Raising is an ordinary change; lowering is an
+   * administrator's action the machine policy must allow (markings.allowLowering). A document is never below its collection.
+   */
+  'knowledge.setMarking': rpc({
+    input: z.discriminatedUnion('target', [
+      z.object({ target: z.literal('collection'), id: z.string().min(1).max(64), marking: Marking.strict() }).strict(),
+      z.object({ target: z.literal('document'), id: z.string().min(1).max(64), marking: Marking.strict() }).strict(),
+    ]),
+    output: z.union([Collection, DocumentEntry]),
+  }),
   'policy.get': rpc({ input: Empty, output: PolicyInfo }),
   'audit.list': rpc({ input: AuditFilter, output: AuditPage }),
   'audit.verify': rpc({ input: Empty, output: AuditCheck }),

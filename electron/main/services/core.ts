@@ -19,6 +19,7 @@ import { backendChoice } from './bundles/runtime-pack.ts';
 import { tidyBundles, type BundleDeps } from './bundles/service.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createChatHandlers } from './chat/handlers.ts';
+import { packCheckAnswerer } from './chat/pack-check-answer.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { createDossierService, startInstallationKey } from './dossier/index.ts';
 import { openContext, type GovernedContext } from './domain/context.ts';
@@ -200,6 +201,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     gate,
     emit,
     packCheckAction: () => governance.policy.packs.onCheckFailure,
+    answerCheck: packCheckAnswerer({ db: storage, engine: runtime, settings: () => settings.get().runtime, policy: () => governance.policy }),
+    markings: () => governance.policy.markings,
   });
 
   const bundles: BundleDeps = {

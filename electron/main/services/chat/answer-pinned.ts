@@ -13,13 +13,22 @@ import type { AnswerWriter } from './store.ts';
 type Push = (event: ChatEvent) => void;
 
 export type PinnedRetrieved =
-  | { readonly prompt: string | null; readonly sources: readonly Passage[]; readonly chunkIds: readonly string[]; readonly done?: undefined }
+  | {
+      readonly prompt: string | null;
+      readonly sources: readonly Passage[];
+      readonly chunkIds: readonly string[];
+      /** The pinned documents given to the model, whole or by passages (for the answer's marking). */
+      readonly documentIds: readonly string[];
+      readonly done?: undefined;
+    }
   | { readonly done: ChatEvent };
 
 export interface PinnedStep {
   readonly pinned: (request: PinnedRequest) => Promise<PinnedGrounding>;
   readonly model: { readonly path: string; readonly contextSize: number };
   readonly changed: (conversationId: string | null) => void;
+  /** Refuses sources the policy keeps apart from what the conversation has seen (chat/marking.ts); before they are saved or shown. */
+  readonly check?: (sources: readonly Passage[], documentIds: readonly string[]) => void;
 }
 
 export async function retrievePinned(
@@ -42,6 +51,7 @@ export async function retrievePinned(
         answerTokens: conversation.settings.sampling.maxTokens,
       },
     });
+    step.check?.(grounding.passages, usedDocumentIds(grounding));
   } catch (error) {
     writer.finish('interrupted', null);
     step.changed(conversation.id);
@@ -51,7 +61,7 @@ export async function retrievePinned(
   push({ type: 'pinned', documents: grounding.documents });
   for (const notice of grounding.notices) push({ type: 'notice', kind: notice.kind, detail: notice.detail });
   if (grounding.whole.length === 0 && grounding.passages.length === 0) {
-    if (!documentsOnly) return { prompt: turn.question, sources: [], chunkIds: [] };
+    if (!documentsOnly) return { prompt: turn.question, sources: [], chunkIds: [], documentIds: [] };
     writer.append(noSourcesAnswer(), '');
     const message = writer.finish('complete', null);
     push({ type: 'notice', kind: 'noSources', detail: 'Nothing of the pinned documents could be given to the model, so it was not asked.' });
@@ -66,5 +76,9 @@ export async function retrievePinned(
     prompt: groundedPrompt(turn.question, grounding.passages, documentsOnly, grounding.whole),
     sources: grounding.passages,
     chunkIds: grounding.chunkIds,
+    documentIds: usedDocumentIds(grounding),
   };
 }
+
+const usedDocumentIds = (grounding: PinnedGrounding): string[] =>
+  grounding.documents.filter((document) => document.state !== 'unavailable').map((document) => document.documentId);

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import type { ChatEvent, Conversation, ConversationSettings, Passage, RuntimeSettings } from '../../../common/contract/index.ts';
+import type { ChatEvent, Conversation, ConversationSettings, Marking, Passage, RuntimeSettings } from '../../../common/contract/index.ts';
 import { AppError } from '../../../common/result.ts';
 import type { GenerateStats } from '../../../common/runtime/protocol.ts';
 import type { Emit } from '../domain/events.ts';
@@ -13,6 +13,7 @@ import { modelByPath } from '../inference/model-events.ts';
 import { runtimeLocks } from '../inference/locks.ts';
 import type { Database } from '../storage/sqlite.ts';
 import { retrievePinned } from './answer-pinned.ts';
+import { assertQuestionAllowed, assertSourcesAllowed, markAnswer, markingField } from './marking.ts';
 import type { AnswerWriter, ChatStore } from './store.ts';
 
 /*
@@ -149,12 +150,19 @@ export function screen(deps: Pick<AnswerDeps, 'screenPrompt'>, prompt: string | 
 
 /** What retrieval leaves for generation: the prompt (grounded in passages, if any) and those passages; or the answer itself. */
 type Retrieved =
-  | { readonly prompt: string | null; readonly sources: readonly Passage[]; readonly chunkIds?: readonly string[]; readonly done?: undefined }
+  | {
+      readonly prompt: string | null;
+      readonly sources: readonly Passage[];
+      readonly chunkIds?: readonly string[];
+      /** Pinned documents given to the model (whole or by passages), for the answer's marking. */
+      readonly documentIds?: readonly string[];
+      readonly done?: undefined;
+    }
   | { readonly done: ChatEvent };
 
 /** Step 3. Grounds the question in the conversation's collections; answers at once when documents-only finds nothing. */
 export async function retrieve(
-  deps: Pick<AnswerDeps, 'engine' | 'knowledge' | 'changed'>,
+  deps: Pick<AnswerDeps, 'engine' | 'knowledge' | 'changed' | 'db' | 'policy'>,
   conversation: Conversation,
   plan: AnswerPlan,
   question: string | null,
@@ -167,12 +175,26 @@ export async function retrieve(
   const loaded = deps.engine.state().model;
   const pinned = deps.knowledge.pinned?.bind(deps.knowledge);
   if (pinned !== undefined && loaded !== null && (conversation.knowledge.pinnedDocuments ?? []).length > 0) {
-    const step = { pinned, model: { path: loaded.path, contextSize: loaded.contextSize }, changed: deps.changed };
+    const step = {
+      pinned,
+      model: { path: loaded.path, contextSize: loaded.contextSize },
+      changed: deps.changed,
+      check: (sources: readonly Passage[], documentIds: readonly string[]) =>
+        assertSourcesAllowed(deps.db, schemeOf(deps), conversation.id, sources, documentIds),
+    };
     return retrievePinned(step, conversation, { history: plan.history, question: question ?? plan.prompt }, writer, push);
   }
   let found;
   try {
     found = await deps.knowledge.retrieve(question ?? plan.prompt, collectionIds, sourcesBudget(deps.engine.state().model?.contextSize ?? null));
+  } catch (error) {
+    writer.finish('interrupted', null);
+    deps.changed(conversation.id);
+    throw error;
+  }
+  try {
+    // Passages from compartments the policy keeps apart from what the conversation has seen are refused before anyone sees them.
+    assertSourcesAllowed(deps.db, schemeOf(deps), conversation.id, found.passages, []);
   } catch (error) {
     writer.finish('interrupted', null);
     deps.changed(conversation.id);
@@ -243,6 +265,8 @@ export function finish(
     readonly sources: readonly Passage[];
     readonly chunkIds?: readonly string[] | undefined;
     readonly result: ChatResult;
+    /** The answer's classification marking; null without markings. */
+    readonly marking?: Marking | null;
   },
   writer: AnswerWriter,
   push: Push,
@@ -279,15 +303,19 @@ export function finish(
         chunkIds: [...(turn.chunkIds ?? sources.map((passage) => passage.chunkId))],
         prompt: question ?? '',
         response: message.content,
+        ...markingField(turn.marking ?? null),
       },
     });
   }
   return { type: 'done', message };
 }
 
+const schemeOf = (deps: Pick<AnswerDeps, 'policy'>) => deps.policy?.().markings ?? null;
+
 /** Loads the model, streams the answer into the database and to the caller, and finishes the row whatever happens. */
 export async function answer(deps: AnswerDeps, push: Push, plan: AnswerPlan, signal: AbortSignal): Promise<ChatEvent> {
   const conversation = deps.store.conversation(plan.conversationId);
+  assertQuestionAllowed(deps.db, schemeOf(deps), conversation);
   const modelName = await ensureModel(deps, conversation.modelId, conversation.settings.contextSize, signal);
   if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
   const writer = plan.open(modelName);
@@ -295,7 +323,19 @@ export async function answer(deps: AnswerDeps, push: Push, plan: AnswerPlan, sig
   const question = screen(deps, plan.prompt, push);
   const retrieved = await retrieve(deps, conversation, plan, question, writer, push);
   if (retrieved.done !== undefined) return retrieved.done;
+  const marking = markAnswer(deps.db, schemeOf(deps), {
+    conversationId: conversation.id,
+    messageId: writer.messageId,
+    sources: retrieved.sources,
+    documentIds: retrieved.documentIds,
+  });
   const generated = await generate(deps, conversation, plan, retrieved.prompt, writer, push, signal);
   if (generated.done !== undefined) return generated.done;
-  return finish(deps, conversation, { modelName, question, sources: retrieved.sources, chunkIds: retrieved.chunkIds, result: generated.result }, writer, push);
+  return finish(
+    deps,
+    conversation,
+    { modelName, question, sources: retrieved.sources, chunkIds: retrieved.chunkIds, result: generated.result, marking },
+    writer,
+    push,
+  );
 }

@@ -9,6 +9,7 @@ import {
   type ConversationSummary,
 } from '../../../common/contract/chat.ts';
 import { KnowledgeSettings, Passage, PinnedDocument } from '../../../common/contract/knowledge.ts';
+import { Marking } from '../../../common/contract/markings.ts';
 
 // The chat tables' rows as SQLite returns them, their column lists, and their conversion to
 // what the contract sends (summaries, conversations, messages): pure functions the
@@ -35,6 +36,8 @@ export interface StoredMessage {
   readonly sources: readonly Passage[];
   /** Empty when the conversation pinned nothing. */
   readonly pinned: readonly PinnedDocument[];
+  /** An answer's classification marking; null without markings (or for a question). */
+  readonly marking: Marking | null;
 }
 
 export const newId = (): string => randomBytes(8).toString('hex');
@@ -49,6 +52,7 @@ export interface ConversationRow {
   sampling: string;
   context_size: number | null;
   knowledge: string | null;
+  marking: string | null;
   created_at: string;
   updated_at: string;
   preview: string | null;
@@ -66,11 +70,13 @@ export interface MessageRow {
   stats: string | null;
   sources: string | null;
   pinned: string | null;
+  marking: string | null;
   created_at: string;
 }
 
-export const CONVERSATION_COLUMNS = 'id, title, title_auto, pinned, model_id, system_prompt, sampling, context_size, knowledge, created_at, updated_at';
-export const MESSAGE_COLUMNS = 'id, conversation_id, parent_id, role, content, reasoning, status, model_name, stats, sources, pinned, created_at';
+export const CONVERSATION_COLUMNS =
+  'id, title, title_auto, pinned, model_id, system_prompt, sampling, context_size, knowledge, marking, created_at, updated_at';
+export const MESSAGE_COLUMNS = 'id, conversation_id, parent_id, role, content, reasoning, status, model_name, stats, sources, pinned, marking, created_at';
 export const PREVIEW = `(SELECT substr(content, 1, ${PREVIEW_CHARS * 2}) FROM messages m WHERE m.conversation_id = c.id ORDER BY m.n DESC LIMIT 1) AS preview`;
 
 /** Used only when a stored value cannot be read (a file edited by hand, a value a later version refuses). */
@@ -95,6 +101,8 @@ export function toSummary(row: ConversationRow): ConversationSummary {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     preview: previewOf(row.preview ?? ''),
+    // Absent rather than null when unmarked, so a conversation reads as before where no policy defines markings.
+    ...markingField(row.marking),
   };
 }
 
@@ -126,6 +134,7 @@ export function toStored(row: MessageRow): StoredMessage {
     createdAt: row.created_at,
     sources: sourcesOf(row.sources),
     pinned: pinnedOf(row.pinned),
+    marking: markingOf(row.marking),
   };
 }
 
@@ -143,6 +152,7 @@ export function chatMessage(message: StoredMessage, siblingIndex: number, siblin
     stats: message.stats,
     sources: [...message.sources],
     ...(message.pinned.length === 0 ? {} : { pinned: [...message.pinned] }),
+    ...(message.marking === null ? {} : { marking: { level: message.marking.level, compartments: [...message.marking.compartments] } }),
     siblingIndex: Math.max(1, siblingIndex),
     siblingCount: Math.max(1, siblingIds.length),
     siblingIds: [...siblingIds],
@@ -180,6 +190,18 @@ function sourcesOf(json: string | null): Passage[] {
   if (json === null) return [];
   const parsed = z.array(Passage).safeParse(parseJson(json));
   return parsed.success ? parsed.data : [];
+}
+
+/** A stored marking; null when none or unreadable. */
+export function markingOf(json: string | null): Marking | null {
+  if (json === null) return null;
+  const parsed = Marking.safeParse(parseJson(json));
+  return parsed.success ? parsed.data : null;
+}
+
+function markingField(json: string | null): { marking?: Marking } {
+  const marking = markingOf(json);
+  return marking === null ? {} : { marking };
 }
 
 function pinnedOf(json: string | null): PinnedDocument[] {

@@ -78,6 +78,7 @@ const ENDPOINTS: Readonly<Record<Endpoint, Use>> = {
   'knowledge.cancel': reads('stops work in progress; what was not indexed is not kept'),
   'knowledge.search': reads('passages'),
   'knowledge.view': reads('a document'),
+  'knowledge.setMarking': governs('knowledge.setMarking'),
   'bundles.list': reads('installed bundles'),
   'bundles.pick': reads('verifies a picked bundle; the verdict is recorded, nothing is installed'),
   'bundles.install': governs('bundles.install'),
@@ -107,6 +108,7 @@ const EXPECTED_RECORD: Partial<Record<GovernedAction, string>> = {
   'knowledge.export': 'export',
   'knowledge.ingest': 'document.ingested',
   'knowledge.removeDocument': 'document.deleted',
+  'knowledge.setMarking': 'marking.changed',
   'bundles.install': 'bundle.installed',
 };
 
@@ -213,6 +215,10 @@ async function governedCalls(core: Core) {
     ['knowledge.retryFailed', () => h['knowledge.retryFailed']({ collectionId: collection.id }, ctx())],
     ['knowledge.removeDocument', () => h['knowledge.removeDocument']({ id: document.id }, ctx())],
     ['knowledge.unwatch', () => h['knowledge.unwatch']({ id: watched.id }, ctx())],
+    [
+      'knowledge.setMarking',
+      () => h['knowledge.setMarking']({ target: 'collection', id: collection.id, marking: { level: 'RESTRICTED', compartments: [] } }, ctx()),
+    ],
     ['audit.export', () => h['audit.export']({}, ctx())],
     ['api.createToken', () => h['api.createToken']({ name: `Script ${Date.now()}`, scopes: ['chat'], expiresAt: null }, ctx())],
     ['api.revokeToken', () => h['api.revokeToken']({ id: apiToken.id }, ctx())],
@@ -279,7 +285,20 @@ beforeAll(async () => {
   await signBundle(files.bundle, key.privateKeyPem);
   await writeFile(
     files.policy,
-    JSON.stringify({ version: 1, bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }] }, settings: { runtime: { threads: 1 } } }),
+    JSON.stringify({
+      version: 1,
+      bundles: { trustedKeys: [{ name: 'IT', publicKey: key.publicKey }] },
+      settings: { runtime: { threads: 1 } },
+      // For knowledge.setMarking: a scheme to mark in (raising a marking is an ordinary governed change).
+      markings: {
+        levels: [
+          { id: 'PUBLIC', names: { en: 'Public', es: 'Público' }, colour: '#2e7d32' },
+          { id: 'RESTRICTED', names: { en: 'Restricted', es: 'Restringido' }, colour: '#c62828' },
+        ],
+        maxLevel: 'RESTRICTED',
+        defaultLevel: 'PUBLIC',
+      },
+    }),
   );
 }, 120_000);
 
@@ -297,7 +316,8 @@ describe('every contract endpoint that changes data goes through the gate', () =
     const used = new Set(Object.values(ENDPOINTS).flatMap((use) => ('governs' in use ? [use.governs] : [])));
     // keys.trust and keys.untrust have no endpoint: only the CLI changes the development trust store.
     // api.serve has none either: the API listens when the settings (or `soberana serve`) ask and the gate lets it.
-    expect([...used, 'keys.trust', 'keys.untrust', 'api.serve'].sort()).toEqual([...GOVERNED_ACTIONS].sort());
+    // knowledge.lowerMarking is knowledge.setMarking's own action when the marking goes down (an administrator's).
+    expect([...used, 'keys.trust', 'keys.untrust', 'api.serve', 'knowledge.lowerMarking'].sort()).toEqual([...GOVERNED_ACTIONS].sort());
   });
 
   it('refuses each one while the audit log cannot record, and records each one once it can again', { timeout: 300_000 }, async () => {

@@ -41,8 +41,11 @@ export const GOVERNED_ACTIONS = [
   'knowledge.removeDocument',
   'knowledge.unwatch',
   'knowledge.export',
+  'knowledge.setMarking',
+  'knowledge.lowerMarking',
   'bundles.install',
   'bundles.uninstall',
+  'bundles.test',
   'settings.update',
   'audit.export',
   'keys.trust',
@@ -62,6 +65,7 @@ const POLICY_RULES: Partial<Record<GovernedAction, (governance: Governance) => v
   'keys.trust': (governance) => governance.assertLocalTrustEditable(),
   'api.serve': (governance) => assertApiAllowed(governance),
   'api.tokens.create': (governance) => assertApiAllowed(governance),
+  'knowledge.lowerMarking': (governance) => assertLoweringAllowed(governance),
   ...Object.fromEntries(EXPORTS.map((action) => [action, (governance: Governance) => governance.assertExportAllowed()])),
 };
 
@@ -69,6 +73,20 @@ const POLICY_RULES: Partial<Record<GovernedAction, (governance: Governance) => v
 function assertApiAllowed(governance: Governance): void {
   if (!governance.policy.api.allowed)
     throw new AppError('forbidden', "This machine's policy does not allow the local API. Ask your IT team if scripts need to reach the local models.");
+}
+
+/**
+ * Lowering a marking releases material to whoever may see the lower level: an administrator's
+ * action. Without a machine policy (development) the person at the keyboard is that
+ * administrator; under one, only where the policy says `markings.allowLowering: true`.
+ */
+function assertLoweringAllowed(governance: Governance): void {
+  if (governance.mode === 'development') return;
+  if (governance.policy.markings?.allowLowering !== true)
+    throw new AppError(
+      'forbidden',
+      "This machine's policy does not allow lowering a classification marking. Ask your IT team: lowering needs markings.allowLowering in the machine policy.",
+    );
 }
 
 export interface Gate {

@@ -151,6 +151,13 @@ function entryOf(row: PageRow, root: readonly string[]): DocumentEntry {
   };
 }
 
+/** One document as the list shows it (after a change to it, such as its marking). */
+export function documentEntry(db: Database, id: string): DocumentEntry {
+  const row = db.prepare(`SELECT ${DOCUMENT_COLUMNS}, d.pii, d.status_rank FROM documents d WHERE d.id = ?`).get(id) as unknown as PageRow | undefined;
+  if (row === undefined) throw new AppError('not_found', 'That document no longer exists.', `document ${id}`);
+  return entryOf(row, rootParts(db, row.collection_id));
+}
+
 /** The failed documents of a collection, in `folder` (relative to its root) and below when given, in insertion order. */
 export function failedDocumentIds(db: Database, collectionId: string, folder?: string): string[] {
   const filter = filterOf({ collectionId, status: 'failed', ...(folder === undefined ? {} : { folder }) }, rootParts(db, collectionId));

@@ -20,6 +20,7 @@ type KnowledgeHandlers = Pick<
   | 'knowledge.cancel'
   | 'knowledge.search'
   | 'knowledge.view'
+  | 'knowledge.setMarking'
 >;
 
 export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: FilePicker): KnowledgeHandlers {
@@ -65,5 +66,9 @@ export function createKnowledgeHandlers(knowledge: KnowledgeService, picker: Fil
     'knowledge.cancel': () => ok({ cancelled: knowledge.queue.cancel() }),
     'knowledge.search': async (request) => ok(await knowledge.search(request)),
     'knowledge.view': async ({ documentId }) => ok(await knowledge.view(documentId)),
+    'knowledge.setMarking': (input) =>
+      ok(
+        input.target === 'collection' ? knowledge.setMarking('collection', input.id, input.marking) : knowledge.setMarking('document', input.id, input.marking),
+      ),
   };
 }

@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { DocumentsQuery, IngestProgress, RuntimeSettings } from '../../../common/contract/index.ts';
+import type { DocumentsQuery, IngestProgress, Marking, MarkingScheme, RuntimeSettings } from '../../../common/contract/index.ts';
 import type { Emit } from '../domain/events.ts';
 import type { Gate } from '../domain/gate.ts';
 import type { RuntimeEngine } from '../inference/engine.ts';
@@ -9,6 +9,7 @@ import type { VectorStore } from '../storage/lance.ts';
 import type { Database } from '../storage/sqlite.ts';
 import {
   collectionByName,
+  collectionView,
   createCollection,
   deleteCollection,
   exportPack,
@@ -18,7 +19,10 @@ import {
   updateCollection,
   type CollectionPatch,
 } from './collections.ts';
-import { documentFolders, pageDocuments } from './documents-page.ts';
+import { documentEntry, documentFolders, pageDocuments } from './documents-page.ts';
+import { assertViewable, markCollections, markDocuments, markPassages } from './marking-views.ts';
+import { documentMarkings, retrievalScope, setMarking, type MarkingTarget } from './markings.ts';
+import { effectiveMarking } from '../../../common/markings.ts';
 import { addPaths, register, registerSkipped, removeDocument, removeDocumentNow, retryFailed, unwatch, viewDocument } from './documents.ts';
 import { createKnowledgeIndex } from './index/lance-index.ts';
 import { recoverKnowledge } from './index/recover.ts';
@@ -30,6 +34,8 @@ import type { PackProgress } from './pack.ts';
 import { retrieveForChat, search, type SearchParts, type SearchRequest } from './retrieval/search.ts';
 import { pinnedForChat, type PinnedParts, type PinnedRequest } from './retrieval/pinned.ts';
 import { createKnowledgeStore } from './store.ts';
+import type { Answerer } from './checks/run.ts';
+import { createPackChecks } from './checks/service.ts';
 
 // The knowledge service: collections, ingestion, retrieval and the viewer, over SQLite (the
 // record) and LanceDB (the index). Handlers, the chat and the CLI all come through here.
@@ -58,6 +64,12 @@ export interface KnowledgeServiceDeps {
   readonly gate: Gate;
   /** Domain events: documents ingested, deleted, exported. */
   readonly emit: Emit;
+  /** The policy's classification scheme (null or omitted: markings are off, nothing is filtered). */
+  readonly markings?: () => MarkingScheme | null;
+  /** The policy's packs.onCheckFailure (warn when omitted). */
+  readonly packCheckAction?: () => 'warn' | 'disable';
+  /** Answers a pack check's question with the chat model, for its answer phrases; without it only retrieval is checked. */
+  readonly answerCheck?: Answerer;
 }
 
 export function documentsDirFor(dataDir: string): string {
@@ -141,6 +153,24 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
   const watched: WatchedParts = { ...parts, watch };
   const searchParts: SearchParts = { ...parts, engine: deps.engine };
   const pinnedParts: PinnedParts = { ...parts, engine: deps.engine };
+  const checks = createPackChecks({
+    db,
+    store,
+    emit: deps.emit,
+    search: searchParts,
+    answer: deps.answerCheck,
+    action: deps.packCheckAction ?? (() => 'warn'),
+    log: deps.log,
+  });
+  /** A collection whose pack failed its checks, under packs.onCheckFailure "disable", is not searched. */
+  const enabled = (collectionIds: readonly string[]) => {
+    const disabled = checks.disabled();
+    return disabled.size === 0 ? collectionIds : collectionIds.filter((id) => !disabled.has(id));
+  };
+
+  const scheme = () => deps.markings?.() ?? null;
+  /** The collections retrieval may search, and the documents it must leave out, under the policy's markings (markings.ts). */
+  const scope = (collectionIds: readonly string[]) => retrievalScope(db, scheme(), enabled(collectionIds));
 
   return {
     store,
@@ -189,14 +219,17 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     notices: () => [...notices],
 
-    collections: () => listCollectionViews(parts),
+    collections: () => markCollections(db, scheme(), listCollectionViews(parts)),
     collectionByName: (name: string) => collectionByName(parts, name),
     createCollection: (name: string, embeddingModelId?: string | null) => createCollection(parts, name, embeddingModelId),
     updateCollection: (id: string, patch: CollectionPatch) => updateCollection(parts, id, patch),
     deleteCollection: (id: string) => deleteCollection(watched, id),
 
     /** A page of a collection's documents, filtered and sorted by SQLite (documents-page.ts). */
-    documents: (query: DocumentsQuery) => pageDocuments(db, query),
+    documents: (query: DocumentsQuery) => {
+      const page = pageDocuments(db, query);
+      return { ...page, documents: markDocuments(db, scheme(), page.documents) };
+    },
     /** The collection's folder tree with counts per status. */
     folders: (collectionId: string) => documentFolders(db, collectionId),
     /** Queues the collection's failed documents (in a folder and below it) again; returns how many. */
@@ -206,21 +239,59 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     removeDocument: (id: string) => removeDocument(parts, id),
     unwatch: (id: string) => unwatch(watched, id),
 
-    search: (request: SearchRequest) => search(searchParts, request),
+    search: async (request: SearchRequest) => {
+      const allowed = scope(request.collectionIds);
+      const found = await search(searchParts, { ...request, ...allowed });
+      return { ...found, passages: markPassages(db, scheme(), found.passages) };
+    },
     /** For chat: passages that fit the budget, numbered in order, and whether any is relevant enough to answer from. */
-    retrieveForChat: (query: string, collectionIds: readonly string[], budgetTokens: number) =>
-      retrieveForChat(searchParts, query, collectionIds, budgetTokens),
+    retrieveForChat: async (query: string, collectionIds: readonly string[], budgetTokens: number) => {
+      const allowed = scope(collectionIds);
+      const found = await retrieveForChat(searchParts, query, allowed.collectionIds, budgetTokens, allowed.excludeDocumentIds);
+      return { ...found, passages: markPassages(db, scheme(), found.passages) };
+    },
 
     /** For chat: the pinned documents, whole when they fit the model's context, else their most relevant passages (retrieval/pinned.ts). */
-    pinnedForChat: (request: PinnedRequest) => pinnedForChat(pinnedParts, request),
+    pinnedForChat: async (request: PinnedRequest) => {
+      const allowed = scope(request.collectionIds);
+      // A pinned document of a collection it may not search, or marked beyond it, is not used (and the user is told).
+      const permittedCollections = new Set(allowed.collectionIds);
+      const hidden = new Set([
+        ...allowed.excludeDocumentIds,
+        ...request.documentIds.filter((id) => {
+          const collectionId = (db.prepare('SELECT collection_id AS id FROM documents WHERE id = ?').get(id) as { id: string } | undefined)?.id;
+          return collectionId !== undefined && request.collectionIds.includes(collectionId) && !permittedCollections.has(collectionId);
+        }),
+      ]);
+      const grounding = await pinnedForChat(pinnedParts, { ...request, collectionIds: enabled(request.collectionIds), hidden });
+      return { ...grounding, passages: markPassages(db, scheme(), grounding.passages) };
+    },
 
-    view: (documentId: string) => viewDocument(store, documentId),
+    /** Sets a collection's or a document's classification marking (markings.ts: raising is governed, lowering is an administrator's action). */
+    setMarking: (target: MarkingTarget, id: string, marking: Marking) => {
+      setMarking({ db, gate: deps.gate, emit: deps.emit, scheme: scheme() }, target, id, marking);
+      deps.onChanged(target === 'collection' ? id : store.document(id).collectionId);
+      return target === 'collection'
+        ? markCollections(db, scheme(), [collectionView(parts, id)])[0]!
+        : markDocuments(db, scheme(), [documentEntry(db, id)])[0]!;
+    },
+
+    /** Knowledge packs' acceptance checks (checks/service.ts). */
+    checks,
+
+    view: async (documentId: string) => {
+      assertViewable(db, scheme(), documentId);
+      const view = await viewDocument(store, documentId);
+      const current = scheme();
+      return current === null ? view : { ...view, marking: effectiveMarking(current, documentMarkings(db, [documentId]).get(documentId)) };
+    },
 
     /** Knowledge packs from signed bundles become read-only collections. */
-    packs: packsOf(parts),
+    packs: packsOf(parts, checks),
 
-    /** Writes a collection as a knowledge pack folder; an export, so the policy must allow exporting. */
-    exportPack: (collectionId: string, outDir: string, onProgress?: (progress: PackProgress) => void) => exportPack(parts, collectionId, outDir, onProgress),
+    /** Writes a collection as a knowledge pack folder, with acceptance checks from a file when given; an export, so the policy must allow exporting. */
+    exportPack: (collectionId: string, outDir: string, onProgress?: (progress: PackProgress) => void, options: { checks?: string } = {}) =>
+      exportPack(parts, collectionId, outDir, onProgress, options),
 
     idle: () => queue.idle(),
 

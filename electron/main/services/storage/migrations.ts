@@ -132,11 +132,20 @@ export const MIGRATIONS: readonly Migration[] = [
     // A marking as JSON ({"level":"RESTRICTED","compartments":["FINANCE"]}); null: the scheme's
     // default level with no compartment (and no marking at all while the policy defines none).
     // A conversation's is the highest it has seen; a message's is its answer's.
+    // The trigger marks every new document as its e-mail (for an attachment) or its collection,
+    // whichever path inserts it (ingestion, a skipped file, a pack), unless the insert marks it.
     up: `
       ALTER TABLE collections ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
       ALTER TABLE documents ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
       ALTER TABLE conversations ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
       ALTER TABLE messages ADD COLUMN marking TEXT CHECK (marking IS NULL OR json_valid(marking));
+      CREATE TRIGGER documents_inherit_marking AFTER INSERT ON documents WHEN NEW.marking IS NULL
+      BEGIN
+        UPDATE documents SET marking = coalesce(
+          (SELECT p.marking FROM documents p WHERE p.id = NEW.parent_id),
+          (SELECT c.marking FROM collections c WHERE c.id = NEW.collection_id)
+        ) WHERE id = NEW.id;
+      END;
     `,
   },
   {

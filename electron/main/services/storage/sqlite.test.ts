@@ -322,6 +322,8 @@ const expectedSchema: Record<number, (db: Database) => void> = {
       const sql = (db.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?").get(table) as { sql: string }).sql;
       expect(sql).toContain('json_valid(marking)');
     }
+    // New documents take their collection's (or their e-mail's) marking, whoever inserts them.
+    expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name = 'documents_inherit_marking'").get()).toBeDefined();
   },
   20: (db) => {
     expect(columns(db, 'pack_check_sets').map((c) => c.name)).toEqual(['collection_id', 'checks']);

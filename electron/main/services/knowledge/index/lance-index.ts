@@ -43,6 +43,8 @@ export interface SearchOptions {
   /** Only these collections; an empty list finds nothing. */
   readonly collectionIds: readonly string[];
   readonly documentIds?: readonly string[];
+  /** Never these documents (marked beyond what this machine may retrieve): a prefilter, so they take no place in the results. */
+  readonly excludeDocumentIds?: readonly string[];
 }
 
 export interface SearchHit {
@@ -123,6 +125,7 @@ export function inList(column: string, ids: readonly string[]): string {
 function filterOf(options: SearchOptions): string {
   const parts = [inList('collection_id', options.collectionIds)];
   if (options.documentIds !== undefined) parts.push(inList('document_id', options.documentIds));
+  if (options.excludeDocumentIds !== undefined && options.excludeDocumentIds.length > 0) parts.push(`NOT ${inList('document_id', options.excludeDocumentIds)}`);
   return parts.join(' AND ');
 }
 

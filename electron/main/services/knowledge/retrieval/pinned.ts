@@ -17,6 +17,8 @@ export interface PinnedRequest {
   /** The conversation's attached collections: a pinned document of any other is not used. */
   readonly collectionIds: readonly string[];
   readonly documentIds: readonly string[];
+  /** Pinned documents this machine may not retrieve (their marking, knowledge/markings.ts): not used, and said so. */
+  readonly hidden?: ReadonlySet<string>;
   /** The loaded chat model's file (its tokenizer counts) and its context size. */
   readonly model: { readonly path: string; readonly contextSize: number };
   /** What else the context must hold: the system prompt, the history and the question; and the answer's tokens. */
@@ -71,14 +73,17 @@ export async function pinnedForChat(parts: PinnedParts, request: PinnedRequest):
   const states = new Map<string, PinnedDocument>();
   for (const id of new Set(request.documentIds)) {
     const document = documentOrNull(parts, id);
-    if (document === null || !attached.has(document.collectionId) || document.status !== 'indexed') {
+    const hidden = request.hidden?.has(id) === true;
+    if (document === null || hidden || !attached.has(document.collectionId) || document.status !== 'indexed') {
       const name = document?.name ?? 'A pinned document';
       const why =
         document === null
           ? 'was deleted'
-          : !attached.has(document.collectionId)
-            ? 'belongs to a collection not attached to this conversation'
-            : 'is not indexed yet';
+          : hidden
+            ? "is marked above what this machine's policy allows"
+            : !attached.has(document.collectionId)
+              ? 'belongs to a collection not attached to this conversation'
+              : 'is not indexed yet';
       notices.push({ kind: 'pinnedUnavailable', detail: `${name} ${why}, so it was not used for this answer.` });
       states.set(id, unavailable(id, document?.name ?? id, document?.collectionId ?? null, document?.pageCount ?? null));
       continue;

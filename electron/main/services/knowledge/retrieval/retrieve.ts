@@ -46,6 +46,8 @@ export interface RetrieveOptions {
   readonly vector: Float32Array | readonly number[] | null;
   readonly collectionIds: readonly string[];
   readonly documentIds?: readonly string[];
+  /** Documents never returned (marked beyond what this machine may retrieve). */
+  readonly excludeDocumentIds?: readonly string[];
   readonly limit: number;
   /** How many hits each list contributes before fusion; also how many the reranker sees. */
   readonly candidates?: number;
@@ -86,6 +88,7 @@ export async function retrieve(options: RetrieveOptions): Promise<{ passages: Pa
     limit: candidates,
     collectionIds: options.collectionIds,
     ...(options.documentIds === undefined ? {} : { documentIds: options.documentIds }),
+    ...(options.excludeDocumentIds === undefined ? {} : { excludeDocumentIds: options.excludeDocumentIds }),
   };
   const vector = options.lists === 'text' ? null : options.vector;
   const hasText = ftsTerms(options.query).length > 0 && options.lists !== 'vector';

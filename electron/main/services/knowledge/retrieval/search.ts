@@ -14,6 +14,8 @@ export interface SearchRequest {
   readonly query: string;
   readonly collectionIds: readonly string[];
   readonly documentIds?: readonly string[] | undefined;
+  /** Documents never returned: those marked beyond what this machine may retrieve (knowledge/markings.ts). */
+  readonly excludeDocumentIds?: readonly string[] | undefined;
   readonly limit?: number | undefined;
   /** One list alone, to measure what each half of hybrid search brings (bench:rag --only quality); both when omitted. */
   readonly lists?: 'text' | 'vector' | undefined;
@@ -89,6 +91,7 @@ async function searchPassages(parts: SearchParts, request: SearchRequest) {
       vector,
       collectionIds: group.ids,
       ...(request.documentIds === undefined ? {} : { documentIds: request.documentIds }),
+      ...(request.excludeDocumentIds === undefined ? {} : { excludeDocumentIds: request.excludeDocumentIds }),
       limit,
       ...(request.lists === undefined ? {} : { lists: request.lists }),
       ...(rerank === undefined ? {} : { rerank }),
@@ -118,11 +121,17 @@ export async function search(parts: SearchParts, request: SearchRequest): Promis
 }
 
 /** For chat: passages that fit the budget, numbered in order, and whether any is relevant enough to answer from. */
-export async function retrieveForChat(parts: SearchParts, query: string, collectionIds: readonly string[], budgetTokens: number) {
+export async function retrieveForChat(
+  parts: SearchParts,
+  query: string,
+  collectionIds: readonly string[],
+  budgetTokens: number,
+  excludeDocumentIds: readonly string[] = [],
+) {
   const known = new Set(parts.store.listCollections().map((collection) => collection.id));
   const existing = collectionIds.filter((id) => known.has(id));
   if (existing.length === 0) return { passages: [] as Passage[], mode: 'text' as const, relevant: false, notice: null };
-  const found = await searchPassages(parts, { query, collectionIds: existing, limit: 8 });
+  const found = await searchPassages(parts, { query, collectionIds: existing, limit: 8, excludeDocumentIds });
   const kept = budgetPassages(found.passages, budgetTokens);
   const relevant = kept.some((passage) => passage.ranks.text !== null || (passage.rerankScore ?? 0) >= RELEVANT_RERANK_SCORE);
   const formats = new Map<string, string>();
