@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import type { ChatEvent, ChatMessage } from '../common/contract/index.ts';
 import type { CallContext } from '../common/handlers.ts';
 import { AppError, type Result } from '../common/result.ts';
 import { anchorFilePath, anchorInstallationKey } from '../main/services/audit/index.ts';
-import { createCore } from '../main/services/core.ts';
+import { createCore, type Core } from '../main/services/core.ts';
 import type { DossierFile } from '../main/services/dossier/index.ts';
 import type { FilePicker } from '../main/services/files.ts';
 import { importModel, libraryDirFor, scanModels } from '../main/services/models/index.ts';
@@ -53,21 +53,23 @@ const savingPicker = (to: string): FilePicker => ({
 
 const cli = (...args: string[]) => runCli(args, { dataDir });
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-dossier-'));
-  dataDir = path.join(dir, 'data');
-  const modelFile = path.join(dir, 'tiny-chat.gguf');
-  await writeGguf(modelFile, { ...presetSpec('tiny', 'Q8_0', 17), contextLength: 4096 });
-  docsDir = path.join(dir, 'docs');
-  const docs = await writeDocuments(docsDir, {
-    'lanterns.md': markdownDocument({
-      sections: [{ heading: 'Lanterns', level: 1, paragraphs: ['The ledger lists three lanterns issued to the Brindlemoor watch in the spring.'] }],
-    }),
-    'ferries.md': markdownDocument({
-      sections: [{ heading: 'Ferries', level: 1, paragraphs: ['A fourth lantern went to the Saltmarsh ferry, whose lanterns are counted apart.'] }],
-    }),
+let modelFile: string;
+let docs: Record<string, string>;
+
+/**
+ * A data folder where a real core answered one question from a collection and exported the
+ * answer's evidence; `mark` runs on the collection before the question (markings).
+ */
+async function answeredAndExported(
+  into: string,
+  options: { policyFile?: string; mark?: (core: Core, collectionId: string) => Promise<void> } = {},
+): Promise<{ dossierPath: string; dossier: DossierFile; answer: ChatMessage }> {
+  const core = await createCore({
+    dataDir: into,
+    host: HOST,
+    filePicker: savingPicker(dir),
+    ...(options.policyFile === undefined ? {} : { policyFile: options.policyFile }),
   });
-  const core = await createCore({ dataDir, host: HOST, filePicker: savingPicker(dir) });
   try {
     const runtime = DEFAULT_SETTINGS.runtime;
     unwrap(
@@ -78,10 +80,11 @@ beforeAll(async () => {
     );
     await core.runtime.start();
     const [candidate] = (await scanModels(modelFile)).candidates;
-    await importModel(core.storage, libraryDirFor(dataDir), candidate!, { mode: 'reference' });
+    await importModel(core.storage, libraryDirFor(into), candidate!, { mode: 'reference' });
     const collection = await core.knowledge.createCollection('Harbour', null);
     await core.knowledge.addPaths(collection.id, Object.values(docs));
     await core.knowledge.idle();
+    await options.mark?.(core, collection.id);
     const conversation = unwrap(await core.handlers['chat.create']({ title: 'Lantern count' }, ctx()));
     unwrap(
       await core.handlers['chat.update'](
@@ -95,14 +98,29 @@ beforeAll(async () => {
     }
     const done = events.at(-1);
     if (done?.type !== 'done') throw new Error(`no answer: ${JSON.stringify(events.at(-1))}`);
-    answer = done.message;
-    const saved = unwrap(await core.handlers['chat.exportEvidence']({ messageId: answer.id }, ctx()));
+    const saved = unwrap(await core.handlers['chat.exportEvidence']({ messageId: done.message.id }, ctx()));
     expect(saved.saved).toBe(true);
-    dossierPath = saved.path!;
-    dossier = JSON.parse(await readFile(dossierPath, 'utf8')) as DossierFile;
+    return { dossierPath: saved.path!, dossier: JSON.parse(await readFile(saved.path!, 'utf8')) as DossierFile, answer: done.message };
   } finally {
     await core.close();
   }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'soberana-dossier-'));
+  dataDir = path.join(dir, 'data');
+  modelFile = path.join(dir, 'tiny-chat.gguf');
+  await writeGguf(modelFile, { ...presetSpec('tiny', 'Q8_0', 17), contextLength: 4096 });
+  docsDir = path.join(dir, 'docs');
+  docs = await writeDocuments(docsDir, {
+    'lanterns.md': markdownDocument({
+      sections: [{ heading: 'Lanterns', level: 1, paragraphs: ['The ledger lists three lanterns issued to the Brindlemoor watch in the spring.'] }],
+    }),
+    'ferries.md': markdownDocument({
+      sections: [{ heading: 'Ferries', level: 1, paragraphs: ['A fourth lantern went to the Saltmarsh ferry, whose lanterns are counted apart.'] }],
+    }),
+  });
+  ({ dossierPath, dossier, answer } = await answeredAndExported(dataDir));
 }, 240_000);
 
 afterAll(async () => {
@@ -146,6 +164,24 @@ describe('answer dossiers', { timeout: 120_000 }, () => {
     expect(JSON.parse(offline.stdout)).toMatchObject({ ok: true, signature: { ok: true }, passages: dossier.body.passages.map(() => ({ ok: true })) });
   });
 
+  it('verify --documents: a document changed by one byte is reported, by passage; one that is gone too', async () => {
+    const copies = path.join(dir, 'copies');
+    await mkdir(copies);
+    const target = dossier.body.passages[0]!;
+    for (const [name, file] of Object.entries(docs)) {
+      const bytes = await readFile(file);
+      if (name === target.documentName) bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 1, bytes.length - 2);
+      await writeFile(path.join(copies, name), bytes);
+    }
+    const run = cli('dossier', 'verify', dossierPath, '--documents', copies);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`\\[${target.n}\\] MISMATCH  “${target.documentName}”: document_changed`, 'u'));
+    await rm(path.join(copies, target.documentName));
+    const gone = cli('dossier', 'verify', dossierPath, '--documents', copies);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toMatch(new RegExp(`\\[${target.n}\\] MISMATCH  “${target.documentName}”: document_not_found`, 'u'));
+  });
+
   it('verify: one byte of a cited passage changed in the data store is reported, by passage', () => {
     const target = dossier.body.passages[0]!;
     const db = openDatabase(dataDir);
@@ -181,5 +217,47 @@ describe('answer dossiers', { timeout: 120_000 }, () => {
     const broken = path.join(dir, 'broken.json');
     await writeFile(broken, `[${text.slice(1)}`);
     expect(cli('dossier', 'verify', broken)).toMatchObject({ status: 1, stderr: expect.stringContaining('BAD SIGNATURE') as unknown });
+  });
+});
+
+describe('answer dossiers under a marking scheme', { timeout: 240_000 }, () => {
+  it('carry the answer’s, the conversation’s and each passage’s marking, and the file name starts with the highest', async () => {
+    const policyFile = path.join(dir, 'managed', 'policy.json');
+    await mkdir(path.dirname(policyFile), { recursive: true });
+    await writeFile(
+      policyFile,
+      JSON.stringify({
+        version: 1,
+        description: 'Dossier markings test',
+        contact: 'it@example.test',
+        markings: {
+          levels: [
+            { id: 'PUBLIC', names: { en: 'Public', es: 'Público' }, colour: '#2e7d32' },
+            { id: 'INTERNAL', names: { en: 'Internal', es: 'Interno' }, colour: '#1565c0' },
+            { id: 'RESTRICTED', names: { en: 'Restricted', es: 'Restringido' }, colour: '#f9a825' },
+            { id: 'SECRET', names: { en: 'Secret', es: 'Secreto' }, colour: '#b71c1c' },
+          ],
+          maxLevel: 'RESTRICTED',
+          defaultLevel: 'INTERNAL',
+        },
+      }),
+    );
+    const marked = path.join(dir, 'marked');
+    const restricted = { level: 'RESTRICTED', compartments: [] };
+    const exported = await answeredAndExported(marked, {
+      policyFile,
+      mark: async (core, collectionId) => {
+        unwrap(await core.handlers['knowledge.setMarking']({ target: 'collection', id: collectionId, marking: restricted }, ctx()));
+      },
+    });
+    const { body } = exported.dossier;
+    expect(path.basename(exported.dossierPath)).toBe('RESTRICTED-evidence-Lantern count.json');
+    expect(body.marking).toEqual(restricted);
+    expect(body.answer.marking).toEqual(restricted);
+    expect(body.conversation.marking).toEqual(restricted);
+    expect(body.passages.length).toBeGreaterThan(0);
+    for (const passage of body.passages) expect(passage.marking).toEqual(restricted);
+    const run = runCli(['dossier', 'verify', exported.dossierPath], { dataDir: marked });
+    expect(run.status, run.stderr).toBe(0);
   });
 });
