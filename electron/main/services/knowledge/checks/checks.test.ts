@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pdfDocument, writeDocuments } from '../../../../../e2e/fixtures/documents/index.ts';
+import { presetSpec, writeGguf } from '../../../../../e2e/fixtures/gguf/writer.ts';
 import type { PackCheckRun } from '../../../../common/contract/index.ts';
 import { createBundle, generateKeyPair, signBundle, type CreateBundleFile } from '../../bundles/index.ts';
 import { installWithPayloads, testBundle } from '../../bundles/service.ts';
@@ -83,12 +84,14 @@ const PAGES: Record<string, readonly (readonly [subject: string, text: string, q
 
 const PARAPHRASES = ['farm-orchard', 'harbour-lighthouse', 'harbour-fishing', 'clinic-vaccines', 'library-children'];
 
+/** One check also asks the chat model, when there is one, for a phrase in its answer. */
+const ANSWERED = 'farm-wheat';
+
 const CHECKS: PackCheck[] = Object.entries(PAGES).flatMap(([document, pages]) =>
-  pages.map(([subject, , question], at) => ({
-    id: `${path.basename(document, '.pdf')}-${subject.toLowerCase()}`,
-    question,
-    expect: { document, page: at + 1 },
-  })),
+  pages.map(([subject, , question], at) => {
+    const id = `${path.basename(document, '.pdf')}-${subject.toLowerCase()}`;
+    return { id, question, expect: { document, page: at + 1 }, ...(id === ANSWERED ? { answerPhrases: ['October'] } : {}) };
+  }),
 );
 
 let dir: string;
@@ -215,7 +218,9 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     const core = await open(path.join(dir, 'installs'), 'disable');
     const { collectionId, run } = await install(core);
     expect(run).toMatchObject({ bundleId: BUNDLE_ID, bundleVersion: 1, trigger: 'install', total: 20, passed: 20, failed: 0, disabled: false });
-    expect(run.results.every((result) => result.rank !== null && result.rank <= CHECK_TOP_K && result.answer === 'none')).toBe(true);
+    expect(run.results.every((result) => result.rank !== null && result.rank <= CHECK_TOP_K)).toBe(true);
+    // No chat model here: the answer phrases are not checked, retrieval alone decides.
+    expect(run.results.map((result) => result.answer)).toEqual(CHECKS.map((check) => (check.id === ANSWERED ? 'skipped' : 'none')));
     const records = core.audit.log!.list({ type: 'pack.checked', limit: 10 });
     expect(records.map((record) => record.data)).toEqual([{ bundle: 'almanac v1', collectionId, trigger: 'install', total: 20, passed: 20, failed: 0 }]);
     const listed = await core.handlers['bundles.checks']({ id: BUNDLE_ID }, ctx);
@@ -271,6 +276,24 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     const [run] = await testBundle(core.bundles, BUNDLE_ID);
     expect(run).toMatchObject({ failed: 5, disabled: false });
     expect(await searchNames(core, collectionId, 'Where do visiting yachts pay the mooring fees?')).toContain('harbour.pdf');
+  });
+
+  it('with a default chat model, answer phrases are checked on its answer at temperature 0 (the same answer each run)', { timeout: 300_000 }, async () => {
+    const core = await open(path.join(dir, 'answers'), 'warn');
+    const chatModel = path.join(dir, 'chat.gguf');
+    await writeGguf(chatModel, { ...presetSpec('tiny', 'Q8_0', 71), contextLength: 4096 });
+    const [candidate] = (await scanModels(chatModel)).candidates;
+    const chat = await importModel(core.storage, libraryDirFor(core.dataDir), candidate!, { mode: 'reference' });
+    expect(chat).toMatchObject({ role: 'chat', isDefaultChat: true });
+    const { run } = await install(core);
+    const answered = run.results.find((result) => result.id === ANSWERED)!;
+    // A model of random weights rarely says "October": what matters is that it was asked.
+    expect(['passed', 'failed']).toContain(answered.answer);
+    expect(answered.passed).toBe(answered.answer === 'passed');
+    expect(answered.missingPhrases).toEqual(answered.answer === 'failed' ? ['October'] : []);
+    expect(run.results.filter((result) => result.id !== ANSWERED).every((result) => result.passed && result.answer === 'none')).toBe(true);
+    const [again] = await testBundle(core.bundles, BUNDLE_ID);
+    expect(again!.results.find((result) => result.id === ANSWERED)).toEqual(answered);
   });
 
   it('reruns when the embedding model goes: searched by words only, the paraphrases that only vectors found fail', { timeout: 300_000 }, async () => {
