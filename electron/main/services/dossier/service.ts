@@ -59,7 +59,7 @@ export function createDossierService(deps: DossierDeps): DossierService {
           store,
           loadedPolicy: deps.governance.loaded,
           key,
-          markings: markingRules((deps.governance.policy as { markings?: MarkingScheme | null }).markings),
+          markings: markingRules(deps.governance.policy.markings),
           ...(deps.now === undefined ? {} : { now: deps.now }),
         },
         messageId,
