@@ -21,7 +21,7 @@ export function usage(result: Pick<ApiCompletionResult, 'stats'>): { prompt_toke
 /** Passages an answer drew on (our extension: present when the request named `collections`). */
 export function sourcesBody(
   sources: readonly ApiSource[],
-): { document_id: string; document_name: string; collection_id: string; page: number | null; score: number; text: string }[] {
+): { document_id: string; document_name: string; collection_id: string; page: number | null; score: number; text: string; marking?: string }[] {
   return sources.map((source) => ({
     document_id: source.documentId,
     document_name: source.documentName,
@@ -29,6 +29,8 @@ export function sourcesBody(
     page: source.page,
     score: source.score,
     text: source.text,
+    // Only under a policy that defines markings: the passage's classification, e.g. "RESTRICTED // FINANCE".
+    ...(source.marking === undefined ? {} : { marking: source.marking }),
   }));
 }
 

@@ -1,4 +1,7 @@
-import type { Passage, RuntimeSettings } from '../../../common/contract/index.ts';
+import type { MarkingScheme, Passage, RuntimeSettings } from '../../../common/contract/index.ts';
+import { highest, markingText } from '../../../common/markings.ts';
+import { assertNotSeparated, collectionMarkings } from '../knowledge/markings.ts';
+import type { Database } from '../storage/sqlite.ts';
 import { ChatSampling } from '../../../common/contract/chat.ts';
 import { AppError } from '../../../common/result.ts';
 import type { CompletionMessage, CompletionOutcome, CompletionParams } from '../../../common/runtime/protocol.ts';
@@ -83,7 +86,27 @@ export const sourceOf = (passage: Passage): ApiSource => ({
   page: passage.page,
   score: passage.score,
   text: passage.text,
+  ...(passage.marking === undefined || passage.marking === null ? {} : { marking: markingText(passage.marking) }),
 });
+
+/** A request is a conversation of its own: its collections may not mix compartments the policy keeps apart. */
+export function assertCollectionsNotSeparated(db: Database, scheme: MarkingScheme | null, collectionIds: readonly string[]): void {
+  if (scheme === null || scheme.separated.length === 0) return;
+  const markings = collectionMarkings(db);
+  assertNotSeparated(
+    scheme,
+    collectionIds.map((id) => markings.get(id) ?? null),
+    'This request',
+  );
+}
+
+/** The highest marking of the passages served, for the audit record; refused when they mix separated compartments. Null without markings or passages. */
+export function passagesMarking(scheme: MarkingScheme | null, passages: readonly Passage[]): string | null {
+  if (scheme === null || passages.length === 0) return null;
+  const markings = passages.map((passage) => passage.marking ?? null);
+  assertNotSeparated(scheme, markings, 'The passages found for this request');
+  return markingText(highest(scheme, markings));
+}
 
 /** The retrieval budget: what chat gives sources, for the loaded model's context (or a 2,048-token one). */
 export const retrievalBudget = (contextSize: number | null): number => sourcesBudget(contextSize);

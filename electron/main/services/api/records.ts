@@ -39,6 +39,8 @@ export interface RequestFacts {
   readonly completionTokens: number;
   readonly prompt: string | null;
   readonly response: string | null;
+  /** The highest marking of the passages served ("RESTRICTED // FINANCE"); null when none or without markings. */
+  readonly marking?: string | null;
 }
 
 export const NO_FACTS: RequestFacts = {
@@ -66,6 +68,7 @@ export function recordRequest(emit: Emit, principal: ApiPrincipal, info: ApiRequ
       completionTokens: facts.completionTokens,
       prompt: facts.prompt,
       response: facts.response,
+      ...(facts.marking === undefined || facts.marking === null ? {} : { marking: facts.marking }),
     },
   });
 }

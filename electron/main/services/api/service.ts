@@ -10,7 +10,19 @@ import type { Turns } from '../inference/turns.ts';
 import type { SearchRequest } from '../knowledge/retrieval/search.ts';
 import type { PiiPolicyResult } from '../pii/index.ts';
 import type { Database } from '../storage/sqlite.ts';
-import { checkCollections, grounded, promptText, questionOf, responseText, retrievalBudget, samplingFor, screenRequest, sourceOf } from './completion.ts';
+import {
+  assertCollectionsNotSeparated,
+  checkCollections,
+  grounded,
+  passagesMarking,
+  promptText,
+  questionOf,
+  responseText,
+  retrievalBudget,
+  samplingFor,
+  screenRequest,
+  sourceOf,
+} from './completion.ts';
 import { apiModels, resolveModel } from './models.ts';
 import { bytes, NO_FACTS, recordRequest, statusOf, type RequestFacts } from './records.ts';
 import type { RefusalLog } from './refusal-log.ts';
@@ -98,6 +110,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   };
 
   const policy = () => deps.governance.policy;
+  const markingScheme = () => deps.governance.policy.markings;
 
   return {
     status: () => deps.status(),
@@ -139,9 +152,12 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         facts({ modelSha256: model.record.sha256 });
         let passages: Passage[] = [];
         if (collections.length > 0) {
+          // A request is its own conversation: its collections may not mix compartments the policy keeps apart.
+          assertCollectionsNotSeparated(deps.db, markingScheme(), collections);
           const question = questionOf(screened);
           if (question !== '')
             passages = (await deps.knowledge.retrieve(question, collections, retrievalBudget(engine.state().model?.contextSize ?? null))).passages;
+          facts({ marking: passagesMarking(markingScheme(), passages) });
         }
         const input = grounded(screened, passages);
         facts({ prompt: promptText(input) });
@@ -205,7 +221,9 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         facts({ prompt: query });
         const found = await deps.knowledge.search({ query, collectionIds: collections, limit: request.k });
         if (signal.aborted) throw new AppError('cancelled', 'Cancelled.');
-        const sources = found.passages.slice(0, request.k).map(sourceOf);
+        const served = found.passages.slice(0, request.k);
+        facts({ marking: passagesMarking(markingScheme(), served) });
+        const sources = served.map(sourceOf);
         facts({ responseBytes: sources.reduce((sum, source) => sum + bytes(source.text), 0) });
         return sources;
       });

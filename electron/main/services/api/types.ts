@@ -64,6 +64,8 @@ export interface ApiSource {
   readonly page: number | null;
   readonly score: number;
   readonly text: string;
+  /** Its classification marking as text ("RESTRICTED // FINANCE"), when the policy defines markings. */
+  readonly marking?: string;
 }
 
 export interface ApiCompletionResult extends CompletionOutcome {

@@ -43,13 +43,17 @@ export function parsePresetFile(text: string): { name: string; settings: Convers
   return Array.isArray(value) ? value : 'format' in value ? value.presets : [value];
 }
 
-export function conversationJson(thread: ChatThread, exportedAt: Date = new Date()): string {
-  return `${JSON.stringify({ format: CONVERSATION_FORMAT, version: 1, exportedAt: exportedAt.toISOString(), ...thread }, null, 2)}\n`;
+/** `marking`: the highest classification marking of the content ("RESTRICTED // FINANCE"), first in the file; null without markings. */
+export function conversationJson(thread: ChatThread, exportedAt: Date = new Date(), marking: string | null = null): string {
+  const header = marking === null ? {} : { marking };
+  return `${JSON.stringify({ format: CONVERSATION_FORMAT, version: 1, ...header, exportedAt: exportedAt.toISOString(), ...thread }, null, 2)}\n`;
 }
 
-export function conversationMarkdown(thread: ChatThread): string {
+/** `marking` as for conversationJson: a marking line opens and closes the file, as on a marked paper. */
+export function conversationMarkdown(thread: ChatThread, marking: string | null = null): string {
   const { conversation, messages } = thread;
-  const lines = [`# ${conversation.title}`, ''];
+  const lines = marking === null ? [] : [`**${marking}**`, ''];
+  lines.push(`# ${conversation.title}`, '');
   lines.push(`- Created: ${conversation.createdAt}`, `- Last activity: ${conversation.updatedAt}`);
   const models = [...new Set(messages.flatMap((message) => (message.modelName === null ? [] : [message.modelName])))];
   if (models.length > 0) lines.push(`- Model: ${models.join(', ')}`);
@@ -64,6 +68,7 @@ export function conversationMarkdown(thread: ChatThread): string {
     lines.push(message.content, '');
     if (message.status === 'interrupted') lines.push('_(interrupted)_', '');
   }
+  if (marking !== null) lines.push(`**${marking}**`);
   return `${lines.join('\n').trimEnd()}\n`;
 }
 

@@ -13,6 +13,8 @@ import { lockedValueRefusal, type StoredRuntimeValues } from '../inference/locks
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { answer, chatModel as libraryChatModel, checkModel, type AnswerDeps, type AnswerPlan, type ChatEngine, type ChatKnowledge } from './answer.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
+import { exportMarking, markedFileName } from './marking.ts';
+import { markingText } from '../../../common/markings.ts';
 import { createChatStore, type ChatStore, type StoredMessage } from './store.ts';
 
 type ChatHandlers = Pick<
@@ -295,10 +297,14 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
     'chat.export': async ({ id, format }) => {
       gate.check('chat.export');
       const thread = store.thread(id);
+      // Under a marking scheme the export carries the highest marking of what it holds, in its header and at the start of its name.
+      const scheme = deps.policy?.().markings ?? null;
+      const marking = scheme === null ? null : exportMarking(scheme, thread);
+      const name = (extension: string) => markedFileName(marking, fileNameFor(thread.conversation.title, extension));
       const result =
         format === 'markdown'
-          ? await save(fileNameFor(thread.conversation.title, 'md'), conversationMarkdown(thread))
-          : await save(fileNameFor(thread.conversation.title, 'json'), conversationJson(thread));
+          ? await save(name('md'), conversationMarkdown(thread, marking === null ? null : markingText(marking)))
+          : await save(name('json'), conversationJson(thread, new Date(), marking === null ? null : markingText(marking)));
       if (result.ok && result.value.saved) deps.emit({ type: 'export', data: { what: 'conversation', format, items: thread.messages.length } });
       return result;
     },

@@ -1,5 +1,5 @@
-import type { Conversation, Marking, MarkingScheme, Passage } from '../../../common/contract/index.ts';
-import { highest, markingText } from '../../../common/markings.ts';
+import type { ChatThread, Conversation, Marking, MarkingScheme, Passage } from '../../../common/contract/index.ts';
+import { highest, markingFileTag, markingText } from '../../../common/markings.ts';
 import { assertNotSeparated, collectionMarkings, documentMarkings, markingJson } from '../knowledge/markings.ts';
 import type { Database } from '../storage/sqlite.ts';
 import { markingOf } from './rows.ts';
@@ -60,6 +60,17 @@ export function markAnswer(
   db.prepare('UPDATE conversations SET marking = ? WHERE id = ?').run(json, turn.conversationId);
   return marking;
 }
+
+/** An export's marking: the highest of the conversation's and of every message and source it holds. */
+export function exportMarking(scheme: MarkingScheme, thread: ChatThread): Marking {
+  return highest(scheme, [
+    thread.conversation.marking ?? null,
+    ...thread.messages.flatMap((message) => [message.marking ?? null, ...message.sources.map((source) => source.marking ?? null)]),
+  ]);
+}
+
+/** "RESTRICTED-FINANCE-Budget questions.md": the marking tag first, so the name says it before the file is opened. */
+export const markedFileName = (marking: Marking | null, name: string): string => (marking === null ? name : `${markingFileTag(marking)}-${name}`);
 
 /** For audit records: the marking as text, or nothing without markings. */
 export const markingField = (marking: Marking | null): { marking?: string } => (marking === null ? {} : { marking: markingText(marking) });
