@@ -10,7 +10,16 @@ import './markings.css';
  * A marking as a small chip: the policy's colour, a shield and the words, never the colour
  * alone. Nothing when the policy defines no scheme. A null marking is the default level.
  */
-export function MarkingBadge({ marking, testId = 'marking-badge' }: { readonly marking: Marking | null | undefined; readonly testId?: string }) {
+export function MarkingBadge({
+  marking,
+  testId = 'marking-badge',
+  prefix = true,
+}: {
+  readonly marking: Marking | null | undefined;
+  readonly testId?: string;
+  /** Whether screen readers hear "Marking:" first; off where the words beside it say so. */
+  readonly prefix?: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const scheme = useMarkingScheme();
   if (scheme === null) return null;
@@ -27,7 +36,7 @@ export function MarkingBadge({ marking, testId = 'marking-badge' }: { readonly m
       style={{ backgroundColor: background, color }}
     >
       <Shield size={10} aria-hidden="true" />
-      <span className="visually-hidden">{t('markings.prefix')} </span>
+      {prefix ? <span className="visually-hidden">{t('markings.prefix')} </span> : null}
       <span className="marking-badge__text">{label}</span>
     </span>
   );

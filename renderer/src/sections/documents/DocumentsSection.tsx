@@ -4,8 +4,11 @@ import { useTranslation } from 'react-i18next';
 import type { Collection, OcrLanguage, StatusCounts } from '../../../../electron/common/contract/knowledge.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
+import { MarkingControl } from '../../components/markings/MarkingControl.tsx';
 import { useFileDrop } from '../../components/useFileDrop.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
+import { useMarkingScheme } from '../../stores/markings.ts';
 import { useModels } from '../../stores/models.ts';
 import { useNavigation } from '../../stores/navigation.ts';
 import { IngestPanel } from './IngestPanel.tsx';
@@ -93,7 +96,10 @@ function CollectionList({ onNew }: { onNew(): void }) {
               aria-current={collection.id === selectedId ? 'true' : undefined}
               onClick={() => void select(collection.id)}
             >
-              <span className="conversation__title">{collection.name}</span>
+              <span className="conversation__title">
+                <span className="conversation__title-text">{collection.name}</span>
+                <MarkingBadge marking={collection.marking} testId="collection-marking" />
+              </span>
               <span className="conversation__preview muted">
                 {t('documents.counts', { count: collection.documents, pages: collection.pages })}
                 {collection.search === 'text' ? ` · ${t('documents.textOnlyShort')}` : ''}
@@ -127,6 +133,7 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
   const [renaming, setRenaming] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const embedders = models.filter((model) => model.role === 'embedding' && model.status === 'ok');
+  const marked = useMarkingScheme() !== null;
   useEffect(() => setRenaming(false), [collection.id]);
   return (
     <>
@@ -214,21 +221,27 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
           </button>
         </p>
       ) : null}
-      {collection.readOnly ? null : (
+      {collection.readOnly && !marked ? null : (
         <div className="toolbar">
-          <button type="button" className="button button--primary" onClick={() => void add('files')}>
-            <FileUp size={14} aria-hidden="true" />
-            {t('documents.addFiles')}
-          </button>
-          <button type="button" className="button" onClick={() => void add('folder')}>
-            <FolderOpen size={14} aria-hidden="true" />
-            {t('documents.addFolder')}
-          </button>
-          <button type="button" className="button" onClick={() => void add('folder', true)}>
-            <FolderSync size={14} aria-hidden="true" />
-            {t('documents.watchFolder')}
-          </button>
-          <span className="muted toolbar__hint">{t('documents.dropHint')}</span>
+          {collection.readOnly ? null : (
+            <>
+              <button type="button" className="button button--primary" onClick={() => void add('files')}>
+                <FileUp size={14} aria-hidden="true" />
+                {t('documents.addFiles')}
+              </button>
+              <button type="button" className="button" onClick={() => void add('folder')}>
+                <FolderOpen size={14} aria-hidden="true" />
+                {t('documents.addFolder')}
+              </button>
+              <button type="button" className="button" onClick={() => void add('folder', true)}>
+                <FolderSync size={14} aria-hidden="true" />
+                {t('documents.watchFolder')}
+              </button>
+              <span className="muted toolbar__hint">{t('documents.dropHint')}</span>
+            </>
+          )}
+          {/* The header is full (name, models, languages); the marking sits at the toolbar's end. */}
+          <MarkingControl target="collection" id={collection.id} name={collection.name} marking={collection.marking} variant="badge" />
         </div>
       )}
       {collection.watched.length === 0 ? null : (
@@ -261,7 +274,7 @@ function CollectionView({ collection }: { readonly collection: Collection }) {
             <SearchForm collectionId={collection.id} />
             <SearchResults />
             <StatusFilter fallback={countsOfCollection(collection)} readOnly={collection.readOnly} />
-            <DocumentsTable readOnly={collection.readOnly} />
+            <DocumentsTable readOnly={collection.readOnly} floor={collection.marking} />
           </div>
         </div>
       )}

@@ -1,10 +1,14 @@
 import { AlertTriangle, ArrowDown, ArrowUp, Eye, FileText, MinusCircle, Paperclip, Trash2 } from 'lucide-react';
 import { useTranslation } from 'react-i18next';
 import type { DocumentEntry, DocumentSort } from '../../../../electron/common/contract/knowledge.ts';
+import type { Marking } from '../../../../electron/common/contract/markings.ts';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
+import { MarkingControl } from '../../components/markings/MarkingControl.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
 import { formatBytes, formatDate } from '../../format.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
+import { useMarkingScheme } from '../../stores/markings.ts';
 
 // The documents of a collection, one row each, a page at a time: only the rows in view are in
 // the page, and sorting and filtering are the service's. Every row is two lines high: the
@@ -13,6 +17,8 @@ import { useKnowledge } from '../../stores/knowledge.ts';
 
 const ROW_HEIGHT = 48;
 const COLUMNS = 'minmax(0, 1fr) 84px 68px 84px 64px';
+/** With markings on, a third action (the marking) in each row. */
+const COLUMNS_MARKED = 'minmax(0, 1fr) 84px 68px 84px 96px';
 
 function StatusCell({ document }: { readonly document: DocumentEntry }) {
   const { t } = useTranslation();
@@ -43,7 +49,17 @@ function SortHeader({ sort, label, className }: { readonly sort: DocumentSort; r
   );
 }
 
-function DocumentRow({ document, readOnly, active }: { readonly document: DocumentEntry; readonly readOnly: boolean; readonly active: boolean }) {
+function DocumentRow({
+  document,
+  readOnly,
+  active,
+  floor,
+}: {
+  readonly document: DocumentEntry;
+  readonly readOnly: boolean;
+  readonly active: boolean;
+  readonly floor: Marking | null | undefined;
+}) {
   const { t, i18n } = useTranslation();
   const { removeDocument, openViewer } = useKnowledge.getState();
   const facts = [
@@ -61,6 +77,7 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
             <Paperclip size={12} role="img" aria-label={t('documents.attachment')} data-testid="attachment" />
           )}
           <span className="documents__file">{document.name}</span>
+          <MarkingBadge marking={document.marking} testId="document-marking" />
           {document.personalData === null ? null : (
             <span className="badge badge--warning" data-testid="personal-data">
               {t('documents.personalData', {
@@ -100,6 +117,15 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
             <Eye size={14} aria-hidden="true" />
           </button>
         ) : null}
+        <MarkingControl
+          target="document"
+          id={document.id}
+          name={document.name}
+          marking={document.marking}
+          floor={floor}
+          variant="icon"
+          tabIndex={active ? 0 : -1}
+        />
         {readOnly ? null : (
           <button
             type="button"
@@ -117,8 +143,9 @@ function DocumentRow({ document, readOnly, active }: { readonly document: Docume
   );
 }
 
-export function DocumentsTable({ readOnly }: { readonly readOnly: boolean }) {
+export function DocumentsTable({ readOnly, floor }: { readonly readOnly: boolean; readonly floor: Marking | null | undefined }) {
   const { t } = useTranslation();
+  const marked = useMarkingScheme() !== null;
   const documents = useKnowledge((state) => state.documents);
   const loadMore = useKnowledge((state) => state.loadMore);
   const openViewer = useKnowledge((state) => state.openViewer);
@@ -133,7 +160,7 @@ export function DocumentsTable({ readOnly }: { readonly readOnly: boolean }) {
       total={documents.total}
       rowKey={(document) => document.id}
       rowHeight={ROW_HEIGHT}
-      columns={COLUMNS}
+      columns={marked ? COLUMNS_MARKED : COLUMNS}
       hasMore={documents.nextCursor !== null}
       loading={documents.loading}
       onLoadMore={loadMore}
@@ -154,7 +181,7 @@ export function DocumentsTable({ readOnly }: { readonly readOnly: boolean }) {
         </>
       }
       empty={<EmptyState icon={FileText} title={t('documents.noMatchTitle')} body={t('documents.noMatchBody')} />}
-      renderRow={(document, _index, active) => <DocumentRow document={document} readOnly={readOnly} active={active} />}
+      renderRow={(document, _index, active) => <DocumentRow document={document} readOnly={readOnly} active={active} floor={floor} />}
     />
   );
 }

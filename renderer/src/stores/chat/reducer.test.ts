@@ -117,4 +117,12 @@ describe('syncThreadWithList', () => {
     expect(syncThreadWithList(shown, [summary('c1')])).toBe(shown);
     expect(syncThreadWithList(shown, [])).toBe(shown);
   });
+
+  it('takes the marking an answer raised the conversation to', () => {
+    const shown = thread('c1', []);
+    const restricted = { level: 'RESTRICTED', compartments: ['FINANCE'] };
+    const synced = syncThreadWithList(shown, [summary('c1', { marking: restricted })]);
+    expect(synced?.conversation.marking).toEqual(restricted);
+    expect(syncThreadWithList(synced, [summary('c1', { marking: { ...restricted } })])).toBe(synced);
+  });
 });

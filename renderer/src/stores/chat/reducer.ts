@@ -110,15 +110,20 @@ export function touchSummary(conversations: readonly ConversationSummary[], conv
   return at === -1 ? [...others, touched] : [...others.slice(0, at), touched, ...others.slice(at)];
 }
 
-/** The selected conversation's header follows the fetched list (a title given by the first message, say). */
+/**
+ * The selected conversation's header follows the fetched list (a title given by the first
+ * message, say, or the marking an answer raised it to).
+ */
 export function syncThreadWithList(thread: ChatThread | null, conversations: readonly ConversationSummary[]): ChatThread | null {
   if (thread === null) return thread;
   const summary = conversations.find((conversation) => conversation.id === thread.conversation.id);
   if (summary === undefined) return thread;
   const { title, pinned, updatedAt, preview } = summary;
+  const marking = summary.marking ?? null;
   const before = thread.conversation;
-  if (before.title === title && before.pinned === pinned && before.updatedAt === updatedAt && before.preview === preview) return thread;
-  return { ...thread, conversation: { ...before, title, pinned, updatedAt, preview } };
+  const sameMarking = JSON.stringify(before.marking ?? null) === JSON.stringify(marking);
+  if (before.title === title && before.pinned === pinned && before.updatedAt === updatedAt && before.preview === preview && sameMarking) return thread;
+  return { ...thread, conversation: { ...before, title, pinned, updatedAt, preview, marking } };
 }
 
 /** Roughly what the list endpoint shows; the next fetch of the list brings the exact text. */
