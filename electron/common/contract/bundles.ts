@@ -48,6 +48,11 @@ export const InstalledBundleEntry = z.object({
   installedAt: z.string(),
   expires: z.string(),
   files: z.array(BundleFile),
+  /** Its knowledge packs' acceptance checks, summed over their latest runs; null or absent when they carry none or have not run. */
+  checks: z
+    .object({ total: z.number().int().nonnegative(), passed: z.number().int().nonnegative(), failed: z.number().int().nonnegative(), disabled: z.boolean() })
+    .nullable()
+    .optional(),
 });
 export type InstalledBundleEntry = z.infer<typeof InstalledBundleEntry>;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { BundleReport, Contract } from '../../common/contract/index.ts';
+import type { BundleReport, Contract, PackCheckRun } from '../../common/contract/index.ts';
 import type { Handlers } from '../../common/handlers.ts';
 import { AppError, ok } from '../../common/result.ts';
 import { getBundle, pageBundles, type VerificationReport } from './bundles/index.ts';
@@ -45,6 +45,17 @@ function reportEntry(token: string, fileName: string, report: VerificationReport
   };
 }
 
+/** The bundle's latest runs summed, for its row on the Bundles screen; null when none ran. */
+function checksSummary(runs: readonly PackCheckRun[]) {
+  if (runs.length === 0) return null;
+  return {
+    total: runs.reduce((sum, run) => sum + run.total, 0),
+    passed: runs.reduce((sum, run) => sum + run.passed, 0),
+    failed: runs.reduce((sum, run) => sum + run.failed, 0),
+    disabled: runs.some((run) => run.disabled),
+  };
+}
+
 export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
   const picked = new Map<string, string>();
 
@@ -53,7 +64,7 @@ export function createBundleHandlers(deps: BundleDeps): BundleHandlers {
       const trust = deps.governance.trust(deps.db);
       const page = pageBundles(deps.db, { cursor, limit });
       return ok({
-        bundles: page.bundles.map(installedEntry),
+        bundles: page.bundles.map((bundle) => ({ ...installedEntry(bundle), checks: checksSummary(deps.packs?.checkRuns?.(bundle.id).runs ?? []) })),
         nextCursor: page.nextCursor,
         total: page.total,
         trust: { source: trust.source, threshold: trust.threshold, keys: trust.keys.map((key) => ({ id: key.id, name: key.name })) },

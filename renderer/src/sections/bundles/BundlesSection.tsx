@@ -8,6 +8,7 @@ import { EmptyState } from '../../components/EmptyState.tsx';
 import { VirtualList } from '../../components/VirtualList.tsx';
 import { formatBytes, formatDate } from '../../format.ts';
 import { useBundles } from '../../stores/bundles.ts';
+import { ChecksBadge, PackChecks } from './PackChecks.tsx';
 import './BundlesSection.css';
 
 const date = (iso: string | null) => formatDate(iso, undefined, 'mediumDate');
@@ -216,6 +217,7 @@ function InstalledList() {
                 {bundle.name}
               </button>
               <span className="badge">v{bundle.version}</span>
+              <ChecksBadge checks={bundle.checks} />
               <span className="muted">{t('bundles.signedByShort', { signers: bundle.signers.map((signer) => signer.name || signer.keyId).join(', ') })}</span>
               <span className="section__spacer" />
               <span className="muted">{t('bundles.installedOn', { date: date(bundle.installedAt), expires: date(bundle.expires) })}</span>
@@ -238,6 +240,7 @@ function InstalledList() {
         <div className="bundle-details" data-testid="bundle-details">
           <h2 className="bundle-details__title">{shown.name}</h2>
           <Contents files={shown.files} />
+          <PackChecks bundleId={shown.id} />
         </div>
       )}
       <Dialog
