@@ -2,6 +2,7 @@ import { Library } from 'lucide-react';
 import { useEffect, useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { KnowledgeSettings } from '../../../../electron/common/contract/knowledge.ts';
+import { MarkingBadge } from '../../components/markings/MarkingBadge.tsx';
 import { useChat } from '../../stores/chat.ts';
 import { useKnowledge } from '../../stores/knowledge.ts';
 import { PinPicker } from './PinPicker.tsx';
@@ -46,6 +47,7 @@ export function KnowledgePicker({ knowledge }: { readonly knowledge: KnowledgeSe
                 onChange={(event) => toggle(collection.id, event.target.checked)}
               />
               <span>{collection.name}</span>
+              <MarkingBadge marking={collection.marking} testId="picker-marking" />
               <span className="muted">{t('documents.counts', { count: collection.documents, pages: collection.pages })}</span>
             </label>
           ))}
