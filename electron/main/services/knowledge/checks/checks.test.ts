@@ -97,6 +97,7 @@ const CHECKS: PackCheck[] = Object.entries(PAGES).flatMap(([document, pages]) =>
 let dir: string;
 let bundle: string;
 let publicKey: string;
+let signer: ReturnType<typeof generateKeyPair>;
 const cores: Core[] = [];
 
 async function open(dataDir: string, onCheckFailure: 'warn' | 'disable'): Promise<Core> {
@@ -166,6 +167,7 @@ beforeAll(async () => {
 
   // The publisher's machine: the collection embedded with GloVe, exported with its checks.
   const key = generateKeyPair();
+  signer = key;
   publicKey = key.publicKey;
   const source = await open(path.join(dir, 'publisher'), 'warn');
   const [candidate] = (await scanModels(GLOVE)).candidates;
@@ -294,6 +296,28 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     expect(run.results.filter((result) => result.id !== ANSWERED).every((result) => result.passed && result.answer === 'none')).toBe(true);
     const [again] = await testBundle(core.bundles, BUNDLE_ID);
     expect(again!.results.find((result) => result.id === ANSWERED)).toEqual(answered);
+  });
+
+  it('an upgrade that fails once its payloads began is undone, and the version still installed is checked again (rollback)', { timeout: 300_000 }, async () => {
+    const core = await open(path.join(dir, 'rollback'), 'warn');
+    await install(core);
+    // Version 2 brings a policy, which this machine's policy does not let bundles change: its installer refuses.
+    const policy = path.join(dir, 'v2-policy.json');
+    await writeFile(policy, JSON.stringify({ version: 1 }));
+    const upgrade = path.join(dir, 'almanac-v2.tar');
+    await createBundle({
+      out: upgrade,
+      id: BUNDLE_ID,
+      name: 'Almanac',
+      version: 2,
+      expires: new Date(Date.now() + 365 * 86_400_000).toISOString(),
+      publisherKeyId: signer.keyId,
+      files: [{ kind: 'policy', source: policy, meta: {} }],
+    });
+    await signBundle(upgrade, signer.privateKeyPem);
+    await expect(installWithPayloads(core.bundles, upgrade)).rejects.toMatchObject({ code: 'forbidden' });
+    const [run] = core.knowledge.checks.runsOfBundle(BUNDLE_ID);
+    expect(run).toMatchObject({ trigger: 'rollback', bundleVersion: 1, total: 20, passed: 20 });
   });
 
   it('reruns when the embedding model goes: searched by words only, the paraphrases that only vectors found fail', { timeout: 300_000 }, async () => {
