@@ -171,6 +171,8 @@ describe('chat text by audit level', () => {
       modelSha256: hash('model'),
       collections: ['c1'],
       chunkIds: ['k1', 'k2'],
+      // The answer's marking is metadata: kept at every level.
+      marking: 'RESTRICTED // FINANCE',
       promptSha256: hash(prompt),
       responseSha256: hash(response),
     });

@@ -286,6 +286,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
               modelSha256: event.data.modelSha256,
               collections: event.data.collections,
               chunkIds: event.data.chunkIds,
+              ...(event.data.marking === undefined ? {} : { marking: event.data.marking }),
               promptSha256: sha256Hex(event.data.prompt),
               responseSha256: sha256Hex(event.data.response),
               ...(level === 'full' ? { prompt: event.data.prompt, response: event.data.response } : {}),

@@ -13,7 +13,7 @@ import { lockedValueRefusal, type StoredRuntimeValues } from '../inference/locks
 import { transaction, type Database } from '../storage/sqlite.ts';
 import { answer, chatModel as libraryChatModel, checkModel, type AnswerDeps, type AnswerPlan, type ChatEngine, type ChatKnowledge } from './answer.ts';
 import { conversationJson, conversationMarkdown, fileNameFor, MAX_PRESET_FILE_BYTES, parsePresetFile, presetFile } from './files.ts';
-import { exportMarking, markedFileName } from './marking.ts';
+import { assertQuestionAllowed, exportMarking, markedFileName } from './marking.ts';
 import { markingText } from '../../../common/markings.ts';
 import { createChatStore, type ChatStore, type StoredMessage } from './store.ts';
 
@@ -207,6 +207,8 @@ export function createChatHandlers(deps: ChatHandlerDeps): ChatHandlers {
         async (push, stop) => {
           const conversation = store.conversation(conversationId);
           checkModel(answerDeps, conversation.modelId);
+          // Before anything is saved: a question whose collections mix compartments the policy keeps apart.
+          assertQuestionAllowed(db, deps.policy?.().markings ?? null, conversation);
           // Refused before anything is saved: a blocked message must not reach the database either.
           const screened = deps.screenPrompt?.(content);
           if (screened?.blocked === true)

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Collection as CollectionView, PackCheckTrigger } from '../../../common/contract/index.ts';
+import type { Collection as CollectionView, MarkingScheme, PackCheckTrigger } from '../../../common/contract/index.ts';
 import type { PackChecks } from './checks/service.ts';
 import { AppError } from '../../../common/result.ts';
 import { getModel, listModels } from '../models/index.ts';
@@ -208,7 +208,7 @@ export async function exportPack(
   collectionId: string,
   outDir: string,
   onProgress?: (progress: PackProgress) => void,
-  options: { checks?: string } = {},
+  options: { checks?: string; scheme?: MarkingScheme | null } = {},
 ) {
   parts.gate.check('knowledge.export');
   const summary = await exportKnowledgePack({ db: parts.db, store: parts.store, documentsDir: parts.documentsDir }, collectionId, outDir, onProgress, options);

@@ -136,7 +136,6 @@ export function setMarking(deps: SetMarkingDeps, target: MarkingTarget, id: stri
   const stored = storedMarking(db, target, id);
   const from = effectiveMarking(scheme, stored);
   const lowered = !dominates(scheme, to, from);
-  deps.gate.check(lowered ? 'knowledge.lowerMarking' : 'knowledge.setMarking');
   if (target === 'document') {
     const row = db.prepare('SELECT c.marking AS marking FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.id = ?').get(id) as {
       marking: string | null;
@@ -148,6 +147,7 @@ export function setMarking(deps: SetMarkingDeps, target: MarkingTarget, id: stri
         `A document may not be marked below its collection, which is ${formatMarking(scheme, floor, 'en')}. Mark it at least that, or lower the collection first.`,
       );
   }
+  deps.gate.check(lowered ? 'knowledge.lowerMarking' : 'knowledge.setMarking');
   if (stored !== null && sameMarking(stored, to)) return { from: stored, to, lowered: false };
   transaction(db, () => {
     if (target === 'document') {

@@ -291,7 +291,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     /** Writes a collection as a knowledge pack folder, with acceptance checks from a file when given; an export, so the policy must allow exporting. */
     exportPack: (collectionId: string, outDir: string, onProgress?: (progress: PackProgress) => void, options: { checks?: string } = {}) =>
-      exportPack(parts, collectionId, outDir, onProgress, options),
+      exportPack(parts, collectionId, outDir, onProgress, { ...options, scheme: scheme() }),
 
     idle: () => queue.idle(),
 

@@ -94,7 +94,7 @@ export const PolicyMarkings = z
     else if (!levels.includes(markings.maxLevel)) issue(['maxLevel'], `${markings.maxLevel} is not one of the levels (${levels.join(', ')})`);
     if (markings.defaultLevel === undefined) issue(['defaultLevel'], 'is required with levels: the level of new material');
     else if (!levels.includes(markings.defaultLevel)) issue(['defaultLevel'], `${markings.defaultLevel} is not one of the levels (${levels.join(', ')})`);
-    else if (markings.maxLevel !== undefined && levels.indexOf(markings.defaultLevel) > levels.indexOf(markings.maxLevel))
+    else if (markings.maxLevel !== undefined && levels.includes(markings.maxLevel) && levels.indexOf(markings.defaultLevel) > levels.indexOf(markings.maxLevel))
       issue(['defaultLevel'], `${markings.defaultLevel} is above maxLevel ${markings.maxLevel}: new material could never be used on this machine`);
     markings.grantedCompartments?.forEach((id, index) => {
       if (!known.has(id)) issue(['grantedCompartments', index], `${id} is not one of the compartments`);

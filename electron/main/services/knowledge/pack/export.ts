@@ -6,6 +6,9 @@ import { getModel } from '../../models/index.ts';
 import type { Database } from '../../storage/sqlite.ts';
 import { encodeVector, FTS_ONLY_KEY, type KnowledgeDocument, type KnowledgeStore } from '../store.ts';
 import { isDocumentFormat } from '../types.ts';
+import type { Marking, MarkingScheme } from '../../../../common/contract/index.ts';
+import { effectiveMarking, highest } from '../../../../common/markings.ts';
+import { documentMarkings, storedMarking } from '../markings.ts';
 import { CHECKS_FILE, readChecksFile } from './checks.ts';
 import { endStream, copyHashed, writeLine } from './files.ts';
 import {
@@ -39,7 +42,7 @@ export async function exportKnowledgePack(
   collectionId: string,
   outDir: string,
   onProgress?: (progress: PackProgress) => void,
-  options: { readonly checks?: string } = {},
+  options: { readonly checks?: string; readonly scheme?: MarkingScheme | null } = {},
 ): Promise<PackSummary> {
   const { store } = deps;
   const collection = store.collection(collectionId);
@@ -59,6 +62,17 @@ export async function exportKnowledgePack(
   const documents = store.listDocuments(collectionId).filter((document) => document.status === 'indexed');
   // Checked before anything is written: each check must name a document the pack will hold.
   const checks = options.checks === undefined ? null : await readChecksFile(path.resolve(options.checks), documents);
+  // Under a marking scheme the pack keeps the collection's and each document's marking, and says the highest.
+  const scheme = options.scheme ?? null;
+  const collectionMarking = scheme === null ? null : effectiveMarking(scheme, storedMarking(deps.db, 'collection', collectionId));
+  const stored =
+    scheme === null
+      ? new Map<string, Marking | null>()
+      : documentMarkings(
+          deps.db,
+          documents.map((document) => document.id),
+        );
+  const written: Marking[] = collectionMarking === null ? [] : [collectionMarking];
 
   const partial = `${target}.partial`;
   // A leftover from an export that was interrupted: it was never a pack.
@@ -101,7 +115,9 @@ export async function exportKnowledgePack(
           bytes: document.bytes,
           pageCount: document.pageCount,
           file,
+          ...(scheme === null ? {} : { marking: effectiveMarking(scheme, stored.get(document.id)) }),
         };
+        if (entry.marking !== undefined) written.push(entry.marking);
         await writeLine(documentsOut, JSON.stringify(entry));
         for (const line of lines) await writeLine(chunksOut, line);
         documentCount++;
@@ -115,7 +131,8 @@ export async function exportKnowledgePack(
     const manifest: PackManifest = {
       // Without checks the pack stays format 1, which older versions import.
       format: checks !== null && checks.length > 0 ? PACK_FORMAT : PACK_FORMAT_WITHOUT_CHECKS,
-      collection: { name: collection.name, embedding },
+      collection: { name: collection.name, embedding, ...(collectionMarking === null ? {} : { marking: collectionMarking }) },
+      ...(scheme === null ? {} : { marking: highest(scheme, written) }),
       documents: documentCount,
       chunks: chunkCount,
       ...(checks !== null && checks.length > 0 ? { checks: checks.length } : {}),

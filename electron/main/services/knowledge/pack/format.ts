@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Marking } from '../../../../common/contract/markings.ts';
 import { documentFormats } from '../types.ts';
 
 // Knowledge packs: a collection's documents, passages and vectors in a folder, so that a
@@ -12,6 +13,11 @@ import { documentFormats } from '../types.ts';
 //   chunks.jsonl     one passage a line; `vector` is base64 of little-endian float32
 //   files/           the documents' copies, named <sha256 prefix>-<name>
 //   checks.json      optional: acceptance checks (pack/checks.ts); pack.json then says how many
+//
+// Markings (issue #18, optional in either format, written when the exporting machine's policy
+// defines them): pack.json `marking` is the highest of its content (its header), the
+// collection's and each document's own are kept, and an import restores them as given (a
+// level the importing machine's scheme does not know counts as above all: never retrieved).
 //
 // A pack is data from elsewhere: everything in it is validated before any of it is stored,
 // and an import that fails at any step leaves nothing behind.
@@ -62,7 +68,10 @@ export const packSchema = z
           modelName: z.string().max(500).nullable(),
         })
         .nullable(),
+      marking: Marking.strict().optional(),
     }),
+    /** The highest marking of everything in the pack. */
+    marking: Marking.strict().optional(),
     documents: z.int().min(0).max(LIMITS.documents),
     chunks: z.int().min(0).max(LIMITS.chunks),
     /** How many checks checks.json holds (format 2 only), so a pack whose checks went missing is refused. */
@@ -83,6 +92,7 @@ export const documentSchema = z.strictObject({
     .regex(PACK_FILE_PATH, 'a file under files/')
     .refine((file) => !file.endsWith('.') && !file.endsWith(' '), 'a portable file name')
     .nullable(),
+  marking: Marking.strict().optional(),
 });
 
 export const chunkSchema = z

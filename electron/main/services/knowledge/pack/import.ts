@@ -10,6 +10,7 @@ import type { IndexRowInput, KnowledgeIndex } from '../index/lance-index.ts';
 import { FTS_ONLY_KEY, type KnowledgeStore } from '../store.ts';
 import type { Chunk } from '../types.ts';
 import { saveCheckSet } from '../checks/store.ts';
+import { markingJson } from '../markings.ts';
 import { CHECKS_FILE, readChecksFile, type PackCheck } from './checks.ts';
 import { copyHashed } from './files.ts';
 import {
@@ -128,6 +129,9 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
         dimensions,
       });
       if (checks !== null) saveCheckSet(db, collection.id, checks);
+      // The pack's markings, as given: its documents take the collection's unless they carry their own (migration 19's trigger).
+      if (manifest.collection.marking !== undefined)
+        db.prepare('UPDATE collections SET marking = ? WHERE id = ?').run(markingJson(manifest.collection.marking), collection.id);
       let stored = 0;
       for (const { entry, chunks, vectors } of documents.values()) {
         const storedPath = storedPaths.get(entry.id) ?? null;
@@ -143,6 +147,7 @@ export async function importKnowledgePack(deps: ImportDeps, packDir: string, opt
           sha256: entry.sha256,
         });
         documentIds.push(document.id);
+        if (entry.marking !== undefined) db.prepare('UPDATE documents SET marking = ? WHERE id = ?').run(markingJson(entry.marking), document.id);
         const chunkIds = store.replaceChunks(document.id, chunks, entry.pageCount);
         if (dimensions === null) store.setStatus(document.id, 'embedded');
         else
