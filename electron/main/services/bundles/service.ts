@@ -272,11 +272,14 @@ export async function uninstallWithPayloads(deps: BundleDeps, id: string): Promi
 
 /** Reruns the acceptance checks of the bundle's knowledge packs (the Bundles screen's "Run checks", `soberana bundle test`). */
 export async function testBundle(deps: BundleDeps, id: string): Promise<PackCheckRun[]> {
+  // The gate first, as for every governed action: a refusal says why, whatever the id.
+  deps.gate.check('bundles.test');
   const bundle = getBundle(deps.db, id);
   if (bundle === null) throw new AppError('not_found', `No bundle with the id "${id}" is installed.`, id);
   if (deps.packs?.check === undefined) throw new AppError('unavailable', 'Knowledge packs cannot be checked in this build.');
-  const check = deps.packs.check.bind(deps.packs);
-  return deps.gate.perform('bundles.test', `${bundle.id} v${bundle.version}`, () => check(id, 'manual'));
+  const runs = await deps.packs.check(id, 'manual');
+  deps.gate.changed('bundles.test', `${bundle.id} v${bundle.version}`);
+  return runs;
 }
 
 /** The checks' results as exported: the bundle, then each collection's latest run with every check. */
