@@ -120,6 +120,40 @@ const TEXT: Readonly<Record<string, KeyText>> = {
     label: 'Action:',
     help: 'What a failed acceptance check of a knowledge pack does: warn (the Bundles screen lists the failures; the collection stays in use) or disable (the collection is kept out of search and chat until a rerun of its checks passes).',
   },
+  'markings.levels': {
+    name: 'Classification levels',
+    label: 'Levels as JSON:',
+    help: 'The classification levels, lowest first, as JSON: [{"id": "PUBLIC", "names": {"en": "Public", "es": "Público"}, "colour": "#2e7d32", "textColour": "#ffffff"}, …]. 2 to 16 levels; ids are upper case (A-Z, 0-9, _). Setting the levels turns markings on: Maximum level and Default level are then required. See docs/markings.md.',
+  },
+  'markings.compartments': {
+    name: 'Classification compartments',
+    label: 'Compartments as JSON:',
+    help: 'Compartments or caveats a marking may add to its level, as JSON: [{"id": "FINANCE", "names": {"en": "Finance", "es": "Finanzas"}}, …]. Up to 32. Only with the levels.',
+  },
+  'markings.maxLevel': {
+    name: 'Highest level this machine may hold',
+    label: 'Level id:',
+    help: 'System high: no passage marked above this level is ever retrieved, shown or given to a model, and the banner at the top and bottom of every window shows it. A later source may only lower it.',
+  },
+  'markings.defaultLevel': {
+    name: 'Level of new material',
+    label: 'Level id:',
+    help: 'The level of collections and documents nothing else marks. At or below the highest level. Only with the levels.',
+  },
+  'markings.grantedCompartments': {
+    name: 'Compartments this machine may hold',
+    label: 'One compartment id per line:',
+    help: 'Only material in these compartments is retrieved. Not configured: every listed compartment. A later source may only remove compartments.',
+  },
+  'markings.separated': {
+    name: 'Compartments kept apart',
+    label: 'Pairs as JSON:',
+    help: 'Pairs of compartments that may not be mixed in one conversation or API request, as JSON: [["FINANCE", "LEGAL"]]. A question that would mix them is refused. A later source may add pairs.',
+  },
+  'markings.allowLowering': {
+    name: 'Allow lowering a marking',
+    help: 'Enabled: the app may lower a collection’s or a document’s marking (recorded in the audit log as marking.changed, lowered). Disabled or not configured: markings may only be raised.',
+  },
 };
 
 const GROUP_NAMES: Readonly<Record<string, string>> = {
@@ -134,6 +168,7 @@ const GROUP_NAMES: Readonly<Record<string, string>> = {
   Runtime: 'Inference runtime',
   Api: 'Local API',
   Packs: 'Knowledge packs',
+  Markings: 'Classification markings',
 };
 
 /** The example MDM profile's policy: every key, with values an organisation might choose. */
@@ -160,6 +195,21 @@ export const EXAMPLE: Readonly<Record<string, unknown>> = {
   'api.allowed': true,
   'api.scopes': ['chat', 'embeddings', 'models:read'],
   'packs.onCheckFailure': 'disable',
+  'markings.levels': [
+    { id: 'PUBLIC', names: { en: 'Public', es: 'Público' }, colour: '#2e7d32', textColour: '#ffffff' },
+    { id: 'INTERNAL', names: { en: 'Internal', es: 'Interno' }, colour: '#1565c0', textColour: '#ffffff' },
+    { id: 'RESTRICTED', names: { en: 'Restricted', es: 'Restringido' }, colour: '#f9a825', textColour: '#000000' },
+    { id: 'SECRET', names: { en: 'Secret', es: 'Secreto' }, colour: '#c62828', textColour: '#ffffff' },
+  ],
+  'markings.compartments': [
+    { id: 'FINANCE', names: { en: 'Finance', es: 'Finanzas' } },
+    { id: 'LEGAL', names: { en: 'Legal', es: 'Jurídico' } },
+  ],
+  'markings.maxLevel': 'RESTRICTED',
+  'markings.defaultLevel': 'INTERNAL',
+  'markings.grantedCompartments': ['FINANCE', 'LEGAL'],
+  'markings.separated': [['FINANCE', 'LEGAL']],
+  'markings.allowLowering': false,
 };
 
 function textOf(key: LayoutKey): KeyText {
