@@ -1,9 +1,10 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_FACT, makeTestBundle, writeBundleSources, type BundleSources } from '../../e2e/fixtures/bundle.ts';
+import { BUNDLE_CHECKS, BUNDLE_FACT, makeTestBundle, writeBundleSources, type BundleSources } from '../../e2e/fixtures/bundle.ts';
 import type { Collection } from '../common/contract/index.ts';
 import { canonicalJson } from '../main/services/bundles/canonical.ts';
 import { buildBundle } from '../test-support/bundles-fixtures.ts';
@@ -97,9 +98,18 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     expect(ingest.status, ingest.stderr).toBe(0);
     expect(ingest.stdout).toMatch(/^added 4, unchanged 0, failed 0 /m);
     expect(ingest.stderr).toContain('words and meaning with field-finder');
-    const exported = cli(publisherData, ['knowledge', 'export', '--collection', 'Field manual', '--out', packDir]);
+    // Acceptance checks ride along: one naming a document the collection does not hold is refused, and nothing is written.
+    const checks = path.join(dir, 'checks.json');
+    writeFileSync(checks, JSON.stringify(BUNDLE_CHECKS));
+    const wrong = path.join(dir, 'wrong-checks.json');
+    writeFileSync(wrong, JSON.stringify([{ id: 'x', question: 'Where?', expect: { document: 'atlas.pdf' } }]));
+    const refused = cli(publisherData, ['knowledge', 'export', '--collection', 'Field manual', '--out', packDir, '--checks', wrong]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('expects “atlas.pdf”, which is not a document of the collection');
+    expect(existsSync(packDir)).toBe(false);
+    const exported = cli(publisherData, ['knowledge', 'export', '--collection', 'Field manual', '--out', packDir, '--checks', checks]);
     expect(exported.status, exported.stderr).toBe(0);
-    expect(exported.stdout).toMatch(/^exported “Field manual”: 4 documents, /);
+    expect(exported.stdout).toMatch(/^exported “Field manual”: 4 documents, .*, 4 acceptance checks to /);
   });
 
   it('3. creates the bundle with two models and the pack, with progress', async () => {
@@ -177,6 +187,7 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain(`installed  field-kit v1 (“Field kit”), signed by Field office (${keyId})`);
     expect(run.stdout).toContain('collections  “Field manual” (read-only)');
+    expect(run.stdout).toContain('checks       “Field manual”: 4/4 passed');
     expect(run.stderr).toMatch(/^verifying: 100% of /m);
 
     const installed = models(machineData);
@@ -209,6 +220,19 @@ describe('soberana keys and bundle: the round trip', { timeout: 120_000 }, () =>
     const list = cli(machineData, ['bundle', 'list']);
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^field-kit\s+1\s+\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2}\s+Field office\s+Field kit$/m);
+  });
+
+  it('bundle test reruns the pack’s checks: 0 when all pass, a usage error without an id, 1 for a bundle that is not installed', () => {
+    const run = cli(machineData, ['bundle', 'test', 'field-kit']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('tested  field-kit v1 (“Field kit”)');
+    expect(run.stdout).toContain('checks       “Field manual”: 4/4 passed');
+    const json = JSON.parse(cli(machineData, ['bundle', 'test', 'field-kit', '--json']).stdout) as {
+      runs: { trigger: string; total: number; passed: number }[];
+    };
+    expect(json.runs).toMatchObject([{ trigger: 'manual', total: 4, passed: 4 }]);
+    expect(cli(machineData, ['bundle', 'test']).status).toBe(2);
+    expect(cli(machineData, ['bundle', 'test', 'no-such-kit']).status).toBe(1);
   });
 
   it('doctor lists the trusted keys and the installed bundles', () => {
