@@ -82,6 +82,38 @@ describe('soberana policy show', () => {
     expect(run.stdout).toMatch(/^ {2}runtime\.threads +4 +Managed by your organization’s policy/m);
   });
 
+  it('prints the classification scheme, or that there is none', async () => {
+    const file = path.join(dir, 'markings.json');
+    const names = (en: string) => ({ en, es: en });
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 1,
+        markings: {
+          levels: [
+            { id: 'PUBLIC', names: names('Public'), colour: '#2e7d32' },
+            { id: 'SECRET', names: names('Secret'), colour: '#c62828' },
+          ],
+          compartments: [
+            { id: 'FINANCE', names: names('Finance') },
+            { id: 'LEGAL', names: names('Legal') },
+          ],
+          maxLevel: 'PUBLIC',
+          defaultLevel: 'PUBLIC',
+          separated: [['FINANCE', 'LEGAL']],
+        },
+      }),
+    );
+    const run = cli(['policy', 'show', '--policy-file', file]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}markings\.levels +PUBLIC < SECRET$/m);
+    expect(run.stdout).toMatch(/^ {2}markings\.maxLevel +PUBLIC$/m);
+    expect(run.stdout).toMatch(/^ {2}markings\.grantedCompartments +FINANCE, LEGAL$/m);
+    expect(run.stdout).toMatch(/^ {2}markings\.separated +FINANCE \/ LEGAL$/m);
+    expect(run.stdout).toMatch(/^ {2}markings\.allowLowering +false$/m);
+    expect(cli(['policy', 'show', '--policy-file', EXAMPLE]).stdout).toMatch(/^ {2}markings +off/m);
+  });
+
   it('lists each source found, which one sets the policy and which only tighten it', async () => {
     await mkdir(path.join(dir, 'data'));
     const userFile = path.join(dir, 'data', 'policy.json');

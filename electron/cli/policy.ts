@@ -140,5 +140,22 @@ function ruleLines(policy: EffectivePolicy): [string, string][] {
     ['export.allowed', String(policy.export.allowed)],
     ['storage.allowDataDirOverride', String(policy.storage.allowDataDirOverride)],
     ['packs.onCheckFailure', policy.packs.onCheckFailure],
+    ...markingLines(policy),
+  ];
+}
+
+/** The classification scheme (docs/markings.md): off, or its levels, system high and compartments. */
+function markingLines(policy: EffectivePolicy): [string, string][] {
+  const scheme = policy.markings;
+  if (scheme === null) return [['markings', 'off (the policy defines no classification scheme)']];
+  const ids = (items: readonly { id: string }[]) => items.map((item) => item.id);
+  return [
+    ['markings.levels', ids(scheme.levels).join(' < ')],
+    ['markings.maxLevel', scheme.maxLevel],
+    ['markings.defaultLevel', scheme.defaultLevel],
+    ['markings.compartments', ids(scheme.compartments).join(', ') || 'none'],
+    ['markings.grantedCompartments', scheme.grantedCompartments.join(', ') || 'none'],
+    ['markings.separated', scheme.separated.map(([a, b]) => `${a} / ${b}`).join(', ') || 'none'],
+    ['markings.allowLowering', String(scheme.allowLowering)],
   ];
 }
