@@ -139,4 +139,13 @@ test('a failed check is listed, and the policy’s "disable" keeps the collectio
   await expect(checks).toContainText('The policy keeps this collection out of search and chat until its checks pass again.');
   await saveScreenshot(app, 'bundle-checks-failed');
   expect(await searchHits(app, BUNDLE_FACT.question)).toBe(0);
+
+  // The chat's collection picker shows it, and why it cannot be chosen.
+  await openSection(app, 'Chat');
+  await page.keyboard.press('Control+n');
+  await page.getByTestId('knowledge-picker').click();
+  const popover = page.getByTestId('knowledge-popover');
+  await expect(popover.getByLabel(failing.collection)).toBeDisabled();
+  await expect(popover.getByTestId('picker-disabled')).toHaveText('Not searched: its knowledge pack failed its checks (see Bundles)');
+  await saveScreenshot(app, 'chat-picker-pack-disabled');
 });

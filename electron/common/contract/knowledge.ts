@@ -53,6 +53,8 @@ export const Collection = z.object({
   watched: z.array(WatchedFolder),
   /** Its classification marking (null: the policy defines no markings). New documents take it; none may be marked below it. */
   marking: Marking.nullable().optional(),
+  /** Why search and chat leave it out now: `packChecks`, its pack failed a check and the policy says disable. Null or absent: in use. */
+  disabled: z.literal('packChecks').nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

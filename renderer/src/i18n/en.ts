@@ -75,6 +75,7 @@ export const en = {
       empty: 'No collections yet. Create one on the Documents screen.',
       documentsOnly: 'Answer only from the documents',
       hint: 'Answers cite the passages they use as [1], [2]…',
+      disabledByChecks: 'Not searched: its knowledge pack failed its checks (see Bundles)',
     },
     notices: {
       contextTrimmed: 'The oldest turns no longer fit the context and were left out.',

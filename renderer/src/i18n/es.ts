@@ -78,6 +78,7 @@ export const es: Messages = {
       empty: 'Aún no hay colecciones. Crea una en la pantalla Documentos.',
       documentsOnly: 'Responder solo con los documentos',
       hint: 'Las respuestas citan los pasajes que usan como [1], [2]…',
+      disabledByChecks: 'No se busca en ella: su paquete de conocimiento no superó sus pruebas (ver Paquetes)',
     },
     notices: {
       contextTrimmed: 'Los turnos más antiguos ya no caben en el contexto y se omitieron.',

@@ -219,7 +219,12 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
 
     notices: () => [...notices],
 
-    collections: () => markCollections(db, scheme(), listCollectionViews(parts)),
+    collections: () => {
+      const disabled = checks.disabled();
+      return markCollections(db, scheme(), listCollectionViews(parts)).map((collection) =>
+        disabled.has(collection.id) ? { ...collection, disabled: 'packChecks' as const } : collection,
+      );
+    },
     collectionByName: (name: string) => collectionByName(parts, name),
     createCollection: (name: string, embeddingModelId?: string | null) => createCollection(parts, name, embeddingModelId),
     updateCollection: (id: string, patch: CollectionPatch) => updateCollection(parts, id, patch),

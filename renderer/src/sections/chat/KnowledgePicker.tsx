@@ -44,11 +44,18 @@ export function KnowledgePicker({ knowledge }: { readonly knowledge: KnowledgeSe
                 id={`${id}-${collection.id}`}
                 type="checkbox"
                 checked={knowledge.collectionIds.includes(collection.id)}
+                // A collection kept out of retrieval cannot be chosen (one already chosen can still be let go).
+                disabled={collection.disabled === 'packChecks' && !knowledge.collectionIds.includes(collection.id)}
                 onChange={(event) => toggle(collection.id, event.target.checked)}
               />
               <span>{collection.name}</span>
               <MarkingBadge marking={collection.marking} testId="picker-marking" />
               <span className="muted">{t('documents.counts', { count: collection.documents, pages: collection.pages })}</span>
+              {collection.disabled === 'packChecks' ? (
+                <span className="muted" data-testid="picker-disabled">
+                  {t('chat.knowledge.disabledByChecks')}
+                </span>
+              ) : null}
             </label>
           ))}
         </fieldset>

@@ -255,6 +255,8 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     expect((await core.knowledge.retrieveForChat('When is winter wheat sown?', [collectionId], 2_000)).passages).toEqual([]);
     const checks = await core.handlers['bundles.checks']({ id: BUNDLE_ID }, ctx);
     expect(checks.ok && checks.value.runs[0]).toMatchObject({ failed: 5, disabled: true });
+    // The chat's collection picker shows why it cannot be chosen.
+    expect(core.knowledge.collections().find((view) => view.id === collectionId)?.disabled).toBe('packChecks');
 
     // The index repaired, a rerun passes and the collection is back.
     await index.add(
@@ -264,6 +266,7 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     );
     const [repaired] = await testBundle(core.bundles, BUNDLE_ID);
     expect(repaired).toMatchObject({ passed: 20, failed: 0, disabled: false });
+    expect(core.knowledge.collections().find((view) => view.id === collectionId)?.disabled).toBeUndefined();
     expect(await searchNames(core, collectionId, 'Where do visiting yachts pay the mooring fees?')).toContain('harbour.pdf');
     const audited = core.audit.log!.list({ type: 'pack.checked', limit: 10 }).map((record) => (record.data as { trigger: string; failed: number }).failed);
     expect(audited.sort()).toEqual([0, 0, 5]);
