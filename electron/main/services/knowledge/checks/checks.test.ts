@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ import { installWithPayloads, testBundle } from '../../bundles/service.ts';
 import { createCore, type Core } from '../../core.ts';
 import { importModel, libraryDirFor, scanModels } from '../../models/index.ts';
 import { CHECKS_FILE } from '../pack/checks.ts';
-import { PACK_FILE, type PackManifest } from '../pack.ts';
+import { importKnowledgePack, PACK_FILE, type PackManifest } from '../pack.ts';
+import { documentsDirFor } from '../service.ts';
 import type { PackCheck } from '../pack/checks.ts';
 import { CHECK_TOP_K } from './run.ts';
 
@@ -214,6 +215,26 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     const manifest = JSON.parse(await readFile(path.join(packDir, PACK_FILE), 'utf8')) as PackManifest;
     expect(manifest).toMatchObject({ format: 2, checks: 20 });
     expect(JSON.parse(await readFile(path.join(packDir, CHECKS_FILE), 'utf8'))).toEqual(CHECKS);
+  });
+
+  it('a pack whose checks.json went missing, or holds other checks than pack.json counts, is refused as damaged', { timeout: 120_000 }, async () => {
+    const core = await open(path.join(dir, 'damaged'), 'warn');
+    const [candidate] = (await scanModels(GLOVE)).candidates;
+    await importModel(core.storage, libraryDirFor(core.dataDir), candidate!, { mode: 'reference' });
+    const deps = { db: core.storage, store: core.knowledge.store, index: core.knowledge.index, documentsDir: documentsDirFor(core.dataDir) };
+    const options = { readOnly: true, requireModel: () => true };
+    const missing = path.join(dir, 'damaged-packs', 'missing');
+    await cp(path.join(dir, 'almanac-pack'), missing, { recursive: true });
+    await rm(path.join(missing, CHECKS_FILE));
+    await expect(importKnowledgePack(deps, missing, options)).rejects.toMatchObject({ details: 'pack.json declares 20 checks and checks.json is missing' });
+    const fewer = path.join(dir, 'damaged-packs', 'fewer');
+    await cp(path.join(dir, 'almanac-pack'), fewer, { recursive: true });
+    await writeFile(path.join(fewer, CHECKS_FILE), JSON.stringify(CHECKS.slice(1)));
+    await expect(importKnowledgePack(deps, fewer, options)).rejects.toMatchObject({ details: 'checks.json has 19 checks; pack.json declares 20' });
+    expect(core.knowledge.collections()).toEqual([]);
+    // Whole, it imports, its checks kept with the collection.
+    const id = await importKnowledgePack(deps, path.join(dir, 'almanac-pack'), options);
+    expect(core.storage.prepare('SELECT count(*) AS n FROM pack_check_sets WHERE collection_id = ?').get(id)).toEqual({ n: 1 });
   });
 
   it('installs and reports 20/20, recorded and audited', { timeout: 300_000 }, async () => {
