@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -138,6 +139,13 @@ test('a failed check is listed, and the policy’s "disable" keeps the collectio
   await expect(failures).toContainText('Not in the first 5 passages; found');
   await expect(checks).toContainText('The policy keeps this collection out of search and chat until its checks pass again.');
   await saveScreenshot(app, 'bundle-checks-failed');
+  // The failures panel, in both themes, passes axe (contrast of the warning badge and the notice, the table's labels).
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+    const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    expect(results.violations.map((violation) => `${theme}: ${violation.id} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`)).toEqual([]);
+  }
   expect(await searchHits(app, BUNDLE_FACT.question)).toBe(0);
 
   // The chat's collection picker shows it, and why it cannot be chosen.
