@@ -153,11 +153,15 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
   const watched: WatchedParts = { ...parts, watch };
   const searchParts: SearchParts = { ...parts, engine: deps.engine };
   const pinnedParts: PinnedParts = { ...parts, engine: deps.engine };
+  const scheme = () => deps.markings?.() ?? null;
   const checks = createPackChecks({
     db,
     store,
     emit: deps.emit,
-    search: searchParts,
+    search: async (request) => {
+      const found = await search(searchParts, { ...request, ...retrievalScope(db, scheme(), request.collectionIds) });
+      return { ...found, passages: markPassages(db, scheme(), found.passages) };
+    },
     answer: deps.answerCheck,
     action: deps.packCheckAction ?? (() => 'warn'),
     log: deps.log,
@@ -168,7 +172,6 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     return disabled.size === 0 ? collectionIds : collectionIds.filter((id) => !disabled.has(id));
   };
 
-  const scheme = () => deps.markings?.() ?? null;
   /** The collections retrieval may search, and the documents it must leave out, under the policy's markings (markings.ts). */
   const scope = (collectionIds: readonly string[]) => retrievalScope(db, scheme(), enabled(collectionIds));
 

@@ -101,7 +101,7 @@ let publicKey: string;
 let signer: ReturnType<typeof generateKeyPair>;
 const cores: Core[] = [];
 
-async function open(dataDir: string, onCheckFailure: 'warn' | 'disable'): Promise<Core> {
+async function open(dataDir: string, onCheckFailure: 'warn' | 'disable', markings?: object): Promise<Core> {
   const policyFile = path.join(dataDir, '..', `${path.basename(dataDir)}-policy.json`);
   await mkdir(path.dirname(policyFile), { recursive: true });
   await writeFile(
@@ -110,6 +110,7 @@ async function open(dataDir: string, onCheckFailure: 'warn' | 'disable'): Promis
       version: 1,
       bundles: { trustedKeys: [{ name: 'Almanac office', publicKey }] },
       packs: { onCheckFailure },
+      ...(markings === undefined ? {} : { markings }),
       settings: { runtime: { threads: 1 } },
     }),
   );
@@ -291,6 +292,31 @@ describe.skipIf(!existsSync(GLOVE))('knowledge pack acceptance checks (GloVe; sk
     expect(await searchNames(core, collectionId, 'Where do visiting yachts pay the mooring fees?')).toContain('harbour.pdf');
     const audited = core.audit.log!.list({ type: 'pack.checked', limit: 10 }).map((record) => (record.data as { trigger: string; failed: number }).failed);
     expect(audited.sort()).toEqual([0, 0, 5]);
+  });
+
+  it('checks search under the markings: a document marked beyond this machine fails its checks and is never named', { timeout: 300_000 }, async () => {
+    const scheme = {
+      levels: [
+        { id: 'PUBLIC', names: { en: 'Public', es: 'Público' }, colour: '#2e7d32' },
+        { id: 'SECRET', names: { en: 'Secret', es: 'Secreto' }, colour: '#b71c1c' },
+      ],
+      maxLevel: 'PUBLIC',
+      defaultLevel: 'PUBLIC',
+    };
+    const core = await open(path.join(dir, 'marked'), 'warn', scheme);
+    const { collectionId } = await install(core);
+    const clinic = core.knowledge.store.listDocuments(collectionId).find((document) => document.name === 'clinic.pdf')!;
+    const marked = await core.handlers['knowledge.setMarking']({ target: 'document', id: clinic.id, marking: { level: 'SECRET', compartments: [] } }, ctx);
+    expect(marked.ok).toBe(true);
+    const [run] = await testBundle(core.bundles, BUNDLE_ID);
+    expect(run).toMatchObject({ total: 20, failed: 5 });
+    expect(failedIds(run!).sort()).toEqual(
+      CHECKS.filter((check) => check.expect.document === 'clinic.pdf')
+        .map((check) => check.id)
+        .sort(),
+    );
+    // What the checks found, shown on the Bundles screen and exported, never names the hidden document.
+    expect(run!.results.flatMap((result) => result.found.map((hit) => hit.document))).not.toContain('clinic.pdf');
   });
 
   it('under "warn" a failed run is shown but the collection stays in use', { timeout: 300_000 }, async () => {

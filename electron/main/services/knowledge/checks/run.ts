@@ -3,7 +3,7 @@ import { AppError } from '../../../../common/result.ts';
 import { getModel } from '../../models/index.ts';
 import type { KnowledgeParts } from '../parts.ts';
 import type { PackCheck } from '../pack/checks.ts';
-import { search, type SearchParts } from '../retrieval/search.ts';
+import type { SearchRequest } from '../retrieval/search.ts';
 import { FTS_ONLY_KEY } from '../store.ts';
 import { bundleOf, checkSetOf, latestRuns, recordRun } from './store.ts';
 
@@ -23,7 +23,12 @@ export const CHECK_TOP_K = 5;
 export type Answerer = (question: string, passages: readonly Passage[]) => Promise<string | null>;
 
 export interface CheckParts extends Pick<KnowledgeParts, 'db' | 'store' | 'emit'> {
-  readonly search: SearchParts;
+  /**
+   * The collection's retrieval as a chat would run it, under the policy's markings (documents
+   * marked beyond this machine are never returned, so a check cannot name them), but not
+   * under the pack checks' own "disable": the run that may enable the collection again must search it.
+   */
+  readonly search: (request: SearchRequest) => Promise<{ readonly passages: readonly Passage[] }>;
   readonly answer?: Answerer | undefined;
   /** Collections the policy keeps out of retrieval now (after this run is recorded). */
   readonly disabled: () => ReadonlySet<string>;
@@ -44,7 +49,7 @@ export function embeddingOf(parts: Pick<KnowledgeParts, 'db' | 'store'>, collect
 const containsPhrase = (answer: string, phrase: string) => answer.toLocaleLowerCase().includes(phrase.toLocaleLowerCase());
 
 async function runOne(parts: CheckParts, collectionId: string, check: PackCheck, shaOf: (documentId: string) => string): Promise<PackCheckResult> {
-  const found = await search(parts.search, { query: check.question, collectionIds: [collectionId], limit: CHECK_TOP_K });
+  const found = await parts.search({ query: check.question, collectionIds: [collectionId], limit: CHECK_TOP_K });
   const passages = found.passages.slice(0, CHECK_TOP_K);
   const wanted = check.expect.document;
   const page = check.expect.page ?? null;
