@@ -61,6 +61,14 @@ test.beforeAll(async () => {
         pii: { prompts: 'warn', ingestion: 'warn' },
         retention: { conversationDays: 30 },
         settings: { runtime: { threads: 1 } },
+        markings: {
+          levels: [
+            { id: 'INTERNAL', names: { en: 'Internal', es: 'Interno' }, colour: '#1565c0' },
+            { id: 'RESTRICTED', names: { en: 'Restricted', es: 'Restringido' }, colour: '#f9a825', textColour: '#000000' },
+          ],
+          maxLevel: 'RESTRICTED',
+          defaultLevel: 'INTERNAL',
+        },
       }),
     ),
   });
@@ -143,6 +151,15 @@ test('a managed policy locks settings, refuses unsigned models and untrusted bun
   await page.getByRole('button', { name: 'Add files…' }).click();
   const row = page.getByTestId('documents-table').locator('[data-document="contacts.md"]');
   await expect(row).toHaveAttribute('data-status', 'indexed', { timeout: 60_000 });
+  // The collection is raised to RESTRICTED (a marking change is audited).
+  const raised = await page.evaluate(async () => {
+    type Reply = { ok: boolean; value?: unknown };
+    const api = (window as unknown as { api: { knowledge: Record<string, (input: object) => Promise<Reply>> } }).api.knowledge;
+    const listed = (await api.collections!({})) as { ok: boolean; value: { collections: { id: string; name: string }[] } };
+    const inbox = listed.value.collections.find((collection) => collection.name === 'Inbox')!;
+    return (await api.setMarking!({ target: 'collection', id: inbox.id, marking: { level: 'RESTRICTED', compartments: [] } })).ok;
+  });
+  expect(raised).toBe(true);
   await expect(row.getByTestId('personal-data')).toContainText('email 1');
   await row.getByRole('button', { name: 'Remove contacts.md' }).click();
   await expect(row).toHaveCount(0);
