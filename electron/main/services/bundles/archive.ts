@@ -5,6 +5,7 @@ import path from 'node:path';
 import { AppError } from '../../../common/result.ts';
 import { collisionKey, MANIFEST_FILE, PAYLOAD_DIR, SIGNATURES_FILE, unsafePathReason, type Manifest, type ManifestFile } from './manifest.ts';
 import { asRejection, BundleRejectedError, fixedMessages, reject, REBUILD_ADVICE } from './rejections.ts';
+import { StagedWriter } from './staged-writer.ts';
 import { specialName, tarEntries, type TarEntry } from './tar-reader.ts';
 
 /**
@@ -175,6 +176,8 @@ async function stage(file: ManifestFile, chunks: AsyncIterable<Buffer>, options:
     await mkdir(path.dirname(target), { recursive: true });
     handle = await open(target, 'wx', 0o644);
   }
+  // Written behind the hash: this chunk goes to disk while the next is read and hashed.
+  const writer = handle === null ? null : new StagedWriter(handle);
   try {
     const hash = createHash('sha256');
     let done = 0;
@@ -182,8 +185,8 @@ async function stage(file: ManifestFile, chunks: AsyncIterable<Buffer>, options:
       options.signal?.throwIfAborted();
       done += chunk.length;
       if (done > file.size) reject('oversized', `"${file.path}" is bigger than its manifest says. It was changed after signing. ${REBUILD_ADVICE}`);
+      await writer?.write(chunk);
       hash.update(chunk);
-      if (handle !== null) await handle.write(chunk);
       options.onBytes?.(file, done);
     }
     if (done < file.size) reject('size_mismatch', `"${file.path}" is smaller than its manifest says (${done} bytes, not ${file.size}). ${REBUILD_ADVICE}`);
@@ -195,8 +198,10 @@ async function stage(file: ManifestFile, chunks: AsyncIterable<Buffer>, options:
         `sha256 ${digest}, expected ${file.sha256}`,
       );
     // Durable before the rename into installed/ makes it count.
-    await handle?.sync();
+    await writer?.finish();
   } finally {
+    // Nothing may still be writing when the handle closes, whatever stopped the loop.
+    await writer?.settled();
     await handle?.close();
   }
 }

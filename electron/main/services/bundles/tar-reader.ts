@@ -180,16 +180,33 @@ async function readExact(handle: FileHandle, position: number, length: number, w
   return buffer;
 }
 
+/**
+ * Reads one chunk ahead: the next chunk is read on libuv's thread pool while the caller
+ * hashes this one, so the read costs no time of its own.
+ */
 async function* dataOf(handle: FileHandle, position: number, size: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  const readAt = (done: number) => {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
+    const reading = handle.read(buffer, 0, buffer.length, position + done).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
+    // Handled here too: when the caller stops early, a read ahead that fails must not go unhandled.
+    reading.catch(() => undefined);
+    return reading;
+  };
   let done = 0;
-  while (done < size) {
-    signal?.throwIfAborted();
-    const length = Math.min(CHUNK, size - done);
-    const buffer = Buffer.allocUnsafe(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, position + done);
-    if (bytesRead === 0) truncated('the archive ends inside an entry');
-    done += bytesRead;
-    yield buffer.subarray(0, bytesRead);
+  let next: Promise<Buffer> | null = size > 0 ? readAt(0) : null;
+  try {
+    while (next !== null) {
+      signal?.throwIfAborted();
+      const chunk = await next;
+      next = null;
+      if (chunk.length === 0) truncated('the archive ends inside an entry');
+      done += chunk.length;
+      if (done < size) next = readAt(done);
+      yield chunk;
+    }
+  } finally {
+    // The handle may be closed once the caller is done: no read may still be under way.
+    await next?.catch(() => undefined);
   }
 }
 
