@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { link, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +10,9 @@ import { integerOf, readGgufMetadata, stringOf } from './metadata.ts';
 import type { GgufMetadata } from './metadata.ts';
 import { duplicateError, findModelBySha256, insertModel, MAX_NAME_LENGTH } from './registry.ts';
 import type { FileStamp } from './registry.ts';
-import { copyAndHash, hashInto, ProgressMeter, throwIfCancelled } from './stream.ts';
+import { hashFiles } from './hash-worker.ts';
+import { copyVerified } from './kernel-copy.ts';
+import { ProgressMeter, throwIfCancelled } from './stream.ts';
 import { IMPORT_MODES } from './types.ts';
 import type { ImportMode, ImportProgress, ModelCandidate, ModelProvenance, ModelRecord } from './types.ts';
 
@@ -172,8 +173,9 @@ function ioError(error: unknown): AppError {
 
 /**
  * Imports one candidate. In order: the GGUF check (a refusal is `rejected_file` and
- * nothing is written); then the bytes are read exactly once, hashing SHA-256 as they go,
- * and for a copy written to `<id>/<name>.partial`, fsynced and renamed; then the registry
+ * nothing is written); then the files are hashed (SHA-256) on a worker thread, and for a
+ * copy, at the same time, copied by the kernel to `<id>/<name>.partial`, checked against
+ * the source, fsynced and renamed (kernel-copy.ts); then the registry
  * row is inserted in one transaction. A duplicate hash (`bad_request`, existing id in
  * `details`), a cancel (`cancelled`) or any failure removes everything this import wrote.
  */
@@ -205,7 +207,7 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
   const phase = mode === 'copy' ? 'copying' : 'hashing';
   const meter = new ProgressMeter(total, (progress) => report(phase, progress));
   const loop = { signal, onBytes: (bytes: number) => meter.add(bytes) };
-  const hash = createHash('sha256');
+  let sha256: string;
   markImporting(id);
   try {
     if (folder !== null) {
@@ -214,17 +216,18 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
       await writeImportLock(folder);
     }
     if (mode === 'copy') {
+      const partials = targets.map((target) => `${target}${PARTIAL_SUFFIX}`);
+      const copied = await copyVerified(sources, partials, loop);
       for (let i = 0; i < sources.length; i++) {
-        const partial = `${targets[i]!}${PARTIAL_SUFFIX}`;
-        const copied = await copyAndHash(sources[i]!, partial, hash, loop);
-        if (copied !== before[i]!.size)
+        if (copied.sizes[i] !== before[i]!.size)
           throw new AppError(
             'io_error',
             'The file changed while it was being imported. Try again once nothing is writing to it.',
-            `${sources[i]!}: ${before[i]!.size} bytes before, ${copied} copied`,
+            `${sources[i]!}: ${before[i]!.size} bytes before, ${copied.sizes[i]} copied`,
           );
-        await rename(partial, targets[i]!);
       }
+      for (let i = 0; i < sources.length; i++) await rename(partials[i]!, targets[i]!);
+      sha256 = copied.sha256;
     } else {
       if (mode === 'link') {
         for (let i = 0; i < sources.length; i++) {
@@ -233,11 +236,10 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
           await link(real, targets[i]!).catch((error: unknown) => Promise.reject(linkError(error, real)));
         }
       }
-      for (const target of targets) await hashInto(target, hash, loop);
+      sha256 = (await hashFiles(targets, loop)).sha256;
     }
     meter.finish();
     report('finishing', meter.current());
-    const sha256 = hash.digest('hex');
 
     if (candidate.expectedSha256 !== undefined && candidate.expectedSha256.toLowerCase() !== sha256) {
       throw rejected(
@@ -253,10 +255,8 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
     if (existing !== null) throw duplicateError(existing);
     if (folder !== null) {
       // The renames inside the folder, and the folder itself, must be on disk before the row that points at them.
-      await syncDirectory(folder);
-      await syncDirectory(libraryDir);
-      // What will be loaded is the library's file: judge it, not only the source it came from.
-      const final = await checkGgufFile(targets[0]!);
+      // What will be loaded is the library's file: judge it, not only the source it came from (while the folders sync).
+      const [final] = await Promise.all([checkGgufFile(targets[0]!), syncDirectory(folder).then(() => syncDirectory(libraryDir))]);
       if (!final.ok) throw rejected(final.rejection.message, `${final.rejection.code}: ${targets[0]!}`);
     }
     const stamps = folder === null ? before : await Promise.all(targets.map(async (target) => stampOf(await stat(target))));
