@@ -5,23 +5,17 @@ import { AppError } from '../../../common/result.ts';
 import type { ByteProgress } from './types.ts';
 
 /*
- * The byte loops of import and verify. Two buffers alternate: while one is written and
- * hashed, the next is already being read, so the disk (on libuv's thread pool) and SHA-256
- * (on this thread) work at the same time and each byte is read exactly once.
+ * The byte loop of verify, and the progress meter of import and verify. Two buffers
+ * alternate: while one is hashed, the next is already being read, so the disk (on libuv's
+ * thread pool) and SHA-256 (on this thread) work at the same time. Import copies in the
+ * kernel and hashes on a worker thread instead (kernel-copy.ts, hash-worker.ts).
  */
 
 /** Large enough that per-call overhead vanishes next to the I/O; small enough for prompt cancellation. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
-/**
- * A copy starts flushing to disk every this many bytes, in the background, one flush at a
- * time. The final fsync then has little left to do instead of a whole model's worth of
- * dirty pages, and progress tracks what is really on the disk.
- */
-export const FLUSH_BYTES = 128 * 1024 * 1024;
-
 export interface ByteLoopOptions {
   readonly signal?: AbortSignal | undefined;
-  /** Called after each chunk is hashed (and written), with its length. */
+  /** Called after each chunk is hashed, with its length. */
   readonly onBytes?: ((bytes: number) => void) | undefined;
 }
 
@@ -40,14 +34,6 @@ async function readFull(handle: FileHandle, buffer: Buffer): Promise<number> {
   return filled;
 }
 
-async function writeAll(handle: FileHandle, buffer: Buffer, length: number): Promise<void> {
-  let at = 0;
-  while (at < length) {
-    const { bytesWritten } = await handle.write(buffer, at, length - at, null);
-    at += bytesWritten;
-  }
-}
-
 /** Waits for every step, so that no read or write is still running when the caller closes the files. */
 async function settled<T>(read: Promise<T>, ...others: Promise<void>[]): Promise<T> {
   const [first, ...rest] = await Promise.allSettled([read, ...others]);
@@ -62,64 +48,6 @@ function hashNow(hash: Hash, chunk: Buffer): Promise<void> {
     hash.update(chunk);
     resolve();
   });
-}
-
-/**
- * Streams `source` into a new file `target` (which must not exist), feeding every byte to
- * `hash` in the same pass, and fsyncs the result. Returns the bytes copied.
- */
-export async function copyAndHash(source: string, target: string, hash: Hash, options: ByteLoopOptions = {}): Promise<number> {
-  const input = await open(source, 'r');
-  try {
-    const output = await open(target, 'wx', 0o644);
-    try {
-      const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)] as const;
-      let current = 0;
-      let length = await readFull(input, buffers[0]);
-      let total = 0;
-      let unflushed = 0;
-      let flushing: Promise<void> | null = null;
-      let flushError: unknown = undefined;
-      try {
-        while (length > 0) {
-          throwIfCancelled(options.signal);
-          if (flushError !== undefined) throw flushError;
-          const chunk = buffers[current]!;
-          const writing = writeAll(output, chunk, length);
-          const reading = readFull(input, buffers[1 - current]!);
-          const next = await settled(reading, writing, hashNow(hash, chunk.subarray(0, length)));
-          total += length;
-          unflushed += length;
-          if (unflushed >= FLUSH_BYTES && flushing === null) {
-            unflushed = 0;
-            flushing = output.datasync().then(
-              () => {
-                flushing = null;
-              },
-              (error: unknown) => {
-                flushError = error;
-                flushing = null;
-              },
-            );
-          }
-          options.onBytes?.(length);
-          length = next;
-          current = 1 - current;
-        }
-      } finally {
-        // Never close the file under a running flush.
-        await flushing;
-      }
-      if (flushError !== undefined) throw flushError;
-      throwIfCancelled(options.signal);
-      await output.sync();
-      return total;
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
-  }
 }
 
 /** Feeds every byte of `source` to `hash`, reading the next chunk while hashing the current one. Returns the bytes read. */
