@@ -41,3 +41,37 @@ describe('the audit trail with another writer', () => {
     cliDb.close();
   });
 });
+
+describe('events recorded together', () => {
+  it('are written once the burst is over, in order, one chain, and an invalid one is named without losing the others', async () => {
+    const own = await mkdtemp(path.join(os.tmpdir(), 'soberana-trail-together-'));
+    try {
+      const governance = createGovernance(await loadPolicy({ userPath: userPolicyPath(own), machinePath: path.join(own, 'none.json') }));
+      const db = openDatabase(own);
+      const logged: string[] = [];
+      const trail = createAuditTrail({ db, dataDir: own, governance, log: (_level, message) => logged.push(message) });
+      const count = () => (db.prepare('SELECT count(*) AS n FROM audit_records').get() as { n: number }).n;
+      const ingested = (i: number) => ({
+        type: 'document.ingested' as const,
+        data: { documentId: `d${i}`, collectionId: 'c1', name: `${i}.pdf`, sha256: 'a'.repeat(64) },
+      });
+      const seen = trail.together(() => {
+        for (let i = 0; i < 70; i += 1) trail.record(ingested(i));
+        trail.record({ type: 'app.start', data: { version: 7 } } as never);
+        trail.record(ingested(70));
+        return count();
+      });
+      expect(seen).toBe(0);
+      expect(trail.problem).toBeNull();
+      expect(logged).toEqual([expect.stringMatching(/not valid \(app\.start\)/)]);
+      const names = (db.prepare('SELECT data FROM audit_records ORDER BY seq').all() as { data: string }[]).map(
+        (row) => (JSON.parse(row.data) as { name: string }).name,
+      );
+      expect(names).toEqual(Array.from({ length: 71 }, (_, i) => `${i}.pdf`));
+      expect(verifyAudit(db, readAnchorFile(anchorFilePath(own)), { keyFile: readKeyFileForVerify(own) })).toMatchObject({ ok: true, records: 71 });
+      db.close();
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+});

@@ -236,6 +236,38 @@ describe('the chain, checkpoints and the key ratchet', () => {
     expect(log.verify()).toMatchObject({ ok: true, sealedThrough: 3, lastSeq: 3, checkpoints: 1 });
   });
 
+  it('writes events given together as it would one by one: one chain, a checkpoint at each period end, and a stop seals', () => {
+    const log = open('metadata', 4);
+    const events: AuditEventInput[] = Array.from({ length: 10 }, (_, i) => ({ type: 'export', data: { what: 'conversation', format: 'json', items: i } }));
+    events.splice(6, 0, { type: 'app.stop', data: { version: '1' } });
+    const calls: number[] = [];
+    for (let at = 0; at < events.length;) {
+      const written = log.recordSome(events.slice(at));
+      calls.push(written.length);
+      at += written.length;
+    }
+    // Up to the end of each period, and up to the stop (seq 7), which seals early.
+    expect(calls).toEqual([4, 3, 4]);
+    const records = [...iterateRecords(db)];
+    expect(records.map((record) => record.type)).toEqual(events.map((event) => event.type));
+    records.forEach((record, index) => expect(record.prev).toBe(index === 0 ? GENESIS_HASH : records[index - 1]!.hash));
+    expect(readCheckpoints(db).map(({ period, firstSeq, lastSeq }) => [period, firstSeq, lastSeq])).toEqual([
+      [0, 1, 4],
+      [1, 5, 7],
+      [2, 8, 11],
+    ]);
+    expect(keyFile()).toMatchObject({ period: 3, lastSeq: 11, pending: null });
+    expect(log.verify()).toMatchObject({ ok: true, records: 11, checkpoints: 3, sealedThrough: 11, macsChecked: true, keyFileChecked: true });
+  });
+
+  it('writes none of events given together when one is invalid', () => {
+    const log = open('metadata', 4);
+    const bad = { type: 'app.start', data: { version: 1 } } as unknown as AuditEventInput;
+    expect(() => log.recordSome([{ type: 'app.start', data: { version: '1' } }, bad])).toThrow(expect.objectContaining({ code: 'bad_request' }));
+    expect([...iterateRecords(db)]).toHaveLength(0);
+    expect(log.recordSome([])).toEqual([]);
+  });
+
   it('continues the same chain after a restart', () => {
     open('metadata', 3).record({ type: 'app.start', data: { version: '1' } });
     const again = open('metadata', 3);
@@ -280,6 +312,20 @@ describe('stopping between the database and the key file', () => {
     open('metadata', 2);
     expect(keyFile()).toMatchObject({ period: 1, lastSeq: 2, pending: null });
     expect(verifyAudit(db, anchorOf(), { keyFile: keyFile() }).ok).toBe(true);
+  });
+
+  it('completes records written together that committed before the key file caught up', () => {
+    const log = open('metadata', 8);
+    log.record({ type: 'app.start', data: { version: '1' } });
+    const { format: _f, mac: _m, ...before } = keyFile()!;
+    const written = log.recordSome([1, 2, 3].map((i) => ({ type: 'app.start', data: { version: String(i) } })));
+    expect(written).toHaveLength(3);
+    // The key file as it was in the transaction: naming the last of the three as pending.
+    writeKeyFile(dir, { ...before, pending: { seq: written[2]!.seq, hash: written[2]!.hash, seals: false } });
+    expect(verifyAudit(db, anchorOf(), { keyFile: keyFile() })).toMatchObject({ ok: true });
+    open('metadata', 8);
+    expect(keyFile()).toMatchObject({ period: 0, lastSeq: 4, records: 4, pending: null });
+    expect(verifyAudit(db, anchorOf(), { keyFile: keyFile() })).toMatchObject({ ok: true, records: 4 });
   });
 
   it('drops a pending record that never committed', () => {

@@ -85,6 +85,14 @@ export interface AuditLog {
   readonly level: AuditLevel;
   /** Appends one event, or does nothing at level `off` (returns null). Throws `bad_request` for an invalid event. */
   record(event: AuditEventInput): AuditRecord | null;
+  /**
+   * Appends the first of `events`, in order, in one transaction and one key-file update: as
+   * many as fit in the current key period (up to and including the record that seals it).
+   * Returns the records written (none at level `off`); call again with the rest. Throws
+   * `bad_request`, with nothing written, when any of `events` is invalid. Events written
+   * together cost what one costs alone: the key file (two fsync'd rewrites) dominates a write.
+   */
+  recordSome(events: readonly AuditEventInput[]): AuditRecord[];
   /** Verifies with the given anchor, or with the anchor file if it is still here. */
   verify(anchor?: Uint8Array | string): AuditVerification;
   export(options?: AuditExportOptions): Generator<string>;
@@ -97,7 +105,8 @@ export interface AuditLog {
 }
 
 interface Staged {
-  readonly record: AuditRecord;
+  /** In seq order; only the last can seal. */
+  readonly records: readonly AuditRecord[];
   readonly pending: PendingRecord;
 }
 
@@ -207,36 +216,50 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   }
 
   /**
-   * Inside a transaction: inserts the record (and the checkpoint when it completes a period),
-   * having first made the key file name it as pending, so a stop at any point leaves the two
-   * files in a state `reconcile` recognises.
+   * Inside a transaction: inserts the records, chained one to the next (and the checkpoint
+   * when the last completes a period), having first made the key file name the last as
+   * pending, so a stop at any point leaves the two files in a state `reconcile` recognises:
+   * the transaction holds all of them or none. Only the last may complete a period (the
+   * caller cuts the list there), since the key ratchets once per key-file update.
    */
-  function stage(event: AuditEvent, forceSeal: boolean): Staged {
+  function stage(events: readonly AuditEvent[], forceSeal: boolean): Staged {
     const current = requireState();
     const tip = chainTip();
     if (tip.seq !== current.lastSeq || tip.hash !== current.lastHash) {
       throw mismatch(`Another writer changed the audit log (last record ${tip.seq}, expected ${current.lastSeq}).`);
     }
-    const stored = auditEventSchema.safeParse(event);
-    if (!stored.success) throw new AppError('internal', 'An audit record did not match its schema.', stored.error.issues[0]?.message);
-    const seq = tip.seq + 1;
-    const fields = { seq, at: now().toISOString(), user, type: event.type, data: event.data as unknown, prev: tip.hash };
-    const record: AuditRecord = { ...fields, hash: recordHash(fields) };
-    insertRecord(db, record);
-    const pending: PendingRecord = { seq, hash: record.hash, seals: forceSeal || seq - sealedThrough >= checkpointEvery };
+    const records: AuditRecord[] = [];
+    let { seq, hash: prev } = tip;
+    for (const event of events) {
+      const stored = auditEventSchema.safeParse(event);
+      if (!stored.success) throw new AppError('internal', 'An audit record did not match its schema.', stored.error.issues[0]?.message);
+      seq += 1;
+      const fields = { seq, at: now().toISOString(), user, type: event.type, data: event.data as unknown, prev };
+      const record: AuditRecord = { ...fields, hash: recordHash(fields) };
+      // The record before this one completed a period: a caller's slip, refused before anything is kept.
+      if (records.length > 0 && seq - 1 - sealedThrough >= checkpointEvery) {
+        throw new AppError('internal', 'An audit write ran past the end of its key period.', `record ${seq}`);
+      }
+      insertRecord(db, record);
+      records.push(record);
+      prev = record.hash;
+    }
+    const last = records.at(-1);
+    if (last === undefined) throw new AppError('internal', 'An audit write had no records.');
+    const pending: PendingRecord = { seq: last.seq, hash: last.hash, seals: forceSeal || last.seq - sealedThrough >= checkpointEvery };
     writeKeyFile(dataDir, { ...current, pending });
     pendingWritten = true;
     if (pending.seals) {
-      const checkpoint = { period: current.period, firstSeq: sealedThrough + 1, lastSeq: seq, chainHash: record.hash };
+      const checkpoint = { period: current.period, firstSeq: sealedThrough + 1, lastSeq: last.seq, chainHash: last.hash };
       const key = Buffer.from(current.key, 'hex');
-      insertCheckpoint(db, { ...checkpoint, mac: checkpointMac(key, checkpoint), at: record.at });
+      insertCheckpoint(db, { ...checkpoint, mac: checkpointMac(key, checkpoint), at: last.at });
       key.fill(0);
     }
-    return { record, pending };
+    return { records, pending };
   }
 
-  /** Runs `fn` (which stages one record) in a transaction, then moves the key file forward. */
-  function write(fn: () => Staged): AuditRecord {
+  /** Runs `fn` (which stages records) in a transaction, then moves the key file forward. */
+  function write(fn: () => Staged): readonly AuditRecord[] {
     const before = requireState();
     let staged: Staged;
     pendingWritten = false;
@@ -258,7 +281,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     state = advance(before, staged.pending);
     writeKeyFile(dataDir, state);
     if (staged.pending.seals) sealedThrough = staged.pending.seq;
-    return staged.record;
+    return staged.records;
   }
 
   function requireState(): AuditKeyState {
@@ -266,8 +289,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return state;
   }
 
-  function record(input: AuditEventInput): AuditRecord | null {
-    if (level === 'off') return null;
+  /** The event as the log keeps it; throws `bad_request` for an invalid one. */
+  function toStored(input: AuditEventInput): AuditEvent {
     const parsed = auditEventInputSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -277,26 +300,40 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (event.type === 'retention.purge' && event.data.scope === 'audit') {
       throw new AppError('bad_request', 'Only the audit log itself records its own purges.');
     }
-    const stored: AuditEvent =
-      event.type === 'chat.turn'
-        ? {
-            type: 'chat.turn',
-            data: {
-              conversationId: event.data.conversationId,
-              modelSha256: event.data.modelSha256,
-              collections: event.data.collections,
-              chunkIds: event.data.chunkIds,
-              ...(event.data.marking === undefined ? {} : { marking: event.data.marking }),
-              promptSha256: sha256Hex(event.data.prompt),
-              responseSha256: sha256Hex(event.data.response),
-              ...(level === 'full' ? { prompt: event.data.prompt, response: event.data.response } : {}),
-            },
-          }
-        : event.type === 'api.request'
-          ? { type: 'api.request', data: storedApiRequest(event.data, level === 'full') }
-          : event;
+    return event.type === 'chat.turn'
+      ? {
+          type: 'chat.turn',
+          data: {
+            conversationId: event.data.conversationId,
+            modelSha256: event.data.modelSha256,
+            collections: event.data.collections,
+            chunkIds: event.data.chunkIds,
+            ...(event.data.marking === undefined ? {} : { marking: event.data.marking }),
+            promptSha256: sha256Hex(event.data.prompt),
+            responseSha256: sha256Hex(event.data.response),
+            ...(level === 'full' ? { prompt: event.data.prompt, response: event.data.response } : {}),
+          },
+        }
+      : event.type === 'api.request'
+        ? { type: 'api.request', data: storedApiRequest(event.data, level === 'full') }
+        : event;
+  }
+
+  function record(input: AuditEventInput): AuditRecord | null {
+    if (level === 'off') return null;
+    const stored = toStored(input);
     // Sealing at stop leaves nothing unsealed while the app is not running, when a stolen key file is most likely.
-    return write(() => stage(stored, stored.type === 'app.stop'));
+    return write(() => stage([stored], stored.type === 'app.stop'))[0]!;
+  }
+
+  function recordSome(inputs: readonly AuditEventInput[]): AuditRecord[] {
+    if (level === 'off' || inputs.length === 0) return [];
+    const stored = inputs.map(toStored);
+    // Up to the end of the key period, and up to a stop (which seals, as in record()).
+    const room = Math.max(1, sealedThrough + checkpointEvery - requireState().lastSeq);
+    const stop = stored.findIndex((event) => event.type === 'app.stop');
+    const events = stored.slice(0, Math.min(room, stop === -1 ? Infinity : stop + 1));
+    return [...write(() => stage(events, events.at(-1)!.type === 'app.stop'))];
   }
 
   function anchorFromFile(): Buffer {
@@ -333,8 +370,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const removed = Number(db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(target.last_seq).changes);
       setBase(db, target.last_seq, target.chain_hash, target.period);
       // Sealed at once, so the record that justifies the new base is out of reach of the current key.
-      return stage({ type: 'retention.purge', data: { scope: 'audit', olderThanDays, removed, throughSeq: target.last_seq } }, true);
-    });
+      return stage([{ type: 'retention.purge', data: { scope: 'audit', olderThanDays, removed, throughSeq: target.last_seq } }], true);
+    })[0]!;
     const data = record.data as { removed: number };
     return { removed: data.removed, throughSeq: target.last_seq, record };
   }
@@ -373,6 +410,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   return {
     level,
     record,
+    recordSome,
     verify,
     export: (exportOptions = {}) => exportAudit(db, { ...exportOptions, now }),
     purge,

@@ -201,10 +201,11 @@ export function verifyAuditData(input: AuditData, anchor: Uint8Array | null, opt
       const pending = keyFile.pending;
       const confirms = (seq: number, hash: string) => (seq === base ? hash === meta.baseHash : hashAt.get(seq) === hash);
       const committed = last === keyFile.lastSeq && confirms(keyFile.lastSeq, keyFile.lastHash);
-      // The app stopped between writing a record and updating the key file; its next start completes it.
+      // The app stopped between writing records and updating the key file; its next start completes it.
+      // Records written together (AuditLog.recordSome) are named by their last: the chain links the rest.
       const landedPending =
         pending !== null &&
-        pending.seq === keyFile.lastSeq + 1 &&
+        pending.seq > keyFile.lastSeq &&
         last === pending.seq &&
         hashAt.get(pending.seq) === pending.hash &&
         confirms(keyFile.lastSeq, keyFile.lastHash);
