@@ -200,6 +200,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     lookahead: PARSE_WORKERS,
     gate,
     emit,
+    together: trail.together,
     packCheckAction: () => governance.policy.packs.onCheckFailure,
     answerCheck: packCheckAnswerer({ db: storage, engine: runtime, settings: () => settings.get().runtime, policy: () => governance.policy }),
     markings: () => governance.policy.markings,

@@ -64,6 +64,8 @@ export interface KnowledgeServiceDeps {
   readonly gate: Gate;
   /** Domain events: documents ingested, deleted, exported. */
   readonly emit: Emit;
+  /** Records the events `fn` emits together (the audit trail's `together`); without it each is recorded alone. */
+  readonly together?: <T>(fn: () => T) => T;
   /** The policy's classification scheme (null or omitted: markings are off, nothing is filtered). */
   readonly markings?: () => MarkingScheme | null;
   /** The policy's packs.onCheckFailure (warn when omitted). */
@@ -97,6 +99,7 @@ export async function createKnowledgeService(deps: KnowledgeServiceDeps) {
     ...(deps.lookahead === undefined ? {} : { lookahead: deps.lookahead }),
     notePersonalData: (documentId, counts) =>
       db.prepare('UPDATE documents SET pii = ? WHERE id = ?').run(counts === null ? null : JSON.stringify(counts), documentId),
+    ...(deps.together === undefined ? {} : { together: deps.together }),
     onIndexed: (document) =>
       deps.emit({
         type: 'document.ingested',

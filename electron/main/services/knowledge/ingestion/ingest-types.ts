@@ -39,6 +39,8 @@ export interface IngestDeps {
   readonly notePersonalData?: (documentId: string, counts: Readonly<Record<string, number>> | null) => void;
   /** A document became searchable (for the audit log). */
   readonly onIndexed?: (document: KnowledgeDocument) => void;
+  /** Runs `fn`, recording the audit events it emits together (one key-file update, not one per document). */
+  readonly together?: <T>(fn: () => T) => T;
 }
 
 export interface Prepared {
