@@ -18,7 +18,7 @@ const { runQualityBench } = await import('./bench-rag/quality.ts');
  * Sections run in that order and their figures are printed together as `name=value` lines
  * and written to bench-results/rag.json.
  *
- *   npm run bench:rag -- [--only ingest|retrieval|quality] [--pages 320] [--threads N]
+ *   npm run bench:rag -- [--only ingest|retrieval|quality] [--pages 320] [--threads N] [--rounds 3]
  *                        [--sizes 10k,100k,1m] [--dim 384] [--with-768 100k]
  *                        [--queries 100] [--fresh]
  *
@@ -34,6 +34,8 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     pages: { type: 'string', default: '320' },
+    // Ingestion: the app's pipeline and the bare embedding limit, interleaved this many times (medians reported).
+    rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
     sizes: { type: 'string', default: Object.keys(SIZES).join(',') },
     dim: { type: 'string', default: '384' },
@@ -64,8 +66,11 @@ if (!Number.isInteger(pages) || pages < 1) throw new Error('--pages takes a posi
 const threads = Number(values.threads);
 if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads takes a positive whole number');
 
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a positive whole number');
+
 const figures: Record<string, number | string> = {};
-if (runs('ingest')) Object.assign(figures, await runIngestBench({ pages, threads }));
+if (runs('ingest')) Object.assign(figures, await runIngestBench({ pages, threads, rounds }));
 if (runs('retrieval')) Object.assign(figures, await runRetrievalBench({ sizes, dimension, extra768: extra, queries, fresh: values.fresh }));
 if (runs('ingest') || runs('retrieval')) report('rag', figures);
 if (runs('quality')) report('rag-quality', await runQualityBench());
