@@ -130,7 +130,12 @@ export function bundleInstallers(deps: BundleDeps, label: () => string) {
     if (candidate === undefined) throw new AppError('rejected_file', `${entry.path} in the bundle is not a model file Soberana can load.`);
     const displayName = typeof entry.meta.displayName === 'string' ? entry.meta.displayName : undefined;
     // By reference: the file stays in the bundle's folder, which the bundle owns.
-    const model = await importModel(deps.db, deps.libraryDir, candidate, { mode: 'reference', ...(displayName === undefined ? {} : { displayName }) });
+    // Staging hashed these bytes against the signed manifest as it wrote them: not read again.
+    const model = await importModel(deps.db, deps.libraryDir, candidate, {
+      mode: 'reference',
+      verifiedSha256: entry.sha256,
+      ...(displayName === undefined ? {} : { displayName }),
+    });
     markVerifiedByBundle(deps.db, model.id, label());
     deps.emit({ type: 'model.imported', data: { modelId: model.id, name: model.displayName, sha256: model.sha256 } });
     undo.push(async () => {

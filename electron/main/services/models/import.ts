@@ -22,6 +22,13 @@ export interface ImportOptions {
   readonly onProgress?: (progress: ImportProgress) => void;
   /** Overrides the candidate's suggested name. */
   readonly displayName?: string;
+  /**
+   * By reference only: the SHA-256 the caller has just verified for the candidate's one file,
+   * which it wrote itself and owns (a bundle's installer hashes each payload as it stages it
+   * and checks it against the signed manifest). The file is then not read a second time; its
+   * size and time stamps are still checked, as for any import.
+   */
+  readonly verifiedSha256?: string;
 }
 
 /** Metadata keys read besides the validator's facts. */
@@ -236,7 +243,9 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
           await link(real, targets[i]!).catch((error: unknown) => Promise.reject(linkError(error, real)));
         }
       }
-      sha256 = (await hashFiles(targets, loop)).sha256;
+      const verified = mode === 'reference' && targets.length === 1 ? options.verifiedSha256?.toLowerCase() : undefined;
+      if (verified !== undefined) meter.add(total);
+      sha256 = verified ?? (await hashFiles(targets, loop)).sha256;
     }
     meter.finish();
     report('finishing', meter.current());
