@@ -25,7 +25,9 @@ import { report } from './report.ts';
  * in, and `sha256_tool=` says which); and importModel in copy mode (GGUF check, kernel copy
  * beside a hash on a worker thread, sample check, fsync, rename, registry row). Before each
  * timing, an untimed `sync` writes back what the previous contender left dirty, so that no
- * one pays for another's writes. Medians are reported. `node_sha256_mb_s` is node's
+ * one pays for another's writes. Medians are reported, and the median, least and most of
+ * each round's own import / min(cp, sha256) (`ratio_vs_limit_round_*`), which show how
+ * far a busy machine spreads the figure. `node_sha256_mb_s` is node's
  * SHA-256 of 256 MB in memory (no file reads): the hash the import runs.
  *
  * The page cache cannot be dropped without root, so after the first read every contender
@@ -178,11 +180,16 @@ try {
   const nodeSha256MbS = median(hashSamples);
   const sha256MbS = median(samples.sha256);
   const limitMbS = Math.min(cpMbS, sha256MbS);
+  // Each round's own ratio, against that round's cp and hash: how far the noise of a busy machine spreads it.
+  const roundRatios = samples.import.map((mbS, r) => mbS / Math.min(samples.cp[r]!, samples.sha256[r]!));
   process.stderr.write('note: the page cache cannot be dropped without root; sources are read from memory after the first round.\n');
   report('import', {
     import_mb_s: round2(importMbS),
     limit_mb_s: round2(limitMbS),
     ratio_vs_limit: round2(importMbS / limitMbS),
+    ratio_vs_limit_round_median: round2(median(roundRatios)),
+    ratio_vs_limit_round_min: round2(Math.min(...roundRatios)),
+    ratio_vs_limit_round_max: round2(Math.max(...roundRatios)),
     cp_mb_s: round2(cpMbS),
     ratio_vs_cp: round2(importMbS / cpMbS),
     cp_sync_mb_s: round2(cpSyncMbS),
