@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,28 @@ describe('token counts', () => {
     // Another model with the writer's vocabulary tokenizes alike.
     expect(await engine.countTokens(chatModel, texts, 1)).toEqual(counts);
     expect(await engine.countTokens(embedder, [], 1)).toEqual([]);
+  });
+
+  it('validates a file once while its bytes are unchanged, and again once they change', async () => {
+    const own = path.join(dir, 'validated-once.gguf');
+    await copyFile(embedder, own);
+    let validations = 0;
+    db = openDatabase(dir);
+    const engine = createEngine({
+      launcher: forkLauncher(),
+      validate: (file) => ((validations += 1), checkModelFile(file)),
+      quarantine: sqliteQuarantine(db),
+      onState: () => undefined,
+    });
+    engines.push(engine);
+    await engine.start();
+    for (let i = 0; i < 3; i += 1) await engine.countTokens(own, ['the the'], 1);
+    await engine.embed(own, ['the'], 1);
+    expect(validations).toBe(1);
+    // Cut short: the same name, size changed, and the validator sees it again and refuses it.
+    await truncate(own, 100);
+    await expect(engine.countTokens(own, ['the'], 1)).rejects.toMatchObject({ code: 'rejected_file' });
+    expect(validations).toBe(2);
   });
 
   it('takes more texts than one message holds, in order', async () => {
