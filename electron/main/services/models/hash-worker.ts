@@ -20,8 +20,8 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { open } = require('node:fs/promises');
-async function main() {
-  const { files, chunkBytes, reportBytes } = workerData;
+async function main(files) {
+  const { chunkBytes, reportBytes } = workerData;
   const hash = createHash('sha256');
   const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
   let total = 0;
@@ -53,7 +53,9 @@ async function main() {
   if (unreported > 0) parentPort.postMessage({ type: 'bytes', bytes: unreported });
   parentPort.postMessage({ type: 'done', sha256: hash.digest('hex'), bytes: total });
 }
-main().catch((error) => parentPort.postMessage({ type: 'error', message: String(error && error.message), code: error && error.code }));
+parentPort.once('message', (files) =>
+  main(files).catch((error) => parentPort.postMessage({ type: 'error', message: String(error && error.message), code: error && error.code })),
+);
 `;
 
 type WorkerMessage =
@@ -75,33 +77,69 @@ export interface HashResult {
 }
 
 /**
- * SHA-256 of `files` read in order as one stream, on a worker thread. Cancelling stops the
- * worker at once and rejects with `cancelled`; a read error rejects with an Error carrying
- * the system's code (ENOENT, EACCES…), as fs would.
+ * A hashing thread, started ahead of the files it will hash: starting a thread costs tens
+ * of milliseconds (more on a busy machine), which the import spends on the GGUF check
+ * instead of waiting. It hashes once; `close` stops it whether or not it was used.
  */
+export interface Hasher {
+  /**
+   * SHA-256 of `files` read in order as one stream. Cancelling stops the thread at once and
+   * rejects with `cancelled`; a read error rejects with an Error carrying the system's code
+   * (ENOENT, EACCES…), as fs would.
+   */
+  hash(files: readonly string[], options?: HashOptions): Promise<HashResult>;
+  close(): void;
+}
+
+export function startHasher(): Hasher {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { chunkBytes: CHUNK_BYTES, reportBytes: REPORT_BYTES } });
+  let used = false;
+  // Until hash() listens, an early failure of the thread must not go unhandled.
+  let early: Error | null = null;
+  let exited = false;
+  const onEarlyError = (error: Error) => (early = error);
+  worker.on('error', onEarlyError);
+  worker.once('exit', () => (exited = true));
+  return {
+    close: () => void worker.terminate(),
+    hash(files, options = {}) {
+      const { signal } = options;
+      const cancelled = () => new AppError('cancelled', `${options.what ?? 'The import'} was cancelled.`);
+      if (used) return Promise.reject(new Error('A hashing thread hashes once.'));
+      used = true;
+      if (signal?.aborted === true) {
+        void worker.terminate();
+        return Promise.reject(cancelled());
+      }
+      // A thread that already failed or ended will send nothing more.
+      if (exited) return Promise.reject(early ?? new Error('The hashing thread stopped before it was used.'));
+      return new Promise<HashResult>((resolve, reject) => {
+        let settled = false;
+        const finish = (outcome: () => void) => {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          void worker.terminate();
+          outcome();
+        };
+        const onAbort = () => finish(() => reject(cancelled()));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        worker.off('error', onEarlyError);
+        worker.on('message', (message: WorkerMessage) => {
+          if (settled) return;
+          if (message.type === 'bytes') options.onBytes?.(message.bytes);
+          else if (message.type === 'done') finish(() => resolve({ sha256: message.sha256, bytes: message.bytes }));
+          else finish(() => reject(Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code })));
+        });
+        worker.on('error', (error) => finish(() => reject(error)));
+        worker.on('exit', (code) => finish(() => reject(new Error(`The hashing thread stopped unexpectedly (exit code ${code}).`))));
+        worker.postMessage([...files]);
+      });
+    },
+  };
+}
+
+/** SHA-256 of `files` as one stream, on a thread of its own (see Hasher.hash). */
 export function hashFiles(files: readonly string[], options: HashOptions = {}): Promise<HashResult> {
-  const { signal } = options;
-  const cancelled = () => new AppError('cancelled', `${options.what ?? 'The import'} was cancelled.`);
-  if (signal?.aborted === true) return Promise.reject(cancelled());
-  return new Promise<HashResult>((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { files: [...files], chunkBytes: CHUNK_BYTES, reportBytes: REPORT_BYTES } });
-    let settled = false;
-    const finish = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      outcome();
-    };
-    const onAbort = () => finish(() => reject(cancelled()));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (message: WorkerMessage) => {
-      if (settled) return;
-      if (message.type === 'bytes') options.onBytes?.(message.bytes);
-      else if (message.type === 'done') finish(() => resolve({ sha256: message.sha256, bytes: message.bytes }));
-      else finish(() => reject(Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code })));
-    });
-    worker.on('error', (error) => finish(() => reject(error)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`The hashing thread stopped unexpectedly (exit code ${code}).`))));
-  });
+  return startHasher().hash(files, options);
 }

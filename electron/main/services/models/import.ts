@@ -10,11 +10,12 @@ import { integerOf, readGgufMetadata, stringOf } from './metadata.ts';
 import type { GgufMetadata } from './metadata.ts';
 import { duplicateError, findModelBySha256, insertModel, MAX_NAME_LENGTH } from './registry.ts';
 import type { FileStamp } from './registry.ts';
-import { hashFiles } from './hash-worker.ts';
+import { startHasher } from './hash-worker.ts';
+import type { Hasher } from './hash-worker.ts';
 import { copyVerified } from './kernel-copy.ts';
 import { ProgressMeter, throwIfCancelled } from './stream.ts';
 import { IMPORT_MODES } from './types.ts';
-import type { ImportMode, ImportProgress, ModelCandidate, ModelProvenance, ModelRecord } from './types.ts';
+import type { ByteProgress, ImportMode, ImportProgress, ModelCandidate, ModelProvenance, ModelRecord } from './types.ts';
 
 export interface ImportOptions {
   readonly mode: ImportMode;
@@ -197,6 +198,24 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
 
   throwIfCancelled(signal);
   report('checking', { bytesDone: 0, bytesTotal: candidate.sizeBytes, bytesPerSecond: 0, secondsLeft: null });
+  // The hashing thread starts while the files are checked; it reads nothing until they pass.
+  const hasher = startHasher();
+  try {
+    return await importChecked(db, libraryDir, candidate, options, { displayName, sources, hasher, report });
+  } finally {
+    hasher.close();
+  }
+}
+
+async function importChecked(
+  db: Database,
+  libraryDir: string,
+  candidate: ModelCandidate,
+  options: ImportOptions,
+  context: { displayName: string; sources: string[]; hasher: Hasher; report: (phase: ImportProgress['phase'], bytes: ByteProgress) => void },
+): Promise<ModelRecord> {
+  const { mode, signal } = options;
+  const { displayName, sources, hasher, report } = context;
   const checked = await checkFiles(sources, displayName);
   throwIfCancelled(signal);
   const before = await Promise.all(sources.map(async (source) => stampOf(await stat(source)))).catch((error: unknown) => Promise.reject(ioError(error)));
@@ -224,7 +243,7 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
     }
     if (mode === 'copy') {
       const partials = targets.map((target) => `${target}${PARTIAL_SUFFIX}`);
-      const copied = await copyVerified(sources, partials, loop);
+      const copied = await copyVerified(sources, partials, { ...loop, hasher });
       for (let i = 0; i < sources.length; i++) {
         if (copied.sizes[i] !== before[i]!.size)
           throw new AppError(
@@ -245,7 +264,7 @@ export async function importModel(db: Database, libraryDir: string, candidate: M
       }
       const verified = mode === 'reference' && targets.length === 1 ? options.verifiedSha256?.toLowerCase() : undefined;
       if (verified !== undefined) meter.add(total);
-      sha256 = verified ?? (await hashFiles(targets, loop)).sha256;
+      sha256 = verified ?? (await hasher.hash(targets, loop)).sha256;
     }
     meter.finish();
     report('finishing', meter.current());

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashFiles } from './hash-worker.ts';
+import { hashFiles, startHasher } from './hash-worker.ts';
 import { copyVerified, sampleOffsets } from './kernel-copy.ts';
 
 let dir: string;
@@ -49,6 +49,20 @@ describe('hashFiles', () => {
     const file = await source('hash-cancel', pattern(16 * 1024 * 1024, 5));
     const hashing = hashFiles([file], { signal: controller.signal, onBytes: () => controller.abort() });
     await expect(hashing).rejects.toMatchObject({ code: 'cancelled', message: 'The import was cancelled.' });
+  });
+});
+
+describe('startHasher', () => {
+  it('starts a thread ahead that hashes once when given files, and can be closed unused', async () => {
+    const file = await source('ahead', pattern(2 * 1024 * 1024 + 5, 12));
+    const hasher = startHasher();
+    const result = await hasher.hash([file]);
+    expect(result.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    await expect(hasher.hash([file])).rejects.toThrow('hashes once');
+    const unused = startHasher();
+    unused.close();
+    const cancelled = startHasher();
+    await expect(cancelled.hash([file], { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'cancelled' });
   });
 });
 

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, stat } from 'node:fs/promises';
 import { AppError } from '../../../common/result.ts';
-import { hashFiles } from './hash-worker.ts';
+import { startHasher } from './hash-worker.ts';
+import type { Hasher } from './hash-worker.ts';
 import { throwIfCancelled } from './stream.ts';
 
 /*
@@ -29,6 +30,8 @@ const POLL_MS = 50;
 export interface CopyOptions {
   readonly signal?: AbortSignal | undefined;
   readonly onBytes?: ((bytes: number) => void) | undefined;
+  /** A hashing thread started ahead (see startHasher); a new one otherwise. */
+  readonly hasher?: Hasher | undefined;
 }
 
 export interface CopyResult {
@@ -90,6 +93,7 @@ async function checkAndSync(source: string, copy: string): Promise<number> {
  */
 export async function copyVerified(sources: readonly string[], targets: readonly string[], options: CopyOptions = {}): Promise<CopyResult> {
   const { signal } = options;
+  if (signal?.aborted === true) options.hasher?.close();
   throwIfCancelled(signal);
   let hashed = 0;
   let landedBefore = 0;
@@ -116,7 +120,7 @@ export async function copyVerified(sources: readonly string[], targets: readonly
   };
   // Stops the hash too when the copy fails, not only when the caller cancels.
   const stop = new AbortController();
-  const hashing = hashFiles(sources, {
+  const hashing = (options.hasher ?? startHasher()).hash(sources, {
     signal: signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]),
     onBytes: (bytes) => {
       hashed += bytes;
