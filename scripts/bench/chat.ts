@@ -35,14 +35,22 @@ import { report } from './report.ts';
  * createContext, LlamaChatSession.prompt, with the same context size, sampling and
  * thread count. Both run on the CPU (gpuLayers 0): the thread figures are about the CPU.
  * Contenders take turns, never at the same time, and each figure is the median of the
- * rounds.
+ * rounds. On a busy host, give more rounds (`--rounds 9`).
  *
  * - decode tokens/s = tokens after the first one ÷ time from the first token to the end,
  *   timed where the tokens arrive (the client; the bare script's onToken).
  * - Soberana's automatic threads: prompts are evaluated with `threads.ts`'s count and
  *   replies decoded with the count its first reply measured as fastest (see
  *   electron/runtime/decode-threads.ts). The warm-up reply does that measuring.
- * - decode_ratio: Soberana ÷ bare at the thread count Soberana decodes with.
+ * - decode_ratio: Soberana ÷ bare at the thread count Soberana decodes with, per round, the
+ *   two runs back to back (in alternating order) so both see the same load; the median over
+ *   the rounds, with `decode_ratio_min`, `decode_ratio_max` and `decode_ratio_spread` (max −
+ *   min). `decode_ratio_of_medians` is the older figure (median ÷ median), which a load that
+ *   changes between the two contenders' runs moves more.
+ * - engine_decode_ratio: the same pairing with the inference process's own decode rate (its
+ *   stats) in place of the client's: the runtime's share of decode_ratio.
+ * - delivery_ratio: per round, the client's decode rate ÷ the inference process's own: the
+ *   share of the way from the inference process to the client (engine, router, transport).
  * - auto_vs_best_ratio: Soberana ÷ the best bare figure over every thread count from 1 to
  *   the number of CPUs.
  * - rendered_ratio: tokens the model decoded (the inference process's token meter) ÷
@@ -335,23 +343,46 @@ async function benchModel(modelPath: string, rounds: number, ttftRounds: number,
       await chat({ conversationId: `warm-up-${reply}`, systemPrompt: '', history: [], prompt: DECODE_PROMPT, sampling: { ...sampling, maxTokens: 96 } });
     }
 
+    // "Same threads": Soberana evaluates prompts with the automatic count and decodes with the count it measured.
+    const sameThreads = Math.min(decodeThreads ?? autoThreads, cpus);
     const bareRuns = new Map<number, number[]>(threadCounts.map((threads) => [threads, []]));
     const soberanaRuns: number[] = [];
+    /** Per round: Soberana ÷ the bare script at the same threads, run one right after the other. */
+    const pairedRatios: number[] = [];
+    /** Per round: the inference process's own decode rate ÷ the bare script's, before any delivery. */
+    const engineRatios: number[] = [];
+    /** Per round: what the client received ÷ what the inference process decoded, both as rates. */
+    const deliveryRatios: number[] = [];
     let decoded = 0;
     let rendered = 0;
     for (let round = 0; round < rounds; round += 1) {
-      // Rotating the order spreads any drift in the machine's speed over every contender.
-      const order = [...threadCounts.map((threads) => ({ threads })), { threads: 0 }];
-      for (let shift = 0; shift < round % order.length; shift += 1) order.push(order.shift()!);
-      for (const { threads } of order) {
+      // The pair (Soberana and the bare script at its thread count) runs back to back, in
+      // alternating order, so a change in the machine's load falls on both alike; the other
+      // thread counts (for auto_vs_best) run before the pair in even rounds, after it in odd ones.
+      const others = threadCounts.filter((threads) => threads !== sameThreads);
+      const pair = round % 2 === 0 ? [sameThreads, 0] : [0, sameThreads];
+      const order = round % 2 === 0 ? [...others, ...pair] : [...pair, ...others];
+      let bareSame = 0;
+      let soberanaRun = 0;
+      let engineRun = 0;
+      for (const threads of order) {
         if (threads > 0) {
-          bareRuns.get(threads)!.push((await bare.decode(threads, maxTokens)).decodeTokS);
+          const rate = (await bare.decode(threads, maxTokens)).decodeTokS;
+          bareRuns.get(threads)!.push(rate);
+          if (threads === sameThreads) bareSame = rate;
           continue;
         }
         const run = await chat({ conversationId: `decode-${round}`, systemPrompt: '', history: [], prompt: DECODE_PROMPT, sampling });
+        soberanaRun = run.decodeTokS;
         soberanaRuns.push(run.decodeTokS);
         decoded += run.done.stats.tokens;
         rendered += run.received;
+        if (run.done.stats.tokensPerSecond > 0) deliveryRatios.push(run.decodeTokS / run.done.stats.tokensPerSecond);
+        engineRun = run.done.stats.tokensPerSecond;
+      }
+      if (bareSame > 0) {
+        pairedRatios.push(soberanaRun / bareSame);
+        engineRatios.push(engineRun / bareSame);
       }
     }
 
@@ -382,11 +413,15 @@ async function benchModel(modelPath: string, rounds: number, ttftRounds: number,
     const bareMedians = new Map([...bareRuns].map(([threads, runs]) => [threads, median(runs)]));
     const [bestThreads, bestBare] = [...bareMedians].reduce((best, entry) => (entry[1] > best[1] ? entry : best));
     const soberana = median(soberanaRuns);
-    // "Same threads": Soberana evaluates prompts with the automatic count and decodes with the count it measured.
-    const sameThreads = decodeThreads ?? autoThreads;
-    const bareAtAuto = bareMedians.get(sameThreads) ?? bareMedians.get(cpus)!;
+    const bareAtAuto = bareMedians.get(sameThreads)!;
     const figures: Record<string, number> = {
-      decode_ratio: round3(soberana / bareAtAuto),
+      decode_ratio: round3(median(pairedRatios)),
+      decode_ratio_min: round3(Math.min(...pairedRatios)),
+      decode_ratio_max: round3(Math.max(...pairedRatios)),
+      decode_ratio_spread: round3(Math.max(...pairedRatios) - Math.min(...pairedRatios)),
+      decode_ratio_of_medians: round3(soberana / bareAtAuto),
+      engine_decode_ratio: round3(median(engineRatios)),
+      delivery_ratio: round3(median(deliveryRatios)),
       ttft_turn2_ratio: round3(median(turn2) / median(turn1)),
       rendered_ratio: round3(decoded / rendered),
       auto_vs_best_ratio: round3(soberana / bestBare),
@@ -438,12 +473,17 @@ async function main(): Promise<void> {
       const modelPath = await cachedModel(dir, preset);
       const result = await benchModel(modelPath, rounds, ttftRounds, maxTokens, historyTokens);
       perModel.push(result);
+      // Each model's headline as soon as it is known: a long run on a busy host shows progress.
+      console.error(
+        `${preset}: decode_ratio=${result.decode_ratio} (${result.decode_ratio_min}–${result.decode_ratio_max}), engine_decode_ratio=${result.engine_decode_ratio}, delivery_ratio=${result.delivery_ratio}`,
+      );
       for (const [name, value] of Object.entries(result)) figures[`${preset.replace('.', '_')}_${name}`] = value;
     }
     // The headline is the worst model on each figure.
     const all = (name: string) => perModel.map((result) => result[name]!);
     report('chat', {
       decode_ratio: Math.min(...all('decode_ratio')),
+      decode_ratio_spread: Math.max(...all('decode_ratio_spread')),
       ttft_turn2_ratio: Math.max(...all('ttft_turn2_ratio')),
       rendered_ratio: all('rendered_ratio').reduce((far, value) => (Math.abs(value - 1) > Math.abs(far - 1) ? value : far)),
       auto_vs_best_ratio: Math.min(...all('auto_vs_best_ratio')),
