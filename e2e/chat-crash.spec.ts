@@ -71,6 +71,9 @@ test('kill -9 of the main process while an answer streams keeps every completed 
     await page.getByRole('button', { name: 'Settings', exact: true }).last().click();
     await page.getByRole('dialog', { name: 'Conversation settings' }).getByLabel('Maximum reply length').fill('32768');
     await page.getByRole('dialog', { name: 'Conversation settings' }).getByRole('button', { name: 'Save', exact: true }).click();
+    // The dialog closes once the settings are saved; on a loaded machine that takes a moment, and a message sent before it goes with the old settings or not at all.
+    await expect(page.getByRole('dialog', { name: 'Conversation settings' })).toBeHidden({ timeout: 20_000 });
+    await expect(page.getByRole('textbox', { name: 'Message', exact: true })).toBeEditable();
     await page.getByRole('textbox', { name: 'Message', exact: true }).fill('A second question that gets a long answer');
     await page.getByRole('textbox', { name: 'Message', exact: true }).press('Enter');
     await expect(page.getByTestId('streaming-message')).toContainText(/\S{3}/, { timeout: 20_000 });
