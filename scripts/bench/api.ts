@@ -56,12 +56,11 @@ import { report } from './report.ts';
  *   moment; `answered/clients`. Once one is being answered and the other 7 wait their turn
  *   (`concurrent_queued`), the app asks too: `concurrent_app_rank` is its place among the
  *   nine first tokens, `concurrent_app_wait_ms` its wait, `concurrent_max_wait_ms` the
- *   longest wait of a client. The app and each token have a lane, and a lane that asks
- *   joins the back of the lanes already waiting; with eight lanes of one request each ahead
- *   of it, the app comes 9th: one turn in nine, the same as first come, first served.
+ *   longest wait of a client. The app and each token have a lane, and the app's lane takes
+ *   every other turn while it has work (services/inference/turns.ts): with eight lanes of
+ *   one request each ahead of it, the app comes 2nd, after the reply running, not 9th.
  * - busy_token_app_rank: the same with one token sending as many requests as it may have in
- *   flight (4): the app's lane waits for the reply running and one turn of the busy lane,
- *   so it comes 3rd, not 5th as first come, first served would have it.
+ *   flight (4): the app comes 2nd too, not 5th as first come, first served would have it.
  *
  *   npm run bench:api -- [--model 0.5b] [--rounds 9] [--tokens 128] [--clients 8] [--concurrent-tokens 32] [--threads auto|N] [--cache DIR]
  *
