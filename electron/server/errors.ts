@@ -1,3 +1,4 @@
+import { HTTP_STATUS } from '../common/http-status.ts';
 import { AppError, type ErrorCode } from '../common/result.ts';
 
 // Errors as each API speaks them. The services throw AppError with a code; this maps the code
@@ -16,28 +17,8 @@ export class RequestError extends AppError {
   }
 }
 
-const STATUS: Record<ErrorCode, number> = {
-  bad_request: 400,
-  rejected_file: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  quarantined: 403,
-  unknown_endpoint: 404,
-  not_found: 404,
-  no_model: 404,
-  too_many_requests: 429,
-  cancelled: 499,
-  io_error: 500,
-  runtime_crashed: 500,
-  out_of_memory: 500,
-  internal: 500,
-  busy: 503,
-  unavailable: 503,
-  audit_unavailable: 503,
-};
-
 export function statusFor(code: ErrorCode): number {
-  return STATUS[code];
+  return HTTP_STATUS[code];
 }
 
 /** An error ready to send: status, a code for OpenAI's `code`, words for people, and the field at fault. */

@@ -1,4 +1,5 @@
-import { AppError, type ErrorCode } from '../../../common/result.ts';
+import { HTTP_STATUS } from '../../../common/http-status.ts';
+import { AppError } from '../../../common/result.ts';
 import type { Emit } from '../domain/events.ts';
 import type { ApiPrincipal, ApiRequestInfo } from './types.ts';
 
@@ -6,28 +7,8 @@ import type { ApiPrincipal, ApiRequestInfo } from './types.ts';
 // (sizes and token counts; the text, which the log keeps only at the `full` level) and one
 // `api.refused` per request it turned away (refusal-log.ts). The HTTP status is the one the server answers with.
 
-const STATUS: Readonly<Record<ErrorCode, number>> = {
-  bad_request: 400,
-  rejected_file: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  quarantined: 403,
-  unknown_endpoint: 404,
-  not_found: 404,
-  no_model: 404,
-  too_many_requests: 429,
-  cancelled: 499,
-  io_error: 500,
-  runtime_crashed: 500,
-  out_of_memory: 500,
-  internal: 500,
-  busy: 503,
-  unavailable: 503,
-  audit_unavailable: 503,
-};
-
 /** The HTTP status a failure is answered with, for its audit record. */
-export const statusOf = (error: unknown): number => (error instanceof AppError ? STATUS[error.code] : 500);
+export const statusOf = (error: unknown): number => (error instanceof AppError ? HTTP_STATUS[error.code] : 500);
 
 const clip = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);
 
