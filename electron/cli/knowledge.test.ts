@@ -153,7 +153,8 @@ describe('soberana knowledge', { timeout: 60_000 }, () => {
   });
 
   it('answers from a collection, streaming, then lists its sources; the conversation is the app’s', async () => {
-    await writeGguf(path.join(dir, 'cli-chat.gguf'), { ...presetSpec('tiny', 'Q8_0', 11), contextLength: 4096 });
+    // quietEnd: the random model never ends its turn, so the answer cannot be empty by chance (its first token the end of turn).
+    await writeGguf(path.join(dir, 'cli-chat.gguf'), { ...presetSpec('tiny', 'Q8_0', 11), contextLength: 4096, quietEnd: true });
     expect(cli('models', 'import', path.join(dir, 'cli-chat.gguf'), '--mode', 'reference').status).toBe(0);
     const pdf = factOf('doc-001.pdf');
 
