@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { renderPage } from '../electron/test-support/scanned-pages.ts';
-import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
+import { expect, saveScreenshot, test } from './fixtures.ts';
 import { writeDocuments } from './fixtures/documents/index.ts';
 import { xlsxDocument } from './fixtures/documents/sheets.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { dropDocuments, importModelFile, openSection } from './pages.ts';
+import { collectionWith, importModelFile, openSection } from './pages.ts';
 
 // Where a citation stands: a spreadsheet passage names its sheet and its rows, in the search
 // results and in the chat's sources; a PNG scan opens as its picture, the cited words marked.
@@ -35,20 +35,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function collectionWith(app: AppUnderTest, name: string, file: string) {
-  const { page } = app;
-  await openSection(app, 'Documents');
-  await page.getByRole('button', { name: 'New collection' }).first().click();
-  const dialog = page.getByRole('dialog', { name: 'New collection' });
-  await dialog.getByLabel('Name').fill(name);
-  await dialog.getByRole('button', { name: 'Create' }).click();
-  await expect(dialog).toBeHidden();
-  await dropDocuments(app, [file]);
-  await expect(page.getByTestId('documents-table').locator(`[data-document="${path.basename(file)}"]`)).toHaveAttribute('data-status', 'indexed', {
-    timeout: 120_000,
-  });
-}
 
 const PLACE = /^Suppliers · rows (\d+)–(\d+)$/;
 

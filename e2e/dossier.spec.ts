@@ -2,10 +2,10 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../electron/test-support/run-cli.ts';
-import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
+import { expect, saveScreenshot, test } from './fixtures.ts';
 import { markdownDocument, writeDocuments } from './fixtures/documents/index.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { dropDocuments, importModelFile, openSection } from './pages.ts';
+import { collectionWith, importModelFile, openSection } from './pages.ts';
 
 // "Export evidence" from the chat (issue #18): the answer's action saves a signed dossier
 // where the person chooses, and the built CLI verifies it against the app's own data store.
@@ -30,20 +30,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function collectionWith(app: AppUnderTest, name: string, file: string): Promise<void> {
-  const { page } = app;
-  await openSection(app, 'Documents');
-  await page.getByRole('button', { name: 'New collection' }).first().click();
-  const dialog = page.getByRole('dialog', { name: 'New collection' });
-  await dialog.getByLabel('Name').fill(name);
-  await dialog.getByRole('button', { name: 'Create' }).click();
-  await expect(dialog).toBeHidden();
-  await dropDocuments(app, [file]);
-  await expect(page.getByTestId('documents-table').locator(`[data-document="${path.basename(file)}"]`)).toHaveAttribute('data-status', 'indexed', {
-    timeout: 120_000,
-  });
-}
 
 test('export evidence: an answer’s signed dossier is saved, and verifies against the data store', async ({ app }) => {
   test.setTimeout(300_000);

@@ -6,7 +6,7 @@ import type { Locator, Page } from '@playwright/test';
 import { expect, saveScreenshot, test, type AppUnderTest } from './fixtures.ts';
 import { markdownDocument, writeDocuments } from './fixtures/documents/index.ts';
 import { presetSpec, writeGguf } from './fixtures/gguf/writer.ts';
-import { dropDocuments, importModelFile, openSection } from './pages.ts';
+import { collectionWith, importModelFile, openSection } from './pages.ts';
 
 // Classification markings end to end (issue #18), with a machine policy of four levels and
 // this machine allowed up to RESTRICTED: the system-high banner at the top and bottom of the
@@ -67,20 +67,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function collectionWith(app: AppUnderTest, name: string, file: string): Promise<void> {
-  const { page } = app;
-  await openSection(app, 'Documents');
-  await page.getByRole('button', { name: 'New collection' }).first().click();
-  const dialog = page.getByRole('dialog', { name: 'New collection' });
-  await dialog.getByLabel('Name').fill(name);
-  await dialog.getByRole('button', { name: 'Create' }).click();
-  await expect(dialog).toBeHidden();
-  await dropDocuments(app, [file]);
-  await expect(page.getByTestId('documents-table').locator(`[data-document="${path.basename(file)}"]`)).toHaveAttribute('data-status', 'indexed', {
-    timeout: 120_000,
-  });
-}
 
 /** Opens the selected collection's marking dialog from the keyboard, picks the level with the arrow keys, and saves. */
 async function markByKeyboard(app: AppUnderTest, collection: string, level: string): Promise<void> {

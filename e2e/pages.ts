@@ -56,3 +56,18 @@ export async function dropDocuments(app: AppUnderTest, files: readonly string[])
   await zone.dispatchEvent('drop', { dataTransfer });
   await app.dropFiles(files);
 }
+
+/** Creates a collection on the Documents screen and drops one file into it, waiting until the file is indexed. */
+export async function collectionWith(app: AppUnderTest, name: string, file: string): Promise<void> {
+  const { page } = app;
+  await openSection(app, 'Documents');
+  await page.getByRole('button', { name: 'New collection' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'New collection' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(dialog).toBeHidden();
+  await dropDocuments(app, [file]);
+  await expect(page.getByTestId('documents-table').locator(`[data-document="${path.basename(file)}"]`)).toHaveAttribute('data-status', 'indexed', {
+    timeout: 120_000,
+  });
+}
